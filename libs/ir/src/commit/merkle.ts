@@ -1,0 +1,76 @@
+import { sha256 } from './hash.js';
+
+/**
+ * Binary SHA-256 Merkle tree, chosen to be cheap to check in the EVM: leaf = H(0x00 ‖ data),
+ * node = H(0x01 ‖ left ‖ right), leaves padded with 32 zero bytes to a power of two. The
+ * domain bytes keep a leaf from ever passing as an inner node.
+ */
+const LEAF = Uint8Array.of(0);
+const NODE = Uint8Array.of(1);
+const EMPTY = new Uint8Array(32);
+
+export function leafHash(data: Uint8Array): Uint8Array {
+  return sha256(LEAF, data);
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(NODE, left, right);
+}
+
+function layers(leafHashes: readonly Uint8Array[]): Uint8Array[][] {
+  let width = 1;
+  while (width < leafHashes.length) width *= 2;
+  let level: Uint8Array[] = Array.from({ length: width }, (_, i) => leafHashes[i] ?? EMPTY);
+  const all = [level];
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
+    all.push(next);
+    level = next;
+  }
+  return all;
+}
+
+/** Root over the given leaf data; the root of no leaves is 32 zero bytes. */
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 0) return EMPTY;
+  return layers(leaves.map(leafHash)).at(-1)![0]!;
+}
+
+/** Sibling hashes from the leaf up; the leaf's index bits say on which side each one sits. */
+export function merkleProof(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf ${index} out of range 0..${leaves.length - 1}`);
+  const proof: Uint8Array[] = [];
+  let i = index;
+  for (const level of layers(leaves.map(leafHash)).slice(0, -1)) {
+    proof.push(level[i ^ 1]!);
+    i >>= 1;
+  }
+  return proof;
+}
+
+export function merkleRootFromProof(
+  leaf: Uint8Array,
+  index: number,
+  proof: readonly Uint8Array[],
+): Uint8Array {
+  let hash = leafHash(leaf);
+  let i = index;
+  for (const sibling of proof) {
+    hash = (i & 1) === 0 ? nodeHash(hash, sibling) : nodeHash(sibling, hash);
+    i >>= 1;
+  }
+  return hash;
+}
+
+export function verifyMerkleProof(
+  root: Uint8Array,
+  leaf: Uint8Array,
+  index: number,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (index < 0 || index >= 2 ** proof.length) return false;
+  const computed = merkleRootFromProof(leaf, index, proof);
+  return computed.length === root.length && computed.every((v, k) => v === root[k]);
+}

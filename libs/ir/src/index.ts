@@ -1,0 +1,54 @@
+export { dequantizeOutput, quantizeInput } from './boundary.js';
+export { DIGEST_BYTES, equalBytes, fromHex, sha256, toHex } from './commit/hash.js';
+export {
+  leafHash,
+  merkleProof,
+  merkleRoot,
+  merkleRootFromProof,
+  nodeHash,
+  verifyMerkleProof,
+} from './commit/merkle.js';
+export { CHUNK_BYTES, chunksOf, digestBytes, tensorDigest } from './commit/tensor-digest.js';
+export { DTYPES, type DType, dtypeInfo } from './dtype.js';
+export { decodeModel, encodeModel, modelId, weightsRoot } from './encoding/codec.js';
+export { IrError, type IrErrorCode, isIrError } from './errors.js';
+export {
+  divRound,
+  EXP_FRAC,
+  expNeg,
+  floorDiv,
+  quantizeValue,
+  requantize,
+  saturate,
+  shiftRound,
+} from './fixed-point.js';
+export { GraphBuilder, type OpOptions } from './graph/builder.js';
+export { composeParallel, composeSequential, extractSubgraph } from './graph/compose.js';
+export { canonicalSchedule, checkSchedule } from './graph/schedule.js';
+export { MAX_TILE_WORK, TILE_WORK, type Tile, tilesOf } from './graph/tiles.js';
+export {
+  type Attrs,
+  type ChannelFracs,
+  edgeInputsOf,
+  edgeOutputsOf,
+  formatType,
+  type Hypergraph,
+  type TensorType,
+} from './graph/types.js';
+export { validateGraph } from './graph/validate.js';
+export { checkInputs, executeTile, type RunOptions, type RunResult, run } from './interpreter.js';
+export { checkModel, createModel, type Model } from './model.js';
+export { runFloatGraph } from './onnx/float-exec.js';
+export type { FloatGraph, FloatNode, FloatTensor } from './onnx/float-graph.js';
+export {
+  type FloatImportOptions,
+  type ImportOptions,
+  type ImportResult,
+  importOnnx,
+  importOnnxFloat,
+} from './onnx/import.js';
+export type { OpDefinition } from './ops/op.js';
+export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
+export { calibrate, fracFor } from './quantize/calibrate.js';
+export type { LowerOptions } from './quantize/lower.js';
+export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';

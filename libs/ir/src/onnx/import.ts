@@ -1,0 +1,40 @@
+import { createModel, type Model } from '../model.js';
+import { calibrate } from '../quantize/calibrate.js';
+import { type LowerOptions, lowerToIntegerGraph } from '../quantize/lower.js';
+import type { FloatGraph } from './float-graph.js';
+import { foldBatchNorms } from './fold.js';
+import { floatGraphFromOnnx, type ShapeOptions } from './from-onnx.js';
+import { readOnnx } from './read.js';
+
+export interface FloatImportOptions extends ShapeOptions {
+  /** Names the file in error messages. */
+  readonly label?: string;
+}
+
+export interface ImportOptions extends FloatImportOptions, LowerOptions {
+  /** Model name recorded in the artifact (not part of the modelId). Defaults to the ONNX graph name. */
+  readonly name?: string;
+  /** Calibration samples: each is one array of float values per graph input. */
+  readonly calibration: readonly (readonly ArrayLike<number>[])[];
+}
+
+export interface ImportResult {
+  readonly model: Model;
+  /** The float graph after BatchNormalization folding: the float reference for accuracy checks. */
+  readonly floatGraph: FloatGraph;
+  /** Calibrated max |value| per float activation. */
+  readonly ranges: ReadonlyMap<string, number>;
+}
+
+/** Reads an ONNX file into the float graph, with shapes resolved and BatchNormalization folded. */
+export function importOnnxFloat(bytes: Uint8Array, options: FloatImportOptions = {}): FloatGraph {
+  return foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options));
+}
+
+/** ONNX bytes → quantized integer model, calibrated on the given samples. */
+export function importOnnx(bytes: Uint8Array, options: ImportOptions): ImportResult {
+  const floatGraph = importOnnxFloat(bytes, options);
+  const ranges = calibrate(floatGraph, options.calibration);
+  const graph = lowerToIntegerGraph(floatGraph, ranges, options);
+  return { model: createModel(graph, options.name ?? floatGraph.name), floatGraph, ranges };
+}

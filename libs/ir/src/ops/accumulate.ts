@@ -1,0 +1,58 @@
+import { channelFrac, formatType, frac, type TensorType } from '../graph/types.js';
+import { ACCUMULATOR_LIMIT, maxAbsOf } from './op.js';
+
+/**
+ * Shared checks of the multiply-accumulate ops (MatMul, Conv): weights and bias may be scaled
+ * per output channel (axis 0); the bias frac must equal input frac + weight frac per channel;
+ * and the int32 accumulator bound must hold for every channel.
+ */
+export function accumulatorProblems(
+  inTypes: readonly TensorType[],
+  outType: TensorType,
+  constants: readonly (Int32Array | undefined)[],
+  channels: number,
+  reduction: number,
+): string[] {
+  const [x, w, bias] = inTypes as [TensorType, TensorType, TensorType | undefined];
+  const problems: string[] = [];
+  if (typeof x.frac !== 'number') problems.push('input 0 must have a per-tensor scale');
+  if (typeof outType.frac !== 'number') problems.push('the output must have a per-tensor scale');
+  for (const [label, t] of [
+    ['weights', w],
+    ['bias', bias],
+  ] as const) {
+    if (t && typeof t.frac !== 'number' && (t.frac.axis !== 0 || t.frac.fracs.length !== channels)) {
+      problems.push(`${label} must be scaled per tensor or per output channel (axis 0, ${channels} fracs)`);
+    }
+  }
+  if (bias && bias.dtype !== 'i32') problems.push(`bias must be i32, got ${formatType(bias)}`);
+  if (problems.length > 0) return problems;
+
+  const fx = frac(x);
+  const maxX = maxAbsOf(x, constants[0]);
+  const weights = constants[1];
+  const biasValues = constants[2];
+  const maxW = maxAbsOf(w, undefined);
+  for (let c = 0; c < channels; c++) {
+    if (bias && channelFrac(bias, c) !== fx + channelFrac(w, c)) {
+      problems.push(
+        `bias frac of channel ${c} is ${channelFrac(bias, c)}, must be input frac + weight frac = ${fx + channelFrac(w, c)}`,
+      );
+      break;
+    }
+    let bound = 0;
+    if (weights) {
+      for (let k = c * reduction; k < (c + 1) * reduction; k++) bound += Math.abs(weights[k]!) * maxX;
+    } else {
+      bound = reduction * maxW * maxX;
+    }
+    bound += biasValues ? Math.abs(biasValues[c]!) : bias ? maxAbsOf(bias, undefined) : 0;
+    if (bound >= ACCUMULATOR_LIMIT) {
+      problems.push(
+        `the int32 accumulator of output channel ${c} may reach ${bound} (limit 2^31): lower the input or weight precision`,
+      );
+      break;
+    }
+  }
+  return problems;
+}

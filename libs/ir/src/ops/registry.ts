@@ -1,0 +1,47 @@
+import { Conv } from './conv.js';
+import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
+import { Concat, Reshape, Transpose } from './layout.js';
+import { MatMul } from './matmul.js';
+import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
+import type { OpDefinition } from './op.js';
+import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
+
+/**
+ * Version of the op set's semantics. It is part of every modelId: changing any kernel's
+ * arithmetic, an attribute default or a tile rule requires a new version.
+ */
+export const OPSET_VERSION = 1;
+
+const ALL: readonly OpDefinition[] = [
+  Add,
+  Sub,
+  Mul,
+  Relu,
+  Requantize,
+  MatMul,
+  Conv,
+  MaxPool,
+  AveragePool,
+  GlobalAveragePool,
+  Reshape,
+  Transpose,
+  Concat,
+  Softmax,
+  Sigmoid,
+  Tanh,
+];
+
+const BY_NAME = new Map(ALL.map((op) => [op.name, op]));
+const BY_CODE = new Map(ALL.map((op) => [op.code, op]));
+
+export function opNames(): string[] {
+  return ALL.map((op) => op.name);
+}
+
+export function findOp(name: string): OpDefinition | undefined {
+  return BY_NAME.get(name);
+}
+
+export function opByCode(code: number): OpDefinition | undefined {
+  return BY_CODE.get(code);
+}

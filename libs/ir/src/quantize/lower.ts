@@ -1,0 +1,294 @@
+import { type DType, dtypeInfo } from '../dtype.js';
+import { IrError } from '../errors.js';
+import { quantizeValue } from '../fixed-point.js';
+import { GraphBuilder } from '../graph/builder.js';
+import type { Hypergraph } from '../graph/types.js';
+import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
+import { batchNormAffine } from '../onnx/fold.js';
+import { FRAC_LIMIT } from '../ops/op.js';
+import { formatShape, sizeOf } from '../tensor.js';
+import { fracFor, maxAbs } from './calibrate.js';
+
+export interface LowerOptions {
+  /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
+  readonly activationDtype?: 'i8' | 'i16';
+}
+
+/** Fractional bits of outputs bounded by 1 in magnitude (Softmax, Sigmoid, Tanh). */
+const UNIT_RANGE_FRAC: Record<'i8' | 'i16', number> = { i8: 7, i16: 15 };
+const WEIGHT_DTYPE: DType = 'i8';
+const CONSTANT_DTYPE: DType = 'i16';
+
+function transpose2d(data: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
+/**
+ * Lowers a calibrated float graph to the integer hypergraph: power-of-two scales chosen from
+ * the calibrated ranges, i8 weights scaled per output channel, i32 biases at the
+ * accumulator's scale, and requantization wherever scales must meet.
+ */
+export function lowerToIntegerGraph(
+  graph: FloatGraph,
+  ranges: ReadonlyMap<string, number>,
+  options: LowerOptions = {},
+): Hypergraph {
+  const act: 'i8' | 'i16' = options.activationDtype ?? 'i8';
+  const b = new GraphBuilder();
+  const wires = new Map<string, number>();
+
+  const fail = (node: FloatNode, message: string): never => {
+    throw new IrError('ONNX_UNSUPPORTED', `node '${node.name}' (${node.op}): ${message}`);
+  };
+  const constant = (name: string) => graph.constants.get(name);
+  const rangeFrac = (name: string) => fracFor(ranges.get(name) ?? 0, act);
+  const wire = (node: FloatNode, name: string): number => {
+    const w = wires.get(name);
+    if (w !== undefined) return w;
+    const c = constant(name);
+    if (!c) return fail(node, `input '${name}' has not been computed`);
+    return constParam(name, c);
+  };
+  const constParam = (name: string, c: FloatTensor, dtype: DType = CONSTANT_DTYPE): number => {
+    const frac = fracFor(maxAbs(c.data), dtype);
+    const id = b.param(
+      name,
+      { dtype, shape: c.shape, frac },
+      Array.from(c.data, (v) => quantizeValue(v, frac, dtype)),
+    );
+    wires.set(name, id);
+    return id;
+  };
+
+  /** i8 weights [N, ...] scaled per output channel, and the i32 bias at input frac + weight frac. */
+  const weightsAndBias = (
+    node: FloatNode,
+    inputFrac: number,
+    w: FloatTensor,
+    bias: Float64Array | undefined,
+  ) => {
+    const channels = w.shape[0]!;
+    const per = sizeOf(w.shape) / channels;
+    const fracs = Array.from({ length: channels }, (_, c) =>
+      Math.min(fracFor(maxAbs(w.data, c * per, (c + 1) * per), WEIGHT_DTYPE), FRAC_LIMIT - inputFrac),
+    );
+    const wq = Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, WEIGHT_DTYPE));
+    const weights = b.param(
+      `${node.name}.weight`,
+      { dtype: WEIGHT_DTYPE, shape: w.shape, frac: { axis: 0, fracs } },
+      wq,
+    );
+    if (!bias) return [weights];
+    const biasFracs = fracs.map((f) => inputFrac + f);
+    const bq = Array.from(bias, (v, c) => {
+      const q = Math.floor(v * 2 ** biasFracs[c]! + 0.5);
+      if (Math.abs(q) > dtypeInfo('i32').max)
+        fail(node, `bias of channel ${c} (${v}) does not fit i32 at frac ${biasFracs[c]}`);
+      return q;
+    });
+    return [
+      weights,
+      b.param(
+        `${node.name}.bias`,
+        { dtype: 'i32', shape: [channels], frac: { axis: 0, fracs: biasFracs } },
+        bq,
+      ),
+    ];
+  };
+
+  const emit = (
+    node: FloatNode,
+    op: string,
+    inputs: number[],
+    out: { dtype?: DType; frac?: number },
+    attrs = {},
+  ) => {
+    const id = b.op(op, inputs, { name: node.name, attrs, ...out });
+    wires.set(node.output, id);
+    return id;
+  };
+  const outFrac = (node: FloatNode) => ({ dtype: act, frac: rangeFrac(node.output) });
+  const requireAttr = (node: FloatNode, key: string, allowed: string | number) => {
+    const v = node.attrs[key];
+    if (v !== undefined && v !== allowed)
+      fail(node, `attribute ${key}=${String(v)} is not supported (only ${allowed})`);
+  };
+  const windowAttrs = (node: FloatNode) => {
+    requireAttr(node, 'auto_pad', 'NOTSET');
+    return { strides: attrInts(node, 'strides', [1, 1]), pads: attrInts(node, 'pads', [0, 0, 0, 0]) };
+  };
+
+  for (const input of graph.inputs) {
+    wires.set(
+      input.name,
+      b.input(input.name, { dtype: act, shape: input.shape, frac: rangeFrac(input.name) }),
+    );
+  }
+
+  for (const node of graph.nodes) {
+    const [first, second, third] = node.inputs;
+    switch (node.op) {
+      case 'Gemm': {
+        if (attrInt(node, 'transA', 0) !== 0) fail(node, 'transA=1 is not supported');
+        const B = constant(second!) ?? fail(node, 'B must be a constant (weights)');
+        const alpha = typeof node.attrs.alpha === 'number' ? node.attrs.alpha : 1;
+        const beta = typeof node.attrs.beta === 'number' ? node.attrs.beta : 1;
+        const [r, c] = B.shape as [number, number];
+        const nk = attrInt(node, 'transB', 0) === 1 ? B.data : transpose2d(B.data, r, c);
+        const n = attrInt(node, 'transB', 0) === 1 ? r : c;
+        const w = { shape: [n, nk.length / n], data: nk.map((v) => v * alpha) };
+        let bias: Float64Array | undefined;
+        if (third) {
+          const C = constant(third) ?? fail(node, 'C must be a constant (bias)');
+          if (sizeOf(C.shape) !== n && sizeOf(C.shape) !== 1)
+            fail(node, `C of shape ${formatShape(C.shape)} must be [${n}] or a scalar`);
+          bias = Float64Array.from({ length: n }, (_, j) => beta * C.data[C.data.length === 1 ? 0 : j]!);
+        }
+        const x = wire(node, first!);
+        emit(
+          node,
+          'MatMul',
+          [x, ...weightsAndBias(node, b.typeOf(x).frac as number, w, bias)],
+          outFrac(node),
+        );
+        break;
+      }
+      case 'MatMul': {
+        const x = wire(node, first!);
+        const B = constant(second!);
+        if (B) {
+          const [k, n] = B.shape as [number, number];
+          emit(
+            node,
+            'MatMul',
+            [
+              x,
+              ...weightsAndBias(
+                node,
+                b.typeOf(x).frac as number,
+                { shape: [n, k], data: transpose2d(B.data, k, n) },
+                undefined,
+              ),
+            ],
+            outFrac(node),
+          );
+        } else {
+          const y = wire(node, second!);
+          const yt = b.op('Transpose', [y], { name: `${node.name}.transpose_b`, attrs: { perm: [1, 0] } });
+          emit(node, 'MatMul', [x, yt], outFrac(node));
+        }
+        break;
+      }
+      case 'Conv': {
+        const W = constant(second!) ?? fail(node, 'weights must be constant');
+        const B = third ? (constant(third) ?? fail(node, 'bias must be constant')) : undefined;
+        const x = wire(node, first!);
+        const kernel = attrInts(node, 'kernel_shape', W.shape.slice(2));
+        if (kernel[0] !== W.shape[2] || kernel[1] !== W.shape[3])
+          fail(node, 'kernel_shape disagrees with the weights');
+        emit(
+          node,
+          'Conv',
+          [x, ...weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data)],
+          outFrac(node),
+          {
+            ...windowAttrs(node),
+            dilations: attrInts(node, 'dilations', [1, 1]),
+            group: attrInt(node, 'group', 1),
+          },
+        );
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul': {
+        if (constant(first!) && constant(second!))
+          fail(node, 'both inputs are constants; fold them before export');
+        emit(node, node.op, [wire(node, first!), wire(node, second!)], outFrac(node));
+        break;
+      }
+      case 'BatchNormalization': {
+        const { a, c } = batchNormAffine(node, graph.constants);
+        const shape = [a.length, 1, 1];
+        const x = wire(node, first!);
+        const scaleId = constParam(`${node.name}.scale`, { shape, data: a });
+        const scaledFrac = fracFor((ranges.get(first!) ?? 0) * maxAbs(a), act);
+        const scaled = b.op('Mul', [x, scaleId], {
+          name: `${node.name}.scale`,
+          dtype: act,
+          frac: scaledFrac,
+        });
+        emit(node, 'Add', [scaled, constParam(`${node.name}.shift`, { shape, data: c })], outFrac(node));
+        break;
+      }
+      case 'Relu':
+        emit(node, 'Relu', [wire(node, first!)], {});
+        break;
+      case 'MaxPool':
+      case 'AveragePool': {
+        requireAttr(node, 'ceil_mode', 0);
+        requireAttr(node, 'storage_order', 0);
+        if (attrInts(node, 'dilations', [1, 1]).some((d) => d !== 1))
+          fail(node, 'dilated pooling is not supported');
+        const attrs: Record<string, unknown> = {
+          kernel_shape: attrInts(node, 'kernel_shape', []),
+          ...windowAttrs(node),
+        };
+        if (node.op === 'AveragePool') attrs.count_include_pad = attrInt(node, 'count_include_pad', 0);
+        emit(node, node.op, [wire(node, first!)], {}, attrs);
+        break;
+      }
+      case 'GlobalAveragePool':
+        emit(node, 'GlobalAveragePool', [wire(node, first!)], {});
+        break;
+      case 'Reshape':
+      case 'Flatten':
+        emit(node, 'Reshape', [wire(node, first!)], {}, { shape: graph.shapes.get(node.output)! });
+        break;
+      case 'Transpose': {
+        const rank = graph.shapes.get(first!)!.length;
+        const perm = attrInts(
+          node,
+          'perm',
+          Array.from({ length: rank }, (_, i) => rank - 1 - i),
+        );
+        emit(node, 'Transpose', [wire(node, first!)], {}, { perm });
+        break;
+      }
+      case 'Concat': {
+        const out = outFrac(node);
+        const parts = node.inputs.map((name, i) => {
+          const id = wire(node, name);
+          const t = b.typeOf(id);
+          if (t.dtype === out.dtype && t.frac === out.frac) return id;
+          return b.op('Requantize', [id], { name: `${node.name}.requantize_${i}`, ...out });
+        });
+        const rank = graph.shapes.get(node.output)!.length;
+        emit(node, 'Concat', parts, out, { axis: (attrInt(node, 'axis', 0) + rank) % rank });
+        break;
+      }
+      case 'Softmax': {
+        const rank = graph.shapes.get(first!)!.length;
+        const axis = (attrInt(node, 'axis', -1) + rank) % rank;
+        if (axis !== rank - 1) fail(node, `softmax over axis ${axis} is not supported (only the last axis)`);
+        emit(node, 'Softmax', [wire(node, first!)], { dtype: act, frac: UNIT_RANGE_FRAC[act] });
+        break;
+      }
+      case 'Sigmoid':
+      case 'Tanh':
+        emit(node, node.op, [wire(node, first!)], { dtype: act, frac: UNIT_RANGE_FRAC[act] });
+        break;
+      default:
+        fail(node, 'no integer lowering for this op');
+    }
+  }
+  for (const output of graph.outputs) {
+    const id = wires.get(output);
+    if (id === undefined)
+      throw new IrError('ONNX_INVALID', `graph output '${output}' is a constant; nothing computes it`);
+    b.output(id);
+  }
+  return b.build();
+}
