@@ -10,7 +10,7 @@ import { sizeOf } from './tensor.js';
 import { randomGraph } from './testing/random-graph.js';
 
 /** Documented bound on |expNeg(d, f) − 2^16·e^x| in Q16 units (docs/semantics.md). */
-const EXP_ERROR_Q16 = 4;
+const EXP_ERROR_Q16 = 3;
 const GRAPHS = 240;
 
 function dequantize(type: TensorType, data: Int32Array, channelAxis?: number): FloatTensor {

@@ -1,0 +1,84 @@
+import { type AttributeProto, onnx, type ValueInfoProto } from './read.js';
+
+/** A float attribute whose value happens to be an integer (e.g. alpha = 1) must say so. */
+export interface FloatValue {
+  readonly float: number;
+}
+
+export type OnnxAttr = number | readonly number[] | string | FloatValue;
+
+export interface OnnxNodeSpec {
+  readonly op: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs?: Readonly<Record<string, OnnxAttr>>;
+  readonly domain?: string;
+}
+
+export interface OnnxModelSpec {
+  readonly name: string;
+  /** Dims are sizes or symbolic names (e.g. 'N' for the batch). */
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  readonly outputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  readonly initializers: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly data: ArrayLike<number>;
+  }[];
+  readonly nodes: readonly OnnxNodeSpec[];
+  readonly opset?: number;
+}
+
+function attribute(name: string, value: OnnxAttr): AttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
+  }
+  if ('float' in value) return { name, type: T.FLOAT, f: value.float };
+  return value.every(Number.isInteger)
+    ? { name, type: T.INTS, ints: [...value] }
+    : { name, type: T.FLOATS, floats: [...value] };
+}
+
+function valueInfo(name: string, shape: readonly (number | string)[]): ValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/** Writes a float32 ONNX model (ModelProto bytes) from a plain description. */
+export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'stoa',
+    opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
+    graph: {
+      name: spec.name,
+      input: spec.inputs.map((i) => valueInfo(i.name, i.shape)),
+      output: spec.outputs.map((o) => valueInfo(o.name, o.shape)),
+      initializer: spec.initializers.map((t) => ({
+        name: t.name,
+        dims: [...t.shape],
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(Float32Array.from(t.data).buffer),
+      })),
+      node: spec.nodes.map((n) => ({
+        opType: n.op,
+        name: n.name,
+        domain: n.domain ?? '',
+        input: [...n.inputs],
+        output: [...n.outputs],
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+      })),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
