@@ -93,7 +93,7 @@ describe('ONNX import', () => {
     for (const [sample] of calibration.slice(0, 5)) {
       const a = runFloatGraph(unfolded, [sample!]).get('probs')!.data;
       const b = runFloatGraph(folded, [sample!]).get('probs')!.data;
-      a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 9));
+      for (const [i, v] of a.entries()) expect(b[i]).toBeCloseTo(v, 9);
     }
   });
 
@@ -198,7 +198,7 @@ describe('ONNX import', () => {
       0,
       run(model, [quantizeInput(model.graph, 0, sample!)]).outputs[0]!,
     );
-    actual.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(0.15));
+    for (const [i, v] of actual.entries()) expect(Math.abs(v - expected[i]!)).toBeLessThan(0.15);
   });
 });
 
