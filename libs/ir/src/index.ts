@@ -47,8 +47,17 @@ export {
   importOnnx,
   importOnnxFloat,
 } from './onnx/import.js';
+export {
+  type FloatValue,
+  type OnnxAttr,
+  type OnnxModelSpec,
+  type OnnxNodeSpec,
+  writeOnnx,
+} from './onnx/write.js';
 export type { OpDefinition } from './ops/op.js';
 export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
 export { calibrate, fracFor } from './quantize/calibrate.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
+export { Random } from './testing/random.js';
+export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';

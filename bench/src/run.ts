@@ -1,0 +1,17 @@
+import { interpreterThroughput } from './interpreter-throughput.js';
+
+const BENCHES: Record<string, () => void | Promise<void>> = {
+  interpreter: interpreterThroughput,
+};
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : Object.keys(BENCHES);
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark '${name}'; available: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n=== ${name} ===\n`);
+  await bench();
+}

@@ -1,0 +1,63 @@
+/**
+ * The main job for now: import the example MNIST model from ONNX, quantize it, run one
+ * inference on a held-out digit with the reference interpreter, and print the output and the
+ * model's content address. Usage: npm run dev [-- --model mlp|cnn] [-- --digit <0..9999>]
+ */
+import { dequantizeOutput, encodeModel, modelId, quantizeInput, run, toHex, weightsRoot } from '@stoa/ir';
+import { loadMnist } from '../data/mnist.js';
+import { argmax, digit, importMnistModel } from '../evaluate.js';
+import type { MnistModelKind } from '../models.js';
+
+function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+}
+
+const kind = flag('model', 'cnn');
+const index = Number(flag('digit', '0'));
+if (kind !== 'mlp' && kind !== 'cnn') {
+  console.error(`--model must be mlp or cnn, got '${kind}'`);
+  process.exit(2);
+}
+if (!Number.isInteger(index) || index < 0 || index > 9999) {
+  console.error(`--digit must be an integer in 0..9999 (a held-out test digit), got '${flag('digit', '')}'`);
+  process.exit(2);
+}
+
+function ascii(image: Float32Array): string {
+  const shades = ' .:-=+*#%@';
+  const rows: string[] = [];
+  for (let y = 0; y < 28; y += 2) {
+    let row = '';
+    for (let x = 0; x < 28; x++)
+      row += shades[Math.min(9, Math.floor(((image[y * 28 + x]! + image[(y + 1) * 28 + x]!) / 2) * 10))];
+    rows.push(`    ${row}`);
+  }
+  return rows.join('\n');
+}
+
+console.log(`Importing examples/mnist/models/${kind}.onnx (calibrating on 200 training digits)...`);
+const started = performance.now();
+const q = importMnistModel(kind as MnistModelKind);
+const imported = performance.now();
+const test = loadMnist('test');
+const image = digit(test, index);
+const result = run(q.model, [quantizeInput(q.model.graph, 0, image)]);
+const logits = dequantizeOutput(q.model.graph, 0, result.outputs[0]!);
+const predicted = argmax(result.outputs[0]!.data);
+
+console.log(`\nTest digit #${index} (label ${test.labels[index]}):\n${ascii(image)}\n`);
+console.log(
+  `  prediction   ${predicted}${predicted === test.labels[index] ? ' (correct)' : ` (wrong, label ${test.labels[index]})`}`,
+);
+console.log(`  int logits   [${Array.from(result.outputs[0]!.data).join(', ')}]`);
+console.log(`  logits       [${Array.from(logits, (v) => v.toFixed(3)).join(', ')}]`);
+console.log(
+  `\n  model        ${q.model.name}: ${q.model.schedule.length} steps, ${q.model.graph.params.size} weight tensors`,
+);
+console.log(`  modelId      ${toHex(modelId(q.model))}`);
+console.log(`  weightsRoot  ${toHex(weightsRoot(q.model))}`);
+console.log(`  artifact     ${encodeModel(q.model).length} bytes`);
+console.log(
+  `  timing       import ${(imported - started).toFixed(0)} ms, inference ${(performance.now() - imported).toFixed(1)} ms`,
+);

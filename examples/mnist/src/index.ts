@@ -1,0 +1,2 @@
+export { imageAt, loadMnist, type MnistSplit } from './data/mnist.js';
+export { MNIST_MODELS, type MnistModelKind } from './models.js';
