@@ -54,6 +54,14 @@ function valueInfo(name: string, shape: readonly (number | string)[]): ValueInfo
   };
 }
 
+/** raw_data is little-endian whatever the host's byte order. */
+function float32LittleEndian(values: ArrayLike<number>): Uint8Array {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i]!, true);
+  return bytes;
+}
+
 /** Writes a float32 ONNX model (ModelProto bytes) from a plain description. */
 export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
   const model = onnx.ModelProto.create({
@@ -68,7 +76,7 @@ export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
         name: t.name,
         dims: [...t.shape],
         dataType: onnx.TensorProto.DataType.FLOAT,
-        rawData: new Uint8Array(Float32Array.from(t.data).buffer),
+        rawData: float32LittleEndian(t.data),
       })),
       node: spec.nodes.map((n) => ({
         opType: n.op,
