@@ -61,3 +61,32 @@ export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
+export {
+  type ExecuteOptions,
+  type Execution,
+  type ExecutionBackend,
+  execute,
+  referenceBackend,
+} from './trace/execute.js';
+export {
+  type ChunkOpening,
+  openChunk,
+  openStep,
+  openStepInput,
+  type StateOpening,
+  type StepOpening,
+  verifyChunk,
+  verifyStateOpening,
+  verifyStepOpening,
+} from './trace/proofs.js';
+export {
+  makeReceipt,
+  RECEIPT_TYPES,
+  type Receipt,
+  type ReceiptDomain,
+  type SignedReceipt,
+  signReceipt,
+  verifyReceipt,
+} from './trace/receipt.js';
+export { type StoredTrace, TraceStore, type TraceStoreOptions } from './trace/store.js';
+export { boundaryDigest, buildTrace, isLiveAfter, liveness, stepLeaf, type Trace } from './trace/trace.js';
