@@ -32,7 +32,7 @@ describe('signed receipts', () => {
     expect(await verifyReceipt({ ...receipt!, signature: '0x1234' }, domain)).toBe(false);
   });
 
-  it('produces no valid receipt from a key that is not the named node's', async () => {
+  it('produces no valid receipt from a key that is not the named node key', async () => {
     const { model, inputs } = randomGraph(9);
     const impostor = { ...other, address: node.address };
     const { receipt } = await execute(model, inputs, { sign: { account: impostor, domain, nonce: 1n } });
