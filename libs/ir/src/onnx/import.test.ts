@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { dequantizeOutput, quantizeInput } from '../boundary.js';
 import { toHex } from '../commit/hash.js';
 import { decodeModel, encodeModel, modelId } from '../encoding/codec.js';
-import { IrError } from '../errors.js';
 import { run } from '../interpreter.js';
+import { expectIrError } from '../testing/expect-ir-error.js';
 import { Random } from '../testing/random.js';
 import { runFloatGraph } from './float-exec.js';
 import { floatGraphFromOnnx } from './from-onnx.js';
@@ -70,16 +70,6 @@ function cnnSpec(): OnnxModelSpec {
 
 const samples = (count: number, size: number) =>
   Array.from({ length: count }, () => [randn(size, 1).map(Math.abs)]);
-
-function importError(fn: () => unknown): IrError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(IrError);
-    return error as IrError;
-  }
-  throw new Error('expected an IrError');
-}
 
 describe('ONNX import', () => {
   const bytes = writeOnnx(cnnSpec());
@@ -206,17 +196,17 @@ describe('ONNX import errors', () => {
   const bytes = writeOnnx(cnnSpec());
 
   it('names the byte offset of a truncated file', () => {
-    const error = importError(() =>
+    const error = expectIrError(() =>
       importOnnxFloat(bytes.subarray(0, bytes.length - 100), { label: 'tiny.onnx' }),
     );
     expect(error.code).toBe('ONNX_CORRUPT');
     expect(error.message).toMatch(/tiny\.onnx .*at byte \d+/);
-    expect(importError(() => importOnnxFloat(new Uint8Array(0), { label: 'empty.onnx' })).message).toContain(
-      'empty.onnx is empty',
-    );
-    expect(importError(() => importOnnxFloat(new TextEncoder().encode('hello, this is not onnx'))).code).toBe(
-      'ONNX_CORRUPT',
-    );
+    expect(
+      expectIrError(() => importOnnxFloat(new Uint8Array(0), { label: 'empty.onnx' })).message,
+    ).toContain('empty.onnx is empty');
+    expect(
+      expectIrError(() => importOnnxFloat(new TextEncoder().encode('hello, this is not onnx'))).code,
+    ).toBe('ONNX_CORRUPT');
   });
 
   it('names the op type and node of unsupported ops', () => {
@@ -225,7 +215,7 @@ describe('ONNX import errors', () => {
       ...spec,
       nodes: [...spec.nodes, { op: 'LSTM', name: 'rnn1', inputs: ['probs'], outputs: ['h'] }],
     };
-    const error = importError(() => importOnnxFloat(writeOnnx(withLstm)));
+    const error = expectIrError(() => importOnnxFloat(writeOnnx(withLstm)));
     expect(error.code).toBe('ONNX_UNSUPPORTED_OP');
     expect(error.message).toContain("'LSTM' (first at node 'rnn1')");
     const custom = {
@@ -235,14 +225,14 @@ describe('ONNX import errors', () => {
         { op: 'Relu', name: 'mine', domain: 'com.example', inputs: ['probs'], outputs: ['h'] },
       ],
     };
-    expect(importError(() => importOnnxFloat(writeOnnx(custom))).message).toContain(
+    expect(expectIrError(() => importOnnxFloat(writeOnnx(custom))).message).toContain(
       "'com.example.Relu' (first at node 'mine')",
     );
   });
 
   it('names the input and dimension of an unresolvable dynamic shape', () => {
     const spec = { ...cnnSpec(), inputs: [{ name: 'input', shape: ['N', 1, 'H', 8] }] };
-    const error = importError(() => importOnnxFloat(writeOnnx(spec)));
+    const error = expectIrError(() => importOnnxFloat(writeOnnx(spec)));
     expect(error.code).toBe('ONNX_DYNAMIC_SHAPE');
     expect(error.message).toContain("graph input 'input' dimension 2 ('H')");
     expect(importOnnxFloat(writeOnnx(spec), { dims: { H: 8 }, batchSize: 3 }).inputs[0]!.shape).toEqual([
@@ -256,7 +246,7 @@ describe('ONNX import errors', () => {
       ...spec,
       initializers: spec.initializers.map((t) => (t.name === 'fc.w' ? init('fc.w', [5, 63], 1) : t)),
     };
-    const error = importError(() => importOnnxFloat(writeOnnx(bad)));
+    const error = expectIrError(() => importOnnxFloat(writeOnnx(bad)));
     expect(error.message).toContain("node 'fc' (Gemm): inner dimensions differ");
   });
 });
