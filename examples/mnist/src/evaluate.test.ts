@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { importOnnxFloat, modelId, runFloatGraph, toHex } from '@stoa/ir';
+import {
+  createOnnxRuntimeBackend,
+  importOnnxFloat,
+  modelId,
+  quantizeInput,
+  run,
+  runFloatGraph,
+  toHex,
+} from '@stoa/ir';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from './data/mnist.js';
@@ -56,5 +64,24 @@ describe.each(['mlp', 'cnn'] as const)('MNIST %s', (kind) => {
     const params = new Map(model.graph.params).set(node, flipped);
     const changed = { ...model, graph: { ...model.graph, params } };
     expect(toHex(modelId(changed))).not.toBe(toHex(modelId(model)));
+  });
+});
+
+describe.each(['mlp', 'cnn'] as const)('MNIST %s on the onnxruntime backend', (kind) => {
+  it('computes every intermediate tensor bit-identically to the reference interpreter', async () => {
+    const { model } = importMnistModel(kind);
+    const backend = await createOnnxRuntimeBackend(model);
+    const test = loadMnist('test');
+    try {
+      for (let i = 0; i < 20; i++) {
+        const inputs = [quantizeInput(model.graph, 0, digit(test, i))];
+        const fast = await backend.run(inputs);
+        const reference = run(model, inputs, { keepIntermediates: true }).values!;
+        for (const [n, expected] of reference.entries()) expect(fast.values[n], `digit ${i} node ${n}`).toEqual(expected);
+      }
+      expect(backend.fallbackSteps).toEqual([]);
+    } finally {
+      await backend.close();
+    }
   });
 });

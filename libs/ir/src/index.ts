@@ -56,6 +56,12 @@ export {
 } from './onnx/write.js';
 export type { OpDefinition } from './ops/op.js';
 export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
+export {
+  type BackendRun,
+  createOnnxRuntimeBackend,
+  type OnnxRuntimeBackend,
+  type OnnxRuntimeBackendOptions,
+} from './ort/backend.js';
 export { calibrate, fracFor } from './quantize/calibrate.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
