@@ -77,7 +77,8 @@ describe.each(['mlp', 'cnn'] as const)('MNIST %s on the onnxruntime backend', (k
         const inputs = [quantizeInput(model.graph, 0, digit(test, i))];
         const fast = await backend.run(inputs);
         const reference = run(model, inputs, { keepIntermediates: true }).values!;
-        for (const [n, expected] of reference.entries()) expect(fast.values[n], `digit ${i} node ${n}`).toEqual(expected);
+        for (const [n, expected] of reference.entries())
+          expect(fast.values[n], `digit ${i} node ${n}`).toEqual(expected);
       }
       expect(backend.fallbackSteps).toEqual([]);
     } finally {
