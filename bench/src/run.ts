@@ -1,7 +1,9 @@
 import { interpreterThroughput } from './interpreter-throughput.js';
+import { tracedExecution } from './traced-execution.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
+  traced: tracedExecution,
 };
 
 const requested = process.argv.slice(2);

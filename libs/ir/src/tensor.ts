@@ -55,15 +55,23 @@ export function makeTensor(dtype: DType, shape: readonly number[], data?: ArrayL
   return { dtype, shape: [...shape], data: values };
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Canonical little-endian bytes: 1, 2 or 4 bytes per element by dtype. */
 export function tensorBytes(dtype: DType, data: Int32Array): Uint8Array {
   const width = dtypeInfo(dtype).bytes;
-  if (width === 4)
-    return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  if (LITTLE_ENDIAN) {
+    // Typed-array narrowing keeps the low bytes, which is exact for values within the dtype.
+    const narrowed = width === 1 ? Int8Array.from(data) : width === 2 ? Int16Array.from(data) : data.slice();
+    return new Uint8Array(narrowed.buffer, narrowed.byteOffset, narrowed.byteLength);
+  }
   const out = new Uint8Array(data.length * width);
   const view = new DataView(out.buffer);
-  if (width === 1) for (let i = 0; i < data.length; i++) view.setInt8(i, data[i]!);
-  else for (let i = 0; i < data.length; i++) view.setInt16(2 * i, data[i]!, true);
+  for (let i = 0; i < data.length; i++) {
+    if (width === 1) view.setInt8(i, data[i]!);
+    else if (width === 2) view.setInt16(2 * i, data[i]!, true);
+    else view.setInt32(4 * i, data[i]!, true);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { IntTensor } from '../tensor.js';
 import { Random } from '../testing/random.js';
 import { randomGraph } from '../testing/random-graph.js';
 import { createOnnxRuntimeBackend } from './backend.js';
+import { float32Exact } from './lower-edge.js';
 
 const GRAPHS = 220;
 
@@ -73,5 +74,30 @@ describe('onnxruntime backend', () => {
     const model = createModel(b.build(), 'edge-cases');
     const inputs = [{ dtype: 'i8' as const, shape: [2, 4, 9, 9], data: rng.ints(648, -128, 127) }];
     expect(await expectBitIdentical(model, inputs, 'edge cases')).toEqual([]);
+  });
+
+  it('is exact on reductions too wide for float32, where it uses the integer kernels', async () => {
+    const rng = new Random(8);
+    const b = new GraphBuilder();
+    const x = b.input('x', { dtype: 'i8', shape: [1, 64, 6, 6], frac: 4 });
+    const convWeights = Int32Array.from({ length: 2 * 64 * 25 }, () => (rng.next() < 0.5 ? -127 : 127));
+    const w = b.param('w', { dtype: 'i8', shape: [2, 64, 5, 5], frac: 3 }, convWeights);
+    const c = b.op('Conv', [x, w], { frac: -8, attrs: { pads: [2, 2, 2, 2] } });
+    const flat = b.op('Reshape', [c], { attrs: { shape: [1, 72] } });
+    const wide = b.input('wide', { dtype: 'i8', shape: [3, 4000], frac: 2 });
+    const fcWeights = rng.ints(2 * 4000, -100, 100);
+    const fc = b.op('MatMul', [wide, b.param('fcw', { dtype: 'i8', shape: [2, 4000], frac: 2 }, fcWeights)], {
+      frac: -6,
+    });
+    b.output(flat);
+    b.output(fc);
+    expect(float32Exact(convWeights, 64 * 25, { dtype: 'i8', shape: [], frac: 0 })).toBe(false);
+    expect(float32Exact(fcWeights, 4000, { dtype: 'i8', shape: [], frac: 0 })).toBe(false);
+    const model = createModel(b.build(), 'wide');
+    const inputs = [
+      { dtype: 'i8' as const, shape: [1, 64, 6, 6], data: rng.ints(64 * 36, -128, 127) },
+      { dtype: 'i8' as const, shape: [3, 4000], data: rng.ints(12000, -128, 127) },
+    ];
+    expect(await expectBitIdentical(model, inputs, 'wide')).toEqual([]);
   });
 });

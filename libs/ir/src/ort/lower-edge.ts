@@ -10,57 +10,71 @@ import {
 import { intsAttr } from '../ops/op.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
-/** Shift amounts beyond these give the same saturated result and keep int64 from overflowing. */
+/** Shifts beyond these give the same saturated result (|x| < 2^47) and keep doubles exact. */
 const MAX_LEFT = 32;
-const MAX_RIGHT = 62;
+const MAX_RIGHT = 53;
 
 /**
- * Emits `saturate(shiftRound(x, s))` on int64 values, s per element of `shape` (broadcast):
- * y = x·2^max(−s,0) + half; q = (y − Mod(y, 2^max(s,0))) / 2^max(s,0). ONNX Mod on integers
- * takes the divisor's sign, so y − Mod(y, d) is the exact multiple below y and Div is exact.
+ * Emits `saturate(shiftRound(x, s))` on exact integer values held in doubles, s per element of
+ * `shape` (broadcast): Floor((x + 2^(s−1)) · 2^−s). Every step is exact for |x| < 2^47: the
+ * addition stays below 2^53 and scaling by a power of two never rounds. Doubles rather than
+ * int64 because onnxruntime's int64 Div is a real division and several times slower.
  */
 function requantize(
   w: OnnxGraphWriter,
-  x64: string,
+  x: string,
   shifts: readonly number[],
   shape: readonly number[],
   out: TensorType,
 ): string {
   const clamped = shifts.map((s) => Math.max(-MAX_LEFT, Math.min(MAX_RIGHT, s)));
-  let y = x64;
-  if (clamped.some((s) => s < 0))
-    y = w.node('Mul', [
-      y,
-      w.constant(
-        'int64',
-        shape,
-        clamped.map((s) => 2 ** Math.max(-s, 0)),
-      ),
-    ]);
-  if (clamped.some((s) => s > 0)) {
-    const div = w.constant(
-      'int64',
-      shape,
-      clamped.map((s) => 2 ** Math.max(s, 0)),
-    );
+  let y = x;
+  if (clamped.some((s) => s > 0))
     y = w.node('Add', [
       y,
       w.constant(
-        'int64',
+        'double',
         shape,
         clamped.map((s) => (s > 0 ? 2 ** (s - 1) : 0)),
       ),
     ]);
-    y = w.node('Div', [w.node('Sub', [y, w.node('Mod', [y, div], { fmod: 0 })]), div]);
-  }
+  if (clamped.some((s) => s !== 0))
+    y = w.node('Mul', [
+      y,
+      w.constant(
+        'double',
+        shape,
+        clamped.map((s) => 2 ** -s),
+      ),
+    ]);
+  if (clamped.some((s) => s > 0)) y = w.node('Floor', [y]);
   const { min, max } = dtypeInfo(out.dtype);
-  const clipped = w.node('Clip', [y, w.constant('int64', [], [min]), w.constant('int64', [], [max])]);
+  const clipped = w.node('Clip', [y, w.constant('double', [], [min]), w.constant('double', [], [max])]);
   return w.cast(clipped, 'int32');
 }
 
 /** Per-output-channel shifts for MatMul/Conv: accumulator frac (input + weight) − output frac. */
 function channelShifts(x: TensorType, weights: TensorType, out: TensorType): number[] {
   return Array.from({ length: weights.shape[0]! }, (_, c) => frac(x) + channelFrac(weights, c) - frac(out));
+}
+
+/**
+ * True when float32 arithmetic computes this accumulation exactly in any order: every term is
+ * an integer and every partial sum is bounded by Σ|w|·max|x| < 2^24, so no addition rounds.
+ * onnxruntime's float kernels are then bit-exact, and several times faster than its integer ones.
+ */
+export function float32Exact(weights: Int32Array, reduction: number, x: TensorType): boolean {
+  const maxX = -dtypeInfo(x.dtype).min;
+  for (let c = 0; c < weights.length; c += reduction) {
+    let sum = 0;
+    for (let k = c; k < c + reduction; k++) sum += Math.abs(weights[k]!);
+    if (sum * maxX >= 2 ** 24) return false;
+  }
+  return true;
+}
+
+function transposed(weights: Int32Array, rows: number, cols: number): number[] {
+  return Array.from({ length: rows * cols }, (_, i) => weights[(i % rows) * cols + Math.floor(i / rows)]!);
 }
 
 export type EdgeLowering = { output: string } | { fallback: string };
@@ -82,16 +96,17 @@ export function lowerEdge(
   const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
   const attrs = graph.edgeAttrs[edge]!;
   const to64 = (i: number) => w.cast(value(ins[i]!), 'int64');
+  const toDouble = (i: number) => w.cast(value(ins[i]!), 'double');
   const int8 = (i: number) => {
     const data = graph.params.get(ins[i]!);
     return data ? w.constant('int8', t[i]!.shape, data) : w.cast(value(ins[i]!), 'int8');
   };
-  const addBias = (acc64: string, bias: number | undefined, shape: number[]) =>
+  const addBias = (acc: string, bias: number | undefined, shape: number[]) =>
     bias === undefined
-      ? acc64
+      ? acc
       : w.node('Add', [
-          acc64,
-          w.cast(w.node('Reshape', [value(bias), w.constant('int64', [shape.length], shape)]), 'int64'),
+          acc,
+          w.cast(w.node('Reshape', [value(bias), w.constant('int64', [shape.length], shape)]), 'double'),
         ]);
 
   switch (op) {
@@ -100,30 +115,45 @@ export function lowerEdge(
         return { fallback: 'MatMulInteger needs i8 operands' };
       const [n, k] = t[1]!.shape as [number, number];
       const weights = graph.params.get(ins[1]!);
-      const bT = weights
-        ? w.constant(
-            'int8',
-            [k, n],
-            Array.from({ length: k * n }, (_, i) => weights[(i % n) * k + Math.floor(i / n)]!),
+      const weightsKN = () =>
+        weights
+          ? w.constant('int8', [k, n], transposed(weights, n, k))
+          : w.node('Transpose', [int8(1)], { perm: [1, 0] });
+      const exact = weights && float32Exact(weights, k, t[0]!);
+      const acc = exact
+        ? w.cast(
+            w.node('MatMul', [
+              w.cast(value(ins[0]!), 'float'),
+              w.constant('float', [k, n], transposed(weights, n, k)),
+            ]),
+            'double',
           )
-        : w.node('Transpose', [int8(1)], { perm: [1, 0] });
-      const acc = w.cast(w.node('MatMulInteger', [int8(0), bT]), 'int64');
+        : w.cast(w.node('MatMulInteger', [int8(0), weightsKN()]), 'double');
       const withBias = addBias(acc, ins[2], [n]);
       return { output: requantize(w, withBias, channelShifts(t[0]!, t[1]!, out), [n], out) };
     }
     case 'Conv': {
       if (t[0]!.dtype !== 'i8' || t[1]!.dtype !== 'i8') return { fallback: 'ConvInteger needs i8 operands' };
       const o = t[1]!.shape[0]!;
-      const acc = w.cast(
-        w.node('ConvInteger', [int8(0), int8(1)], {
-          strides: intsAttr(attrs, 'strides'),
-          pads: intsAttr(attrs, 'pads'),
-          dilations: intsAttr(attrs, 'dilations'),
-          group: attrs.group as number,
-          kernel_shape: t[1]!.shape.slice(2),
-        }),
-        'int64',
-      );
+      const weights = graph.params.get(ins[1]!);
+      const geometry = {
+        strides: intsAttr(attrs, 'strides'),
+        pads: intsAttr(attrs, 'pads'),
+        dilations: intsAttr(attrs, 'dilations'),
+        group: attrs.group as number,
+        kernel_shape: t[1]!.shape.slice(2),
+      };
+      const exact = weights && float32Exact(weights, weights.length / o, t[0]!);
+      const acc = exact
+        ? w.cast(
+            w.node(
+              'Conv',
+              [w.cast(value(ins[0]!), 'float'), w.constant('float', t[1]!.shape, weights)],
+              geometry,
+            ),
+            'double',
+          )
+        : w.cast(w.node('ConvInteger', [int8(0), int8(1)], geometry), 'double');
       const withBias = addBias(acc, ins[2], [o, 1, 1]);
       return { output: requantize(w, withBias, channelShifts(t[0]!, t[1]!, out), [o, 1, 1], out) };
     }
@@ -132,7 +162,7 @@ export function lowerEdge(
       const F = Math.max(frac(t[0]!), frac(t[1]!));
       const scaled = [0, 1].map((i) => {
         const s = F - frac(t[i]!);
-        return s === 0 ? to64(i) : w.node('Mul', [to64(i), w.constant('int64', [], [2 ** s])]);
+        return s === 0 ? toDouble(i) : w.node('Mul', [toDouble(i), w.constant('double', [], [2 ** s])]);
       });
       return { output: requantize(w, w.node(op, scaled), [F - frac(out)], [], out) };
     }
@@ -140,14 +170,14 @@ export function lowerEdge(
       return {
         output: requantize(
           w,
-          w.node('Mul', [to64(0), to64(1)]),
+          w.node('Mul', [toDouble(0), toDouble(1)]),
           [frac(t[0]!) + frac(t[1]!) - frac(out)],
           [],
           out,
         ),
       };
     case 'Requantize':
-      return { output: requantize(w, to64(0), [frac(t[0]!) - frac(out)], [], out) };
+      return { output: requantize(w, toDouble(0), [frac(t[0]!) - frac(out)], [], out) };
     case 'Relu':
       return { output: w.node('Max', [value(ins[0]!), w.constant('int32', [], [0])]) };
     case 'MaxPool': {

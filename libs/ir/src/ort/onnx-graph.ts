@@ -1,8 +1,14 @@
 import { type AttributeProto, type NodeProto, onnx, type TensorProto } from '../onnx/read.js';
 
 const DataType = onnx.TensorProto.DataType;
-export type ElemType = 'int8' | 'int32' | 'int64';
-const ELEM: Record<ElemType, number> = { int8: DataType.INT8, int32: DataType.INT32, int64: DataType.INT64 };
+export type ElemType = 'int8' | 'int32' | 'int64' | 'float' | 'double';
+const ELEM: Record<ElemType, number> = {
+  int8: DataType.INT8,
+  int32: DataType.INT32,
+  int64: DataType.INT64,
+  float: DataType.FLOAT,
+  double: DataType.DOUBLE,
+};
 
 /** Accumulates an ONNX graph: nodes, constants and fresh value names. */
 export class OnnxGraphWriter {
@@ -39,6 +45,8 @@ export class OnnxGraphWriter {
     const tensor: TensorProto = { name, dims: [...shape], dataType: ELEM[type] };
     if (type === 'int64')
       tensor.rawData = new Uint8Array(BigInt64Array.from(Array.from(values), (v) => BigInt(v)).buffer);
+    else if (type === 'float') tensor.rawData = new Uint8Array(Float32Array.from(values).buffer);
+    else if (type === 'double') tensor.rawData = new Uint8Array(Float64Array.from(values).buffer);
     else if (type === 'int32') tensor.rawData = new Uint8Array(Int32Array.from(values).buffer);
     else tensor.rawData = new Uint8Array(Int8Array.from(values).buffer);
     this.initializers.push(tensor);

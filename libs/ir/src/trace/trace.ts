@@ -89,10 +89,27 @@ export function replayState(
   return tree;
 }
 
+const weightDigestCache = new WeakMap<Model, Map<number, Uint8Array>>();
+
+/** Weight digests never change for a model: hash them once, not on every traced request. */
+function weightDigests(model: Model): Map<number, Uint8Array> {
+  let digests = weightDigestCache.get(model);
+  if (!digests) {
+    digests = new Map(
+      [...model.graph.params].map(([n, data]) => [n, tensorDigest(model.graph.nodeTypes[n]!.dtype, data)]),
+    );
+    weightDigestCache.set(model, digests);
+  }
+  return digests;
+}
+
 /** Builds the trace of one execution from every node's value (as returned with keepIntermediates). */
 export function buildTrace(model: Model, values: readonly (Int32Array | undefined)[]): Trace {
   const { graph, schedule } = model;
+  const weights = weightDigests(model);
   const nodeDigests = graph.nodeTypes.map((type, n) => {
+    const known = weights.get(n);
+    if (known) return known;
     const v = values[n];
     if (!v) throw new Error(`cannot trace: node ${n} '${graph.nodeNames[n]}' has no value`);
     return tensorDigest(type.dtype, v);
