@@ -1,4 +1,4 @@
-import { sha256 } from './hash.js';
+import { hash } from 'node:crypto';
 
 /**
  * Binary SHA-256 Merkle tree, chosen to be cheap to check in the EVM: leaf = H(0x00 ‖ data),
@@ -9,12 +9,24 @@ const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
 const EMPTY = new Uint8Array(32);
 
+// One-shot hashing of a reused buffer is twice as fast as createHash for 1 KiB leaves.
+let scratch = new Uint8Array(1025);
+
+function hashWithPrefix(prefix: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array {
+  const length = 1 + a.length + (b?.length ?? 0);
+  if (scratch.length < length) scratch = new Uint8Array(length);
+  scratch.set(prefix, 0);
+  scratch.set(a, 1);
+  if (b) scratch.set(b, 1 + a.length);
+  return new Uint8Array(hash('sha256', scratch.subarray(0, length), 'buffer'));
+}
+
 export function leafHash(data: Uint8Array): Uint8Array {
-  return sha256(LEAF, data);
+  return hashWithPrefix(LEAF, data);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(NODE, left, right);
+  return hashWithPrefix(NODE, left, right);
 }
 
 function layers(leafHashes: readonly Uint8Array[]): Uint8Array[][] {
