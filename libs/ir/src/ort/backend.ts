@@ -10,7 +10,10 @@ import { OnnxGraphWriter } from './onnx-graph.js';
 export interface OnnxRuntimeBackendOptions {
   /** onnxruntime intra-op threads; defaults to onnxruntime's choice. */
   readonly intraOpThreads?: number;
-  /** Debug log: says which steps fall back to the reference kernels, and why. */
+  /**
+   * Debug log: says which steps fall back to the reference kernels, and why. Defaults to
+   * stderr when STOA_DEBUG contains 'backend', else silent.
+   */
   readonly log?: (message: string) => void;
 }
 
@@ -38,6 +41,10 @@ export interface OnnxRuntimeBackend extends ExecutionBackend {
 
 const nodeName = (n: number) => `n${n}`;
 
+function defaultLog(message: string): void {
+  if (process.env.STOA_DEBUG?.split(',').includes('backend')) console.error(`[stoa:backend] ${message}`);
+}
+
 /**
  * The fast backend: the integer graph lowered to ONNX integer ops (MatMulInteger, ConvInteger,
  * int64 arithmetic for rounding and saturation) and run by onnxruntime with every intermediate
@@ -49,7 +56,7 @@ export async function createOnnxRuntimeBackend(
   options: OnnxRuntimeBackendOptions = {},
 ): Promise<OnnxRuntimeBackend> {
   const { graph, schedule } = model;
-  const log = options.log ?? (() => {});
+  const log = options.log ?? defaultLog;
   const segments: Segment[] = [];
   const fallbackSteps: number[] = [];
   let writer = new OnnxGraphWriter();
