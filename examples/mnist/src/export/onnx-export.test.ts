@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadMnist, MNIST_PIXELS } from '../data/mnist.js';
@@ -7,7 +8,6 @@ import { argmaxRow } from '../train/evaluate.js';
 import { createCnn, createMlp } from '../train/models.js';
 import { mulberry32, normal, type Random } from '../train/random.js';
 import type { Sequential } from '../train/sequential.js';
-import { onnx } from './onnx-builders.js';
 import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.js';
 
 const test = loadMnist('test');
@@ -62,7 +62,7 @@ describe('exportOnnx', () => {
   });
 
   it('writes ir 8, opset 17, a symbolic batch dim and unique node names', () => {
-    const decoded = onnx.ModelProto.decode(exportOnnx(createCnn(mulberry32(7))));
+    const decoded = onnxProto.onnx.ModelProto.decode(exportOnnx(createCnn(mulberry32(7))));
     expect(Number(decoded.irVersion)).toBe(8);
     expect(decoded.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     expect(decoded.producerName).toBe('stoa');
