@@ -1,9 +1,22 @@
 /**
  * The main job for now: import the example MNIST model from ONNX, quantize it, run one
  * inference on a held-out digit with the reference interpreter, and print the output and the
- * model's content address. Usage: npm run dev [-- --model mlp|cnn] [-- --digit <0..9999>]
+ * model's content address; then the same inference traced on the onnxruntime backend, with a
+ * signed receipt. Usage: npm run dev [-- --model mlp|cnn] [-- --digit <0..9999>]
  */
-import { dequantizeOutput, encodeModel, modelId, quantizeInput, run, toHex, weightsRoot } from '@stoa/ir';
+import {
+  createOnnxRuntimeBackend,
+  dequantizeOutput,
+  encodeModel,
+  execute,
+  modelId,
+  quantizeInput,
+  run,
+  toHex,
+  verifyReceipt,
+  weightsRoot,
+} from '@stoa/ir';
+import { privateKeyToAccount } from 'viem/accounts';
 import { loadMnist } from '../data/mnist.js';
 import { argmax, digit, importMnistModel } from '../evaluate.js';
 import type { MnistModelKind } from '../models.js';
@@ -61,3 +74,25 @@ console.log(`  artifact     ${encodeModel(q.model).length} bytes`);
 console.log(
   `  timing       import ${(imported - started).toFixed(0)} ms, inference ${(performance.now() - imported).toFixed(1)} ms`,
 );
+
+// The same request as a node serves it: fast backend, trace commitments, signed receipt.
+// Anvil's first development key: public knowledge, never holds value.
+const devNode = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
+const domain = { chainId: 31337, verifyingContract: '0x0000000000000000000000000000000000000000' } as const;
+const backend = await createOnnxRuntimeBackend(q.model);
+const inputs = [quantizeInput(q.model.graph, 0, image)];
+const tracedStart = performance.now();
+const traced = await execute(q.model, inputs, { backend, sign: { account: devNode, domain, nonce: 1n } });
+const tracedMs = performance.now() - tracedStart;
+await backend.close();
+const same = traced.outputs[0]!.data.every((v, i) => v === result.outputs[0]!.data[i]);
+const receipt = traced.receipt!;
+console.log(`
+Traced on onnxruntime (${tracedMs.toFixed(1)} ms, ${same ? 'bit-identical to the reference' : 'DIFFERENT from the reference'}):`);
+console.log(`  traceRoot    ${receipt.traceRoot} (${receipt.steps} steps)`);
+console.log(`  inputDigest  ${receipt.inputDigest}`);
+console.log(`  outputDigest ${receipt.outputDigest}`);
+console.log(
+  `  receipt      signed by ${receipt.node} (dev key), nonce ${receipt.nonce}, ${(await verifyReceipt(receipt, domain)) ? 'verifies' : 'DOES NOT VERIFY'}`,
+);
+if (!same) process.exit(1);
