@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['libs/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    include: [
+      'libs/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+      'contracts/ts/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

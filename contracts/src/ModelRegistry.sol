@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ModelRegistry: modelId → the commitments a dispute is judged against.
+/// @notice A modelId is the content address of a compiled model (docs/semantics.md §5); its
+/// entry is written once and never changes.
+contract ModelRegistry {
+    struct Model {
+        bytes32 weightsRoot;
+        uint32 steps;
+        uint16 opset;
+        address owner;
+        uint64 registeredAt;
+    }
+
+    mapping(bytes32 => Model) private models;
+
+    event ModelRegistered(bytes32 indexed modelId, bytes32 weightsRoot, uint32 steps, uint16 opset, address indexed owner);
+
+    error AlreadyRegistered(bytes32 modelId);
+    error InvalidModel(bytes32 modelId);
+    error UnknownModel(bytes32 modelId);
+
+    function register(bytes32 modelId, bytes32 weightsRoot, uint32 steps, uint16 opset) external {
+        if (modelId == bytes32(0) || steps == 0 || opset == 0) revert InvalidModel(modelId);
+        if (models[modelId].owner != address(0)) revert AlreadyRegistered(modelId);
+        models[modelId] = Model(weightsRoot, steps, opset, msg.sender, uint64(block.timestamp));
+        emit ModelRegistered(modelId, weightsRoot, steps, opset, msg.sender);
+    }
+
+    function isRegistered(bytes32 modelId) external view returns (bool) {
+        return models[modelId].owner != address(0);
+    }
+
+    function get(bytes32 modelId) external view returns (Model memory model) {
+        model = models[modelId];
+        if (model.owner == address(0)) revert UnknownModel(modelId);
+    }
+}
