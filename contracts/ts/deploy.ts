@@ -1,0 +1,96 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  type Account,
+  type Address,
+  type Chain,
+  createWalletClient,
+  type Hex,
+  http,
+  publicActions,
+} from 'viem';
+import { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
+
+export interface ProtocolParameters {
+  /** Seconds a node waits between requesting unbonding and withdrawing. */
+  readonly unbondingDelay: bigint;
+  /** Seconds during which a claim can be challenged. */
+  readonly challengeWindow: bigint;
+  /** Wei bonded with each claim. */
+  readonly claimBond: bigint;
+  /** Wei a node must have bonded to post claims. */
+  readonly minStake: bigint;
+}
+
+export const DEV_PARAMETERS: ProtocolParameters = {
+  unbondingDelay: 7n * 24n * 3600n,
+  challengeWindow: 3600n,
+  claimBond: 10n ** 16n,
+  minStake: 10n ** 18n,
+};
+
+export interface StoaAddresses {
+  readonly chainId: number;
+  readonly stakeManager: Address;
+  readonly modelRegistry: Address;
+  readonly claimRegistry: Address;
+}
+
+/** Deploys and wires the contracts that exist so far; returns their addresses. */
+export async function deployStoa(options: {
+  rpcUrl: string;
+  account: Account;
+  chain: Chain;
+  parameters?: ProtocolParameters;
+}): Promise<StoaAddresses> {
+  const p = options.parameters ?? DEV_PARAMETERS;
+  const wallet = createWalletClient({
+    account: options.account,
+    chain: options.chain,
+    transport: http(options.rpcUrl),
+  }).extend(publicActions);
+  const deploy = async (artifact: { abi: readonly unknown[]; bytecode: Hex }, args: unknown[]) => {
+    const hash = await wallet.deployContract({
+      abi: artifact.abi,
+      bytecode: artifact.bytecode,
+      args,
+    } as never);
+    const receipt = await wallet.waitForTransactionReceipt({ hash });
+    if (!receipt.contractAddress) throw new Error(`deployment transaction ${hash} created no contract`);
+    return receipt.contractAddress;
+  };
+  const stakeManager = await deploy(stakeManagerArtifact, [p.unbondingDelay]);
+  const modelRegistry = await deploy(modelRegistryArtifact, []);
+  const claimRegistry = await deploy(claimRegistryArtifact, [
+    stakeManager,
+    modelRegistry,
+    p.challengeWindow,
+    p.claimBond,
+    p.minStake,
+  ]);
+  return { chainId: options.chain.id, stakeManager, modelRegistry, claimRegistry };
+}
+
+/** Writes the addresses file the rest of the system reads (atomically: temp file, then rename). */
+export async function writeAddresses(file: string, addresses: StoaAddresses): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, `${JSON.stringify(addresses, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
+export async function readAddresses(file: string): Promise<StoaAddresses> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read contract addresses from ${file}: ${(error as Error).message}`);
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const key of ['stakeManager', 'modelRegistry', 'claimRegistry'] as const) {
+    if (typeof record[key] !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(record[key] as string)) {
+      throw new Error(`${file}: field '${key}' must be a 0x-prefixed 20-byte address`);
+    }
+  }
+  if (typeof record.chainId !== 'number') throw new Error(`${file}: field 'chainId' must be a number`);
+  return record as unknown as StoaAddresses;
+}
