@@ -23,9 +23,10 @@ export interface CompiledContract {
 /** Compiles every contract in contracts/src with solc-js; errors name the file and line. */
 export function compileContracts(): CompiledContract[] {
   const sources: Record<string, { content: string }> = {};
-  for (const file of readdirSync(SOURCES_DIR)
-    .filter((f) => f.endsWith('.sol'))
-    .sort()) {
+  const files = readdirSync(SOURCES_DIR, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.sol'),
+  );
+  for (const file of files.sort()) {
     sources[file] = { content: readFileSync(join(SOURCES_DIR, file), 'utf8') };
   }
   const input = {
