@@ -74,6 +74,7 @@ export {
   execute,
   referenceBackend,
 } from './trace/execute.js';
+export { IncrementalMerkleTree } from './trace/incremental-merkle.js';
 export {
   type ChunkOpening,
   openChunk,
@@ -95,4 +96,12 @@ export {
   verifyReceipt,
 } from './trace/receipt.js';
 export { type StoredTrace, TraceStore, type TraceStoreOptions } from './trace/store.js';
-export { boundaryDigest, buildTrace, isLiveAfter, liveness, stepLeaf, type Trace } from './trace/trace.js';
+export {
+  boundaryDigest,
+  buildTrace,
+  isLiveAfter,
+  liveness,
+  replayState,
+  stepLeaf,
+  type Trace,
+} from './trace/trace.js';

@@ -37,6 +37,17 @@ export class IncrementalMerkleTree {
     }
   }
 
+  /** The node `height` levels above the leaves (0: a leaf hash) at position `index` in its level. */
+  nodeAt(height: number, index: number): Uint8Array {
+    const node = this.levels[height]?.[index];
+    if (!node) throw new RangeError(`no node at height ${height}, index ${index}`);
+    return node;
+  }
+
+  get height(): number {
+    return this.levels.length - 1;
+  }
+
   proof(index: number): Uint8Array[] {
     const proof: Uint8Array[] = [];
     let i = index;
