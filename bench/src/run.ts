@@ -1,9 +1,11 @@
+import { disputeGas } from './dispute-gas.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { tracedExecution } from './traced-execution.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
   traced: tracedExecution,
+  gas: disputeGas,
 };
 
 const requested = process.argv.slice(2);

@@ -6,13 +6,15 @@ import {StakeManager} from "./StakeManager.sol";
 
 /// @title ClaimRegistry: one claim per batch of receipts, with a bond and a challenge window.
 /// @notice A staked node posts the Merkle root of a batch of signed receipts. Anyone holding a
-/// receipt of the batch may dispute it through the dispute game before the window closes;
-/// otherwise the claim finalizes and the bond returns to the node.
+/// receipt of the batch may dispute it through the dispute game before the window closes. A
+/// claim finalizes (its bond back to the node) once the window has closed and no dispute on it
+/// is open; the first dispute the node loses rejects it (its bond to the winner). Several
+/// disputes may be open on one claim at once, so that a node cannot shield a bad batch by
+/// challenging it itself and losing on purpose.
 contract ClaimRegistry {
     enum Status {
         None,
         Pending,
-        Challenged,
         Finalized,
         Rejected
     }
@@ -25,6 +27,7 @@ contract ClaimRegistry {
         uint64 windowEndsAt;
         uint256 bond;
         Status status;
+        uint32 openDisputes;
     }
 
     StakeManager public immutable stakes;
@@ -39,7 +42,7 @@ contract ClaimRegistry {
     mapping(uint256 => Claim) private claims;
 
     event ClaimPosted(uint256 indexed claimId, address indexed node, bytes32 indexed modelId, bytes32 batchRoot, uint32 receipts, uint64 windowEndsAt);
-    event ClaimChallenged(uint256 indexed claimId);
+    event ClaimDisputed(uint256 indexed claimId, uint32 openDisputes);
     event ClaimFinalized(uint256 indexed claimId);
     event ClaimRejected(uint256 indexed claimId);
     event DisputeGameSet(address indexed disputeGame);
@@ -50,7 +53,8 @@ contract ClaimRegistry {
     error EmptyBatch();
     error UnknownClaim(uint256 claimId);
     error NotPending(uint256 claimId, Status status);
-    error NotChallenged(uint256 claimId, Status status);
+    error NoOpenDispute(uint256 claimId);
+    error DisputesOpen(uint256 claimId, uint32 openDisputes);
     error WindowOpen(uint256 claimId, uint64 windowEndsAt);
     error WindowClosed(uint256 claimId, uint64 windowEndsAt);
     error NotDisputeGame(address caller);
@@ -87,38 +91,39 @@ contract ClaimRegistry {
         if (bonded < minStake) revert InsufficientStake(bonded, minStake);
         claimId = ++claimCount;
         uint64 windowEndsAt = uint64(block.timestamp) + challengeWindow;
-        claims[claimId] = Claim(msg.sender, modelId, batchRoot, receipts, windowEndsAt, msg.value, Status.Pending);
+        claims[claimId] = Claim(msg.sender, modelId, batchRoot, receipts, windowEndsAt, msg.value, Status.Pending, 0);
         emit ClaimPosted(claimId, msg.sender, modelId, batchRoot, receipts, windowEndsAt);
     }
 
-    /// @notice Anyone may finalize an unchallenged claim once its window has closed.
+    /// @notice Anyone may finalize a claim once its window has closed and no dispute is open.
     function finalize(uint256 claimId) external {
         Claim storage claim = _pending(claimId);
         if (block.timestamp < claim.windowEndsAt) revert WindowOpen(claimId, claim.windowEndsAt);
+        if (claim.openDisputes != 0) revert DisputesOpen(claimId, claim.openDisputes);
         claim.status = Status.Finalized;
         emit ClaimFinalized(claimId);
         _send(claim.node, claim.bond);
     }
 
-    function markChallenged(uint256 claimId) external onlyDisputeGame {
+    /// @notice The dispute game opened a dispute on one of the claim's receipts.
+    function disputeOpened(uint256 claimId) external onlyDisputeGame {
         Claim storage claim = _pending(claimId);
         if (block.timestamp >= claim.windowEndsAt) revert WindowClosed(claimId, claim.windowEndsAt);
-        claim.status = Status.Challenged;
-        emit ClaimChallenged(claimId);
+        claim.openDisputes += 1;
+        emit ClaimDisputed(claimId, claim.openDisputes);
     }
 
-    /// @notice Ends a challenged claim: the bond returns to the node if it won, else it goes to
-    /// the dispute game, which pays the winner.
-    function resolve(uint256 claimId, bool claimantWon) external onlyDisputeGame {
+    /// @notice A dispute on the claim ended. The first one the node loses rejects the claim and
+    /// sends its bond to the dispute game, which pays the winner.
+    function disputeResolved(uint256 claimId, bool claimantWon) external onlyDisputeGame returns (uint256 forfeited) {
         Claim storage claim = claims[claimId];
-        if (claim.status != Status.Challenged) revert NotChallenged(claimId, claim.status);
-        claim.status = claimantWon ? Status.Finalized : Status.Rejected;
-        if (claimantWon) {
-            emit ClaimFinalized(claimId);
-            _send(claim.node, claim.bond);
-        } else {
+        if (claim.openDisputes == 0) revert NoOpenDispute(claimId);
+        claim.openDisputes -= 1;
+        if (!claimantWon && claim.status == Status.Pending) {
+            claim.status = Status.Rejected;
+            forfeited = claim.bond;
             emit ClaimRejected(claimId);
-            _send(msg.sender, claim.bond);
+            _send(msg.sender, forfeited);
         }
     }
 

@@ -7,6 +7,10 @@ pragma solidity ^0.8.24;
 contract ModelRegistry {
     struct Model {
         bytes32 weightsRoot;
+        /// Merkle root over the ABI-encoded step descriptors (onestep/StepTypes.sol `Step`).
+        bytes32 stepsRoot;
+        /// sha256 of the ABI-encoded node layout (onestep/StepTypes.sol `Layout`).
+        bytes32 layoutHash;
         uint32 steps;
         uint16 opset;
         address owner;
@@ -15,17 +19,38 @@ contract ModelRegistry {
 
     mapping(bytes32 => Model) private models;
 
-    event ModelRegistered(bytes32 indexed modelId, bytes32 weightsRoot, uint32 steps, uint16 opset, address indexed owner);
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        bytes32 weightsRoot,
+        bytes32 stepsRoot,
+        bytes32 layoutHash,
+        uint32 steps,
+        uint16 opset,
+        address indexed owner
+    );
 
     error AlreadyRegistered(bytes32 modelId);
     error InvalidModel(bytes32 modelId);
     error UnknownModel(bytes32 modelId);
 
-    function register(bytes32 modelId, bytes32 weightsRoot, uint32 steps, uint16 opset) external {
-        if (modelId == bytes32(0) || steps == 0 || opset == 0) revert InvalidModel(modelId);
+    /// @notice The roots are computed off-chain from the compiled model (contracts/ts
+    /// `modelCommitments`); anyone holding the model can check them against the modelId
+    /// before serving or challenging it.
+    function register(
+        bytes32 modelId,
+        bytes32 weightsRoot,
+        bytes32 stepsRoot,
+        bytes32 layoutHash,
+        uint32 steps,
+        uint16 opset
+    ) external {
+        if (modelId == bytes32(0) || stepsRoot == bytes32(0) || layoutHash == bytes32(0) || steps == 0 || opset == 0) {
+            revert InvalidModel(modelId);
+        }
         if (models[modelId].owner != address(0)) revert AlreadyRegistered(modelId);
-        models[modelId] = Model(weightsRoot, steps, opset, msg.sender, uint64(block.timestamp));
-        emit ModelRegistered(modelId, weightsRoot, steps, opset, msg.sender);
+        models[modelId] =
+            Model(weightsRoot, stepsRoot, layoutHash, steps, opset, msg.sender, uint64(block.timestamp));
+        emit ModelRegistered(modelId, weightsRoot, stepsRoot, layoutHash, steps, opset, msg.sender);
     }
 
     function isRegistered(bytes32 modelId) external view returns (bool) {

@@ -1,13 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execute, fromHex, merkleRoot, randomGraph, toHex } from '@stoa/ir';
+import { execute, randomGraph } from '@stoa/ir';
 import { type Address, type Hex, parseEther } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
 import { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
 import { DEV_PARAMETERS, deployStoa, readAddresses, type StoaAddresses, writeAddresses } from './deploy.js';
+import { ReceiptBatch } from './game/batch.js';
+import { modelCommitments, registerArgs } from './game/commitments.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
 const [deployer, node, stranger] = DEV_ACCOUNTS;
@@ -41,18 +43,14 @@ describe('claims on anvil, with receipts from real traced executions', () => {
     const receipts = [];
     for (let nonce = 1n; nonce <= 4n; nonce++)
       receipts.push((await execute(model, inputs, { sign: { account: node, domain, nonce } })).receipt!);
-    const batchRoot = toHex(merkleRoot(receipts.map((r) => fromHex(r.signature))));
-    const { modelId, steps } = receipts[0]!;
+    const batchRoot = new ReceiptBatch(receipts, domain).root;
+    const commitments = modelCommitments(model);
+    const { modelId } = commitments;
     const post = (receiptCount: number, bond: bigint) =>
       h.reverts(node, at.claimRegistry, claims, 'post', [modelId, batchRoot, receiptCount], bond);
 
     await post(4, DEV_PARAMETERS.claimBond).toThrow(/ModelNotRegistered/);
-    await h.send(node, at.modelRegistry, modelRegistryArtifact.abi, 'register', [
-      modelId,
-      `0x${'00'.repeat(32)}`,
-      steps,
-      1,
-    ]);
+    await h.send(node, at.modelRegistry, modelRegistryArtifact.abi, 'register', registerArgs(commitments));
     await post(4, DEV_PARAMETERS.claimBond).toThrow(/InsufficientStake/);
     await h.send(node, at.stakeManager, stake, 'stake', [], parseEther('2'));
     await post(4, 1n).toThrow(/WrongBond/);
@@ -73,11 +71,9 @@ describe('claims on anvil, with receipts from real traced executions', () => {
     });
 
     await h.reverts(stranger, at.claimRegistry, claims, 'finalize', [claimId]).toThrow(/WindowOpen/);
+    await h.reverts(stranger, at.claimRegistry, claims, 'disputeOpened', [claimId]).toThrow(/NotDisputeGame/);
     await h
-      .reverts(stranger, at.claimRegistry, claims, 'markChallenged', [claimId])
-      .toThrow(/NotDisputeGame/);
-    await h
-      .reverts(stranger, at.claimRegistry, claims, 'resolve', [claimId, false])
+      .reverts(stranger, at.claimRegistry, claims, 'disputeResolved', [claimId, false])
       .toThrow(/NotDisputeGame/);
     await h.advance(DEV_PARAMETERS.challengeWindow);
     const before = await h.reader.getBalance({ address: node.address });

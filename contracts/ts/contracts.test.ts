@@ -15,6 +15,8 @@ const stake = stakeManagerArtifact.abi;
 let chain: LocalChain;
 let at: StoaAddresses;
 let h: ReturnType<typeof chainHarness>;
+/** A StakeManager of its own, whose slasher these tests name (deployStoa's is the dispute game). */
+let stakeManager: Address;
 
 beforeAll(async () => {
   chain = await startAnvil();
@@ -25,6 +27,7 @@ beforeAll(async () => {
     chain: foundry,
     parameters: { ...DEV_PARAMETERS, unbondingDelay: DELAY },
   });
+  stakeManager = await h.deploy(deployer, stakeManagerArtifact, [DELAY]);
 });
 afterAll(async () => {
   await chain?.stop();
@@ -38,51 +41,43 @@ describe('compiled artifacts', () => {
 
 describe('StakeManager on anvil', () => {
   it('stakes, unbonds after the delay and withdraws', async () => {
-    await h.send(node, at.stakeManager, stake, 'stake', [], parseEther('10'));
-    expect(await h.read(at.stakeManager, stake, 'bondedOf', [node.address])).toBe(parseEther('10'));
-    await h.send(node, at.stakeManager, stake, 'requestUnbond', [parseEther('4')]);
-    await h.reverts(node, at.stakeManager, stake, 'withdraw').toThrow(/StillUnbonding/);
+    await h.send(node, stakeManager, stake, 'stake', [], parseEther('10'));
+    expect(await h.read(stakeManager, stake, 'bondedOf', [node.address])).toBe(parseEther('10'));
+    await h.send(node, stakeManager, stake, 'requestUnbond', [parseEther('4')]);
+    await h.reverts(node, stakeManager, stake, 'withdraw').toThrow(/StillUnbonding/);
     await h.advance(DELAY);
     const before = await h.reader.getBalance({ address: node.address });
-    const { receipt } = await h.send(node, at.stakeManager, stake, 'withdraw');
+    const { receipt } = await h.send(node, stakeManager, stake, 'withdraw');
     const after = await h.reader.getBalance({ address: node.address });
     expect(after - before + receipt.gasUsed * receipt.effectiveGasPrice).toBe(parseEther('4'));
-    expect(await h.read(at.stakeManager, stake, 'bondedOf', [node.address])).toBe(parseEther('6'));
+    expect(await h.read(stakeManager, stake, 'bondedOf', [node.address])).toBe(parseEther('6'));
   });
 
   it('rejects empty stakes, over-unbonding and withdrawing nothing', async () => {
-    await h.reverts(node, at.stakeManager, stake, 'stake', [], 0n).toThrow(/ZeroAmount/);
+    await h.reverts(node, stakeManager, stake, 'stake', [], 0n).toThrow(/ZeroAmount/);
     await h
-      .reverts(node, at.stakeManager, stake, 'requestUnbond', [parseEther('100')])
+      .reverts(node, stakeManager, stake, 'requestUnbond', [parseEther('100')])
       .toThrow(/InsufficientBond/);
-    await h.reverts(challenger, at.stakeManager, stake, 'withdraw').toThrow(/NothingToWithdraw/);
+    await h.reverts(challenger, stakeManager, stake, 'withdraw').toThrow(/NothingToWithdraw/);
   });
 
   it('lets no one but the slasher slash, and the slasher be set once by the governor', async () => {
     await h
-      .reverts(challenger, at.stakeManager, stake, 'slash', [
-        node.address,
-        parseEther('1'),
-        challenger.address,
-      ])
+      .reverts(challenger, stakeManager, stake, 'slash', [node.address, parseEther('1'), challenger.address])
       .toThrow(/NotSlasher/);
-    await h.reverts(node, at.stakeManager, stake, 'setSlasher', [node.address]).toThrow(/NotGovernor/);
-    await h.send(deployer, at.stakeManager, stake, 'setSlasher', [slasher.address]);
+    await h.reverts(node, stakeManager, stake, 'setSlasher', [node.address]).toThrow(/NotGovernor/);
+    await h.send(deployer, stakeManager, stake, 'setSlasher', [slasher.address]);
     await h
-      .reverts(deployer, at.stakeManager, stake, 'setSlasher', [deployer.address])
+      .reverts(deployer, stakeManager, stake, 'setSlasher', [deployer.address])
       .toThrow(/SlasherAlreadySet/);
   });
 
   it('slashes bonded stake first, then unbonding stake, and pays the recipient', async () => {
-    await h.send(node, at.stakeManager, stake, 'requestUnbond', [parseEther('5')]); // bonded 1, unbonding 5
+    await h.send(node, stakeManager, stake, 'requestUnbond', [parseEther('5')]); // bonded 1, unbonding 5
     const before = await h.reader.getBalance({ address: challenger.address });
-    await h.send(slasher, at.stakeManager, stake, 'slash', [
-      node.address,
-      parseEther('3'),
-      challenger.address,
-    ]);
+    await h.send(slasher, stakeManager, stake, 'slash', [node.address, parseEther('3'), challenger.address]);
     expect((await h.reader.getBalance({ address: challenger.address })) - before).toBe(parseEther('3'));
-    const [bonded, unbonding] = (await h.read(at.stakeManager, stake, 'accounts', [node.address])) as [
+    const [bonded, unbonding] = (await h.read(stakeManager, stake, 'accounts', [node.address])) as [
       bigint,
       bigint,
       bigint,
@@ -95,17 +90,46 @@ describe('ModelRegistry on anvil', () => {
   const abi = modelRegistryArtifact.abi;
   const modelId = `0x${'ab'.repeat(32)}` as Hex;
   const weightsRoot = `0x${'cd'.repeat(32)}` as Hex;
+  const stepsRoot = `0x${'ef'.repeat(32)}` as Hex;
+  const layoutHash = `0x${'12'.repeat(32)}` as Hex;
+  const zero = `0x${'00'.repeat(32)}` as Hex;
 
   it('registers a model once and returns its commitments', async () => {
-    await h.send(node, at.modelRegistry, abi, 'register', [modelId, weightsRoot, 10, 1]);
+    await h.send(node, at.modelRegistry, abi, 'register', [
+      modelId,
+      weightsRoot,
+      stepsRoot,
+      layoutHash,
+      10,
+      1,
+    ]);
     const model = await h.read(at.modelRegistry, abi, 'get', [modelId]);
-    expect(model).toMatchObject({ weightsRoot, steps: 10, opset: 1, owner: node.address as Address });
+    expect(model).toMatchObject({
+      weightsRoot,
+      stepsRoot,
+      layoutHash,
+      steps: 10,
+      opset: 1,
+      owner: node.address as Address,
+    });
     await h
-      .reverts(challenger, at.modelRegistry, abi, 'register', [modelId, weightsRoot, 10, 1])
+      .reverts(challenger, at.modelRegistry, abi, 'register', [
+        modelId,
+        weightsRoot,
+        stepsRoot,
+        layoutHash,
+        10,
+        1,
+      ])
       .toThrow(/AlreadyRegistered/);
-    await h
-      .reverts(node, at.modelRegistry, abi, 'register', [`0x${'00'.repeat(32)}`, weightsRoot, 10, 1])
-      .toThrow(/InvalidModel/);
+    for (const args of [
+      [zero, weightsRoot, stepsRoot, layoutHash, 10, 1],
+      [`0x${'13'.repeat(32)}`, weightsRoot, zero, layoutHash, 10, 1],
+      [`0x${'14'.repeat(32)}`, weightsRoot, stepsRoot, zero, 10, 1],
+      [`0x${'15'.repeat(32)}`, weightsRoot, stepsRoot, layoutHash, 0, 1],
+    ]) {
+      await h.reverts(node, at.modelRegistry, abi, 'register', args).toThrow(/InvalidModel/);
+    }
     await expect(h.read(at.modelRegistry, abi, 'get', [`0x${'11'.repeat(32)}`])).rejects.toThrow(
       /UnknownModel/,
     );

@@ -9,7 +9,13 @@ import {
   http,
   publicActions,
 } from 'viem';
-import { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
+import {
+  claimRegistryArtifact,
+  disputeGameArtifact,
+  modelRegistryArtifact,
+  reexecVerifierArtifact,
+  stakeManagerArtifact,
+} from './artifacts.generated.js';
 
 export interface ProtocolParameters {
   /** Seconds a node waits between requesting unbonding and withdrawing. */
@@ -20,6 +26,14 @@ export interface ProtocolParameters {
   readonly claimBond: bigint;
   /** Wei a node must have bonded to post claims. */
   readonly minStake: bigint;
+  /** Bisection arity k (a power of two): k − 1 split points per round. */
+  readonly arity: bigint;
+  /** Seconds each party of a dispute may spend on its moves, in all (a chess clock). */
+  readonly clockSeconds: bigint;
+  /** Wei a challenger bonds to open a dispute. */
+  readonly challengeBond: bigint;
+  /** Wei of stake taken from a node that loses a dispute. */
+  readonly slashAmount: bigint;
 }
 
 export const DEV_PARAMETERS: ProtocolParameters = {
@@ -27,6 +41,10 @@ export const DEV_PARAMETERS: ProtocolParameters = {
   challengeWindow: 3600n,
   claimBond: 10n ** 16n,
   minStake: 10n ** 18n,
+  arity: 2n,
+  clockSeconds: 3600n,
+  challengeBond: 10n ** 17n,
+  slashAmount: 10n ** 18n,
 };
 
 export interface StoaAddresses {
@@ -34,14 +52,21 @@ export interface StoaAddresses {
   readonly stakeManager: Address;
   readonly modelRegistry: Address;
   readonly claimRegistry: Address;
+  readonly reexecVerifier: Address;
+  readonly disputeGame: Address;
 }
 
-/** Deploys and wires the contracts that exist so far; returns their addresses. */
+/**
+ * Deploys every contract and wires them: the dispute game becomes the stake manager's only
+ * slasher and the claim registry's only dispute game. Returns their addresses.
+ */
 export async function deployStoa(options: {
   rpcUrl: string;
   account: Account;
   chain: Chain;
   parameters?: ProtocolParameters;
+  /** The dispute game's one-step verifier (e.g. a Groth16 ZkVerifier); default: a new ReexecVerifier. */
+  verifier?: Address;
 }): Promise<StoaAddresses> {
   const p = options.parameters ?? DEV_PARAMETERS;
   const wallet = createWalletClient({
@@ -68,7 +93,32 @@ export async function deployStoa(options: {
     p.claimBond,
     p.minStake,
   ]);
-  return { chainId: options.chain.id, stakeManager, modelRegistry, claimRegistry };
+  const reexecVerifier = await deploy(reexecVerifierArtifact, []);
+  const disputeGame = await deploy(disputeGameArtifact, [
+    claimRegistry,
+    stakeManager,
+    modelRegistry,
+    options.verifier ?? reexecVerifier,
+    p.arity,
+    p.clockSeconds,
+    p.challengeBond,
+    p.slashAmount,
+  ]);
+  const wire = async (address: Address, abi: readonly unknown[], functionName: string) => {
+    const hash = await wallet.writeContract({ address, abi, functionName, args: [disputeGame] } as never);
+    const receipt = await wallet.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new Error(`${functionName}(${disputeGame}) reverted in ${hash}`);
+  };
+  await wire(stakeManager, stakeManagerArtifact.abi, 'setSlasher');
+  await wire(claimRegistry, claimRegistryArtifact.abi, 'setDisputeGame');
+  return {
+    chainId: options.chain.id,
+    stakeManager,
+    modelRegistry,
+    claimRegistry,
+    reexecVerifier,
+    disputeGame,
+  };
 }
 
 /** Writes the addresses file the rest of the system reads (atomically: temp file, then rename). */
@@ -86,7 +136,13 @@ export async function readAddresses(file: string): Promise<StoaAddresses> {
     throw new Error(`cannot read contract addresses from ${file}: ${(error as Error).message}`);
   }
   const record = parsed as Record<string, unknown>;
-  for (const key of ['stakeManager', 'modelRegistry', 'claimRegistry'] as const) {
+  for (const key of [
+    'stakeManager',
+    'modelRegistry',
+    'claimRegistry',
+    'reexecVerifier',
+    'disputeGame',
+  ] as const) {
     if (typeof record[key] !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(record[key] as string)) {
       throw new Error(`${file}: field '${key}' must be a 0x-prefixed 20-byte address`);
     }

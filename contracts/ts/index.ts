@@ -1,5 +1,13 @@
 export { type AnvilOptions, anvilBinary, freePort, type LocalChain, startAnvil } from './anvil.js';
-export { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
+/** Every compiled contract, by `<contract>Artifact` (e.g. the Groth16 verifiers of contracts/src/zk). */
+export * as artifacts from './artifacts.generated.js';
+export {
+  claimRegistryArtifact,
+  disputeGameArtifact,
+  modelRegistryArtifact,
+  reexecVerifierArtifact,
+  stakeManagerArtifact,
+} from './artifacts.generated.js';
 export {
   DEV_PARAMETERS,
   deployStoa,
@@ -8,3 +16,59 @@ export {
   type StoaAddresses,
   writeAddresses,
 } from './deploy.js';
+export { ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
+export { DEV_ACCOUNTS, type DevChainClient, devChainClient } from './game/client.js';
+export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';
+export {
+  challengerFromView,
+  claimantFromView,
+  type GameContext,
+  type GameState,
+  playOut,
+  readGame,
+  type ScriptedParty,
+  type WitnessBuilder,
+} from './game/parties.js';
+export { claimantMoves, Phase } from './game/phases.js';
+export {
+  bondedOf,
+  creditOf,
+  type GameFixture,
+  honestView,
+  openDispute,
+  perturbStep,
+  postClaim,
+  setUpGame,
+  signView,
+  tamperedView,
+} from './game/scenario.js';
+export {
+  childrenOf,
+  type ExecutionView,
+  finalRevealArgs,
+  type GamePoint,
+  initialStateArgs,
+  leafAt,
+  leafProof,
+  outputChunkTree,
+  revealStepArgs,
+  stateAfterWith,
+  tileWitness,
+  traceTree,
+  transitionArgs,
+} from './game/witness.js';
+export {
+  abiTensorType,
+  encodeLayout,
+  encodeStep,
+  flattenAttrs,
+  LAYOUT_ABI,
+  layoutHash,
+  type ModelLayout,
+  modelLayout,
+  STEP_ABI,
+  type StepDescriptor,
+  stepDescriptor,
+  stepProof,
+  stepsRoot,
+} from './one-step/descriptor.js';

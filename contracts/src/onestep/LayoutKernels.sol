@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Step, Window} from "./StepTypes.sol";
+import {TileOperands} from "./TileOperands.sol";
+
+/// @title LayoutKernels: Reshape, Transpose and Concat tiles.
+/// @notice docs/semantics.md §3 "Layout"; reference: libs/ir/src/ops/layout.ts. Values move
+/// unchanged (every input has the output's dtype), so elements are copied as raw bytes.
+library LayoutKernels {
+    using TileOperands for TileOperands.Operand;
+
+    /// @notice Same row-major values: output elements [start, end) are input elements [start, end).
+    function reshape(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        uint256 src = x.span(start, end - 1);
+        uint256 length = (end - start) * x.width;
+        assembly ("memory-safe") {
+            mcopy(dst, src, length)
+        }
+    }
+
+    /// @notice Output axis d is input axis perm[d].
+    function transpose(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        uint256[] memory inStrides = TileOperands.stridesOf(step.inputTypes[0].shape);
+        uint256[] memory outStrides = TileOperands.stridesOf(step.outputType.shape);
+        uint256 rank = outStrides.length;
+        (uint256 at,) = TileOperands.attr(step.attrs, 0);
+        uint256[] memory strides = new uint256[](rank);
+        for (uint256 d = 0; d < rank; d++) {
+            strides[d] = inStrides[uint256(int256(step.attrs[at + d]))];
+        }
+        uint256 width = x.width;
+        for (uint256 i = start; i < end; i++) {
+            uint256 rest = i;
+            uint256 src = 0;
+            for (uint256 d = 0; d < rank; d++) {
+                uint256 coord = rest / outStrides[d];
+                rest -= coord * outStrides[d];
+                src += coord * strides[d];
+            }
+            copyElement(dst, x.span(src, src), width);
+            dst += width;
+        }
+    }
+
+    /// @notice Inputs joined along `axis` in order.
+    function concat(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        (uint256[] memory offsets, uint256[] memory rowSizes, uint256 outRow) = concatLayout(step);
+        TileOperands.Operand[] memory operands = new TileOperands.Operand[](offsets.length);
+        uint256 width = TileOperands.widthOf(step.outputType.dtype);
+        for (uint256 i = start; i < end; i++) {
+            (uint256 k, uint256 src) = concatSource(offsets, rowSizes, outRow, i);
+            copyElement(dst, lazySpan(step, inputs, operands, k, src), width);
+            dst += width;
+        }
+    }
+
+    /// @notice Within one output row along the axis, input k's part starts at offsets[k] and
+    /// spans rowSizes[k] elements; a row holds outRow elements.
+    function concatLayout(Step memory step)
+        private
+        pure
+        returns (uint256[] memory offsets, uint256[] memory rowSizes, uint256 outRow)
+    {
+        uint256 axis = uint256(TileOperands.attrValue(step.attrs, 0, 0));
+        uint32[] memory outShape = step.outputType.shape;
+        uint256 inner = 1;
+        for (uint256 d = axis + 1; d < outShape.length; d++) inner *= outShape[d];
+        uint256 count = step.inputTypes.length;
+        offsets = new uint256[](count);
+        rowSizes = new uint256[](count);
+        for (uint256 k = 0; k < count; k++) {
+            offsets[k] = outRow;
+            rowSizes[k] = step.inputTypes[k].shape[axis] * inner;
+            outRow += rowSizes[k];
+        }
+    }
+
+    /// @notice The input and its element that output element i comes from.
+    function concatSource(uint256[] memory offsets, uint256[] memory rowSizes, uint256 outRow, uint256 i)
+        private
+        pure
+        returns (uint256 k, uint256 src)
+    {
+        uint256 outer = i / outRow;
+        uint256 within = i - outer * outRow;
+        k = offsets.length - 1;
+        while (offsets[k] > within) k--;
+        src = outer * rowSizes[k] + within - offsets[k];
+    }
+
+    /// @notice Address of element `src` of input k; its window is looked up on first use, so an
+    /// input the tile never reads needs no window.
+    function lazySpan(
+        Step memory step,
+        Window[] memory inputs,
+        TileOperands.Operand[] memory operands,
+        uint256 k,
+        uint256 src
+    ) private pure returns (uint256) {
+        if (operands[k].width == 0) operands[k] = TileOperands.operand(step.inputTypes, inputs, k);
+        return operands[k].span(src, src);
+    }
+
+    function copyElement(uint256 dst, uint256 src, uint256 width) private pure {
+        assembly ("memory-safe") {
+            mcopy(dst, src, width)
+        }
+    }
+}

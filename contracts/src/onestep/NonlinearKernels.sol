@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Step, Window} from "./StepTypes.sol";
+import {FixedPoint} from "../FixedPoint.sol";
+import {TileOperands} from "./TileOperands.sol";
+
+/// @title NonlinearKernels: Softmax, Sigmoid and Tanh tiles on the Q16 exponential expNeg.
+/// @notice docs/semantics.md §3 "Nonlinear"; reference: libs/ir/src/ops/nonlinear.ts.
+library NonlinearKernels {
+    using TileOperands for TileOperands.Operand;
+
+    error OutputFracOutOfRange(int256 frac);
+
+    uint16 private constant SIGMOID = 51;
+    int256 private constant EXP_ONE = 65536;
+
+    /// @dev Input width and frac, and the output's scale, range and width.
+    struct Scales {
+        uint256 width;
+        int256 fx;
+        uint256 scaleBits;
+        int256 lo;
+        int256 hi;
+        uint256 outWidth;
+    }
+
+    /// @notice Softmax over the last axis. Its granule is a whole row, so the tile computes every
+    /// row it touches in full (the max and the sum need all of it) and returns only [start, end).
+    function softmax(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        uint32[] memory shape = step.inputTypes[0].shape;
+        uint256 row = shape[shape.length - 1];
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        uint256 firstRow = (start / row) * row;
+        uint256 p = x.span(firstRow, ((end + row - 1) / row) * row - 1);
+        Scales memory sc = scales(step, x.width);
+        int256[] memory e = new int256[](row);
+        for (uint256 r = firstRow; r < end; r += row) {
+            int256 sum = rowExponentials(p, row, sc, e);
+            uint256 k = start > r ? start - r : 0;
+            for (; k < row && r + k < end; k++) {
+                int256 y = FixedPoint.saturate(FixedPoint.divRound(e[k] << sc.scaleBits, sum), sc.lo, sc.hi);
+                TileOperands.write(dst, sc.outWidth, y);
+                dst += sc.outWidth;
+            }
+            p += row * sc.width;
+        }
+    }
+
+    /// @notice e[k] = expNeg(x_k − max, fx) over one row at `p`; returns Σ e.
+    function rowExponentials(uint256 p, uint256 row, Scales memory sc, int256[] memory e)
+        private
+        pure
+        returns (int256 sum)
+    {
+        uint256 width = sc.width;
+        int256 max = TileOperands.read(p, width);
+        for (uint256 k = 1; k < row; k++) {
+            int256 v = TileOperands.read(p + k * width, width);
+            if (v > max) max = v;
+        }
+        for (uint256 k = 0; k < row; k++) {
+            e[k] = FixedPoint.expNeg(TileOperands.read(p + k * width, width) - max, sc.fx);
+            sum += e[k];
+        }
+    }
+
+    /// @notice Sigmoid: evaluated on the side where the exponent is non-positive. Tanh:
+    /// sign(x) · (1 − e^{−2|x|}) / (1 + e^{−2|x|}), e^{−2|x|} = expNeg(−|x|, fx − 1).
+    function sigmoidOrTanh(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        uint256 p = x.span(start, end - 1);
+        Scales memory sc = scales(step, x.width);
+        bool isSigmoid = step.op == SIGMOID;
+        for (uint256 i = start; i < end; i++) {
+            int256 v = TileOperands.read(p, sc.width);
+            int256 y = isSigmoid ? sigmoid(v, sc) : tanh(v, sc);
+            TileOperands.write(dst, sc.outWidth, FixedPoint.saturate(y, sc.lo, sc.hi));
+            p += sc.width;
+            dst += sc.outWidth;
+        }
+    }
+
+    function sigmoid(int256 v, Scales memory sc) private pure returns (int256) {
+        if (v >= 0) return FixedPoint.divRound(EXP_ONE << sc.scaleBits, EXP_ONE + FixedPoint.expNeg(-v, sc.fx));
+        int256 e = FixedPoint.expNeg(v, sc.fx);
+        return FixedPoint.divRound(e << sc.scaleBits, EXP_ONE + e);
+    }
+
+    function tanh(int256 v, Scales memory sc) private pure returns (int256) {
+        int256 e = FixedPoint.expNeg(v < 0 ? v : -v, sc.fx - 1);
+        int256 t = FixedPoint.divRound((EXP_ONE - e) << sc.scaleBits, EXP_ONE + e);
+        return v < 0 ? -t : t;
+    }
+
+    function scales(Step memory step, uint256 width) private pure returns (Scales memory sc) {
+        sc.width = width;
+        sc.fx = TileOperands.fracOf(step.inputTypes[0], 0);
+        sc.scaleBits = outputFrac(step);
+        (sc.lo, sc.hi) = TileOperands.boundsOf(step.outputType.dtype);
+        sc.outWidth = TileOperands.widthOf(step.outputType.dtype);
+    }
+
+    /// @dev The output scale 2^fo as a shift; validation keeps fo within [0, 30].
+    function outputFrac(Step memory step) private pure returns (uint256) {
+        int256 fo = TileOperands.fracOf(step.outputType, 0);
+        if (fo < 0 || fo > 30) revert OutputFracOutOfRange(fo);
+        return uint256(fo);
+    }
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Step} from "./StepTypes.sol";
+
+/// @title TileRule: the canonical tile decomposition of docs/semantics.md §4.
+/// @notice per_tile = g · max(1, ⌊TILE_WORK / (w · g)⌋) output elements, where w is the work
+/// per output element and g the granule of the op (libs/ir/src/graph/tiles.ts).
+library TileRule {
+    uint256 internal constant TILE_WORK = 4096;
+
+    error UnknownOp(uint16 op);
+
+    function elementsPerTile(Step calldata step) internal pure returns (uint256) {
+        (uint256 work, uint256 granule) = workAndGranule(step);
+        uint256 perGranule = work * granule;
+        uint256 granules = perGranule >= TILE_WORK ? 1 : TILE_WORK / perGranule;
+        return granule * granules;
+    }
+
+    function workAndGranule(Step calldata step) internal pure returns (uint256 work, uint256 granule) {
+        uint16 op = step.op;
+        if (op == 20) return (step.inputTypes[1].shape[1], 1); // MatMul: K
+        if (op == 21) {
+            // Conv: (C/group) · kh · kw
+            uint32[] calldata w = step.inputTypes[1].shape;
+            return (uint256(w[1]) * w[2] * w[3], 1);
+        }
+        if (op == 30 || op == 31) return (uint256(int256(step.attrs[1])) * uint256(int256(step.attrs[2])), 1); // kernel_shape
+        if (op == 32) {
+            uint32[] calldata x = step.inputTypes[0].shape;
+            return (uint256(x[2]) * x[3], 1); // GlobalAveragePool: H · W
+        }
+        if (op == 50) {
+            uint32[] calldata x = step.inputTypes[0].shape;
+            return (3, x[x.length - 1]); // Softmax: whole rows
+        }
+        if ((op >= 10 && op <= 14) || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
+        revert UnknownOp(op);
+    }
+
+    function elements(uint32[] calldata shape) internal pure returns (uint256 count) {
+        count = 1;
+        for (uint256 i = 0; i < shape.length; i++) count *= shape[i];
+    }
+
+    function dtypeBytes(uint8 dtype) internal pure returns (uint256) {
+        return dtype == 1 ? 1 : dtype == 2 ? 2 : 4;
+    }
+}

@@ -1,0 +1,79 @@
+import {
+  type Address,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  type Hex,
+  http,
+  type PrivateKeyAccount,
+  publicActions,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+
+/** Anvil's well-known development keys: public knowledge, never hold value. */
+const DEV_KEYS: Hex[] = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+];
+type Four<T> = [T, T, T, T];
+export const DEV_ACCOUNTS = DEV_KEYS.map((k) => privateKeyToAccount(k)) as Four<PrivateKeyAccount>;
+
+type Abi = readonly unknown[];
+
+/**
+ * Untyped contract calls on a local dev chain (anvil), for scripts, scenarios and benchmarks:
+ * every send is simulated first, so a revert surfaces as an error naming the custom error.
+ */
+export function devChainClient(rpcUrl: string) {
+  const transport = http(rpcUrl);
+  // No block-number cache: a watcher must see the block its own last transaction landed in.
+  const reader = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
+  const test = createTestClient({ mode: 'anvil', chain: foundry, transport });
+  const wallet = (account: PrivateKeyAccount) =>
+    createWalletClient({ account, chain: foundry, transport }).extend(publicActions);
+  const simulate = (
+    account: PrivateKeyAccount,
+    address: Address,
+    abi: Abi,
+    functionName: string,
+    args: unknown[],
+    value?: bigint,
+  ) => wallet(account).simulateContract({ address, abi, functionName, args, value, account } as never);
+  return {
+    reader,
+    simulate,
+    async send(
+      account: PrivateKeyAccount,
+      address: Address,
+      abi: Abi,
+      functionName: string,
+      args: unknown[] = [],
+      value?: bigint,
+    ) {
+      const { request, result } = await simulate(account, address, abi, functionName, args, value);
+      const receipt = await reader.waitForTransactionReceipt({
+        hash: await wallet(account).writeContract(request as never),
+      });
+      return { receipt, result: result as unknown };
+    },
+    async deploy(account: PrivateKeyAccount, artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) {
+      const hash = await wallet(account).deployContract({ ...artifact, args } as never);
+      const { contractAddress } = await reader.waitForTransactionReceipt({ hash });
+      if (!contractAddress) throw new Error(`deployment ${hash} created no contract`);
+      return contractAddress;
+    },
+    read(address: Address, abi: Abi, functionName: string, args: unknown[] = []) {
+      return reader.readContract({ address, abi, functionName, args } as never) as Promise<unknown>;
+    },
+    /** Moves the chain's clock forward and mines a block. */
+    async advance(seconds: bigint) {
+      await test.increaseTime({ seconds: Number(seconds) });
+      await test.mine({ blocks: 1 });
+    },
+  };
+}
+
+export type DevChainClient = ReturnType<typeof devChainClient>;

@@ -1,0 +1,385 @@
+import { importMnistModel } from '@stoa/example-mnist';
+import {
+  createModel,
+  dtypeInfo,
+  edgeInputsOf,
+  edgeOutputsOf,
+  executeTile,
+  GraphBuilder,
+  type IntTensor,
+  type Model,
+  opNames,
+  Random,
+  randomGraph,
+  run,
+  sizeOf,
+  tensorBytes,
+  tilesOf,
+  toHex,
+} from '@stoa/ir';
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  http,
+  keccak256,
+  publicActions,
+} from 'viem';
+import { foundry } from 'viem/chains';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalChain, startAnvil } from './anvil.js';
+import { tileKernelsHarnessArtifact } from './artifacts.generated.js';
+import { type StepDescriptor, stepDescriptor } from './one-step/descriptor.js';
+import {
+  chunksCovering,
+  chunkWindow,
+  elementWindow,
+  fullWindow,
+  type WindowArg,
+} from './one-step/windows.js';
+import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
+
+const abi = tileKernelsHarnessArtifact.abi;
+const RANDOM_GRAPHS = 70;
+const MIN_RANDOM_TILES = 500;
+/** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
+const BATCH_GAS = 20_000_000;
+const BATCH_BYTES = 64 * 1024;
+/** Kernel gas allowed for one tile, so that a whole one-step call stays within 500k gas. */
+const KERNEL_GAS_BUDGET = 300_000;
+
+let chain: LocalChain;
+let harness: Address;
+let h: ReturnType<typeof chainHarness>;
+
+beforeAll(async () => {
+  chain = await startAnvil();
+  h = chainHarness(chain);
+  const wallet = createWalletClient({
+    account: DEV_ACCOUNTS[0],
+    chain: foundry,
+    transport: http(chain.rpcUrl),
+  }).extend(publicActions);
+  const hash = await wallet.deployContract({ abi, bytecode: tileKernelsHarnessArtifact.bytecode });
+  harness = (await wallet.waitForTransactionReceipt({ hash })).contractAddress!;
+});
+afterAll(async () => {
+  await chain?.stop();
+});
+
+type WindowMode = 'full' | 'minimal' | 'chunks';
+
+/** Lowest and highest element the reference kernel read from one input (none: min > max). */
+interface ReadSpan {
+  min: number;
+  max: number;
+}
+
+interface TileCase {
+  readonly label: string;
+  readonly op: string;
+  readonly step: StepDescriptor;
+  readonly inputs: readonly Uint8Array[];
+  readonly widths: readonly number[];
+  readonly reads: readonly ReadSpan[];
+  readonly windows: readonly WindowArg[];
+  readonly start: number;
+  readonly end: number;
+  readonly expected: Uint8Array;
+}
+
+/** Wraps an input so that every element the reference kernel reads is recorded. */
+function recordingReads(data: Int32Array, span: ReadSpan): Int32Array {
+  const note = (first: number, last: number) => {
+    span.min = Math.min(span.min, first);
+    span.max = Math.max(span.max, last);
+  };
+  return new Proxy(data, {
+    get(target, prop) {
+      if (typeof prop === 'string' && /^\d+$/.test(prop)) {
+        const i = Number(prop);
+        note(i, i);
+        return target[i];
+      }
+      if (prop === 'subarray') {
+        return (from: number, to: number) => {
+          if (to > from) note(from, to - 1);
+          return target.subarray(from, to);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function windowsFor(
+  mode: WindowMode,
+  inputs: readonly Uint8Array[],
+  widths: readonly number[],
+  reads: readonly ReadSpan[],
+): WindowArg[] {
+  return inputs.map((bytes, j) => {
+    const read = reads[j]!;
+    if (mode === 'full') return fullWindow(bytes);
+    // An input the tile never reads needs no bytes at all.
+    if (read.min > read.max) return { firstByte: 0n, data: '0x' };
+    if (mode === 'minimal') return elementWindow(bytes, widths[j]!, read.min, read.max);
+    const [first, last] = chunksCovering(read.min * widths[j]!, (read.max + 1) * widths[j]!);
+    return chunkWindow(bytes, first, last);
+  });
+}
+
+/** The reference's output bytes of [start, end) of step `index`, and the elements it read. */
+function tileCase(
+  model: Model,
+  index: number,
+  values: readonly (Int32Array | undefined)[],
+  start: number,
+  end: number,
+  mode: WindowMode,
+  label: string,
+): TileCase {
+  const { graph } = model;
+  const edge = model.schedule[index]!;
+  const nodes = [...edgeInputsOf(graph, edge)];
+  const reads = nodes.map(() => ({ min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }));
+  const recorded = nodes.map((n, j) => recordingReads(values[n]!, reads[j]!));
+  const outType = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
+  const out = executeTile(graph, edge, recorded, { index: 0, start, end, work: 0 });
+  const inputs = nodes.map((n) => tensorBytes(graph.nodeTypes[n]!.dtype, values[n]!));
+  const widths = nodes.map((n) => dtypeInfo(graph.nodeTypes[n]!.dtype).bytes);
+  return {
+    label: `${label} step ${index} ${graph.edgeOps[edge]} [${start}, ${end}) ${mode}`,
+    op: graph.edgeOps[edge]!,
+    step: stepDescriptor(model, index),
+    inputs,
+    widths,
+    reads,
+    windows: windowsFor(mode, inputs, widths, reads),
+    start,
+    end,
+    expected: tensorBytes(outType.dtype, out),
+  };
+}
+
+const args = (c: TileCase) => [c.step, c.windows, BigInt(c.start), BigInt(c.end)];
+
+const windowBytes = (c: TileCase) => c.windows.reduce((sum, w) => sum + (w.data.length - 2) / 2, 0);
+
+/** Consecutive cases within the gas and request-size limits of one eth_call. */
+function batches(cases: readonly TileCase[], gasPerCase: number): TileCase[][] {
+  const perBatch = Math.max(1, Math.floor(BATCH_GAS / gasPerCase));
+  const out: TileCase[][] = [];
+  let current: TileCase[] = [];
+  let bytes = 0;
+  for (const c of cases) {
+    if (current.length === perBatch || (current.length > 0 && bytes + windowBytes(c) > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(c);
+    bytes += windowBytes(c);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Runs the cases in batches; checks every output digest; returns the kernel gas per case. */
+async function checkOnChain(cases: readonly TileCase[], gasPerCase = 1_000_000): Promise<number[]> {
+  const gas: number[] = [];
+  for (const batch of batches(cases, gasPerCase)) {
+    const [digests, used] = (await h.read(harness, abi, 'runBatch', [
+      batch.map((c) => c.step),
+      batch.map((c) => c.windows),
+      batch.map((c) => BigInt(c.start)),
+      batch.map((c) => BigInt(c.end)),
+    ])) as [readonly string[], readonly bigint[]];
+    for (const [k, c] of batch.entries()) {
+      if (digests[k] !== keccak256(c.expected)) {
+        // Show the bytes, not just the digests, of the first mismatch.
+        const got = (await h.read(harness, abi, 'run', args(c))) as string;
+        expect(got, c.label).toBe(toHex(c.expected));
+      }
+      gas.push(Number(used[k]!));
+    }
+  }
+  return gas;
+}
+
+/** The custom error a call reverts with. */
+async function revertOf(c: TileCase): Promise<{ name?: string; args?: readonly unknown[] }> {
+  try {
+    await h.read(harness, abi, 'run', args(c));
+  } catch (error) {
+    const reverted =
+      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+    if (reverted instanceof ContractFunctionRevertedError) {
+      return { name: reverted.data?.errorName, args: reverted.data?.args };
+    }
+    throw error;
+  }
+  throw new Error(`${c.label}: did not revert`);
+}
+
+function randomInput(model: Model, rng: Random): IntTensor[] {
+  return Array.from(model.graph.inputs, (n) => {
+    const type = model.graph.nodeTypes[n]!;
+    const { min, max } = dtypeInfo(type.dtype);
+    return { dtype: type.dtype, shape: [...type.shape], data: rng.ints(sizeOf(type.shape), min, max) };
+  });
+}
+
+/**
+ * Window geometry the random graphs never produce: dilations, asymmetric pads, rectangular
+ * kernels, i16 activations, i32 weights, count_include_pad with padding, a three-way Concat.
+ */
+function geometryModel(): Model {
+  const rng = new Random(7);
+  const b = new GraphBuilder();
+  const x = b.input('x', { dtype: 'i16', shape: [2, 3, 9, 11], frac: 4 });
+  const w = b.param(
+    'w',
+    { dtype: 'i8', shape: [4, 3, 2, 3], frac: { axis: 0, fracs: [5, 6, 7, 4] } },
+    rng.ints(72, -60, 60),
+  );
+  const bias = b.param(
+    'b',
+    { dtype: 'i32', shape: [4], frac: { axis: 0, fracs: [9, 10, 11, 8] } },
+    rng.ints(4, -900, 900),
+  );
+  const conv = b.op('Conv', [x, w, bias], {
+    dtype: 'i16',
+    frac: 3,
+    attrs: { strides: [1, 2], pads: [2, 0, 1, 2], dilations: [2, 3], group: 1 },
+  });
+  const wide = b.param('w32', { dtype: 'i32', shape: [4, 1, 3, 1], frac: 2 }, rng.ints(12, -40, 40));
+  const depthwise = b.op('Conv', [conv, wide], {
+    dtype: 'i16',
+    frac: 4,
+    attrs: { strides: [2, 1], pads: [1, 0, 0, 0], dilations: [1, 1], group: 4 },
+  });
+  const max = b.op('MaxPool', [depthwise], {
+    attrs: { kernel_shape: [3, 2], strides: [1, 2], pads: [2, 1, 0, 1] },
+  });
+  const avg = b.op('AveragePool', [depthwise], {
+    attrs: { kernel_shape: [2, 3], strides: [2, 1], pads: [1, 2, 1, 0], count_include_pad: 1 },
+  });
+  const flatMax = b.op('Reshape', [max], { attrs: { shape: [2, sizeOf(b.typeOf(max).shape) / 2] } });
+  const flatAvg = b.op('Reshape', [avg], { attrs: { shape: [2, sizeOf(b.typeOf(avg).shape) / 2] } });
+  const joined = b.op('Concat', [flatMax, flatAvg, flatMax], { attrs: { axis: 1 } });
+  b.output(b.op('Transpose', [joined], { attrs: { perm: [1, 0] } }));
+  return createModel(b.build(), 'tile-geometry');
+}
+
+describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
+  const randomCases: TileCase[] = [];
+  const rng = new Random(2027);
+  for (let seed = 1; seed <= RANDOM_GRAPHS; seed++) {
+    const { model, inputs } = randomGraph(seed);
+    const values = run(model, inputs, { keepIntermediates: true }).values!;
+    model.schedule.forEach((edge, index) => {
+      const tiles = tilesOf(model.graph, edge);
+      const total = tiles.at(-1)!.end;
+      const picked = tiles.length <= 3 ? tiles : [0, 1, 2].map(() => rng.pick(tiles));
+      const ranges = picked.map((t) => [t.start, t.end] as const);
+      // An arbitrary sub-range too: any [start, end) must match, not only canonical tiles.
+      const a = rng.int(0, total - 1);
+      ranges.push([a, rng.int(a + 1, total)]);
+      for (const [start, end] of ranges) {
+        const roll = rng.next();
+        const mode: WindowMode = roll < 0.55 ? 'full' : roll < 0.85 ? 'minimal' : 'chunks';
+        randomCases.push(tileCase(model, index, values, start, end, mode, `random graph ${seed}`));
+      }
+    });
+  }
+
+  it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
+    const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
+    for (const c of randomCases) perOp.set(c.op, perOp.get(c.op)! + 1);
+    await checkOnChain(randomCases);
+    console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
+    expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
+    for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
+  });
+
+  it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {
+    const model = geometryModel();
+    const values = run(model, randomInput(model, new Random(3)), { keepIntermediates: true }).values!;
+    const cases: TileCase[] = [];
+    const modes: WindowMode[] = ['full', 'minimal', 'chunks'];
+    model.schedule.forEach((edge, index) => {
+      const total = tilesOf(model.graph, edge).at(-1)!.end;
+      // Every single element (catches every border case), then a few ranges.
+      for (let i = 0; i < total; i++)
+        cases.push(tileCase(model, index, values, i, i + 1, modes[i % 3]!, 'geometry'));
+      for (const mode of modes) cases.push(tileCase(model, index, values, 0, total, mode, 'geometry'));
+    });
+    await checkOnChain(cases, 200_000);
+  });
+
+  it('reverts with InputNotOpened naming the first missing element', async () => {
+    const minimal = randomCases.filter((c) => c.windows.some((w) => w.data !== '0x'));
+    const sample = Array.from({ length: 24 }, (_, k) => minimal[(k * 37) % minimal.length]!);
+    for (const c of sample) {
+      const j = c.reads.findIndex((r) => r.min <= r.max);
+      const { min, max } = c.reads[j]!;
+      const exact = windowsFor('minimal', c.inputs, c.widths, c.reads);
+      for (const [first, last, missing] of [
+        [min + 1, max, min],
+        [min, max - 1, max],
+      ] as const) {
+        const windows = exact.map((w, k) =>
+          k === j ? elementWindow(c.inputs[j]!, c.widths[j]!, first, last) : w,
+        );
+        // A one-element span cut at either end is an empty window: still not opened.
+        const revert = await revertOf({ ...c, windows });
+        expect(revert.name, c.label).toBe('InputNotOpened');
+        expect(revert.args, c.label).toEqual([BigInt(j), BigInt(missing)]);
+      }
+    }
+  });
+
+  it('reverts on an unknown op and on a range outside the output', async () => {
+    const c = randomCases[0]!;
+    expect(await revertOf({ ...c, step: { ...c.step, op: 99 } })).toEqual({ name: 'UnknownOp', args: [99] });
+    const total = sizeOf(c.step.outputType.shape);
+    expect((await revertOf({ ...c, start: 0, end: total + 1 })).name).toBe('TileOutOfRange');
+  });
+
+  /** Kernel gas of the largest tile of each step, per MNIST model. */
+  const largestTileGas = new Map<string, Map<string, number>>();
+
+  for (const kind of ['mlp', 'cnn'] as const) {
+    it(`re-executes every tile of every step of the MNIST ${kind}`, async () => {
+      const { model } = importMnistModel(kind);
+      const values = run(model, randomInput(model, new Random(11)), { keepIntermediates: true }).values!;
+      const cases: TileCase[] = [];
+      model.schedule.forEach((edge, index) => {
+        for (const t of tilesOf(model.graph, edge)) {
+          // The chunks a party would open in a dispute (whole weight matrices would be 100 KB).
+          cases.push(tileCase(model, index, values, t.start, t.end, 'chunks', `mnist ${kind}`));
+        }
+      });
+      const gas = await checkOnChain(cases, 4_000_000);
+      const largest = new Map<string, number>();
+      cases.forEach((c, k) => {
+        const key = `step ${c.step.index} ${c.op}`;
+        largest.set(key, Math.max(largest.get(key) ?? 0, gas[k]!));
+      });
+      largestTileGas.set(kind, largest);
+      console.log(
+        `MNIST ${kind}: kernel gas of each step's largest tile ${JSON.stringify(Object.fromEntries(largest))}`,
+      );
+    });
+  }
+
+  it(`re-executes the largest tile of every MNIST CNN step within ${KERNEL_GAS_BUDGET} gas`, () => {
+    // The whole one-step call (calldata, input openings, kernel) must fit in 500k gas.
+    const largest = largestTileGas.get('cnn');
+    expect(largest, 'the MNIST CNN test ran first').toBeDefined();
+    for (const [key, used] of largest!) expect(used, key).toBeLessThan(KERNEL_GAS_BUDGET);
+  });
+});
