@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  claimRegistryArtifact,
+  DEV_PARAMETERS,
+  type DevChainClient,
+  type ExecutionView,
+  honestView,
+  type LocalChain,
+  startAnvil,
+} from '@stoa/contracts';
+import { type Model, randomGraph } from '@stoa/ir';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Claimer } from './claimer.js';
+import { NODE, TestNetwork } from './testing/network.js';
+
+let chain: LocalChain;
+let model: Model;
+let views: ExecutionView[];
+
+beforeAll(async () => {
+  chain = await startAnvil();
+  const { model: m, inputs } = randomGraph(3);
+  model = m;
+  // Five different requests: the first input value set to 1..5.
+  views = await Promise.all(
+    [1, 2, 3, 4, 5].map((k) =>
+      honestView(
+        model,
+        inputs.map((t) => ({ ...t, data: t.data.map((v, i) => (i === 0 ? k : v)) })),
+      ),
+    ),
+  );
+});
+afterAll(async () => {
+  await chain?.stop();
+});
+
+/** A client whose `send` fails once for `fn`, before or after the transaction reaches the chain. */
+function crashingOnce(client: DevChainClient, fn: string, when: 'before' | 'after'): DevChainClient {
+  let armed = true;
+  return {
+    ...client,
+    async send(account, address, abi, name, args, value) {
+      if (armed && name === fn && when === 'before') {
+        armed = false;
+        throw new Error('killed before sending');
+      }
+      const sent = await client.send(account, address, abi, name, args, value);
+      if (armed && name === fn) {
+        armed = false;
+        throw new Error('killed after sending');
+      }
+      return sent;
+    },
+  };
+}
+
+async function claimsOnChain(net: TestNetwork): Promise<bigint[]> {
+  const logs = (await net.client.reader.getContractEvents({
+    address: net.fixture.at.claimRegistry,
+    abi: claimRegistryArtifact.abi,
+    eventName: 'ClaimPosted',
+    fromBlock: 0n,
+  } as never)) as unknown as { args: { claimId: bigint; receipts: number } }[];
+  return logs.map((l) => BigInt(l.args.receipts));
+}
+
+describe('Claimer', () => {
+  it('posts a claim when a batch is full, and another when the oldest receipt is old enough', async () => {
+    const net = await TestNetwork.start(chain, model);
+    const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
+    let now = 0;
+    try {
+      const claimer = await Claimer.open({
+        dir,
+        client: net.client,
+        account: NODE,
+        addresses: net.fixture.at,
+        batchSize: 3,
+        maxBatchAgeMs: 1000,
+        now: () => now,
+      });
+      const receipts = [];
+      for (const [i, view] of views.entries()) {
+        const receipt = await net.answer(view, BigInt(i + 1)); // via the network's own claimer
+        receipts.push(receipt);
+        await claimer.add(receipt, view);
+      }
+      await claimer.add(receipts[0]!, views[0]!); // adding twice changes nothing
+      expect(await claimsOnChain(net)).toEqual([3n]);
+      expect(claimer.pending).toHaveLength(2);
+      now = 999;
+      await claimer.tick();
+      expect(await claimsOnChain(net)).toEqual([3n]);
+      now = 1000;
+      await claimer.tick();
+      expect(await claimsOnChain(net)).toEqual([3n, 2n]);
+      expect(claimer.pending).toHaveLength(0);
+      expect(claimer.batches().map((b) => b.receipts.length)).toEqual([3, 2]);
+
+      // Windows close with no dispute: both claims finalize and their traces are released.
+      expect(claimer.traces.keys()).toHaveLength(5);
+      await net.client.advance(DEV_PARAMETERS.challengeWindow);
+      await claimer.tick();
+      expect(claimer.batches().map((b) => b.status)).toEqual(['finalized', 'finalized']);
+      expect(claimer.traces.keys()).toHaveLength(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await net.stop();
+    }
+  });
+
+  for (const when of ['before', 'after'] as const) {
+    it(`loses no receipt and posts no claim twice when killed ${when} a claim reaches the chain`, async () => {
+      const net = await TestNetwork.start(chain, model);
+      const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
+      try {
+        const options = {
+          dir,
+          account: NODE,
+          addresses: net.fixture.at,
+          batchSize: 2,
+          maxBatchAgeMs: 60_000,
+        };
+        const dying = await Claimer.open({ ...options, client: crashingOnce(net.client, 'post', when) });
+        const first = await net.answer(views[0]!, 1n);
+        await dying.add(first, views[0]!);
+        await expect(dying.add(await net.answer(views[1]!, 2n), views[1]!)).rejects.toThrow(/killed/);
+        await dying.add(await net.answer(views[2]!, 3n), views[2]!).catch(() => {});
+
+        const reopened = await Claimer.open({ ...options, client: net.client });
+        await reopened.flush();
+        // Every receipt ended in exactly one claim on chain.
+        expect(await claimsOnChain(net)).toEqual([2n, 1n]);
+        expect(reopened.batches().map((b) => b.status)).toEqual(['posted', 'posted']);
+        expect(reopened.batches().flatMap((b) => b.receipts.map((r) => r.nonce))).toEqual([1n, 2n, 3n]);
+        expect(reopened.pending).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+        await net.stop();
+      }
+    });
+  }
+});

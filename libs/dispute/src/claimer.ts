@@ -1,0 +1,244 @@
+import { join } from 'node:path';
+import {
+  claimRegistryArtifact,
+  type DevChainClient,
+  type ExecutionView,
+  ReceiptBatch,
+  type StoaAddresses,
+} from '@stoa/contracts';
+import { type ReceiptDomain, type SignedReceipt, TraceStore } from '@stoa/ir';
+import type { Hex, PrivateKeyAccount } from 'viem';
+import { Journal } from './journal.js';
+import { saveView } from './views.js';
+
+const abi = claimRegistryArtifact.abi;
+
+/** A receipt's identity in the journal: one execution (trace root) answered under one nonce. */
+const keyOf = (r: SignedReceipt) => `${r.traceRoot.toLowerCase()}:${r.nonce}`;
+
+type Record_ =
+  | { readonly kind: 'receipt'; readonly receipt: SignedReceipt; readonly at: number }
+  | {
+      readonly kind: 'posting';
+      readonly batch: number;
+      readonly root: Hex;
+      readonly receipts: readonly string[];
+    }
+  | { readonly kind: 'posted'; readonly batch: number; readonly claimId: bigint }
+  | { readonly kind: 'closed'; readonly batch: number; readonly status: 'finalized' | 'rejected' };
+
+export interface ClaimerOptions {
+  /** Where the journal and the retained traces live. */
+  readonly dir: string;
+  readonly client: DevChainClient;
+  readonly account: PrivateKeyAccount;
+  readonly addresses: StoaAddresses;
+  /** Post a claim once this many receipts of one model are pending. */
+  readonly batchSize: number;
+  /** ... or once the oldest pending receipt is this old. */
+  readonly maxBatchAgeMs: number;
+  /** Bytes of traces kept for open batches; adding past it fails loudly rather than dropping one. */
+  readonly maxTraceBytes?: number;
+  readonly now?: () => number;
+}
+
+export interface BatchInfo {
+  readonly batch: number;
+  readonly claimId?: bigint;
+  readonly receipts: readonly SignedReceipt[];
+  readonly status: 'pending' | 'posted' | 'finalized' | 'rejected';
+}
+
+/**
+ * Turns a node's stream of receipts into batch claims. Every receipt is journaled (fsync'd)
+ * before `add` returns, and a batch is journaled before its claim is sent, so that after a
+ * crash — even between sending a claim and recording it — reopening finds each receipt either
+ * pending or in exactly one claim on chain. The traces of a batch are kept until its claim
+ * has closed, so that disputes on them can be defended.
+ */
+export class Claimer {
+  private readonly domain: ReceiptDomain;
+  private claimBond?: bigint;
+
+  private constructor(
+    private readonly options: ClaimerOptions,
+    private readonly journal: Journal<Record_>,
+    readonly traces: TraceStore,
+  ) {
+    this.domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
+  }
+
+  static async open(options: ClaimerOptions): Promise<Claimer> {
+    if (!(options.batchSize >= 1)) throw new Error(`batchSize must be at least 1, got ${options.batchSize}`);
+    const journal = await Journal.open<Record_>(join(options.dir, 'claims.jsonl'), (v) => v as Record_);
+    const traces = await TraceStore.open(join(options.dir, 'traces'), {
+      maxBytes: options.maxTraceBytes ?? 2 ** 30,
+    });
+    const claimer = new Claimer(options, journal, traces);
+    await claimer.recover();
+    return claimer;
+  }
+
+  /** Receipts not yet in any claim, oldest first. */
+  get pending(): SignedReceipt[] {
+    const batched = new Set(this.batches().flatMap((b) => b.receipts.map(keyOf)));
+    return this.receiptRecords()
+      .map((r) => r.receipt)
+      .filter((r) => !batched.has(keyOf(r)));
+  }
+
+  batches(): BatchInfo[] {
+    const receipts = new Map(this.receiptRecords().map((r) => [keyOf(r.receipt), r.receipt]));
+    const out = new Map<
+      number,
+      { claimId?: bigint; receipts: SignedReceipt[]; status: BatchInfo['status'] }
+    >();
+    for (const r of this.journal.all) {
+      if (r.kind === 'posting') {
+        out.set(r.batch, {
+          receipts: r.receipts.map((k) => receipts.get(k)!),
+          status: 'pending',
+        });
+      } else if (r.kind === 'posted') {
+        Object.assign(out.get(r.batch)!, { claimId: r.claimId, status: 'posted' });
+      } else if (r.kind === 'closed') {
+        out.get(r.batch)!.status = r.status;
+      }
+    }
+    return [...out].map(([batch, b]) => ({ batch, ...b }));
+  }
+
+  /** The receipts of the claim `claimId`, in batch order (what a challenger needs for proofs). */
+  receiptsOf(claimId: bigint): readonly SignedReceipt[] | undefined {
+    return this.batches().find((b) => b.claimId === claimId)?.receipts;
+  }
+
+  /** Records a receipt (and the execution it commits to), then posts a claim if a batch is due. */
+  async add(receipt: SignedReceipt, view: ExecutionView): Promise<void> {
+    if (receipt.node.toLowerCase() !== this.options.account.address.toLowerCase()) {
+      throw new Error(
+        `receipt is signed for node ${receipt.node}, but this claimer posts as ${this.options.account.address}`,
+      );
+    }
+    if (this.receiptRecords().some((r) => keyOf(r.receipt) === keyOf(receipt))) return; // idempotent
+    await saveView(this.traces, view);
+    await this.journal.append({ kind: 'receipt', receipt, at: this.now() });
+    if (this.pendingOf(receipt.modelId).length >= this.options.batchSize) await this.flush(receipt.modelId);
+  }
+
+  /** Posts claims whose oldest pending receipt is older than maxBatchAgeMs; closes due claims. */
+  async tick(): Promise<void> {
+    const oldest = new Map<string, number>();
+    const pending = new Set(this.pending.map(keyOf));
+    for (const r of this.receiptRecords()) {
+      if (!pending.has(keyOf(r.receipt))) continue;
+      if (!oldest.has(r.receipt.modelId)) oldest.set(r.receipt.modelId, r.at);
+    }
+    for (const [modelId, at] of oldest) {
+      if (this.now() - at >= this.options.maxBatchAgeMs) await this.flush(modelId as Hex);
+    }
+    await this.closeDue();
+  }
+
+  /** Posts every pending receipt (of one model, or all models): graceful shutdown calls this. */
+  async flush(modelId?: Hex): Promise<void> {
+    const models = modelId ? [modelId] : [...new Set(this.pending.map((r) => r.modelId))];
+    for (const model of models) {
+      const receipts = this.pendingOf(model);
+      if (receipts.length === 0) continue;
+      const batch = this.batches().length;
+      const root = new ReceiptBatch(receipts, this.domain).root;
+      await this.journal.append({ kind: 'posting', batch, root, receipts: receipts.map(keyOf) });
+      await this.post(batch, model, root, receipts.length);
+    }
+  }
+
+  /** Finalizes claims whose window has closed with no dispute open; releases their traces. */
+  async closeDue(): Promise<void> {
+    const { client, addresses, account } = this.options;
+    for (const b of this.batches()) {
+      if (b.status !== 'posted') continue;
+      const claim = (await client.read(addresses.claimRegistry, abi, 'get', [b.claimId])) as {
+        status: number;
+        windowEndsAt: bigint;
+        openDisputes: number;
+      };
+      let status: 'finalized' | 'rejected' | undefined;
+      if (claim.status === 2) status = 'finalized';
+      else if (claim.status === 3) status = 'rejected';
+      else if (claim.openDisputes === 0 && (await this.chainTime()) >= claim.windowEndsAt) {
+        await client.send(account, addresses.claimRegistry, abi, 'finalize', [b.claimId]);
+        status = 'finalized';
+      }
+      if (!status) continue;
+      await this.journal.append({ kind: 'closed', batch: b.batch, status });
+      await this.releaseTraces();
+    }
+  }
+
+  /** Deletes the traces that no receipt of a pending or open batch needs any more. */
+  private async releaseTraces(): Promise<void> {
+    const needed = new Set(
+      [
+        ...this.pending,
+        ...this.batches().flatMap((b) =>
+          b.status === 'finalized' || b.status === 'rejected' ? [] : b.receipts,
+        ),
+      ].map((r) => r.traceRoot.slice(2).toLowerCase()),
+    );
+    for (const key of this.traces.keys()) if (!needed.has(key.toLowerCase())) await this.traces.delete(key);
+  }
+
+  private async recover(): Promise<void> {
+    for (const b of this.batches()) {
+      if (b.status !== 'pending') continue;
+      // Journaled but maybe not sent, or sent and not recorded: the chain says which.
+      const root = new ReceiptBatch(b.receipts, this.domain).root;
+      const claimId = await this.findPosted(root);
+      if (claimId !== undefined) await this.journal.append({ kind: 'posted', batch: b.batch, claimId });
+      else await this.post(b.batch, b.receipts[0]!.modelId, root, b.receipts.length);
+    }
+  }
+
+  private async post(batch: number, modelId: Hex, root: Hex, count: number): Promise<void> {
+    const { client, addresses, account } = this.options;
+    this.claimBond ??= (await client.read(addresses.claimRegistry, abi, 'claimBond')) as bigint;
+    const { result } = await client.send(
+      account,
+      addresses.claimRegistry,
+      abi,
+      'post',
+      [modelId, root, count],
+      this.claimBond,
+    );
+    await this.journal.append({ kind: 'posted', batch, claimId: result as bigint });
+  }
+
+  private async findPosted(root: Hex): Promise<bigint | undefined> {
+    const { client, addresses, account } = this.options;
+    const logs = (await client.reader.getContractEvents({
+      address: addresses.claimRegistry,
+      abi,
+      eventName: 'ClaimPosted',
+      args: { node: account.address },
+      fromBlock: 0n,
+    } as never)) as unknown as { args: { claimId: bigint; batchRoot: Hex } }[];
+    return logs.find((l) => l.args.batchRoot.toLowerCase() === root.toLowerCase())?.args.claimId;
+  }
+
+  private pendingOf(modelId: Hex): SignedReceipt[] {
+    return this.pending.filter((r) => r.modelId.toLowerCase() === modelId.toLowerCase());
+  }
+
+  private receiptRecords() {
+    return this.journal.all.filter((r): r is Extract<Record_, { kind: 'receipt' }> => r.kind === 'receipt');
+  }
+
+  private async chainTime(): Promise<bigint> {
+    return (await this.options.client.reader.getBlock()).timestamp;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

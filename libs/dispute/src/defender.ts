@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import {
+  type DevChainClient,
+  disputeGameArtifact,
+  type ExecutionView,
+  type ScriptedParty,
+  type StoaAddresses,
+} from '@stoa/contracts';
+import type { Model, TraceStore } from '@stoa/ir';
+import type { Hex, PrivateKeyAccount } from 'viem';
+import { Journal } from './journal.js';
+import { DisputePlayer } from './player.js';
+import { loadView } from './views.js';
+
+type Record_ = { readonly kind: 'ended'; readonly disputeId: bigint };
+
+export interface DefenderOptions {
+  readonly client: DevChainClient;
+  readonly account: PrivateKeyAccount;
+  readonly addresses: StoaAddresses;
+  readonly models: (modelId: Hex) => Model | undefined;
+  /** Where the node keeps the traces of its claimed receipts (the Claimer's store). */
+  readonly traces: TraceStore;
+  /** Where the defender keeps its cursor; reopening it resumes every unfinished defence. */
+  readonly dir: string;
+  /** How to play a view; defaults to honestly. Tests plug dishonest nodes in here. */
+  readonly strategy?: (view: ExecutionView) => ScriptedParty;
+}
+
+export interface Defence {
+  readonly disputeId: bigint;
+  readonly traceRoot: Hex;
+  outcome?: 'won' | 'lost';
+  /** Why this dispute cannot be defended (its trace is gone); it will be lost on the clock. */
+  problem?: string;
+}
+
+/**
+ * Defends a node's claims: finds every dispute opened against this node, rebuilds the disputed
+ * execution from the node's trace store and plays it to the end. State lives on chain and in
+ * the trace store, so a defender reopened after a crash picks up every game where it stood.
+ */
+export class Defender {
+  private readonly players = new Map<bigint, DisputePlayer>();
+  /** The first block not yet scanned; a reopened defender scans from genesis to find its games. */
+  private nextBlock = 0n;
+  readonly defences = new Map<bigint, Defence>();
+
+  private constructor(
+    private readonly options: DefenderOptions,
+    private readonly journal: Journal<Record_>,
+  ) {}
+
+  static async open(options: DefenderOptions): Promise<Defender> {
+    const journal = await Journal.open<Record_>(join(options.dir, 'defender.jsonl'), (v) => v as Record_);
+    return new Defender(options, journal);
+  }
+
+  /** Finds new disputes against this node and moves every open one once. */
+  async poll(): Promise<void> {
+    const { client, addresses, account } = this.options;
+    const ended = new Set(this.journal.all.flatMap((r) => (r.kind === 'ended' ? [r.disputeId] : [])));
+    const latest = await client.reader.getBlockNumber();
+    if (latest >= this.nextBlock) {
+      const logs = (await client.reader.getContractEvents({
+        address: addresses.disputeGame,
+        abi: disputeGameArtifact.abi,
+        eventName: 'DisputeOpened',
+        fromBlock: this.nextBlock,
+        toBlock: latest,
+      } as never)) as unknown as { args: { disputeId: bigint; claimant: Hex; traceRoot: Hex } }[];
+      this.nextBlock = latest + 1n;
+      for (const { args } of logs) {
+        if (args.claimant.toLowerCase() !== account.address.toLowerCase()) continue;
+        if (ended.has(args.disputeId) || this.defences.has(args.disputeId)) continue;
+        await this.take(args.disputeId, args.traceRoot);
+      }
+    }
+    for (const [disputeId, player] of this.players) {
+      let result: Awaited<ReturnType<DisputePlayer['step']>>;
+      try {
+        result = await player.step();
+      } catch (error) {
+        this.defences.get(disputeId)!.problem = (error as Error).message.split('\n')[0]!;
+        continue;
+      }
+      if (result.kind !== 'over') continue;
+      this.players.delete(disputeId);
+      this.defences.get(disputeId)!.outcome = result.won ? 'won' : 'lost';
+      await this.journal.append({ kind: 'ended', disputeId });
+    }
+  }
+
+  get open(): number {
+    return this.players.size;
+  }
+
+  private async take(disputeId: bigint, traceRoot: Hex): Promise<void> {
+    const { client, addresses, account } = this.options;
+    const defence: Defence = { disputeId, traceRoot };
+    this.defences.set(disputeId, defence);
+    const game = (await client.read(addresses.disputeGame, disputeGameArtifact.abi, 'get', [disputeId])) as {
+      modelId: Hex;
+    };
+    const model = this.options.models(game.modelId);
+    const view = model && (await loadView(this.options.traces, traceRoot.slice(2), model));
+    if (!view) {
+      defence.problem = model
+        ? `the trace ${traceRoot} is not in the trace store`
+        : `unknown model ${game.modelId}`;
+      return;
+    }
+    this.players.set(
+      disputeId,
+      new DisputePlayer({
+        client,
+        account,
+        game: addresses.disputeGame,
+        disputeId,
+        role: 'claimant',
+        view,
+        ...(this.options.strategy ? { strategy: this.options.strategy(view) } : {}),
+      }),
+    );
+  }
+}

@@ -1,0 +1,14 @@
+export { checkReceipt, openChallenge, type Verdict } from './challenger.js';
+export { type BatchInfo, Claimer, type ClaimerOptions } from './claimer.js';
+export { type Defence, Defender, type DefenderOptions } from './defender.js';
+export {
+  type CheatingOutlook,
+  cheatingOutlook,
+  type Economics,
+  EconomicsSchema,
+  validateEconomics,
+} from './economics.js';
+export { Journal } from './journal.js';
+export { DisputePlayer, type PlayerOptions, type Role, type StepResult } from './player.js';
+export { loadView, saveView, viewKey } from './views.js';
+export { type ClaimSource, Watcher, type WatcherOptions, type WatcherReport } from './watcher.js';

@@ -1,0 +1,76 @@
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * An append-only journal of JSON records, one per line, each written and fsync'd before
+ * `append` resolves: what was appended survives a crash or kill -9. On open, a torn last line
+ * (the process died mid-write) is dropped; any other unreadable line is an error naming it.
+ */
+export class Journal<T> {
+  private constructor(
+    readonly file: string,
+    private readonly records: T[],
+  ) {}
+
+  static async open<T>(file: string, parse: (value: unknown, line: number) => T): Promise<Journal<T>> {
+    await mkdir(dirname(file), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const lines = text.split('\n');
+    const complete = lines.slice(0, -1); // the last piece is empty, or a torn record
+    const records = complete.map((line, i) => {
+      try {
+        return parse(JSON.parse(line, reviveBigInt), i + 1);
+      } catch (error) {
+        throw new Error(`${file}:${i + 1}: unreadable journal record: ${(error as Error).message}`);
+      }
+    });
+    const journal = new Journal<T>(file, records);
+    if (!text.endsWith('\n') && text.length > 0) await journal.rewrite();
+    return journal;
+  }
+
+  get all(): readonly T[] {
+    return this.records;
+  }
+
+  async append(record: T): Promise<void> {
+    const handle = await open(this.file, 'a');
+    try {
+      await handle.write(`${JSON.stringify(record, replaceBigInt)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    this.records.push(record);
+  }
+
+  /** Drops a torn tail by rewriting the complete records. */
+  private async rewrite(): Promise<void> {
+    const handle = await open(this.file, 'w');
+    try {
+      for (const r of this.records) await handle.write(`${JSON.stringify(r, replaceBigInt)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+const BIGINT = /^(-?\d+)n$/;
+
+function replaceBigInt(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
+}
+
+function reviveBigInt(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') {
+    const m = BIGINT.exec(value);
+    if (m) return BigInt(m[1]!);
+  }
+  return value;
+}
