@@ -7,6 +7,7 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'bench/src/**/*.test.ts',
       'contracts/ts/**/*.test.ts',
+      'circuits/ts/**/*.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,11 +1,13 @@
 import { disputeGas } from './dispute-gas.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { tracedExecution } from './traced-execution.js';
+import { zkProofs } from './zk.js';
 
 const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
   traced: tracedExecution,
   gas: disputeGas,
+  zk: zkProofs,
 };
 
 const requested = process.argv.slice(2);

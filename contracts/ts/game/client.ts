@@ -1,5 +1,6 @@
 import {
   type Address,
+  type Chain,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -24,16 +25,17 @@ export const DEV_ACCOUNTS = DEV_KEYS.map((k) => privateKeyToAccount(k)) as Four<
 type Abi = readonly unknown[];
 
 /**
- * Untyped contract calls on a local dev chain (anvil), for scripts, scenarios and benchmarks:
- * every send is simulated first, so a revert surfaces as an error naming the custom error.
+ * Untyped contract calls for nodes, watchers, scripts and benchmarks: every send is simulated
+ * first, so a revert surfaces as an error naming the custom error. `advance` works on anvil
+ * only (the dev chain, the default).
  */
-export function devChainClient(rpcUrl: string) {
+export function devChainClient(rpcUrl: string, chain: Chain = foundry) {
   const transport = http(rpcUrl);
   // No block-number cache: a watcher must see the block its own last transaction landed in.
-  const reader = createPublicClient({ chain: foundry, transport, cacheTime: 0 });
-  const test = createTestClient({ mode: 'anvil', chain: foundry, transport });
+  const reader = createPublicClient({ chain, transport, cacheTime: 0 });
+  const test = createTestClient({ mode: 'anvil', chain, transport });
   const wallet = (account: PrivateKeyAccount) =>
-    createWalletClient({ account, chain: foundry, transport }).extend(publicActions);
+    createWalletClient({ account, chain, transport }).extend(publicActions);
   const simulate = (
     account: PrivateKeyAccount,
     address: Address,
