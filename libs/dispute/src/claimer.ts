@@ -59,6 +59,16 @@ export interface BatchInfo {
 export class Claimer {
   private readonly domain: ReceiptDomain;
   private claimBond?: bigint;
+  /** Indexes over the journal, kept as records are applied: every query is O(answer). */
+  private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
+  private readonly pendingKeys = new Set<string>();
+  private readonly batchList: {
+    batch: number;
+    claimId?: bigint;
+    keys: readonly string[];
+    status: BatchInfo['status'];
+  }[] = [];
+  private maxNonce = 0n;
 
   private constructor(
     private readonly options: ClaimerOptions,
@@ -66,6 +76,34 @@ export class Claimer {
     readonly traces: TraceStore,
   ) {
     this.domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
+    for (const record of journal.all) this.apply(record);
+  }
+
+  private apply(record: Record_): void {
+    switch (record.kind) {
+      case 'receipt': {
+        const key = keyOf(record.receipt);
+        this.byKey.set(key, { receipt: record.receipt, at: record.at });
+        this.pendingKeys.add(key);
+        if (record.receipt.nonce > this.maxNonce) this.maxNonce = record.receipt.nonce;
+        return;
+      }
+      case 'posting':
+        for (const key of record.receipts) this.pendingKeys.delete(key);
+        this.batchList[record.batch] = { batch: record.batch, keys: record.receipts, status: 'pending' };
+        return;
+      case 'posted':
+        Object.assign(this.batchList[record.batch]!, { claimId: record.claimId, status: 'posted' });
+        return;
+      case 'closed':
+        this.batchList[record.batch]!.status = record.status;
+        return;
+    }
+  }
+
+  private async record(record: Record_): Promise<void> {
+    await this.journal.append(record);
+    this.apply(record);
   }
 
   static async open(options: ClaimerOptions): Promise<Claimer> {
@@ -79,38 +117,38 @@ export class Claimer {
     return claimer;
   }
 
+  /** The highest receipt nonce recorded: a restarted node continues after it. */
+  get lastNonce(): bigint {
+    return this.maxNonce;
+  }
+
+  /** How many receipts are not yet in a claim. */
+  get pendingCount(): number {
+    return this.pendingKeys.size;
+  }
+
   /** Receipts not yet in any claim, oldest first. */
   get pending(): SignedReceipt[] {
-    const batched = new Set(this.batches().flatMap((b) => b.receipts.map(keyOf)));
-    return this.receiptRecords()
-      .map((r) => r.receipt)
-      .filter((r) => !batched.has(keyOf(r)));
+    return [...this.pendingKeys].map((k) => this.byKey.get(k)!.receipt);
+  }
+
+  get batchCount(): number {
+    return this.batchList.length;
   }
 
   batches(): BatchInfo[] {
-    const receipts = new Map(this.receiptRecords().map((r) => [keyOf(r.receipt), r.receipt]));
-    const out = new Map<
-      number,
-      { claimId?: bigint; receipts: SignedReceipt[]; status: BatchInfo['status'] }
-    >();
-    for (const r of this.journal.all) {
-      if (r.kind === 'posting') {
-        out.set(r.batch, {
-          receipts: r.receipts.map((k) => receipts.get(k)!),
-          status: 'pending',
-        });
-      } else if (r.kind === 'posted') {
-        Object.assign(out.get(r.batch)!, { claimId: r.claimId, status: 'posted' });
-      } else if (r.kind === 'closed') {
-        out.get(r.batch)!.status = r.status;
-      }
-    }
-    return [...out].map(([batch, b]) => ({ batch, ...b }));
+    return this.batchList.map((b) => ({
+      batch: b.batch,
+      ...(b.claimId !== undefined ? { claimId: b.claimId } : {}),
+      receipts: b.keys.map((k) => this.byKey.get(k)!.receipt),
+      status: b.status,
+    }));
   }
 
   /** The receipts of the claim `claimId`, in batch order (what a challenger needs for proofs). */
   receiptsOf(claimId: bigint): readonly SignedReceipt[] | undefined {
-    return this.batches().find((b) => b.claimId === claimId)?.receipts;
+    const batch = this.batchList.find((b) => b.claimId === claimId);
+    return batch?.keys.map((k) => this.byKey.get(k)!.receipt);
   }
 
   /** Records a receipt (and the execution it commits to), then posts a claim if a batch is due. */
@@ -120,19 +158,23 @@ export class Claimer {
         `receipt is signed for node ${receipt.node}, but this claimer posts as ${this.options.account.address}`,
       );
     }
-    if (this.receiptRecords().some((r) => keyOf(r.receipt) === keyOf(receipt))) return; // idempotent
+    if (this.byKey.has(keyOf(receipt))) return; // idempotent
     await saveView(this.traces, view);
-    await this.journal.append({ kind: 'receipt', receipt, at: this.now() });
-    if (this.pendingOf(receipt.modelId).length >= this.options.batchSize) await this.flush(receipt.modelId);
+    await this.record({ kind: 'receipt', receipt, at: this.now() });
+    if (
+      this.pendingKeys.size >= this.options.batchSize &&
+      this.pendingOf(receipt.modelId).length >= this.options.batchSize
+    ) {
+      await this.flush(receipt.modelId);
+    }
   }
 
   /** Posts claims whose oldest pending receipt is older than maxBatchAgeMs; closes due claims. */
   async tick(): Promise<void> {
     const oldest = new Map<string, number>();
-    const pending = new Set(this.pending.map(keyOf));
-    for (const r of this.receiptRecords()) {
-      if (!pending.has(keyOf(r.receipt))) continue;
-      if (!oldest.has(r.receipt.modelId)) oldest.set(r.receipt.modelId, r.at);
+    for (const key of this.pendingKeys) {
+      const { receipt, at } = this.byKey.get(key)!;
+      if (!oldest.has(receipt.modelId)) oldest.set(receipt.modelId, at);
     }
     for (const [modelId, at] of oldest) {
       if (this.now() - at >= this.options.maxBatchAgeMs) await this.flush(modelId as Hex);
@@ -146,9 +188,9 @@ export class Claimer {
     for (const model of models) {
       const receipts = this.pendingOf(model);
       if (receipts.length === 0) continue;
-      const batch = this.batches().length;
+      const batch = this.batchList.length;
       const root = new ReceiptBatch(receipts, this.domain).root;
-      await this.journal.append({ kind: 'posting', batch, root, receipts: receipts.map(keyOf) });
+      await this.record({ kind: 'posting', batch, root, receipts: receipts.map(keyOf) });
       await this.post(batch, model, root, receipts.length);
     }
   }
@@ -157,7 +199,7 @@ export class Claimer {
   async closeDue(): Promise<void> {
     const { client, addresses, account } = this.options;
     for (const b of this.batches()) {
-      if (b.status !== 'posted') continue;
+      if (b.status !== 'posted') continue; // (few: claims close after their window)
       const claim = (await client.read(addresses.claimRegistry, abi, 'get', [b.claimId])) as {
         status: number;
         windowEndsAt: bigint;
@@ -171,7 +213,7 @@ export class Claimer {
         status = 'finalized';
       }
       if (!status) continue;
-      await this.journal.append({ kind: 'closed', batch: b.batch, status });
+      await this.record({ kind: 'closed', batch: b.batch, status });
       await this.releaseTraces();
     }
   }
@@ -195,7 +237,7 @@ export class Claimer {
       // Journaled but maybe not sent, or sent and not recorded: the chain says which.
       const root = new ReceiptBatch(b.receipts, this.domain).root;
       const claimId = await this.findPosted(root);
-      if (claimId !== undefined) await this.journal.append({ kind: 'posted', batch: b.batch, claimId });
+      if (claimId !== undefined) await this.record({ kind: 'posted', batch: b.batch, claimId });
       else await this.post(b.batch, b.receipts[0]!.modelId, root, b.receipts.length);
     }
   }
@@ -211,7 +253,7 @@ export class Claimer {
       [modelId, root, count],
       this.claimBond,
     );
-    await this.journal.append({ kind: 'posted', batch, claimId: result as bigint });
+    await this.record({ kind: 'posted', batch, claimId: result as bigint });
   }
 
   private async findPosted(root: Hex): Promise<bigint | undefined> {
@@ -228,10 +270,6 @@ export class Claimer {
 
   private pendingOf(modelId: Hex): SignedReceipt[] {
     return this.pending.filter((r) => r.modelId.toLowerCase() === modelId.toLowerCase());
-  }
-
-  private receiptRecords() {
-    return this.journal.all.filter((r): r is Extract<Record_, { kind: 'receipt' }> => r.kind === 'receipt');
   }
 
   private async chainTime(): Promise<bigint> {

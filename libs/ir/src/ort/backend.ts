@@ -11,6 +11,11 @@ export interface OnnxRuntimeBackendOptions {
   /** onnxruntime intra-op threads; defaults to onnxruntime's choice. */
   readonly intraOpThreads?: number;
   /**
+   * onnxruntime execution providers in order of preference (e.g. ['cuda', 'cpu']); defaults to
+   * the CPU. A provider must still give bit-identical results: callers check (see apps/node).
+   */
+  readonly executionProviders?: readonly string[];
+  /**
    * Debug log: says which steps fall back to the reference kernels, and why. Defaults to
    * stderr when STOA_DEBUG contains 'backend', else silent.
    */
@@ -66,6 +71,7 @@ export async function createOnnxRuntimeBackend(
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}),
   };
 
   const flush = async () => {
