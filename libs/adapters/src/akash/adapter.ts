@@ -1,0 +1,380 @@
+import { generateManifestVersion, JwtTokenManager, manifestToSortedJSON } from '@akashnetwork/chain-sdk';
+import { pollUntil, withBackoff } from '../core/backoff.js';
+import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
+import {
+  CapacityError,
+  classifyNetworkError,
+  errorFromHttpStatus,
+  isAdapterError,
+  TransientError,
+  UserError,
+} from '../core/errors.js';
+import { httpJson } from '../core/http.js';
+import { bodyLines } from '../core/lines.js';
+import type { DeploymentRecord, LogLine, NodeSpec } from '../core/types.js';
+import { AKASH_SERVICE, generateSdl, manifestFor, type SdlOptions, sdlProblems } from './sdl.js';
+import {
+  type AkashSigner,
+  signerFromMnemonic,
+  signTx,
+  TYPE_CLOSE_DEPLOYMENT,
+  TYPE_CREATE_DEPLOYMENT,
+  TYPE_CREATE_LEASE,
+} from './tx.js';
+
+export interface AkashConfig extends SdlOptions {
+  mnemonic: string;
+  /** Chain REST (gRPC-gateway) URL, e.g. https://api.akashnet.net */
+  restUrl: string;
+  /** Deposit in uakt (default 500000, the chain minimum). */
+  depositUakt?: number;
+  bidTimeoutMs?: number;
+  readyTimeoutMs?: number;
+  /** USD per AKT, to turn uakt/block prices into USD/hour quotes. */
+  aktUsd?: number;
+  /** Blocks per hour (≈ 6 s blocks). */
+  blocksPerHour?: number;
+}
+
+interface Bid {
+  provider: string;
+  gseq: number;
+  oseq: number;
+  bseq: number;
+  price: number;
+  hostUri: string;
+}
+
+export const AKASH_GPU_KINDS = [
+  'nvidia-h100',
+  'nvidia-a100',
+  'nvidia-rtx4090',
+  'nvidia-rtx3090',
+  'nvidia-a6000',
+  'nvidia-t4',
+];
+
+export function akashAdapter(config: AkashConfig): NetworkAdapter {
+  const name = 'akash';
+  const rest = config.restUrl.replace(/\/$/, '');
+  let signerP: Promise<AkashSigner> | undefined;
+  const signer = () => {
+    signerP ??= signerFromMnemonic(config.mnemonic);
+    return signerP;
+  };
+  const get = <T>(path: string, okStatuses?: number[]) =>
+    httpJson<T>(`${rest}${path}`, { adapter: name, okStatuses });
+
+  async function broadcast(typeUrl: string, value: unknown): Promise<string> {
+    const s = await signer();
+    const [latest, account] = await Promise.all([
+      get<{ block: { header: { chain_id: string } } }>('/cosmos/base/tendermint/v1beta1/blocks/latest'),
+      get<{ account: { account_number: string; sequence: string } } | undefined>(
+        `/cosmos/auth/v1beta1/accounts/${s.address}`,
+        [404],
+      ),
+    ]);
+    if (!account) {
+      throw new UserError('no-funds', `account ${s.address} does not exist on chain (never funded)`, {
+        adapter: name,
+        hint: 'send AKT to it first',
+      });
+    }
+    const bytes = await signTx(s, [{ typeUrl, value }], {
+      chainId: latest.block.header.chain_id,
+      accountNumber: Number(account.account.account_number),
+      sequence: Number(account.account.sequence),
+    });
+    const res = await httpJson<{ tx_response: { txhash: string; code: number; raw_log: string } }>(
+      `${rest}/cosmos/tx/v1beta1/txs`,
+      {
+        adapter: name,
+        method: 'POST',
+        body: { tx_bytes: Buffer.from(bytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' },
+        retry: false,
+      },
+    );
+    const { code, raw_log, txhash } = res.tx_response;
+    if (code !== 0) throw txError(code, raw_log);
+    const included = await pollUntil(
+      () =>
+        get<{ tx_response: { code: number; raw_log: string } } | undefined>(
+          `/cosmos/tx/v1beta1/txs/${txhash}`,
+          [404],
+        ),
+      { timeoutMs: 30_000, intervalMs: 30 },
+    );
+    if (!included)
+      throw new TransientError('timeout', `tx ${txhash} not included in a block`, { adapter: name });
+    if (included.tx_response.code !== 0)
+      throw txError(included.tx_response.code, included.tx_response.raw_log);
+    return txhash;
+  }
+
+  function txError(code: number, log: string) {
+    if (code === 5 || /insufficient funds/.test(log))
+      return new UserError('no-funds', log, { adapter: name, hint: 'top up the wallet' });
+    if (code === 4) return new UserError('bad-credentials', log, { adapter: name });
+    if (code === 32) return new TransientError('server-error', log, { adapter: name });
+    return new UserError('invalid-spec', `chain rejected the transaction (code ${code}): ${log}`, {
+      adapter: name,
+    });
+  }
+
+  const deploymentInfo = async (owner: string, dseq: string) =>
+    get<{ deployment: { state: string } } | undefined>(
+      `/akash/deployment/v1beta4/deployments/info?id.owner=${owner}&id.dseq=${dseq}`,
+      [404],
+    );
+
+  async function jwt(s: AkashSigner): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new JwtTokenManager(s.amino).generateToken({
+      version: 'v1',
+      iss: s.address,
+      iat: now,
+      nbf: now,
+      exp: now + 900,
+      leases: { access: 'full' },
+    } as never);
+  }
+
+  async function provider(
+    path: string,
+    record: DeploymentRecord,
+    init: { method?: string; body?: string } = {},
+  ) {
+    const s = await signer();
+    const bid = record.data.bid as Bid;
+    let res: Response;
+    try {
+      res = await fetch(`${bid.hostUri}${path}`, {
+        method: init.method ?? 'GET',
+        body: init.body,
+        headers: { authorization: `Bearer ${await jwt(s)}`, 'content-type': 'application/json' },
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (e) {
+      throw classifyNetworkError(e, `provider ${bid.provider}`, name);
+    }
+    if (!res.ok)
+      throw errorFromHttpStatus(res.status, `provider ${bid.provider}: ${await res.text()}`, {
+        adapter: name,
+      });
+    return res;
+  }
+
+  /** A provider that stays unreachable after retries is a capacity problem: go elsewhere. */
+  async function toProvider<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await withBackoff(fn, { attempts: 3, baseMs: 100 });
+    } catch (e) {
+      if (isAdapterError(e) && e.kind === 'transient') {
+        throw new CapacityError('provider-failed', `${what}: the provider stopped answering (${e.message})`, {
+          adapter: name,
+          cause: e,
+          hint: 'deploy elsewhere',
+        });
+      }
+      throw e;
+    }
+  }
+
+  const leaseId = (r: DeploymentRecord) => {
+    const b = r.data.bid as Bid;
+    return `${r.data.dseq}/${b.gseq}/${b.oseq}`;
+  };
+
+  return defineAdapter({
+    name,
+    capabilities: { gpu: AKASH_GPU_KINDS, multiReplica: true, logStreaming: true },
+    validate: (spec: NodeSpec) =>
+      sdlProblems(generateSdl(spec, config)).map((p) => ({ ...p, path: `sdl.${p.path}` })),
+    async quote(spec) {
+      const uakt = config.maxUaktPerBlock ?? 10_000;
+      const usd = (uakt / 1e6) * (config.blocksPerHour ?? 600) * (config.aktUsd ?? 1);
+      return [
+        { adapter: name, pricePerHourUsd: usd, gpu: spec.gpu?.kind ?? 'cpu', gpuCount: spec.gpu?.count ?? 0 },
+      ];
+    },
+    steps: [
+      {
+        name: 'create-deployment',
+        async run({ spec, data, save }) {
+          const s = await signer();
+          let dseq = data.dseq as string | undefined;
+          if (dseq && (await deploymentInfo(s.address, dseq))) return { dseq, owner: s.address };
+          const { groups, groupSpecs } = manifestFor(generateSdl(spec, config));
+          if (!dseq) {
+            const latest = await get<{ block: { header: { height: string } } }>(
+              '/cosmos/base/tendermint/v1beta1/blocks/latest',
+            );
+            dseq = latest.block.header.height;
+            await save({ dseq, owner: s.address }); // before broadcasting: a crash can then find it
+          }
+          await broadcast(TYPE_CREATE_DEPLOYMENT, {
+            id: { owner: s.address, dseq },
+            groups: groupSpecs,
+            hash: await generateManifestVersion(groups),
+            deposit: {
+              amount: { denom: 'uakt', amount: String(config.depositUakt ?? 500_000) },
+              sources: [1],
+            },
+          });
+          return { dseq, owner: s.address };
+        },
+      },
+      {
+        name: 'select-bid',
+        async run({ data }) {
+          const s = await signer();
+          type BidsRes = {
+            bids: { bid: { id: Omit<Bid, 'price' | 'hostUri'>; state: string; price: { amount: string } } }[];
+          };
+          const bids = await pollUntil(
+            async () => {
+              const r = await get<BidsRes>(
+                `/akash/market/v1beta5/bids/list?filters.owner=${s.address}&filters.dseq=${data.dseq}&filters.state=open`,
+              );
+              return r.bids.length ? r.bids : undefined;
+            },
+            { timeoutMs: config.bidTimeoutMs ?? 30_000, intervalMs: 50 },
+          );
+          if (!bids) {
+            throw new CapacityError(
+              'no-bids',
+              `no provider bid on deployment ${data.dseq} within ${config.bidTimeoutMs ?? 30_000} ms`,
+              {
+                adapter: name,
+                hint: 'raise the price, relax GPU/provider attributes, or try another network',
+              },
+            );
+          }
+          const candidates: Bid[] = [];
+          for (const { bid } of bids) {
+            const p = await get<{
+              provider: { host_uri: string; attributes: { key: string; value: string }[] };
+            }>(`/akash/provider/v1beta4/providers/${bid.id.provider}`);
+            const attrs = Object.fromEntries(p.provider.attributes.map((a) => [a.key, a.value]));
+            const wanted = config.providerAttributes ?? {};
+            if (Object.entries(wanted).some(([k, v]) => attrs[k] !== v)) continue;
+            candidates.push({
+              ...bid.id,
+              price: Number.parseFloat(bid.price.amount),
+              hostUri: p.provider.host_uri,
+            });
+          }
+          candidates.sort((a, b) => a.price - b.price);
+          const best = candidates[0];
+          if (!best)
+            throw new CapacityError(
+              'no-bids',
+              `no bid from a provider with attributes ${JSON.stringify(config.providerAttributes)}`,
+              { adapter: name },
+            );
+          return { bid: best };
+        },
+      },
+      {
+        name: 'create-lease',
+        async run({ data }) {
+          const s = await signer();
+          const bid = data.bid as Bid;
+          const leases = await get<{ leases: { lease: { state: string } }[] }>(
+            `/akash/market/v1beta5/leases/list?filters.owner=${s.address}&filters.dseq=${data.dseq}`,
+          );
+          if (!leases.leases.some((l) => l.lease.state === 'active')) {
+            await broadcast(TYPE_CREATE_LEASE, {
+              bidId: {
+                owner: s.address,
+                dseq: data.dseq,
+                gseq: bid.gseq,
+                oseq: bid.oseq,
+                provider: bid.provider,
+                bseq: bid.bseq,
+              },
+            });
+          }
+          return { leased: true };
+        },
+      },
+      {
+        name: 'send-manifest',
+        async run({ spec, record }) {
+          const { groups } = manifestFor(generateSdl(spec, config));
+          await toProvider('manifest delivery', () =>
+            provider(`/deployment/${record.data.dseq}/manifest`, record, {
+              method: 'PUT',
+              body: manifestToSortedJSON(groups),
+            }),
+          );
+          return { manifestSent: true };
+        },
+      },
+      {
+        name: 'wait-ready',
+        async run({ spec, record }) {
+          const uris = await pollUntil(
+            async () => {
+              const st = (await toProvider('lease status', async () =>
+                (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
+              )) as {
+                services: Record<string, { available_replicas: number; uris: string[] }>;
+              };
+              const svc = st.services[AKASH_SERVICE];
+              return svc && svc.available_replicas >= spec.replicas && svc.uris.length ? svc.uris : undefined;
+            },
+            { timeoutMs: config.readyTimeoutMs ?? 60_000, intervalMs: 50 },
+          );
+          if (!uris)
+            throw new TransientError('timeout', `lease ${leaseId(record)} not ready in time`, {
+              adapter: name,
+            });
+          const endpoints = uris.map((u) => (/^https?:\/\//.test(u) ? u : `http://${u}`));
+          return { endpoints };
+        },
+      },
+    ],
+    async status(record) {
+      if (!record.data.bid || !record.steps.some((s) => s.name === 'send-manifest'))
+        return { state: 'provisioning', endpoints: [], replicas: [] };
+      try {
+        const st = (await (await provider(`/lease/${leaseId(record)}/status`, record)).json()) as {
+          services: Record<string, { available_replicas: number; total: number; uris: string[] }>;
+        };
+        const svc = st.services[AKASH_SERVICE]!;
+        const endpoints = svc.uris.map((u) => (/^https?:\/\//.test(u) ? u : `http://${u}`));
+        return {
+          state:
+            svc.available_replicas >= svc.total ? 'running' : svc.available_replicas ? 'degraded' : 'failed',
+          endpoints,
+          replicas: endpoints.map((e, i) => ({
+            id: `${AKASH_SERVICE}-${i}`,
+            endpoint: e,
+            health: 'ready' as const,
+          })),
+        };
+      } catch (e) {
+        if (isAdapterError(e)) return { state: 'failed', endpoints: [], replicas: [] };
+        throw e;
+      }
+    },
+    async *logs(record, opts): AsyncGenerator<LogLine> {
+      // NOTE: real providers serve logs over a WebSocket upgrade of this path; see docs/adapters.md.
+      const res = await provider(
+        `/lease/${leaseId(record)}/logs?follow=${!!opts.follow}${opts.tail ? `&tail=${opts.tail}` : ''}`,
+        record,
+      );
+      for await (const line of bodyLines(res.body, opts.signal))
+        yield { replica: AKASH_SERVICE, stream: 'stdout', line };
+    },
+    async teardown(record) {
+      const dseq = record.data.dseq as string | undefined;
+      if (!dseq) return;
+      const s = await signer();
+      const info = await deploymentInfo(s.address, dseq);
+      if (info && info.deployment.state === 'active')
+        await broadcast(TYPE_CLOSE_DEPLOYMENT, { id: { owner: s.address, dseq } });
+    },
+  });
+}

@@ -1,0 +1,200 @@
+import { generateManifest, SDL, validateSDL } from '@akashnetwork/chain-sdk';
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import * as vitest from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapacityError, UserError } from '../core/errors.js';
+import { MemoryRecordStore } from '../core/record-store.js';
+import { nodeSpecSchema } from '../core/types.js';
+import { conformanceSuite } from '../kit/conformance.js';
+import { akashAdapter } from './adapter.js';
+import { AkashEmulator, type EmulatedProvider } from './emulator.js';
+import { generateSdl, manifestFor, sdlProblems, sdlToYaml } from './sdl.js';
+import { decodeTx, signerFromMnemonic, signTx, TYPE_CREATE_DEPLOYMENT } from './tx.js';
+
+const spec = {
+  name: 'ak',
+  modelId: 'mnist-mlp',
+  artifactUrl: 'https://artifacts.example/mnist',
+  rpcUrl: 'https://rpc.example',
+  operatorKeyRef: 'sk-operator',
+  gpu: { kind: 'nvidia-h100', count: 1 },
+};
+const providers: EmulatedProvider[] = [
+  { owner: 'akash1provcheap000000000000000000000000000', attributes: { region: 'eu' }, priceUakt: 900 },
+  { owner: 'akash1provus00000000000000000000000000000000', attributes: { region: 'us' }, priceUakt: 1200 },
+];
+const fast = { bidTimeoutMs: 1500, readyTimeoutMs: 5000 };
+
+let mnemonic: string;
+let poorMnemonic: string;
+let address: string;
+beforeAll(async () => {
+  mnemonic = (await DirectSecp256k1HdWallet.generate(24, { prefix: 'akash' })).mnemonic;
+  poorMnemonic = (await DirectSecp256k1HdWallet.generate(24, { prefix: 'akash' })).mnemonic;
+  address = (await signerFromMnemonic(mnemonic)).address;
+});
+
+async function emulator(extra: Partial<ConstructorParameters<typeof AkashEmulator>[0]> = {}) {
+  const poor = (await signerFromMnemonic(poorMnemonic)).address;
+  return new AkashEmulator({
+    accounts: { [address]: 100_000_000, [poor]: 10_000 },
+    providers,
+    ...extra,
+  }).start();
+}
+
+conformanceSuite(vitest, 'akash (chain + provider emulator)', async () => {
+  const emu = await emulator();
+  const silent = await emulator({ providers: providers.map((p) => ({ ...p, bids: false })) });
+  const dying = await emulator({ providers: [{ ...providers[0]!, diesOnManifest: true }] });
+  return {
+    adapter: akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast }),
+    spec,
+    activeResources: async () => emu.activeResources() + silent.activeResources() + dying.activeResources(),
+    resourcesPerDeployment: 2, // the deployment (escrow) and its lease
+    failures: [
+      {
+        name: 'bad credentials',
+        kind: 'user',
+        code: 'bad-credentials',
+        adapter: akashAdapter({ mnemonic: 'not a mnemonic', restUrl: emu.restUrl }),
+      },
+      {
+        name: 'no funds',
+        kind: 'user',
+        code: 'no-funds',
+        adapter: akashAdapter({ mnemonic: poorMnemonic, restUrl: emu.restUrl, ...fast }),
+      },
+      {
+        name: 'no bids',
+        kind: 'capacity',
+        code: 'no-bids',
+        adapter: akashAdapter({ mnemonic, restUrl: silent.restUrl, ...fast }),
+      },
+      {
+        name: 'provider dies mid-deploy',
+        kind: 'capacity',
+        code: 'provider-failed',
+        adapter: akashAdapter({ mnemonic, restUrl: dying.restUrl, ...fast }),
+      },
+    ],
+    close: async () => {
+      await emu.close();
+      await silent.close();
+      await dying.close();
+    },
+  };
+});
+
+describe('akash SDL', () => {
+  it('is accepted by the SDK’s own SDL validation and manifest generation', () => {
+    const s = nodeSpecSchema.parse({ ...spec, replicas: 2 });
+    const sdl = generateSdl(s, { maxUaktPerBlock: 5000, providerAttributes: { tier: 'community' } });
+    expect(validateSDL(sdl, 'mainnet')).toBeUndefined();
+    const gen = generateManifest(sdl, 'mainnet');
+    expect(gen.ok).toBe(true);
+    // and through the YAML path the CLI users see
+    const parsed = SDL.fromString(sdlToYaml(sdl), 'beta3', 'mainnet');
+    expect(parsed.groups()[0].resources[0].count).toBe(2);
+    const gpu = JSON.stringify(manifestFor(sdl).groupSpecs[0]!.resources[0]!.resource!.gpu);
+    expect(gpu).toContain('vendor/nvidia/model/h100');
+    expect(manifestFor(sdl).groupSpecs[0]!.resources[0]!.price).toEqual({ denom: 'uakt', amount: '5000' });
+  });
+
+  it('reports invalid specs with the field named', () => {
+    const bad = generateSdl(nodeSpecSchema.parse({ ...spec, image: 'x' }));
+    (bad.services.node as { image: string }).image = '';
+    expect(sdlProblems(bad)).toEqual([expect.objectContaining({ path: 'services.node.image' })]);
+    const a = akashAdapter({ mnemonic: 'x', restUrl: 'http://127.0.0.1:1' });
+    expect(a.validate({ ...spec, gpu: { kind: 'nvidia-k80', count: 1 } })).toEqual([
+      expect.objectContaining({ path: 'gpu.kind' }),
+    ]);
+  });
+});
+
+describe('akash transactions', () => {
+  it('signs MsgCreateDeployment offline and decodes back to the same deployment', async () => {
+    const s = await signerFromMnemonic(mnemonic);
+    const { groups, groupSpecs } = manifestFor(generateSdl(nodeSpecSchema.parse(spec)));
+    const { generateManifestVersion } = await import('@akashnetwork/chain-sdk');
+    const hash = await generateManifestVersion(groups);
+    const value = {
+      id: { owner: s.address, dseq: '4242' },
+      groups: groupSpecs,
+      hash,
+      deposit: { amount: { denom: 'uakt', amount: '500000' }, sources: [1] },
+    };
+    const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
+      chainId: 'akashnet-2',
+      accountNumber: 7,
+      sequence: 3,
+    });
+    const { messages, raw } = decodeTx(bytes);
+    expect(TYPE_CREATE_DEPLOYMENT).toBe('/akash.deployment.v1beta4.MsgCreateDeployment');
+    expect(messages).toHaveLength(1);
+    const m = messages[0]!.value as Record<string, any>;
+    expect(m.id.owner).toBe(s.address);
+    expect(String(m.id.dseq)).toBe('4242');
+    expect(Buffer.from(m.hash).equals(Buffer.from(hash))).toBe(true);
+    expect(m.deposit).toMatchObject({ amount: { denom: 'uakt', amount: '500000' }, sources: [1] });
+    expect(JSON.stringify(m.groups)).toBe(
+      JSON.stringify(groupSpecs.map((g) => ({ ...g }))).replace(/"count":(\d+)/g, '"count":$1'),
+    );
+    expect(Number(raw.authInfo.signerInfos[0]!.sequence)).toBe(3);
+  });
+});
+
+describe('akash end to end on the emulator', () => {
+  let emu: AkashEmulator;
+  beforeAll(async () => {
+    emu = await emulator();
+  });
+  afterAll(() => emu.close());
+
+  it('goes from deployment to lease to a running service URI and back to closed', async () => {
+    const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast });
+    const store = new MemoryRecordStore();
+    const steps: string[] = [];
+    const dep = await a.provision(
+      { ...spec, name: 'ak-e2e' },
+      { store, onProgress: (e) => e.phase === 'done' && steps.push(e.step) },
+    );
+    expect(steps).toEqual(['create-deployment', 'select-bid', 'create-lease', 'send-manifest', 'wait-ready']);
+    expect((dep.data.bid as { provider: string }).provider).toBe(providers[0]!.owner); // cheapest
+    const lease = emu.leases.find((l) => l.dseq === dep.data.dseq)!;
+    expect(lease.state).toBe('active');
+    expect(lease.manifest).toBeTruthy();
+    const st = await a.status(dep);
+    expect(st.state).toBe('running');
+    const health = await (await fetch(`${st.endpoints[0]}/health`)).json();
+    expect(health).toEqual({ state: 'ready' });
+    await a.teardown(dep, { store });
+    expect(emu.deployments.get(`${address}/${dep.data.dseq}`)!.state).toBe('closed');
+    expect(lease.state).toBe('closed');
+    expect(emu.activeResources()).toBe(0);
+  });
+
+  it('selects bids by provider attributes', async () => {
+    const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast, providerAttributes: { region: 'us' } });
+    const dep = await a.provision({ ...spec, name: 'ak-us' }, { store: new MemoryRecordStore() });
+    expect((dep.data.bid as { provider: string }).provider).toBe(providers[1]!.owner);
+    await a.teardown(dep);
+  });
+
+  it('classifies a bad mnemonic and an unfunded account before spending', async () => {
+    await expect(
+      akashAdapter({ mnemonic: 'nope', restUrl: emu.restUrl }).provision(
+        { ...spec, name: 'ak-x' },
+        { store: new MemoryRecordStore() },
+      ),
+    ).rejects.toBeInstanceOf(UserError);
+    const stranger = (await DirectSecp256k1HdWallet.generate(12, { prefix: 'akash' })).mnemonic;
+    await expect(
+      akashAdapter({ mnemonic: stranger, restUrl: emu.restUrl }).provision(
+        { ...spec, name: 'ak-y' },
+        { store: new MemoryRecordStore() },
+      ),
+    ).rejects.toMatchObject({ code: 'no-funds' });
+    expect(CapacityError).toBeDefined();
+  });
+});

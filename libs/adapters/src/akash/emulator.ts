@@ -1,0 +1,339 @@
+import { createHash } from 'node:crypto';
+import { pubkeyToAddress } from '@cosmjs/amino';
+import { Secp256k1, Secp256k1Signature, sha256 } from '@cosmjs/crypto';
+import { decodePubkey, makeSignBytes, makeSignDoc } from '@cosmjs/proto-signing';
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
+import { delay, type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
+import { decodeTx, TYPE_CLOSE_DEPLOYMENT, TYPE_CREATE_DEPLOYMENT, TYPE_CREATE_LEASE } from './tx.js';
+
+export interface EmulatedProvider {
+  owner: string;
+  attributes: Record<string, string>;
+  /** Bid price per block, uakt. */
+  priceUakt: number;
+  /** Bids on orders (false = no capacity). */
+  bids?: boolean;
+  /** Drop the connection and stop listening when a manifest arrives. */
+  diesOnManifest?: boolean;
+}
+
+export interface AkashEmulatorOptions {
+  chainId?: string;
+  /** Funded accounts: address -> uakt balance. */
+  accounts: Record<string, number>;
+  providers: EmulatedProvider[];
+  /** ms after a deployment is created before providers bid. */
+  bidDelayMs?: number;
+  /** ms before a broadcast tx is queryable (block time). */
+  blockMs?: number;
+  startupMs?: number;
+}
+
+interface Dep {
+  owner: string;
+  dseq: string;
+  state: 'active' | 'closed';
+  created: number;
+  groups: unknown[];
+  deposit: number;
+}
+interface Lease {
+  owner: string;
+  dseq: string;
+  gseq: number;
+  oseq: number;
+  provider: string;
+  state: 'active' | 'closed';
+  price: string;
+  manifest?: unknown;
+  manifestAt?: number;
+}
+
+/**
+ * A local emulator of what the Akash adapter talks to: the chain's REST (gRPC-gateway) endpoints
+ * (latest block, accounts, tx broadcast and lookup, deployments, bids, leases, providers) with
+ * real signature checks, and each provider's HTTP API (manifest, lease status, logs).
+ */
+export class AkashEmulator {
+  readonly chainId: string;
+  height = 1000;
+  readonly accounts = new Map<string, { number: number; sequence: number; balance: number }>();
+  readonly deployments = new Map<string, Dep>();
+  readonly leases: Lease[] = [];
+  readonly txs = new Map<string, { code: number; raw_log: string; height: number; visibleAt: number }>();
+  readonly providerServers = new Map<string, RunningServer>();
+  private chain!: RunningServer;
+
+  constructor(readonly opts: AkashEmulatorOptions) {
+    this.chainId = opts.chainId ?? 'akashnet-2';
+    let n = 10;
+    for (const [addr, balance] of Object.entries(opts.accounts))
+      this.accounts.set(addr, { number: n++, sequence: 0, balance });
+  }
+  get restUrl() {
+    return this.chain.url;
+  }
+  /** Active deployments plus active leases: what would be escrowed or running. */
+  activeResources() {
+    return (
+      [...this.deployments.values()].filter((d) => d.state === 'active').length +
+      this.leases.filter((l) => l.state === 'active').length
+    );
+  }
+
+  async start(): Promise<this> {
+    for (const p of this.opts.providers) this.providerServers.set(p.owner, await this.startProvider(p));
+    this.chain = await startServer(async (req, res, body, url) => {
+      const p = url.pathname;
+      const q = url.searchParams;
+      if (p === '/cosmos/base/tendermint/v1beta1/blocks/latest') {
+        return sendJson(res, 200, {
+          block: { header: { chain_id: this.chainId, height: String(this.height) } },
+        });
+      }
+      const am = /^\/cosmos\/auth\/v1beta1\/accounts\/([a-z0-9]+)$/.exec(p);
+      if (am) {
+        const a = this.accounts.get(am[1]!);
+        if (!a) return sendJson(res, 404, { code: 5, message: `account ${am[1]} not found`, details: [] });
+        return sendJson(res, 200, {
+          account: {
+            '@type': '/cosmos.auth.v1beta1.BaseAccount',
+            address: am[1],
+            pub_key: null,
+            account_number: String(a.number),
+            sequence: String(a.sequence),
+          },
+        });
+      }
+      if (req.method === 'POST' && p === '/cosmos/tx/v1beta1/txs') return this.broadcast(res, body);
+      const tm = /^\/cosmos\/tx\/v1beta1\/txs\/([A-F0-9]+)$/.exec(p);
+      if (tm) {
+        const t = this.txs.get(tm[1]!);
+        if (!t || Date.now() < t.visibleAt)
+          return sendJson(res, 404, { code: 5, message: `tx (${tm[1]}) not found` });
+        return sendJson(res, 200, {
+          tx_response: { txhash: tm[1], code: t.code, raw_log: t.raw_log, height: String(t.height) },
+        });
+      }
+      if (p === '/akash/deployment/v1beta4/deployments/info') {
+        const d = this.deployments.get(`${q.get('id.owner')}/${q.get('id.dseq')}`);
+        if (!d) return sendJson(res, 404, { code: 5, message: 'deployment not found' });
+        return sendJson(res, 200, {
+          deployment: { id: { owner: d.owner, dseq: d.dseq }, state: d.state },
+          groups: [],
+          escrow_account: { state: { state: d.state === 'active' ? 'open' : 'closed' } },
+        });
+      }
+      if (p === '/akash/market/v1beta5/bids/list') {
+        const d = this.deployments.get(`${q.get('filters.owner')}/${q.get('filters.dseq')}`);
+        const bids =
+          d &&
+          d.state === 'active' &&
+          Date.now() - d.created >= (this.opts.bidDelayMs ?? 50) &&
+          !this.leases.some((l) => l.dseq === d.dseq && l.state === 'active')
+            ? this.opts.providers
+                .filter((pr) => pr.bids !== false)
+                .map((pr) => ({
+                  bid: {
+                    id: { owner: d.owner, dseq: d.dseq, gseq: 1, oseq: 1, provider: pr.owner, bseq: 0 },
+                    state: 'open',
+                    price: { denom: 'uakt', amount: `${pr.priceUakt}.000000000000000000` },
+                  },
+                }))
+            : [];
+        return sendJson(res, 200, { bids, pagination: { next_key: null, total: String(bids.length) } });
+      }
+      if (p === '/akash/market/v1beta5/leases/list') {
+        const leases = this.leases
+          .filter((l) => l.owner === q.get('filters.owner') && l.dseq === q.get('filters.dseq'))
+          .map((l) => ({
+            lease: {
+              id: { owner: l.owner, dseq: l.dseq, gseq: l.gseq, oseq: l.oseq, provider: l.provider, bseq: 0 },
+              state: l.state,
+              price: { denom: 'uakt', amount: l.price },
+            },
+          }));
+        return sendJson(res, 200, { leases, pagination: { next_key: null, total: String(leases.length) } });
+      }
+      const pm = /^\/akash\/provider\/v1beta4\/providers\/([a-z0-9]+)$/.exec(p);
+      if (pm) {
+        const pr = this.opts.providers.find((x) => x.owner === pm[1]);
+        const srv = this.providerServers.get(pm[1]!);
+        if (!pr || !srv) return sendJson(res, 404, { code: 5, message: 'provider not found' });
+        return sendJson(res, 200, {
+          provider: {
+            owner: pr.owner,
+            host_uri: srv.url,
+            attributes: Object.entries(pr.attributes).map(([key, value]) => ({ key, value })),
+          },
+        });
+      }
+      return sendJson(res, 501, { code: 12, message: `Not Implemented: ${req.method} ${p}` });
+    });
+    return this;
+  }
+
+  async close() {
+    await this.chain?.close();
+    for (const s of this.providerServers.values()) await s.close().catch(() => {});
+  }
+
+  private broadcast(res: Parameters<typeof sendJson>[0], body: string) {
+    const { tx_bytes } = JSON.parse(body) as { tx_bytes: string; mode: string };
+    const bytes = Buffer.from(tx_bytes, 'base64');
+    const txhash = createHash('sha256').update(bytes).digest('hex').toUpperCase();
+    const reply = (code: number, raw_log: string) => {
+      if (code === 0)
+        this.txs.set(txhash, {
+          code,
+          raw_log,
+          height: ++this.height,
+          visibleAt: Date.now() + (this.opts.blockMs ?? 30),
+        });
+      return sendJson(res, 200, { tx_response: { txhash, code, raw_log, height: '0' } });
+    };
+    let decoded: ReturnType<typeof decodeTx>;
+    try {
+      decoded = decodeTx(bytes);
+    } catch (e) {
+      return reply(2, `tx parse error: ${(e as Error).message}`);
+    }
+    const info = decoded.raw.authInfo.signerInfos[0];
+    const pk = info?.publicKey ? decodePubkey(info.publicKey) : null;
+    if (!pk) return reply(4, 'unauthorized: missing public key');
+    const signer = pubkeyToAddress(pk, 'akash');
+    const acct = this.accounts.get(signer);
+    if (!acct) return reply(5, `account ${signer} not found: insufficient funds`);
+    if (Number(info!.sequence) !== acct.sequence)
+      return reply(32, `account sequence mismatch, expected ${acct.sequence}`);
+    const txRaw = TxRaw.decode(bytes); // the exact bytes that were signed
+    const signDoc = makeSignDoc(txRaw.bodyBytes, txRaw.authInfoBytes, this.chainId, acct.number);
+    const ok = Secp256k1.verifySignature(
+      Secp256k1Signature.fromFixedLength(decoded.raw.signatures[0]!),
+      sha256(makeSignBytes(signDoc)),
+      Buffer.from(pk.value as string, 'base64'),
+    );
+    return Promise.resolve(ok).then((valid) => {
+      if (!valid) return reply(4, 'unauthorized: signature verification failed');
+      for (const m of decoded.messages) {
+        const v = m.value as Record<string, any>;
+        if (m.typeUrl === TYPE_CREATE_DEPLOYMENT) {
+          const owner = v.id.owner;
+          const dseq = String(v.id.dseq);
+          if (owner !== signer) return reply(4, 'unauthorized: signer is not the deployment owner');
+          if (this.deployments.has(`${owner}/${dseq}`)) return reply(1102, 'deployment exists');
+          const deposit = Number(v.deposit?.amount?.amount ?? 0);
+          if (deposit < 500_000) return reply(1103, 'invalid deposit: minimum is 500000uakt');
+          if (acct.balance < deposit + 5000)
+            return reply(5, `insufficient funds: ${acct.balance}uakt < ${deposit + 5000}uakt`);
+          acct.balance -= deposit;
+          this.deployments.set(`${owner}/${dseq}`, {
+            owner,
+            dseq,
+            state: 'active',
+            created: Date.now(),
+            groups: v.groups,
+            deposit,
+          });
+        } else if (m.typeUrl === TYPE_CREATE_LEASE) {
+          const id = v.bidId;
+          const d = this.deployments.get(`${id.owner}/${String(id.dseq)}`);
+          if (d?.state !== 'active') return reply(1110, 'deployment not active');
+          if (this.leases.some((l) => l.dseq === d.dseq && l.owner === d.owner && l.state === 'active'))
+            return reply(1111, 'lease exists');
+          const pr = this.opts.providers.find((x) => x.owner === id.provider);
+          if (!pr) return reply(1112, 'unknown bid');
+          this.leases.push({
+            owner: d.owner,
+            dseq: d.dseq,
+            gseq: id.gseq,
+            oseq: id.oseq,
+            provider: pr.owner,
+            state: 'active',
+            price: String(pr.priceUakt),
+          });
+        } else if (m.typeUrl === TYPE_CLOSE_DEPLOYMENT) {
+          const d = this.deployments.get(`${v.id.owner}/${String(v.id.dseq)}`);
+          if (d?.state !== 'active') return reply(1104, 'deployment closed');
+          d.state = 'closed';
+          acct.balance += d.deposit;
+          for (const l of this.leases) if (l.dseq === d.dseq && l.owner === d.owner) l.state = 'closed';
+        } else {
+          return reply(6, `unknown message ${m.typeUrl}`);
+        }
+      }
+      acct.sequence++;
+      acct.balance -= 5000;
+      return reply(0, '[]');
+    });
+  }
+
+  private startProvider(pr: EmulatedProvider): Promise<RunningServer> {
+    return startServer(async (req, res, body, url) => {
+      const p = url.pathname;
+      const lease = (dseq: string) =>
+        this.leases.find((l) => l.dseq === dseq && l.provider === pr.owner && l.state === 'active');
+      const sm = /^\/svc\/(\d+)\/health$/.exec(p);
+      if (sm) {
+        const l = lease(sm[1]!);
+        return l?.manifest
+          ? sendJson(res, 200, { state: 'ready' })
+          : sendJson(res, 503, { error: 'no such service' });
+      }
+      // JWT (AEP-64) bearer auth: the token's issuer must own the lease.
+      const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      let iss: string | undefined;
+      try {
+        const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
+          iss: string;
+          exp: number;
+        };
+        if (payload.exp * 1000 > Date.now()) iss = payload.iss;
+      } catch {}
+      if (!iss) return sendJson(res, 401, { message: 'unauthorized' });
+      const mm = /^\/deployment\/(\d+)\/manifest$/.exec(p);
+      if (mm && req.method === 'PUT') {
+        const l = lease(mm[1]!);
+        if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'no lease for deployment' });
+        if (pr.diesOnManifest) {
+          res.socket?.destroy();
+          await this.providerServers.get(pr.owner)?.close();
+          return;
+        }
+        await delay(10);
+        l.manifest = JSON.parse(body);
+        l.manifestAt = Date.now();
+        res.statusCode = 200;
+        return res.end();
+      }
+      const lm = /^\/lease\/(\d+)\/(\d+)\/(\d+)\/(status|logs)$/.exec(p);
+      if (lm) {
+        const l = lease(lm[1]!);
+        if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'lease not found' });
+        const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
+        if (lm[4] === 'logs') {
+          const lines = up
+            ? [`[node] pulled image`, `[node] listening on 0.0.0.0:8080`]
+            : ['[node] pulling image'];
+          return streamLog(res, lines, url.searchParams.get('follow') === 'true', undefined);
+        }
+        const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
+        const svcUrl = `${this.providerServers.get(pr.owner)!.url}/svc/${l.dseq}`;
+        return sendJson(res, 200, {
+          services: {
+            node: {
+              name: 'node',
+              available: up ? count : 0,
+              total: count,
+              uris: up ? [svcUrl] : [],
+              ready_replicas: up ? count : 0,
+              available_replicas: up ? count : 0,
+            },
+          },
+          forwarded_ports: {},
+        });
+      }
+      return sendJson(res, 404, { message: 'not found' });
+    });
+  }
+}

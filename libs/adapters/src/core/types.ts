@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** GPU kinds, lower-case `vendor-model`, e.g. `nvidia-h100`, `nvidia-rtx4090`. `cpu` = no GPU. */
+export type GpuKind = string;
+
+export const NODE_IMAGE = 'ghcr.io/stoa-network/node:0.1.0';
+export const DEFAULT_NODE_COMMAND = ['node', '--import', 'tsx', 'apps/node/src/main.ts'] as const;
+
+const envName = /^[A-Z_][A-Z0-9_]*$/;
+
+/**
+ * What to deploy: the standard node with its environment contract, and where/how much.
+ * The same spec goes to every network.
+ */
+export const nodeSpecSchema = z.object({
+  /** Deployment name: lower-case, stable; also the idempotency key on networks that support one. */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
+  modelId: z.string().min(1),
+  artifactUrl: z.url(),
+  rpcUrl: z.url(),
+  contractsFile: z.string().min(1).optional(),
+  /** A reference to the operator key (env var name, file path, or secret name), never the key itself. */
+  operatorKeyRef: z.string().min(1),
+  role: z.enum(['server', 'watcher']).default('server'),
+  /** Container image for container networks. */
+  image: z.string().min(1).default(NODE_IMAGE),
+  /** Command for process hosts (self-hosted); the default starts apps/node. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** Working directory for the command on process hosts. */
+  cwd: z.string().optional(),
+  /** Port the node listens on inside a container. */
+  port: z.number().int().min(1).max(65535).default(8080),
+  replicas: z.number().int().min(1).max(64).default(1),
+  gpu: z.object({ kind: z.string().min(1), count: z.number().int().min(1).max(16) }).optional(),
+  cpu: z.number().positive().default(2),
+  memoryGi: z.number().positive().default(4),
+  storageGi: z.number().positive().default(10),
+  region: z.string().min(1).optional(),
+  /** Highest acceptable price per replica-hour, in USD. */
+  maxPricePerHourUsd: z.number().positive().optional(),
+  env: z.record(z.string().regex(envName, 'env names must be UPPER_SNAKE_CASE'), z.string()).default({}),
+});
+
+export type NodeSpecInput = z.input<typeof nodeSpecSchema>;
+export type NodeSpec = z.output<typeof nodeSpecSchema>;
+
+export interface Capabilities {
+  gpu: GpuKind[];
+  regions?: string[];
+  multiReplica: boolean;
+  logStreaming: boolean;
+  /** Anything else an adapter wants to declare (e.g. `kubernetes: true`). */
+  [extra: string]: unknown;
+}
+
+export interface Problem {
+  /** Dotted path of the field at fault, e.g. `gpu.kind`. Empty for the whole spec. */
+  path: string;
+  message: string;
+}
+
+export interface Quote {
+  adapter: string;
+  pricePerHourUsd: number;
+  gpu: GpuKind;
+  gpuCount: number;
+  region?: string;
+  provider?: string;
+  /** Replicas available at this price right now, when known. */
+  available?: number;
+}
+
+export type DeploymentState = 'provisioning' | 'running' | 'failed' | 'torn-down';
+
+/** The persisted deployment record: what the adapter has done so far, enough to resume or tear down. */
+export interface DeploymentRecord {
+  id: string;
+  adapter: string;
+  spec: NodeSpec;
+  state: DeploymentState;
+  /** Completed provisioning steps, in order, with their outputs. */
+  steps: { name: string; at: string; output: Record<string, unknown> }[];
+  /** Merged outputs of completed steps (what later steps and status/logs/teardown read). */
+  data: Record<string, unknown>;
+  error?: { kind: string; code: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type Deployment = DeploymentRecord;
+
+export type HealthState = 'starting' | 'ready' | 'busy' | 'failed' | 'unreachable' | 'stopped';
+
+export interface ReplicaStatus {
+  id: string;
+  endpoint?: string;
+  health: HealthState;
+  detail?: string;
+}
+
+export interface DeploymentStatus {
+  state: 'provisioning' | 'running' | 'degraded' | 'failed' | 'stopped';
+  endpoints: string[];
+  replicas: ReplicaStatus[];
+}
+
+export interface LogLine {
+  /** ISO time when known. */
+  ts?: string;
+  replica?: string;
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+}
+
+export interface LogOptions {
+  /** Keep streaming new lines until aborted. */
+  follow?: boolean;
+  /** Last N lines first. */
+  tail?: number;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,23 @@
+export * from './akash/adapter.js';
+export { AkashEmulator, type AkashEmulatorOptions, type EmulatedProvider } from './akash/emulator.js';
+export * from './akash/sdl.js';
+export { type AkashSigner, akashRegistry, decodeTx, signerFromMnemonic, signTx } from './akash/tx.js';
+export * from './core/backoff.js';
+export * from './core/define-adapter.js';
+export * from './core/errors.js';
+export * from './core/http.js';
+export * from './core/node-env.js';
+export * from './core/record-store.js';
+export * from './core/types.js';
+export * from './ionet/adapter.js';
+export { IonetEmulator, type IonetEmulatorOptions } from './ionet/emulator.js';
+export * from './kit/conformance.js';
+export * from './render/adapter.js';
+export { RenderEmulator, type RenderEmulatorOptions } from './render/emulator.js';
+export * from './render/signing.js';
+export * from './self-hosted/adapter.js';
+export * from './self-hosted/hosts.js';
+export * from './self-hosted/kubernetes.js';
+/** Test support for adapter authors: a real OpenSSH server on loopback, and process lookup by env marker. */
+export { processesWithEnv } from './testing/proc.js';
+export { ensureOpenSsh, startTestSshd, type TestSshd } from './testing/sshd.js';

@@ -1,0 +1,62 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => unknown;
+
+/** A real HTTP server on 127.0.0.1 and a free port. */
+export async function startServer(handler: Handler): Promise<RunningServer> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    try {
+      await handler(req, res, Buffer.concat(chunks).toString('utf8'), url);
+    } catch (e) {
+      if (!res.headersSent) sendJson(res, 500, { error: String((e as Error)?.message ?? e) });
+      else res.destroy();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stream a container's log lines as text, with a heartbeat line while following. */
+export async function streamLog(
+  res: ServerResponse,
+  lines: string[],
+  follow: boolean,
+  tail?: number,
+): Promise<void> {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  for (const l of tail === undefined ? lines : lines.slice(-tail)) res.write(`${l}\n`);
+  if (!follow) return void res.end();
+  let n = 0;
+  const t = setInterval(() => res.write(`${new Date().toISOString()} heartbeat ${++n}\n`), 100);
+  res.on('close', () => clearInterval(t));
+}
