@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'apps/*/src/**/*.test.ts',
       'libs/*/src/**/*.test.ts',
       'examples/*/src/**/*.test.ts',
       'bench/src/**/*.test.ts',

@@ -1,5 +1,6 @@
 import { disputeGas } from './dispute-gas.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
+import { nodeLoad } from './node-load.js';
 import { tracedExecution } from './traced-execution.js';
 import { zkProofs } from './zk.js';
 
@@ -7,6 +8,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
   traced: tracedExecution,
   gas: disputeGas,
+  node: nodeLoad,
   zk: zkProofs,
 };
 

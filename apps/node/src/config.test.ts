@@ -1,0 +1,55 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from './config.js';
+
+const good = {
+  STOA_MODEL_ID: `0x${'ab'.repeat(32)}`,
+  STOA_ARTIFACT_URL: 'file:///models/mnist.stoa',
+  STOA_RPC_URL: 'http://127.0.0.1:8545',
+  STOA_CONTRACTS_FILE: '/etc/stoa/addresses.json',
+  STOA_OPERATOR_KEY: `0x${'11'.repeat(32)}`,
+};
+
+describe('node configuration from the environment', () => {
+  it('reads a minimal environment with documented defaults', () => {
+    const config = configFromEnv(good);
+    expect(config).toMatchObject({
+      role: 'server',
+      host: '127.0.0.1',
+      port: 8080,
+      batchSize: 64,
+      backend: 'onnxruntime',
+      onnxProviders: ['cpu'],
+    });
+    expect(config.testFault).toBeUndefined();
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() =>
+      configFromEnv({ ...good, STOA_MODEL_ID: '0x12', STOA_BATCH_SIZE: 'lots', STOA_RPC_URL: undefined }),
+    ).toThrow(
+      /STOA_MODEL_ID: must be a 0x-prefixed 32-byte hex modelId[\s\S]*STOA_RPC_URL[\s\S]*STOA_BATCH_SIZE/,
+    );
+    expect(() => configFromEnv({ ...good, STOA_LISTEN: 'localhost' })).toThrow(
+      /STOA_LISTEN: must be host:port/,
+    );
+    expect(() => configFromEnv({ ...good, STOA_ROLE: 'watcher' })).toThrow(
+      /STOA_WATCH_NODES: a watcher needs/,
+    );
+    expect(() => configFromEnv({ ...good, STOA_ROLE: 'watcher', STOA_WATCH_NODES: 'ftp://x' })).toThrow(
+      /'ftp:\/\/x' is not an http\(s\) URL/,
+    );
+  });
+
+  it('makes the entrypoint exit 2 with the message, never a stack trace', () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { PATH: process.env.PATH, ...good, STOA_OPERATOR_KEY: 'secret' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('STOA_OPERATOR_KEY: must be a 0x-prefixed 32-byte private key');
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

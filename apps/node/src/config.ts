@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+const hex32 = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * The node's environment contract: every adapter starts the same image with these variables.
+ * Documented in apps/node/README.md; validated at start with errors naming the variable.
+ */
+const EnvSchema = z.object({
+  STOA_MODEL_ID: z.string().regex(hex32, 'must be a 0x-prefixed 32-byte hex modelId'),
+  STOA_ARTIFACT_URL: z.string().min(1, 'must name the compiled model (file path, file:// or http(s):// URL)'),
+  STOA_RPC_URL: z.url({ message: 'must be the chain’s JSON-RPC URL' }),
+  STOA_CONTRACTS_FILE: z.string().min(1, 'must name the contract addresses file'),
+  STOA_OPERATOR_KEY: z.string().regex(hex32, 'must be a 0x-prefixed 32-byte private key'),
+  STOA_ROLE: z.enum(['server', 'watcher']).default('server'),
+  STOA_LISTEN: z
+    .string()
+    .regex(/^[^:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:8080'),
+  STOA_DATA_DIR: z.string().min(1).default('.stoa/node'),
+  STOA_STAKE_WEI: z.string().regex(/^\d+$/, 'must be an integer number of wei').optional(),
+  STOA_BATCH_SIZE: z.coerce.number().int().min(1).max(65_536).default(64),
+  STOA_BATCH_MAX_AGE_MS: z.coerce.number().int().min(1).default(60_000),
+  STOA_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  STOA_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1 << 20),
+  STOA_TRACE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  STOA_BACKEND: z.enum(['onnxruntime', 'reference']).default('onnxruntime'),
+  /** onnxruntime execution providers in order of preference; the GPU image sets 'cuda,cpu'. */
+  STOA_ONNX_PROVIDERS: z
+    .string()
+    .regex(/^[a-z]+(,[a-z]+)*$/, 'must be a comma-separated list such as cuda,cpu')
+    .default('cpu'),
+  /** Watcher role: the nodes whose claims it audits (comma-separated base URLs). */
+  STOA_WATCH_NODES: z.string().default(''),
+  STOA_WATCH_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  STOA_WATCH_SEED: z.string().default('stoa-watcher'),
+  /**
+   * Test-only: makes this node dishonest so that tests can prove it gets caught. A value
+   * `perturb:<step>` adds one to the first output element of that step. Never set in production.
+   */
+  STOA_TEST_FAULT: z
+    .string()
+    .regex(/^perturb:\d+$/, 'must be perturb:<step>')
+    .optional(),
+});
+
+export interface NodeConfig {
+  readonly modelId: `0x${string}`;
+  readonly artifactUrl: string;
+  readonly rpcUrl: string;
+  readonly contractsFile: string;
+  readonly operatorKey: `0x${string}`;
+  readonly role: 'server' | 'watcher';
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly stakeWei?: bigint;
+  readonly batchSize: number;
+  readonly batchMaxAgeMs: number;
+  readonly pollMs: number;
+  readonly maxBodyBytes: number;
+  readonly traceRatePerMinute: number;
+  readonly backend: 'onnxruntime' | 'reference';
+  readonly onnxProviders: readonly string[];
+  readonly watchNodes: readonly string[];
+  readonly watchSampleRate: number;
+  readonly watchSeed: string;
+  readonly testFault?: { readonly step: number };
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the node's configuration from the environment; throws a ConfigError naming each bad variable. */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): NodeConfig {
+  const picked = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith('STOA_') && v !== ''),
+  );
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(`invalid node configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const [host, port] = [
+    e.STOA_LISTEN.slice(0, e.STOA_LISTEN.lastIndexOf(':')),
+    Number(e.STOA_LISTEN.split(':').at(-1)),
+  ];
+  if (port > 65_535)
+    throw new ConfigError('invalid node configuration:\n  STOA_LISTEN: port must be at most 65535');
+  const watchNodes = e.STOA_WATCH_NODES.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const url of watchNodes) {
+    if (!/^https?:\/\/[^/]+/.test(url)) {
+      throw new ConfigError(
+        `invalid node configuration:\n  STOA_WATCH_NODES: '${url}' is not an http(s) URL`,
+      );
+    }
+  }
+  if (e.STOA_ROLE === 'watcher' && watchNodes.length === 0) {
+    throw new ConfigError(
+      'invalid node configuration:\n  STOA_WATCH_NODES: a watcher needs at least one node URL',
+    );
+  }
+  return {
+    modelId: e.STOA_MODEL_ID.toLowerCase() as `0x${string}`,
+    artifactUrl: e.STOA_ARTIFACT_URL,
+    rpcUrl: e.STOA_RPC_URL,
+    contractsFile: e.STOA_CONTRACTS_FILE,
+    operatorKey: e.STOA_OPERATOR_KEY as `0x${string}`,
+    role: e.STOA_ROLE,
+    host,
+    port,
+    dataDir: e.STOA_DATA_DIR,
+    ...(e.STOA_STAKE_WEI ? { stakeWei: BigInt(e.STOA_STAKE_WEI) } : {}),
+    batchSize: e.STOA_BATCH_SIZE,
+    batchMaxAgeMs: e.STOA_BATCH_MAX_AGE_MS,
+    pollMs: e.STOA_POLL_MS,
+    maxBodyBytes: e.STOA_MAX_BODY_BYTES,
+    traceRatePerMinute: e.STOA_TRACE_RATE_PER_MINUTE,
+    backend: e.STOA_BACKEND,
+    onnxProviders: e.STOA_ONNX_PROVIDERS.split(','),
+    watchNodes,
+    watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,
+    watchSeed: e.STOA_WATCH_SEED,
+    ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+import { importMnistModel, loadMnist } from '@stoa/example-mnist';
+import { createOnnxRuntimeBackend, execute, quantizeInput } from '@stoa/ir';
+import { privateKeyToAccount } from 'viem/accounts';
+import { inferRequest, type LoadReport, runLoad } from '../load.js';
+import { DEV_KEYS, Deployment } from './deployment.js';
+import { spawnNode } from './process.js';
+
+export interface LoadComparison {
+  readonly node: LoadReport;
+  readonly inProcess: LoadReport;
+}
+
+/**
+ * The node's load test: a real chain, the MNIST CNN, one node process on loopback answering
+ * `concurrency` clients for `seconds`; then the same executor (onnxruntime backend, traced and
+ * signed) called in-process with the same concurrency, as the baseline.
+ */
+export async function nodeLoadScenario(options: {
+  readonly seconds: number;
+  readonly concurrency: number;
+}): Promise<LoadComparison> {
+  const { model } = importMnistModel('cnn');
+  const digit = Array.from(loadMnist('test').images.subarray(0, 784));
+  const d = await Deployment.start(model);
+  try {
+    const node = await spawnNode(
+      d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000' }),
+    );
+    let report: LoadReport;
+    try {
+      await node.waitForHealth('ready');
+      await inferRequest(node.url, digit)(); // warm-up
+      report = await runLoad(inferRequest(node.url, digit), options);
+    } finally {
+      await node.stop();
+    }
+    const backend = await createOnnxRuntimeBackend(model);
+    const account = privateKeyToAccount(DEV_KEYS.nodeB);
+    const domain = { chainId: d.at.chainId, verifyingContract: d.at.claimRegistry };
+    const inputs = [quantizeInput(model.graph, 0, digit)];
+    let nonce = 0n;
+    const inProcess = await runLoad(
+      async () => {
+        await execute(model, inputs, { backend, sign: { account, domain, nonce: ++nonce } });
+      },
+      { ...options, seconds: Math.min(options.seconds, 10) },
+    );
+    await backend.close();
+    return { node: report, inProcess };
+  } finally {
+    await d.stop();
+  }
+}
+
+export function formatComparison({ node, inProcess }: LoadComparison): string {
+  const row = (name: string, r: LoadReport) =>
+    `${name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}`;
+  return [
+    `${'path'.padEnd(22)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    row('node over HTTP', node),
+    row('executor in-process', inProcess),
+    `ratios node / in-process: throughput ${(node.throughput / inProcess.throughput).toFixed(2)}, p50 ${(node.p50ms / inProcess.p50ms).toFixed(2)}, p99 ${(node.p99ms / inProcess.p99ms).toFixed(2)}`,
+  ].join('\n');
+}

@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface NodeProcess {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Every JSON log line the node printed so far. */
+  readonly logs: Record<string, unknown>[];
+  waitForHealth(state: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown code runs. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts the node exactly as its image does — `node --import tsx apps/node/src/main.ts` with
+ * STOA_* variables — on a free loopback port, and resolves once it says where it listens.
+ */
+export function spawnNode(env: Record<string, string>): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: ROOT,
+    env: { ...process.env, STOA_LISTEN: '127.0.0.1:0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === 'listening') resolve(handle(String(entry.url)));
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`the node exited (${code}) before listening:\n${stderr}`)));
+  });
+
+  function handle(url: string): NodeProcess {
+    return {
+      url,
+      process: child,
+      logs,
+      async waitForHealth(state, timeoutMs = 60_000) {
+        const deadline = Date.now() + timeoutMs;
+        let last: Record<string, unknown> = {};
+        while (Date.now() < deadline) {
+          try {
+            last = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+            if (last.state === state) return last;
+            if (last.state === 'failed') throw new Error(`the node failed: ${String(last.reason)}`);
+          } catch (error) {
+            if ((error as Error).message.startsWith('the node failed')) throw error;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(
+          `the node did not reach '${state}' in ${timeoutMs} ms (last: ${JSON.stringify(last)})\n${stderr}`,
+        );
+      },
+      async stop() {
+        child.kill('SIGTERM');
+        return exited;
+      },
+      async kill() {
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  }
+}

@@ -1,0 +1,422 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  claimRegistryArtifact,
+  devChainClient,
+  modelRegistryArtifact,
+  readAddresses,
+  type StoaAddresses,
+  stakeManagerArtifact,
+} from '@stoa/contracts';
+import { Claimer, type ClaimSource, Defender, Watcher } from '@stoa/dispute';
+import {
+  createOnnxRuntimeBackend,
+  dequantizeOutput,
+  dtypeInfo,
+  type ExecutionBackend,
+  execute,
+  type IntTensor,
+  type Model,
+  referenceBackend,
+  type SignedReceipt,
+  sizeOf,
+} from '@stoa/ir';
+import { defineChain, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { loadArtifact, weightsRootOf } from './artifact.js';
+import type { NodeConfig } from './config.js';
+import { type Handler, type Request, type Response, startHttp } from './http.js';
+import { jsonLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
+import { Serial } from './serial.js';
+import { parseInputs, RequestError } from './tensors.js';
+import { faultyBackend } from './test-fault.js';
+
+export type HealthState = 'starting' | 'ready' | 'busy' | 'failed' | 'stopping';
+
+/** Requests answered at once before the node reports itself busy and sheds load with 503. */
+const MAX_IN_FLIGHT = 32;
+
+export interface RunningNode {
+  readonly url: string;
+  readonly address: Hex;
+  health(): { state: HealthState; reason?: string };
+  /** Graceful stop: no new requests, in-flight ones finish, the pending batch is claimed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The standard node. It listens at once (so /health can say "starting"), then fetches and
+ * verifies the model, checks it against the registry, stakes if needed, and serves. As a
+ * server it answers inferences with signed receipts, claims them in batches and defends its
+ * claims; as a watcher it audits other nodes' claims.
+ */
+export async function startNode(config: NodeConfig, logger: Logger = jsonLogger()): Promise<RunningNode> {
+  const account = privateKeyToAccount(config.operatorKey);
+  const metrics = new Metrics();
+  const countRequest = metrics.counter('stoa_requests_total', 'HTTP requests by route and status.');
+  const countClaims = metrics.counter('stoa_claims_posted_total', 'Batch claims posted on chain.');
+  const countDisputes = metrics.counter('stoa_disputes_total', 'Disputes ended, by role and outcome.');
+  const limiter = new RateLimiter(config.traceRatePerMinute);
+  const serial = new Serial();
+  let state: HealthState = 'starting';
+  let reason: string | undefined;
+  let inFlight = 0;
+  let model: Model | undefined;
+  let backend: (ExecutionBackend & { close?: () => Promise<void> }) | undefined;
+  let claimer: Claimer | undefined;
+  let defender: Defender | undefined;
+  let watcher: Watcher | undefined;
+  let addresses: StoaAddresses | undefined;
+  let nonce = 0n;
+  let timer: NodeJS.Timeout | undefined;
+
+  const health = () => {
+    const now: HealthState = state === 'ready' && inFlight >= MAX_IN_FLIGHT ? 'busy' : state;
+    return { state: now, ...(reason ? { reason } : {}) };
+  };
+  metrics.gauge('stoa_in_flight_requests', 'Inference requests being answered now.', () => inFlight);
+  metrics.gauge('stoa_receipts_pending', 'Receipts not yet in a claim.', () => claimer?.pendingCount ?? 0);
+  metrics.gauge('stoa_disputes_open', 'Disputes this node is playing now.', () =>
+    defender ? defender.open : (watcher?.openDisputes.length ?? 0),
+  );
+
+  const infer = async (request: Request, modelIdInPath?: string): Promise<Response> => {
+    if (modelIdInPath && modelIdInPath.toLowerCase() !== config.modelId) {
+      throw new RequestError(`this node serves model ${config.modelId}, not ${modelIdInPath}`, 404);
+    }
+    if (config.role !== 'server')
+      throw new RequestError('this node is a watcher: it answers no inferences', 404);
+    if (state !== 'ready' || !model || !backend || !claimer || !addresses) {
+      return {
+        status: 503,
+        body: { error: `the node is ${state}${reason ? `: ${reason}` : ''}` },
+        headers: { 'retry-after': '1' },
+      };
+    }
+    if (inFlight >= MAX_IN_FLIGHT)
+      return { status: 503, body: { error: 'busy' }, headers: { 'retry-after': '1' } };
+    const inputs = parseInputs(model, await request.json());
+    inFlight++;
+    const started = performance.now();
+    try {
+      const mine = ++nonce;
+      const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+      const done = await execute(model, inputs, { backend, sign: { account, domain, nonce: mine } });
+      const receipt = done.receipt!;
+      const view = { model, values: done.values!, trace: done.trace! };
+      // The receipt is journaled (fsync'd) before the answer leaves: a crash never loses it.
+      await serial.run(async () => {
+        const before = claimer!.batchCount;
+        await claimer!.add(receipt, view);
+        countClaims({}, claimer!.batchCount - before);
+      });
+      metrics.observeLatency((performance.now() - started) / 1000);
+      return {
+        status: 200,
+        body: { modelId: config.modelId, outputs: describeOutputs(model, done.outputs), receipt },
+      };
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const handler: Handler = async (request) => {
+    const response = await route(request);
+    countRequest({ route: routeName(request.path), status: String(response.status) });
+    if (request.path !== '/health' && request.path !== '/metrics') {
+      logger.log(response.status >= 500 ? 'error' : 'info', 'request', {
+        method: request.method,
+        path: request.path,
+        status: response.status,
+      });
+    }
+    return response;
+  };
+
+  const route = async (request: Request): Promise<Response> => {
+    const { method, path } = request;
+    try {
+      if (method === 'GET' && path === '/health') {
+        return { status: health().state === 'failed' ? 503 : 200, body: { ...health(), ...describe() } };
+      }
+      if (method === 'GET' && path === '/metrics') {
+        return { status: 200, body: metrics.render(), contentType: 'text/plain; version=0.0.4' };
+      }
+      if (method === 'POST' && path === '/v1/infer') return await infer(request);
+      const modelRoute = /^\/v1\/models\/([^/]+)\/infer$/.exec(path);
+      if (method === 'POST' && modelRoute) return await infer(request, modelRoute[1]);
+      const trace = /^\/v1\/traces\/(0x[0-9a-fA-F]{64})$/.exec(path);
+      if (method === 'GET' && trace) {
+        if (!limiter.take(request.client)) {
+          return {
+            status: 429,
+            body: { error: 'too many trace requests; slow down' },
+            headers: { 'retry-after': '60' },
+          };
+        }
+        return await serveTrace(trace[1]!.toLowerCase() as Hex);
+      }
+      const claim = /^\/v1\/claims\/(\d+)\/receipts$/.exec(path);
+      if (method === 'GET' && claim) {
+        const receipts = claimer?.receiptsOf(BigInt(claim[1]!));
+        if (!receipts) return { status: 404, body: { error: `no claim ${claim[1]} from this node` } };
+        return { status: 200, body: { claimId: claim[1], receipts } };
+      }
+      return { status: 404, body: { error: `no route ${method} ${path}` } };
+    } catch (error) {
+      if (error instanceof RequestError) return { status: error.status, body: { error: error.message } };
+      throw error;
+    }
+  };
+
+  const serveTrace = async (traceRoot: Hex): Promise<Response> => {
+    const stored = model && (await claimer?.traces.get(traceRoot.slice(2)));
+    if (!model || !stored) return { status: 404, body: { error: `no stored trace ${traceRoot}` } };
+    const inputs = [...model.graph.inputs].map((n) => ({
+      dtype: model!.graph.nodeTypes[n]!.dtype,
+      shape: model!.graph.nodeTypes[n]!.shape,
+      data: Array.from(stored.values[n]!),
+    }));
+    return { status: 200, body: { modelId: stored.modelId, traceRoot, inputs } };
+  };
+
+  const describe = () => ({
+    role: config.role,
+    modelId: config.modelId,
+    node: account.address,
+    ...(claimer ? { pendingReceipts: claimer.pendingCount, claims: claimer.batchCount } : {}),
+    ...(defender ? { openDisputes: defender.open } : {}),
+    ...(watcher ? { audit: watcher.report() } : {}),
+  });
+
+  const server: Server = await startHttp(
+    { host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes },
+    handler,
+    (error) => logger.log('error', 'unhandled error', { error: String((error as Error)?.stack ?? error) }),
+  );
+  const bound = server.address();
+  const url = `http://${config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
+  logger.log('info', 'listening', { url, role: config.role, node: account.address });
+
+  const boot = async () => {
+    addresses = await readAddresses(config.contractsFile);
+    const chain = defineChain({
+      id: addresses.chainId,
+      name: `stoa-${addresses.chainId}`,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [config.rpcUrl] } },
+    });
+    const client = devChainClient(config.rpcUrl, chain);
+    model = await loadArtifact(config.artifactUrl, config.modelId);
+    const registered = (await client.read(addresses.modelRegistry, modelRegistryArtifact.abi, 'get', [
+      config.modelId,
+    ])) as {
+      weightsRoot: Hex;
+    };
+    if (registered.weightsRoot.toLowerCase() !== weightsRootOf(model)) {
+      throw new Error(
+        `the registry's weightsRoot ${registered.weightsRoot} differs from the artifact's ${weightsRootOf(model)}`,
+      );
+    }
+    const models = (id: Hex) => (id.toLowerCase() === config.modelId ? model : undefined);
+    const dataDir = join(config.dataDir, account.address.toLowerCase());
+    await mkdir(dataDir, { recursive: true });
+    if (config.role === 'server') {
+      await ensureStake(client, addresses, account, config.stakeWei, logger);
+      claimer = await Claimer.open({
+        dir: join(dataDir, 'claims'),
+        client,
+        account,
+        addresses,
+        batchSize: config.batchSize,
+        maxBatchAgeMs: config.batchMaxAgeMs,
+      });
+      nonce = claimer.lastNonce;
+      defender = await Defender.open({
+        client,
+        account,
+        addresses,
+        models,
+        traces: claimer.traces,
+        dir: join(dataDir, 'defender'),
+      });
+      const fast =
+        config.backend === 'onnxruntime'
+          ? await createOnnxRuntimeBackend(model, { executionProviders: config.onnxProviders })
+          : referenceBackend(model);
+      await selfCheck(model, fast);
+      backend = config.testFault ? faultyBackend(model, fast, config.testFault.step) : fast;
+      if (config.testFault)
+        logger.log('warn', 'STOA_TEST_FAULT is set: this node answers dishonestly', config.testFault);
+    } else {
+      watcher = await Watcher.open({
+        client,
+        account,
+        addresses,
+        models,
+        source: httpClaimSource(config.watchNodes, model),
+        sampleRate: config.watchSampleRate,
+        seed: config.watchSeed,
+        dir: join(dataDir, 'watcher'),
+      });
+    }
+    state = 'ready';
+    logger.log('info', 'ready', describe());
+  };
+
+  const tick = async () => {
+    if (state !== 'ready') return;
+    try {
+      if (claimer) {
+        await serial.run(async () => {
+          const before = claimer!.batchCount;
+          await claimer!.tick();
+          countClaims({}, claimer!.batchCount - before);
+        });
+      }
+      if (defender) {
+        const outcomes = () => [...defender!.defences.values()].filter((d) => d.outcome).length;
+        const before = outcomes();
+        await defender.poll();
+        for (const d of [...defender.defences.values()].slice(before))
+          if (d.outcome) countDisputes({ role: 'claimant', outcome: d.outcome });
+      }
+      if (watcher) {
+        const before = watcher.report();
+        await watcher.poll();
+        const after = watcher.report();
+        countDisputes({ role: 'challenger', outcome: 'won' }, after.disputesWon - before.disputesWon);
+        countDisputes({ role: 'challenger', outcome: 'lost' }, after.disputesLost - before.disputesLost);
+      }
+    } catch (error) {
+      logger.log('warn', 'background work failed; retrying', { error: String((error as Error).message) });
+    } finally {
+      timer = setTimeout(() => void tick(), config.pollMs);
+    }
+  };
+
+  boot().then(
+    () => {
+      timer = setTimeout(() => void tick(), config.pollMs);
+    },
+    (error: Error) => {
+      state = 'failed';
+      reason = error.message;
+      logger.log('error', 'start-up failed', { reason });
+    },
+  );
+
+  return {
+    url,
+    address: account.address,
+    health,
+    async stop() {
+      state = 'stopping';
+      if (timer) clearTimeout(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+      if (claimer) await serial.run(() => claimer!.flush());
+      await backend?.close?.();
+      logger.log('info', 'stopped', describe());
+    },
+  };
+}
+
+/**
+ * Refuses to serve on a backend (a GPU provider, say) that does not compute every tensor of a
+ * probe input bit for bit like the reference interpreter: its receipts would lose disputes.
+ */
+async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void> {
+  const probe = [...model.graph.inputs].map((n, i) => {
+    const type = model.graph.nodeTypes[n]!;
+    const { min, max } = dtypeInfo(type.dtype);
+    const data = Int32Array.from(
+      { length: sizeOf(type.shape) },
+      (_, k) => min + ((k * 7919 + i * 104_729) % (max - min + 1)),
+    );
+    return { dtype: type.dtype, shape: type.shape, data };
+  });
+  const fast = await backend.run(probe);
+  const reference = await referenceBackend(model).run(probe);
+  model.graph.nodeTypes.forEach((_, n) => {
+    const a = fast.values[n];
+    const b = reference.values[n];
+    if (a && b && (a.length !== b.length || a.some((v, k) => v !== b[k]))) {
+      throw new Error(
+        `the execution backend is not bit-identical to the reference at node ${n} ('${model.graph.nodeNames[n]}')`,
+      );
+    }
+  });
+}
+
+async function ensureStake(
+  client: ReturnType<typeof devChainClient>,
+  addresses: StoaAddresses,
+  account: ReturnType<typeof privateKeyToAccount>,
+  stakeWei: bigint | undefined,
+  logger: Logger,
+): Promise<void> {
+  const abi = stakeManagerArtifact.abi;
+  const bonded = (await client.read(addresses.stakeManager, abi, 'bondedOf', [account.address])) as bigint;
+  const minStake = (await client.read(
+    addresses.claimRegistry,
+    claimRegistryArtifact.abi,
+    'minStake',
+  )) as bigint;
+  const target = stakeWei ?? minStake;
+  if (bonded >= target) return;
+  logger.log('info', 'staking', { bonded, target });
+  await client.send(account, addresses.stakeManager, abi, 'stake', [], target - bonded);
+}
+
+function describeOutputs(model: Model, outputs: IntTensor[]) {
+  return outputs.map((t, i) => ({
+    shape: t.shape,
+    data: Array.from(dequantizeOutput(model.graph, i, t)),
+    raw: Array.from(t.data),
+  }));
+}
+
+function routeName(path: string): string {
+  if (path.startsWith('/v1/traces/')) return '/v1/traces';
+  if (path.startsWith('/v1/claims/')) return '/v1/claims';
+  if (path.startsWith('/v1/models/')) return '/v1/models/infer';
+  return ['/health', '/metrics', '/v1/infer'].includes(path) ? path : 'other';
+}
+
+/** A watcher's view of other nodes' claims, through their HTTP APIs. */
+export function httpClaimSource(nodes: readonly string[], model: Model): ClaimSource {
+  const get = async (path: string) => {
+    for (const base of nodes) {
+      try {
+        const response = await fetch(`${base}${path}`);
+        if (response.ok) return (await response.json()) as Record<string, unknown>;
+      } catch {
+        // try the next node
+      }
+    }
+    return undefined;
+  };
+  return {
+    async receipts(claimId) {
+      const body = await get(`/v1/claims/${claimId}/receipts`);
+      return (body?.receipts as (Omit<SignedReceipt, 'nonce'> & { nonce: string })[] | undefined)?.map(
+        (r) => ({
+          ...r,
+          nonce: BigInt(r.nonce),
+        }),
+      );
+    },
+    async inputs(receipt) {
+      const body = await get(`/v1/traces/${receipt.traceRoot}`);
+      const inputs = body?.inputs as
+        | { dtype: IntTensor['dtype']; shape: number[]; data: number[] }[]
+        | undefined;
+      if (!inputs || inputs.length !== model.graph.inputs.length) return undefined;
+      return inputs.map((t) => ({ dtype: t.dtype, shape: t.shape, data: Int32Array.from(t.data) }));
+    },
+  };
+}
