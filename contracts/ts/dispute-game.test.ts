@@ -205,7 +205,8 @@ describe('clocks, turns and every revert path', () => {
   });
 
   it('refuses moves out of turn, out of phase, with forged data, and slashing without a lost game', async () => {
-    const f = await setUpGame(chain, h, deployer, node, cnn);
+    // Clocks longer than the challenge window: the game goes on after the window is waited out.
+    const f = await setUpGame(chain, h, deployer, node, cnn, { ...DEV_PARAMETERS, clockSeconds: 4n * 3600n });
     const liar = tamperedView(honest, perturbStep(6, 3));
     const { disputeId, claimId } = await claimAndOpen(f, liar, 1n);
     const ctx = { h, game: f.at.disputeGame, disputeId, arity: 2 };

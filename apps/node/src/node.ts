@@ -108,11 +108,17 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       const receipt = done.receipt!;
       const view = { model, values: done.values!, trace: done.trace! };
       // The receipt is journaled (fsync'd) before the answer leaves: a crash never loses it.
-      await serial.run(async () => {
-        const before = claimer!.batchCount;
-        await claimer!.add(receipt, view);
-        countClaims({}, claimer!.batchCount - before);
-      });
+      await serial.run(() => claimer!.add(receipt, view));
+      // A full batch is claimed in the background: the answer does not wait for the chain.
+      void serial
+        .run(async () => {
+          const before = claimer!.batchCount;
+          await claimer!.postFull();
+          countClaims({}, claimer!.batchCount - before);
+        })
+        .catch((error: Error) =>
+          logger.log('warn', 'posting a claim failed; the next tick retries', { error: error.message }),
+        );
       metrics.observeLatency((performance.now() - started) / 1000);
       return {
         status: 200,
@@ -233,6 +239,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         addresses,
         batchSize: config.batchSize,
         maxBatchAgeMs: config.batchMaxAgeMs,
+        postInline: false,
       });
       nonce = claimer.lastNonce;
       defender = await Defender.open({

@@ -32,7 +32,7 @@ type Abi = readonly unknown[];
 export function devChainClient(rpcUrl: string, chain: Chain = foundry) {
   const transport = http(rpcUrl);
   // No block-number cache: a watcher must see the block its own last transaction landed in.
-  const reader = createPublicClient({ chain, transport, cacheTime: 0 });
+  const reader = createPublicClient({ chain, transport, cacheTime: 0, pollingInterval: 100 });
   const test = createTestClient({ mode: 'anvil', chain, transport });
   const wallet = (account: PrivateKeyAccount) =>
     createWalletClient({ account, chain, transport }).extend(publicActions);

@@ -37,6 +37,11 @@ export interface ClaimerOptions {
   readonly batchSize: number;
   /** ... or once the oldest pending receipt is this old. */
   readonly maxBatchAgeMs: number;
+  /**
+   * Post a full batch inside `add` (the default), or leave it to `postFull`/`tick` so that the
+   * caller — a node answering a request — does not wait for the chain.
+   */
+  readonly postInline?: boolean;
   /** Bytes of traces kept for open batches; adding past it fails loudly rather than dropping one. */
   readonly maxTraceBytes?: number;
   readonly now?: () => number;
@@ -161,16 +166,20 @@ export class Claimer {
     if (this.byKey.has(keyOf(receipt))) return; // idempotent
     await saveView(this.traces, view);
     await this.record({ kind: 'receipt', receipt, at: this.now() });
-    if (
-      this.pendingKeys.size >= this.options.batchSize &&
-      this.pendingOf(receipt.modelId).length >= this.options.batchSize
-    ) {
-      await this.flush(receipt.modelId);
+    if (this.options.postInline !== false) await this.postFull();
+  }
+
+  /** Posts a claim for every model with a full batch pending. */
+  async postFull(): Promise<void> {
+    if (this.pendingKeys.size < this.options.batchSize) return;
+    for (const modelId of new Set(this.pending.map((r) => r.modelId))) {
+      if (this.pendingOf(modelId).length >= this.options.batchSize) await this.flush(modelId);
     }
   }
 
   /** Posts claims whose oldest pending receipt is older than maxBatchAgeMs; closes due claims. */
   async tick(): Promise<void> {
+    await this.postFull();
     const oldest = new Map<string, number>();
     for (const key of this.pendingKeys) {
       const { receipt, at } = this.byKey.get(key)!;

@@ -58,8 +58,13 @@ export interface WatcherReport {
  * receipt by receipt, opens a dispute on the first wrong receipt of a claim, plays it to the
  * end, and reports what it checked.
  */
+/** How many polls a claim whose receipts or inputs the node cannot serve yet is retried. */
+const RETRIES = 50;
+
 export class Watcher {
   private nextBlock = 0n;
+  /** Claims the node could not serve yet (it may still be recording its own claim): retried. */
+  private readonly retry = new Map<bigint, { modelId: Hex; attempts: number }>();
   private readonly active: { readonly disputeId: bigint; readonly player: DisputePlayer }[] = [];
   private readonly counts = {
     claimsSeen: 0,
@@ -118,9 +123,19 @@ export class Watcher {
         fromBlock: this.nextBlock,
         toBlock: latest,
       } as never)) as unknown as { args: { claimId: bigint; modelId: Hex } }[];
-      for (const log of logs) await this.inspect(log.args.claimId, log.args.modelId);
+      for (const log of logs) {
+        this.counts.claimsSeen++;
+        if (this.sampled(log.args.claimId)) {
+          this.counts.claimsSampled++;
+          await this.inspect(log.args.claimId, log.args.modelId, 0);
+        }
+      }
       this.nextBlock = latest + 1n;
       await this.journal.append({ kind: 'cursor', block: this.nextBlock });
+    }
+    for (const [claimId, { modelId, attempts }] of [...this.retry]) {
+      this.retry.delete(claimId);
+      await this.inspect(claimId, modelId, attempts);
     }
     for (const entry of [...this.active]) {
       const result = await entry.player.step();
@@ -179,15 +194,17 @@ export class Watcher {
     return { ...this.counts, findings: [...this.findings] };
   }
 
-  private async inspect(claimId: bigint, modelId: Hex): Promise<void> {
-    this.counts.claimsSeen++;
-    if (!this.sampled(claimId)) return;
-    this.counts.claimsSampled++;
+  private async inspect(claimId: bigint, modelId: Hex, attempts: number): Promise<void> {
     const { source, addresses } = this.options;
     const model = this.options.models(modelId);
-    const receipts = await source.receipts(claimId);
-    if (!model || !receipts) {
+    if (!model) {
       this.counts.unverifiable++;
+      return;
+    }
+    const receipts = await source.receipts(claimId);
+    if (!receipts) {
+      if (attempts + 1 < RETRIES) this.retry.set(claimId, { modelId, attempts: attempts + 1 });
+      else this.counts.unverifiable++;
       return;
     }
     const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };

@@ -1,8 +1,8 @@
 /**
- * The main job for now: import the example MNIST model from ONNX, quantize it, run one
+ * `npm run demo`: import the example MNIST model from ONNX, quantize it, run one
  * inference on a held-out digit with the reference interpreter, and print the output and the
  * model's content address; then the same inference traced on the onnxruntime backend, with a
- * signed receipt. Usage: npm run dev [-- --model mlp|cnn] [-- --digit <0..9999>]
+ * signed receipt. Usage: npm run demo [-- --model mlp|cnn] [-- --digit <0..9999>]
  */
 import {
   createOnnxRuntimeBackend,

@@ -1,0 +1,1 @@
+export { type DevOptions, dev } from './commands/dev.js';
