@@ -132,6 +132,7 @@ describe('akash transactions', () => {
     const { messages, raw } = decodeTx(bytes);
     expect(TYPE_CREATE_DEPLOYMENT).toBe('/akash.deployment.v1beta4.MsgCreateDeployment');
     expect(messages).toHaveLength(1);
+    // biome-ignore lint/suspicious/noExplicitAny: a decoded protobuf message, checked field by field below
     const m = messages[0]!.value as Record<string, any>;
     expect(m.id.owner).toBe(s.address);
     expect(String(m.id.dseq)).toBe('4242');

@@ -216,6 +216,7 @@ export class AkashEmulator {
     return Promise.resolve(ok).then((valid) => {
       if (!valid) return reply(4, 'unauthorized: signature verification failed');
       for (const m of decoded.messages) {
+        // biome-ignore lint/suspicious/noExplicitAny: a decoded protobuf message, checked field by field below
         const v = m.value as Record<string, any>;
         if (m.typeUrl === TYPE_CREATE_DEPLOYMENT) {
           const owner = v.id.owner;
@@ -317,6 +318,7 @@ export class AkashEmulator {
             : ['[node] pulling image'];
           return streamLog(res, lines, url.searchParams.get('follow') === 'true', undefined);
         }
+        // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
         const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
         const svcUrl = `${this.providerServers.get(pr.owner)!.url}/svc/${l.dseq}`;
         return sendJson(res, 200, {

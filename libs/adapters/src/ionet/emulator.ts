@@ -244,6 +244,7 @@ export class IonetEmulator {
   }
 
   private deploy(res: Parameters<typeof sendJson>[0], body: string) {
+    // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
     let b: Record<string, any>;
     try {
       b = JSON.parse(body);
@@ -259,6 +260,7 @@ export class IonetEmulator {
       'container_config',
     ].filter((k) => b[k] === undefined);
     if (missing.length) return sendJson(res, 422, { detail: `missing fields: ${missing.join(', ')}` });
+    // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
     const cc = b.container_config as Record<string, any>;
     if (!cc.image_url || !cc.replica_count)
       return sendJson(res, 422, { detail: 'container_config.image_url and replica_count are required' });

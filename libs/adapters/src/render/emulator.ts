@@ -107,6 +107,7 @@ export class RenderEmulator {
         const key = req.headers['idempotency-key'] as string | undefined;
         const prior = key ? [...this.jobs.values()].find((j) => j.idempotencyKey === key) : undefined;
         if (prior) return sendJson(res, 200, { job: this.view(prior) });
+        // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
         let b: Record<string, any>;
         try {
           b = JSON.parse(body);

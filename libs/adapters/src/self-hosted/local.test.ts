@@ -90,6 +90,7 @@ describe('kubernetes manifests', () => {
     const yaml = kubernetesManifests(s, { namespace: 'stoa', operatorKeySecret: 'op-key' });
     const docs = parseAllDocuments(yaml).map((d) => {
       expect(d.errors).toEqual([]);
+      // biome-ignore lint/suspicious/noExplicitAny: parsed YAML of the generated manifests, inspected by the assertions
       return d.toJS() as Record<string, any>;
     });
     expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'Service']);
@@ -102,6 +103,7 @@ describe('kubernetes manifests', () => {
     const c = dep!.spec.template.spec.containers[0];
     expect(c.image).toBe(s.image);
     expect(c.resources.limits['nvidia.com/gpu']).toBe('1');
+    // biome-ignore lint/suspicious/noExplicitAny: parsed YAML of the generated manifests, inspected by the assertions
     const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toMatchObject({
       STOA_MODEL_ID: 'mnist-mlp',
