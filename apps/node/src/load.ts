@@ -50,14 +50,18 @@ export async function runLoad(
   };
 }
 
-/** POSTs one inference and fails unless the node answers 200 with a receipt. */
-export function inferRequest(url: string, input: readonly number[]): () => Promise<void> {
-  const body = JSON.stringify({ inputs: [input] });
+/**
+ * POSTs one inference per call, cycling through `inputs` (distinct requests, as real traffic
+ * is), and fails unless the node answers 200 with a receipt.
+ */
+export function inferRequest(url: string, inputs: readonly (readonly number[])[]): () => Promise<void> {
+  const bodies = inputs.map((input) => JSON.stringify({ inputs: [input] }));
+  let next = 0;
   return async () => {
     const response = await fetch(`${url}/v1/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body,
+      body: bodies[next++ % bodies.length],
     });
     const answer = (await response.json()) as { receipt?: unknown; error?: string };
     if (response.status !== 200 || !answer.receipt)

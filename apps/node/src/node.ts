@@ -107,8 +107,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       const done = await execute(model, inputs, { backend, sign: { account, domain, nonce: mine } });
       const receipt = done.receipt!;
       const view = { model, values: done.values!, trace: done.trace! };
-      // The receipt is journaled (fsync'd) before the answer leaves: a crash never loses it.
-      await serial.run(() => claimer!.add(receipt, view));
+      // The receipt is journaled (fsync'd, group-committed with concurrent ones) before the
+      // answer leaves: a crash never loses it.
+      await claimer.add(receipt, view);
       // A full batch is claimed in the background: the answer does not wait for the chain.
       void serial
         .run(async () => {

@@ -3,10 +3,15 @@ import { dirname } from 'node:path';
 
 /**
  * An append-only journal of JSON records, one per line, each written and fsync'd before
- * `append` resolves: what was appended survives a crash or kill -9. On open, a torn last line
- * (the process died mid-write) is dropped; any other unreadable line is an error naming it.
+ * `append` resolves: what was appended survives a crash or kill -9. Appends that arrive while a
+ * write is under way are committed together, with one write and one fsync (group commit). On
+ * open, a torn last line (the process died mid-write) is dropped; any other unreadable line is
+ * an error naming it.
  */
 export class Journal<T> {
+  private readonly queue: { record: T; resolve: () => void; reject: (error: Error) => void }[] = [];
+  private writing = false;
+
   private constructor(
     readonly file: string,
     private readonly records: T[],
@@ -38,15 +43,33 @@ export class Journal<T> {
     return this.records;
   }
 
-  async append(record: T): Promise<void> {
-    const handle = await open(this.file, 'a');
-    try {
-      await handle.write(`${JSON.stringify(record, replaceBigInt)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
+  /** Resolves once the record is on disk; records become visible in `all` in append order. */
+  append(record: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        const handle = await open(this.file, 'a');
+        try {
+          await handle.write(batch.map((b) => `${JSON.stringify(b.record, replaceBigInt)}\n`).join(''));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        for (const b of batch) this.records.push(b.record);
+        for (const b of batch) b.resolve();
+      } catch (error) {
+        for (const b of batch) b.reject(error as Error);
+      }
     }
-    this.records.push(record);
+    this.writing = false;
   }
 
   /** Drops a torn tail by rewriting the complete records. */

@@ -10,6 +10,8 @@ export function viewKey(view: ExecutionView): string {
 export async function saveView(store: TraceStore, view: ExecutionView): Promise<string> {
   const { graph } = view.model;
   const key = viewKey(view);
+  // The same trace root means the same tensors: one copy serves every receipt of it.
+  if (store.has(key)) return key;
   await store.put(key, {
     modelId: toHex(modelId(view.model)),
     dtypes: graph.nodeTypes.map((t) => t.dtype),

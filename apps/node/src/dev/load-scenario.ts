@@ -12,15 +12,17 @@ export interface LoadComparison {
 
 /**
  * The node's load test: a real chain, the MNIST CNN, one node process on loopback answering
- * `concurrency` clients for `seconds`; then the same executor (onnxruntime backend, traced and
- * signed) called in-process with the same concurrency, as the baseline.
+ * `concurrency` clients for `seconds`, each request one of 500 held-out digits in turn; then
+ * the same executor (onnxruntime backend, traced and signed) called in-process on the same
+ * digits with the same concurrency, as the baseline.
  */
 export async function nodeLoadScenario(options: {
   readonly seconds: number;
   readonly concurrency: number;
 }): Promise<LoadComparison> {
   const { model } = importMnistModel('cnn');
-  const digit = Array.from(loadMnist('test').images.subarray(0, 784));
+  const images = loadMnist('test').images;
+  const digits = Array.from({ length: 500 }, (_, i) => Array.from(images.subarray(784 * i, 784 * (i + 1))));
   const d = await Deployment.start(model);
   try {
     const node = await spawnNode(
@@ -29,19 +31,23 @@ export async function nodeLoadScenario(options: {
     let report: LoadReport;
     try {
       await node.waitForHealth('ready');
-      await inferRequest(node.url, digit)(); // warm-up
-      report = await runLoad(inferRequest(node.url, digit), options);
+      await inferRequest(node.url, digits)(); // warm-up
+      report = await runLoad(inferRequest(node.url, digits), options);
     } finally {
       await node.stop();
     }
     const backend = await createOnnxRuntimeBackend(model);
     const account = privateKeyToAccount(DEV_KEYS.nodeB);
     const domain = { chainId: d.at.chainId, verifyingContract: d.at.claimRegistry };
-    const inputs = [quantizeInput(model.graph, 0, digit)];
+    const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
     let nonce = 0n;
     const inProcess = await runLoad(
       async () => {
-        await execute(model, inputs, { backend, sign: { account, domain, nonce: ++nonce } });
+        const mine = ++nonce;
+        await execute(model, inputs[Number(mine % BigInt(inputs.length))]!, {
+          backend,
+          sign: { account, domain, nonce: mine },
+        });
       },
       { ...options, seconds: Math.min(options.seconds, 10) },
     );

@@ -87,8 +87,11 @@ export class TraceStore {
     await this.delete(key);
     await this.evict(bytes.length);
     const path = this.pathOf(key);
-    await writeFile(`${path}.tmp`, bytes);
-    await rename(`${path}.tmp`, path);
+    // A temporary name of its own: concurrent puts of one key must not rename each other's file.
+    const temporary = `${path}.${process.pid}.${++this.counter}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+    this.forget(key); // a concurrent put of the same key may have remembered it meanwhile
     this.remember(key, bytes.length);
   }
 
@@ -98,11 +101,17 @@ export class TraceStore {
   }
 
   async delete(key: string): Promise<void> {
+    if (!this.forget(key)) return;
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  /** Drops a key from the index (not from disk); false when it was not there. */
+  private forget(key: string): boolean {
     const entry = this.entries.get(key);
-    if (!entry) return;
+    if (!entry) return false;
     this.entries.delete(key);
     this.total -= entry.bytes;
-    await rm(this.pathOf(key), { force: true });
+    return true;
   }
 
   private remember(key: string, bytes: number): void {
