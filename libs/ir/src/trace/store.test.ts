@@ -22,6 +22,17 @@ const trace = (seed: number, size: number) => ({
 });
 
 describe('trace store', () => {
+  it('takes concurrent puts of one key without a torn file or a wrong size count', async () => {
+    const dir = await tempDir();
+    const store = await TraceStore.open(dir, { maxBytes: 1_000_000 });
+    await Promise.all(Array.from({ length: 20 }, () => store.put('same', trace(7, 500))));
+    expect(store.keys()).toEqual(['same']);
+    expect(await readdir(dir)).toEqual(['same.trace']);
+    const reopened = await TraceStore.open(dir, { maxBytes: 1_000_000 });
+    expect(store.totalBytes).toBe(reopened.totalBytes);
+    expect((await reopened.get('same'))!.values[0]).toEqual(trace(7, 500).values[0]);
+  });
+
   it('returns what was stored, after a restart too', async () => {
     const dir = await tempDir();
     const store = await TraceStore.open(dir, { maxBytes: 1_000_000 });
