@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type ExecutionView, type StepDescriptor, stepDescriptor, tileWitness } from '@stoa/contracts';
+import {
+  type ExecutionView,
+  OPENINGS_ABI,
+  type StepDescriptor,
+  stepDescriptor,
+  tileWitness,
+} from '@stoa/contracts';
 import { edgeInputsOf, executeTile, type Model, tensorBytes } from '@stoa/ir';
 import { groth16, wtns } from 'snarkjs';
 import { decodeAbiParameters, encodeAbiParameters, type Hex } from 'viem';
@@ -157,21 +163,11 @@ export async function verifyTileProof(tile: TileProof): Promise<boolean> {
   return true;
 }
 
-/** ABI of ReexecVerifier.TensorOpening[] (TensorOpener.sol), as tileWitness encodes it. */
-const OPENINGS = {
-  type: 'tuple[]',
-  components: [
-    { name: 'digest', type: 'bytes32' },
-    { name: 'stateProof', type: 'bytes32[]' },
-    { name: 'chunkRoot', type: 'bytes32' },
-    { name: 'firstChunk', type: 'uint256' },
-    { name: 'data', type: 'bytes' },
-    { name: 'chunkProofs', type: 'bytes32[][]' },
-  ],
-} as const;
+/** The openings part of the witness, as tileWitness encodes it. */
+const OPENINGS = OPENINGS_ABI[0];
 
 /** ABI of ZkVerifier.BlockProof[]. */
-const BLOCK_PROOFS = {
+export const BLOCK_PROOFS = {
   type: 'tuple[]',
   components: [
     { name: 'proof', type: 'uint256[8]' },

@@ -12,6 +12,7 @@ import {
   type LocalChain,
   modelCommitments,
   modelRegistryArtifact,
+  OPENINGS_ABI,
   openDispute,
   perturbStep,
   playOut,
@@ -30,7 +31,7 @@ import { decodeAbiParameters, encodeAbiParameters, type Hex, parseEther } from '
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployZkVerifier, type ZkDeployment } from './deploy.js';
-import { encodeZkWitness, proveTile, verifyTileProof, zkTileWitness } from './prove.js';
+import { BLOCK_PROOFS, encodeZkWitness, proveTile, verifyTileProof, zkTileWitness } from './prove.js';
 
 /**
  * Must-show 2: disputes settled through the Groth16 verifier on a real anvil chain.
@@ -165,30 +166,13 @@ function flip(bytes: Uint8Array, at: number): Uint8Array {
   return copy;
 }
 
-const OPENINGS = {
-  type: 'tuple[]',
-  components: [
-    { name: 'digest', type: 'bytes32' },
-    { name: 'stateProof', type: 'bytes32[]' },
-    { name: 'chunkRoot', type: 'bytes32' },
-    { name: 'firstChunk', type: 'uint256' },
-    { name: 'data', type: 'bytes' },
-    { name: 'chunkProofs', type: 'bytes32[][]' },
-  ],
-} as const;
-const PROOFS = {
-  type: 'tuple[]',
-  components: [
-    { name: 'proof', type: 'uint256[8]' },
-    { name: 'output', type: 'bytes' },
-  ],
-} as const;
+const OPENINGS = OPENINGS_ABI[0];
 
 /** The witness with one byte of input 0's opened data changed. */
 function tamperOpenedByte(witness: Hex): Hex {
-  const [openings, proofs] = decodeAbiParameters([OPENINGS, PROOFS], witness);
+  const [openings, proofs] = decodeAbiParameters([OPENINGS, BLOCK_PROOFS], witness);
   const data = Buffer.from(openings[0]!.data.slice(2), 'hex');
   data[3] = data[3]! ^ 0x40;
   const changed = [{ ...openings[0]!, data: toHex(data) }, ...openings.slice(1)];
-  return encodeAbiParameters([OPENINGS, PROOFS], [changed, proofs]);
+  return encodeAbiParameters([OPENINGS, BLOCK_PROOFS], [changed, proofs]);
 }

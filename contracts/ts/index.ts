@@ -50,6 +50,7 @@ export {
   initialStateArgs,
   leafAt,
   leafProof,
+  OPENINGS_ABI,
   outputChunkTree,
   revealStepArgs,
   stateAfterWith,

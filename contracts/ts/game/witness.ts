@@ -144,8 +144,8 @@ export function childrenOf(tree: IncrementalMerkleTree, height: number, index: n
   return Array.from({ length: 2 ** m }, (_, j) => toHex(tree.nodeAt(height - m, index * 2 ** m + j)));
 }
 
-/** ABI of ReexecVerifier.TensorOpening[]. */
-const OPENINGS_ABI = [
+/** ABI of `TensorOpening[]` (contracts/src/onestep/TensorOpener.sol): the witness of both one-step verifiers. */
+export const OPENINGS_ABI = [
   {
     type: 'tuple[]',
     components: [

@@ -106,6 +106,26 @@ export interface DeploymentStatus {
   replicas: ReplicaStatus[];
 }
 
+/**
+ * A deployment's status from its replicas: running when every replica answers ready (or busy),
+ * degraded when some do, failed when none does; provisioning while the record is.
+ */
+export function statusOfReplicas(
+  record: Pick<DeploymentRecord, 'state'>,
+  replicas: ReplicaStatus[],
+): DeploymentStatus {
+  const ready = replicas.filter((r) => r.health === 'ready' || r.health === 'busy').length;
+  const state =
+    record.state === 'provisioning'
+      ? 'provisioning'
+      : ready > 0 && ready === replicas.length
+        ? 'running'
+        : ready > 0
+          ? 'degraded'
+          : 'failed';
+  return { state, endpoints: replicas.map((r) => r.endpoint!), replicas };
+}
+
 export interface LogLine {
   /** ISO time when known. */
   ts?: string;

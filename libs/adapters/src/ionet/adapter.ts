@@ -4,7 +4,13 @@ import { CapacityError, classifyNetworkError, errorFromHttpStatus, TransientErro
 import { httpJson } from '../core/http.js';
 import { bodyLines, mergeAsync } from '../core/lines.js';
 import { nodeEnvironment } from '../core/node-env.js';
-import type { DeploymentRecord, LogLine, NodeSpec, ReplicaStatus } from '../core/types.js';
+import {
+  type DeploymentRecord,
+  type LogLine,
+  type NodeSpec,
+  type ReplicaStatus,
+  statusOfReplicas,
+} from '../core/types.js';
 
 export interface IonetConfig {
   apiKey: string;
@@ -201,19 +207,7 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
                 : 'starting',
         })),
       );
-      const ready = replicas.filter((r) => r.health === 'ready' || r.health === 'busy').length;
-      return {
-        state:
-          record.state === 'provisioning'
-            ? 'provisioning'
-            : ready === replicas.length && ready
-              ? 'running'
-              : ready
-                ? 'degraded'
-                : 'failed',
-        endpoints: replicas.map((r) => r.endpoint!),
-        replicas,
-      };
+      return statusOfReplicas(record, replicas);
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
       const depId = record.data.deploymentId as string;

@@ -4,7 +4,7 @@ import { CapacityError, classifyNetworkError, errorFromHttpStatus, TransientErro
 import { httpJson } from '../core/http.js';
 import { bodyLines, mergeAsync } from '../core/lines.js';
 import { nodeEnvironment } from '../core/node-env.js';
-import type { LogLine, ReplicaStatus } from '../core/types.js';
+import { type LogLine, type ReplicaStatus, statusOfReplicas } from '../core/types.js';
 import { renderAuthHeaders } from './signing.js';
 
 export interface RenderConfig {
@@ -156,19 +156,7 @@ export function renderAdapter(config: RenderConfig): NetworkAdapter {
             r.state === 'running' ? await health(r.url) : r.state === 'cancelled' ? 'stopped' : 'starting',
         })),
       );
-      const ready = replicas.filter((r) => r.health === 'ready' || r.health === 'busy').length;
-      return {
-        state:
-          record.state === 'provisioning'
-            ? 'provisioning'
-            : ready === replicas.length && ready
-              ? 'running'
-              : ready
-                ? 'degraded'
-                : 'failed',
-        endpoints: replicas.map((r) => r.endpoint!),
-        replicas,
-      };
+      return statusOfReplicas(record, replicas);
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
       const jobId = record.data.jobId as string;

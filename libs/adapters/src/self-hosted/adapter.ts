@@ -11,6 +11,7 @@ import {
   type LogLine,
   type NodeSpec,
   type ReplicaStatus,
+  statusOfReplicas,
 } from '../core/types.js';
 import { LocalHost, type ProcessHost, SshHost, type SshHostConfig, sq } from './hosts.js';
 
@@ -215,19 +216,7 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
         const health: HealthState = h?.state ?? 'unreachable';
         replicas.push({ id: r.id, endpoint: `http://${host.endpointHost}:${r.port}`, health });
       }
-      const ready = replicas.filter((r) => r.health === 'ready' || r.health === 'busy').length;
-      return {
-        state:
-          record.state === 'provisioning'
-            ? 'provisioning'
-            : ready === replicas.length && ready > 0
-              ? 'running'
-              : ready > 0
-                ? 'degraded'
-                : 'failed',
-        endpoints: replicas.map((r) => r.endpoint!),
-        replicas,
-      };
+      return statusOfReplicas(record, replicas);
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
       const replicas = replicasOf(record);
