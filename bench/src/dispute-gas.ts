@@ -1,10 +1,10 @@
 import {
+  type ChainClient,
+  chainClient,
   challengerFromView,
   claimantFromView,
   DEV_ACCOUNTS,
   DEV_PARAMETERS,
-  type DevChainClient,
-  devChainClient,
   type ExecutionView,
   honestView,
   openDispute,
@@ -35,7 +35,7 @@ interface Sent {
 }
 
 /** The client, with every transaction's gas recorded by function name and sender. */
-function recording(client: DevChainClient, log: Sent[]): DevChainClient {
+function recording(client: ChainClient, log: Sent[]): ChainClient {
   return {
     ...client,
     async send(account, address, abi, fn, args, value) {
@@ -47,7 +47,7 @@ function recording(client: DevChainClient, log: Sent[]): DevChainClient {
 }
 
 /** Gas of the one-step re-execution of every tile of every step (eth_estimateGas minus the base cost). */
-async function oneStepGas(client: DevChainClient, verifier: Address, view: ExecutionView) {
+async function oneStepGas(client: ChainClient, verifier: Address, view: ExecutionView) {
   const { model } = view;
   const rows: { step: number; op: string; tiles: number; largest: bigint; total: bigint }[] = [];
   for (let step = 0; step < model.schedule.length; step++) {
@@ -84,7 +84,7 @@ function encodeOutputHash(model: Model, view: ExecutionView, step: number, start
 
 /** Plays a complete dispute (a node that changed one value of `step`) and sums the gas. */
 async function completeDispute(
-  client: DevChainClient,
+  client: ChainClient,
   chain: Awaited<ReturnType<typeof startAnvil>>,
   model: Model,
   honest: ExecutionView,
@@ -113,7 +113,7 @@ async function completeDispute(
 export async function disputeGas(): Promise<void> {
   const chain = await startAnvil();
   try {
-    const client = devChainClient(chain.rpcUrl);
+    const client = chainClient(chain.rpcUrl);
     const { model } = importMnistModel('cnn');
     const test = loadMnist('test');
     const honest = await honestView(model, [quantizeInput(model.graph, 0, test.images.subarray(0, 784))]);

@@ -9,8 +9,8 @@ import {
 } from '@stoa/circuits';
 import {
   artifacts,
+  chainClient,
   DEV_ACCOUNTS,
-  devChainClient,
   type ExecutionView,
   honestView,
   reexecVerifierArtifact,
@@ -61,7 +61,7 @@ export async function zkProofs(): Promise<void> {
   const [deployer] = DEV_ACCOUNTS;
   const chain = await startAnvil();
   try {
-    const h = devChainClient(chain.rpcUrl);
+    const h = chainClient(chain.rpcUrl);
     const model = importMnistModel('cnn').model;
     const test = loadMnist('test');
     const view = await honestView(model, [quantizeInput(model.graph, 0, test.images.subarray(0, 784))]);

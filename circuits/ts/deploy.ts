@@ -1,4 +1,4 @@
-import { artifacts, type DevChainClient } from '@stoa/contracts';
+import { artifacts, type ChainClient } from '@stoa/contracts';
 import type { Model } from '@stoa/ir';
 import type { Address, Hex, PrivateKeyAccount } from 'viem';
 import { modelCircuits } from './catalog.js';
@@ -28,7 +28,7 @@ export interface ZkDeployment {
  * `deployStoa({ verifier })` to play disputes through it.
  */
 export async function deployZkVerifier(
-  h: DevChainClient,
+  h: ChainClient,
   account: PrivateKeyAccount,
   models: readonly Model[],
 ): Promise<ZkDeployment> {

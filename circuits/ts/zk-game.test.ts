@@ -1,11 +1,11 @@
 import {
   artifacts,
+  chainClient,
   challengerFromView,
   claimantFromView,
   DEV_ACCOUNTS,
   DEV_PARAMETERS,
   deployStoa,
-  devChainClient,
   type ExecutionView,
   type GameFixture,
   honestView,
@@ -42,14 +42,14 @@ const [deployer, node, challenger] = DEV_ACCOUNTS;
 const zk = artifacts.zkVerifierArtifact.abi;
 
 let chain: LocalChain;
-let h: ReturnType<typeof devChainClient>;
+let h: ReturnType<typeof chainClient>;
 let cnn: Model;
 let honest: ExecutionView;
 let zkDeployment: ZkDeployment;
 
 beforeAll(async () => {
   chain = await startAnvil();
-  h = devChainClient(chain.rpcUrl);
+  h = chainClient(chain.rpcUrl);
   cnn = importMnistModel('cnn').model;
   const test = loadMnist('test');
   honest = await honestView(cnn, [quantizeInput(cnn.graph, 0, test.images.subarray(0, 784))]);

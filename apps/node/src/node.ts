@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
+  chainClient,
   claimRegistryArtifact,
-  devChainClient,
   modelRegistryArtifact,
   readAddresses,
   type StoaAddresses,
@@ -216,7 +216,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
       rpcUrls: { default: { http: [config.rpcUrl] } },
     });
-    const client = devChainClient(config.rpcUrl, chain);
+    const client = chainClient(config.rpcUrl, chain);
     model = await loadArtifact(config.artifactUrl, config.modelId);
     const registered = (await client.read(addresses.modelRegistry, modelRegistryArtifact.abi, 'get', [
       config.modelId,
@@ -361,7 +361,7 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
 }
 
 async function ensureStake(
-  client: ReturnType<typeof devChainClient>,
+  client: ReturnType<typeof chainClient>,
   addresses: StoaAddresses,
   account: ReturnType<typeof privateKeyToAccount>,
   stakeWei: bigint | undefined,

@@ -1,11 +1,4 @@
-import {
-  type ExecutionBackend,
-  edgeInputsOf,
-  edgeOutputsOf,
-  executeTile,
-  type Model,
-  sizeOf,
-} from '@stoa/ir';
+import { type ExecutionBackend, edgeOutputsOf, type Model, recomputeFrom } from '@stoa/ir';
 
 /**
  * STOA_TEST_FAULT: a backend that computes honestly, then adds one to the first output
@@ -22,13 +15,7 @@ export function faultyBackend(model: Model, honest: ExecutionBackend, step: numb
       const { values } = await honest.run(inputs);
       const tampered = values.map((v) => v?.slice()) as Int32Array[];
       tampered[edgeOutputsOf(graph, schedule[step]!)[0]!]![0]! += 1;
-      for (let s = step + 1; s < schedule.length; s++) {
-        const edge = schedule[s]!;
-        const ins = [...edgeInputsOf(graph, edge)].map((n) => tampered[n] ?? graph.params.get(n)!);
-        const out = edgeOutputsOf(graph, edge)[0]!;
-        const size = sizeOf(graph.nodeTypes[out]!.shape);
-        tampered[out] = executeTile(graph, edge, ins, { index: 0, start: 0, end: size, work: size });
-      }
+      recomputeFrom(model, tampered, step);
       const outputs = [...graph.outputs].map((n) => ({
         dtype: graph.nodeTypes[n]!.dtype,
         shape: graph.nodeTypes[n]!.shape,

@@ -29,7 +29,7 @@ type Abi = readonly unknown[];
  * first, so a revert surfaces as an error naming the custom error. `advance` works on anvil
  * only (the dev chain, the default).
  */
-export function devChainClient(rpcUrl: string, chain: Chain = foundry) {
+export function chainClient(rpcUrl: string, chain: Chain = foundry) {
   const transport = http(rpcUrl);
   // No block-number cache: a watcher must see the block its own last transaction landed in.
   const reader = createPublicClient({ chain, transport, cacheTime: 0, pollingInterval: 100 });
@@ -78,4 +78,4 @@ export function devChainClient(rpcUrl: string, chain: Chain = foundry) {
   };
 }
 
-export type DevChainClient = ReturnType<typeof devChainClient>;
+export type ChainClient = ReturnType<typeof chainClient>;

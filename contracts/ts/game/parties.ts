@@ -2,7 +2,7 @@ import { edgeOutputsOf, type Random, tilesOf, toHex } from '@stoa/ir';
 import type { Address, Hex, PrivateKeyAccount } from 'viem';
 import { disputeGameArtifact } from '../artifacts.generated.js';
 import { stepDescriptor, stepProof } from '../one-step/descriptor.js';
-import type { DevChainClient } from './client.js';
+import type { ChainClient } from './client.js';
 import { claimantMoves, Phase } from './phases.js';
 import {
   childrenOf,
@@ -20,7 +20,7 @@ import {
 } from './witness.js';
 
 const abi = disputeGameArtifact.abi;
-type Harness = DevChainClient;
+type Harness = ChainClient;
 
 /** DisputeGame.get(id), as viem decodes it. */
 export interface GameState {

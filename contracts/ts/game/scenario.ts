@@ -20,11 +20,11 @@ import {
 } from '../artifacts.generated.js';
 import { DEV_PARAMETERS, deployStoa, type ProtocolParameters, type StoaAddresses } from '../deploy.js';
 import { ReceiptBatch, receiptArg } from './batch.js';
-import type { DevChainClient } from './client.js';
+import type { ChainClient } from './client.js';
 import { modelCommitments, registerArgs } from './commitments.js';
 import type { ExecutionView } from './witness.js';
 
-type Harness = DevChainClient;
+type Harness = ChainClient;
 
 /** Contracts deployed on a test chain, a registered model and a staked node. */
 export interface GameFixture {

@@ -103,30 +103,33 @@ export function initialStateArgs(view: ExecutionView) {
 }
 
 /**
- * Arguments of DisputeGame.proveTransitionFault after the dispute id: the agreed state before
- * `step` (from this view) updated with the claimant's output digest, then the dead inputs.
+ * The transition the game checks: the state before `step` (from this view) with `output` set as
+ * the step's output digest, then the dead inputs dropped — each change with its Merkle path in
+ * the state after the changes before it.
  */
-export function transitionArgs(view: ExecutionView, step: number, claimedOutput: Hex) {
+function replayTransition(view: ExecutionView, step: number, output: Hex) {
   const descriptor = stepDescriptor(view.model, step);
   const tree = stateTreeBefore(view, step);
   const oldDigests: Hex[] = [toHex(ABSENT)];
   const proofs: Hex[][] = [tree.proof(descriptor.outputNode).map(toHex)];
-  tree.update(descriptor.outputNode, Buffer.from(claimedOutput.slice(2), 'hex'));
+  tree.update(descriptor.outputNode, Buffer.from(output.slice(2), 'hex'));
   for (const n of descriptor.deadAfter) {
     oldDigests.push(toHex(view.trace.nodeDigests[n]!));
     proofs.push(tree.proof(n).map(toHex));
     tree.update(n, ABSENT);
   }
+  return { descriptor, oldDigests, proofs, root: toHex(tree.root) };
+}
+
+/** Arguments of DisputeGame.proveTransitionFault after the dispute id, against the claimant's output. */
+export function transitionArgs(view: ExecutionView, step: number, claimedOutput: Hex) {
+  const { descriptor, oldDigests, proofs } = replayTransition(view, step, claimedOutput);
   return [descriptor, stepProof(view.model, step), oldDigests, proofs] as const;
 }
 
 /** What the transition from the state before `step` gives for the state after it, with `output`. */
 export function stateAfterWith(view: ExecutionView, step: number, output: Hex): Hex {
-  const descriptor = stepDescriptor(view.model, step);
-  const tree = stateTreeBefore(view, step);
-  tree.update(descriptor.outputNode, Buffer.from(output.slice(2), 'hex'));
-  for (const n of descriptor.deadAfter) tree.update(n, ABSENT);
-  return toHex(tree.root);
+  return replayTransition(view, step, output).root;
 }
 
 /** The chunk tree of a step's output in this view, for phase 2 of a game. */

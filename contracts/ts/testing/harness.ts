@@ -1,7 +1,7 @@
 import type { Address, PrivateKeyAccount } from 'viem';
 import { expect } from 'vitest';
 import type { LocalChain } from '../anvil.js';
-import { devChainClient } from '../game/client.js';
+import { chainClient } from '../game/client.js';
 
 export { DEV_ACCOUNTS } from '../game/client.js';
 
@@ -9,7 +9,7 @@ type Abi = readonly unknown[];
 
 /** The dev chain client plus `reverts`, for tests on a real anvil node. */
 export function chainHarness(chain: LocalChain) {
-  const client = devChainClient(chain.rpcUrl);
+  const client = chainClient(chain.rpcUrl);
   return {
     ...client,
     /** `await reverts(...).toThrow(/ErrorName/)`: the call reverts with that custom error. */

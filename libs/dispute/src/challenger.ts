@@ -1,5 +1,5 @@
 import {
-  type DevChainClient,
+  type ChainClient,
   disputeGameArtifact,
   type ExecutionView,
   ReceiptBatch,
@@ -56,7 +56,7 @@ export async function checkReceipt(
  * `receipts`) and returns the player that will fight it from the true execution `view`.
  */
 export async function openChallenge(options: {
-  readonly client: DevChainClient;
+  readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
   readonly addresses: StoaAddresses;
   readonly claimId: bigint;

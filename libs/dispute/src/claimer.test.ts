@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ChainClient,
   claimRegistryArtifact,
   DEV_PARAMETERS,
-  type DevChainClient,
   type ExecutionView,
   honestView,
   type LocalChain,
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 /** A client whose `send` fails once for `fn`, before or after the transaction reaches the chain. */
-function crashingOnce(client: DevChainClient, fn: string, when: 'before' | 'after'): DevChainClient {
+function crashingOnce(client: ChainClient, fn: string, when: 'before' | 'after'): ChainClient {
   let armed = true;
   return {
     ...client,

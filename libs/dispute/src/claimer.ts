@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
+  type ChainClient,
   claimRegistryArtifact,
-  type DevChainClient,
   type ExecutionView,
   ReceiptBatch,
   type StoaAddresses,
@@ -30,7 +30,7 @@ type Record_ =
 export interface ClaimerOptions {
   /** Where the journal and the retained traces live. */
   readonly dir: string;
-  readonly client: DevChainClient;
+  readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
   readonly addresses: StoaAddresses;
   /** Post a claim once this many receipts of one model are pending. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import {
-  type DevChainClient,
+  type ChainClient,
   disputeGameArtifact,
   type ExecutionView,
   type ScriptedParty,
@@ -15,7 +15,7 @@ import { loadView } from './views.js';
 type Record_ = { readonly kind: 'ended'; readonly disputeId: bigint };
 
 export interface DefenderOptions {
-  readonly client: DevChainClient;
+  readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
   readonly addresses: StoaAddresses;
   readonly models: (modelId: Hex) => Model | undefined;

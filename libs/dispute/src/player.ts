@@ -1,7 +1,7 @@
 import {
+  type ChainClient,
   challengerFromView,
   claimantFromView,
-  type DevChainClient,
   disputeGameArtifact,
   type ExecutionView,
   type GameState,
@@ -16,7 +16,7 @@ const abi = disputeGameArtifact.abi;
 export type Role = 'claimant' | 'challenger';
 
 export interface PlayerOptions {
-  readonly client: DevChainClient;
+  readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
   readonly game: Address;
   readonly disputeId: bigint;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
+  type ChainClient,
   claimRegistryArtifact,
-  type DevChainClient,
   disputeGameArtifact,
   type ExecutionView,
   type StoaAddresses,
@@ -27,7 +27,7 @@ export interface ClaimSource {
 }
 
 export interface WatcherOptions {
-  readonly client: DevChainClient;
+  readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
   readonly addresses: StoaAddresses;
   /** The compiled model for a modelId, or undefined when this watcher does not know it. */

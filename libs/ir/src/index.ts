@@ -36,7 +36,14 @@ export {
   type TensorType,
 } from './graph/types.js';
 export { validateGraph } from './graph/validate.js';
-export { checkInputs, executeTile, type RunOptions, type RunResult, run } from './interpreter.js';
+export {
+  checkInputs,
+  executeTile,
+  type RunOptions,
+  type RunResult,
+  recomputeFrom,
+  run,
+} from './interpreter.js';
 export { checkModel, createModel, type Model } from './model.js';
 export { runFloatGraph } from './onnx/float-exec.js';
 export type { FloatGraph, FloatNode, FloatTensor } from './onnx/float-graph.js';

@@ -122,3 +122,17 @@ function countReads(graph: Hypergraph): Int32Array {
   });
   return reads;
 }
+
+/**
+ * Recomputes, in place, every step after `step` (−1: every step) from the values before it —
+ * the steps downstream of a changed value, as a node that got that value wrong would compute
+ * them. Weights come from the model where `values` has none.
+ */
+export function recomputeFrom(model: Model, values: (Int32Array | undefined)[], step: number): void {
+  const { graph, schedule } = model;
+  for (let s = step + 1; s < schedule.length; s++) {
+    const edge = schedule[s]!;
+    const inputs = [...edgeInputsOf(graph, edge)].map((n) => values[n] ?? graph.params.get(n)!);
+    values[edgeOutputsOf(graph, edge)[0]!] = executeEdge(graph, edge, inputs, 0);
+  }
+}

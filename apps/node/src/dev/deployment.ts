@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ChainClient,
+  chainClient,
   claimRegistryArtifact,
   DEV_ACCOUNTS,
   DEV_PARAMETERS,
-  type DevChainClient,
   deployStoa,
-  devChainClient,
   type LocalChain,
   modelCommitments,
   modelRegistryArtifact,
@@ -35,7 +35,7 @@ export const DEV_KEYS = {
 export class Deployment {
   private constructor(
     readonly chain: LocalChain,
-    readonly client: DevChainClient,
+    readonly client: ChainClient,
     readonly at: StoaAddresses,
     readonly dir: string,
     readonly model: Model,
@@ -44,7 +44,7 @@ export class Deployment {
 
   static async start(model: Model, parameters: Partial<ProtocolParameters> = {}): Promise<Deployment> {
     const chain = await startAnvil();
-    const client = devChainClient(chain.rpcUrl);
+    const client = chainClient(chain.rpcUrl);
     const [deployer] = DEV_ACCOUNTS;
     const at = await deployStoa({
       rpcUrl: chain.rpcUrl,

@@ -3,10 +3,10 @@ import {
   buildTrace,
   edgeInputsOf,
   edgeOutputsOf,
-  executeTile,
   type Hypergraph,
   type Model,
   merkleRoot,
+  recomputeFrom,
   sha256,
   sizeOf,
 } from '@stoa/ir';
@@ -15,18 +15,6 @@ import {
  * Ways a dishonest node can produce an execution, for tests. Each returns the view the node
  * commits to (and signs a receipt for); the true execution is `honest`.
  */
-
-/** Recomputes every step after `step` from the (tampered) values before it, as a node would. */
-export function recomputeFrom(model: Model, values: Int32Array[], step: number): void {
-  const { graph, schedule } = model;
-  for (let s = step + 1; s < schedule.length; s++) {
-    const edge = schedule[s]!;
-    const inputs = [...edgeInputsOf(graph, edge)].map((n) => values[n] ?? graph.params.get(n)!);
-    const out = edgeOutputsOf(graph, edge)[0]!;
-    const size = sizeOf(graph.nodeTypes[out]!.shape);
-    values[out] = executeTile(graph, edge, inputs, { index: 0, start: 0, end: size, work: size });
-  }
-}
 
 function copyValues(view: ExecutionView): Int32Array[] {
   return view.values.map((v) => (v ? v.slice() : v)) as Int32Array[];

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ChainClient,
+  chainClient,
   claimRegistryArtifact,
   DEV_ACCOUNTS,
   DEV_PARAMETERS,
-  type DevChainClient,
-  devChainClient,
   disputeGameArtifact,
   type ExecutionView,
   type GameFixture,
@@ -55,7 +55,7 @@ export function claimerSource(claimer: Claimer, model: Model): ClaimSource {
  */
 export class TestNetwork {
   private constructor(
-    readonly client: DevChainClient,
+    readonly client: ChainClient,
     readonly fixture: GameFixture,
     readonly dir: string,
     readonly claimer: Claimer,
@@ -66,7 +66,7 @@ export class TestNetwork {
     model: Model,
     parameters: Partial<ProtocolParameters> = {},
   ): Promise<TestNetwork> {
-    const client = devChainClient(chain.rpcUrl);
+    const client = chainClient(chain.rpcUrl);
     const fixture = await setUpGame(chain, client, DEPLOYER, NODE, model, {
       ...DEV_PARAMETERS,
       ...parameters,
