@@ -59,6 +59,10 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       const receipt = await reader.waitForTransactionReceipt({
         hash: await wallet(account).writeContract(request as never),
       });
+      // A node may hand out a receipt a moment before its "latest" block includes it: wait, so
+      // that the next read sees this transaction's effects.
+      while ((await reader.getBlockNumber()) < receipt.blockNumber)
+        await new Promise((r) => setTimeout(r, 20));
       return { receipt, result: result as unknown };
     },
     async deploy(account: PrivateKeyAccount, artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) {

@@ -88,6 +88,34 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
     }
   }
 
+  /** A port free on the host now (it may be taken again before the node binds it: see launch). */
+  async function freePortOnHost(): Promise<number> {
+    const portJs =
+      "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
+    return Number((await sh(`${sq(nodeBin)} -e ${sq(portJs)}`)).trim());
+  }
+
+  /** Starts replica `r` in its own session with the node's environment; returns its pid. */
+  async function launch(spec: NodeSpec, id: string, r: Replica): Promise<number> {
+    const command = spec.command ?? config.command ?? [...DEFAULT_NODE_COMMAND];
+    const cwd = spec.cwd ?? config.cwd ?? process.cwd();
+    const env = nodeEnvironment(spec, {
+      listen: `127.0.0.1:${r.port}`,
+      dataDir: r.dir,
+      adapter: name,
+      extra: { ...config.env, [MARKER]: id },
+    });
+    const envArgs = Object.entries(env)
+      .map(([k, v]) => `${k}=${sq(v)}`)
+      .join(' ');
+    const log = sq(posix.join(r.dir, 'node.log'));
+    const out = await sh(
+      `cd ${sq(cwd)} || exit 1; env ${envArgs} setsid ${command.map(sq).join(' ')} > ${log} 2>&1 < /dev/null & ` +
+        `echo $! > ${sq(posix.join(r.dir, 'pid'))}; echo $!`,
+    );
+    return Number(out.trim());
+  }
+
   async function logTail(r: Replica, n: number): Promise<string> {
     return (await host.exec(`tail -n ${n} ${sq(posix.join(r.dir, 'node.log'))} 2>/dev/null`)).stdout.trim();
   }
@@ -123,12 +151,10 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
         name: 'prepare',
         async run({ spec, record }) {
           const replicas: Replica[] = [];
-          const portJs =
-            "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
           for (let i = 0; i < spec.replicas; i++) {
             const dir = posix.join(baseDir, record.id, `r${i}`);
-            const out = await sh(`mkdir -p ${sq(dir)} && ${sq(nodeBin)} -e ${sq(portJs)}`);
-            replicas.push({ id: `r${i}`, dir, port: Number(out.trim()) });
+            await sh(`mkdir -p ${sq(dir)}`);
+            replicas.push({ id: `r${i}`, dir, port: await freePortOnHost() });
           }
           return { replicas, host: host.label };
         },
@@ -137,8 +163,6 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
         name: 'start',
         async run({ spec, record, save }) {
           const replicas = replicasOf(record).map((r) => ({ ...r }));
-          const command = spec.command ?? config.command ?? [...DEFAULT_NODE_COMMAND];
-          const cwd = spec.cwd ?? config.cwd ?? process.cwd();
           for (const r of replicas) {
             const pidFile = posix.join(r.dir, 'pid');
             // Resume: a previous run may have started this replica before it could record the pid.
@@ -151,21 +175,7 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
               r.pid = Number(existing);
               continue;
             }
-            const env = nodeEnvironment(spec, {
-              listen: `127.0.0.1:${r.port}`,
-              dataDir: r.dir,
-              adapter: name,
-              extra: { ...config.env, [MARKER]: record.id },
-            });
-            const envArgs = Object.entries(env)
-              .map(([k, v]) => `${k}=${sq(v)}`)
-              .join(' ');
-            const log = sq(posix.join(r.dir, 'node.log'));
-            const out = await sh(
-              `cd ${sq(cwd)} || exit 1; env ${envArgs} setsid ${command.map(sq).join(' ')} > ${log} 2>&1 < /dev/null & ` +
-                `echo $! > ${sq(pidFile)}; echo $!`,
-            );
-            r.pid = Number(out.trim());
+            r.pid = await launch(spec, record.id, r);
             await save({ replicas }); // persist each pid at once
           }
           return { replicas };
@@ -173,13 +183,24 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
       },
       {
         name: 'wait-healthy',
-        async run({ record }) {
-          for (const r of replicasOf(record)) {
+        async run({ spec, record, save }) {
+          const replicas = replicasOf(record).map((r) => ({ ...r }));
+          for (const r of replicas) {
+            let portRetries = 3;
             const ok = await pollUntil(
               async () => {
                 const h = await probeHealth(r.port);
                 if (h?.state === 'ready' || h?.state === 'busy') return true;
                 const dead = r.pid && (await host.exec(aliveCheck(r.pid, record.id))).code !== 0;
+                // The port was free when chosen, but another process (a client's ephemeral port,
+                // say) took it before the node bound it: start the replica again on a new one.
+                if (dead && portRetries > 0 && /EADDRINUSE/.test(await logTail(r, 40))) {
+                  portRetries--;
+                  r.port = await freePortOnHost();
+                  r.pid = await launch(spec, record.id, r);
+                  await save({ replicas });
+                  return undefined;
+                }
                 if (h?.state === 'failed' || dead) {
                   throw new UserError(
                     'invalid-spec',
@@ -205,7 +226,7 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
               );
             }
           }
-          return { endpoints: replicasOf(record).map((r) => `http://${host.endpointHost}:${r.port}`) };
+          return { replicas, endpoints: replicas.map((r) => `http://${host.endpointHost}:${r.port}`) };
         },
       },
     ],

@@ -74,6 +74,16 @@ describe('self-hosted local processes', () => {
     for (const e of endpoints) await expect(fetch(`${e}/health`)).rejects.toThrow();
   });
 
+  it('starts a replica again on a new port when its port was taken before it could bind', async () => {
+    const adapter = make({ env: { STOA_TEST_TAG: tag, FAKE_PORT_TAKEN_ONCE: '1' } });
+    const store = new MemoryRecordStore();
+    const dep = await adapter.provision({ ...spec, name: 'sh-port-taken', replicas: 1 }, { store });
+    const [endpoint] = dep.data.endpoints as string[];
+    expect(((await (await fetch(`${endpoint}/health`)).json()) as { state: string }).state).toBe('ready');
+    expect((await adapter.status(dep)).state).toBe('running');
+    await adapter.teardown(dep, { store });
+  });
+
   it('defaults to the standard node command', () => {
     expect(nodeSpecSchema.parse({ ...spec, command: undefined }).command).toBeUndefined();
   });
