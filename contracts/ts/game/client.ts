@@ -59,6 +59,11 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       const receipt = await reader.waitForTransactionReceipt({
         hash: await wallet(account).writeContract(request as never),
       });
+      if (receipt.status !== 'success') {
+        throw new Error(
+          `${functionName} passed simulation but reverted on chain (transaction ${receipt.transactionHash})`,
+        );
+      }
       // A node may hand out a receipt a moment before its "latest" block includes it: wait, so
       // that the next read sees this transaction's effects.
       while ((await reader.getBlockNumber()) < receipt.blockNumber)
