@@ -56,12 +56,19 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       value?: bigint,
     ) {
       const { request, result } = await simulate(account, address, abi, functionName, args, value);
+      // An estimate is exact for the block it ran against; the transaction lands in the next
+      // one, where a moved timestamp can turn a no-op storage write (a chess clock) into a real
+      // one. The margin keeps that from running out of gas.
+      const estimate = await reader.estimateContractGas(request as never);
       const receipt = await reader.waitForTransactionReceipt({
-        hash: await wallet(account).writeContract(request as never),
+        hash: await wallet(account).writeContract({
+          ...(request as object),
+          gas: (estimate * 5n) / 4n + 25_000n,
+        } as never),
       });
       if (receipt.status !== 'success') {
         throw new Error(
-          `${functionName} passed simulation but reverted on chain (transaction ${receipt.transactionHash})`,
+          `${functionName} passed simulation but reverted on chain (transaction ${receipt.transactionHash}, gas used ${receipt.gasUsed})`,
         );
       }
       // A node may hand out a receipt a moment before its "latest" block includes it: wait, so
