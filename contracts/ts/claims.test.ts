@@ -9,6 +9,7 @@ import { type LocalChain, startAnvil } from './anvil.js';
 import { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
 import { DEV_PARAMETERS, deployStoa, readAddresses, type StoaAddresses, writeAddresses } from './deploy.js';
 import { ReceiptBatch } from './game/batch.js';
+import { emitted } from './game/client.js';
 import { modelCommitments, registerArgs } from './game/commitments.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
@@ -56,7 +57,7 @@ describe('claims on anvil, with receipts from real traced executions', () => {
     await post(4, 1n).toThrow(/WrongBond/);
     await post(0, DEV_PARAMETERS.claimBond).toThrow(/EmptyBatch/);
 
-    const { result: claimId } = await h.send(
+    const posted = await h.send(
       node,
       at.claimRegistry,
       claims,
@@ -64,6 +65,7 @@ describe('claims on anvil, with receipts from real traced executions', () => {
       [modelId, batchRoot, 4],
       DEV_PARAMETERS.claimBond,
     );
+    const claimId = emitted(posted, at.claimRegistry, 'ClaimPosted').claimId;
     expect(await h.read(at.claimRegistry, claims, 'get', [claimId])).toMatchObject({
       batchRoot,
       status: 1,

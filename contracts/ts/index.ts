@@ -17,7 +17,7 @@ export {
   writeAddresses,
 } from './deploy.js';
 export { ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
-export { type ChainClient, chainClient, DEV_ACCOUNTS } from './game/client.js';
+export { type ChainClient, chainClient, DEV_ACCOUNTS, emitted, type MinedEvent } from './game/client.js';
 export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';
 export {
   challengerFromView,

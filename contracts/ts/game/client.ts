@@ -7,10 +7,13 @@ import {
   type Hex,
   http,
   type PrivateKeyAccount,
+  parseEventLogs,
   publicActions,
+  type TransactionReceipt,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
+import { AccountNonces } from './nonces.js';
 
 /** Anvil's well-known development keys: public knowledge, never hold value. */
 const DEV_KEYS: Hex[] = [
@@ -24,10 +27,36 @@ export const DEV_ACCOUNTS = DEV_KEYS.map((k) => privateKeyToAccount(k)) as Four<
 
 type Abi = readonly unknown[];
 
+/** One decoded event of a mined transaction. */
+export interface MinedEvent {
+  readonly address: Address;
+  readonly eventName: string;
+  readonly args: Record<string, unknown>;
+}
+
+/**
+ * The `name` event `address` emitted in a mined transaction, or an error naming the
+ * transaction: ids (claims, disputes) are read from here, never from a simulation, which ran
+ * against a state other transactions may have changed before this one was mined.
+ */
+export function emitted(
+  sent: { readonly receipt: TransactionReceipt; readonly events: readonly MinedEvent[] },
+  address: Address,
+  name: string,
+): Record<string, unknown> {
+  const event = sent.events.find(
+    (e) => e.eventName === name && e.address.toLowerCase() === address.toLowerCase(),
+  );
+  if (!event)
+    throw new Error(`transaction ${sent.receipt.transactionHash} emitted no ${name} from ${address}`);
+  return event.args;
+}
+
 /**
  * Untyped contract calls for nodes, watchers, scripts and benchmarks: every send is simulated
- * first, so a revert surfaces as an error naming the custom error. `advance` works on anvil
- * only (the dev chain, the default).
+ * first, so a revert surfaces as an error naming the custom error. Sends from one account are
+ * numbered here (its own nonces), so a party can have many transactions in flight at once and
+ * wait for them concurrently. `advance` works on anvil only (the dev chain, the default).
  */
 export function chainClient(rpcUrl: string, chain: Chain = foundry) {
   const transport = http(rpcUrl);
@@ -44,9 +73,35 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
     args: unknown[],
     value?: bigint,
   ) => wallet(account).simulateContract({ address, abi, functionName, args, value, account } as never);
+  const nonces = new AccountNonces(reader);
+  /** Simulates, estimates and submits, holding the account's nonce lock; returns the hash. */
+  const submit = (
+    account: PrivateKeyAccount,
+    address: Address,
+    abi: Abi,
+    functionName: string,
+    args: unknown[],
+    value?: bigint,
+  ) =>
+    nonces.next(account.address, async (nonce) => {
+      const { request } = await simulate(account, address, abi, functionName, args, value);
+      // An estimate is exact for the block it ran against; the transaction lands in the next
+      // one, where a moved timestamp can turn a no-op storage write (a chess clock) into a real
+      // one. The margin keeps that from running out of gas.
+      const estimate = await reader.estimateContractGas(request as never);
+      return wallet(account).writeContract({
+        ...(request as object),
+        nonce,
+        gas: (estimate * 5n) / 4n + 25_000n,
+      } as never);
+    });
   return {
     reader,
     simulate,
+    /**
+     * Sends one transaction and waits until it is mined and visible to reads. Returns its
+     * receipt and the events it emitted (decoded with `abi`); read ids with `emitted`.
+     */
     async send(
       account: PrivateKeyAccount,
       address: Address,
@@ -55,17 +110,8 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       args: unknown[] = [],
       value?: bigint,
     ) {
-      const { request, result } = await simulate(account, address, abi, functionName, args, value);
-      // An estimate is exact for the block it ran against; the transaction lands in the next
-      // one, where a moved timestamp can turn a no-op storage write (a chess clock) into a real
-      // one. The margin keeps that from running out of gas.
-      const estimate = await reader.estimateContractGas(request as never);
-      const receipt = await reader.waitForTransactionReceipt({
-        hash: await wallet(account).writeContract({
-          ...(request as object),
-          gas: (estimate * 5n) / 4n + 25_000n,
-        } as never),
-      });
+      const hash = await submit(account, address, abi, functionName, args, value);
+      const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 50 });
       if (receipt.status !== 'success') {
         throw new Error(
           `${functionName} passed simulation but reverted on chain (transaction ${receipt.transactionHash}, gas used ${receipt.gasUsed})`,
@@ -75,7 +121,12 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       // that the next read sees this transaction's effects.
       while ((await reader.getBlockNumber()) < receipt.blockNumber)
         await new Promise((r) => setTimeout(r, 20));
-      return { receipt, result: result as unknown };
+      const events = parseEventLogs({
+        abi: abi as never,
+        logs: receipt.logs,
+        strict: false,
+      }) as unknown as MinedEvent[];
+      return { receipt, events };
     },
     async deploy(account: PrivateKeyAccount, artifact: { abi: Abi; bytecode: Hex }, args: unknown[] = []) {
       const hash = await wallet(account).deployContract({ ...artifact, args } as never);

@@ -20,7 +20,7 @@ import {
 } from '../artifacts.generated.js';
 import { DEV_PARAMETERS, deployStoa, type ProtocolParameters, type StoaAddresses } from '../deploy.js';
 import { ReceiptBatch, receiptArg } from './batch.js';
-import type { ChainClient } from './client.js';
+import { type ChainClient, emitted } from './client.js';
 import { modelCommitments, registerArgs } from './commitments.js';
 import type { ExecutionView } from './witness.js';
 
@@ -92,7 +92,7 @@ export async function signView(f: GameFixture, view: ExecutionView, nonce: bigin
 export async function postClaim(f: GameFixture, receipts: SignedReceipt[]) {
   const batch = new ReceiptBatch(receipts, { chainId: foundry.id, verifyingContract: f.at.claimRegistry });
   const { modelId: id } = modelCommitments(f.model);
-  const { result } = await f.h.send(
+  const sent = await f.h.send(
     f.node,
     f.at.claimRegistry,
     claimRegistryArtifact.abi,
@@ -100,7 +100,7 @@ export async function postClaim(f: GameFixture, receipts: SignedReceipt[]) {
     [id, batch.root, receipts.length],
     f.parameters.claimBond,
   );
-  return { claimId: result as bigint, batch };
+  return { claimId: emitted(sent, f.at.claimRegistry, 'ClaimPosted').claimId as bigint, batch };
 }
 
 /** Opens a dispute on receipt `index` of a claim; returns the dispute id. */
@@ -112,7 +112,7 @@ export async function openDispute(
   index: number,
 ): Promise<bigint> {
   const receipt = batch.receipts[index]!;
-  const { result } = await f.h.send(
+  const sent = await f.h.send(
     challenger,
     f.at.disputeGame,
     disputeGameArtifact.abi,
@@ -120,7 +120,7 @@ export async function openDispute(
     [claimId, receiptArg(receipt), receipt.signature, BigInt(index), batch.proof(index)],
     f.parameters.challengeBond,
   );
-  return result as bigint;
+  return emitted(sent, f.at.disputeGame, 'DisputeOpened').disputeId as bigint;
 }
 
 export async function creditOf(f: GameFixture, who: Address): Promise<bigint> {

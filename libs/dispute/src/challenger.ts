@@ -2,6 +2,7 @@ import {
   type ChainClient,
   disputeGameArtifact,
   type ExecutionView,
+  emitted,
   ReceiptBatch,
   receiptArg,
   type StoaAddresses,
@@ -72,7 +73,7 @@ export async function openChallenge(options: {
   });
   const receipt = receipts[index]!;
   const bond = (await client.read(addresses.disputeGame, abi, 'challengeBond')) as bigint;
-  const { result } = await client.send(
+  const sent = await client.send(
     account,
     addresses.disputeGame,
     abi,
@@ -84,7 +85,7 @@ export async function openChallenge(options: {
     client,
     account,
     game: addresses.disputeGame,
-    disputeId: result as bigint,
+    disputeId: emitted(sent, addresses.disputeGame, 'DisputeOpened').disputeId as bigint,
     role: 'challenger',
     view,
   });

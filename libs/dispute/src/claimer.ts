@@ -3,6 +3,7 @@ import {
   type ChainClient,
   claimRegistryArtifact,
   type ExecutionView,
+  emitted,
   ReceiptBatch,
   type StoaAddresses,
 } from '@stoa/contracts';
@@ -254,7 +255,7 @@ export class Claimer {
   private async post(batch: number, modelId: Hex, root: Hex, count: number): Promise<void> {
     const { client, addresses, account } = this.options;
     this.claimBond ??= (await client.read(addresses.claimRegistry, abi, 'claimBond')) as bigint;
-    const { result } = await client.send(
+    const sent = await client.send(
       account,
       addresses.claimRegistry,
       abi,
@@ -262,7 +263,8 @@ export class Claimer {
       [modelId, root, count],
       this.claimBond,
     );
-    await this.record({ kind: 'posted', batch, claimId: result as bigint });
+    const claimId = emitted(sent, addresses.claimRegistry, 'ClaimPosted').claimId as bigint;
+    await this.record({ kind: 'posted', batch, claimId });
   }
 
   private async findPosted(root: Hex): Promise<bigint | undefined> {
