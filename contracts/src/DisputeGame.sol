@@ -5,7 +5,6 @@ import {ClaimRegistry} from "./ClaimRegistry.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {Receipts} from "./Receipts.sol";
 import {Sha256Merkle} from "./Sha256Merkle.sol";
-import {StakeManager} from "./StakeManager.sol";
 import {IOneStepVerifier} from "./onestep/IOneStepVerifier.sol";
 import {Layout, Step} from "./onestep/StepTypes.sol";
 import {TileRule} from "./onestep/TileRule.sol";
@@ -30,8 +29,8 @@ import {TileRule} from "./onestep/TileRule.sol";
 ///    one-step verifier says what its bytes must be; they decide the game.
 /// A claimant loses whenever its trace does not follow from itself, so an honest claimant
 /// always wins; an honest challenger always finds the first wrong step. Each party has a chess
-/// clock; a party whose clock runs out loses. The loser's bond (and, for a node, `slashAmount`
-/// of its stake and the claim's bond) goes to the winner.
+/// clock; a party whose clock runs out loses. The loser's bond (and, for a node, the claim's
+/// bond) goes to the winner; a node that loses is slashed by the claim registry.
 contract DisputeGame {
     enum Phase {
         None,
@@ -88,7 +87,6 @@ contract DisputeGame {
     }
 
     ClaimRegistry public immutable claims;
-    StakeManager public immutable stakes;
     ModelRegistry public immutable models;
     IOneStepVerifier public immutable verifier;
     /// @notice Split arity: k − 1 split points per phase-1 round, log2(k) tree levels per phase-2 round.
@@ -96,7 +94,6 @@ contract DisputeGame {
     uint256 private immutable levelsPerRound;
     uint64 public immutable clockSeconds;
     uint256 public immutable challengeBond;
-    uint256 public immutable slashAmount;
     bytes32 public immutable receiptDomainSeparator;
 
     uint256 public disputeCount;
@@ -150,28 +147,24 @@ contract DisputeGame {
 
     constructor(
         ClaimRegistry claims_,
-        StakeManager stakes_,
         ModelRegistry models_,
         IOneStepVerifier verifier_,
         uint256 arity_,
         uint64 clockSeconds_,
-        uint256 challengeBond_,
-        uint256 slashAmount_
+        uint256 challengeBond_
     ) {
         if (arity_ < 2 || arity_ > 256 || arity_ & (arity_ - 1) != 0) revert BadArity(arity_);
         claims = claims_;
-        stakes = stakes_;
         models = models_;
         verifier = verifier_;
         arity = arity_;
         levelsPerRound = Sha256Merkle.depthOf(arity_);
         clockSeconds = clockSeconds_;
         challengeBond = challengeBond_;
-        slashAmount = slashAmount_;
         receiptDomainSeparator = Receipts.domainSeparator(address(claims_));
     }
 
-    /// @notice Slashed stake and forfeited claim bonds arrive here before they are credited.
+    /// @notice Forfeited claim bonds arrive here before they are credited.
     receive() external payable {}
 
     // ---------------------------------------------------------------- opening
@@ -190,7 +183,7 @@ contract DisputeGame {
         ClaimRegistry.Claim memory claim = claims.get(claimId);
         bytes32 receiptDigest = Receipts.digest(receipt, receiptDomainSeparator);
         if (
-            leafIndex >= claim.receipts
+            leafIndex >= claim.receipts || batchProof.length != Sha256Merkle.depthOf(claim.receipts)
                 || !Sha256Merkle.verify(
                     claim.batchRoot,
                     Sha256Merkle.leafHash(abi.encodePacked(receiptDigest, signature)),
@@ -221,7 +214,7 @@ contract DisputeGame {
             _resolve(disputeId, d, true, "receipt not signed by the claim's node");
         } else if (receipt.modelId != claim.modelId) {
             _resolve(disputeId, d, true, "receipt names another model than its claim");
-        } else if (receipt.steps != models.get(claim.modelId).steps) {
+        } else if (receipt.steps != _model(d).steps) {
             _resolve(disputeId, d, true, "receipt's step count differs from the model's");
         }
     }
@@ -285,7 +278,7 @@ contract DisputeGame {
         if (d.phase == Phase.Resolved || d.phase < Phase.StepReached) revert WrongPhase(disputeId, d.phase);
         if (d.loKnown) revert InitialStateKnown(disputeId);
         _checkLayout(d, layout);
-        ModelRegistry.Model memory model = models.get(d.modelId);
+        ModelRegistry.Model memory model = _model(d);
         if (paramDigests.length != layout.params.length) revert WrongCount(paramDigests.length, layout.params.length);
         if (inputDigests.length != layout.inputs.length) revert WrongCount(inputDigests.length, layout.inputs.length);
         bytes32 weights = Sha256Merkle.rootOf32(paramDigests);
@@ -481,6 +474,11 @@ contract DisputeGame {
         if (d.phase == Phase.None) revert UnknownDispute(disputeId);
     }
 
+    /// @dev The commitments the claimant registered for the dispute's model.
+    function _model(Dispute storage d) private view returns (ModelRegistry.Model memory) {
+        return models.get(d.modelId, d.claimant);
+    }
+
     function _claimantMoves(Phase phase) private pure returns (bool) {
         return phase == Phase.AwaitFinal || phase == Phase.TraceDescend || phase == Phase.RevealStep
             || phase == Phase.RevealRoot || phase == Phase.OutputDescend || phase == Phase.RevealChunk;
@@ -510,7 +508,7 @@ contract DisputeGame {
     }
 
     function _checkLayout(Dispute storage d, Layout calldata layout) private view {
-        if (sha256(abi.encode(layout)) != models.get(d.modelId).layoutHash) revert WrongLayout(d.modelId);
+        if (sha256(abi.encode(layout)) != _model(d).layoutHash) revert WrongLayout(d.modelId);
     }
 
     /// @dev `point` must be the claimant's leaf for `step` under its trace root.
@@ -525,7 +523,7 @@ contract DisputeGame {
         if (
             step.index != d.lo
                 || !Sha256Merkle.verify(
-                    models.get(d.modelId).stepsRoot, Sha256Merkle.leafHash(abi.encode(step)), d.lo, proof
+                    _model(d).stepsRoot, Sha256Merkle.leafHash(abi.encode(step)), d.lo, proof
                 )
         ) revert StepNotInModel(d.lo);
     }
@@ -563,11 +561,10 @@ contract DisputeGame {
         d.challengerWon = challengerWon;
         emit DisputeResolved(disputeId, challengerWon, reason);
         if (challengerWon) {
-            uint256 slashed = stakes.slash(d.claimant, slashAmount, address(this));
-            uint256 forfeited = claims.disputeResolved(d.claimId, false);
-            credit[d.challenger] += d.bond + slashed + forfeited;
+            uint256 forfeited = claims.disputeResolved(d.claimId, false, d.challenger);
+            credit[d.challenger] += d.bond + forfeited;
         } else {
-            claims.disputeResolved(d.claimId, true);
+            claims.disputeResolved(d.claimId, true, d.challenger);
             credit[d.claimant] += d.bond;
         }
     }

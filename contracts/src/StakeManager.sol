@@ -4,6 +4,10 @@ pragma solidity ^0.8.24;
 /// @title StakeManager: node stakes, an unbonding delay, and slashing by the dispute game only.
 /// @notice A node bonds ETH to serve; withdrawing takes `unbondingDelay` seconds, during which
 /// the unbonding amount can still be slashed, so a node cannot escape a pending dispute.
+/// A slash burns most of what it takes: the challenger's reward is `rewardBps` of it, at most
+/// `rewardCap`, and is paid out only `unbondingDelay` seconds later, so a node that disputes
+/// itself from another account loses stake and cannot use slashing to skip the delay
+/// (docs/decisions.md, issue 18).
 contract StakeManager {
     struct Account {
         uint256 bonded;
@@ -17,11 +21,19 @@ contract StakeManager {
     /// @notice The only address allowed to slash: the dispute game.
     address public slasher;
     mapping(address => Account) public accounts;
+    /// @notice Share of a slash paid to the challenger, in basis points, and its cap in wei.
+    uint256 public immutable rewardBps;
+    uint256 public immutable rewardCap;
+    /// @notice Slashed wei nobody can ever withdraw (it stays in this contract).
+    uint256 public burned;
+    /// @notice Slashing rewards, each account's total and when it may be withdrawn.
+    mapping(address => Account) public rewards;
 
     event Staked(address indexed node, uint256 amount, uint256 bonded);
     event UnbondRequested(address indexed node, uint256 amount, uint64 releaseAt);
     event Withdrawn(address indexed node, uint256 amount);
-    event Slashed(address indexed node, uint256 amount, address indexed recipient);
+    event Slashed(address indexed node, uint256 amount, address indexed recipient, uint256 reward, uint64 rewardReleaseAt);
+    event RewardWithdrawn(address indexed recipient, uint256 amount);
     event SlasherSet(address indexed slasher);
 
     error ZeroAmount();
@@ -32,9 +44,13 @@ contract StakeManager {
     error NotGovernor(address caller);
     error SlasherAlreadySet(address slasher);
     error TransferFailed(address to, uint256 amount);
+    error BadReward(uint256 rewardBps);
 
-    constructor(uint64 delay) {
+    constructor(uint64 delay, uint256 rewardBps_, uint256 rewardCap_) {
+        if (rewardBps_ > 10_000) revert BadReward(rewardBps_);
         unbondingDelay = delay;
+        rewardBps = rewardBps_;
+        rewardCap = rewardCap_;
         governor = msg.sender;
     }
 
@@ -74,8 +90,9 @@ contract StakeManager {
         _send(msg.sender, amount);
     }
 
-    /// @notice Takes up to `amount` from the node's bonded, then unbonding, balance and pays it
-    /// to `recipient`. Only the dispute game calls this, after a lost game.
+    /// @notice Takes up to `amount` from the node's bonded, then unbonding, balance; credits
+    /// `recipient` a reward of `rewardBps` of it (at most `rewardCap`), withdrawable after the
+    /// unbonding delay, and burns the rest. Only the slasher (the claim registry) calls this.
     function slash(address node, uint256 amount, address recipient) external returns (uint256 taken) {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
         Account storage account = accounts[node];
@@ -85,8 +102,24 @@ contract StakeManager {
         uint256 fromUnbonding = rest < account.unbonding ? rest : account.unbonding;
         account.unbonding -= fromUnbonding;
         taken = fromBonded + fromUnbonding;
-        emit Slashed(node, taken, recipient);
-        if (taken > 0) _send(recipient, taken);
+        uint256 reward = (taken * rewardBps) / 10_000;
+        if (reward > rewardCap) reward = rewardCap;
+        burned += taken - reward;
+        Account storage owed = rewards[recipient];
+        owed.unbonding += reward;
+        owed.unbondingReleaseAt = uint64(block.timestamp) + unbondingDelay;
+        emit Slashed(node, taken, recipient, reward, owed.unbondingReleaseAt);
+    }
+
+    /// @notice Pays out the caller's slashing rewards once the delay after the latest has passed.
+    function withdrawReward() external {
+        Account storage owed = rewards[msg.sender];
+        uint256 amount = owed.unbonding;
+        if (amount == 0) revert NothingToWithdraw();
+        if (block.timestamp < owed.unbondingReleaseAt) revert StillUnbonding(owed.unbondingReleaseAt);
+        owed.unbonding = 0;
+        emit RewardWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
     }
 
     function bondedOf(address node) external view returns (uint256) {

@@ -75,7 +75,7 @@ describe('claims on anvil, with receipts from real traced executions', () => {
     await h.reverts(stranger, at.claimRegistry, claims, 'finalize', [claimId]).toThrow(/WindowOpen/);
     await h.reverts(stranger, at.claimRegistry, claims, 'disputeOpened', [claimId]).toThrow(/NotDisputeGame/);
     await h
-      .reverts(stranger, at.claimRegistry, claims, 'disputeResolved', [claimId, false])
+      .reverts(stranger, at.claimRegistry, claims, 'disputeResolved', [claimId, false, stranger.address])
       .toThrow(/NotDisputeGame/);
     await h.advance(DEV_PARAMETERS.challengeWindow);
     const before = await h.reader.getBalance({ address: node.address });

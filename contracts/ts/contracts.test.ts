@@ -15,7 +15,7 @@ const stake = stakeManagerArtifact.abi;
 let chain: LocalChain;
 let at: StoaAddresses;
 let h: ReturnType<typeof chainHarness>;
-/** A StakeManager of its own, whose slasher these tests name (deployStoa's is the dispute game). */
+/** A StakeManager of its own (reward 25 %, at most 0.5 ETH), whose slasher these tests name. */
 let stakeManager: Address;
 
 beforeAll(async () => {
@@ -27,7 +27,7 @@ beforeAll(async () => {
     chain: foundry,
     parameters: { ...DEV_PARAMETERS, unbondingDelay: DELAY },
   });
-  stakeManager = await h.deploy(deployer, stakeManagerArtifact, [DELAY]);
+  stakeManager = await h.deploy(deployer, stakeManagerArtifact, [DELAY, 2500n, parseEther('0.5')]);
 });
 afterAll(async () => {
   await chain?.stop();
@@ -72,17 +72,28 @@ describe('StakeManager on anvil', () => {
       .toThrow(/SlasherAlreadySet/);
   });
 
-  it('slashes bonded stake first, then unbonding stake, and pays the recipient', async () => {
+  it('slashes bonded stake first, then unbonding stake, burns it but a capped reward paid after the delay', async () => {
     await h.send(node, stakeManager, stake, 'requestUnbond', [parseEther('5')]); // bonded 1, unbonding 5
-    const before = await h.reader.getBalance({ address: challenger.address });
     await h.send(slasher, stakeManager, stake, 'slash', [node.address, parseEther('3'), challenger.address]);
-    expect((await h.reader.getBalance({ address: challenger.address })) - before).toBe(parseEther('3'));
     const [bonded, unbonding] = (await h.read(stakeManager, stake, 'accounts', [node.address])) as [
       bigint,
       bigint,
       bigint,
     ];
     expect([bonded, unbonding]).toEqual([0n, parseEther('3')]);
+    // 25 % of 3 ETH is 0.75 ETH, over the 0.5 ETH cap; the other 2.5 ETH is burned.
+    expect(await h.read(stakeManager, stake, 'burned')).toBe(parseEther('2.5'));
+    const [, reward] = (await h.read(stakeManager, stake, 'rewards', [challenger.address])) as bigint[];
+    expect(reward).toBe(parseEther('0.5'));
+    await h.reverts(challenger, stakeManager, stake, 'withdrawReward').toThrow(/StillUnbonding/);
+    await h.advance(DELAY + 1n);
+    const before = await h.reader.getBalance({ address: challenger.address });
+    const { receipt } = await h.send(challenger, stakeManager, stake, 'withdrawReward');
+    expect(
+      (await h.reader.getBalance({ address: challenger.address })) -
+        before +
+        receipt.gasUsed * receipt.effectiveGasPrice,
+    ).toBe(parseEther('0.5'));
   });
 });
 
@@ -94,7 +105,7 @@ describe('ModelRegistry on anvil', () => {
   const layoutHash = `0x${'12'.repeat(32)}` as Hex;
   const zero = `0x${'00'.repeat(32)}` as Hex;
 
-  it('registers a model once and returns its commitments', async () => {
+  it('registers a model once per node and returns its commitments', async () => {
     await h.send(node, at.modelRegistry, abi, 'register', [
       modelId,
       weightsRoot,
@@ -103,7 +114,7 @@ describe('ModelRegistry on anvil', () => {
       10,
       1,
     ]);
-    const model = await h.read(at.modelRegistry, abi, 'get', [modelId]);
+    const model = await h.read(at.modelRegistry, abi, 'get', [modelId, node.address]);
     expect(model).toMatchObject({
       weightsRoot,
       stepsRoot,
@@ -113,15 +124,18 @@ describe('ModelRegistry on anvil', () => {
       owner: node.address as Address,
     });
     await h
-      .reverts(challenger, at.modelRegistry, abi, 'register', [
-        modelId,
-        weightsRoot,
-        stepsRoot,
-        layoutHash,
-        10,
-        1,
-      ])
+      .reverts(node, at.modelRegistry, abi, 'register', [modelId, weightsRoot, stepsRoot, layoutHash, 10, 1])
       .toThrow(/AlreadyRegistered/);
+    // Another account's entry for the same modelId is its own: it cannot squat this node's.
+    await h.send(challenger, at.modelRegistry, abi, 'register', [
+      modelId,
+      weightsRoot,
+      stepsRoot,
+      zero.replace(/00$/, '01'),
+      10,
+      1,
+    ]);
+    expect(await h.read(at.modelRegistry, abi, 'get', [modelId, node.address])).toMatchObject({ layoutHash });
     for (const args of [
       [zero, weightsRoot, stepsRoot, layoutHash, 10, 1],
       [`0x${'13'.repeat(32)}`, weightsRoot, zero, layoutHash, 10, 1],
@@ -130,8 +144,8 @@ describe('ModelRegistry on anvil', () => {
     ]) {
       await h.reverts(node, at.modelRegistry, abi, 'register', args).toThrow(/InvalidModel/);
     }
-    await expect(h.read(at.modelRegistry, abi, 'get', [`0x${'11'.repeat(32)}`])).rejects.toThrow(
-      /UnknownModel/,
-    );
+    await expect(
+      h.read(at.modelRegistry, abi, 'get', [`0x${'11'.repeat(32)}`, node.address]),
+    ).rejects.toThrow(/UnknownModel/);
   });
 });

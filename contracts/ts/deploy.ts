@@ -32,8 +32,18 @@ export interface ProtocolParameters {
   readonly clockSeconds: bigint;
   /** Wei a challenger bonds to open a dispute. */
   readonly challengeBond: bigint;
-  /** Wei of stake taken from a node that loses a dispute. */
+  /** Wei of stake taken from a node per proven fault (a lost dispute, a lapsed demand, ...). */
   readonly slashAmount: bigint;
+  /** Share of a slash paid to whoever proved the fault, in basis points; the rest is burned. */
+  readonly rewardBps: bigint;
+  /** The most wei one slash pays its prover (paid after the unbonding delay). */
+  readonly rewardCap: bigint;
+  /** Disputes and demands open on one claim at once, at most (the window pauses while full). */
+  readonly maxOpenDisputes: bigint;
+  /** Wei bonded with a demand (reveal a receipt or inputs, show a receipt's claim). */
+  readonly demandBond: bigint;
+  /** Seconds a node has to answer a demand on one of its claims. */
+  readonly answerSeconds: bigint;
 }
 
 export const DEV_PARAMETERS: ProtocolParameters = {
@@ -45,6 +55,11 @@ export const DEV_PARAMETERS: ProtocolParameters = {
   clockSeconds: 3600n,
   challengeBond: 10n ** 17n,
   slashAmount: 10n ** 18n,
+  rewardBps: 2000n,
+  rewardCap: 2n * 10n ** 17n,
+  maxOpenDisputes: 16n,
+  demandBond: 10n ** 16n,
+  answerSeconds: 1800n,
 };
 
 export interface StoaAddresses {
@@ -57,8 +72,8 @@ export interface StoaAddresses {
 }
 
 /**
- * Deploys every contract and wires them: the dispute game becomes the stake manager's only
- * slasher and the claim registry's only dispute game. Returns their addresses.
+ * Deploys every contract and wires them: the claim registry becomes the stake manager's only
+ * slasher and the dispute game the claim registry's only dispute game. Returns their addresses.
  */
 export async function deployStoa(options: {
   rpcUrl: string;
@@ -84,33 +99,37 @@ export async function deployStoa(options: {
     if (!receipt.contractAddress) throw new Error(`deployment transaction ${hash} created no contract`);
     return receipt.contractAddress;
   };
-  const stakeManager = await deploy(stakeManagerArtifact, [p.unbondingDelay]);
+  const stakeManager = await deploy(stakeManagerArtifact, [p.unbondingDelay, p.rewardBps, p.rewardCap]);
   const modelRegistry = await deploy(modelRegistryArtifact, []);
   const claimRegistry = await deploy(claimRegistryArtifact, [
     stakeManager,
     modelRegistry,
-    p.challengeWindow,
-    p.claimBond,
-    p.minStake,
+    {
+      challengeWindow: p.challengeWindow,
+      claimBond: p.claimBond,
+      minStake: p.minStake,
+      slashAmount: p.slashAmount,
+      maxOpen: Number(p.maxOpenDisputes),
+      demandBond: p.demandBond,
+      answerSeconds: p.answerSeconds,
+    },
   ]);
   const reexecVerifier = await deploy(reexecVerifierArtifact, []);
   const disputeGame = await deploy(disputeGameArtifact, [
     claimRegistry,
-    stakeManager,
     modelRegistry,
     options.verifier ?? reexecVerifier,
     p.arity,
     p.clockSeconds,
     p.challengeBond,
-    p.slashAmount,
   ]);
-  const wire = async (address: Address, abi: readonly unknown[], functionName: string) => {
-    const hash = await wallet.writeContract({ address, abi, functionName, args: [disputeGame] } as never);
+  const wire = async (address: Address, abi: readonly unknown[], functionName: string, to: Address) => {
+    const hash = await wallet.writeContract({ address, abi, functionName, args: [to] } as never);
     const receipt = await wallet.waitForTransactionReceipt({ hash });
-    if (receipt.status !== 'success') throw new Error(`${functionName}(${disputeGame}) reverted in ${hash}`);
+    if (receipt.status !== 'success') throw new Error(`${functionName}(${to}) reverted in ${hash}`);
   };
-  await wire(stakeManager, stakeManagerArtifact.abi, 'setSlasher');
-  await wire(claimRegistry, claimRegistryArtifact.abi, 'setDisputeGame');
+  await wire(stakeManager, stakeManagerArtifact.abi, 'setSlasher', claimRegistry);
+  await wire(claimRegistry, claimRegistryArtifact.abi, 'setDisputeGame', disputeGame);
   return {
     chainId: options.chain.id,
     stakeManager,

@@ -25,8 +25,10 @@ import {
   openDispute,
   perturbStep,
   postClaim,
+  rewardOf,
   setUpGame,
   signView,
+  slashReward,
   tamperedView,
 } from './game/scenario.js';
 import { type ExecutionView, finalRevealArgs } from './game/witness.js';
@@ -90,8 +92,9 @@ describe('the dispute game on anvil, on the MNIST CNN', () => {
       expect(end.rounds).toBe(ceilLog(cnn.schedule.length, arity) + ceilLog(chunksOfStep(cnn, step), arity));
       expect(await bondedOf(f, node.address)).toBe(bondedBefore - DEV_PARAMETERS.slashAmount);
       expect(await creditOf(f, challenger.address)).toBe(
-        DEV_PARAMETERS.challengeBond + DEV_PARAMETERS.slashAmount + DEV_PARAMETERS.claimBond,
+        DEV_PARAMETERS.challengeBond + DEV_PARAMETERS.claimBond,
       );
+      expect(await rewardOf(f, challenger.address)).toBe(slashReward(DEV_PARAMETERS));
       expect(await h.read(f.at.claimRegistry, claimRegistryArtifact.abi, 'get', [claimId])).toMatchObject({
         status: 3, // Rejected
         openDisputes: 0,
@@ -99,10 +102,7 @@ describe('the dispute game on anvil, on the MNIST CNN', () => {
       const before = await h.reader.getBalance({ address: challenger.address });
       const { receipt } = await h.send(challenger, f.at.disputeGame, game, 'withdraw');
       expect((await h.reader.getBalance({ address: challenger.address })) - before).toBe(
-        DEV_PARAMETERS.challengeBond +
-          DEV_PARAMETERS.slashAmount +
-          DEV_PARAMETERS.claimBond -
-          receipt.gasUsed * receipt.effectiveGasPrice,
+        DEV_PARAMETERS.challengeBond + DEV_PARAMETERS.claimBond - receipt.gasUsed * receipt.effectiveGasPrice,
       );
       await h.reverts(challenger, f.at.disputeGame, game, 'withdraw').toThrow(/NothingToWithdraw/);
     });
@@ -238,7 +238,11 @@ describe('clocks, turns and every revert path', () => {
       ])
       .toThrow(/NotSlasher/);
     await h
-      .reverts(stranger, f.at.claimRegistry, claimRegistryArtifact.abi, 'disputeResolved', [claimId, false])
+      .reverts(stranger, f.at.claimRegistry, claimRegistryArtifact.abi, 'disputeResolved', [
+        claimId,
+        false,
+        stranger.address,
+      ])
       .toThrow(/NotDisputeGame/);
     // With a dispute open, the claim cannot finalize even after its window.
     await h.advance(DEV_PARAMETERS.challengeWindow);

@@ -16,7 +16,7 @@ export {
   type StoaAddresses,
   writeAddresses,
 } from './deploy.js';
-export { ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
+export { HashTree, ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
 export { type ChainClient, chainClient, DEV_ACCOUNTS, emitted, type MinedEvent } from './game/client.js';
 export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';
 export {
@@ -30,6 +30,7 @@ export {
   type WitnessBuilder,
 } from './game/parties.js';
 export { claimantMoves, Phase } from './game/phases.js';
+export { ensureRegistration, registrationMismatches } from './game/registration.js';
 export {
   bondedOf,
   creditOf,
@@ -38,8 +39,10 @@ export {
   openDispute,
   perturbStep,
   postClaim,
+  rewardOf,
   setUpGame,
   signView,
+  slashReward,
   tamperedView,
 } from './game/scenario.js';
 export {

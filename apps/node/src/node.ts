@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import {
   chainClient,
   claimRegistryArtifact,
-  modelRegistryArtifact,
+  ensureRegistration,
   readAddresses,
   type StoaAddresses,
   stakeManagerArtifact,
@@ -24,7 +24,7 @@ import {
 } from '@stoa/ir';
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { loadArtifact, weightsRootOf } from './artifact.js';
+import { loadArtifact } from './artifact.js';
 import type { NodeConfig } from './config.js';
 import { type Handler, type Request, type Response, startHttp } from './http.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -218,20 +218,12 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     });
     const client = chainClient(config.rpcUrl, chain);
     model = await loadArtifact(config.artifactUrl, config.modelId);
-    const registered = (await client.read(addresses.modelRegistry, modelRegistryArtifact.abi, 'get', [
-      config.modelId,
-    ])) as {
-      weightsRoot: Hex;
-    };
-    if (registered.weightsRoot.toLowerCase() !== weightsRootOf(model)) {
-      throw new Error(
-        `the registry's weightsRoot ${registered.weightsRoot} differs from the artifact's ${weightsRootOf(model)}`,
-      );
-    }
     const models = (id: Hex) => (id.toLowerCase() === config.modelId ? model : undefined);
     const dataDir = join(config.dataDir, account.address.toLowerCase());
     await mkdir(dataDir, { recursive: true });
     if (config.role === 'server') {
+      // Every commitment of this node's own registration, not just weightsRoot (issue 18).
+      await ensureRegistration(client, addresses, account, model);
       await ensureStake(client, addresses, account, config.stakeWei, logger);
       claimer = await Claimer.open({
         dir: join(dataDir, 'claims'),

@@ -1,4 +1,4 @@
-import { fromHex, merkleProof, merkleRoot, type ReceiptDomain, type SignedReceipt, toHex } from '@stoa/ir';
+import { fromHex, leafHash, nodeHash, type ReceiptDomain, type SignedReceipt, toHex } from '@stoa/ir';
 import { type Hex, hashTypedData } from 'viem';
 
 /** The EIP-712 digest a node signs for a receipt (libs/ir receipt.ts; contracts/src/Receipts.sol). */
@@ -36,24 +36,87 @@ export function receiptLeaf(receipt: SignedReceipt, domain: ReceiptDomain): Uint
   return leaf;
 }
 
+/**
+ * A binary SHA-256 tree over already-hashed leaves, padded with zero words to `2^depth` leaves
+ * (depth: at least enough for the leaves). Proofs exist for every index below `2^depth`,
+ * padding included, as the claim registry's count proofs need.
+ */
+export class HashTree {
+  private readonly levels: Uint8Array[][];
+  private readonly zeros: Uint8Array[];
+
+  constructor(leafHashes: readonly Uint8Array[], depth?: number) {
+    let need = 0;
+    while (1 << need < leafHashes.length) need++;
+    const d = depth ?? need;
+    if (d < need) throw new Error(`a tree of depth ${d} cannot hold ${leafHashes.length} leaves`);
+    const zero = new Uint8Array(32);
+    // Levels are stored only as wide as the leaves reach; beyond that, each level is zero padding
+    // hashed up (the "zero subtree" of that height).
+    const zeros: Uint8Array[] = [zero];
+    for (let k = 0; k < d; k++) zeros.push(nodeHash(zeros[k]!, zeros[k]!));
+    let level = leafHashes.length > 0 ? [...leafHashes] : [zero];
+    this.levels = [level];
+    for (let k = 0; k < d; k++) {
+      const next: Uint8Array[] = [];
+      for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1] ?? zeros[k]!));
+      level = next;
+      this.levels.push(level);
+    }
+    this.zeros = zeros;
+  }
+
+  get depth(): number {
+    return this.levels.length - 1;
+  }
+
+  get root(): Hex {
+    return toHex(this.levels.at(-1)![0]!);
+  }
+
+  /** The leaf word at `index` (32 zero bytes for padding). */
+  leaf(index: number): Hex {
+    return toHex(this.levels[0]![index] ?? this.zeros[0]!);
+  }
+
+  proof(index: number): Hex[] {
+    if (index < 0 || index >= 2 ** this.depth)
+      throw new RangeError(`leaf ${index} is outside a tree of depth ${this.depth}`);
+    const proof: Hex[] = [];
+    let i = index;
+    for (let k = 0; k < this.depth; k++) {
+      proof.push(toHex(this.levels[k]![i ^ 1] ?? this.zeros[k]!));
+      i >>= 1;
+    }
+    return proof;
+  }
+}
+
 /** A batch of receipts as posted in one claim: its root, and proofs of each receipt in it. */
 export class ReceiptBatch {
-  private readonly leaves: Uint8Array[];
+  private readonly tree: HashTree;
 
   constructor(
     readonly receipts: readonly SignedReceipt[],
     domain: ReceiptDomain,
   ) {
     if (receipts.length === 0) throw new Error('a batch needs at least one receipt');
-    this.leaves = receipts.map((r) => receiptLeaf(r, domain));
+    this.tree = new HashTree(receipts.map((r) => leafHash(receiptLeaf(r, domain))));
   }
 
   get root(): Hex {
-    return toHex(merkleRoot(this.leaves));
+    return this.tree.root;
+  }
+
+  /** The hashed leaf at `index` (zero past the last receipt). */
+  leaf(index: number): Hex {
+    return this.tree.leaf(index);
   }
 
   proof(index: number): Hex[] {
-    return merkleProof(this.leaves, index).map(toHex);
+    if (index < 0 || index >= this.receipts.length)
+      throw new RangeError(`leaf ${index} out of range 0..${this.receipts.length - 1}`);
+    return this.tree.proof(index);
   }
 }
 

@@ -130,3 +130,17 @@ export async function creditOf(f: GameFixture, who: Address): Promise<bigint> {
 export async function bondedOf(f: GameFixture, who: Address): Promise<bigint> {
   return (await f.h.read(f.at.stakeManager, stakeManagerArtifact.abi, 'bondedOf', [who])) as bigint;
 }
+
+/** Slashing rewards owed to `who` by the stake manager (paid after the unbonding delay). */
+export async function rewardOf(f: GameFixture, who: Address): Promise<bigint> {
+  const [, owed] = (await f.h.read(f.at.stakeManager, stakeManagerArtifact.abi, 'rewards', [
+    who,
+  ])) as bigint[];
+  return owed!;
+}
+
+/** What one full slash pays its prover: `rewardBps` of `slashAmount`, at most `rewardCap`. */
+export function slashReward(p: ProtocolParameters): bigint {
+  const share = (p.slashAmount * p.rewardBps) / 10_000n;
+  return share < p.rewardCap ? share : p.rewardCap;
+}

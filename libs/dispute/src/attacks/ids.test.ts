@@ -8,6 +8,7 @@ import {
   claimRegistryArtifact,
   DEV_ACCOUNTS,
   disputeGameArtifact,
+  ensureRegistration,
   type GameFixture,
   honestView,
   type LocalChain,
@@ -81,6 +82,7 @@ describe('ids come from mined events (issue 18, finding 5)', () => {
 
   it('two nodes posting in the same block each get their own claim id', async () => {
     await f.h.send(bob, f.at.stakeManager, stakeManagerArtifact.abi, 'stake', [], parseEther('2'));
+    await ensureRegistration(f.h, f.at, bob, f.model);
     const view = await honestView(f.model, randomGraph(3).inputs);
     const mine = await signView(f, view, 2n);
     const other = { ...f, node: bob };
