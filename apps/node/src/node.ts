@@ -9,7 +9,7 @@ import {
   type StoaAddresses,
   stakeManagerArtifact,
 } from '@stoa/contracts';
-import { Claimer, type ClaimSource, Defender, Watcher } from '@stoa/dispute';
+import { Claimer, type ClaimSource, Defender, DemandAnswerer, Watcher } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
   dequantizeOutput,
@@ -68,6 +68,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   let backend: (ExecutionBackend & { close?: () => Promise<void> }) | undefined;
   let claimer: Claimer | undefined;
   let defender: Defender | undefined;
+  let demands: DemandAnswerer | undefined;
   let watcher: Watcher | undefined;
   let addresses: StoaAddresses | undefined;
   let nonce = 0n;
@@ -243,6 +244,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         traces: claimer.traces,
         dir: join(dataDir, 'defender'),
       });
+      demands = new DemandAnswerer({ client, account, addresses, claimer, models });
       const fast =
         config.backend === 'onnxruntime'
           ? await createOnnxRuntimeBackend(model, { executionProviders: config.onnxProviders })
@@ -277,6 +279,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
           countClaims({}, claimer!.batchCount - before);
         });
       }
+      // Demands on chain ("reveal or lose", issue 18): may post a batch, so serialised with the claimer.
+      if (demands) await serial.run(() => demands!.poll());
       if (defender) {
         const outcomes = () => [...defender!.defences.values()].filter((d) => d.outcome).length;
         const before = outcomes();

@@ -56,39 +56,70 @@ export class Defender {
     return new Defender(options, journal);
   }
 
-  /** Finds new disputes against this node and moves every open one once. */
+  /**
+   * Finds new disputes against this node and moves every open one once — all of them at once,
+   * the one with the least time left on this node's clock first (issue 18, finding 2): a node
+   * facing many griefers at the same time must not spend one block per game per round.
+   */
   async poll(): Promise<void> {
+    await this.discover();
+    const order = await this.leastClockFirst();
+    await Promise.all(order.map((disputeId) => this.stepOne(disputeId)));
+  }
+
+  private async discover(): Promise<void> {
     const { client, addresses, account } = this.options;
     const ended = new Set(this.journal.all.flatMap((r) => (r.kind === 'ended' ? [r.disputeId] : [])));
     const latest = await client.reader.getBlockNumber();
-    if (latest >= this.nextBlock) {
-      const logs = (await client.reader.getContractEvents({
-        address: addresses.disputeGame,
-        abi: disputeGameArtifact.abi,
-        eventName: 'DisputeOpened',
-        fromBlock: this.nextBlock,
-        toBlock: latest,
-      } as never)) as unknown as { args: { disputeId: bigint; claimant: Hex; traceRoot: Hex } }[];
-      this.nextBlock = latest + 1n;
-      for (const { args } of logs) {
-        if (args.claimant.toLowerCase() !== account.address.toLowerCase()) continue;
-        if (ended.has(args.disputeId) || this.defences.has(args.disputeId)) continue;
-        await this.take(args.disputeId, args.traceRoot);
-      }
+    if (latest < this.nextBlock) return;
+    const logs = (await client.reader.getContractEvents({
+      address: addresses.disputeGame,
+      abi: disputeGameArtifact.abi,
+      eventName: 'DisputeOpened',
+      args: { claimant: account.address },
+      fromBlock: this.nextBlock,
+      toBlock: latest,
+    } as never)) as unknown as { args: { disputeId: bigint; claimant: Hex; traceRoot: Hex } }[];
+    this.nextBlock = latest + 1n;
+    for (const { args } of logs) {
+      if (args.claimant.toLowerCase() !== account.address.toLowerCase()) continue;
+      if (ended.has(args.disputeId) || this.defences.has(args.disputeId)) continue;
+      await this.take(args.disputeId, args.traceRoot);
     }
-    for (const [disputeId, player] of this.players) {
-      let result: Awaited<ReturnType<DisputePlayer['step']>>;
-      try {
-        result = await player.step();
-      } catch (error) {
-        this.defences.get(disputeId)!.problem = (error as Error).message.split('\n')[0]!;
-        continue;
-      }
-      if (result.kind !== 'over') continue;
-      this.players.delete(disputeId);
-      this.defences.get(disputeId)!.outcome = result.won ? 'won' : 'lost';
-      await this.journal.append({ kind: 'ended', disputeId });
+  }
+
+  /** Open games in the order to move them: this node's clock ascending, others' turns last. */
+  private async leastClockFirst(): Promise<bigint[]> {
+    const { client, addresses, account } = this.options;
+    const me = account.address.toLowerCase();
+    const clocks = await Promise.all(
+      [...this.players.keys()].map(async (disputeId) => {
+        try {
+          const [mover, left] = (await client.read(addresses.disputeGame, disputeGameArtifact.abi, 'toMove', [
+            disputeId,
+          ])) as [Hex, bigint];
+          return { disputeId, left: mover.toLowerCase() === me ? left : 2n ** 64n };
+        } catch {
+          return { disputeId, left: 2n ** 64n };
+        }
+      }),
+    );
+    return clocks.sort((a, b) => (a.left < b.left ? -1 : a.left > b.left ? 1 : 0)).map((c) => c.disputeId);
+  }
+
+  private async stepOne(disputeId: bigint): Promise<void> {
+    const player = this.players.get(disputeId)!;
+    let result: Awaited<ReturnType<DisputePlayer['step']>>;
+    try {
+      result = await player.step();
+    } catch (error) {
+      this.defences.get(disputeId)!.problem = (error as Error).message.split('\n')[0]!;
+      return;
     }
+    if (result.kind !== 'over') return;
+    this.players.delete(disputeId);
+    this.defences.get(disputeId)!.outcome = result.won ? 'won' : 'lost';
+    await this.journal.append({ kind: 'ended', disputeId });
   }
 
   get open(): number {

@@ -1,6 +1,7 @@
 export { checkReceipt, openChallenge, type Verdict } from './challenger.js';
 export { type BatchInfo, Claimer, type ClaimerOptions } from './claimer.js';
 export { type Defence, Defender, type DefenderOptions } from './defender.js';
+export { DemandAnswerer, type DemandAnswererOptions, DemandKind } from './demands.js';
 export {
   type CheatingOutlook,
   cheatingOutlook,

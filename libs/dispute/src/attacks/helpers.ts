@@ -16,7 +16,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 /** Anvil's default mnemonic: its ten funded dev accounts, public knowledge, never hold value. */
 const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
-/** Funded anvil account `i` (0..9) as a signing account. */
+/** Anvil account `i` as a signing account (0..9 are funded at start). */
 export function anvilAccount(i: number): PrivateKeyAccount {
   return mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }) as unknown as PrivateKeyAccount;
 }

@@ -1,0 +1,205 @@
+/**
+ * Finding 7 of issue 18: the same receipt could appear twice in a claim and again in another; a
+ * one-leaf tree could be claimed as a million receipts; a node could simply never claim a
+ * receipt. Now each of these gets the node slashed on chain, and an honest node's engine
+ * answers an inclusion demand by posting the receipt's batch.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  bondedOf,
+  claimRegistryArtifact,
+  disputeGameArtifact,
+  emitted,
+  type GameFixture,
+  HashTree,
+  type LocalChain,
+  modelCommitments,
+  ReceiptBatch,
+  receiptArg,
+  stakeManagerArtifact,
+  startAnvil,
+} from '@stoa/contracts';
+import { fromHex } from '@stoa/ir';
+import { type Hex, parseEther } from 'viem';
+import { foundry } from 'viem/chains';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Claimer } from '../claimer.js';
+import { DemandAnswerer } from '../demands.js';
+import { anvilAccount, honestReceipt, smallGame } from './helpers.js';
+
+const abi = claimRegistryArtifact.abi;
+const node = anvilAccount(1);
+const client = anvilAccount(2);
+
+let chain: LocalChain;
+let f: GameFixture;
+let nonce = 0n;
+
+beforeAll(async () => {
+  chain = await startAnvil();
+  f = await smallGame(chain, node);
+});
+afterAll(async () => {
+  await chain?.stop();
+});
+
+const domain = () => ({ chainId: foundry.id, verifyingContract: f.at.claimRegistry });
+const receipt = async () => (await honestReceipt(f, ++nonce)).receipt;
+
+/** Posts a claim with any root and count, as a cheating node may. */
+async function post(root: Hex, count: number): Promise<bigint> {
+  const sent = await f.h.send(
+    node,
+    f.at.claimRegistry,
+    abi,
+    'post',
+    [modelCommitments(f.model).modelId, root, count],
+    f.parameters.claimBond,
+  );
+  return emitted(sent, f.at.claimRegistry, 'ClaimPosted').claimId as bigint;
+}
+const status = async (claimId: bigint) =>
+  ((await f.h.read(f.at.claimRegistry, abi, 'get', [claimId])) as { status: number }).status;
+
+/** Runs `prove`, then checks that the node lost one slash and the claim was rejected. */
+async function slashedFor(claimId: bigint, prove: () => Promise<unknown>): Promise<void> {
+  const before = await bondedOf(f, node.address);
+  await prove();
+  expect(await bondedOf(f, node.address)).toBe(before - f.parameters.slashAmount);
+  expect(await status(claimId)).toBe(3); // Rejected
+}
+
+describe('claims the chain holds a node to (issue 18, finding 7)', () => {
+  it('the same receipt twice in one claim is slashed', async () => {
+    const r = await receipt();
+    const batch = new ReceiptBatch([r, r], domain());
+    const claimId = await post(batch.root, 2);
+    await slashedFor(claimId, () =>
+      f.h.send(client, f.at.claimRegistry, abi, 'proveDuplicate', [
+        batch.leaf(0),
+        claimId,
+        0,
+        batch.proof(0),
+        claimId,
+        1,
+        batch.proof(1),
+      ]),
+    );
+  });
+
+  it('the same receipt in two claims is slashed', async () => {
+    const r = await receipt();
+    const first = new ReceiptBatch([r], domain());
+    const second = new ReceiptBatch([await receipt(), r], domain());
+    const a = await post(first.root, 1);
+    const b = await post(second.root, 2);
+    await slashedFor(b, () =>
+      f.h.send(client, f.at.claimRegistry, abi, 'proveDuplicate', [
+        first.leaf(0),
+        a,
+        0,
+        [],
+        b,
+        1,
+        second.proof(1),
+      ]),
+    );
+  });
+
+  it('a count its tree does not hold is slashed: padding below the count', async () => {
+    const batch = new ReceiptBatch([await receipt(), await receipt()], domain());
+    const tree = new HashTree([fromHex(batch.leaf(0)), fromHex(batch.leaf(1))], 2);
+    const claimId = await post(tree.root, 3); // a tree of 4 slots, 2 used, claimed as 3
+    await slashedFor(claimId, () =>
+      f.h.send(client, f.at.claimRegistry, abi, 'proveWrongCount', [claimId, 2, tree.leaf(2), tree.proof(2)]),
+    );
+  });
+
+  it('a one-leaf tree claimed as a million receipts: nothing can be opened in it, and a demand to reveal one lapses', async () => {
+    const r = await receipt();
+    const claimId = await post(new ReceiptBatch([r], domain()).root, 1_000_000);
+    // A proof for a depth-0 tree does not open a claim of a million receipts.
+    await expect(
+      f.h.simulate(
+        client,
+        f.at.disputeGame,
+        disputeGameArtifact.abi,
+        'open',
+        [claimId, receiptArg(r), r.signature, 0n, []],
+        f.parameters.challengeBond,
+      ),
+    ).rejects.toThrow(/ReceiptNotInBatch/);
+    const demand = (await f.h.read(f.at.claimRegistry, abi, 'demandCount')) as bigint;
+    await f.h.send(
+      client,
+      f.at.claimRegistry,
+      abi,
+      'demandReceipt',
+      [claimId, 999_999],
+      f.parameters.demandBond,
+    );
+    await f.h.advance(f.parameters.answerSeconds + 1n);
+    await slashedFor(claimId, () => f.h.send(client, f.at.claimRegistry, abi, 'expire', [demand + 1n]));
+  });
+
+  it('a receipt the node never claims: a client forces it on chain and the node is slashed when it lapses', async () => {
+    const r = await receipt();
+    const before = await bondedOf(f, node.address);
+    await f.h.send(
+      client,
+      f.at.claimRegistry,
+      abi,
+      'demandInclusion',
+      [receiptArg(r), r.signature],
+      f.parameters.demandBond,
+    );
+    const demandId = (await f.h.read(f.at.claimRegistry, abi, 'demandCount')) as bigint;
+    await f.h.advance(f.parameters.challengeWindow + 1n);
+    await f.h.send(client, f.at.claimRegistry, abi, 'expire', [demandId]);
+    expect(await bondedOf(f, node.address)).toBe(before - f.parameters.slashAmount);
+  });
+
+  it("an honest node's engine answers an inclusion demand by claiming the receipt", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stoa-demand-'));
+    // The cheating node above was slashed five times: stake again, as a fresh honest node would.
+    await f.h.send(node, f.at.stakeManager, stakeManagerArtifact.abi, 'stake', [], parseEther('5'));
+    try {
+      const claimer = await Claimer.open({
+        dir,
+        client: f.h,
+        account: node,
+        addresses: f.at,
+        batchSize: 100,
+        maxBatchAgeMs: 3_600_000,
+      });
+      const { view, receipt: r } = await honestReceipt(f, ++nonce);
+      await claimer.add(r, view);
+      const answerer = new DemandAnswerer({
+        client: f.h,
+        account: node,
+        addresses: f.at,
+        claimer,
+        models: () => f.model,
+      });
+      await f.h.send(
+        client,
+        f.at.claimRegistry,
+        abi,
+        'demandInclusion',
+        [receiptArg(r), r.signature],
+        f.parameters.demandBond,
+      );
+      const demandId = (await f.h.read(f.at.claimRegistry, abi, 'demandCount')) as bigint;
+      await answerer.poll();
+      expect(answerer.problems.get(demandId)).toBeUndefined();
+      expect(await f.h.read(f.at.claimRegistry, abi, 'getDemand', [demandId])).toMatchObject({
+        settled: true,
+      });
+      expect(claimer.pendingCount).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
