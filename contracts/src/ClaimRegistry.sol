@@ -100,7 +100,7 @@ contract ClaimRegistry {
     event DisputeGameSet(address indexed disputeGame);
     event Punished(address indexed node, uint256 indexed claimId, address indexed beneficiary, string reason);
     event Demanded(uint256 indexed demandId, DemandKind kind, address indexed node, uint256 indexed claimId, uint32 index, uint64 deadline);
-    event ReceiptRevealed(uint256 indexed demandId, uint256 indexed claimId, uint32 index, Receipts.Receipt receipt, bytes signature);
+    event ReceiptRevealed(uint256 indexed demandId, uint256 indexed claimId, uint32 index, Receipts.Receipt receipt, bytes signature, bytes32[] proof);
     event InputsRevealed(uint256 indexed demandId, bytes[] tensors);
     event InclusionShown(uint256 indexed demandId, uint256 indexed claimId, uint32 index);
     event Withdrawn(address indexed to, uint256 amount);
@@ -254,7 +254,7 @@ contract ClaimRegistry {
         Demand storage d = _answerable(demandId, DemandKind.Receipt);
         Claim storage claim = claims[d.claimId];
         _checkAt(claim, d.claimId, d.index, _leafOf(receipt, signature), proof);
-        emit ReceiptRevealed(demandId, d.claimId, d.index, receipt, signature);
+        emit ReceiptRevealed(demandId, d.claimId, d.index, receipt, signature, proof);
         _answered(d, claim);
     }
 

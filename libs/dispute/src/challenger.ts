@@ -17,7 +17,7 @@ import {
   toHex,
   verifyReceipt,
 } from '@stoa/ir';
-import type { PrivateKeyAccount } from 'viem';
+import type { Hex, PrivateKeyAccount } from 'viem';
 import { DisputePlayer } from './player.js';
 
 /** Why a receipt is wrong, or that it is right. */
@@ -65,20 +65,34 @@ export async function openChallenge(options: {
   readonly index: number;
   readonly view: ExecutionView;
 }): Promise<DisputePlayer> {
-  const { client, account, addresses, claimId, receipts, index, view } = options;
-  const abi = disputeGameArtifact.abi;
+  const { addresses, receipts, index } = options;
   const batch = new ReceiptBatch(receipts, {
     chainId: addresses.chainId,
     verifyingContract: addresses.claimRegistry,
   });
-  const receipt = receipts[index]!;
+  return openWithProof({ ...options, receipt: receipts[index]!, proof: batch.proof(index) });
+}
+
+/** Opens a dispute on a receipt shown in a claim by `proof` (e.g. one revealed on chain). */
+export async function openWithProof(options: {
+  readonly client: ChainClient;
+  readonly account: PrivateKeyAccount;
+  readonly addresses: StoaAddresses;
+  readonly claimId: bigint;
+  readonly receipt: SignedReceipt;
+  readonly index: number;
+  readonly proof: readonly Hex[];
+  readonly view: ExecutionView;
+}): Promise<DisputePlayer> {
+  const { client, account, addresses, claimId, receipt, index, proof, view } = options;
+  const abi = disputeGameArtifact.abi;
   const bond = (await client.read(addresses.disputeGame, abi, 'challengeBond')) as bigint;
   const sent = await client.send(
     account,
     addresses.disputeGame,
     abi,
     'open',
-    [claimId, receiptArg(receipt), receipt.signature, BigInt(index), batch.proof(index)],
+    [claimId, receiptArg(receipt), receipt.signature, BigInt(index), proof],
     bond,
   );
   return new DisputePlayer({

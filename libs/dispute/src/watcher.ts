@@ -4,13 +4,28 @@ import {
   claimRegistryArtifact,
   disputeGameArtifact,
   type ExecutionView,
+  emitted,
+  ReceiptBatch,
+  registrationMismatches,
   type StoaAddresses,
 } from '@stoa/contracts';
-import { type IntTensor, type Model, type SignedReceipt, sha256, TraceStore } from '@stoa/ir';
+import {
+  execute,
+  type IntTensor,
+  type Model,
+  makeTensor,
+  modelId as modelIdOf,
+  type SignedReceipt,
+  sha256,
+  TraceStore,
+  toHex,
+  verifyReceipt,
+} from '@stoa/ir';
 import type { Hex, PrivateKeyAccount } from 'viem';
-import { checkReceipt, openChallenge } from './challenger.js';
+import { checkReceipt, openWithProof } from './challenger.js';
 import { Journal } from './journal.js';
 import { DisputePlayer } from './player.js';
+import { ask, duplicateIn, inputsFromBytes, inputsProblem, servedListProblem } from './served.js';
 import { loadView, saveView } from './views.js';
 
 type Record_ =
@@ -39,6 +54,8 @@ export interface WatcherOptions {
   readonly seed: string;
   /** Where the watcher keeps its cursor, its disputes and their executions across restarts. */
   readonly dir: string;
+  /** How long a node's answer may take before it counts as missing (default 10 s). */
+  readonly answerTimeoutMs?: number;
 }
 
 export interface WatcherReport {
@@ -58,8 +75,30 @@ export interface WatcherReport {
  * receipt by receipt, opens a dispute on the first wrong receipt of a claim, plays it to the
  * end, and reports what it checked.
  */
-/** How many polls a claim whose receipts or inputs the node cannot serve yet is retried. */
-const RETRIES = 50;
+/**
+ * How many polls a claim whose receipt list the node does not serve yet is retried before the
+ * watcher demands a receipt on chain (the node may still be recording its own claim).
+ */
+const RETRIES = 3;
+
+/** A demand this watcher made of a node ("reveal or lose"), followed until it is settled. */
+interface Escalation {
+  readonly kind: 'receipt' | 'inputs';
+  readonly claimId: bigint;
+  readonly modelId: Hex;
+  readonly index: number;
+  readonly deadline: bigint;
+  /** For an inputs demand: the receipt and its proof in the claim. */
+  readonly receipt?: SignedReceipt;
+  readonly proof?: readonly Hex[];
+}
+
+interface ClaimState {
+  readonly node: Hex;
+  readonly batchRoot: Hex;
+  readonly receipts: number;
+  readonly status: number;
+}
 
 export class Watcher {
   private nextBlock = 0n;
@@ -77,6 +116,9 @@ export class Watcher {
     disputesLost: 0,
   };
   private readonly findings: { claimId: bigint; index: number; reason: string }[] = [];
+  private readonly escalations = new Map<bigint, Escalation>();
+  /** Every leaf of every verified claim, by node: a receipt claimed twice is proven on chain. */
+  private readonly leaves = new Map<string, { claimId: bigint; index: number; proof: Hex[] }>();
 
   private constructor(
     private readonly options: WatcherOptions,
@@ -127,7 +169,7 @@ export class Watcher {
         this.counts.claimsSeen++;
         if (this.sampled(log.args.claimId)) {
           this.counts.claimsSampled++;
-          await this.inspect(log.args.claimId, log.args.modelId, 0);
+          await this.inspectSafely(log.args.claimId, log.args.modelId, 0);
         }
       }
       this.nextBlock = latest + 1n;
@@ -135,16 +177,43 @@ export class Watcher {
     }
     for (const [claimId, { modelId, attempts }] of [...this.retry]) {
       this.retry.delete(claimId);
+      await this.inspectSafely(claimId, modelId, attempts);
+    }
+    for (const [demandId, escalation] of [...this.escalations]) {
+      await this.followEscalation(demandId, escalation).catch((error: Error) =>
+        this.note(
+          escalation.claimId,
+          escalation.index,
+          `following demand ${demandId} failed: ${firstLine(error)}`,
+        ),
+      );
+    }
+    await Promise.all([...this.active].map((entry) => this.stepDispute(entry)));
+  }
+
+  private async stepDispute(entry: {
+    readonly disputeId: bigint;
+    readonly player: DisputePlayer;
+  }): Promise<void> {
+    const result = await entry.player.step().catch(() => ({ kind: 'waiting' as const }));
+    if (result.kind !== 'over') return;
+    this.active.splice(this.active.indexOf(entry), 1);
+    await this.journal.append({ kind: 'ended', disputeId: entry.disputeId, won: result.won });
+    if (result.won) this.counts.disputesWon++;
+    else this.counts.disputesLost++;
+  }
+
+  /** One claim's answer, however bad, never stops the watcher: errors are findings. */
+  private async inspectSafely(claimId: bigint, modelId: Hex, attempts: number): Promise<void> {
+    try {
       await this.inspect(claimId, modelId, attempts);
+    } catch (error) {
+      this.note(claimId, -1, `inspecting the claim failed: ${firstLine(error as Error)}`);
     }
-    for (const entry of [...this.active]) {
-      const result = await entry.player.step();
-      if (result.kind !== 'over') continue;
-      this.active.splice(this.active.indexOf(entry), 1);
-      await this.journal.append({ kind: 'ended', disputeId: entry.disputeId, won: result.won });
-      if (result.won) this.counts.disputesWon++;
-      else this.counts.disputesLost++;
-    }
+  }
+
+  private note(claimId: bigint, index: number, reason: string): void {
+    this.findings.push({ claimId, index, reason });
   }
 
   /** Disputes this watcher is playing now. */
@@ -194,45 +263,264 @@ export class Watcher {
     return { ...this.counts, findings: [...this.findings] };
   }
 
+  private get domain() {
+    const { addresses } = this.options;
+    return { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+  }
+
+  private get timeoutMs(): number {
+    return this.options.answerTimeoutMs ?? 10_000;
+  }
+
   private async inspect(claimId: bigint, modelId: Hex, attempts: number): Promise<void> {
-    const { source, addresses } = this.options;
+    const { source, client, addresses } = this.options;
     const model = this.options.models(modelId);
     if (!model) {
       this.counts.unverifiable++;
       return;
     }
-    const receipts = await source.receipts(claimId);
-    if (!receipts) {
-      if (attempts + 1 < RETRIES) this.retry.set(claimId, { modelId, attempts: attempts + 1 });
-      else this.counts.unverifiable++;
+    const claim = (await client.read(addresses.claimRegistry, claimRegistryArtifact.abi, 'get', [
+      claimId,
+    ])) as ClaimState;
+    if (claim.status !== 1) return; // finalized or rejected already
+    const mismatches = await registrationMismatches(client, addresses, claim.node, model);
+    if (mismatches === 'unregistered' || mismatches.length > 0)
+      this.note(claimId, -1, `the node's registration is not the model's: ${mismatches}`);
+
+    const served = await ask(() => source.receipts(claimId), this.timeoutMs);
+    const problem = servedListProblem(served, claim, this.domain);
+    if (problem) {
+      if ((served === undefined || served instanceof Error) && attempts + 1 < RETRIES) {
+        this.retry.set(claimId, { modelId, attempts: attempts + 1 });
+        return;
+      }
+      // Reveal or lose: the node must put a receipt of its claim on chain, or be slashed.
+      const index = this.pick(claimId, claim.receipts);
+      this.note(
+        claimId,
+        index,
+        `the served receipt list is not the claim's (${problem}): demanding receipt ${index}`,
+      );
+      await this.demand('receipt', claimId, modelId, index, [claimId, index]);
       return;
     }
-    const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+    const receipts = served as SignedReceipt[];
+    const batch = new ReceiptBatch(receipts, this.domain);
+    if (await this.proveDuplicates(claimId, claim, batch, receipts.length)) return;
+    let demanded = false;
     for (const [index, receipt] of receipts.entries()) {
-      const inputs = await source.inputs(receipt);
-      if (!inputs) {
-        this.counts.unverifiable++;
-        continue;
-      }
-      this.counts.receiptsChecked++;
-      const verdict = await checkReceipt(model, receipt, inputs, domain);
-      if (verdict.ok || !verdict.view) {
-        if (!verdict.ok) this.counts.unverifiable++;
-        continue;
-      }
-      this.counts.faultsFound++;
-      this.findings.push({ claimId, index, reason: verdict.reason });
-      // The execution is stored before the dispute opens, so a restart can always resume it; a
-      // dispute opened just before a crash (not yet journaled) is found on chain, not reopened.
-      const viewKey = await saveView(this.traces, verdict.view);
-      const disputeId =
-        (await this.openedBefore(claimId)) ??
-        (await openChallenge({ ...this.options, claimId, receipts, index, view: verdict.view })).options
-          .disputeId;
-      await this.journal.append({ kind: 'dispute', disputeId, modelId, viewKey });
-      this.counts.disputesOpened++;
-      this.track(disputeId, verdict.view);
-      return; // one dispute rejects the claim; the rest of the batch goes with it
+      const outcome = await this.verify(claimId, modelId, model, receipt, index, batch.proof(index));
+      if (outcome === 'disputed') return; // one dispute rejects the claim
+      if (outcome === 'no-inputs' && !demanded) {
+        // Inputs missing, malformed or not the receipt's: the node must reveal them on chain.
+        demanded = true;
+        this.note(claimId, index, 'the node did not serve usable inputs: demanding them on chain');
+        await this.demand(
+          'inputs',
+          claimId,
+          modelId,
+          index,
+          [claimId, index, receiptArgOf(receipt), receipt.signature, batch.proof(index)],
+          {
+            receipt,
+            proof: batch.proof(index),
+          },
+        );
+      } else if (outcome === 'no-inputs') this.counts.unverifiable++;
     }
   }
+
+  /** A deterministic, unpredictable index of a claim for this watcher to demand. */
+  private pick(claimId: bigint, count: number): number {
+    const h = sha256(new TextEncoder().encode(`${this.options.seed}:demand:${claimId}`));
+    return new DataView(h.buffer, h.byteOffset).getUint32(0) % Math.max(1, count);
+  }
+
+  /** Checks one receipt; opens a dispute when it is wrong. */
+  private async verify(
+    claimId: bigint,
+    modelId: Hex,
+    model: Model,
+    receipt: SignedReceipt,
+    index: number,
+    proof: readonly Hex[],
+    revealed?: IntTensor[],
+  ): Promise<'ok' | 'disputed' | 'no-inputs'> {
+    // Faults the game settles at `open`, whatever the inputs: signature, model, step count.
+    const fault = await staticFault(model, receipt, this.domain);
+    if (fault) {
+      await this.dispute(claimId, modelId, receipt, index, proof, await zeroView(model), fault);
+      return 'disputed';
+    }
+    const inputs = revealed ?? (await ask(() => this.options.source.inputs(receipt), this.timeoutMs));
+    if (inputsProblem(model, inputs)) return 'no-inputs';
+    const verdict = await checkReceipt(model, receipt, inputs as IntTensor[], this.domain).catch(
+      () => undefined,
+    );
+    if (!verdict || (!verdict.ok && !verdict.view)) return 'no-inputs';
+    this.counts.receiptsChecked++;
+    if (verdict.ok || !verdict.view) return 'ok';
+    await this.dispute(claimId, modelId, receipt, index, proof, verdict.view, verdict.reason);
+    return 'disputed';
+  }
+
+  private async dispute(
+    claimId: bigint,
+    modelId: Hex,
+    receipt: SignedReceipt,
+    index: number,
+    proof: readonly Hex[],
+    view: ExecutionView,
+    reason: string,
+  ): Promise<void> {
+    this.counts.faultsFound++;
+    this.note(claimId, index, reason);
+    // The execution is stored before the dispute opens, so a restart can always resume it; a
+    // dispute opened just before a crash (not yet journaled) is found on chain, not reopened.
+    const viewKey = await saveView(this.traces, view);
+    const disputeId =
+      (await this.openedBefore(claimId)) ??
+      (await openWithProof({ ...this.options, claimId, receipt, index, proof, view })).options.disputeId;
+    await this.journal.append({ kind: 'dispute', disputeId, modelId, viewKey });
+    this.counts.disputesOpened++;
+    this.track(disputeId, view);
+  }
+
+  /** Proves on chain a receipt claimed twice (in this claim, or in another of the node's). */
+  private async proveDuplicates(claimId: bigint, claim: ClaimState, batch: ReceiptBatch, count: number) {
+    const { client, account, addresses } = this.options;
+    const prove = async (leaf: Hex, a: bigint, ia: number, pa: Hex[], ib: number) => {
+      this.counts.faultsFound++;
+      this.note(claimId, ib, 'a receipt claimed twice');
+      await client.send(account, addresses.claimRegistry, claimRegistryArtifact.abi, 'proveDuplicate', [
+        leaf,
+        a,
+        ia,
+        pa,
+        claimId,
+        ib,
+        batch.proof(ib),
+      ]);
+      return true;
+    };
+    const twice = duplicateIn(batch, count);
+    if (twice) return prove(batch.leaf(twice[0]), claimId, twice[0], batch.proof(twice[0]), twice[1]);
+    for (let i = 0; i < count; i++) {
+      const key = `${claim.node.toLowerCase()}:${batch.leaf(i)}`;
+      const before = this.leaves.get(key);
+      if (before && before.claimId !== claimId)
+        return prove(batch.leaf(i), before.claimId, before.index, before.proof, i);
+    }
+    for (let i = 0; i < count; i++)
+      this.leaves.set(`${claim.node.toLowerCase()}:${batch.leaf(i)}`, {
+        claimId,
+        index: i,
+        proof: batch.proof(i),
+      });
+    return false;
+  }
+
+  private async demand(
+    kind: Escalation['kind'],
+    claimId: bigint,
+    modelId: Hex,
+    index: number,
+    args: unknown[],
+    extra: Pick<Escalation, 'receipt' | 'proof'> = {},
+  ): Promise<void> {
+    const { client, account, addresses } = this.options;
+    const abi = claimRegistryArtifact.abi;
+    const bond = (await client.read(addresses.claimRegistry, abi, 'demandBond')) as bigint;
+    const fn = kind === 'receipt' ? 'demandReceipt' : 'demandInputs';
+    const sent = await client.send(account, addresses.claimRegistry, abi, fn, args, bond);
+    const event = emitted(sent, addresses.claimRegistry, 'Demanded');
+    this.escalations.set(event.demandId as bigint, {
+      kind,
+      claimId,
+      modelId,
+      index,
+      deadline: event.deadline as bigint,
+      ...extra,
+    });
+  }
+
+  /** A settled demand gives the watcher what it lacked; a lapsed one slashes the node. */
+  private async followEscalation(demandId: bigint, e: Escalation): Promise<void> {
+    const { client, account, addresses } = this.options;
+    const abi = claimRegistryArtifact.abi;
+    const demand = (await client.read(addresses.claimRegistry, abi, 'getDemand', [demandId])) as {
+      settled: boolean;
+    };
+    if (!demand.settled) {
+      if ((await client.reader.getBlock()).timestamp <= e.deadline) return;
+      await client.send(account, addresses.claimRegistry, abi, 'expire', [demandId]);
+      this.escalations.delete(demandId);
+      this.counts.faultsFound++;
+      this.note(e.claimId, e.index, `the node let demand ${demandId} lapse and was slashed`);
+      return;
+    }
+    this.escalations.delete(demandId);
+    const model = this.options.models(e.modelId)!;
+    const eventName = e.kind === 'receipt' ? 'ReceiptRevealed' : 'InputsRevealed';
+    const [log] = (await client.reader.getContractEvents({
+      address: addresses.claimRegistry,
+      abi,
+      eventName,
+      args: { demandId },
+      fromBlock: 0n,
+    } as never)) as unknown as { args: Record<string, unknown> }[];
+    if (!log) return; // an answered demand whose event this RPC does not return: nothing to add
+    if (e.kind === 'receipt') {
+      const receipt = { ...(log.args.receipt as object), signature: log.args.signature } as SignedReceipt;
+      const proof = log.args.proof as Hex[];
+      const outcome = await this.verify(e.claimId, e.modelId, model, receipt, e.index, proof);
+      if (outcome === 'no-inputs')
+        await this.demand(
+          'inputs',
+          e.claimId,
+          e.modelId,
+          e.index,
+          [e.claimId, e.index, receiptArgOf(receipt), receipt.signature, proof],
+          {
+            receipt,
+            proof,
+          },
+        );
+      return;
+    }
+    const inputs = inputsFromBytes(model, log.args.tensors as Hex[]);
+    if (inputs instanceof Error) return this.note(e.claimId, e.index, `revealed inputs: ${inputs.message}`);
+    await this.verify(e.claimId, e.modelId, model, e.receipt!, e.index, e.proof!, inputs);
+  }
+}
+
+function firstLine(error: Error): string {
+  return String(error?.message ?? error).split('\n')[0]!;
+}
+
+function receiptArgOf(r: SignedReceipt) {
+  const { signature: _, ...fields } = r;
+  return fields;
+}
+
+/** A fault the game settles at `open` without any execution: signature, model, step count. */
+async function staticFault(
+  model: Model,
+  receipt: SignedReceipt,
+  domain: { chainId: number; verifyingContract: Hex },
+): Promise<string | undefined> {
+  if (!(await verifyReceipt(receipt, domain).catch(() => false))) return 'bad signature';
+  if (toHex(modelIdOf(model)) !== receipt.modelId.toLowerCase()) return 'wrong model';
+  if (receipt.steps !== model.schedule.length) return 'wrong step count';
+  return undefined;
+}
+
+/** An execution on zero inputs: the view a dispute settled at `open` never plays. */
+async function zeroView(model: Model): Promise<ExecutionView> {
+  const inputs = [...model.graph.inputs].map((n) => {
+    const type = model.graph.nodeTypes[n]!;
+    return makeTensor(type.dtype, type.shape);
+  });
+  const { values, trace } = await execute(model, inputs, { trace: true });
+  return { model, values: values!, trace: trace! };
 }
