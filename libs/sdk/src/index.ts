@@ -1,0 +1,17 @@
+export { parseWei } from './config/amounts.js';
+export { type DefinedModel, defineModel, parseConfig } from './config/define-model.js';
+export { ConfigError, type ConfigProblem, formatPath } from './config/errors.js';
+export { CONFIG_FILES, findConfig, type LoadedConfig, loadConfig } from './config/load.js';
+export {
+  type AdapterPlugin,
+  BUILTIN_NETWORKS,
+  type BuiltinNetwork,
+  type CalibrationSource,
+  type NetworkConfig,
+  type StoaConfig,
+  type StoaConfigInput,
+  stoaConfigSchema,
+  type VerificationConfig,
+} from './config/schema.js';
+export { resolveSecret, type SecretRef } from './config/secrets.js';
+export { economicsOf, verificationProblems } from './config/verification.js';
