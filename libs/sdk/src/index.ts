@@ -15,3 +15,8 @@ export {
 } from './config/schema.js';
 export { resolveSecret, type SecretRef } from './config/secrets.js';
 export { economicsOf, verificationProblems } from './config/verification.js';
+export { databaseUrl, openDatabase, type StoaDb, weiOf } from './db/client.js';
+export { type MigrateResult, migrateDatabase, migrationNames } from './db/migrate.js';
+export { providerOf } from './db/schema-engine.js';
+export type { Provider } from './db/schema-render.js';
+export { startTestPostgres, type TestPostgres } from './db/testing/postgres.js';
