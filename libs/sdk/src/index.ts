@@ -20,3 +20,18 @@ export { type MigrateResult, migrateDatabase, migrationNames } from './db/migrat
 export { providerOf } from './db/schema-engine.js';
 export type { Provider } from './db/schema-render.js';
 export { startTestPostgres, type TestPostgres } from './db/testing/postgres.js';
+export { type BuildResult, buildModel } from './deploy/build.js';
+export {
+  DEPLOY_STATES,
+  DeployEngine,
+  type DeployEvents,
+  type DeployResult,
+  type DeployState,
+} from './deploy/engine.js';
+export { type CreatedKey, createApiKey, findKey, type KeyLimits, revokeApiKey } from './deploy/keys.js';
+export { adapterFor, networkName, REPO_ROOT } from './deploy/network-adapters.js';
+export { BudgetError, type NetworkQuote, type Placement, type Plan } from './deploy/plan.js';
+export { ensureProject } from './deploy/project.js';
+export { DbRecordStore } from './deploy/record-store.js';
+export { type DevChain, ensureDevChain, stopServices } from './deploy/services.js';
+export { type TeardownResult, teardown } from './deploy/teardown.js';
