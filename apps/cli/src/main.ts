@@ -1,31 +1,44 @@
 #!/usr/bin/env node
 /**
- * The `stoa` command. `stoa dev` runs the whole system on this machine (npm run dev).
- * Usage: stoa dev [--once] [--digit <0..9999>]
+ * The `stoa` command, on citty (parsing, --help for every command and subcommand).
+ * Exit codes: see src/lib/exit-codes.ts and the README.
  */
-import { dev } from './commands/dev.js';
+import { defineCommand, runMain } from 'citty';
+import { build } from './commands/build.js';
+import { db } from './commands/db.js';
+import { deploy } from './commands/deploy.js';
+import { devCommand } from './commands/dev-command.js';
+import { disputes } from './commands/disputes.js';
+import { infer } from './commands/infer.js';
+import { init } from './commands/init.js';
+import { keys } from './commands/keys.js';
+import { logs } from './commands/logs.js';
+import { quote } from './commands/quote.js';
+import { status } from './commands/status.js';
+import { teardown } from './commands/teardown.js';
 
-const [command, ...args] = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const value = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
-};
+export const main = defineCommand({
+  meta: {
+    name: 'stoa',
+    version: '0.1.0',
+    description: 'verifiable ML inference on decentralized GPU networks',
+  },
+  subCommands: {
+    init,
+    build,
+    quote,
+    deploy,
+    status,
+    logs,
+    infer,
+    keys,
+    disputes,
+    teardown,
+    db,
+    dev: devCommand,
+  },
+});
 
-const usage = 'usage: stoa dev [--once] [--digit <0..9999>]';
-if (command !== 'dev') {
-  console.error(command ? `unknown command '${command}'\n${usage}` : usage);
-  process.exit(2);
-}
-const digit = Number(value('digit', '0'));
-if (!Number.isInteger(digit) || digit < 0 || digit > 9999) {
-  console.error(`--digit must be an integer in 0..9999 (a held-out test digit), got '${value('digit', '')}'`);
-  process.exit(2);
-}
-try {
-  await dev({ once: flag('once'), digit });
-  process.exit(0);
-} catch (error) {
-  console.error(`\nstoa dev failed: ${(error as Error).message}`);
-  process.exit(1);
-}
+await runMain(main);
+// Background handles (database pools, sockets) must not keep a finished command alive.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
+import { migrateDatabase } from './migrate.js';
+import { adapterFactory, providerOf } from './schema-engine.js';
+
+/**
+ * The control plane's database client. Both providers share one schema; the SQLite client's
+ * types stand for both (wei columns are decimal strings there and Decimals on PostgreSQL:
+ * write them as strings, read them with `weiOf`).
+ */
+export type StoaDb = SqliteClient;
+export type { ApiKey, AuditLog, Deployment, Replica } from './generated/sqlite/client.js';
+
+/** `DATABASE_URL` when set, else a SQLite file under the project's `.stoa/`. */
+export function databaseUrl(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  return `file:${join(resolve(projectDir), '.stoa', 'stoa.db')}`;
+}
+
+/** Opens the database, applying committed migrations first (a no-op once they are applied). */
+export async function openDatabase(url: string, options: { migrate?: boolean } = {}): Promise<StoaDb> {
+  if (providerOf(url) === 'sqlite') mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
+  if (options.migrate !== false) await migrateDatabase(url);
+  const adapter = adapterFactory(url);
+  if (providerOf(url) === 'postgresql') return new PostgresClient({ adapter }) as unknown as StoaDb;
+  return new SqliteClient({ adapter });
+}
+
+/** A wei amount read from either provider (a string on SQLite, a Decimal on PostgreSQL). */
+export function weiOf(value: unknown): bigint {
+  // A Decimal prints large values in exponent notation; toFixed() gives every digit.
+  if (typeof value === 'object' && value !== null && 'toFixed' in value) {
+    return BigInt((value as { toFixed(): string }).toFixed());
+  }
+  return BigInt(String(value));
+}

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  anvilBinary,
+  chainClient,
+  DEV_ACCOUNTS,
+  DEV_PARAMETERS,
+  deployStoa,
+  freePort,
+  modelCommitments,
+  modelRegistryArtifact,
+  registerArgs,
+  type StoaAddresses,
+  writeAddresses,
+} from '@stoa/contracts';
+import type { Model } from '@stoa/ir';
+import { foundry } from 'viem/chains';
+import { isAlive, readJson, startDetached, stopProcess, waitUntil, writeJson } from './background.js';
+
+/** The project's local chain: an anvil process with the contracts deployed. */
+export interface DevChain {
+  readonly pid: number;
+  readonly rpcUrl: string;
+  readonly contractsFile: string;
+  readonly addresses: StoaAddresses;
+}
+
+export interface ArtifactStore {
+  readonly pid: number;
+  readonly url: string;
+  readonly dir: string;
+}
+
+const rpcAnswers = async (rpcUrl: string) => {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+  });
+  return response.ok;
+};
+
+/** Reuses the project's dev chain when it still answers, else starts one and deploys the contracts. */
+export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
+  const file = join(stoaDir, 'chain.json');
+  const known = readJson<DevChain>(file);
+  if (known && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) return known;
+  const port = await freePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const pid = startDetached(
+    anvilBinary(),
+    ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--silent'],
+    join(stoaDir, 'logs', 'chain.log'),
+  );
+  await waitUntil(`the dev chain (anvil on ${rpcUrl})`, () => rpcAnswers(rpcUrl));
+  const addresses = await deployStoa({
+    rpcUrl,
+    account: DEV_ACCOUNTS[0],
+    chain: foundry,
+    parameters: DEV_PARAMETERS,
+  });
+  const contractsFile = join(stoaDir, 'chain', 'addresses.json');
+  await writeAddresses(contractsFile, addresses);
+  const chain: DevChain = { pid, rpcUrl, contractsFile, addresses };
+  writeJson(file, chain);
+  return chain;
+}
+
+/** Registers the model on chain unless it already is; returns whether this call registered it. */
+export async function ensureRegistered(chain: DevChain, model: Model): Promise<boolean> {
+  const client = chainClient(chain.rpcUrl);
+  const commitments = modelCommitments(model);
+  const registered = (await client.read(
+    chain.addresses.modelRegistry,
+    modelRegistryArtifact.abi,
+    'isRegistered',
+    [commitments.modelId],
+  )) as boolean;
+  if (registered) return false;
+  await client.send(
+    DEV_ACCOUNTS[0],
+    chain.addresses.modelRegistry,
+    modelRegistryArtifact.abi,
+    'register',
+    registerArgs(commitments),
+  );
+  return true;
+}
+
+const SERVE = fileURLToPath(new URL('../store/serve.ts', import.meta.url));
+
+/** Reuses the project's artifact store when it answers, else starts one over `.stoa/store/`. */
+export async function ensureArtifactStore(stoaDir: string): Promise<ArtifactStore> {
+  const file = join(stoaDir, 'store.json');
+  const known = readJson<ArtifactStore>(file);
+  const answers = async (url: string) => (await fetch(`${url}/health`)).status === 404;
+  if (known && isAlive(known.pid) && (await answers(known.url).catch(() => false))) return known;
+  const port = await freePort();
+  const dir = join(stoaDir, 'store');
+  const pid = startDetached(
+    process.execPath,
+    ['--import', 'tsx', SERVE, dir, String(port)],
+    join(stoaDir, 'logs', 'store.log'),
+    fileURLToPath(new URL('.', import.meta.url)),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(`the artifact store (${url})`, () => answers(url));
+  const store: ArtifactStore = { pid, url, dir };
+  writeJson(file, store);
+  return store;
+}
+
+/** Stops the project's background processes (chain, store); returns what it stopped. */
+export function stopServices(stoaDir: string): string[] {
+  const stopped: string[] = [];
+  for (const name of ['chain', 'store']) {
+    const known = readJson<{ pid: number }>(join(stoaDir, `${name}.json`));
+    if (known && isAlive(known.pid)) {
+      stopProcess(known.pid);
+      stopped.push(name);
+    }
+  }
+  return stopped;
+}

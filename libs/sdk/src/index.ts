@@ -1,0 +1,37 @@
+export { parseWei } from './config/amounts.js';
+export { type DefinedModel, defineModel, parseConfig } from './config/define-model.js';
+export { ConfigError, type ConfigProblem, formatPath } from './config/errors.js';
+export { CONFIG_FILES, findConfig, type LoadedConfig, loadConfig } from './config/load.js';
+export {
+  type AdapterPlugin,
+  BUILTIN_NETWORKS,
+  type BuiltinNetwork,
+  type CalibrationSource,
+  type NetworkConfig,
+  type StoaConfig,
+  type StoaConfigInput,
+  stoaConfigSchema,
+  type VerificationConfig,
+} from './config/schema.js';
+export { resolveSecret, type SecretRef } from './config/secrets.js';
+export { economicsOf, verificationProblems } from './config/verification.js';
+export { databaseUrl, openDatabase, type StoaDb, weiOf } from './db/client.js';
+export { type MigrateResult, migrateDatabase, migrationNames } from './db/migrate.js';
+export { providerOf } from './db/schema-engine.js';
+export type { Provider } from './db/schema-render.js';
+export { startTestPostgres, type TestPostgres } from './db/testing/postgres.js';
+export { type BuildResult, buildModel } from './deploy/build.js';
+export {
+  DEPLOY_STATES,
+  DeployEngine,
+  type DeployEvents,
+  type DeployResult,
+  type DeployState,
+} from './deploy/engine.js';
+export { type CreatedKey, createApiKey, findKey, type KeyLimits, revokeApiKey } from './deploy/keys.js';
+export { adapterFor, networkName, REPO_ROOT } from './deploy/network-adapters.js';
+export { BudgetError, type NetworkQuote, type Placement, type Plan } from './deploy/plan.js';
+export { ensureProject } from './deploy/project.js';
+export { DbRecordStore } from './deploy/record-store.js';
+export { type DevChain, ensureDevChain, stopServices } from './deploy/services.js';
+export { type TeardownResult, teardown } from './deploy/teardown.js';
