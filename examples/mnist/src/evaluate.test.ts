@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  createHotPathBackend,
   createOnnxRuntimeBackend,
   importOnnxFloat,
   modelId,
@@ -71,18 +72,25 @@ describe.each(['mlp', 'cnn'] as const)('MNIST %s on the onnxruntime backend', (k
   it('computes every intermediate tensor bit-identically to the reference interpreter', async () => {
     const { model } = importMnistModel(kind);
     const backend = await createOnnxRuntimeBackend(model);
+    const hot = await createHotPathBackend(model);
     const test = loadMnist('test');
     try {
       for (let i = 0; i < 20; i++) {
         const inputs = [quantizeInput(model.graph, 0, digit(test, i))];
         const fast = await backend.run(inputs);
-        const reference = run(model, inputs, { keepIntermediates: true }).values!;
-        for (const [n, expected] of reference.entries())
+        const reference = run(model, inputs, { keepIntermediates: true });
+        for (const [n, expected] of reference.values!.entries())
           expect(fast.values[n], `digit ${i} node ${n}`).toEqual(expected);
+        expect(
+          (await hot.run(inputs)).map((t) => t.data),
+          `hot path, digit ${i}`,
+        ).toEqual(reference.outputs.map((t) => t.data));
       }
       expect(backend.fallbackSteps).toEqual([]);
+      expect(hot.fallbackSteps).toEqual([]);
     } finally {
       await backend.close();
+      await hot.close();
     }
   });
 });

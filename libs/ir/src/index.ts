@@ -65,7 +65,10 @@ export type { OpDefinition } from './ops/op.js';
 export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
 export {
   type BackendRun,
+  createHotPathBackend,
   createOnnxRuntimeBackend,
+  exactProviders,
+  type HotPathBackend,
   type OnnxRuntimeBackend,
   type OnnxRuntimeBackendOptions,
 } from './ort/backend.js';
@@ -102,6 +105,7 @@ export {
   signReceipt,
   verifyReceipt,
 } from './trace/receipt.js';
+export { createReceiptSigner, type ReceiptSigner } from './trace/receipt-signer.js';
 export { type StoredTrace, TraceStore, type TraceStoreOptions } from './trace/store.js';
 export {
   boundaryDigest,

@@ -19,6 +19,15 @@ export interface RunResult {
   readonly values?: readonly (Int32Array | undefined)[];
 }
 
+/** Index of the first value outside [min, max], or −1; a plain loop, as it runs on every request. */
+function firstOutside(data: Int32Array, min: number, max: number): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min || v > max) return i;
+  }
+  return -1;
+}
+
 /** Checks caller-supplied inputs against the graph boundary; errors name the input. */
 export function checkInputs(graph: Hypergraph, inputs: readonly IntTensor[]): void {
   if (inputs.length !== graph.inputs.length) {
@@ -44,7 +53,7 @@ export function checkInputs(graph: Hypergraph, inputs: readonly IntTensor[]): vo
       );
     }
     const { min, max } = dtypeInfo(type.dtype);
-    const bad = tensor.data.findIndex((v) => v < min || v > max);
+    const bad = firstOutside(tensor.data, min, max);
     if (bad >= 0)
       throw new IrError(
         'INPUT_INVALID',

@@ -62,7 +62,7 @@ export function tensorBytes(dtype: DType, data: Int32Array): Uint8Array {
   const width = dtypeInfo(dtype).bytes;
   if (LITTLE_ENDIAN) {
     // Typed-array narrowing keeps the low bytes, which is exact for values within the dtype.
-    const narrowed = width === 1 ? Int8Array.from(data) : width === 2 ? Int16Array.from(data) : data.slice();
+    const narrowed = width === 1 ? new Int8Array(data) : width === 2 ? new Int16Array(data) : data.slice();
     return new Uint8Array(narrowed.buffer, narrowed.byteOffset, narrowed.byteLength);
   }
   const out = new Uint8Array(data.length * width);

@@ -5,7 +5,7 @@ import { createModel, type Model } from '../model.js';
 import type { IntTensor } from '../tensor.js';
 import { Random } from '../testing/random.js';
 import { randomGraph } from '../testing/random-graph.js';
-import { createOnnxRuntimeBackend } from './backend.js';
+import { createHotPathBackend, createOnnxRuntimeBackend } from './backend.js';
 import { float32Exact } from './lower-edge.js';
 
 const GRAPHS = 220;
@@ -26,9 +26,32 @@ async function expectBitIdentical(model: Model, inputs: IntTensor[], label: stri
       }
     });
     expect(logs).toHaveLength(backend.fallbackSteps.length);
+    await expectHotPathIdentical(model, inputs, reference, label);
     return [...backend.fallbackSteps];
   } finally {
     await backend.close();
+  }
+}
+
+/** The hot path returns only the outputs: they must equal the reference's, byte for byte. */
+async function expectHotPathIdentical(
+  model: Model,
+  inputs: IntTensor[],
+  reference: readonly (Int32Array | undefined)[],
+  label: string,
+): Promise<void> {
+  const hot = await createHotPathBackend(model, { log: () => {} });
+  try {
+    const outputs = await hot.run(inputs);
+    model.graph.outputs.forEach((n, i) => {
+      const actual = outputs[i]!.data;
+      const expected = reference[n]!;
+      const at = actual.findIndex((v, k) => v !== expected[k]);
+      if (actual.length !== expected.length || at !== -1)
+        throw new Error(`${label}: hot-path output ${i} differs at ${at}: ${actual[at]} vs ${expected[at]}`);
+    });
+  } finally {
+    await hot.close();
   }
 }
 

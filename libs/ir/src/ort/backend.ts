@@ -1,18 +1,17 @@
-import * as ort from 'onnxruntime-node';
-import { edgeInputsOf, edgeOutputsOf } from '../graph/types.js';
-import { checkInputs, executeTile } from '../interpreter.js';
+import type * as ort from 'onnxruntime-node';
+import { checkInputs } from '../interpreter.js';
 import type { Model } from '../model.js';
-import { type IntTensor, sizeOf } from '../tensor.js';
+import type { IntTensor } from '../tensor.js';
 import type { ExecutionBackend } from '../trace/execute.js';
-import { lowerEdge } from './lower-edge.js';
-import { OnnxGraphWriter } from './onnx-graph.js';
+import { planSegments, runSegments } from './segments.js';
 
 export interface OnnxRuntimeBackendOptions {
   /** onnxruntime intra-op threads; defaults to onnxruntime's choice. */
   readonly intraOpThreads?: number;
   /**
    * onnxruntime execution providers in order of preference (e.g. ['cuda', 'cpu']); defaults to
-   * the CPU. A provider must still give bit-identical results: callers check (see apps/node).
+   * the CPU. The CUDA provider gets TF32 turned off (see `exactProviders`). A provider must still
+   * give bit-identical results: callers check (see apps/node).
    */
   readonly executionProviders?: readonly string[];
   /**
@@ -21,16 +20,6 @@ export interface OnnxRuntimeBackendOptions {
    */
   readonly log?: (message: string) => void;
 }
-
-type Segment =
-  | {
-      readonly kind: 'onnx';
-      readonly steps: number[];
-      readonly session: ort.InferenceSession;
-      readonly feeds: number[];
-      readonly produced: number[];
-    }
-  | { readonly kind: 'reference'; readonly step: number };
 
 export interface BackendRun {
   readonly outputs: IntTensor[];
@@ -44,110 +33,95 @@ export interface OnnxRuntimeBackend extends ExecutionBackend {
   readonly fallbackSteps: readonly number[];
 }
 
-const nodeName = (n: number) => `n${n}`;
+/** The hot path: exact inference that returns only the model's outputs. */
+export interface HotPathBackend {
+  run(inputs: IntTensor[]): Promise<IntTensor[]>;
+  close(): Promise<void>;
+  readonly fallbackSteps: readonly number[];
+}
 
 function defaultLog(message: string): void {
   if (process.env.STOA_DEBUG?.split(',').includes('backend')) console.error(`[stoa:backend] ${message}`);
 }
 
 /**
- * The fast backend: the integer graph lowered to ONNX integer ops (MatMulInteger, ConvInteger,
- * int64 arithmetic for rounding and saturation) and run by onnxruntime with every intermediate
- * exposed as an output. Results are bit-identical to the reference interpreter; steps with no
- * exact lowering run the reference kernel between onnxruntime segments.
+ * Execution providers as onnxruntime takes them, with the CUDA provider's TF32 off: onnxruntime
+ * enables TF32 tensor-core math by default, which rounds float32 products to 10-bit mantissas
+ * and breaks the exactness every float32 kernel of this backend relies on.
+ */
+export function exactProviders(
+  names: readonly string[],
+): ort.InferenceSession.SessionOptions['executionProviders'] {
+  return names.map((name) =>
+    name === 'cuda'
+      ? ({ name: 'cuda', use_tf32: '0' } as unknown as ort.InferenceSession.ExecutionProviderConfig)
+      : name,
+  );
+}
+
+function sessionOptions(options: OnnxRuntimeBackendOptions): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.executionProviders ? { executionProviders: exactProviders(options.executionProviders) } : {}),
+  };
+}
+
+function outputsOf(model: Model, values: readonly (Int32Array | undefined)[]): IntTensor[] {
+  return Array.from(model.graph.outputs, (n) => {
+    const type = model.graph.nodeTypes[n]!;
+    return { dtype: type.dtype, shape: [...type.shape], data: values[n]! };
+  });
+}
+
+/**
+ * The traced backend: the integer graph lowered to ONNX (float32 kernels where provably exact,
+ * MatMulInteger/ConvInteger elsewhere, values carried as float32 or double between ops) and run
+ * by onnxruntime with every intermediate returned as int32. Bit-identical to the reference
+ * interpreter; steps with no exact lowering run the reference kernel between segments.
  */
 export async function createOnnxRuntimeBackend(
   model: Model,
   options: OnnxRuntimeBackendOptions = {},
 ): Promise<OnnxRuntimeBackend> {
-  const { graph, schedule } = model;
-  const log = options.log ?? defaultLog;
-  const segments: Segment[] = [];
-  const fallbackSteps: number[] = [];
-  let writer = new OnnxGraphWriter();
-  let steps: number[] = [];
-  let produced = new Set<number>();
-  let feeds = new Set<number>();
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: 'all',
-    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(options.executionProviders ? { executionProviders: [...options.executionProviders] } : {}),
-  };
-
-  const flush = async () => {
-    if (steps.length === 0) return;
-    const outputs = [...produced];
-    const feedList = [...feeds];
-    // Outputs are renamed through Identity so each graph output has exactly its node's name.
-    const bytes = writer.encode(feedList.map(nodeName), outputs.map(nodeName));
-    const session = await ort.InferenceSession.create(bytes, sessionOptions);
-    segments.push({ kind: 'onnx', steps, session, feeds: feedList, produced: outputs });
-    writer = new OnnxGraphWriter();
-    steps = [];
-    produced = new Set();
-    feeds = new Set();
-  };
-
-  for (let step = 0; step < schedule.length; step++) {
-    const edge = schedule[step]!;
-    const mark = writer.checkpoint();
-    const value = (n: number): string => {
-      const data = graph.params.get(n);
-      if (data) return writer.constant('int32', graph.nodeTypes[n]!.shape, data);
-      if (!produced.has(n)) feeds.add(n);
-      return nodeName(n);
-    };
-    const feedsBefore = new Set(feeds);
-    const lowered = lowerEdge(writer, graph, edge, value);
-    if ('output' in lowered) {
-      const out = edgeOutputsOf(graph, edge)[0]!;
-      writer.node('Identity', [lowered.output], {}, nodeName(out));
-      produced.add(out);
-      steps.push(step);
-    } else {
-      writer.rollback(mark);
-      feeds = feedsBefore;
-      log(
-        `step ${step} (edge ${edge} '${graph.edgeNames[edge]}', ${graph.edgeOps[edge]}) runs on the reference kernel: ${lowered.fallback}`,
-      );
-      await flush();
-      segments.push({ kind: 'reference', step });
-      fallbackSteps.push(step);
-    }
-  }
-  await flush();
-
+  const { fallbackSteps, values, close } = await compile(model, true, options);
   return {
     fallbackSteps,
+    close,
     async run(inputs) {
-      checkInputs(graph, inputs);
-      const values: (Int32Array | undefined)[] = new Array(graph.nodeTypes.length);
-      graph.inputs.forEach((n, i) => {
-        values[n] = inputs[i]!.data;
-      });
-      for (const [n, data] of graph.params) values[n] = data;
-      for (const segment of segments) {
-        if (segment.kind === 'reference') {
-          const edge = schedule[segment.step]!;
-          const out = edgeOutputsOf(graph, edge)[0]!;
-          const size = sizeOf(graph.nodeTypes[out]!.shape);
-          const ins = [...edgeInputsOf(graph, edge)].map((n) => values[n]!);
-          values[out] = executeTile(graph, edge, ins, { index: 0, start: 0, end: size, work: 0 });
-          continue;
-        }
-        const feed: Record<string, ort.Tensor> = {};
-        for (const n of segment.feeds)
-          feed[nodeName(n)] = new ort.Tensor('int32', values[n]!, graph.nodeTypes[n]!.shape as number[]);
-        const result = await segment.session.run(feed);
-        for (const n of segment.produced) values[n] = result[nodeName(n)]!.data as Int32Array;
-      }
-      const outputs = Array.from(graph.outputs, (n) => {
-        const type = graph.nodeTypes[n]!;
-        return { dtype: type.dtype, shape: [...type.shape], data: values[n]! };
-      });
-      return { outputs, values };
+      const all = await values(inputs);
+      return { outputs: outputsOf(model, all), values: all };
     },
-    async close() {
+  };
+}
+
+/**
+ * The hot path: the same lowering, but only the model's outputs (and values a reference-kernel
+ * step needs) leave onnxruntime; every other activation stays inside it in its carrier type.
+ */
+export async function createHotPathBackend(
+  model: Model,
+  options: OnnxRuntimeBackendOptions = {},
+): Promise<HotPathBackend> {
+  const { fallbackSteps, values, close } = await compile(model, false, options);
+  return { fallbackSteps, close, run: async (inputs) => outputsOf(model, await values(inputs)) };
+}
+
+/** Plans and opens the segments; `values` checks the inputs and runs them. */
+async function compile(model: Model, exposeAll: boolean, options: OnnxRuntimeBackendOptions) {
+  const { segments, fallbackSteps } = await planSegments(
+    model,
+    exposeAll,
+    sessionOptions(options),
+    options.log ?? defaultLog,
+  );
+  return {
+    fallbackSteps,
+    values: (inputs: IntTensor[]) => {
+      checkInputs(model.graph, inputs);
+      return runSegments(model, segments, inputs);
+    },
+    close: async () => {
       for (const s of segments) if (s.kind === 'onnx') await s.session.release();
     },
   };

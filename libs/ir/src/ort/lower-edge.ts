@@ -9,11 +9,30 @@ import {
 } from '../graph/types.js';
 import { intsAttr } from '../ops/op.js';
 import { sizeOf } from '../tensor.js';
+import { carrierOf } from './carrier.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
 /** Shifts beyond these give the same saturated result (|x| < 2^47) and keep doubles exact. */
 const MAX_LEFT = 32;
 const MAX_RIGHT = 53;
+/** float32 holds every integer below this exactly; sums that stay below it never round. */
+const FLOAT32_EXACT = 2 ** 24;
+/** A wide reduction split into more float32 chunks than this runs on the integer kernels instead. */
+const MAX_FLOAT_CHUNKS = 16;
+
+const clampShift = (s: number) => Math.max(-MAX_LEFT, Math.min(MAX_RIGHT, s));
+const half = (s: number) => (s > 0 ? 2 ** (s - 1) : 0);
+
+/** Saturates a carrier value that holds integers already, and gives it the output's carrier. */
+function saturateTo(w: OnnxGraphWriter, y: string, from: 'float' | 'double', out: TensorType): string {
+  const { min, max } = dtypeInfo(out.dtype);
+  const to = carrierOf(out.dtype);
+  // float32 holds the i8/i16 bounds exactly but not 2^31 − 1: clip i32 in double.
+  const clipIn = to === 'double' ? 'double' : from;
+  const x = clipIn === from ? y : w.cast(y, clipIn);
+  const clipped = w.node('Clip', [x, w.constant(clipIn, [], [min]), w.constant(clipIn, [], [max])]);
+  return clipIn === to ? clipped : w.cast(clipped, to);
+}
 
 /**
  * Emits `saturate(shiftRound(x, s))` on exact integer values held in doubles, s per element of
@@ -28,17 +47,9 @@ function requantize(
   shape: readonly number[],
   out: TensorType,
 ): string {
-  const clamped = shifts.map((s) => Math.max(-MAX_LEFT, Math.min(MAX_RIGHT, s)));
+  const clamped = shifts.map(clampShift);
   let y = x;
-  if (clamped.some((s) => s > 0))
-    y = w.node('Add', [
-      y,
-      w.constant(
-        'double',
-        shape,
-        clamped.map((s) => (s > 0 ? 2 ** (s - 1) : 0)),
-      ),
-    ]);
+  if (clamped.some((s) => s > 0)) y = w.node('Add', [y, w.constant('double', shape, clamped.map(half))]);
   if (clamped.some((s) => s !== 0))
     y = w.node('Mul', [
       y,
@@ -49,14 +60,22 @@ function requantize(
       ),
     ]);
   if (clamped.some((s) => s > 0)) y = w.node('Floor', [y]);
-  const { min, max } = dtypeInfo(out.dtype);
-  const clipped = w.node('Clip', [y, w.constant('double', [], [min]), w.constant('double', [], [max])]);
-  return w.cast(clipped, 'int32');
+  return saturateTo(w, y, 'double', out);
 }
 
 /** Per-output-channel shifts for MatMul/Conv: accumulator frac (input + weight) − output frac. */
 function channelShifts(x: TensorType, weights: TensorType, out: TensorType): number[] {
   return Array.from({ length: weights.shape[0]! }, (_, c) => frac(x) + channelFrac(weights, c) - frac(out));
+}
+
+/** Σ|w| over each output channel's `reduction` weights, times the input's largest magnitude. */
+function channelBounds(weights: Int32Array, reduction: number, x: TensorType): number[] {
+  const maxX = -dtypeInfo(x.dtype).min;
+  return Array.from({ length: weights.length / reduction }, (_, c) => {
+    let sum = 0;
+    for (let k = c * reduction; k < (c + 1) * reduction; k++) sum += Math.abs(weights[k]!);
+    return sum * maxX;
+  });
 }
 
 /**
@@ -65,158 +84,145 @@ function channelShifts(x: TensorType, weights: TensorType, out: TensorType): num
  * onnxruntime's float kernels are then bit-exact, and several times faster than its integer ones.
  */
 export function float32Exact(weights: Int32Array, reduction: number, x: TensorType): boolean {
-  const maxX = -dtypeInfo(x.dtype).min;
-  for (let c = 0; c < weights.length; c += reduction) {
-    let sum = 0;
-    for (let k = c; k < c + reduction; k++) sum += Math.abs(weights[k]!);
-    if (sum * maxX >= 2 ** 24) return false;
-  }
-  return true;
+  return channelBounds(weights, reduction, x).every((b) => b < FLOAT32_EXACT);
 }
 
-function transposed(weights: Int32Array, rows: number, cols: number): number[] {
+function transposed(weights: ArrayLike<number>, rows: number, cols: number): number[] {
   return Array.from({ length: rows * cols }, (_, i) => weights[(i % rows) * cols + Math.floor(i / rows)]!);
 }
 
-/**
- * Requantization of a float32 accumulator in float32, when exact: per channel
- * Σ|w|·max|x| + |bias| + 2^(s−1) < 2^24, so `Floor((acc + bias + 2^(s−1)) · 2^−s)` never rounds.
- * Half the memory traffic of the float64 path, on the largest tensors of a CNN. Returns
- * undefined when the bound does not hold (or the bias is computed), and the caller uses float64.
- */
-function requantizeFloat32(
-  w: OnnxGraphWriter,
-  acc: string,
-  weights: Int32Array,
-  reduction: number,
-  x: TensorType,
-  bias: Int32Array | undefined | null,
-  shifts: readonly number[],
-  shape: readonly number[],
-  out: TensorType,
-): string | undefined {
-  if (bias === null) return undefined;
-  const maxX = -dtypeInfo(x.dtype).min;
-  const clamped = shifts.map((s) => Math.max(-MAX_LEFT, Math.min(MAX_RIGHT, s)));
-  const offsets = clamped.map((s, c) => (bias ? bias[c]! : 0) + (s > 0 ? 2 ** (s - 1) : 0));
-  for (let c = 0; c < clamped.length; c++) {
-    let sum = 0;
-    for (let k = c * reduction; k < (c + 1) * reduction; k++) sum += Math.abs(weights[k]!);
-    if (sum * maxX + Math.abs(offsets[c]!) >= 2 ** 24) return undefined;
-  }
-  let y = acc;
-  if (offsets.some((v) => v !== 0)) y = w.node('Add', [y, w.constant('float', shape, offsets)]);
-  if (clamped.some((s) => s !== 0))
-    y = w.node('Mul', [
-      y,
-      w.constant(
-        'float',
-        shape,
-        clamped.map((s) => 2 ** -s),
-      ),
-    ]);
-  if (clamped.some((s) => s > 0)) y = w.node('Floor', [y]);
-  const { min, max } = dtypeInfo(out.dtype);
-  return w.cast(w.node('Clip', [y, w.constant('float', [], [min]), w.constant('float', [], [max])]), 'int32');
+/** The parameter weights of a MatMul/Conv, and what the float32 lowering needs to know about them. */
+interface MacWeights {
+  readonly values: Int32Array;
+  readonly channels: number;
+  readonly reduction: number;
+  readonly shifts: number[];
+  /** Each channel's constant term: a parameter bias plus the rounding half, undefined if computed. */
+  readonly offsets: number[] | undefined;
+  readonly bounds: number[];
 }
 
-export type EdgeLowering = { output: string } | { fallback: string };
+/**
+ * The scaled float32 form, when exact: per channel c, weights · 2^−s[c] and bias
+ * (bias + 2^(s−1)) · 2^−s[c], so that the kernel's own output is (acc + bias + 2^(s−1)) · 2^−s
+ * and only Floor and Clip remain. Scaling by a power of two never rounds, and every partial sum
+ * is a multiple of 2^−s below 2^24 · 2^−s in magnitude, so it is exact in any summation order.
+ */
+function scaledFloat32(m: MacWeights): { weights: number[]; bias: number[]; floor: boolean } | undefined {
+  if (!m.offsets) return undefined;
+  const shifts = m.shifts.map(clampShift);
+  const offsets = m.offsets;
+  if (m.bounds.some((b, c) => b + Math.abs(offsets[c]!) >= FLOAT32_EXACT)) return undefined;
+  const weights = Array.from(m.values, (v, i) => v * 2 ** -shifts[Math.floor(i / m.reduction)]!);
+  return {
+    weights,
+    bias: offsets.map((o, c) => o * 2 ** -shifts[c]!),
+    floor: shifts.some((s) => s > 0),
+  };
+}
 
 /**
- * Lowers one IR edge to ONNX integer ops. `value(n)` names node n's int32 value in the graph
- * being written; `constant(n)` gives a parameter's values. Ops without an exact lowering here
- * report why, and the backend computes them with the reference kernel.
+ * A reduction too wide for one float32 sum, split into chunks of the reduction axis that each
+ * stay below 2^24 (every chunk exact), whose partial results are added in double (exact below
+ * 2^53; the accumulator bound keeps them below 2^31). Undefined when that takes too many chunks.
+ */
+function chunkLength(m: MacWeights, x: TensorType): number | undefined {
+  const maxX = -dtypeInfo(x.dtype).min;
+  for (let chunks = 2; chunks <= MAX_FLOAT_CHUNKS; chunks++) {
+    const length = Math.ceil(m.reduction / chunks);
+    let fits = true;
+    for (let c = 0; c < m.channels && fits; c++) {
+      for (let start = 0; start < m.reduction && fits; start += length) {
+        let sum = 0;
+        const end = Math.min(m.reduction, start + length);
+        for (let k = start; k < end; k++) sum += Math.abs(m.values[c * m.reduction + k]!);
+        fits = sum * maxX < FLOAT32_EXACT;
+      }
+    }
+    if (fits) return length;
+  }
+  return undefined;
+}
+
+/**
+ * A value not yet rounded: the node's integers are `clip(floor(y), lo, hi)` (no floor when
+ * `floor` is false), y a float32 carrier. Relu, MaxPool, Reshape and Transpose commute with that
+ * monotone map (Relu raising `lo` to 0), so on the hot path they apply to y and the rounding runs
+ * once, on the smaller tensor after pooling; Conv + Relu then fuse in onnxruntime as in a float
+ * model.
+ */
+export interface Pending {
+  readonly y: string;
+  readonly floor: boolean;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+export type EdgeLowering = { output: string } | { pending: Pending } | { fallback: string };
+
+/** The integers a pending value stands for, in their float32 carrier. */
+export function materialize(w: OnnxGraphWriter, p: Pending): string {
+  const y = p.floor ? w.node('Floor', [p.y]) : p.y;
+  return w.node('Clip', [y, w.constant('float', [], [p.lo]), w.constant('float', [], [p.hi])]);
+}
+
+const LOWERED_OPS = new Set([
+  'MatMul',
+  'Conv',
+  'Add',
+  'Sub',
+  'Mul',
+  'Requantize',
+  'Relu',
+  'MaxPool',
+  'GlobalAveragePool',
+  'Reshape',
+  'Transpose',
+  'Concat',
+]);
+
+/** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
+export function fallbackReason(graph: Hypergraph, edge: number): string | undefined {
+  const op = graph.edgeOps[edge]!;
+  if (!LOWERED_OPS.has(op))
+    return `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`;
+  if (op === 'MatMul' || op === 'Conv') {
+    const [x, wt] = [...edgeInputsOf(graph, edge)].map((n) => graph.nodeTypes[n]!);
+    if (x!.dtype !== 'i8' || wt!.dtype !== 'i8') return `${op}Integer needs i8 operands`;
+  }
+  return undefined;
+}
+
+/**
+ * Lowers one IR edge to ONNX. Values travel between ops in a compact **carrier** type that holds
+ * them exactly (float32 for i8/i16, double for i32; see carrier.ts); `value(n)` names node n's
+ * carrier value in the graph being written. Ops without an exact lowering report why, and the
+ * backend computes them with the reference kernel.
  */
 export function lowerEdge(
   w: OnnxGraphWriter,
   graph: Hypergraph,
   edge: number,
   value: (node: number) => string,
+  lazy?: (node: number) => Pending | undefined,
 ): EdgeLowering {
+  const reason = fallbackReason(graph, edge);
+  if (reason) return { fallback: reason };
   const op = graph.edgeOps[edge]!;
   const ins = [...edgeInputsOf(graph, edge)];
   const t = ins.map((n) => graph.nodeTypes[n]!);
   const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
   const attrs = graph.edgeAttrs[edge]!;
-  const to64 = (i: number) => w.cast(value(ins[i]!), 'int64');
-  const toDouble = (i: number) => w.cast(value(ins[i]!), 'double');
-  const int8 = (i: number) => {
-    const data = graph.params.get(ins[i]!);
-    return data ? w.constant('int8', t[i]!.shape, data) : w.cast(value(ins[i]!), 'int8');
-  };
-  const addBias = (acc: string, bias: number | undefined, shape: number[]) =>
-    bias === undefined
-      ? acc
-      : w.node('Add', [
-          acc,
-          w.cast(w.node('Reshape', [value(bias), w.constant('int64', [shape.length], shape)]), 'double'),
-        ]);
-
-  // A bias that is a parameter can be folded into the rounding constant; one that is computed cannot.
-  const biasValues = (): Int32Array | undefined | null =>
-    ins[2] === undefined ? undefined : (graph.params.get(ins[2]) ?? null);
+  const toDouble = (i: number) =>
+    carrierOf(t[i]!.dtype) === 'double' ? value(ins[i]!) : w.cast(value(ins[i]!), 'double');
+  const pending =
+    op === 'Relu' || op === 'MaxPool' || op === 'Reshape' || op === 'Transpose' ? lazy?.(ins[0]!) : undefined;
+  if (pending) return { pending: lowerOnPending(w, graph, edge, pending) };
 
   switch (op) {
-    case 'MatMul': {
-      if (t[0]!.dtype !== 'i8' || t[1]!.dtype !== 'i8')
-        return { fallback: 'MatMulInteger needs i8 operands' };
-      const [n, k] = t[1]!.shape as [number, number];
-      const weights = graph.params.get(ins[1]!);
-      const weightsKN = () =>
-        weights
-          ? w.constant('int8', [k, n], transposed(weights, n, k))
-          : w.node('Transpose', [int8(1)], { perm: [1, 0] });
-      const shifts = channelShifts(t[0]!, t[1]!, out);
-      if (weights && float32Exact(weights, k, t[0]!)) {
-        const acc = w.node('MatMul', [
-          w.cast(value(ins[0]!), 'float'),
-          w.constant('float', [k, n], transposed(weights, n, k)),
-        ]);
-        const fast = requantizeFloat32(w, acc, weights, k, t[0]!, biasValues(), shifts, [n], out);
-        if (fast) return { output: fast };
-        return { output: requantize(w, addBias(w.cast(acc, 'double'), ins[2], [n]), shifts, [n], out) };
-      }
-      const acc = w.cast(w.node('MatMulInteger', [int8(0), weightsKN()]), 'double');
-      return { output: requantize(w, addBias(acc, ins[2], [n]), shifts, [n], out) };
-    }
-    case 'Conv': {
-      if (t[0]!.dtype !== 'i8' || t[1]!.dtype !== 'i8') return { fallback: 'ConvInteger needs i8 operands' };
-      const o = t[1]!.shape[0]!;
-      const weights = graph.params.get(ins[1]!);
-      const geometry = {
-        strides: intsAttr(attrs, 'strides'),
-        pads: intsAttr(attrs, 'pads'),
-        dilations: intsAttr(attrs, 'dilations'),
-        group: attrs.group as number,
-        kernel_shape: t[1]!.shape.slice(2),
-      };
-      const shifts = channelShifts(t[0]!, t[1]!, out);
-      const reduction = sizeOf(t[1]!.shape) / o;
-      if (weights && float32Exact(weights, reduction, t[0]!)) {
-        const acc = w.node(
-          'Conv',
-          [w.cast(value(ins[0]!), 'float'), w.constant('float', t[1]!.shape, weights)],
-          geometry,
-        );
-        const fast = requantizeFloat32(
-          w,
-          acc,
-          weights,
-          reduction,
-          t[0]!,
-          biasValues(),
-          shifts,
-          [o, 1, 1],
-          out,
-        );
-        if (fast) return { output: fast };
-        return {
-          output: requantize(w, addBias(w.cast(acc, 'double'), ins[2], [o, 1, 1]), shifts, [o, 1, 1], out),
-        };
-      }
-      const acc = w.cast(w.node('ConvInteger', [int8(0), int8(1)], geometry), 'double');
-      return { output: requantize(w, addBias(acc, ins[2], [o, 1, 1]), shifts, [o, 1, 1], out) };
-    }
+    case 'MatMul':
+    case 'Conv':
+      return lowerMac(w, graph, edge, value, lazy !== undefined);
     case 'Add':
     case 'Sub': {
       const F = Math.max(frac(t[0]!), frac(t[1]!));
@@ -239,31 +245,26 @@ export function lowerEdge(
     case 'Requantize':
       return { output: requantize(w, toDouble(0), [frac(t[0]!) - frac(out)], [], out) };
     case 'Relu':
-      return { output: w.node('Max', [value(ins[0]!), w.constant('int32', [], [0])]) };
-    case 'MaxPool': {
-      if (t[0]!.dtype !== 'i8') return { fallback: 'onnxruntime MaxPool has no int16/int32 kernel' };
-      const pooled = w.node('MaxPool', [int8(0)], {
-        kernel_shape: intsAttr(attrs, 'kernel_shape'),
-        strides: intsAttr(attrs, 'strides'),
-        pads: intsAttr(attrs, 'pads'),
-      });
-      return { output: w.cast(pooled, 'int32') };
-    }
+      return { output: w.node('Max', [value(ins[0]!), w.constant(carrierOf(out.dtype), [], [0])]) };
+    case 'MaxPool':
+      return {
+        output: w.node('MaxPool', [value(ins[0]!)], {
+          kernel_shape: intsAttr(attrs, 'kernel_shape'),
+          strides: intsAttr(attrs, 'strides'),
+          pads: intsAttr(attrs, 'pads'),
+        }),
+      };
     case 'GlobalAveragePool': {
       const area = t[0]!.shape[2]! * t[0]!.shape[3]!;
-      const sum = w.node('ReduceSum', [to64(0), w.constant('int64', [2], [2, 3])], { keepdims: 1 });
-      // divRound(sum, area) = floor((2·sum + area) / (2·area))
+      const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [2], [2, 3])], { keepdims: 1 });
+      // divRound(sum, area) = ⌊(2·sum + area) / (2·area)⌋. The double quotient of integers whose
+      // numerator is below 2^52 is never rounded onto the next integer, so Floor of it is exact.
       const num = w.node('Add', [
-        w.node('Mul', [sum, w.constant('int64', [], [2])]),
-        w.constant('int64', [], [area]),
+        w.node('Mul', [sum, w.constant('double', [], [2])]),
+        w.constant('double', [], [area]),
       ]);
-      const div = w.constant('int64', [], [2 * area]);
-      return {
-        output: w.cast(
-          w.node('Div', [w.node('Sub', [num, w.node('Mod', [num, div], { fmod: 0 })]), div]),
-          'int32',
-        ),
-      };
+      const quotient = w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * area])])]);
+      return { output: saturateTo(w, quotient, 'double', out) };
     }
     case 'Reshape':
       return {
@@ -274,8 +275,149 @@ export function lowerEdge(
     case 'Concat':
       return { output: w.node('Concat', ins.map(value), { axis: attrs.axis as number }) };
     default:
-      return {
-        fallback: `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`,
-      };
+      return { fallback: `no exact onnxruntime lowering for ${op}` };
   }
+}
+
+/** Relu, MaxPool, Reshape or Transpose applied to the unrounded value (see `Pending`). */
+function lowerOnPending(w: OnnxGraphWriter, graph: Hypergraph, edge: number, p: Pending): Pending {
+  const attrs = graph.edgeAttrs[edge]!;
+  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
+  switch (graph.edgeOps[edge]) {
+    case 'Relu':
+      return { ...p, y: w.node('Relu', [p.y]), lo: Math.max(p.lo, 0) };
+    case 'MaxPool':
+      return {
+        ...p,
+        y: w.node('MaxPool', [p.y], {
+          kernel_shape: intsAttr(attrs, 'kernel_shape'),
+          strides: intsAttr(attrs, 'strides'),
+          pads: intsAttr(attrs, 'pads'),
+        }),
+      };
+    case 'Reshape':
+      return { ...p, y: w.node('Reshape', [p.y, w.constant('int64', [out.shape.length], out.shape)]) };
+    default:
+      return { ...p, y: w.node('Transpose', [p.y], { perm: intsAttr(attrs, 'perm') }) };
+  }
+}
+
+/** MatMul and Conv: float32 kernels where exact, chunked float32 where that is, else integer kernels. */
+function lowerMac(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  edge: number,
+  value: (node: number) => string,
+  deferRounding: boolean,
+): EdgeLowering {
+  const op = graph.edgeOps[edge] as 'MatMul' | 'Conv';
+  const ins = [...edgeInputsOf(graph, edge)];
+  const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
+  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
+  const attrs = graph.edgeAttrs[edge]!;
+  const channels = wt.shape[0]!;
+  const reduction = sizeOf(wt.shape) / channels;
+  const shifts = channelShifts(x, wt, out);
+  const biasShape = op === 'Conv' ? [channels, 1, 1] : [channels];
+  const geometry: Record<string, number | readonly number[]> =
+    op === 'Conv'
+      ? {
+          strides: intsAttr(attrs, 'strides'),
+          pads: intsAttr(attrs, 'pads'),
+          dilations: intsAttr(attrs, 'dilations'),
+          group: attrs.group as number,
+          kernel_shape: wt.shape.slice(2),
+        }
+      : {};
+  const input = value(ins[0]!);
+  const int8 = (n: number) => {
+    const data = graph.params.get(n);
+    return data ? w.constant('int8', graph.nodeTypes[n]!.shape, data) : w.cast(value(n), 'int8');
+  };
+  // Multiply-accumulate with float32 weights `values` in IR layout ([N, K] or [O, C, kh, kw]).
+  const floatMac = (values: ArrayLike<number>, bias?: readonly number[]) => {
+    if (op === 'Conv') {
+      const operands = [input, w.constant('float', wt.shape, values)];
+      if (bias) operands.push(w.constant('float', [channels], bias));
+      return w.node('Conv', operands, geometry);
+    }
+    const product = w.node('MatMul', [
+      input,
+      w.constant('float', [reduction, channels], transposed(values, channels, reduction)),
+    ]);
+    return bias ? w.node('Add', [product, w.constant('float', [channels], bias)]) : product;
+  };
+  // Adds a bias (parameter or computed) to a double accumulator and requantizes it in double.
+  const finishDouble = (acc: string) => {
+    const withBias =
+      ins[2] === undefined
+        ? acc
+        : w.node('Add', [
+            acc,
+            w.node('Reshape', [
+              carrierOf(graph.nodeTypes[ins[2]]!.dtype) === 'double'
+                ? value(ins[2])
+                : w.cast(value(ins[2]), 'double'),
+              w.constant('int64', [biasShape.length], biasShape),
+            ]),
+          ]);
+    return { output: requantize(w, withBias, shifts, biasShape, out) };
+  };
+
+  const weights = graph.params.get(ins[1]!);
+  if (!weights) {
+    const wKN = op === 'MatMul' ? w.node('Transpose', [int8(ins[1]!)], { perm: [1, 0] }) : int8(ins[1]!);
+    const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);
+    return finishDouble(w.cast(acc, 'double'));
+  }
+  const biasParam = ins[2] === undefined ? undefined : graph.params.get(ins[2]);
+  const mac: MacWeights = {
+    values: weights,
+    channels,
+    reduction,
+    shifts,
+    offsets:
+      ins[2] !== undefined && !biasParam
+        ? undefined
+        : shifts.map((s, c) => (biasParam ? biasParam[c]! : 0) + half(clampShift(s))),
+    bounds: channelBounds(weights, reduction, x),
+  };
+  const scaled = scaledFloat32(mac);
+  if (scaled) {
+    const acc = floatMac(scaled.weights, scaled.bias.some((b) => b !== 0) ? scaled.bias : undefined);
+    if (carrierOf(out.dtype) === 'float') {
+      const { min, max } = dtypeInfo(out.dtype);
+      const p = { y: acc, floor: scaled.floor, lo: min, hi: max };
+      return deferRounding ? { pending: p } : { output: materialize(w, p) };
+    }
+    return { output: saturateTo(w, scaled.floor ? w.node('Floor', [acc]) : acc, 'float', out) };
+  }
+  if (mac.bounds.every((b) => b < FLOAT32_EXACT)) return finishDouble(w.cast(floatMac(weights), 'double'));
+  const length = op === 'MatMul' ? chunkLength(mac, x) : undefined;
+  if (length !== undefined) {
+    const parts: string[] = [];
+    for (let start = 0; start < reduction; start += length) {
+      const end = Math.min(reduction, start + length);
+      const slice = w.node('Slice', [
+        input,
+        w.constant('int64', [1], [start]),
+        w.constant('int64', [1], [end]),
+        w.constant('int64', [1], [-1]),
+      ]);
+      const chunk = Array.from({ length: (end - start) * channels }, (_, i) => {
+        const [k, n] = [Math.floor(i / channels), i % channels];
+        return weights[n * reduction + start + k]!;
+      });
+      parts.push(
+        w.cast(w.node('MatMul', [slice, w.constant('float', [end - start, channels], chunk)]), 'double'),
+      );
+    }
+    return finishDouble(w.node('Sum', parts));
+  }
+  const wKN =
+    op === 'MatMul'
+      ? w.constant('int8', [reduction, channels], transposed(weights, channels, reduction))
+      : int8(ins[1]!);
+  const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);
+  return finishDouble(w.cast(acc, 'double'));
 }

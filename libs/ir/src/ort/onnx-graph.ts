@@ -70,8 +70,20 @@ export class OnnxGraphWriter {
     return this.node('Cast', [input], { to: ELEM[to] });
   }
 
-  encode(inputs: readonly string[], outputs: readonly string[]): Uint8Array {
-    const info = (name: string) => ({ name, type: { tensorType: { elemType: DataType.INT32 } } });
+  /**
+   * The model: int32 inputs and outputs with their static shapes. The shapes matter: without them
+   * onnxruntime cannot infer channel counts and leaves pools outside its blocked (NCHWc) layout.
+   */
+  encode(
+    inputs: readonly { name: string; shape: readonly number[] }[],
+    outputs: readonly { name: string; shape: readonly number[] }[],
+  ): Uint8Array {
+    const info = ({ name, shape }: { name: string; shape: readonly number[] }) => ({
+      name,
+      type: {
+        tensorType: { elemType: DataType.INT32, shape: { dim: shape.map((d) => ({ dimValue: d })) } },
+      },
+    });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'stoa',
