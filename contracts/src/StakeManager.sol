@@ -28,6 +28,11 @@ contract StakeManager {
     uint256 public burned;
     /// @notice Slashing rewards, each account's total and when it may be withdrawn.
     mapping(address => Account) public rewards;
+    /// @notice Node signing address => the operator whose stake backs it. Set once by that
+    /// operator and never cleared: a revoked signer's past claims still slash the operator.
+    mapping(address => address) public operatorOf;
+    /// @notice True once the operator revoked the signer: it backs no new claims.
+    mapping(address => bool) public signerRevoked;
 
     event Staked(address indexed node, uint256 amount, uint256 bonded);
     event UnbondRequested(address indexed node, uint256 amount, uint64 releaseAt);
@@ -35,6 +40,8 @@ contract StakeManager {
     event Slashed(address indexed node, uint256 amount, address indexed recipient, uint256 reward, uint64 rewardReleaseAt);
     event RewardWithdrawn(address indexed recipient, uint256 amount);
     event SlasherSet(address indexed slasher);
+    event SignerAuthorized(address indexed operator, address indexed signer);
+    event SignerRevoked(address indexed operator, address indexed signer);
 
     error ZeroAmount();
     error InsufficientBond(uint256 bonded, uint256 requested);
@@ -45,6 +52,10 @@ contract StakeManager {
     error SlasherAlreadySet(address slasher);
     error TransferFailed(address to, uint256 amount);
     error BadReward(uint256 rewardBps);
+    error SignerAlreadyBound(address signer, address operator);
+    error SignerHasOwnStake(address signer);
+    error NotOperatorOf(address signer, address caller);
+    error SignerCannotStake(address signer);
 
     constructor(uint64 delay, uint256 rewardBps_, uint256 rewardCap_) {
         if (rewardBps_ > 10_000) revert BadReward(rewardBps_);
@@ -63,6 +74,7 @@ contract StakeManager {
 
     function stake() external payable {
         if (msg.value == 0) revert ZeroAmount();
+        if (operatorOf[msg.sender] != address(0)) revert SignerCannotStake(msg.sender);
         Account storage account = accounts[msg.sender];
         account.bonded += msg.value;
         emit Staked(msg.sender, msg.value, account.bonded);
@@ -95,7 +107,7 @@ contract StakeManager {
     /// unbonding delay, and burns the rest. Only the slasher (the claim registry) calls this.
     function slash(address node, uint256 amount, address recipient) external returns (uint256 taken) {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
-        Account storage account = accounts[node];
+        Account storage account = accounts[stakerOf(node)];
         uint256 fromBonded = amount < account.bonded ? amount : account.bonded;
         account.bonded -= fromBonded;
         uint256 rest = amount - fromBonded;
@@ -122,8 +134,37 @@ contract StakeManager {
         _send(msg.sender, amount);
     }
 
+    /// @notice What backs `node`'s claims: its operator's bond while the signer is authorized,
+    /// nothing once revoked, its own bond when it is no operator's signer.
     function bondedOf(address node) external view returns (uint256) {
-        return accounts[node].bonded;
+        if (signerRevoked[node]) return 0;
+        return accounts[stakerOf(node)].bonded;
+    }
+
+    /// @notice The account slashed for `node`'s claims: its operator if it ever was authorized.
+    function stakerOf(address node) public view returns (address) {
+        address operator = operatorOf[node];
+        return operator == address(0) ? node : operator;
+    }
+
+    /// @notice The operator lets `signer` (a key generated on, and never leaving, its node) post
+    /// claims backed by the operator's stake. A signer is bound to one operator for good, and
+    /// must hold no stake of its own (else its own pending slashes could move to another account).
+    function authorizeSigner(address signer) external {
+        address bound = operatorOf[signer];
+        if (bound != address(0)) revert SignerAlreadyBound(signer, bound);
+        Account storage own = accounts[signer];
+        if (own.bonded != 0 || own.unbonding != 0) revert SignerHasOwnStake(signer);
+        operatorOf[signer] = msg.sender;
+        emit SignerAuthorized(msg.sender, signer);
+    }
+
+    /// @notice A compromised node key stops backing claims at once; claims it already posted
+    /// remain disputable and still slash the operator.
+    function revokeSigner(address signer) external {
+        if (operatorOf[signer] != msg.sender) revert NotOperatorOf(signer, msg.sender);
+        signerRevoked[signer] = true;
+        emit SignerRevoked(msg.sender, signer);
     }
 
     function _send(address to, uint256 amount) private {
