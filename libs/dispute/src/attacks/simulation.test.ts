@@ -43,7 +43,7 @@ import { Watcher } from '../watcher.js';
 import { anvilAccount, honestReceipt, smallGame } from './helpers.js';
 
 const SEED = Number(process.env.STOA_SIM_SEED ?? 18);
-const STEPS = Number(process.env.STOA_SIM_STEPS ?? 60);
+const STEPS = Number(process.env.STOA_SIM_STEPS ?? 40);
 const PARAMETERS: ProtocolParameters = {
   ...DEV_PARAMETERS,
   challengeWindow: 600n,
@@ -60,6 +60,9 @@ const griefers = [5, 6, 7].map(anvilAccount);
 const parties = [anvilAccount(0), honestNode, watcherAccount, cheater, sock, ...griefers].map(
   (a) => a.address,
 );
+
+/** What the run reached, printed at the end (e.g. whether the bound on open disputes was hit). */
+const seen = { maxOpen: 0, actions: {} as Record<string, number> };
 
 type Behaviour = 'serve' | 'withhold-inputs' | 'withhold-list' | 'malformed';
 
@@ -103,8 +106,13 @@ async function checkInvariants(f: GameFixture, b: bigint, honestStake: bigint, m
   owed = 0n;
   const claims = (await read(f.at.claimRegistry, cr, 'claimCount')) as bigint;
   for (let id = 1n; id <= claims; id++) {
-    const claim = (await read(f.at.claimRegistry, cr, 'get', [id])) as { status: number; bond: bigint };
+    const claim = (await read(f.at.claimRegistry, cr, 'get', [id])) as {
+      status: number;
+      bond: bigint;
+      openDisputes: number;
+    };
     if (claim.status === 1) owed += claim.bond;
+    if (claim.openDisputes > seen.maxOpen) seen.maxOpen = claim.openDisputes;
     // 3. No claim holding a wrong receipt or withheld data is ever finalized.
     if (mustReject.has(id)) expect(claim.status, `bad claim ${id} at block ${b}`).not.toBe(2);
   }
@@ -211,6 +219,32 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
     };
     const cheaterReceipt = async () => (await honestReceipt(fc, ++nonce)).receipt;
 
+    /** A griefer disputes a correct receipt of the honest node and plays at random. */
+    const openHonestClaims = () =>
+      hClaimer.batches().filter((b) => b.status === 'posted' && b.claimId !== undefined);
+    const griefOnce = async (target?: ReturnType<typeof openHonestClaims>[number]): Promise<boolean> => {
+      const open = openHonestClaims();
+      if (open.length === 0) return false;
+      const b = target ?? open[rng.int(0, open.length - 1)]!;
+      const g = griefers[rng.int(0, griefers.length - 1)]!;
+      const index = rng.int(0, b.receipts.length - 1);
+      const batch = new ReceiptBatch(b.receipts, domain);
+      const disputeId = await openDispute(f, g, b.claimId!, batch, index).catch(() => undefined);
+      if (disputeId === undefined) return false; // window closed, or the claim is full (the bound)
+      const view = views.get(b.receipts[index]!.traceRoot)!;
+      players.push(
+        new DisputePlayer({
+          client: f.h,
+          account: g,
+          game: f.at.disputeGame,
+          disputeId,
+          role: 'challenger',
+          view,
+          strategy: challengerFromView(g, view, { random: new Random(rng.int(1, 1e9)) }),
+        }),
+      );
+      return true;
+    };
     const actions: Record<string, () => Promise<void>> = {
       async request() {
         // A flood of honest requests: the claimer batches and posts them.
@@ -270,26 +304,15 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
         await openDispute(f, sock, claimId, batch, 0);
       },
       async grief() {
-        const open = hClaimer.batches().filter((b) => b.status === 'posted' && b.claimId !== undefined);
-        if (open.length === 0) return;
-        const b = open[rng.int(0, open.length - 1)]!;
-        const g = griefers[rng.int(0, griefers.length - 1)]!;
-        const index = rng.int(0, b.receipts.length - 1);
-        const batch = new ReceiptBatch(b.receipts, domain);
-        const disputeId = await openDispute(f, g, b.claimId!, batch, index).catch(() => undefined);
-        if (disputeId === undefined) return; // window closed, or the claim is full (the bound)
-        const view = views.get(b.receipts[index]!.traceRoot)!;
-        players.push(
-          new DisputePlayer({
-            client: f.h,
-            account: g,
-            game: f.at.disputeGame,
-            disputeId,
-            role: 'challenger',
-            view,
-            strategy: challengerFromView(g, view, { random: new Random(rng.int(1, 1e9)) }),
-          }),
-        );
+        await griefOnce();
+      },
+      async swarm() {
+        // Concurrent disputes on one honest claim up to the bound: the last open must revert.
+        const open = openHonestClaims();
+        const target = open[rng.int(0, open.length - 1)];
+        if (!target) return;
+        for (let i = 0; i < Number(PARAMETERS.maxOpenDisputes) + 1; i++)
+          if (!(await griefOnce(target))) break;
       },
       async time() {
         const clock = Number(PARAMETERS.clockSeconds);
@@ -347,6 +370,7 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
     await checkInvariants(f, checked, honestStake, mustReject);
     for (let step = 0; step < STEPS; step++) {
       const name = names[rng.int(0, names.length - 1)]!;
+      seen.actions[name] = (seen.actions[name] ?? 0) + 1;
       await actions[name]!();
       await everyone();
       await checkNewBlocks();
@@ -369,7 +393,8 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
     expect(mustReject.size).toBeGreaterThan(0);
     console.log(
       `simulation seed ${SEED}: ${STEPS} steps, ${checked} blocks checked, ${mustReject.size} bad claims rejected, ` +
-        `${hClaimer.batchCount} honest claims, ${hDefender.defences.size} disputes defended`,
+        `${hClaimer.batchCount} honest claims, ${hDefender.defences.size} disputes defended, ` +
+        `at most ${seen.maxOpen} open on one claim (bound ${PARAMETERS.maxOpenDisputes}), actions ${JSON.stringify(seen.actions)}`,
     );
   }, 900_000);
 });
