@@ -25,6 +25,7 @@ import {
   type ProtocolParameters,
   perturbStep,
   ReceiptBatch,
+  receiptArg,
   signView,
   stakeManagerArtifact,
   startAnvil,
@@ -306,6 +307,30 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
       async grief() {
         await griefOnce();
       },
+      async demandHonest() {
+        // Reveal-or-lose aimed at the honest node: it must answer, and is never slashed.
+        const open = openHonestClaims();
+        const b = open[rng.int(0, Math.max(0, open.length - 1))];
+        if (!b) return;
+        const g = griefers[rng.int(0, griefers.length - 1)]!;
+        const index = rng.int(0, b.receipts.length - 1);
+        const r = b.receipts[index]!;
+        const batch = new ReceiptBatch(b.receipts, domain);
+        const args =
+          rng.next() < 0.5
+            ? ['demandReceipt', [b.claimId, index]]
+            : ['demandInputs', [b.claimId, index, receiptArg(r), r.signature, batch.proof(index)]];
+        await f.h
+          .send(
+            g,
+            f.at.claimRegistry,
+            claimRegistryArtifact.abi,
+            args[0] as string,
+            args[1] as unknown[],
+            PARAMETERS.demandBond,
+          )
+          .catch(() => {}); // window closed, or the claim is full
+      },
       async swarm() {
         // Concurrent disputes on one honest claim up to the bound: the last open must revert.
         const open = openHonestClaims();
@@ -394,6 +419,7 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
     console.log(
       `simulation seed ${SEED}: ${STEPS} steps, ${checked} blocks checked, ${mustReject.size} bad claims rejected, ` +
         `${hClaimer.batchCount} honest claims, ${hDefender.defences.size} disputes defended, ` +
+        `${hDemands.answered.size} demands answered by the honest node, ` +
         `at most ${seen.maxOpen} open on one claim (bound ${PARAMETERS.maxOpenDisputes}), actions ${JSON.stringify(seen.actions)}`,
     );
   }, 900_000);
