@@ -20,7 +20,7 @@ import {
   tileWitness,
 } from '@stoa/contracts';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
-import { type Model, quantizeInput, tilesOf } from '@stoa/ir';
+import { type Model, quantizeInput, Random, tilesOf } from '@stoa/ir';
 import { type Address, encodeFunctionData } from 'viem';
 import { printTable } from './measure.js';
 
@@ -110,6 +110,105 @@ async function completeDispute(
   return { log, end, ms, claimant: byParty(node.address), challenger: byParty(challenger.address), f };
 }
 
+/** Gas prices the griefing ratio is checked at, in gwei (issue 18: every price up to 500 gwei). */
+const GAS_PRICES_GWEI = [1n, 10n, 50n, 100n, 200n, 300n, 500n];
+const TARGET_RATIO = 6;
+
+/**
+ * What a griefer spends against what it costs an honest node: the griefer disputes a correct
+ * receipt and plays at random (`seeds` games). Returns each game's gas per party.
+ */
+async function griefingGames(
+  client: ChainClient,
+  chain: Awaited<ReturnType<typeof startAnvil>>,
+  model: Model,
+  honest: ExecutionView,
+  seeds: number,
+) {
+  const log: Sent[] = [];
+  const rec = recording(client, log);
+  const f = await setUpGame(chain, rec, deployer, node, model, DEV_PARAMETERS);
+  const { claimId, batch } = await postClaim(f, [await signView(f, honest, 1n)]);
+  const games = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    log.length = 0;
+    const disputeId = await openDispute(f, challenger, claimId, batch, 0);
+    const end = await playOut(
+      { h: rec, game: f.at.disputeGame, disputeId, arity: Number(DEV_PARAMETERS.arity) },
+      claimantFromView(node, honest),
+      challengerFromView(challenger, honest, { random: new Random(seed) }),
+    );
+    if (end.challengerWon)
+      throw new Error('a griefer beat an honest node: the benchmark measured a broken game');
+    const byParty = (who: Address) => log.filter((s) => s.from === who).reduce((a, s) => a + s.gas, 0n);
+    games.push({
+      seed,
+      rounds: end.rounds,
+      defender: byParty(node.address),
+      attacker: byParty(challenger.address),
+    });
+  }
+  return games;
+}
+
+/**
+ * ratio(p) = (B + G_attacker · p) / (G_defender · p): what a griefer spends (its bond, which the
+ * honest node wins, and its gas) over what the honest node spends (its gas), per game, at gas
+ * price p. The smallest over the measured games at each price.
+ */
+export function griefingRatio(
+  bond: bigint,
+  attackerGas: bigint,
+  defenderGas: bigint,
+  gasPriceWei: bigint,
+): number {
+  return Number(bond + attackerGas * gasPriceWei) / Number(defenderGas * gasPriceWei);
+}
+
+async function printGriefing(
+  client: ChainClient,
+  chain: Awaited<ReturnType<typeof startAnvil>>,
+  model: Model,
+  honest: ExecutionView,
+) {
+  console.log(
+    `\nGriefing an honest node: a challenger disputes a correct receipt and plays at random (MNIST CNN, k = ${DEV_PARAMETERS.arity}):\n`,
+  );
+  const games = await griefingGames(client, chain, model, honest, 6);
+  printTable(
+    games.map((g) => ({
+      seed: g.seed,
+      rounds: g.rounds,
+      'defender gas': g.defender.toString(),
+      'attacker gas': g.attacker.toString(),
+    })),
+  );
+  const bond = DEV_PARAMETERS.challengeBond;
+  const worst = games.reduce((a, g) =>
+    (g.defender * 1000n) / g.attacker > (a.defender * 1000n) / a.attacker ? g : a,
+  );
+  const needed = (BigInt(TARGET_RATIO) * worst.defender - worst.attacker) * 500n * 10n ** 9n;
+  console.log(
+    `\nratio(p) = (challengeBond + G_attacker·p) / (G_defender·p), smallest over the games; challengeBond = ${bond} wei`,
+  );
+  const rows = GAS_PRICES_GWEI.map((gwei) => {
+    const p = gwei * 10n ** 9n;
+    const ratio = Math.min(...games.map((g) => griefingRatio(bond, g.attacker, g.defender, p)));
+    const bondCovers = games.every((g) => bond >= g.defender * p);
+    return {
+      'gas price gwei': gwei.toString(),
+      'attacker / defender': ratio.toFixed(2),
+      'without the bond': Math.min(...games.map((g) => griefingRatio(0n, g.attacker, g.defender, p))).toFixed(
+        2,
+      ),
+      'bond covers defender gas': bondCovers ? 'yes' : 'NO',
+      [`target ≥ ${TARGET_RATIO}`]: ratio >= TARGET_RATIO ? 'met' : 'NOT met',
+    };
+  });
+  printTable(rows);
+  console.log(`challengeBond needed for ≥ ${TARGET_RATIO} at 500 gwei: ${needed} wei`);
+}
+
 export async function disputeGas(): Promise<void> {
   const chain = await startAnvil();
   try {
@@ -168,6 +267,7 @@ export async function disputeGas(): Promise<void> {
       });
     }
     printTable(rows);
+    await printGriefing(client, chain, model, honest);
   } finally {
     await chain.stop();
   }

@@ -46,19 +46,25 @@ export interface ProtocolParameters {
   readonly answerSeconds: bigint;
 }
 
+/**
+ * Bonds sized from measured gas (BENCHMARKS.md, `npm run bench -- gas`) so that the loser pays
+ * the winner's gas up to 500 gwei: a griefer's 2 ETH bond keeps attacker / defender spending
+ * ≥ 6 at every gas price up to 500 gwei, and a cheating node's claim bond (0.2 ETH) plus the
+ * slash reward (0.5 ETH) pay an honest challenger's ≤ 1.3 Mgas at 500 gwei.
+ */
 export const DEV_PARAMETERS: ProtocolParameters = {
   unbondingDelay: 7n * 24n * 3600n,
   challengeWindow: 3600n,
-  claimBond: 10n ** 16n,
+  claimBond: 2n * 10n ** 17n,
   minStake: 10n ** 18n,
   arity: 2n,
   clockSeconds: 3600n,
-  challengeBond: 10n ** 17n,
+  challengeBond: 2n * 10n ** 18n,
   slashAmount: 10n ** 18n,
-  rewardBps: 2000n,
-  rewardCap: 2n * 10n ** 17n,
+  rewardBps: 5000n,
+  rewardCap: 5n * 10n ** 17n,
   maxOpenDisputes: 16n,
-  demandBond: 10n ** 16n,
+  demandBond: 5n * 10n ** 16n,
   answerSeconds: 1800n,
 };
 

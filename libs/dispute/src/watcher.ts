@@ -80,6 +80,8 @@ export interface WatcherReport {
  * watcher demands a receipt on chain (the node may still be recording its own claim).
  */
 const RETRIES = 3;
+/** How many polls a claim whose inspection failed (a full claim, a lost RPC) is retried. */
+const MAX_ATTEMPTS = 1000;
 
 /** A demand this watcher made of a node ("reveal or lose"), followed until it is settled. */
 interface Escalation {
@@ -208,7 +210,9 @@ export class Watcher {
     try {
       await this.inspect(claimId, modelId, attempts);
     } catch (error) {
+      // E.g. the claim is full (maxOpenDisputes): its window is paused, so try again later.
       this.note(claimId, -1, `inspecting the claim failed: ${firstLine(error as Error)}`);
+      if (attempts < MAX_ATTEMPTS) this.retry.set(claimId, { modelId, attempts: attempts + 1 });
     }
   }
 
