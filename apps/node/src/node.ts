@@ -331,7 +331,10 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       });
       const fast =
         config.backend === 'onnxruntime'
-          ? await createOnnxRuntimeBackend(model, { executionProviders: config.onnxProviders })
+          ? await createOnnxRuntimeBackend(model, {
+              executionProviders: config.onnxProviders,
+              spinning: false,
+            })
           : referenceBackend(model);
       await selfCheck(model, fast);
       backend = config.testFault ? faultyBackend(model, fast, config.testFault.step) : fast;

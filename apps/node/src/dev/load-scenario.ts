@@ -42,7 +42,7 @@ export async function nodeLoadScenario(options: {
     } finally {
       await node.stop();
     }
-    const backend = await createOnnxRuntimeBackend(model);
+    const backend = await createOnnxRuntimeBackend(model, { spinning: false }); // as the node runs it
     // The node's own signer: the baseline differs from the node only by what HTTP adds.
     const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
       chainId: d.at.chainId,

@@ -9,6 +9,12 @@ export interface OnnxRuntimeBackendOptions {
   /** onnxruntime intra-op threads; defaults to onnxruntime's choice. */
   readonly intraOpThreads?: number;
   /**
+   * Whether onnxruntime's idle worker threads spin (its default, true). A server that shares
+   * its cores with its own HTTP and journaling work turns it off: spinning threads take the
+   * CPU those need between requests.
+   */
+  readonly spinning?: boolean;
+  /**
    * onnxruntime execution providers in order of preference (e.g. ['cuda', 'cpu']); defaults to
    * the CPU. CUDA runs with TF32 turned off (see `exactProviders`). A provider must still
    * give bit-identical results: callers check (see apps/node).
@@ -64,6 +70,9 @@ function sessionOptions(options: OnnxRuntimeBackendOptions): ort.InferenceSessio
   return {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.spinning === false
+      ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+      : {}),
     ...(options.executionProviders ? { executionProviders: exactProviders(options.executionProviders) } : {}),
   };
 }
