@@ -28,6 +28,22 @@ const EnvSchema = z.object({
     .min(1024)
     .default(1 << 20),
   STOA_TRACE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /**
+   * Bytes of traces kept for receipts whose claims have not finalized. Never evicted: when they
+   * are full the node answers 503 with Retry-After until claims finalize and free room.
+   */
+  STOA_MAX_TRACE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1 << 16)
+    .default(2 ** 30),
+  /** Open connections at most; more are closed at once (issue 18: 1,500 slow bodies took 1.3 GB). */
+  STOA_MAX_CONNECTIONS: z.coerce.number().int().min(8).max(65_536).default(256),
+  /**
+   * Serve every receipt's inputs to anyone (rate-limited), for networks whose clients agree to
+   * be audited by any watcher. Off by default: inputs go to their client or a challenger only.
+   */
+  STOA_PUBLIC_INPUTS: z.enum(['true', 'false']).default('false'),
   STOA_BACKEND: z.enum(['onnxruntime', 'reference']).default('onnxruntime'),
   /** onnxruntime execution providers in order of preference; the GPU image sets 'cuda,cpu'. */
   STOA_ONNX_PROVIDERS: z
@@ -64,6 +80,9 @@ export interface NodeConfig {
   readonly pollMs: number;
   readonly maxBodyBytes: number;
   readonly traceRatePerMinute: number;
+  readonly maxTraceBytes: number;
+  readonly maxConnections: number;
+  readonly publicInputs: boolean;
   readonly backend: 'onnxruntime' | 'reference';
   readonly onnxProviders: readonly string[];
   readonly watchNodes: readonly string[];
@@ -122,6 +141,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     pollMs: e.STOA_POLL_MS,
     maxBodyBytes: e.STOA_MAX_BODY_BYTES,
     traceRatePerMinute: e.STOA_TRACE_RATE_PER_MINUTE,
+    maxTraceBytes: e.STOA_MAX_TRACE_BYTES,
+    maxConnections: e.STOA_MAX_CONNECTIONS,
+    publicInputs: e.STOA_PUBLIC_INPUTS === 'true',
     backend: e.STOA_BACKEND,
     onnxProviders: e.STOA_ONNX_PROVIDERS.split(','),
     watchNodes,

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { redactSecrets } from './redact.js';
 import { RequestError } from './tensors.js';
 
 export interface Request {
   readonly method: string;
   readonly path: string;
   readonly client: string;
+  /** A request header (lower-case name), if present. */
+  header(name: string): string | undefined;
   /** The body parsed as JSON (rejects with 400/413 RequestErrors). */
   json(): Promise<unknown>;
 }
@@ -18,54 +21,121 @@ export interface Response {
 
 export type Handler = (request: Request) => Promise<Response>;
 
+export interface HttpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxBodyBytes: number;
+  /** Open connections at most; the server closes new ones past it at once. */
+  readonly maxConnections: number;
+  /** Requests of the `limited` routes answered at once; more get 503 before their body is read. */
+  readonly maxInFlight: number;
+  readonly limited: (method: string, path: string) => boolean;
+}
+
+export interface HttpServer {
+  readonly server: Server;
+  /** Requests of the limited routes admitted and not yet answered. */
+  inFlight(): number;
+}
+
+/** JSON nested deeper than this is refused before parsing: no request needs more than a few levels. */
+export const MAX_JSON_DEPTH = 32;
+/** A slow client gets this long to send its headers, and its whole request. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
- * A plain node:http server around one handler: bodies are capped at `maxBodyBytes` (413 past
- * it, without reading the rest), JSON is parsed with a 400 naming the problem, and any error a
- * handler throws becomes a JSON error response — never a stack trace on the wire.
+ * A plain node:http server around one handler. Admission comes first: connections past
+ * `maxConnections` are closed, and requests past `maxInFlight` get 503 before a byte of their
+ * body is read. Then every malformed request — an unparseable target, a body that is not
+ * `application/json`, deeper than MAX_JSON_DEPTH or not JSON — gets a 400 naming the problem,
+ * bodies past `maxBodyBytes` a 413, and any other error a JSON 500 with no detail (the detail,
+ * secrets redacted, goes to `onError`).
  */
 export function startHttp(
-  options: { readonly host: string; readonly port: number; readonly maxBodyBytes: number },
+  options: HttpOptions,
   handler: Handler,
   onError: (error: unknown) => void,
-): Promise<Server> {
+): Promise<HttpServer> {
+  let inFlight = 0;
   const server = createServer((req, res) => {
     void serve(req, res);
   });
+  server.maxConnections = options.maxConnections;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const method = req.method ?? 'GET';
     let response: Response;
+    let admitted = false;
     try {
-      const url = new URL(req.url ?? '/', 'http://node');
+      const path = pathOf(req.url);
+      if (options.limited(method, path)) {
+        if (inFlight >= options.maxInFlight) {
+          send(res, {
+            status: 503,
+            body: { error: 'busy' },
+            headers: { 'retry-after': '1', connection: 'close' },
+          });
+          return;
+        }
+        inFlight++;
+        admitted = true;
+      }
       response = await handler({
-        method: req.method ?? 'GET',
-        path: url.pathname,
+        method,
+        path,
         client: req.socket.remoteAddress ?? 'unknown',
+        header: (name) => {
+          const value = req.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        },
         json: () => readJson(req, options.maxBodyBytes),
       });
     } catch (error) {
       if (error instanceof RequestError) response = { status: error.status, body: { error: error.message } };
       else {
-        onError(error);
+        onError(redactSecrets(String((error as Error)?.stack ?? error)));
         response = { status: 500, body: { error: 'internal error; see the node log' } };
       }
+    } finally {
+      if (admitted) inFlight--;
     }
-    const text =
-      response.contentType?.startsWith('text/') && typeof response.body === 'string'
-        ? response.body
-        : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-    res.writeHead(response.status, {
-      'content-type': response.contentType ?? 'application/json',
-      ...response.headers,
-      ...(response.status === 413 ? { connection: 'close' } : {}),
-    });
-    res.end(text);
+    send(res, response);
   };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve(server));
+    server.listen(options.port, options.host, () => resolve({ server, inFlight: () => inFlight }));
   });
 }
 
+function send(res: ServerResponse, response: Response): void {
+  const text =
+    response.contentType?.startsWith('text/') && typeof response.body === 'string'
+      ? response.body
+      : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  res.writeHead(response.status, {
+    'content-type': response.contentType ?? 'application/json',
+    ...response.headers,
+    // A refused request's body was not read: the connection cannot carry another request.
+    ...(response.status === 413 || response.status === 400 ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}
+
+function pathOf(target: string | undefined): string {
+  try {
+    return new URL(target ?? '/', 'http://node').pathname;
+  } catch {
+    throw new RequestError('the request target is not a valid URL');
+  }
+}
+
 async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type))
+    throw new RequestError(`content-type must be application/json, got '${type.slice(0, 64)}'`);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes)
     throw new RequestError(`the body is ${declared} bytes, over the ${maxBytes}-byte limit`, 413);
@@ -77,9 +147,31 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH)
+    throw new RequestError(`the body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new RequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped); a linear scan. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return deepest;
 }

@@ -5,6 +5,7 @@ import {
   chainClient,
   claimRegistryArtifact,
   ensureRegistration,
+  disputeGameArtifact,
   readAddresses,
   type StoaAddresses,
   stakeManagerArtifact,
@@ -12,24 +13,29 @@ import {
 import { Claimer, type ClaimSource, Defender, DemandAnswerer, Watcher } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
+  createReceiptSigner,
   dequantizeOutput,
   dtypeInfo,
   type ExecutionBackend,
   execute,
   type IntTensor,
   type Model,
+  type ReceiptSigner,
   referenceBackend,
   type SignedReceipt,
   sizeOf,
+  TraceStoreFullError,
 } from '@stoa/ir';
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadArtifact } from './artifact.js';
 import type { NodeConfig } from './config.js';
-import { type Handler, type Request, type Response, startHttp } from './http.js';
+import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
+import { inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import { redactSecrets } from './redact.js';
 import { Serial } from './serial.js';
 import { parseInputs, RequestError } from './tensors.js';
 import { faultyBackend } from './test-fault.js';
@@ -38,6 +44,20 @@ export type HealthState = 'starting' | 'ready' | 'busy' | 'failed' | 'stopping';
 
 /** Requests answered at once before the node reports itself busy and sheds load with 503. */
 const MAX_IN_FLIGHT = 32;
+/** Seconds a client is told to wait when the trace store is full: claims finalize in minutes. */
+const TRACE_STORE_FULL_RETRY_S = 30;
+
+/**
+ * An upper bound on the bytes one stored execution takes (every tensor at its dtype's width,
+ * plus the header), reserved before a request runs so that a full store refuses work up front.
+ */
+export function traceBytesBound(model: Model): number {
+  const tensors = model.graph.nodeTypes.reduce(
+    (sum, t) => sum + sizeOf(t.shape) * dtypeInfo(t.dtype).bytes,
+    0,
+  );
+  return tensors + 64 * model.graph.nodeTypes.length + 4096;
+}
 
 export interface RunningNode {
   readonly url: string;
@@ -73,11 +93,23 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   let addresses: StoaAddresses | undefined;
   let nonce = 0n;
   let timer: NodeJS.Timeout | undefined;
+  let traceBytes = 0;
+  let signer: ReceiptSigner | undefined;
+  let http: HttpServer | undefined;
+  let chain: ReturnType<typeof chainClient> | undefined;
 
+  const traceStoreFull = () => claimer !== undefined && claimer.traces.freeBytes < traceBytes;
+  const admitted = () => http?.inFlight() ?? 0;
   const health = () => {
-    const now: HealthState = state === 'ready' && inFlight >= MAX_IN_FLIGHT ? 'busy' : state;
+    const now: HealthState =
+      state === 'ready' && (admitted() >= MAX_IN_FLIGHT || traceStoreFull()) ? 'busy' : state;
     return { state: now, ...(reason ? { reason } : {}) };
   };
+  const traceStoreFullResponse = (): Response => ({
+    status: 503,
+    body: { error: 'the trace store is full until pending claims finalize; retry later' },
+    headers: { 'retry-after': String(TRACE_STORE_FULL_RETRY_S) },
+  });
   metrics.gauge('stoa_in_flight_requests', 'Inference requests being answered now.', () => inFlight);
   metrics.gauge('stoa_receipts_pending', 'Receipts not yet in a claim.', () => claimer?.pendingCount ?? 0);
   metrics.gauge('stoa_disputes_open', 'Disputes this node is playing now.', () =>
@@ -90,22 +122,22 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     }
     if (config.role !== 'server')
       throw new RequestError('this node is a watcher: it answers no inferences', 404);
-    if (state !== 'ready' || !model || !backend || !claimer || !addresses) {
+    if (state !== 'ready' || !model || !backend || !claimer || !signer) {
       return {
         status: 503,
         body: { error: `the node is ${state}${reason ? `: ${reason}` : ''}` },
         headers: { 'retry-after': '1' },
       };
     }
-    if (inFlight >= MAX_IN_FLIGHT)
-      return { status: 503, body: { error: 'busy' }, headers: { 'retry-after': '1' } };
     const inputs = parseInputs(model, await request.json());
+    // Room for this request's trace is held before it runs: nothing a pending claim needs is
+    // ever evicted, so a full store sheds load instead (issue 18, finding 1).
+    const releaseRoom = claimer.traces.tryReserve(traceBytes);
+    if (!releaseRoom) return traceStoreFullResponse();
     inFlight++;
     const started = performance.now();
     try {
-      const mine = ++nonce;
-      const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
-      const done = await execute(model, inputs, { backend, sign: { account, domain, nonce: mine } });
+      const done = await execute(model, inputs, { backend, sign: { signer, nonce: ++nonce } });
       const receipt = done.receipt!;
       const view = { model, values: done.values!, trace: done.trace! };
       // The receipt is journaled (fsync'd, group-committed with concurrent ones) before the
@@ -119,14 +151,26 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
           countClaims({}, claimer!.batchCount - before);
         })
         .catch((error: Error) =>
-          logger.log('warn', 'posting a claim failed; the next tick retries', { error: error.message }),
+          logger.log('warn', 'posting a claim failed; the next tick retries', {
+            error: redactSecrets(error.message),
+          }),
         );
       metrics.observeLatency((performance.now() - started) / 1000);
       return {
         status: 200,
-        body: { modelId: config.modelId, outputs: describeOutputs(model, done.outputs), receipt },
+        body: {
+          modelId: config.modelId,
+          outputs: describeOutputs(model, done.outputs),
+          receipt,
+          // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}).
+          inputsToken: access.tokenFor(receipt.traceRoot),
+        },
       };
+    } catch (error) {
+      if (error instanceof TraceStoreFullError) return traceStoreFullResponse();
+      throw error;
     } finally {
+      releaseRoom();
       inFlight--;
     }
   };
@@ -165,7 +209,10 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
             headers: { 'retry-after': '60' },
           };
         }
-        return await serveTrace(trace[1]!.toLowerCase() as Hex);
+        const traceRoot = trace[1]!.toLowerCase() as Hex;
+        const refused = await access.check(traceRoot, request.header);
+        if (refused) return { status: 403, body: { error: refused } };
+        return await serveTrace(traceRoot);
       }
       const claim = /^\/v1\/claims\/(\d+)\/receipts$/.exec(path);
       if (method === 'GET' && claim) {
@@ -200,24 +247,49 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     ...(watcher ? { audit: watcher.report() } : {}),
   });
 
-  const server: Server = await startHttp(
-    { host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes },
+  const access = inputsAccess({
+    operatorKey: config.operatorKey,
+    node: account.address,
+    publicInputs: config.publicInputs,
+    openDispute: async (disputeId) => {
+      const defence = defender?.defences.get(disputeId);
+      if (!defence || defence.outcome || !addresses || !chain) return undefined;
+      const game = (await chain.read(addresses.disputeGame, disputeGameArtifact.abi, 'get', [disputeId])) as {
+        claimant: Hex;
+        challenger: Hex;
+        traceRoot: Hex;
+      };
+      if (game.claimant.toLowerCase() !== account.address.toLowerCase()) return undefined;
+      return { traceRoot: game.traceRoot, challenger: game.challenger };
+    },
+  });
+  http = await startHttp(
+    {
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      maxConnections: config.maxConnections,
+      maxInFlight: MAX_IN_FLIGHT,
+      limited: (method) => method === 'POST',
+    },
     handler,
-    (error) => logger.log('error', 'unhandled error', { error: String((error as Error)?.stack ?? error) }),
+    (error) => logger.log('error', 'unhandled error', { error: String(error) }),
   );
+  const server: Server = http.server;
   const bound = server.address();
   const url = `http://${config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
   logger.log('info', 'listening', { url, role: config.role, node: account.address });
 
   const boot = async () => {
     addresses = await readAddresses(config.contractsFile);
-    const chain = defineChain({
+    const chainDefinition = defineChain({
       id: addresses.chainId,
       name: `stoa-${addresses.chainId}`,
       nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
       rpcUrls: { default: { http: [config.rpcUrl] } },
     });
-    const client = chainClient(config.rpcUrl, chain);
+    const client = chainClient(config.rpcUrl, chainDefinition);
+    chain = client;
     model = await loadArtifact(config.artifactUrl, config.modelId);
     const models = (id: Hex) => (id.toLowerCase() === config.modelId ? model : undefined);
     const dataDir = join(config.dataDir, account.address.toLowerCase());
@@ -234,6 +306,12 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         batchSize: config.batchSize,
         maxBatchAgeMs: config.batchMaxAgeMs,
         postInline: false,
+        maxTraceBytes: config.maxTraceBytes,
+      });
+      traceBytes = traceBytesBound(model);
+      signer = await createReceiptSigner(config.operatorKey, {
+        chainId: addresses.chainId,
+        verifyingContract: addresses.claimRegistry,
       });
       nonce = claimer.lastNonce;
       defender = await Defender.open({
@@ -247,7 +325,10 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       demands = new DemandAnswerer({ client, account, addresses, claimer, models });
       const fast =
         config.backend === 'onnxruntime'
-          ? await createOnnxRuntimeBackend(model, { executionProviders: config.onnxProviders })
+          ? await createOnnxRuntimeBackend(model, {
+              executionProviders: config.onnxProviders,
+              spinning: false,
+            })
           : referenceBackend(model);
       await selfCheck(model, fast);
       backend = config.testFault ? faultyBackend(model, fast, config.testFault.step) : fast;
@@ -296,7 +377,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         countDisputes({ role: 'challenger', outcome: 'lost' }, after.disputesLost - before.disputesLost);
       }
     } catch (error) {
-      logger.log('warn', 'background work failed; retrying', { error: String((error as Error).message) });
+      logger.log('warn', 'background work failed; retrying', {
+        error: redactSecrets(String((error as Error).message)),
+      });
     } finally {
       timer = setTimeout(() => void tick(), config.pollMs);
     }
@@ -308,7 +391,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     },
     (error: Error) => {
       state = 'failed';
-      reason = error.message;
+      // Errors of the chain client quote the RPC URL, API key and all: never show it.
+      reason = redactSecrets(error.message);
       logger.log('error', 'start-up failed', { reason });
     },
   );

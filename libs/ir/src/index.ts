@@ -106,7 +106,12 @@ export {
   verifyReceipt,
 } from './trace/receipt.js';
 export { createReceiptSigner, type ReceiptSigner } from './trace/receipt-signer.js';
-export { type StoredTrace, TraceStore, type TraceStoreOptions } from './trace/store.js';
+export {
+  type StoredTrace,
+  TraceStore,
+  TraceStoreFullError,
+  type TraceStoreOptions,
+} from './trace/store.js';
 export {
   boundaryDigest,
   buildTrace,

@@ -62,7 +62,8 @@ export async function dev(options: DevOptions): Promise<void> {
         operatorKeyRef: `env:STOA_DEV_KEY_${name.toUpperCase().replace(/-/g, '_')}`,
         role: env.STOA_ROLE === 'watcher' ? 'watcher' : 'server',
         cwd: ROOT,
-        env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1', ...env },
+        // A local network whose clients agree to be audited: the watcher reads inputs freely.
+        env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1', STOA_PUBLIC_INPUTS: 'true', ...env },
       },
       { store },
     );

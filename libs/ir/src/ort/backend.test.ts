@@ -5,7 +5,7 @@ import { createModel, type Model } from '../model.js';
 import type { IntTensor } from '../tensor.js';
 import { Random } from '../testing/random.js';
 import { randomGraph } from '../testing/random-graph.js';
-import { createHotPathBackend, createOnnxRuntimeBackend } from './backend.js';
+import { createHotPathBackend, createOnnxRuntimeBackend, exactProviders } from './backend.js';
 import { float32Exact } from './lower-edge.js';
 
 const GRAPHS = 220;
@@ -122,5 +122,16 @@ describe('onnxruntime backend', () => {
       { dtype: 'i8' as const, shape: [3, 4000], data: rng.ints(12000, -128, 127) },
     ];
     expect(await expectBitIdentical(model, inputs, 'wide')).toEqual([]);
+  });
+});
+
+describe('execution providers', () => {
+  it('turns TF32 off for CUDA, process-wide, and leaves a CPU-only process alone', () => {
+    const env: NodeJS.ProcessEnv = { NVIDIA_TF32_OVERRIDE: '1' };
+    expect(exactProviders(['cuda', 'cpu'], env)).toEqual(['cuda', 'cpu']);
+    expect(env.NVIDIA_TF32_OVERRIDE).toBe('0');
+    const cpuOnly: NodeJS.ProcessEnv = {};
+    expect(exactProviders(['cpu'], cpuOnly)).toEqual(['cpu']);
+    expect(cpuOnly).toEqual({});
   });
 });

@@ -9,8 +9,14 @@ export interface OnnxRuntimeBackendOptions {
   /** onnxruntime intra-op threads; defaults to onnxruntime's choice. */
   readonly intraOpThreads?: number;
   /**
+   * Whether onnxruntime's idle worker threads spin (its default, true). A server that shares
+   * its cores with its own HTTP and journaling work turns it off: spinning threads take the
+   * CPU those need between requests.
+   */
+  readonly spinning?: boolean;
+  /**
    * onnxruntime execution providers in order of preference (e.g. ['cuda', 'cpu']); defaults to
-   * the CPU. The CUDA provider gets TF32 turned off (see `exactProviders`). A provider must still
+   * the CPU. CUDA runs with TF32 turned off (see `exactProviders`). A provider must still
    * give bit-identical results: callers check (see apps/node).
    */
   readonly executionProviders?: readonly string[];
@@ -45,24 +51,28 @@ function defaultLog(message: string): void {
 }
 
 /**
- * Execution providers as onnxruntime takes them, with the CUDA provider's TF32 off: onnxruntime
- * enables TF32 tensor-core math by default, which rounds float32 products to 10-bit mantissas
- * and breaks the exactness every float32 kernel of this backend relies on.
+ * Execution providers as onnxruntime takes them, with TF32 off whenever CUDA is among them.
+ * onnxruntime's CUDA provider enables TF32 tensor-core math by default, and onnxruntime-node's
+ * binding passes only `deviceId` to the provider (its `use_tf32` option cannot be set from
+ * JavaScript), so TF32 is turned off through NVIDIA's documented process-wide switch
+ * NVIDIA_TF32_OVERRIDE=0, which cuBLAS and cuDNN read when the provider loads them. The node's
+ * start-up bit-identity check still guards the result.
  */
 export function exactProviders(
   names: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
 ): ort.InferenceSession.SessionOptions['executionProviders'] {
-  return names.map((name) =>
-    name === 'cuda'
-      ? ({ name: 'cuda', use_tf32: '0' } as unknown as ort.InferenceSession.ExecutionProviderConfig)
-      : name,
-  );
+  if (names.includes('cuda')) env.NVIDIA_TF32_OVERRIDE = '0';
+  return [...names];
 }
 
 function sessionOptions(options: OnnxRuntimeBackendOptions): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.spinning === false
+      ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+      : {}),
     ...(options.executionProviders ? { executionProviders: exactProviders(options.executionProviders) } : {}),
   };
 }

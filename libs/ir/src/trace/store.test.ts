@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TraceStore } from './store.js';
+import { TraceStore, TraceStoreFullError } from './store.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -45,27 +45,55 @@ describe('trace store', () => {
     expect(await reopened.get('missing')).toBeUndefined();
   });
 
-  it('never exceeds its cap, evicting the oldest first, across restarts', async () => {
+  it('never evicts: a put past its cap fails and every stored trace stays, across restarts (issue 18, finding 1)', async () => {
     const dir = await tempDir();
     const cap = 5000;
     let store = await TraceStore.open(dir, { maxBytes: cap });
+    const stored: number[] = [];
     for (let i = 0; i < 40; i++) {
-      await store.put(`t${i}`, trace(i, 400 + (i % 7) * 50));
+      try {
+        await store.put(`t${i}`, trace(i, 400 + (i % 7) * 50));
+        stored.push(i);
+      } catch (error) {
+        expect(error).toBeInstanceOf(TraceStoreFullError);
+        expect((error as TraceStoreFullError).message).toMatch(
+          new RegExp(`trace 't${i}' needs \\d+ bytes, \\d+ are free`),
+        );
+      }
       expect(store.totalBytes).toBeLessThanOrEqual(cap);
       if (i % 10 === 9) store = await TraceStore.open(dir, { maxBytes: cap });
     }
-    expect(store.has('t39')).toBe(true);
-    expect(store.has('t0')).toBe(false);
-    const onDisk = (await readdir(dir)).filter((f) => f.endsWith('.trace'));
-    expect(onDisk.sort()).toEqual(
-      store
-        .keys()
-        .map((k) => `${k}.trace`)
-        .sort(),
-    );
+    // The first traces — the ones an old eviction dropped — are all still there.
+    expect(stored.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(store.keys()).toEqual(stored.map((i) => `t${i}`));
+    for (const i of stored) expect(await store.get(`t${i}`)).toEqual(trace(i, 400 + (i % 7) * 50));
+    // Deleting (what a finalized claim does) makes room again.
+    await store.delete('t0');
+    await store.put('after', trace(99, 300));
+    expect(store.has('after')).toBe(true);
+    // A cap lowered below what is on disk keeps everything and refuses new traces.
     const smaller = await TraceStore.open(dir, { maxBytes: 1200 });
-    expect(smaller.totalBytes).toBeLessThanOrEqual(1200);
-    await expect(smaller.put('huge', trace(1, 5000))).rejects.toThrow(/more than the store's cap/);
+    expect(smaller.keys().sort()).toEqual(store.keys().sort());
+    expect(smaller.freeBytes).toBe(0);
+    await expect(smaller.put('more', trace(1, 10))).rejects.toThrow(TraceStoreFullError);
+  });
+
+  it('reserves room for traces being computed, so concurrent producers never overfill it', async () => {
+    const store = await TraceStore.open(await tempDir(), { maxBytes: 3000 });
+    const first = store.tryReserve(1400);
+    const second = store.tryReserve(1400);
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(store.tryReserve(1400)).toBeUndefined();
+    await Promise.all([store.put('a', trace(1, 900)), store.put('b', trace(2, 900))]);
+    first!();
+    second!();
+    second!(); // releasing twice gives back nothing more
+    expect(store.freeBytes).toBe(3000 - store.totalBytes);
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.put(`c${i}`, trace(i, 600)).catch((e: unknown) => e)),
+    );
+    expect(store.totalBytes).toBeLessThanOrEqual(3000);
   });
 
   it('drops torn temporary files and names a corrupt trace', async () => {

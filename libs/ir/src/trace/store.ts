@@ -13,8 +13,24 @@ export interface StoredTrace {
 }
 
 export interface TraceStoreOptions {
-  /** Upper bound on the bytes of all stored traces; the oldest are evicted to stay under it. */
+  /**
+   * Upper bound on the bytes of all stored traces. Nothing is ever evicted to stay under it: a
+   * trace defends a receipt until its claim finalizes, so a full store refuses new traces
+   * (`TraceStoreFullError`) and the caller refuses new work until the owner deletes some.
+   */
   readonly maxBytes: number;
+}
+
+/** A put that would take the store past its cap; the caller should shed load and retry later. */
+export class TraceStoreFullError extends Error {
+  constructor(
+    readonly key: string,
+    readonly needed: number,
+    readonly free: number,
+  ) {
+    super(`trace store is full: trace '${key}' needs ${needed} bytes, ${free} are free`);
+    this.name = 'TraceStoreFullError';
+  }
 }
 
 const SUFFIX = '.trace';
@@ -27,14 +43,19 @@ interface Entry {
 }
 
 /**
- * Recent traces on disk, keyed by a caller-chosen id (a receipt's trace root, say). Files are
- * written to a temporary name and renamed, so a crash never leaves a torn trace; the index is
- * rebuilt from the directory on open, so the store survives restarts. It never exceeds maxBytes.
+ * Traces on disk, keyed by a caller-chosen id (a receipt's trace root, say), kept until their
+ * owner deletes them. Files are written to a temporary name and renamed, so a crash never leaves
+ * a torn trace; the index is rebuilt from the directory on open, so the store survives restarts.
+ * It never exceeds maxBytes by a put (a directory found larger at open is kept whole, and full);
+ * `tryReserve` lets concurrent producers claim room before they compute a trace.
  */
 export class TraceStore {
   private readonly entries = new Map<string, Entry>();
   private total = 0;
   private counter = 0;
+  private reserved = 0;
+  /** Bytes of puts under way: counted against the cap from the check to the rename. */
+  private writing = 0;
 
   private constructor(
     readonly dir: string,
@@ -59,12 +80,32 @@ export class TraceStore {
     }
     found.sort((a, b) => a.mtime - b.mtime || a.key.localeCompare(b.key));
     for (const f of found) store.remember(f.key, f.bytes);
-    await store.evict(0);
     return store;
   }
 
   get totalBytes(): number {
     return this.total;
+  }
+
+  /** Bytes neither stored nor reserved. */
+  get freeBytes(): number {
+    return Math.max(0, this.maxBytes - this.total - this.writing - this.reserved);
+  }
+
+  /**
+   * Holds `bytes` of room for a trace about to be computed, or returns undefined when there is
+   * none: admission control, so that work is refused before it is done rather than lost after.
+   * The returned function gives the room back (after the put, or when the work failed).
+   */
+  tryReserve(bytes: number): (() => void) | undefined {
+    if (bytes > this.freeBytes) return undefined;
+    this.reserved += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reserved -= bytes;
+    };
   }
 
   keys(): string[] {
@@ -84,15 +125,22 @@ export class TraceStore {
         `trace '${key}' takes ${bytes.length} bytes, more than the store's cap of ${this.maxBytes}`,
       );
     }
-    await this.delete(key);
-    await this.evict(bytes.length);
-    const path = this.pathOf(key);
-    // A temporary name of its own: concurrent puts of one key must not rename each other's file.
-    const temporary = `${path}.${process.pid}.${++this.counter}.tmp`;
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-    this.forget(key); // a concurrent put of the same key may have remembered it meanwhile
-    this.remember(key, bytes.length);
+    const replaced = this.entries.get(key)?.bytes ?? 0;
+    // The caller's own reservation is what this put uses, so only stored bytes count here.
+    const free = this.maxBytes - this.total - this.writing + replaced;
+    if (bytes.length > free) throw new TraceStoreFullError(key, bytes.length, free);
+    this.writing += bytes.length;
+    try {
+      const path = this.pathOf(key);
+      // A temporary name of its own: concurrent puts of one key must not rename each other's file.
+      const temporary = `${path}.${process.pid}.${++this.counter}.tmp`;
+      await writeFile(temporary, bytes);
+      await rename(temporary, path);
+      this.forget(key); // the replaced version, or a concurrent put of the same key
+      this.remember(key, bytes.length);
+    } finally {
+      this.writing -= bytes.length;
+    }
   }
 
   async get(key: string): Promise<StoredTrace | undefined> {
@@ -117,14 +165,6 @@ export class TraceStore {
   private remember(key: string, bytes: number): void {
     this.entries.set(key, { key, bytes, order: this.counter++ });
     this.total += bytes;
-  }
-
-  /** Evicts the oldest traces until `incoming` more bytes fit under the cap. */
-  private async evict(incoming: number): Promise<void> {
-    for (const key of this.keys()) {
-      if (this.total + incoming <= this.maxBytes) return;
-      await this.delete(key);
-    }
   }
 
   private pathOf(key: string): string {
