@@ -1,14 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import {
-  chainClient,
-  claimRegistryArtifact,
-  modelRegistryArtifact,
-  readAddresses,
-  type StoaAddresses,
-  stakeManagerArtifact,
-} from '@stoa/contracts';
+import { chainClient, modelRegistryArtifact, readAddresses, type StoaAddresses } from '@stoa/contracts';
 import { Claimer, type ClaimSource, Defender, Watcher } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
@@ -29,8 +22,10 @@ import type { NodeConfig } from './config.js';
 import { type Handler, type Request, type Response, startHttp } from './http.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { loadOrCreateNodeKey } from './node-key.js';
 import { RateLimiter } from './rate-limit.js';
 import { Serial } from './serial.js';
+import { awaitAuthorization, ensureOwnStake } from './stake.js';
 import { parseInputs, RequestError } from './tensors.js';
 import { faultyBackend } from './test-fault.js';
 
@@ -54,7 +49,8 @@ export interface RunningNode {
  * claims; as a watcher it audits other nodes' claims.
  */
 export async function startNode(config: NodeConfig, logger: Logger = jsonLogger()): Promise<RunningNode> {
-  const account = privateKeyToAccount(config.operatorKey);
+  const nodeKey = await loadOrCreateNodeKey(config.nodeKeyFile);
+  const account = privateKeyToAccount(nodeKey.key);
   const metrics = new Metrics();
   const countRequest = metrics.counter('stoa_requests_total', 'HTTP requests by route and status.');
   const countClaims = metrics.counter('stoa_claims_posted_total', 'Batch claims posted on chain.');
@@ -194,6 +190,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     role: config.role,
     modelId: config.modelId,
     node: account.address,
+    ...(config.operatorAddress ? { operator: config.operatorAddress } : {}),
     ...(claimer ? { pendingReceipts: claimer.pendingCount, claims: claimer.batchCount } : {}),
     ...(defender ? { openDisputes: defender.open } : {}),
     ...(watcher ? { audit: watcher.report() } : {}),
@@ -206,7 +203,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   );
   const bound = server.address();
   const url = `http://${config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
-  logger.log('info', 'listening', { url, role: config.role, node: account.address });
+  logger.log('info', 'listening', { url, role: config.role, node: account.address, newKey: nodeKey.created });
 
   const boot = async () => {
     addresses = await readAddresses(config.contractsFile);
@@ -231,8 +228,27 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     const models = (id: Hex) => (id.toLowerCase() === config.modelId ? model : undefined);
     const dataDir = join(config.dataDir, account.address.toLowerCase());
     await mkdir(dataDir, { recursive: true });
+    // The operator authorizes this node's own key (and sends it gas) before it serves or audits.
+    if (config.operatorAddress) {
+      await awaitAuthorization({
+        client,
+        addresses,
+        node: account.address,
+        operator: config.operatorAddress,
+        pollMs: config.pollMs,
+        waiting: (why) => {
+          if (why && why !== reason) logger.log('info', 'waiting for the operator', { reason: why });
+          reason = why;
+        },
+        signal: {
+          get stopped() {
+            return state === 'stopping';
+          },
+        },
+      });
+    }
     if (config.role === 'server') {
-      await ensureStake(client, addresses, account, config.stakeWei, logger);
+      if (!config.operatorAddress) await ensureOwnStake(client, addresses, account, config.stakeWei, logger);
       claimer = await Claimer.open({
         dir: join(dataDir, 'claims'),
         client,
@@ -358,26 +374,6 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
       );
     }
   });
-}
-
-async function ensureStake(
-  client: ReturnType<typeof chainClient>,
-  addresses: StoaAddresses,
-  account: ReturnType<typeof privateKeyToAccount>,
-  stakeWei: bigint | undefined,
-  logger: Logger,
-): Promise<void> {
-  const abi = stakeManagerArtifact.abi;
-  const bonded = (await client.read(addresses.stakeManager, abi, 'bondedOf', [account.address])) as bigint;
-  const minStake = (await client.read(
-    addresses.claimRegistry,
-    claimRegistryArtifact.abi,
-    'minStake',
-  )) as bigint;
-  const target = stakeWei ?? minStake;
-  if (bonded >= target) return;
-  logger.log('info', 'staking', { bonded, target });
-  await client.send(account, addresses.stakeManager, abi, 'stake', [], target - bonded);
 }
 
 function describeOutputs(model: Model, outputs: IntTensor[]) {

@@ -2,6 +2,7 @@ export * from './akash/adapter.js';
 export { AkashEmulator, type AkashEmulatorOptions, type EmulatedProvider } from './akash/emulator.js';
 export * from './akash/sdl.js';
 export { type AkashSigner, akashRegistry, decodeTx, signerFromMnemonic, signTx } from './akash/tx.js';
+export * from './core/authorize.js';
 export * from './core/backoff.js';
 export * from './core/define-adapter.js';
 export * from './core/errors.js';

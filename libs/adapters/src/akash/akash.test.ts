@@ -16,7 +16,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'https://artifacts.example/mnist',
   rpcUrl: 'https://rpc.example',
-  operatorKeyRef: 'sk-operator',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   gpu: { kind: 'nvidia-h100', count: 1 },
 };
 const providers: EmulatedProvider[] = [

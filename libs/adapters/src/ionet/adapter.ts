@@ -132,7 +132,6 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
             dataDir: '/data',
             adapter: name,
           });
-          const { STOA_OPERATOR_KEY, ...plain } = env;
           const res = await api<{ status: string; deployment_id: string }>('/deploy', {
             method: 'POST',
             retry: false,
@@ -144,8 +143,8 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
               location_ids: locations,
               container_config: {
                 replica_count: spec.replicas,
-                env_variables: plain,
-                secret_env_variables: { STOA_OPERATOR_KEY },
+                // No key of any kind: the node makes its own and the operator authorizes it on chain.
+                env_variables: env,
                 traffic_port: spec.port,
                 image_url: spec.image,
               },

@@ -11,7 +11,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'https://artifacts.example/mnist',
   rpcUrl: 'https://rpc.example',
-  operatorKeyRef: 'sk-operator',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   gpu: { kind: 'nvidia-rtx4090', count: 1 },
   replicas: 2,
 };
@@ -58,7 +58,7 @@ describe('ionet adapter', () => {
   });
   afterAll(() => emu.close());
 
-  it('sends the documented deploy payload and the operator key as a secret', async () => {
+  it('sends the documented deploy payload, with no key in it', async () => {
     const a = ionetAdapter({ apiKey: 'k', baseUrl: emu.url });
     const dep = await a.provision(
       { ...spec, name: 'io-payload', replicas: 1 },
