@@ -13,6 +13,7 @@ export * from './core/types.js';
 export * from './ionet/adapter.js';
 export { IonetEmulator, type IonetEmulatorOptions } from './ionet/emulator.js';
 export * from './kit/conformance.js';
+export { findKey } from './kit/operator-key-scan.js';
 export * from './render/adapter.js';
 export { RenderEmulator, type RenderEmulatorOptions } from './render/emulator.js';
 export * from './render/signing.js';

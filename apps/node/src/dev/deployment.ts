@@ -88,6 +88,13 @@ export class Deployment {
     };
   }
 
+  /** The operator that authorized `signer` (the zero address when none did). */
+  async operatorOf(signer: Hex): Promise<Hex> {
+    return (await this.client.read(this.at.stakeManager, stakeManagerArtifact.abi, 'operatorOf', [
+      signer,
+    ])) as Hex;
+  }
+
   async bondedOf(address: Hex): Promise<bigint> {
     return (await this.client.read(this.at.stakeManager, stakeManagerArtifact.abi, 'bondedOf', [
       address,
