@@ -34,6 +34,11 @@ export interface AkashConfig extends SdlOptions {
   aktUsd?: number;
   /** Blocks per hour (≈ 6 s blocks). */
   blocksPerHour?: number;
+  /**
+   * How long to keep retrying while the provider answers 404 "no lease for deployment" (it has
+   * not seen the new lease yet) or lease status 404 right after the manifest (default 60 s).
+   */
+  leaseVisibleTimeoutMs?: number;
 }
 
 interface Bid {
@@ -180,6 +185,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     }
   }
 
+  /** A provider's 404 means "not yet" here (it has not seen the lease, or not yet started it). */
+  async function notYetOn404<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isAdapterError(e) && e.code === 'not-found') return undefined;
+      throw e;
+    }
+  }
+  const untilProviderSeesLease = <T>(fn: () => Promise<T>) =>
+    pollUntil(() => notYetOn404(fn), { timeoutMs: config.leaseVisibleTimeoutMs ?? 60_000, intervalMs: 100 });
+
   const leaseId = (r: DeploymentRecord) => {
     const b = r.data.bid as Bid;
     return `${r.data.dseq}/${b.gseq}/${b.oseq}`;
@@ -302,12 +319,24 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         name: 'send-manifest',
         async run({ spec, record }) {
           const { groups } = manifestFor(generateSdl(spec, config));
-          await toProvider('manifest delivery', () =>
-            provider(`/deployment/${record.data.dseq}/manifest`, record, {
-              method: 'PUT',
-              body: manifestToSortedJSON(groups),
-            }),
+          const sent = await untilProviderSeesLease(() =>
+            toProvider('manifest delivery', () =>
+              provider(`/deployment/${record.data.dseq}/manifest`, record, {
+                method: 'PUT',
+                body: manifestToSortedJSON(groups),
+              }),
+            ),
           );
+          if (!sent) {
+            throw new CapacityError(
+              'provider-failed',
+              `provider never saw lease ${leaseId(record)} (404 until timeout)`,
+              {
+                adapter: name,
+                hint: 'deploy elsewhere',
+              },
+            );
+          }
           return { manifestSent: true };
         },
       },
@@ -316,11 +345,12 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         async run({ spec, record }) {
           const uris = await pollUntil(
             async () => {
-              const st = (await toProvider('lease status', async () =>
-                (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
-              )) as {
-                services: Record<string, { available_replicas: number; uris: string[] }>;
-              };
+              const st = (await notYetOn404(() =>
+                toProvider('lease status', async () =>
+                  (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
+                ),
+              )) as { services: Record<string, { available_replicas: number; uris: string[] }> } | undefined;
+              if (!st) return undefined; // 404 just after the manifest: the provider is still setting up
               const svc = st.services[AKASH_SERVICE];
               return svc && svc.available_replicas >= spec.replicas && svc.uris.length ? svc.uris : undefined;
             },

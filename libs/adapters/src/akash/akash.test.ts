@@ -145,6 +145,34 @@ describe('akash transactions', () => {
   });
 });
 
+describe('akash providers that have not seen the lease yet', () => {
+  it('retries the 404 "no lease for deployment" and the lease-status 404 after the manifest, within a limit', async () => {
+    const slow = await emulator({ providerSeesLeaseMs: 700, statusAfterManifestMs: 400 });
+    try {
+      const started = Date.now();
+      const a = akashAdapter({ mnemonic, restUrl: slow.restUrl, ...fast, readyTimeoutMs: 10_000 });
+      const store = new MemoryRecordStore();
+      const dep = await a.provision({ ...spec, name: 'ak-late' }, { store });
+      expect(dep.state).toBe('running');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      await a.teardown(dep, { store });
+      const impatient = akashAdapter({
+        mnemonic,
+        restUrl: slow.restUrl,
+        ...fast,
+        leaseVisibleTimeoutMs: 200,
+      });
+      await expect(impatient.provision({ ...spec, name: 'ak-late-2' }, { store })).rejects.toMatchObject({
+        kind: 'capacity',
+        code: 'provider-failed',
+      });
+      expect(slow.activeResources()).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  }, 30_000);
+});
+
 describe('akash end to end on the emulator', () => {
   let emu: AkashEmulator;
   beforeAll(async () => {

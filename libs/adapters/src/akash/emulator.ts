@@ -27,6 +27,13 @@ export interface AkashEmulatorOptions {
   /** ms before a broadcast tx is queryable (block time). */
   blockMs?: number;
   startupMs?: number;
+  /**
+   * ms after a lease is created on chain before its provider has seen it: until then a manifest
+   * is answered 404 "no lease for deployment", as real providers do (default 150).
+   */
+  providerSeesLeaseMs?: number;
+  /** ms after a manifest is accepted during which lease status still answers 404 (default 100). */
+  statusAfterManifestMs?: number;
 }
 
 interface Dep {
@@ -45,6 +52,7 @@ interface Lease {
   provider: string;
   state: 'active' | 'closed';
   price: string;
+  createdAt: number;
   manifest?: unknown;
   manifestAt?: number;
 }
@@ -252,6 +260,7 @@ export class AkashEmulator {
             provider: pr.owner,
             state: 'active',
             price: String(pr.priceUakt),
+            createdAt: Date.now(),
           });
         } else if (m.typeUrl === TYPE_CLOSE_DEPLOYMENT) {
           const d = this.deployments.get(`${v.id.owner}/${String(v.id.dseq)}`);
@@ -295,7 +304,8 @@ export class AkashEmulator {
       const mm = /^\/deployment\/(\d+)\/manifest$/.exec(p);
       if (mm && req.method === 'PUT') {
         const l = lease(mm[1]!);
-        if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'no lease for deployment' });
+        const seen = l && Date.now() - l.createdAt >= (this.opts.providerSeesLeaseMs ?? 150);
+        if (!l || l.owner !== iss || !seen) return sendJson(res, 404, { message: 'no lease for deployment' });
         if (pr.diesOnManifest) {
           res.socket?.destroy();
           await this.providerServers.get(pr.owner)?.close();
@@ -311,6 +321,12 @@ export class AkashEmulator {
       if (lm) {
         const l = lease(lm[1]!);
         if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'lease not found' });
+        if (
+          lm[4] === 'status' &&
+          l.manifestAt &&
+          Date.now() - l.manifestAt < (this.opts.statusAfterManifestMs ?? 100)
+        )
+          return sendJson(res, 404, { message: 'lease not found' });
         const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
         if (lm[4] === 'logs') {
           const lines = up
