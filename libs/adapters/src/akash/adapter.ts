@@ -20,18 +20,22 @@ import {
   TYPE_CLOSE_DEPLOYMENT,
   TYPE_CREATE_DEPLOYMENT,
   TYPE_CREATE_LEASE,
+  TYPE_MINT_ACT,
 } from './tx.js';
 
 export interface AkashConfig extends SdlOptions {
   mnemonic: string;
   /** Chain REST (gRPC-gateway) URL, e.g. https://api.akashnet.net */
   restUrl: string;
-  /** Deposit in uakt (default 500000, the chain minimum). */
-  depositUakt?: number;
+  /** Deposit in uact (ACT, pegged to the USD; default 500000). Since BME, deposits in uakt are refused. */
+  depositUact?: number;
+  /**
+   * When the wallet holds less ACT than the deposit: burn this many uakt to mint ACT first
+   * (MsgMintACT). Unset: the adapter fails with `no-funds` and says how much ACT is missing.
+   */
+  mintUakt?: number;
   bidTimeoutMs?: number;
   readyTimeoutMs?: number;
-  /** USD per AKT, to turn uakt/block prices into USD/hour quotes. */
-  aktUsd?: number;
   /** Blocks per hour (≈ 6 s blocks). */
   blocksPerHour?: number;
   /**
@@ -90,20 +94,19 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
       accountNumber: Number(account.account.account_number),
       sequence: Number(account.account.sequence),
     });
-    const res = await httpJson<{ tx_response: { txhash: string; code: number; raw_log: string } }>(
-      `${rest}/cosmos/tx/v1beta1/txs`,
-      {
-        adapter: name,
-        method: 'POST',
-        body: { tx_bytes: Buffer.from(bytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' },
-        retry: false,
-      },
-    );
-    const { code, raw_log, txhash } = res.tx_response;
-    if (code !== 0) throw txError(code, raw_log);
+    const res = await httpJson<{
+      tx_response: { txhash: string; code: number; raw_log: string; codespace?: string };
+    }>(`${rest}/cosmos/tx/v1beta1/txs`, {
+      adapter: name,
+      method: 'POST',
+      body: { tx_bytes: Buffer.from(bytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' },
+      retry: false,
+    });
+    const { code, raw_log, txhash, codespace } = res.tx_response;
+    if (code !== 0) throw txError(code, raw_log, codespace);
     const included = await pollUntil(
       () =>
-        get<{ tx_response: { code: number; raw_log: string } } | undefined>(
+        get<{ tx_response: { code: number; raw_log: string; codespace?: string } } | undefined>(
           `/cosmos/tx/v1beta1/txs/${txhash}`,
           [404],
         ),
@@ -112,18 +115,60 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     if (!included)
       throw new TransientError('timeout', `tx ${txhash} not included in a block`, { adapter: name });
     if (included.tx_response.code !== 0)
-      throw txError(included.tx_response.code, included.tx_response.raw_log);
+      throw txError(included.tx_response.code, included.tx_response.raw_log, included.tx_response.codespace);
     return txhash;
   }
 
-  function txError(code: number, log: string) {
-    if (code === 5 || /insufficient funds/.test(log))
+  /** A transaction error, read with its codespace: module codes (e.g. deployment 4) are not the SDK's. */
+  function txError(code: number, log: string, codespace = 'sdk') {
+    if (codespace === 'sdk' && code === 5)
       return new UserError('no-funds', log, { adapter: name, hint: 'top up the wallet' });
-    if (code === 4) return new UserError('bad-credentials', log, { adapter: name });
-    if (code === 32) return new TransientError('server-error', log, { adapter: name });
-    return new UserError('invalid-spec', `chain rejected the transaction (code ${code}): ${log}`, {
-      adapter: name,
+    if (codespace === 'sdk' && code === 4) return new UserError('bad-credentials', log, { adapter: name });
+    if (codespace === 'sdk' && code === 32) return new TransientError('server-error', log, { adapter: name });
+    return new UserError(
+      'invalid-spec',
+      `chain rejected the transaction (${codespace} code ${code}): ${log}`,
+      {
+        adapter: name,
+      },
+    );
+  }
+
+  const actBalance = async (address: string) =>
+    Number(
+      (
+        await get<{ balance: { amount: string } }>(
+          `/cosmos/bank/v1beta1/balances/${address}/by_denom?denom=uact`,
+        )
+      ).balance.amount,
+    );
+
+  /** Makes sure the wallet holds `needed` uact, minting ACT from AKT (MsgMintACT) when configured to. */
+  async function ensureAct(address: string, needed: number): Promise<void> {
+    const have = await actBalance(address);
+    if (have >= needed) return;
+    if (!config.mintUakt) {
+      throw new UserError(
+        'no-funds',
+        `wallet ${address} holds ${have}uact; the deposit needs ${needed}uact`,
+        {
+          adapter: name,
+          hint: 'mint ACT first (MsgMintACT), or set mintUakt to let the adapter burn that much AKT for it',
+        },
+      );
+    }
+    await broadcast(TYPE_MINT_ACT, {
+      owner: address,
+      to: address,
+      coinsToBurn: { denom: 'uakt', amount: String(config.mintUakt) },
     });
+    const after = await actBalance(address);
+    if (after < needed) {
+      throw new UserError('no-funds', `after minting, wallet ${address} holds ${after}uact < ${needed}uact`, {
+        adapter: name,
+        hint: 'raise mintUakt',
+      });
+    }
   }
 
   const deploymentInfo = async (owner: string, dseq: string) =>
@@ -208,8 +253,9 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     validate: (spec: NodeSpec) =>
       sdlProblems(generateSdl(spec, config)).map((p) => ({ ...p, path: `sdl.${p.path}` })),
     async quote(spec) {
-      const uakt = config.maxUaktPerBlock ?? 10_000;
-      const usd = (uakt / 1e6) * (config.blocksPerHour ?? 600) * (config.aktUsd ?? 1);
+      // Prices are in uact and one ACT is one US dollar: no AKT price is needed.
+      const uact = config.maxUactPerBlock ?? 10_000;
+      const usd = (uact / 1e6) * (config.blocksPerHour ?? 600);
       return [
         { adapter: name, pricePerHourUsd: usd, gpu: spec.gpu?.kind ?? 'cpu', gpuCount: spec.gpu?.count ?? 0 },
       ];
@@ -229,14 +275,13 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
             dseq = latest.block.header.height;
             await save({ dseq, owner: s.address }); // before broadcasting: a crash can then find it
           }
+          const deposit = config.depositUact ?? 500_000;
+          await ensureAct(s.address, deposit);
           await broadcast(TYPE_CREATE_DEPLOYMENT, {
             id: { owner: s.address, dseq },
             groups: groupSpecs,
             hash: await generateManifestVersion(groups),
-            deposit: {
-              amount: { denom: 'uakt', amount: String(config.depositUakt ?? 500_000) },
-              sources: [1],
-            },
+            deposit: { amount: { denom: 'uact', amount: String(deposit) }, sources: [1] },
           });
           return { dseq, owner: s.address };
         },

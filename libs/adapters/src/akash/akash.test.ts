@@ -89,7 +89,7 @@ conformanceSuite(vitest, 'akash (chain + provider emulator)', async () => {
 describe('akash SDL', () => {
   it('is accepted by the SDK’s own SDL validation and manifest generation', () => {
     const s = nodeSpecSchema.parse({ ...spec, replicas: 2 });
-    const sdl = generateSdl(s, { maxUaktPerBlock: 5000, providerAttributes: { tier: 'community' } });
+    const sdl = generateSdl(s, { maxUactPerBlock: 5000, providerAttributes: { tier: 'community' } });
     expect(validateSDL(sdl, 'mainnet')).toBeUndefined();
     const gen = generateManifest(sdl, 'mainnet');
     expect(gen.ok).toBe(true);
@@ -98,7 +98,7 @@ describe('akash SDL', () => {
     expect(parsed.groups()[0].resources[0].count).toBe(2);
     const gpu = JSON.stringify(manifestFor(sdl).groupSpecs[0]!.resources[0]!.resource!.gpu);
     expect(gpu).toContain('vendor/nvidia/model/h100');
-    expect(manifestFor(sdl).groupSpecs[0]!.resources[0]!.price).toEqual({ denom: 'uakt', amount: '5000' });
+    expect(manifestFor(sdl).groupSpecs[0]!.resources[0]!.price).toEqual({ denom: 'uact', amount: '5000' });
   });
 
   it('reports invalid specs with the field named', () => {
@@ -142,6 +142,74 @@ describe('akash transactions', () => {
       JSON.stringify(groupSpecs.map((g) => ({ ...g }))).replace(/"count":(\d+)/g, '"count":$1'),
     );
     expect(Number(raw.authInfo.signerInfos[0]!.sequence)).toBe(3);
+  });
+});
+
+describe('akash denomination since BME', () => {
+  it('refuses a uakt deposit with a deployment-module error that is not read as bad credentials', async () => {
+    const emu = await emulator();
+    try {
+      const s = await signerFromMnemonic(mnemonic);
+      const { groups, groupSpecs } = manifestFor(generateSdl(nodeSpecSchema.parse(spec)));
+      const { generateManifestVersion } = await import('@akashnetwork/chain-sdk');
+      const value = {
+        id: { owner: s.address, dseq: '77' },
+        groups: groupSpecs,
+        hash: await generateManifestVersion(groups),
+        deposit: { amount: { denom: 'uakt', amount: '500000' }, sources: [1] },
+      };
+      const acct = emu.accounts.get(s.address)!;
+      const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
+        chainId: emu.chainId,
+        accountNumber: acct.number,
+        sequence: acct.sequence,
+      });
+      const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
+        method: 'POST',
+        body: JSON.stringify({
+          tx_bytes: Buffer.from(bytes).toString('base64'),
+          mode: 'BROADCAST_MODE_SYNC',
+        }),
+      });
+      const { tx_response } = (await r.json()) as {
+        tx_response: { code: number; codespace: string; raw_log: string };
+      };
+      expect(tx_response).toMatchObject({ code: 4, codespace: 'deployment' });
+      expect(tx_response.raw_log).toMatch(/use uact/);
+      // The SDL prices in uact and the quote is in USD straight from it (1 ACT = 1 USD).
+      expect(JSON.stringify(manifestFor(generateSdl(nodeSpecSchema.parse(spec))).groupSpecs)).toContain(
+        '"denom":"uact"',
+      );
+      const [q] = await akashAdapter({ mnemonic, restUrl: emu.restUrl, maxUactPerBlock: 10_000 }).quote(spec);
+      expect(q!.pricePerHourUsd).toBeCloseTo(6, 9); // 0.01 USD a block, 600 blocks an hour
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('mints ACT from AKT (MsgMintACT) when the wallet holds too little, or says what is missing', async () => {
+    const emu = await emulator({ actBalances: {}, aktUsd: 0.5 });
+    try {
+      const store = new MemoryRecordStore();
+      await expect(
+        akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast }).provision(
+          { ...spec, name: 'ak-noact' },
+          { store },
+        ),
+      ).rejects.toMatchObject({
+        code: 'no-funds',
+        message: expect.stringMatching(/holds 0uact; the deposit needs 500000uact/),
+      });
+      const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast, mintUakt: 1_000_000 });
+      const dep = await a.provision({ ...spec, name: 'ak-mint' }, { store });
+      expect(dep.state).toBe('running');
+      const account = emu.accounts.get(address)!;
+      expect(account.act).toBe(0); // 1,000,000 uakt at 0.5 USD minted 500,000 uact, all in the deposit
+      await a.teardown(dep, { store });
+      expect(emu.accounts.get(address)!.act).toBe(500_000); // the deposit comes back in uact
+    } finally {
+      await emu.close();
+    }
   });
 });
 

@@ -4,12 +4,18 @@ import { Secp256k1, Secp256k1Signature, sha256 } from '@cosmjs/crypto';
 import { decodePubkey, makeSignBytes, makeSignDoc } from '@cosmjs/proto-signing';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
 import { delay, type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
-import { decodeTx, TYPE_CLOSE_DEPLOYMENT, TYPE_CREATE_DEPLOYMENT, TYPE_CREATE_LEASE } from './tx.js';
+import {
+  decodeTx,
+  TYPE_CLOSE_DEPLOYMENT,
+  TYPE_CREATE_DEPLOYMENT,
+  TYPE_CREATE_LEASE,
+  TYPE_MINT_ACT,
+} from './tx.js';
 
 export interface EmulatedProvider {
   owner: string;
   attributes: Record<string, string>;
-  /** Bid price per block, uakt. */
+  /** Bid price per block, in uact since BME (the name is kept for compatibility). */
   priceUakt: number;
   /** Bids on orders (false = no capacity). */
   bids?: boolean;
@@ -21,6 +27,10 @@ export interface AkashEmulatorOptions {
   chainId?: string;
   /** Funded accounts: address -> uakt balance. */
   accounts: Record<string, number>;
+  /** ACT balances, address -> uact (default: the same number as each account's uakt). */
+  actBalances?: Record<string, number>;
+  /** USD per AKT: MsgMintACT turns one uakt into this many uact (default 1). */
+  aktUsd?: number;
   providers: EmulatedProvider[];
   /** ms after a deployment is created before providers bid. */
   bidDelayMs?: number;
@@ -65,7 +75,7 @@ interface Lease {
 export class AkashEmulator {
   readonly chainId: string;
   height = 1000;
-  readonly accounts = new Map<string, { number: number; sequence: number; balance: number }>();
+  readonly accounts = new Map<string, { number: number; sequence: number; balance: number; act: number }>();
   readonly deployments = new Map<string, Dep>();
   readonly leases: Lease[] = [];
   readonly txs = new Map<string, { code: number; raw_log: string; height: number; visibleAt: number }>();
@@ -76,7 +86,12 @@ export class AkashEmulator {
     this.chainId = opts.chainId ?? 'akashnet-2';
     let n = 10;
     for (const [addr, balance] of Object.entries(opts.accounts))
-      this.accounts.set(addr, { number: n++, sequence: 0, balance });
+      this.accounts.set(addr, {
+        number: n++,
+        sequence: 0,
+        balance,
+        act: opts.actBalances ? (opts.actBalances[addr] ?? 0) : balance,
+      });
   }
   get restUrl() {
     return this.chain.url;
@@ -98,6 +113,13 @@ export class AkashEmulator {
         return sendJson(res, 200, {
           block: { header: { chain_id: this.chainId, height: String(this.height) } },
         });
+      }
+      const bm = /^\/cosmos\/bank\/v1beta1\/balances\/([a-z0-9]+)\/by_denom$/.exec(p);
+      if (bm) {
+        const a = this.accounts.get(bm[1]!);
+        const denom = q.get('denom');
+        const amount = !a ? 0 : denom === 'uact' ? a.act : denom === 'uakt' ? a.balance : 0;
+        return sendJson(res, 200, { balance: { denom, amount: String(amount) } });
       }
       const am = /^\/cosmos\/auth\/v1beta1\/accounts\/([a-z0-9]+)$/.exec(p);
       if (am) {
@@ -145,7 +167,7 @@ export class AkashEmulator {
                   bid: {
                     id: { owner: d.owner, dseq: d.dseq, gseq: 1, oseq: 1, provider: pr.owner, bseq: 0 },
                     state: 'open',
-                    price: { denom: 'uakt', amount: `${pr.priceUakt}.000000000000000000` },
+                    price: { denom: 'uact', amount: `${pr.priceUakt}.000000000000000000` },
                   },
                 }))
             : [];
@@ -158,7 +180,7 @@ export class AkashEmulator {
             lease: {
               id: { owner: l.owner, dseq: l.dseq, gseq: l.gseq, oseq: l.oseq, provider: l.provider, bseq: 0 },
               state: l.state,
-              price: { denom: 'uakt', amount: l.price },
+              price: { denom: 'uact', amount: l.price },
             },
           }));
         return sendJson(res, 200, { leases, pagination: { next_key: null, total: String(leases.length) } });
@@ -190,7 +212,8 @@ export class AkashEmulator {
     const { tx_bytes } = JSON.parse(body) as { tx_bytes: string; mode: string };
     const bytes = Buffer.from(tx_bytes, 'base64');
     const txhash = createHash('sha256').update(bytes).digest('hex').toUpperCase();
-    const reply = (code: number, raw_log: string) => {
+    // Errors carry their codespace: 'sdk' for the SDK's own, the module's name for module errors.
+    const reply = (code: number, raw_log: string, codespace = code === 0 ? '' : 'sdk') => {
       if (code === 0)
         this.txs.set(txhash, {
           code,
@@ -198,7 +221,7 @@ export class AkashEmulator {
           height: ++this.height,
           visibleAt: Date.now() + (this.opts.blockMs ?? 30),
         });
-      return sendJson(res, 200, { tx_response: { txhash, code, raw_log, height: '0' } });
+      return sendJson(res, 200, { tx_response: { txhash, code, codespace, raw_log, height: '0' } });
     };
     let decoded: ReturnType<typeof decodeTx>;
     try {
@@ -230,12 +253,29 @@ export class AkashEmulator {
           const owner = v.id.owner;
           const dseq = String(v.id.dseq);
           if (owner !== signer) return reply(4, 'unauthorized: signer is not the deployment owner');
-          if (this.deployments.has(`${owner}/${dseq}`)) return reply(1102, 'deployment exists');
-          const deposit = Number(v.deposit?.amount?.amount ?? 0);
-          if (deposit < 500_000) return reply(1103, 'invalid deposit: minimum is 500000uakt');
-          if (acct.balance < deposit + 5000)
-            return reply(5, `insufficient funds: ${acct.balance}uakt < ${deposit + 5000}uakt`);
-          acct.balance -= deposit;
+          if (this.deployments.has(`${owner}/${dseq}`)) return reply(2, 'deployment exists', 'deployment');
+          // Since BME, deposits and placement prices are in uact.
+          if (v.deposit?.amount?.denom !== 'uact')
+            return reply(
+              4,
+              `invalid deposit: denom ${v.deposit?.amount?.denom} not accepted, use uact`,
+              'deployment',
+            );
+          // biome-ignore lint/suspicious/noExplicitAny: decoded group specs, read defensively
+          const denoms = (v.groups as any[]).flatMap((g) =>
+            (g.resources ?? []).map((r: any) => r.price?.denom),
+          );
+          if (denoms.some((d) => d !== 'uact'))
+            return reply(
+              4,
+              `invalid price denom ${denoms.find((d) => d !== 'uact')}: use uact`,
+              'deployment',
+            );
+          const deposit = Number(v.deposit.amount.amount ?? 0);
+          if (deposit < 500_000) return reply(4, 'invalid deposit: minimum is 500000uact', 'deployment');
+          if (acct.act < deposit) return reply(5, `insufficient funds: ${acct.act}uact < ${deposit}uact`);
+          if (acct.balance < 5000) return reply(5, `insufficient funds for fees: ${acct.balance}uakt`);
+          acct.act -= deposit;
           this.deployments.set(`${owner}/${dseq}`, {
             owner,
             dseq,
@@ -266,8 +306,16 @@ export class AkashEmulator {
           const d = this.deployments.get(`${v.id.owner}/${String(v.id.dseq)}`);
           if (d?.state !== 'active') return reply(1104, 'deployment closed');
           d.state = 'closed';
-          acct.balance += d.deposit;
+          acct.act += d.deposit;
           for (const l of this.leases) if (l.dseq === d.dseq && l.owner === d.owner) l.state = 'closed';
+        } else if (m.typeUrl === TYPE_MINT_ACT) {
+          const burn = Number(v.coinsToBurn?.amount ?? 0);
+          if (v.owner !== signer || v.to !== signer)
+            return reply(4, 'unauthorized: mint for the signer only');
+          if (v.coinsToBurn?.denom !== 'uakt') return reply(3, 'only uakt can be burned to mint ACT', 'bme');
+          if (acct.balance < burn + 5000) return reply(5, `insufficient funds: ${acct.balance}uakt`);
+          acct.balance -= burn;
+          acct.act += Math.floor(burn * (this.opts.aktUsd ?? 1));
         } else {
           return reply(6, `unknown message ${m.typeUrl}`);
         }

@@ -157,7 +157,7 @@ describe('the operator key never leaves the operator', () => {
         name: 'scan-docs',
         gpu: { kind: 'nvidia-h100', count: 1 },
       });
-      const sdl = generateSdl(parsed, { maxUaktPerBlock: 5000 });
+      const sdl = generateSdl(parsed, { maxUactPerBlock: 5000 });
       produced.push({ where: 'akash SDL', text: sdlToYaml(sdl) });
       produced.push({ where: 'akash manifest', text: JSON.stringify(manifestFor(sdl)) });
       produced.push({ where: 'kubernetes manifests', text: kubernetesManifests(parsed) });
