@@ -261,9 +261,9 @@ export class AkashEmulator {
               `invalid deposit: denom ${v.deposit?.amount?.denom} not accepted, use uact`,
               'deployment',
             );
-          // biome-ignore lint/suspicious/noExplicitAny: decoded group specs, read defensively
-          const denoms = (v.groups as any[]).flatMap((g) =>
-            (g.resources ?? []).map((r: any) => r.price?.denom),
+          type GroupSpec = { resources?: { price?: { denom?: string } }[] };
+          const denoms = (v.groups as GroupSpec[]).flatMap((g) =>
+            (g.resources ?? []).map((r) => r.price?.denom),
           );
           if (denoms.some((d) => d !== 'uact'))
             return reply(
