@@ -1,4 +1,5 @@
 import { generateManifestVersion, JwtTokenManager, manifestToSortedJSON } from '@akashnetwork/chain-sdk';
+import WebSocket from 'ws';
 import { pollUntil, withBackoff } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -10,7 +11,6 @@ import {
   UserError,
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
-import { bodyLines } from '../core/lines.js';
 import type { DeploymentRecord, LogLine, NodeSpec } from '../core/types.js';
 import { AKASH_SERVICE, generateSdl, manifestFor, type SdlOptions, sdlProblems } from './sdl.js';
 import {
@@ -435,13 +435,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
       }
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
-      // NOTE: real providers serve logs over a WebSocket upgrade of this path; see docs/adapters.md.
-      const res = await provider(
-        `/lease/${leaseId(record)}/logs?follow=${!!opts.follow}${opts.tail ? `&tail=${opts.tail}` : ''}`,
-        record,
-      );
-      for await (const line of bodyLines(res.body, opts.signal))
-        yield { replica: AKASH_SERVICE, stream: 'stdout', line };
+      // Providers serve logs as a WebSocket upgrade of this path, one JSON frame {name, message} a line.
+      const bid = record.data.bid as Bid;
+      const q = new URLSearchParams({
+        follow: String(!!opts.follow),
+        ...(opts.tail ? { tail: String(opts.tail) } : {}),
+      });
+      const url = `${bid.hostUri.replace(/^http/, 'ws')}/lease/${leaseId(record)}/logs?${q}`;
+      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${await jwt(await signer())}` } });
+      for await (const frame of wsFrames(ws, opts.signal, `provider ${bid.provider} logs`)) {
+        const { name: service, message } = JSON.parse(frame) as { name: string; message: string };
+        yield { replica: service, stream: 'stdout', line: message };
+      }
     },
     async teardown(record) {
       const dseq = record.data.dseq as string | undefined;
@@ -452,4 +457,51 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         await broadcast(TYPE_CLOSE_DEPLOYMENT, { id: { owner: s.address, dseq } });
     },
   });
+}
+
+/** The text frames of a WebSocket until it closes or `signal` aborts; a failed upgrade is an adapter error. */
+async function* wsFrames(
+  ws: WebSocket,
+  signal: AbortSignal | undefined,
+  what: string,
+): AsyncGenerator<string> {
+  const queue: string[] = [];
+  let done = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  ws.on('message', (data) => {
+    queue.push(String(data));
+    poke();
+  });
+  ws.on('close', () => {
+    done = true;
+    poke();
+  });
+  ws.on('error', (e) => {
+    failure = e;
+    done = true;
+    poke();
+  });
+  ws.on('unexpected-response', (_req, res) => {
+    failure = errorFromHttpStatus(res.statusCode ?? 500, `${what}: upgrade refused`, { adapter: 'akash' });
+    done = true;
+    poke();
+  });
+  const onAbort = () => ws.terminate();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      while (queue.length) yield queue.shift()!;
+      if (done) break;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+    if (failure && !signal?.aborted)
+      throw isAdapterError(failure) ? failure : classifyNetworkError(failure, what, 'akash');
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    ws.terminate();
+  }
 }

@@ -265,6 +265,18 @@ describe('akash end to end on the emulator', () => {
     expect(st.state).toBe('running');
     const health = await (await fetch(`${st.endpoints[0]}/health`)).json();
     expect(health).toEqual({ state: 'ready' });
+    // Logs: a WebSocket upgrade with JSON frames {name, message}; a plain GET is refused with 400.
+    const lines = [];
+    for await (const l of a.logs(dep, {})) lines.push(l);
+    expect(lines).toEqual([
+      { replica: 'node', stream: 'stdout', line: '[node] pulled image' },
+      { replica: 'node', stream: 'stdout', line: '[node] listening on 0.0.0.0:8080' },
+    ]);
+    const hostUri = (dep.data.bid as { hostUri: string }).hostUri;
+    const plain = await fetch(`${hostUri}/lease/${dep.data.dseq}/1/1/logs`, {
+      headers: { authorization: 'Bearer x.e30.x' },
+    });
+    expect(plain.status).toBe(401);
     await a.teardown(dep, { store });
     expect(emu.deployments.get(`${address}/${dep.data.dseq}`)!.state).toBe('closed');
     expect(lease.state).toBe('closed');

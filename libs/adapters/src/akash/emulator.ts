@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { pubkeyToAddress } from '@cosmjs/amino';
 import { Secp256k1, Secp256k1Signature, sha256 } from '@cosmjs/crypto';
 import { decodePubkey, makeSignBytes, makeSignDoc } from '@cosmjs/proto-signing';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
-import { delay, type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
+import { WebSocketServer } from 'ws';
+import { delay, type RunningServer, sendJson, startServer } from '../testing/server.js';
 import {
   decodeTx,
   TYPE_CLOSE_DEPLOYMENT,
@@ -326,7 +328,46 @@ export class AkashEmulator {
     });
   }
 
-  private startProvider(pr: EmulatedProvider): Promise<RunningServer> {
+  private async startProvider(pr: EmulatedProvider): Promise<RunningServer> {
+    const running = await this.providerHttp(pr);
+    const wss = new WebSocketServer({ noServer: true });
+    running.server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const lm = /^\/lease\/(\d+)\/(\d+)\/(\d+)\/logs$/.exec(url.pathname);
+      const iss = issuerOf(req);
+      const l =
+        lm && this.leases.find((x) => x.dseq === lm[1] && x.provider === pr.owner && x.state === 'active');
+      if (!lm || !iss || !l || l.owner !== iss) {
+        socket.end(`HTTP/1.1 ${!iss ? '401 Unauthorized' : '404 Not Found'}\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
+        const lines = up
+          ? ['[node] pulled image', '[node] listening on 0.0.0.0:8080']
+          : ['[node] pulling image'];
+        for (const message of lines) ws.send(JSON.stringify({ name: AKASH_SERVICE_NAME, message }));
+        if (url.searchParams.get('follow') !== 'true') return ws.close(1000);
+        let n = 0;
+        const t = setInterval(
+          () => ws.send(JSON.stringify({ name: AKASH_SERVICE_NAME, message: `heartbeat ${++n}` })),
+          100,
+        );
+        ws.on('close', () => clearInterval(t));
+      });
+    });
+    const close = running.close;
+    return {
+      ...running,
+      close: async () => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        await close();
+      },
+    };
+  }
+
+  private providerHttp(pr: EmulatedProvider): Promise<RunningServer> {
     return startServer(async (req, res, body, url) => {
       const p = url.pathname;
       const lease = (dseq: string) =>
@@ -339,15 +380,7 @@ export class AkashEmulator {
           : sendJson(res, 503, { error: 'no such service' });
       }
       // JWT (AEP-64) bearer auth: the token's issuer must own the lease.
-      const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-      let iss: string | undefined;
-      try {
-        const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
-          iss: string;
-          exp: number;
-        };
-        if (payload.exp * 1000 > Date.now()) iss = payload.iss;
-      } catch {}
+      const iss = issuerOf(req);
       if (!iss) return sendJson(res, 401, { message: 'unauthorized' });
       const mm = /^\/deployment\/(\d+)\/manifest$/.exec(p);
       if (mm && req.method === 'PUT') {
@@ -376,12 +409,8 @@ export class AkashEmulator {
         )
           return sendJson(res, 404, { message: 'lease not found' });
         const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
-        if (lm[4] === 'logs') {
-          const lines = up
-            ? [`[node] pulled image`, `[node] listening on 0.0.0.0:8080`]
-            : ['[node] pulling image'];
-          return streamLog(res, lines, url.searchParams.get('follow') === 'true', undefined);
-        }
+        // Real providers serve logs only as a WebSocket upgrade: a plain GET is a bad request.
+        if (lm[4] === 'logs') return sendJson(res, 400, { message: 'websocket upgrade required' });
         // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
         const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
         const svcUrl = `${this.providerServers.get(pr.owner)!.url}/svc/${l.dseq}`;
@@ -401,5 +430,21 @@ export class AkashEmulator {
       }
       return sendJson(res, 404, { message: 'not found' });
     });
+  }
+}
+
+const AKASH_SERVICE_NAME = 'node';
+
+/** The issuer of an unexpired JWT bearer token (signature checks: see docs/adapters.md). */
+function issuerOf(req: IncomingMessage): string | undefined {
+  const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+  try {
+    const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
+      iss: string;
+      exp: number;
+    };
+    return payload.exp * 1000 > Date.now() ? payload.iss : undefined;
+  } catch {
+    return undefined;
   }
 }
