@@ -1,6 +1,7 @@
 import {
   chainClient,
   claimRegistryArtifact,
+  disputeGameArtifact,
   readAddresses,
   type StoaAddresses,
   stakeManagerArtifact,
@@ -18,7 +19,10 @@ export interface AuthorizeNodeOptions {
   operatorKeyRef: string;
   /** The node's own signing address, from its /health (`node`). */
   node: Hex;
-  /** Gas money sent to the node's address (it pays for its own claims); default 0.1 ETH. */
+  /**
+   * Money sent to the node's address: it pays its own claim bonds, challenge bonds (a watcher) and
+   * gas. Default: 10 claim bonds + 2 challenge bonds + 0.05 ETH of gas, read from the contracts.
+   */
   gasWei?: bigint;
   /** Stake the operator up to this when it has less; default the registry's minimum. */
   stakeWei?: bigint;
@@ -56,7 +60,7 @@ export async function authorizeNode(
   if (bonded < target) await client.send(operator, addresses.stakeManager, abi, 'stake', [], target - bonded);
   if (bound !== ZERO) return { operator: operator.address, authorized: false };
   // Gas first: the node starts posting claims as soon as it sees the authorization.
-  const gas = opts.gasWei ?? parseEther('0.1');
+  const gas = opts.gasWei ?? (await defaultNodeFunds(client, addresses));
   if (gas > 0n) {
     const wallet = createWalletClient({ account: operator, chain, transport: http(opts.rpcUrl) });
     await client.reader.waitForTransactionReceipt({
@@ -65,6 +69,17 @@ export async function authorizeNode(
   }
   await client.send(operator, addresses.stakeManager, abi, 'authorizeSigner', [opts.node]);
   return { operator: operator.address, authorized: true };
+}
+
+async function defaultNodeFunds(
+  client: ReturnType<typeof chainClient>,
+  addresses: StoaAddresses,
+): Promise<bigint> {
+  const [claimBond, challengeBond] = (await Promise.all([
+    client.read(addresses.claimRegistry, claimRegistryArtifact.abi, 'claimBond'),
+    client.read(addresses.disputeGame, disputeGameArtifact.abi, 'challengeBond'),
+  ])) as [bigint, bigint];
+  return 10n * claimBond + 2n * challengeBond + parseEther('0.05');
 }
 
 /** Run on the operator's machine when a node's key is compromised: it backs no new claims. */

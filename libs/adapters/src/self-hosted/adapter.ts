@@ -38,7 +38,7 @@ export interface SelfHostedConfig {
    * The key signs here only; the node never receives it.
    */
   authorizeNodes?: boolean;
-  /** Gas money sent to each node's own address when authorizing it (default 0.1 ETH). */
+  /** Money sent to each node's own address when authorizing it (default: see `authorizeNode`). */
   nodeGasWei?: bigint;
 }
 
