@@ -8,7 +8,7 @@ const good = {
   STOA_ARTIFACT_URL: 'file:///models/mnist.stoa',
   STOA_RPC_URL: 'http://127.0.0.1:8545',
   STOA_CONTRACTS_FILE: '/etc/stoa/addresses.json',
-  STOA_OPERATOR_KEY: `0x${'11'.repeat(32)}`,
+  STOA_OPERATOR_ADDRESS: `0x${'11'.repeat(20)}`,
 };
 
 describe('node configuration from the environment', () => {
@@ -23,6 +23,17 @@ describe('node configuration from the environment', () => {
       onnxProviders: ['cpu'],
     });
     expect(config.testFault).toBeUndefined();
+    expect(config.nodeKeyFile).toBe('.stoa/node/node.key');
+    expect(config.operatorAddress).toBe(`0x${'11'.repeat(20)}`);
+  });
+
+  it('refuses an operator key: it never goes to a node', () => {
+    expect(() => configFromEnv({ ...good, STOA_OPERATOR_KEY: `0x${'22'.repeat(32)}` })).toThrow(
+      /STOA_OPERATOR_KEY: not accepted: the operator key never goes to a node/,
+    );
+    expect(() => configFromEnv({ ...good, STOA_OPERATOR_ADDRESS: '0x12' })).toThrow(
+      /STOA_OPERATOR_ADDRESS: must be the operator’s 0x-prefixed 20-byte address/,
+    );
   });
 
   it('names every bad variable at once', () => {
@@ -45,11 +56,11 @@ describe('node configuration from the environment', () => {
   it('makes the entrypoint exit 2 with the message, never a stack trace', () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx', main], {
-      env: { PATH: process.env.PATH, ...good, STOA_OPERATOR_KEY: 'secret' },
+      env: { PATH: process.env.PATH, ...good, STOA_OPERATOR_ADDRESS: 'secret' },
       encoding: 'utf8',
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('STOA_OPERATOR_KEY: must be a 0x-prefixed 32-byte private key');
+    expect(run.stderr).toContain('STOA_OPERATOR_ADDRESS: must be the operator’s 0x-prefixed 20-byte address');
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const hex32 = /^0x[0-9a-fA-F]{64}$/;
@@ -11,7 +12,13 @@ const EnvSchema = z.object({
   STOA_ARTIFACT_URL: z.string().min(1, 'must name the compiled model (file path, file:// or http(s):// URL)'),
   STOA_RPC_URL: z.url({ message: 'must be the chain’s JSON-RPC URL' }),
   STOA_CONTRACTS_FILE: z.string().min(1, 'must name the contract addresses file'),
-  STOA_OPERATOR_KEY: z.string().regex(hex32, 'must be a 0x-prefixed 32-byte private key'),
+  /** Where the node keeps its own signing key (made at first start); default <data dir>/node.key. */
+  STOA_NODE_KEY_FILE: z.string().min(1).optional(),
+  /** The operator whose stake backs this node; the node waits until it authorizes the node's address. */
+  STOA_OPERATOR_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be the operator’s 0x-prefixed 20-byte address')
+    .optional(),
   STOA_ROLE: z.enum(['server', 'watcher']).default('server'),
   STOA_LISTEN: z
     .string()
@@ -69,7 +76,10 @@ export interface NodeConfig {
   readonly artifactUrl: string;
   readonly rpcUrl: string;
   readonly contractsFile: string;
-  readonly operatorKey: `0x${string}`;
+  /** The node's own signing key file (never the operator's key). */
+  readonly nodeKeyFile: string;
+  /** Set: the node waits for this operator's on-chain authorization. Unset: it stakes for itself (dev chains). */
+  readonly operatorAddress?: `0x${string}`;
   readonly role: 'server' | 'watcher';
   readonly host: string;
   readonly port: number;
@@ -98,6 +108,13 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   const picked = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => k.startsWith('STOA_') && v !== ''),
   );
+  if (picked.STOA_OPERATOR_KEY !== undefined) {
+    throw new ConfigError(
+      'invalid node configuration:\n  STOA_OPERATOR_KEY: not accepted: the operator key never goes to a node. ' +
+        'The node makes its own key (STOA_NODE_KEY_FILE) and the operator authorizes its address on chain ' +
+        '(set STOA_OPERATOR_ADDRESS)',
+    );
+  }
   const parsed = EnvSchema.safeParse(picked);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
@@ -130,7 +147,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     artifactUrl: e.STOA_ARTIFACT_URL,
     rpcUrl: e.STOA_RPC_URL,
     contractsFile: e.STOA_CONTRACTS_FILE,
-    operatorKey: e.STOA_OPERATOR_KEY as `0x${string}`,
+    nodeKeyFile: e.STOA_NODE_KEY_FILE ?? join(e.STOA_DATA_DIR, 'node.key'),
+    ...(e.STOA_OPERATOR_ADDRESS ? { operatorAddress: e.STOA_OPERATOR_ADDRESS as `0x${string}` } : {}),
     role: e.STOA_ROLE,
     host,
     port,

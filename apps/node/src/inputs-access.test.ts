@@ -12,7 +12,7 @@ const other = `0x${'cd'.repeat(32)}` as Hex;
 
 function access(disputes: Map<bigint, OpenDispute>, publicInputs = false) {
   return inputsAccess({
-    operatorKey: DEV_KEYS.nodeA,
+    nodeKey: DEV_KEYS.nodeA,
     node: node.address,
     publicInputs,
     openDispute: async (id) => disputes.get(id),

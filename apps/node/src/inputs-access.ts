@@ -5,9 +5,9 @@ import { type Hex, recoverMessageAddress } from 'viem';
  * Who may read a receipt's inputs (docs/decisions.md, "Who reads a client's inputs"):
  *
  * - **the client that received the receipt**: every answer carries an `inputsToken`, an HMAC of
- *   the trace root under a key derived from the operator key, which the client (or the gateway
+ *   the trace root under a key derived from the node's own signing key, which the client (or the gateway
  *   for it) presents as `Authorization: Bearer <token>`. Tokens need no storage and survive
- *   restarts; the operator key itself never leaves the node.
+ *   restarts; that key itself never leaves the node.
  * - **the challenger of an open dispute on that receipt**: it signs
  *   `challengeAccessMessage(...)` with its account and sends `x-stoa-dispute` and
  *   `x-stoa-signature`; the node checks that the dispute is open against this node on that
@@ -32,13 +32,13 @@ export function challengeAccessMessage(traceRoot: Hex, disputeId: bigint, node: 
 }
 
 export function inputsAccess(options: {
-  readonly operatorKey: Hex;
+  readonly nodeKey: Hex;
   readonly node: Hex;
   readonly publicInputs: boolean;
   /** The open dispute with this id against this node, if there is one. */
   readonly openDispute: (disputeId: bigint) => Promise<OpenDispute | undefined>;
 }): InputsAccess {
-  const key = createHmac('sha256', Buffer.from(options.operatorKey.slice(2), 'hex'))
+  const key = createHmac('sha256', Buffer.from(options.nodeKey.slice(2), 'hex'))
     .update('stoa.inputs-access-key.v1')
     .digest();
   const tokenFor = (traceRoot: Hex) =>

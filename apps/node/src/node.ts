@@ -1,15 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import {
-  chainClient,
-  claimRegistryArtifact,
-  ensureRegistration,
-  disputeGameArtifact,
-  readAddresses,
-  type StoaAddresses,
-  stakeManagerArtifact,
-} from '@stoa/contracts';
+import { chainClient, disputeGameArtifact, ensureRegistration, readAddresses, type StoaAddresses } from '@stoa/contracts';
 import { Claimer, type ClaimSource, Defender, DemandAnswerer, Watcher } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
@@ -34,9 +26,11 @@ import { type Handler, type HttpServer, type Request, type Response, startHttp }
 import { inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { loadOrCreateNodeKey } from './node-key.js';
 import { RateLimiter } from './rate-limit.js';
 import { redactSecrets } from './redact.js';
 import { Serial } from './serial.js';
+import { awaitAuthorization, ensureOwnStake } from './stake.js';
 import { parseInputs, RequestError } from './tensors.js';
 import { faultyBackend } from './test-fault.js';
 
@@ -74,7 +68,8 @@ export interface RunningNode {
  * claims; as a watcher it audits other nodes' claims.
  */
 export async function startNode(config: NodeConfig, logger: Logger = jsonLogger()): Promise<RunningNode> {
-  const account = privateKeyToAccount(config.operatorKey);
+  const nodeKey = await loadOrCreateNodeKey(config.nodeKeyFile);
+  const account = privateKeyToAccount(nodeKey.key);
   const metrics = new Metrics();
   const countRequest = metrics.counter('stoa_requests_total', 'HTTP requests by route and status.');
   const countClaims = metrics.counter('stoa_claims_posted_total', 'Batch claims posted on chain.');
@@ -242,13 +237,14 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     role: config.role,
     modelId: config.modelId,
     node: account.address,
+    ...(config.operatorAddress ? { operator: config.operatorAddress } : {}),
     ...(claimer ? { pendingReceipts: claimer.pendingCount, claims: claimer.batchCount } : {}),
     ...(defender ? { openDisputes: defender.open } : {}),
     ...(watcher ? { audit: watcher.report() } : {}),
   });
 
   const access = inputsAccess({
-    operatorKey: config.operatorKey,
+    nodeKey: nodeKey.key,
     node: account.address,
     publicInputs: config.publicInputs,
     openDispute: async (disputeId) => {
@@ -278,7 +274,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   const server: Server = http.server;
   const bound = server.address();
   const url = `http://${config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
-  logger.log('info', 'listening', { url, role: config.role, node: account.address });
+  logger.log('info', 'listening', { url, role: config.role, node: account.address, newKey: nodeKey.created });
 
   const boot = async () => {
     addresses = await readAddresses(config.contractsFile);
@@ -294,10 +290,29 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     const models = (id: Hex) => (id.toLowerCase() === config.modelId ? model : undefined);
     const dataDir = join(config.dataDir, account.address.toLowerCase());
     await mkdir(dataDir, { recursive: true });
+    // The operator authorizes this node's own key (and sends it gas) before it serves or audits.
+    if (config.operatorAddress) {
+      await awaitAuthorization({
+        client,
+        addresses,
+        node: account.address,
+        operator: config.operatorAddress,
+        pollMs: config.pollMs,
+        waiting: (why) => {
+          if (why && why !== reason) logger.log('info', 'waiting for the operator', { reason: why });
+          reason = why;
+        },
+        signal: {
+          get stopped() {
+            return state === 'stopping';
+          },
+        },
+      });
+    }
     if (config.role === 'server') {
       // Every commitment of this node's own registration, not just weightsRoot (issue 18).
       await ensureRegistration(client, addresses, account, model);
-      await ensureStake(client, addresses, account, config.stakeWei, logger);
+      if (!config.operatorAddress) await ensureOwnStake(client, addresses, account, config.stakeWei, logger);
       claimer = await Claimer.open({
         dir: join(dataDir, 'claims'),
         client,
@@ -309,7 +324,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         maxTraceBytes: config.maxTraceBytes,
       });
       traceBytes = traceBytesBound(model);
-      signer = await createReceiptSigner(config.operatorKey, {
+      signer = await createReceiptSigner(nodeKey.key, {
         chainId: addresses.chainId,
         verifyingContract: addresses.claimRegistry,
       });
@@ -438,26 +453,6 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
       );
     }
   });
-}
-
-async function ensureStake(
-  client: ReturnType<typeof chainClient>,
-  addresses: StoaAddresses,
-  account: ReturnType<typeof privateKeyToAccount>,
-  stakeWei: bigint | undefined,
-  logger: Logger,
-): Promise<void> {
-  const abi = stakeManagerArtifact.abi;
-  const bonded = (await client.read(addresses.stakeManager, abi, 'bondedOf', [account.address])) as bigint;
-  const minStake = (await client.read(
-    addresses.claimRegistry,
-    claimRegistryArtifact.abi,
-    'minStake',
-  )) as bigint;
-  const target = stakeWei ?? minStake;
-  if (bonded >= target) return;
-  logger.log('info', 'staking', { bonded, target });
-  await client.send(account, addresses.stakeManager, abi, 'stake', [], target - bonded);
 }
 
 function describeOutputs(model: Model, outputs: IntTensor[]) {

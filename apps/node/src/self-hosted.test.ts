@@ -1,16 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  findKey,
   MemoryRecordStore,
   type NetworkAdapter,
   processesWithEnv,
+  revokeNode,
   selfHostedAdapter,
   startTestSshd,
   type TestSshd,
 } from '@stoa/adapters';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS, Deployment } from './dev/deployment.js';
 
@@ -33,7 +36,7 @@ afterAll(async () => {
 });
 
 /** Provisions the real node (apps/node, its default command) and checks it serves. */
-async function provisionRealNode(adapter: NetworkAdapter, name: string): Promise<void> {
+async function provisionRealNode(adapter: NetworkAdapter, name: string, dir: string): Promise<`0x${string}`> {
   const store = new MemoryRecordStore();
   const env = d.env(DEV_KEYS.nodeC);
   const spec = {
@@ -48,8 +51,10 @@ async function provisionRealNode(adapter: NetworkAdapter, name: string): Promise
   };
   const deployment = await adapter.provision(spec, { store });
   const [endpoint] = deployment.data.endpoints as string[];
+  let node: `0x${string}` = '0x';
   try {
     const health = (await (await fetch(`${endpoint}/health`)).json()) as Record<string, unknown>;
+    node = health.node as `0x${string}`;
     expect(health).toMatchObject({ state: 'ready', modelId: d.modelId, role: 'server' });
     const digit = Array.from(loadMnist('test').images.subarray(0, 784));
     const answer = await fetch(`${endpoint}/v1/infer`, {
@@ -58,16 +63,46 @@ async function provisionRealNode(adapter: NetworkAdapter, name: string): Promise
       body: JSON.stringify({ inputs: [digit] }),
     });
     expect(answer.status).toBe(200);
+    await operatorKeyStayedHome(health.node as `0x${string}`, dir);
   } finally {
     await adapter.teardown(deployment, { store });
   }
   await expect(fetch(`${endpoint}/health`)).rejects.toThrow();
+  return node;
+}
+
+/**
+ * The node signs with a key of its own that the operator authorized on chain; the operator's
+ * key is nowhere in the node's files, log, arguments or environment.
+ */
+async function operatorKeyStayedHome(node: `0x${string}`, dir: string): Promise<void> {
+  const operator = privateKeyToAccount(DEV_KEYS.nodeC).address;
+  expect(node.toLowerCase()).not.toBe(operator.toLowerCase());
+  expect(await d.operatorOf(node)).toBe(operator);
+  expect(await d.bondedOf(node)).toBe(await d.bondedOf(operator));
+  const seen: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) seen.push(await readFile(join(e.parentPath, e.name), 'utf8'));
+  for (const pid of await processesWithEnv('STOA_TEST_TAG', TAG))
+    for (const f of ['cmdline', 'environ'])
+      seen.push(await readFile(`/proc/${pid}/${f}`, 'utf8').catch(() => ''));
+  expect(seen.join('\n')).toContain(`STOA_OPERATOR_ADDRESS=${operator}`);
+  expect(seen.filter((text) => findKey(text, DEV_KEYS.nodeC))).toEqual([]);
 }
 
 describe('the self-hosted adapter with the real node', () => {
   it('starts apps/node as a local process that answers /health and serves', async () => {
     const adapter = selfHostedAdapter({ baseDir, env: { STOA_TEST_TAG: TAG }, healthTimeoutMs: 60_000 });
-    await provisionRealNode(adapter, 'real-local');
+    const node = await provisionRealNode(adapter, 'real-local', baseDir);
+    // A compromised node key is revoked from the operator's machine: it backs no claim any more.
+    await revokeNode({
+      rpcUrl: d.chain.rpcUrl,
+      contractsFile: d.env(DEV_KEYS.nodeC).STOA_CONTRACTS_FILE!,
+      operatorKeyRef: 'env:STOA_TEST_OPERATOR_KEY',
+      node,
+    });
+    expect(await d.bondedOf(node)).toBe(0n);
+    expect(await d.operatorOf(node)).toBe(privateKeyToAccount(DEV_KEYS.nodeC).address);
   });
 
   it('starts apps/node over SSH (a real sshd on loopback) that answers /health and serves', async () => {
@@ -86,6 +121,6 @@ describe('the self-hosted adapter with the real node', () => {
       env: { STOA_TEST_TAG: TAG, PATH: process.env.PATH ?? '/usr/bin:/bin' },
       healthTimeoutMs: 60_000,
     });
-    await provisionRealNode(adapter, 'real-ssh');
+    await provisionRealNode(adapter, 'real-ssh', join(baseDir, 'ssh'));
   });
 });

@@ -1,6 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type ChainClient,
   chainClient,
@@ -20,6 +21,7 @@ import {
 } from '@stoa/contracts';
 import { encodeModel, type Model } from '@stoa/ir';
 import type { Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 
 /** Anvil's development keys (public knowledge, never hold value), as the nodes' operator keys. */
@@ -66,18 +68,31 @@ export class Deployment {
     return new Deployment(chain, client, at, dir, model, commitments.modelId);
   }
 
-  /** The environment a node is started with (the image's contract), for one operator key. */
+  /**
+   * The environment a node is started with (the image's contract). Dev chains only: the node's
+   * key file is pre-filled with a funded dev key, so the node stakes for itself (no operator).
+   */
   env(key: Hex, extra: Record<string, string> = {}): Record<string, string> {
+    const keyFile = join(this.dir, 'keys', `${privateKeyToAccount(key).address.toLowerCase()}.key`);
+    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
     return {
       STOA_MODEL_ID: this.modelId,
       STOA_ARTIFACT_URL: `file://${join(this.dir, 'model.stoa')}`,
       STOA_RPC_URL: this.chain.rpcUrl,
       STOA_CONTRACTS_FILE: join(this.dir, 'addresses.json'),
-      STOA_OPERATOR_KEY: key,
+      STOA_NODE_KEY_FILE: keyFile,
       STOA_DATA_DIR: join(this.dir, 'data'),
       STOA_POLL_MS: '200',
       ...extra,
     };
+  }
+
+  /** The operator that authorized `signer` (the zero address when none did). */
+  async operatorOf(signer: Hex): Promise<Hex> {
+    return (await this.client.read(this.at.stakeManager, stakeManagerArtifact.abi, 'operatorOf', [
+      signer,
+    ])) as Hex;
   }
 
   async bondedOf(address: Hex): Promise<bigint> {

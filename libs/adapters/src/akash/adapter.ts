@@ -1,4 +1,5 @@
 import { generateManifestVersion, JwtTokenManager, manifestToSortedJSON } from '@akashnetwork/chain-sdk';
+import WebSocket from 'ws';
 import { pollUntil, withBackoff } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -10,7 +11,6 @@ import {
   UserError,
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
-import { bodyLines } from '../core/lines.js';
 import type { DeploymentRecord, LogLine, NodeSpec } from '../core/types.js';
 import { AKASH_SERVICE, generateSdl, manifestFor, type SdlOptions, sdlProblems } from './sdl.js';
 import {
@@ -20,20 +20,29 @@ import {
   TYPE_CLOSE_DEPLOYMENT,
   TYPE_CREATE_DEPLOYMENT,
   TYPE_CREATE_LEASE,
+  TYPE_MINT_ACT,
 } from './tx.js';
 
 export interface AkashConfig extends SdlOptions {
   mnemonic: string;
   /** Chain REST (gRPC-gateway) URL, e.g. https://api.akashnet.net */
   restUrl: string;
-  /** Deposit in uakt (default 500000, the chain minimum). */
-  depositUakt?: number;
+  /** Deposit in uact (ACT, pegged to the USD; default 500000). Since BME, deposits in uakt are refused. */
+  depositUact?: number;
+  /**
+   * When the wallet holds less ACT than the deposit: burn this many uakt to mint ACT first
+   * (MsgMintACT). Unset: the adapter fails with `no-funds` and says how much ACT is missing.
+   */
+  mintUakt?: number;
   bidTimeoutMs?: number;
   readyTimeoutMs?: number;
-  /** USD per AKT, to turn uakt/block prices into USD/hour quotes. */
-  aktUsd?: number;
   /** Blocks per hour (≈ 6 s blocks). */
   blocksPerHour?: number;
+  /**
+   * How long to keep retrying while the provider answers 404 "no lease for deployment" (it has
+   * not seen the new lease yet) or lease status 404 right after the manifest (default 60 s).
+   */
+  leaseVisibleTimeoutMs?: number;
 }
 
 interface Bid {
@@ -85,20 +94,19 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
       accountNumber: Number(account.account.account_number),
       sequence: Number(account.account.sequence),
     });
-    const res = await httpJson<{ tx_response: { txhash: string; code: number; raw_log: string } }>(
-      `${rest}/cosmos/tx/v1beta1/txs`,
-      {
-        adapter: name,
-        method: 'POST',
-        body: { tx_bytes: Buffer.from(bytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' },
-        retry: false,
-      },
-    );
-    const { code, raw_log, txhash } = res.tx_response;
-    if (code !== 0) throw txError(code, raw_log);
+    const res = await httpJson<{
+      tx_response: { txhash: string; code: number; raw_log: string; codespace?: string };
+    }>(`${rest}/cosmos/tx/v1beta1/txs`, {
+      adapter: name,
+      method: 'POST',
+      body: { tx_bytes: Buffer.from(bytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' },
+      retry: false,
+    });
+    const { code, raw_log, txhash, codespace } = res.tx_response;
+    if (code !== 0) throw txError(code, raw_log, codespace);
     const included = await pollUntil(
       () =>
-        get<{ tx_response: { code: number; raw_log: string } } | undefined>(
+        get<{ tx_response: { code: number; raw_log: string; codespace?: string } } | undefined>(
           `/cosmos/tx/v1beta1/txs/${txhash}`,
           [404],
         ),
@@ -107,18 +115,60 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     if (!included)
       throw new TransientError('timeout', `tx ${txhash} not included in a block`, { adapter: name });
     if (included.tx_response.code !== 0)
-      throw txError(included.tx_response.code, included.tx_response.raw_log);
+      throw txError(included.tx_response.code, included.tx_response.raw_log, included.tx_response.codespace);
     return txhash;
   }
 
-  function txError(code: number, log: string) {
-    if (code === 5 || /insufficient funds/.test(log))
+  /** A transaction error, read with its codespace: module codes (e.g. deployment 4) are not the SDK's. */
+  function txError(code: number, log: string, codespace = 'sdk') {
+    if (codespace === 'sdk' && code === 5)
       return new UserError('no-funds', log, { adapter: name, hint: 'top up the wallet' });
-    if (code === 4) return new UserError('bad-credentials', log, { adapter: name });
-    if (code === 32) return new TransientError('server-error', log, { adapter: name });
-    return new UserError('invalid-spec', `chain rejected the transaction (code ${code}): ${log}`, {
-      adapter: name,
+    if (codespace === 'sdk' && code === 4) return new UserError('bad-credentials', log, { adapter: name });
+    if (codespace === 'sdk' && code === 32) return new TransientError('server-error', log, { adapter: name });
+    return new UserError(
+      'invalid-spec',
+      `chain rejected the transaction (${codespace} code ${code}): ${log}`,
+      {
+        adapter: name,
+      },
+    );
+  }
+
+  const actBalance = async (address: string) =>
+    Number(
+      (
+        await get<{ balance: { amount: string } }>(
+          `/cosmos/bank/v1beta1/balances/${address}/by_denom?denom=uact`,
+        )
+      ).balance.amount,
+    );
+
+  /** Makes sure the wallet holds `needed` uact, minting ACT from AKT (MsgMintACT) when configured to. */
+  async function ensureAct(address: string, needed: number): Promise<void> {
+    const have = await actBalance(address);
+    if (have >= needed) return;
+    if (!config.mintUakt) {
+      throw new UserError(
+        'no-funds',
+        `wallet ${address} holds ${have}uact; the deposit needs ${needed}uact`,
+        {
+          adapter: name,
+          hint: 'mint ACT first (MsgMintACT), or set mintUakt to let the adapter burn that much AKT for it',
+        },
+      );
+    }
+    await broadcast(TYPE_MINT_ACT, {
+      owner: address,
+      to: address,
+      coinsToBurn: { denom: 'uakt', amount: String(config.mintUakt) },
     });
+    const after = await actBalance(address);
+    if (after < needed) {
+      throw new UserError('no-funds', `after minting, wallet ${address} holds ${after}uact < ${needed}uact`, {
+        adapter: name,
+        hint: 'raise mintUakt',
+      });
+    }
   }
 
   const deploymentInfo = async (owner: string, dseq: string) =>
@@ -180,6 +230,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     }
   }
 
+  /** A provider's 404 means "not yet" here (it has not seen the lease, or not yet started it). */
+  async function notYetOn404<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isAdapterError(e) && e.code === 'not-found') return undefined;
+      throw e;
+    }
+  }
+  const untilProviderSeesLease = <T>(fn: () => Promise<T>) =>
+    pollUntil(() => notYetOn404(fn), { timeoutMs: config.leaseVisibleTimeoutMs ?? 60_000, intervalMs: 100 });
+
   const leaseId = (r: DeploymentRecord) => {
     const b = r.data.bid as Bid;
     return `${r.data.dseq}/${b.gseq}/${b.oseq}`;
@@ -191,8 +253,9 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     validate: (spec: NodeSpec) =>
       sdlProblems(generateSdl(spec, config)).map((p) => ({ ...p, path: `sdl.${p.path}` })),
     async quote(spec) {
-      const uakt = config.maxUaktPerBlock ?? 10_000;
-      const usd = (uakt / 1e6) * (config.blocksPerHour ?? 600) * (config.aktUsd ?? 1);
+      // Prices are in uact and one ACT is one US dollar: no AKT price is needed.
+      const uact = config.maxUactPerBlock ?? 10_000;
+      const usd = (uact / 1e6) * (config.blocksPerHour ?? 600);
       return [
         { adapter: name, pricePerHourUsd: usd, gpu: spec.gpu?.kind ?? 'cpu', gpuCount: spec.gpu?.count ?? 0 },
       ];
@@ -212,14 +275,13 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
             dseq = latest.block.header.height;
             await save({ dseq, owner: s.address }); // before broadcasting: a crash can then find it
           }
+          const deposit = config.depositUact ?? 500_000;
+          await ensureAct(s.address, deposit);
           await broadcast(TYPE_CREATE_DEPLOYMENT, {
             id: { owner: s.address, dseq },
             groups: groupSpecs,
             hash: await generateManifestVersion(groups),
-            deposit: {
-              amount: { denom: 'uakt', amount: String(config.depositUakt ?? 500_000) },
-              sources: [1],
-            },
+            deposit: { amount: { denom: 'uact', amount: String(deposit) }, sources: [1] },
           });
           return { dseq, owner: s.address };
         },
@@ -302,12 +364,24 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         name: 'send-manifest',
         async run({ spec, record }) {
           const { groups } = manifestFor(generateSdl(spec, config));
-          await toProvider('manifest delivery', () =>
-            provider(`/deployment/${record.data.dseq}/manifest`, record, {
-              method: 'PUT',
-              body: manifestToSortedJSON(groups),
-            }),
+          const sent = await untilProviderSeesLease(() =>
+            toProvider('manifest delivery', () =>
+              provider(`/deployment/${record.data.dseq}/manifest`, record, {
+                method: 'PUT',
+                body: manifestToSortedJSON(groups),
+              }),
+            ),
           );
+          if (!sent) {
+            throw new CapacityError(
+              'provider-failed',
+              `provider never saw lease ${leaseId(record)} (404 until timeout)`,
+              {
+                adapter: name,
+                hint: 'deploy elsewhere',
+              },
+            );
+          }
           return { manifestSent: true };
         },
       },
@@ -316,11 +390,12 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         async run({ spec, record }) {
           const uris = await pollUntil(
             async () => {
-              const st = (await toProvider('lease status', async () =>
-                (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
-              )) as {
-                services: Record<string, { available_replicas: number; uris: string[] }>;
-              };
+              const st = (await notYetOn404(() =>
+                toProvider('lease status', async () =>
+                  (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
+                ),
+              )) as { services: Record<string, { available_replicas: number; uris: string[] }> } | undefined;
+              if (!st) return undefined; // 404 just after the manifest: the provider is still setting up
               const svc = st.services[AKASH_SERVICE];
               return svc && svc.available_replicas >= spec.replicas && svc.uris.length ? svc.uris : undefined;
             },
@@ -360,13 +435,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
       }
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
-      // NOTE: real providers serve logs over a WebSocket upgrade of this path; see docs/adapters.md.
-      const res = await provider(
-        `/lease/${leaseId(record)}/logs?follow=${!!opts.follow}${opts.tail ? `&tail=${opts.tail}` : ''}`,
-        record,
-      );
-      for await (const line of bodyLines(res.body, opts.signal))
-        yield { replica: AKASH_SERVICE, stream: 'stdout', line };
+      // Providers serve logs as a WebSocket upgrade of this path, one JSON frame {name, message} a line.
+      const bid = record.data.bid as Bid;
+      const q = new URLSearchParams({
+        follow: String(!!opts.follow),
+        ...(opts.tail ? { tail: String(opts.tail) } : {}),
+      });
+      const url = `${bid.hostUri.replace(/^http/, 'ws')}/lease/${leaseId(record)}/logs?${q}`;
+      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${await jwt(await signer())}` } });
+      for await (const frame of wsFrames(ws, opts.signal, `provider ${bid.provider} logs`)) {
+        const { name: service, message } = JSON.parse(frame) as { name: string; message: string };
+        yield { replica: service, stream: 'stdout', line: message };
+      }
     },
     async teardown(record) {
       const dseq = record.data.dseq as string | undefined;
@@ -377,4 +457,51 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         await broadcast(TYPE_CLOSE_DEPLOYMENT, { id: { owner: s.address, dseq } });
     },
   });
+}
+
+/** The text frames of a WebSocket until it closes or `signal` aborts; a failed upgrade is an adapter error. */
+async function* wsFrames(
+  ws: WebSocket,
+  signal: AbortSignal | undefined,
+  what: string,
+): AsyncGenerator<string> {
+  const queue: string[] = [];
+  let done = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  ws.on('message', (data) => {
+    queue.push(String(data));
+    poke();
+  });
+  ws.on('close', () => {
+    done = true;
+    poke();
+  });
+  ws.on('error', (e) => {
+    failure = e;
+    done = true;
+    poke();
+  });
+  ws.on('unexpected-response', (_req, res) => {
+    failure = errorFromHttpStatus(res.statusCode ?? 500, `${what}: upgrade refused`, { adapter: 'akash' });
+    done = true;
+    poke();
+  });
+  const onAbort = () => ws.terminate();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      while (queue.length) yield queue.shift()!;
+      if (done) break;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+    if (failure && !signal?.aborted)
+      throw isAdapterError(failure) ? failure : classifyNetworkError(failure, what, 'akash');
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    ws.terminate();
+  }
 }

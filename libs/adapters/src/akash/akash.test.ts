@@ -16,7 +16,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'https://artifacts.example/mnist',
   rpcUrl: 'https://rpc.example',
-  operatorKeyRef: 'sk-operator',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   gpu: { kind: 'nvidia-h100', count: 1 },
 };
 const providers: EmulatedProvider[] = [
@@ -89,7 +89,7 @@ conformanceSuite(vitest, 'akash (chain + provider emulator)', async () => {
 describe('akash SDL', () => {
   it('is accepted by the SDK’s own SDL validation and manifest generation', () => {
     const s = nodeSpecSchema.parse({ ...spec, replicas: 2 });
-    const sdl = generateSdl(s, { maxUaktPerBlock: 5000, providerAttributes: { tier: 'community' } });
+    const sdl = generateSdl(s, { maxUactPerBlock: 5000, providerAttributes: { tier: 'community' } });
     expect(validateSDL(sdl, 'mainnet')).toBeUndefined();
     const gen = generateManifest(sdl, 'mainnet');
     expect(gen.ok).toBe(true);
@@ -98,7 +98,7 @@ describe('akash SDL', () => {
     expect(parsed.groups()[0].resources[0].count).toBe(2);
     const gpu = JSON.stringify(manifestFor(sdl).groupSpecs[0]!.resources[0]!.resource!.gpu);
     expect(gpu).toContain('vendor/nvidia/model/h100');
-    expect(manifestFor(sdl).groupSpecs[0]!.resources[0]!.price).toEqual({ denom: 'uakt', amount: '5000' });
+    expect(manifestFor(sdl).groupSpecs[0]!.resources[0]!.price).toEqual({ denom: 'uact', amount: '5000' });
   });
 
   it('reports invalid specs with the field named', () => {
@@ -145,6 +145,102 @@ describe('akash transactions', () => {
   });
 });
 
+describe('akash denomination since BME', () => {
+  it('refuses a uakt deposit with a deployment-module error that is not read as bad credentials', async () => {
+    const emu = await emulator();
+    try {
+      const s = await signerFromMnemonic(mnemonic);
+      const { groups, groupSpecs } = manifestFor(generateSdl(nodeSpecSchema.parse(spec)));
+      const { generateManifestVersion } = await import('@akashnetwork/chain-sdk');
+      const value = {
+        id: { owner: s.address, dseq: '77' },
+        groups: groupSpecs,
+        hash: await generateManifestVersion(groups),
+        deposit: { amount: { denom: 'uakt', amount: '500000' }, sources: [1] },
+      };
+      const acct = emu.accounts.get(s.address)!;
+      const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
+        chainId: emu.chainId,
+        accountNumber: acct.number,
+        sequence: acct.sequence,
+      });
+      const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
+        method: 'POST',
+        body: JSON.stringify({
+          tx_bytes: Buffer.from(bytes).toString('base64'),
+          mode: 'BROADCAST_MODE_SYNC',
+        }),
+      });
+      const { tx_response } = (await r.json()) as {
+        tx_response: { code: number; codespace: string; raw_log: string };
+      };
+      expect(tx_response).toMatchObject({ code: 4, codespace: 'deployment' });
+      expect(tx_response.raw_log).toMatch(/use uact/);
+      // The SDL prices in uact and the quote is in USD straight from it (1 ACT = 1 USD).
+      expect(JSON.stringify(manifestFor(generateSdl(nodeSpecSchema.parse(spec))).groupSpecs)).toContain(
+        '"denom":"uact"',
+      );
+      const [q] = await akashAdapter({ mnemonic, restUrl: emu.restUrl, maxUactPerBlock: 10_000 }).quote(spec);
+      expect(q!.pricePerHourUsd).toBeCloseTo(6, 9); // 0.01 USD a block, 600 blocks an hour
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('mints ACT from AKT (MsgMintACT) when the wallet holds too little, or says what is missing', async () => {
+    const emu = await emulator({ actBalances: {}, aktUsd: 0.5 });
+    try {
+      const store = new MemoryRecordStore();
+      await expect(
+        akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast }).provision(
+          { ...spec, name: 'ak-noact' },
+          { store },
+        ),
+      ).rejects.toMatchObject({
+        code: 'no-funds',
+        message: expect.stringMatching(/holds 0uact; the deposit needs 500000uact/),
+      });
+      const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast, mintUakt: 1_000_000 });
+      const dep = await a.provision({ ...spec, name: 'ak-mint' }, { store });
+      expect(dep.state).toBe('running');
+      const account = emu.accounts.get(address)!;
+      expect(account.act).toBe(0); // 1,000,000 uakt at 0.5 USD minted 500,000 uact, all in the deposit
+      await a.teardown(dep, { store });
+      expect(emu.accounts.get(address)!.act).toBe(500_000); // the deposit comes back in uact
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('akash providers that have not seen the lease yet', () => {
+  it('retries the 404 "no lease for deployment" and the lease-status 404 after the manifest, within a limit', async () => {
+    const slow = await emulator({ providerSeesLeaseMs: 700, statusAfterManifestMs: 400 });
+    try {
+      const started = Date.now();
+      const a = akashAdapter({ mnemonic, restUrl: slow.restUrl, ...fast, readyTimeoutMs: 10_000 });
+      const store = new MemoryRecordStore();
+      const dep = await a.provision({ ...spec, name: 'ak-late' }, { store });
+      expect(dep.state).toBe('running');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+      await a.teardown(dep, { store });
+      const impatient = akashAdapter({
+        mnemonic,
+        restUrl: slow.restUrl,
+        ...fast,
+        leaseVisibleTimeoutMs: 200,
+      });
+      await expect(impatient.provision({ ...spec, name: 'ak-late-2' }, { store })).rejects.toMatchObject({
+        kind: 'capacity',
+        code: 'provider-failed',
+      });
+      expect(slow.activeResources()).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  }, 30_000);
+});
+
 describe('akash end to end on the emulator', () => {
   let emu: AkashEmulator;
   beforeAll(async () => {
@@ -169,6 +265,18 @@ describe('akash end to end on the emulator', () => {
     expect(st.state).toBe('running');
     const health = await (await fetch(`${st.endpoints[0]}/health`)).json();
     expect(health).toEqual({ state: 'ready' });
+    // Logs: a WebSocket upgrade with JSON frames {name, message}; a plain GET is refused with 400.
+    const lines = [];
+    for await (const l of a.logs(dep, {})) lines.push(l);
+    expect(lines).toEqual([
+      { replica: 'node', stream: 'stdout', line: '[node] pulled image' },
+      { replica: 'node', stream: 'stdout', line: '[node] listening on 0.0.0.0:8080' },
+    ]);
+    const hostUri = (dep.data.bid as { hostUri: string }).hostUri;
+    const plain = await fetch(`${hostUri}/lease/${dep.data.dseq}/1/1/logs`, {
+      headers: { authorization: 'Bearer x.e30.x' },
+    });
+    expect(plain.status).toBe(401);
     await a.teardown(dep, { store });
     expect(emu.deployments.get(`${address}/${dep.data.dseq}`)!.state).toBe('closed');
     expect(lease.state).toBe('closed');

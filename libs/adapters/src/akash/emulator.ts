@@ -1,15 +1,23 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { pubkeyToAddress } from '@cosmjs/amino';
 import { Secp256k1, Secp256k1Signature, sha256 } from '@cosmjs/crypto';
 import { decodePubkey, makeSignBytes, makeSignDoc } from '@cosmjs/proto-signing';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
-import { delay, type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
-import { decodeTx, TYPE_CLOSE_DEPLOYMENT, TYPE_CREATE_DEPLOYMENT, TYPE_CREATE_LEASE } from './tx.js';
+import { WebSocketServer } from 'ws';
+import { delay, type RunningServer, sendJson, startServer } from '../testing/server.js';
+import {
+  decodeTx,
+  TYPE_CLOSE_DEPLOYMENT,
+  TYPE_CREATE_DEPLOYMENT,
+  TYPE_CREATE_LEASE,
+  TYPE_MINT_ACT,
+} from './tx.js';
 
 export interface EmulatedProvider {
   owner: string;
   attributes: Record<string, string>;
-  /** Bid price per block, uakt. */
+  /** Bid price per block, in uact since BME (the name is kept for compatibility). */
   priceUakt: number;
   /** Bids on orders (false = no capacity). */
   bids?: boolean;
@@ -21,12 +29,23 @@ export interface AkashEmulatorOptions {
   chainId?: string;
   /** Funded accounts: address -> uakt balance. */
   accounts: Record<string, number>;
+  /** ACT balances, address -> uact (default: the same number as each account's uakt). */
+  actBalances?: Record<string, number>;
+  /** USD per AKT: MsgMintACT turns one uakt into this many uact (default 1). */
+  aktUsd?: number;
   providers: EmulatedProvider[];
   /** ms after a deployment is created before providers bid. */
   bidDelayMs?: number;
   /** ms before a broadcast tx is queryable (block time). */
   blockMs?: number;
   startupMs?: number;
+  /**
+   * ms after a lease is created on chain before its provider has seen it: until then a manifest
+   * is answered 404 "no lease for deployment", as real providers do (default 150).
+   */
+  providerSeesLeaseMs?: number;
+  /** ms after a manifest is accepted during which lease status still answers 404 (default 100). */
+  statusAfterManifestMs?: number;
 }
 
 interface Dep {
@@ -45,6 +64,7 @@ interface Lease {
   provider: string;
   state: 'active' | 'closed';
   price: string;
+  createdAt: number;
   manifest?: unknown;
   manifestAt?: number;
 }
@@ -57,7 +77,7 @@ interface Lease {
 export class AkashEmulator {
   readonly chainId: string;
   height = 1000;
-  readonly accounts = new Map<string, { number: number; sequence: number; balance: number }>();
+  readonly accounts = new Map<string, { number: number; sequence: number; balance: number; act: number }>();
   readonly deployments = new Map<string, Dep>();
   readonly leases: Lease[] = [];
   readonly txs = new Map<string, { code: number; raw_log: string; height: number; visibleAt: number }>();
@@ -68,7 +88,12 @@ export class AkashEmulator {
     this.chainId = opts.chainId ?? 'akashnet-2';
     let n = 10;
     for (const [addr, balance] of Object.entries(opts.accounts))
-      this.accounts.set(addr, { number: n++, sequence: 0, balance });
+      this.accounts.set(addr, {
+        number: n++,
+        sequence: 0,
+        balance,
+        act: opts.actBalances ? (opts.actBalances[addr] ?? 0) : balance,
+      });
   }
   get restUrl() {
     return this.chain.url;
@@ -90,6 +115,13 @@ export class AkashEmulator {
         return sendJson(res, 200, {
           block: { header: { chain_id: this.chainId, height: String(this.height) } },
         });
+      }
+      const bm = /^\/cosmos\/bank\/v1beta1\/balances\/([a-z0-9]+)\/by_denom$/.exec(p);
+      if (bm) {
+        const a = this.accounts.get(bm[1]!);
+        const denom = q.get('denom');
+        const amount = !a ? 0 : denom === 'uact' ? a.act : denom === 'uakt' ? a.balance : 0;
+        return sendJson(res, 200, { balance: { denom, amount: String(amount) } });
       }
       const am = /^\/cosmos\/auth\/v1beta1\/accounts\/([a-z0-9]+)$/.exec(p);
       if (am) {
@@ -137,7 +169,7 @@ export class AkashEmulator {
                   bid: {
                     id: { owner: d.owner, dseq: d.dseq, gseq: 1, oseq: 1, provider: pr.owner, bseq: 0 },
                     state: 'open',
-                    price: { denom: 'uakt', amount: `${pr.priceUakt}.000000000000000000` },
+                    price: { denom: 'uact', amount: `${pr.priceUakt}.000000000000000000` },
                   },
                 }))
             : [];
@@ -150,7 +182,7 @@ export class AkashEmulator {
             lease: {
               id: { owner: l.owner, dseq: l.dseq, gseq: l.gseq, oseq: l.oseq, provider: l.provider, bseq: 0 },
               state: l.state,
-              price: { denom: 'uakt', amount: l.price },
+              price: { denom: 'uact', amount: l.price },
             },
           }));
         return sendJson(res, 200, { leases, pagination: { next_key: null, total: String(leases.length) } });
@@ -182,7 +214,8 @@ export class AkashEmulator {
     const { tx_bytes } = JSON.parse(body) as { tx_bytes: string; mode: string };
     const bytes = Buffer.from(tx_bytes, 'base64');
     const txhash = createHash('sha256').update(bytes).digest('hex').toUpperCase();
-    const reply = (code: number, raw_log: string) => {
+    // Errors carry their codespace: 'sdk' for the SDK's own, the module's name for module errors.
+    const reply = (code: number, raw_log: string, codespace = code === 0 ? '' : 'sdk') => {
       if (code === 0)
         this.txs.set(txhash, {
           code,
@@ -190,7 +223,7 @@ export class AkashEmulator {
           height: ++this.height,
           visibleAt: Date.now() + (this.opts.blockMs ?? 30),
         });
-      return sendJson(res, 200, { tx_response: { txhash, code, raw_log, height: '0' } });
+      return sendJson(res, 200, { tx_response: { txhash, code, codespace, raw_log, height: '0' } });
     };
     let decoded: ReturnType<typeof decodeTx>;
     try {
@@ -222,12 +255,29 @@ export class AkashEmulator {
           const owner = v.id.owner;
           const dseq = String(v.id.dseq);
           if (owner !== signer) return reply(4, 'unauthorized: signer is not the deployment owner');
-          if (this.deployments.has(`${owner}/${dseq}`)) return reply(1102, 'deployment exists');
-          const deposit = Number(v.deposit?.amount?.amount ?? 0);
-          if (deposit < 500_000) return reply(1103, 'invalid deposit: minimum is 500000uakt');
-          if (acct.balance < deposit + 5000)
-            return reply(5, `insufficient funds: ${acct.balance}uakt < ${deposit + 5000}uakt`);
-          acct.balance -= deposit;
+          if (this.deployments.has(`${owner}/${dseq}`)) return reply(2, 'deployment exists', 'deployment');
+          // Since BME, deposits and placement prices are in uact.
+          if (v.deposit?.amount?.denom !== 'uact')
+            return reply(
+              4,
+              `invalid deposit: denom ${v.deposit?.amount?.denom} not accepted, use uact`,
+              'deployment',
+            );
+          type GroupSpec = { resources?: { price?: { denom?: string } }[] };
+          const denoms = (v.groups as GroupSpec[]).flatMap((g) =>
+            (g.resources ?? []).map((r) => r.price?.denom),
+          );
+          if (denoms.some((d) => d !== 'uact'))
+            return reply(
+              4,
+              `invalid price denom ${denoms.find((d) => d !== 'uact')}: use uact`,
+              'deployment',
+            );
+          const deposit = Number(v.deposit.amount.amount ?? 0);
+          if (deposit < 500_000) return reply(4, 'invalid deposit: minimum is 500000uact', 'deployment');
+          if (acct.act < deposit) return reply(5, `insufficient funds: ${acct.act}uact < ${deposit}uact`);
+          if (acct.balance < 5000) return reply(5, `insufficient funds for fees: ${acct.balance}uakt`);
+          acct.act -= deposit;
           this.deployments.set(`${owner}/${dseq}`, {
             owner,
             dseq,
@@ -252,13 +302,22 @@ export class AkashEmulator {
             provider: pr.owner,
             state: 'active',
             price: String(pr.priceUakt),
+            createdAt: Date.now(),
           });
         } else if (m.typeUrl === TYPE_CLOSE_DEPLOYMENT) {
           const d = this.deployments.get(`${v.id.owner}/${String(v.id.dseq)}`);
           if (d?.state !== 'active') return reply(1104, 'deployment closed');
           d.state = 'closed';
-          acct.balance += d.deposit;
+          acct.act += d.deposit;
           for (const l of this.leases) if (l.dseq === d.dseq && l.owner === d.owner) l.state = 'closed';
+        } else if (m.typeUrl === TYPE_MINT_ACT) {
+          const burn = Number(v.coinsToBurn?.amount ?? 0);
+          if (v.owner !== signer || v.to !== signer)
+            return reply(4, 'unauthorized: mint for the signer only');
+          if (v.coinsToBurn?.denom !== 'uakt') return reply(3, 'only uakt can be burned to mint ACT', 'bme');
+          if (acct.balance < burn + 5000) return reply(5, `insufficient funds: ${acct.balance}uakt`);
+          acct.balance -= burn;
+          acct.act += Math.floor(burn * (this.opts.aktUsd ?? 1));
         } else {
           return reply(6, `unknown message ${m.typeUrl}`);
         }
@@ -269,7 +328,46 @@ export class AkashEmulator {
     });
   }
 
-  private startProvider(pr: EmulatedProvider): Promise<RunningServer> {
+  private async startProvider(pr: EmulatedProvider): Promise<RunningServer> {
+    const running = await this.providerHttp(pr);
+    const wss = new WebSocketServer({ noServer: true });
+    running.server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const lm = /^\/lease\/(\d+)\/(\d+)\/(\d+)\/logs$/.exec(url.pathname);
+      const iss = issuerOf(req);
+      const l =
+        lm && this.leases.find((x) => x.dseq === lm[1] && x.provider === pr.owner && x.state === 'active');
+      if (!lm || !iss || !l || l.owner !== iss) {
+        socket.end(`HTTP/1.1 ${!iss ? '401 Unauthorized' : '404 Not Found'}\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
+        const lines = up
+          ? ['[node] pulled image', '[node] listening on 0.0.0.0:8080']
+          : ['[node] pulling image'];
+        for (const message of lines) ws.send(JSON.stringify({ name: AKASH_SERVICE_NAME, message }));
+        if (url.searchParams.get('follow') !== 'true') return ws.close(1000);
+        let n = 0;
+        const t = setInterval(
+          () => ws.send(JSON.stringify({ name: AKASH_SERVICE_NAME, message: `heartbeat ${++n}` })),
+          100,
+        );
+        ws.on('close', () => clearInterval(t));
+      });
+    });
+    const close = running.close;
+    return {
+      ...running,
+      close: async () => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        await close();
+      },
+    };
+  }
+
+  private providerHttp(pr: EmulatedProvider): Promise<RunningServer> {
     return startServer(async (req, res, body, url) => {
       const p = url.pathname;
       const lease = (dseq: string) =>
@@ -282,20 +380,13 @@ export class AkashEmulator {
           : sendJson(res, 503, { error: 'no such service' });
       }
       // JWT (AEP-64) bearer auth: the token's issuer must own the lease.
-      const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-      let iss: string | undefined;
-      try {
-        const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
-          iss: string;
-          exp: number;
-        };
-        if (payload.exp * 1000 > Date.now()) iss = payload.iss;
-      } catch {}
+      const iss = issuerOf(req);
       if (!iss) return sendJson(res, 401, { message: 'unauthorized' });
       const mm = /^\/deployment\/(\d+)\/manifest$/.exec(p);
       if (mm && req.method === 'PUT') {
         const l = lease(mm[1]!);
-        if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'no lease for deployment' });
+        const seen = l && Date.now() - l.createdAt >= (this.opts.providerSeesLeaseMs ?? 150);
+        if (!l || l.owner !== iss || !seen) return sendJson(res, 404, { message: 'no lease for deployment' });
         if (pr.diesOnManifest) {
           res.socket?.destroy();
           await this.providerServers.get(pr.owner)?.close();
@@ -311,13 +402,15 @@ export class AkashEmulator {
       if (lm) {
         const l = lease(lm[1]!);
         if (!l || l.owner !== iss) return sendJson(res, 404, { message: 'lease not found' });
+        if (
+          lm[4] === 'status' &&
+          l.manifestAt &&
+          Date.now() - l.manifestAt < (this.opts.statusAfterManifestMs ?? 100)
+        )
+          return sendJson(res, 404, { message: 'lease not found' });
         const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
-        if (lm[4] === 'logs') {
-          const lines = up
-            ? [`[node] pulled image`, `[node] listening on 0.0.0.0:8080`]
-            : ['[node] pulling image'];
-          return streamLog(res, lines, url.searchParams.get('follow') === 'true', undefined);
-        }
+        // Real providers serve logs only as a WebSocket upgrade: a plain GET is a bad request.
+        if (lm[4] === 'logs') return sendJson(res, 400, { message: 'websocket upgrade required' });
         // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
         const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
         const svcUrl = `${this.providerServers.get(pr.owner)!.url}/svc/${l.dseq}`;
@@ -337,5 +430,21 @@ export class AkashEmulator {
       }
       return sendJson(res, 404, { message: 'not found' });
     });
+  }
+}
+
+const AKASH_SERVICE_NAME = 'node';
+
+/** The issuer of an unexpired JWT bearer token (signature checks: see docs/adapters.md). */
+function issuerOf(req: IncomingMessage): string | undefined {
+  const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+  try {
+    const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
+      iss: string;
+      exp: number;
+    };
+    return payload.exp * 1000 > Date.now() ? payload.iss : undefined;
+  } catch {
+    return undefined;
   }
 }

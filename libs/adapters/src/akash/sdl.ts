@@ -5,8 +5,8 @@ import { nodeEnvironment } from '../core/node-env.js';
 import type { NodeSpec, Problem } from '../core/types.js';
 
 export interface SdlOptions {
-  /** Highest price per block the deployment accepts, in uakt (placement pricing). Default 10000. */
-  maxUaktPerBlock?: number;
+  /** Highest price per block the deployment accepts, in uact (ACT, pegged to the USD; placement pricing). Default 10000. */
+  maxUactPerBlock?: number;
   /** Provider attributes required in placement (e.g. { region: 'us-west' }). */
   providerAttributes?: Record<string, string>;
   /** Provider audit signatures required (`signedBy.anyOf`). */
@@ -44,7 +44,7 @@ export function generateSdl(spec: NodeSpec, opts: SdlOptions = {}): SDLInput {
         [PLACEMENT]: {
           ...(Object.keys(attributes).length ? { attributes } : {}),
           ...(opts.auditors?.length ? { signedBy: { anyOf: opts.auditors } } : {}),
-          pricing: { [AKASH_SERVICE]: { denom: 'uakt', amount: opts.maxUaktPerBlock ?? 10_000 } },
+          pricing: { [AKASH_SERVICE]: { denom: 'uact', amount: opts.maxUactPerBlock ?? 10_000 } },
         },
       },
     },

@@ -1,3 +1,4 @@
+import { MsgMintACT } from '@akashnetwork/chain-sdk/private-types/akash.v1';
 import { MsgCloseDeployment, MsgCreateDeployment } from '@akashnetwork/chain-sdk/private-types/akash.v1beta4';
 import { MsgCreateLease } from '@akashnetwork/chain-sdk/private-types/akash.v1beta5';
 import { encodeSecp256k1Pubkey, Secp256k1HdWallet } from '@cosmjs/amino';
@@ -16,6 +17,8 @@ import { UserError } from '../core/errors.js';
 export const TYPE_CREATE_DEPLOYMENT = `/${MsgCreateDeployment.$type}`;
 export const TYPE_CLOSE_DEPLOYMENT = `/${MsgCloseDeployment.$type}`;
 export const TYPE_CREATE_LEASE = `/${MsgCreateLease.$type}`;
+/** BME: burn AKT to mint ACT (the USD-pegged token deposits and prices are paid in since BME). */
+export const TYPE_MINT_ACT = `/${MsgMintACT.$type}`;
 
 /** Registry of the Akash messages this adapter signs (deployment v1beta4, market v1beta5). */
 export function akashRegistry(): Registry {
@@ -23,6 +26,7 @@ export function akashRegistry(): Registry {
     [TYPE_CREATE_DEPLOYMENT, MsgCreateDeployment as never],
     [TYPE_CLOSE_DEPLOYMENT, MsgCloseDeployment as never],
     [TYPE_CREATE_LEASE, MsgCreateLease as never],
+    [TYPE_MINT_ACT, MsgMintACT as never],
   ]);
 }
 

@@ -93,7 +93,7 @@ export function errorFromHttpStatus(
   detail: string,
   opts: AdapterErrorOptions & { retryAfter?: string | null } = {},
 ): AdapterError {
-  const msg = `HTTP ${status}: ${detail}`;
+  const msg = `HTTP ${status}: ${readableDetail(detail)}`;
   if (status === 401) return new UserError('bad-credentials', msg, { hint: 'check the API key', ...opts });
   if (status === 402) return new UserError('no-funds', msg, { hint: 'top up the account', ...opts });
   if (status === 403) return new UserError('forbidden', msg, opts);
@@ -109,6 +109,25 @@ export function errorFromHttpStatus(
   }
   if (status === 408 || status === 504) return new TransientError('timeout', msg, opts);
   return new TransientError('server-error', msg, opts);
+}
+
+/**
+ * FastAPI answers validation errors (422) with `detail` as an array of `{loc, msg, type}`;
+ * others with `detail` as a string. Either way the message names the field at fault.
+ */
+export function readableDetail(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { detail?: unknown };
+    if (Array.isArray(parsed.detail)) {
+      return parsed.detail
+        .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join('.')}: ${d.msg ?? 'invalid'}`)
+        .join('; ');
+    }
+    if (typeof parsed.detail === 'string') return parsed.detail;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return body;
 }
 
 /** Classify a thrown value from `fetch` (connection refused, reset, abort...). */

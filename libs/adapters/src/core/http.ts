@@ -4,7 +4,8 @@ import { classifyNetworkError, errorFromHttpStatus } from './errors.js';
 export interface HttpOptions {
   adapter: string;
   method?: string;
-  headers?: Record<string, string>;
+  /** Headers, or a function giving them per attempt (for signatures with a time and a nonce). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   body?: unknown;
   /** Retry transient failures (default true). Turn off for requests that are not idempotent. */
   retry?: boolean | BackoffOptions;
@@ -31,7 +32,7 @@ export async function httpJson<T>(url: string, opts: HttpOptions): Promise<T> {
         headers: {
           accept: 'application/json',
           ...(body ? { 'content-type': 'application/json' } : {}),
-          ...opts.headers,
+          ...(typeof opts.headers === 'function' ? opts.headers() : opts.headers),
         },
         body,
         signal: opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 15_000),

@@ -89,3 +89,19 @@ export async function* mergeAsync<T>(sources: AsyncIterable<T>[]): AsyncGenerato
     await Promise.all(its.map((it) => it.return?.().catch(() => {})));
   }
 }
+
+/**
+ * The data of server-sent events: `data:` lines joined by newlines, one item per event (an
+ * event ends at a blank line); comments (`:`) and other fields are skipped.
+ */
+export async function* sseData(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  let data: string[] = [];
+  for await (const raw of lines) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line === '') {
+      if (data.length) yield data.join('\n');
+      data = [];
+    } else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+  }
+  if (data.length) yield data.join('\n');
+}

@@ -7,6 +7,8 @@ export const NODE_IMAGE = 'ghcr.io/stoa-network/node:0.1.0';
 export const DEFAULT_NODE_COMMAND = ['node', '--import', 'tsx', 'apps/node/src/main.ts'] as const;
 
 const envName = /^[A-Z_][A-Z0-9_]*$/;
+/** Variables that would hand a node a key: the node makes its own; the operator's stays home. */
+export const keyLikeEnv = /(OPERATOR_KEY|PRIVATE_KEY|MNEMONIC|SEED_PHRASE)/;
 
 /**
  * What to deploy: the standard node with its environment contract, and where/how much.
@@ -21,8 +23,20 @@ export const nodeSpecSchema = z.object({
   artifactUrl: z.url(),
   rpcUrl: z.url(),
   contractsFile: z.string().min(1).optional(),
-  /** A reference to the operator key (env var name, file path, or secret name), never the key itself. */
-  operatorKeyRef: z.string().min(1),
+  /**
+   * The operator's public address: the node waits until this operator authorizes the node's own
+   * key on chain (StakeManager.authorizeSigner). Derived from `operatorKeyRef` when omitted.
+   */
+  operatorAddress: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address')
+    .optional(),
+  /**
+   * A reference to the operator key on the operator's own machine (`env:NAME` or `file:PATH`),
+   * never the key itself. It is read only there, to derive the operator's address and to sign
+   * the authorization of a node's key; it never reaches a node, a network or a record.
+   */
+  operatorKeyRef: z.string().min(1).optional(),
   role: z.enum(['server', 'watcher']).default('server'),
   /** Container image for container networks. */
   image: z.string().min(1).default(NODE_IMAGE),
@@ -40,7 +54,15 @@ export const nodeSpecSchema = z.object({
   region: z.string().min(1).optional(),
   /** Highest acceptable price per replica-hour, in USD. */
   maxPricePerHourUsd: z.number().positive().optional(),
-  env: z.record(z.string().regex(envName, 'env names must be UPPER_SNAKE_CASE'), z.string()).default({}),
+  env: z
+    .record(z.string().regex(envName, 'env names must be UPPER_SNAKE_CASE'), z.string())
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const name of Object.keys(env)) {
+        if (keyLikeEnv.test(name))
+          ctx.addIssue({ code: 'custom', path: [name], message: 'a key must not be sent to a node' });
+      }
+    }),
 });
 
 export type NodeSpecInput = z.input<typeof nodeSpecSchema>;

@@ -1,8 +1,14 @@
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
-import { CapacityError, classifyNetworkError, errorFromHttpStatus, TransientError } from '../core/errors.js';
+import {
+  CapacityError,
+  classifyNetworkError,
+  errorFromHttpStatus,
+  TransientError,
+  UserError,
+} from '../core/errors.js';
 import { httpJson } from '../core/http.js';
-import { bodyLines, mergeAsync } from '../core/lines.js';
+import { bodyLines, mergeAsync, sseData } from '../core/lines.js';
 import { nodeEnvironment } from '../core/node-env.js';
 import {
   type DeploymentRecord,
@@ -19,9 +25,16 @@ export interface IonetConfig {
   /** Lease length requested from io.net, in hours (default 1). */
   durationHours?: number;
   readyTimeoutMs?: number;
+  /**
+   * Credentials for a private image registry, sent in the deploy body's `registry_config` (io.net's
+   * own mechanism for them). `secretRef` is `env:NAME` on the operator's machine; the secret is
+   * read when the request is made and never stored in the deployment record.
+   */
+  registry?: { username: string; secretRef: string };
 }
 
 const PREFIX = '/enterprise/v1/io-cloud/caas';
+const PAGE_SIZE = 10;
 
 /** GPU kinds the adapter knows how to map to io.net hardware names. */
 export const IONET_GPU_KINDS: Record<string, RegExp> = {
@@ -36,6 +49,12 @@ interface Hardware {
   brand_name: string;
   max_gpus_per_container: number;
   available: number;
+}
+interface Location {
+  id: number;
+  iso2: string;
+  name: string;
+  available_replicas: number;
 }
 interface Worker {
   container_id: string;
@@ -61,13 +80,19 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
     return hw;
   }
 
-  async function locationsFor(spec: NodeSpec, hw: Hardware): Promise<string[]> {
-    const res = await api<{ data: { location_id: string; available_replicas: number }[] }>(
+  /** Locations (`{id, iso2, name, available_replicas}`) with room for the spec; `region` matches iso2 or name. */
+  async function locationsFor(spec: NodeSpec, hw: Hardware): Promise<number[]> {
+    const res = await api<{ data: Location[] }>(
       `/available-replicas?hardware_id=${hw.hardware_id}&hardware_qty=${spec.gpu!.count}`,
     );
+    const region = spec.region?.toLowerCase();
     const ok = res.data
-      .filter((l) => l.available_replicas >= spec.replicas && (!spec.region || l.location_id === spec.region))
-      .map((l) => l.location_id);
+      .filter(
+        (l) =>
+          l.available_replicas >= spec.replicas &&
+          (!region || l.iso2.toLowerCase() === region || l.name.toLowerCase() === region),
+      )
+      .map((l) => l.id);
     if (!ok.length) {
       throw new CapacityError(
         'no-capacity',
@@ -78,11 +103,33 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
     return ok;
   }
 
+  /** `/deployments` is paginated (10 a page by default): resuming by name reads every page. */
   async function findByName(id: string): Promise<string | undefined> {
-    const res = await api<{ data: { deployments: { id: string; name: string; status: string }[] } }>(
-      '/deployments',
-    );
-    return res.data.deployments.find((d) => d.name === id && d.status !== 'destroyed')?.id;
+    for (let page = 1; ; page++) {
+      const res = await api<{
+        data: { total: number; deployments: { id: string; name: string; status: string }[] };
+      }>(`/deployments?page=${page}&page_size=${PAGE_SIZE}`);
+      const found = res.data.deployments.find((d) => d.name === id && d.status !== 'destroyed');
+      if (found) return found.id;
+      if (res.data.deployments.length < PAGE_SIZE || page * PAGE_SIZE >= res.data.total) return undefined;
+    }
+  }
+
+  function registryConfig(image: string): Record<string, string> {
+    if (!config.registry) return { image_url: image };
+    const ref = config.registry.secretRef;
+    const secret = ref.startsWith('env:') ? process.env[ref.slice(4)] : undefined;
+    if (!secret) {
+      throw new UserError(
+        'invalid-spec',
+        `registry.secretRef must be env:NAME of a set variable, not '${ref}'`,
+        {
+          adapter: name,
+          fields: ['registry.secretRef'],
+        },
+      );
+    }
+    return { image_url: image, registry_username: config.registry.username, registry_secret: secret };
   }
 
   const workers = async (depId: string) =>
@@ -105,8 +152,17 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
       spec.gpu ? [] : [{ path: 'gpu', message: 'io.net deployments need a GPU (gpu.kind, gpu.count)' }],
     async quote(spec) {
       const hw = await hardwareFor(spec);
-      const res = await api<{ data: { total_cost_usdc: number; available_replicas: number } }>(
-        `/price?hardware_id=${hw.hardware_id}&gpus_per_container=${spec.gpu!.count}&replica_count=1&duration_hours=1&currency=usdc`,
+      const locations = await locationsFor(spec, hw);
+      const q = new URLSearchParams({
+        hardware_id: String(hw.hardware_id),
+        gpus_per_container: String(spec.gpu!.count),
+        replica_count: '1',
+        duration_hours: '1',
+        currency: 'usdc',
+      });
+      for (const l of locations) q.append('location_ids', String(l));
+      const res = await api<{ data: { total_cost_usdc: number; available_replica_count: number } }>(
+        `/price?${q}`,
       );
       return [
         {
@@ -114,7 +170,7 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
           pricePerHourUsd: res.data.total_cost_usdc,
           gpu: spec.gpu!.kind,
           gpuCount: spec.gpu!.count,
-          available: res.data.available_replicas,
+          available: res.data.available_replica_count,
           provider: hw.hardware_name,
         },
       ];
@@ -132,7 +188,6 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
             dataDir: '/data',
             adapter: name,
           });
-          const { STOA_OPERATOR_KEY, ...plain } = env;
           const res = await api<{ status: string; deployment_id: string }>('/deploy', {
             method: 'POST',
             retry: false,
@@ -142,12 +197,12 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
               gpus_per_container: spec.gpu!.count,
               hardware_id: hw.hardware_id,
               location_ids: locations,
+              registry_config: registryConfig(spec.image),
               container_config: {
                 replica_count: spec.replicas,
-                env_variables: plain,
-                secret_env_variables: { STOA_OPERATOR_KEY },
+                // No key of any kind: the node makes its own and the operator authorizes it on chain.
+                env_variables: env,
                 traffic_port: spec.port,
-                image_url: spec.image,
               },
             },
           });
@@ -212,15 +267,16 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
     async *logs(record, opts): AsyncGenerator<LogLine> {
       const depId = record.data.deploymentId as string;
       const ws = await workers(depId);
-      const one = async function* (w: Worker): AsyncGenerator<LogLine> {
+      const one = async function* (w: Worker, stream: 'stdout' | 'stderr'): AsyncGenerator<LogLine> {
         const q = new URLSearchParams({
+          stream,
           follow: String(!!opts.follow),
           ...(opts.tail ? { tail: String(opts.tail) } : {}),
         });
         let res: Response;
         try {
           res = await fetch(`${base}/deployment/${depId}/log/${w.container_id}?${q}`, {
-            headers,
+            headers: { ...headers, accept: 'text/event-stream' },
             signal: opts.signal,
           });
         } catch (e) {
@@ -228,10 +284,10 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
           throw classifyNetworkError(e, 'io.net logs', name);
         }
         if (!res.ok) throw errorFromHttpStatus(res.status, await res.text(), { adapter: name });
-        for await (const line of bodyLines(res.body, opts.signal))
-          yield { replica: w.container_id, stream: 'stdout', line };
+        for await (const line of sseData(bodyLines(res.body, opts.signal)))
+          yield { replica: w.container_id, stream, line };
       };
-      yield* mergeAsync(ws.map(one));
+      yield* mergeAsync(ws.flatMap((w) => [one(w, 'stdout'), one(w, 'stderr')]));
     },
     async teardown(record) {
       const depId = (record.data.deploymentId as string | undefined) ?? (await findByName(record.id));

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { delay, type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
+import { delay, type RunningServer, sendJson, startServer, streamEvents } from '../testing/server.js';
 
 export interface IonetHardware {
   hardware_id: number;
   hardware_name: string;
   brand_name: string;
   max_gpus_per_container: number;
-  /** Free replicas per location. */
+  /** Free replicas per location, by the location's iso2 code (see IONET_LOCATIONS). */
   available: Record<string, number>;
   /** USDC per GPU-hour. */
   price_per_gpu_hour: number;
@@ -27,6 +27,7 @@ interface Container {
   public_url: string;
   started: number;
   logs: string[];
+  errors: string[];
 }
 interface EmuDeployment {
   id: string;
@@ -35,6 +36,8 @@ interface EmuDeployment {
   hardware_id: number;
   location_id: string;
   replica_count: number;
+  registry_config: Record<string, string>;
+  env: Record<string, string>;
   gpus_per_container: number;
   duration_hours: number;
   image: string;
@@ -47,7 +50,7 @@ export const DEFAULT_IONET_HARDWARE: IonetHardware[] = [
     hardware_name: 'H100 80GB HBM3',
     brand_name: 'NVIDIA',
     max_gpus_per_container: 8,
-    available: { us: 4, eu: 2 },
+    available: { US: 4, DE: 2 },
     price_per_gpu_hour: 2.19,
   },
   {
@@ -55,7 +58,7 @@ export const DEFAULT_IONET_HARDWARE: IonetHardware[] = [
     hardware_name: 'A100-SXM4-80GB',
     brand_name: 'NVIDIA',
     max_gpus_per_container: 8,
-    available: { us: 2 },
+    available: { US: 2 },
     price_per_gpu_hour: 1.29,
   },
   {
@@ -63,12 +66,23 @@ export const DEFAULT_IONET_HARDWARE: IonetHardware[] = [
     hardware_name: 'RTX 4090',
     brand_name: 'NVIDIA',
     max_gpus_per_container: 8,
-    available: { us: 8, eu: 8 },
+    available: { US: 8, DE: 8 },
     price_per_gpu_hour: 0.39,
   },
 ];
 
 const PREFIX = '/enterprise/v1/io-cloud/caas';
+
+/** Locations as io.net lists them: a numeric id, the country's iso2 code and its name. */
+export const IONET_LOCATIONS: Record<string, { id: number; name: string }> = {
+  US: { id: 1, name: 'United States' },
+  DE: { id: 2, name: 'Germany' },
+};
+
+/** A FastAPI validation error: 422 with `detail` as an array of `{loc, msg, type}`. */
+function unprocessable(res: Parameters<typeof sendJson>[0], loc: string[], msg: string) {
+  return sendJson(res, 422, { detail: [{ loc, msg, type: 'value_error' }] });
+}
 
 /**
  * A local emulator of the io.net IO Cloud container API (CaaS v1): the endpoints the adapter
@@ -136,9 +150,10 @@ export class IonetEmulator {
         const h = this.hw(Number(url.searchParams.get('hardware_id')));
         if (!h) return sendJson(res, 400, { detail: 'unknown hardware_id' });
         return sendJson(res, 200, {
-          data: Object.entries(h.available).map(([location_id, available_replicas]) => ({
-            location_id,
-            location_name: location_id.toUpperCase(),
+          data: Object.entries(h.available).map(([iso2, available_replicas]) => ({
+            id: IONET_LOCATIONS[iso2]!.id,
+            iso2,
+            name: IONET_LOCATIONS[iso2]!.name,
             available_replicas,
           })),
         });
@@ -149,11 +164,16 @@ export class IonetEmulator {
         const gpus = Number(url.searchParams.get('gpus_per_container') ?? 1);
         const replicas = Number(url.searchParams.get('replica_count') ?? 1);
         const hours = Number(url.searchParams.get('duration_hours') ?? 1);
+        const locations = url.searchParams.getAll('location_ids').map(Number);
+        if (!locations.length) return unprocessable(res, ['query', 'location_ids'], 'Field required');
+        const isos = Object.entries(IONET_LOCATIONS)
+          .filter(([, l]) => locations.includes(l.id))
+          .map(([iso]) => iso);
         return sendJson(res, 200, {
           data: {
             replica_count: replicas,
             gpus_per_container: gpus,
-            available_replicas: Object.values(h.available).reduce((a, b) => a + b, 0),
+            available_replica_count: isos.reduce((a, iso) => a + (h.available[iso] ?? 0), 0),
             total_cost_usdc: +(h.price_per_gpu_hour * gpus * replicas * hours).toFixed(4),
             currency: 'usdc',
           },
@@ -163,10 +183,14 @@ export class IonetEmulator {
       if (req.method === 'GET' && route === '/deployments') {
         const status = url.searchParams.get('status');
         const list = [...this.deployments.values()].filter((d) => !status || d.status === status);
+        const page = Number(url.searchParams.get('page') ?? 1);
+        const size = Number(url.searchParams.get('page_size') ?? 10);
         return sendJson(res, 200, {
           data: {
             total: list.length,
-            deployments: list.map((d) => ({
+            current_page: page,
+            total_pages: Math.ceil(list.length / size),
+            deployments: list.slice((page - 1) * size, page * size).map((d) => ({
               id: d.id,
               status: d.status,
               name: d.name,
@@ -208,10 +232,13 @@ export class IonetEmulator {
         if (req.method === 'GET' && dm[3]) {
           const c = d.containers.find((x) => x.container_id === dm[3]);
           if (!c) return sendJson(res, 404, { detail: 'Container not found' });
-          return streamLog(
+          const stream = url.searchParams.get('stream');
+          if (stream !== 'stdout' && stream !== 'stderr')
+            return unprocessable(res, ['query', 'stream'], "Input should be 'stdout' or 'stderr'");
+          return streamEvents(
             res,
-            c.logs,
-            url.searchParams.get('follow') === 'true',
+            stream === 'stdout' ? c.logs : c.errors,
+            url.searchParams.get('follow') === 'true' && stream === 'stdout',
             numOrUndef(url.searchParams.get('tail')),
           );
         }
@@ -258,15 +285,26 @@ export class IonetEmulator {
       'hardware_id',
       'location_ids',
       'container_config',
+      'registry_config',
     ].filter((k) => b[k] === undefined);
-    if (missing.length) return sendJson(res, 422, { detail: `missing fields: ${missing.join(', ')}` });
+    if (missing.length)
+      return sendJson(res, 422, {
+        detail: missing.map((k) => ({ loc: ['body', k], msg: 'Field required', type: 'missing' })),
+      });
     // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
     const cc = b.container_config as Record<string, any>;
-    if (!cc.image_url || !cc.replica_count)
-      return sendJson(res, 422, { detail: 'container_config.image_url and replica_count are required' });
+    const rc = b.registry_config as Record<string, string>;
+    if (!rc.image_url) return unprocessable(res, ['body', 'registry_config', 'image_url'], 'Field required');
+    if ('image_url' in cc)
+      return unprocessable(res, ['body', 'container_config', 'image_url'], 'Extra inputs are not permitted');
+    if (!cc.replica_count)
+      return unprocessable(res, ['body', 'container_config', 'replica_count'], 'Field required');
     const h = this.hw(b.hardware_id);
     if (!h) return sendJson(res, 400, { detail: 'unknown hardware_id' });
-    const location = (b.location_ids as string[]).find((l) => (h.available[l] ?? 0) >= cc.replica_count);
+    const wanted = (b.location_ids as number[]).map(
+      (id) => Object.entries(IONET_LOCATIONS).find(([, l]) => l.id === id)?.[0],
+    );
+    const location = wanted.find((l) => l && (h.available[l] ?? 0) >= cc.replica_count);
     if (!location)
       return sendJson(res, 409, { detail: `not enough available replicas of ${h.hardware_name}` });
     const cost = h.price_per_gpu_hour * b.gpus_per_container * cc.replica_count * b.duration_hours;
@@ -282,9 +320,10 @@ export class IonetEmulator {
         public_url: `${this.url}/containers/${cid}`,
         started: Date.now(),
         logs: [
-          `${new Date().toISOString()} pulling ${cc.image_url}`,
+          `${new Date().toISOString()} pulling ${rc.image_url}`,
           `${new Date().toISOString()} env ${Object.keys(cc.env_variables ?? {}).join(',')}`,
         ],
+        errors: [`${new Date().toISOString()} warning: no GPU telemetry yet`],
       };
     });
     this.deployments.set(id, {
@@ -296,7 +335,9 @@ export class IonetEmulator {
       replica_count: cc.replica_count,
       gpus_per_container: b.gpus_per_container,
       duration_hours: b.duration_hours,
-      image: cc.image_url,
+      image: rc.image_url,
+      registry_config: rc,
+      env: cc.env_variables ?? {},
       containers,
     });
     return sendJson(res, 200, { status: 'success', deployment_id: id });

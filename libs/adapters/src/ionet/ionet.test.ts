@@ -1,6 +1,6 @@
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapacityError, UserError } from '../core/errors.js';
+import { CapacityError, errorFromHttpStatus, UserError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
 import { ionetAdapter } from './adapter.js';
@@ -11,7 +11,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'https://artifacts.example/mnist',
   rpcUrl: 'https://rpc.example',
-  operatorKeyRef: 'sk-operator',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   gpu: { kind: 'nvidia-rtx4090', count: 1 },
   replicas: 2,
 };
@@ -58,7 +58,7 @@ describe('ionet adapter', () => {
   });
   afterAll(() => emu.close());
 
-  it('sends the documented deploy payload and the operator key as a secret', async () => {
+  it('sends the documented deploy payload, with no key in it', async () => {
     const a = ionetAdapter({ apiKey: 'k', baseUrl: emu.url });
     const dep = await a.provision(
       { ...spec, name: 'io-payload', replicas: 1 },
@@ -76,6 +76,75 @@ describe('ionet adapter', () => {
     ]);
     await a.teardown(dep);
     expect(emu.activeContainers()).toBe(0);
+  });
+
+  it('puts the image in registry_config (with credentials from the operator machine), not container_config', async () => {
+    process.env.STOA_TEST_IONET_REGISTRY = 'reg-secret-1';
+    const a = ionetAdapter({
+      apiKey: 'k',
+      baseUrl: emu.url,
+      registry: { username: 'robot', secretRef: 'env:STOA_TEST_IONET_REGISTRY' },
+    });
+    const store = new MemoryRecordStore();
+    const dep = await a.provision({ ...spec, name: 'io-registry', replicas: 1 }, { store });
+    const d = emu.deployments.get(dep.data.deploymentId as string)!;
+    expect(d.registry_config).toEqual({
+      image_url: expect.stringContaining('node'),
+      registry_username: 'robot',
+      registry_secret: 'reg-secret-1',
+    });
+    expect(d.env).toMatchObject({ STOA_OPERATOR_ADDRESS: spec.operatorAddress });
+    expect(JSON.stringify(await store.get('io-registry'))).not.toContain('reg-secret-1');
+    await a.teardown(dep);
+  });
+
+  it('reads FastAPI 422s (detail as an array) into a message naming the field', async () => {
+    const r = await fetch(`${emu.url}/enterprise/v1/io-cloud/caas/price?hardware_id=27`, {
+      headers: { 'x-api-key': 'k' },
+    });
+    expect(r.status).toBe(422);
+    const error = errorFromHttpStatus(r.status, await r.text());
+    expect(error.message).toBe('HTTP 422: query.location_ids: Field required');
+  });
+
+  it('finds its deployment by name on a later page of /deployments when resuming', async () => {
+    const a = ionetAdapter({ apiKey: 'k', baseUrl: emu.url });
+    const store = new MemoryRecordStore();
+    const first = await a.provision({ ...spec, name: 'io-paged', replicas: 1 }, { store });
+    for (let i = 0; i < 11; i++)
+      await a.provision({ ...spec, name: `io-filler-${i}`, replicas: 1 }, { store: new MemoryRecordStore() });
+    // A crash lost the record's deployment id: resuming must find it by name, past page 1.
+    const lost = await store.get('io-paged');
+    await store.put({ ...lost!, state: 'provisioning', steps: [], data: {} });
+    const before = emu.deployments.size;
+    const again = await a.provision({ ...spec, name: 'io-paged', replicas: 1 }, { store });
+    expect(again.data.deploymentId).toBe(first.data.deploymentId);
+    expect(emu.deployments.size).toBe(before);
+    expect(
+      emu.requests.filter((q) => q.startsWith('GET /enterprise/v1/io-cloud/caas/deployments')).length,
+    ).toBeGreaterThan(1);
+    for (const [, d] of emu.deployments)
+      if (d.name.startsWith('io-')) await a.teardown({ ...first, data: { deploymentId: d.id } });
+  });
+
+  it('reads logs as server-sent events, stdout and stderr each with its stream parameter', async () => {
+    const a = ionetAdapter({ apiKey: 'k', baseUrl: emu.url });
+    const dep = await a.provision(
+      { ...spec, name: 'io-sse', replicas: 1 },
+      { store: new MemoryRecordStore() },
+    );
+    const lines = [];
+    for await (const l of a.logs(dep, {})) lines.push(l);
+    expect(lines.map((l) => l.stream).sort()).toEqual(['stderr', 'stdout', 'stdout', 'stdout']);
+    expect(lines.find((l) => l.stream === 'stderr')!.line).toMatch(/warning: no GPU telemetry yet$/);
+    const raw = await fetch(
+      `${emu.url}/enterprise/v1/io-cloud/caas/deployment/${dep.data.deploymentId}/log/x`,
+      {
+        headers: { 'x-api-key': 'k' },
+      },
+    );
+    expect(raw.status).toBe(404);
+    await a.teardown(dep);
   });
 
   it('classifies failures', async () => {

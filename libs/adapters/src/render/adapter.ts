@@ -1,61 +1,96 @@
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
-import { CapacityError, classifyNetworkError, errorFromHttpStatus, TransientError } from '../core/errors.js';
+import {
+  CapacityError,
+  classifyNetworkError,
+  errorFromHttpStatus,
+  TransientError,
+  UserError,
+} from '../core/errors.js';
 import { httpJson } from '../core/http.js';
-import { bodyLines, mergeAsync } from '../core/lines.js';
+import { bodyLines } from '../core/lines.js';
 import { nodeEnvironment } from '../core/node-env.js';
 import { type LogLine, type ReplicaStatus, statusOfReplicas } from '../core/types.js';
 import { renderAuthHeaders } from './signing.js';
 
 export interface RenderConfig {
+  /** The public key, sent as `X-API-Key`. */
   keyId: string;
+  /** The secret key: signs each request, never sent. */
   secret: string;
   /** Compute API base URL. */
   baseUrl: string;
   readyTimeoutMs?: number;
+  /**
+   * USD per GPU-hour by GPU kind, for quotes. Render's API has no price endpoint we could
+   * confirm, so quotes come from the operator's own price table and fail without one.
+   */
+  pricePerGpuHourUsd?: Record<string, number>;
 }
 
-interface RunView {
-  id: string;
-  nodeId: string;
-  state: string;
-  url: string;
-}
+export type RenderJobStatus = 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
 interface JobView {
-  id: string;
-  name: string;
-  state: string;
-  runs: RunView[];
+  object: 'job';
+  uuid: string;
+  title: string;
+  status: RenderJobStatus;
+}
+interface RunView {
+  object: 'job_run';
+  uuid: string;
+  job_uuid: string;
+  status: string;
+  node_urls: string[];
 }
 
-export const RENDER_GPU_KINDS = ['nvidia-rtx4090', 'nvidia-a100', 'nvidia-rtx3090'];
+/** Stoa GPU kinds → Render's `gpu_name` and the VRAM asked for (names not confirmed: docs/adapters.md). */
+export const RENDER_GPUS: Record<string, { gpuName: string; minVramGb: number }> = {
+  'nvidia-rtx4090': { gpuName: 'RTX 4090', minVramGb: 24 },
+  'nvidia-rtx3090': { gpuName: 'RTX 3090', minVramGb: 24 },
+  'nvidia-a100': { gpuName: 'A100', minVramGb: 40 },
+};
+export const RENDER_GPU_KINDS = Object.keys(RENDER_GPUS);
+
+/** `repo:tag` → (`repo`, `tag`); a digest or no tag keeps `latest` out of it. */
+function imageParts(image: string): { image: string; tag: string } {
+  const at = image.indexOf('@');
+  if (at >= 0) return { image: image.slice(0, at), tag: image.slice(at + 1) };
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/')
+    ? { image: image.slice(0, colon), tag: image.slice(colon + 1) }
+    : { image, tag: 'latest' };
+}
 
 export function renderAdapter(config: RenderConfig): NetworkAdapter {
   const name = 'render';
   const base = config.baseUrl.replace(/\/$/, '');
-  const signed = (method: string, pathAndQuery: string, body = '') =>
-    renderAuthHeaders(config.keyId, config.secret, method, pathAndQuery, body);
   const api = <T>(
     method: string,
     path: string,
-    opts: { body?: unknown; retry?: boolean; okStatuses?: number[]; headers?: Record<string, string> } = {},
+    opts: { body?: unknown; retry?: boolean; okStatuses?: number[] } = {},
   ) => {
     const body = opts.body === undefined ? '' : JSON.stringify(opts.body);
-    // sign per attempt: the timestamp is part of the signature
     return httpJson<T>(`${base}${path}`, {
       adapter: name,
       method,
       body: body || undefined,
-      headers: { ...signed(method, path, body), ...opts.headers },
+      // Signed per attempt: a retry carries a new time and nonce (a reused nonce is refused).
+      headers: () => ({
+        ...renderAuthHeaders(config.keyId, config.secret, method, path, body),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      }),
       retry: opts.retry,
       okStatuses: opts.okStatuses,
     });
   };
-  const findByName = async (id: string) =>
-    (await api<{ jobs: JobView[] }>('GET', `/v1/jobs?name=${encodeURIComponent(id)}`)).jobs.find(
-      (j) => j.state !== 'cancelled',
-    );
-  const getJob = async (jobId: string) => (await api<{ job: JobView }>('GET', `/v1/jobs/${jobId}`)).job;
+  const jobsTitled = async (title: string) =>
+    (
+      await api<{ data: JobView[] }>('GET', `/v1/jobs?filter[title]=${encodeURIComponent(title)}`)
+    ).data.filter((j) => j.title === title && j.status !== 'CANCELLED' && j.status !== 'FAILED');
+  const getJob = (uuid: string) => api<JobView>('GET', `/v1/jobs/${uuid}`);
+  const runsOf = async (uuid: string) =>
+    (await api<{ data: RunView[] }>('GET', `/v1/job-runs?filter[job_uuid]=${encodeURIComponent(uuid)}`)).data;
+
   async function health(url: string): Promise<ReplicaStatus['health']> {
     try {
       const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
@@ -67,118 +102,148 @@ export function renderAdapter(config: RenderConfig): NetworkAdapter {
 
   return defineAdapter({
     name,
-    capabilities: { gpu: RENDER_GPU_KINDS, multiReplica: true, logStreaming: true },
+    capabilities: { gpu: RENDER_GPU_KINDS, multiReplica: false, logStreaming: true },
     validate: (spec) =>
       spec.gpu ? [] : [{ path: 'gpu', message: 'Render jobs need a GPU (gpu.kind, gpu.count)' }],
     async quote(spec) {
-      const q = await api<{ pricePerHourUsd: number; availableNodes: number }>(
-        'GET',
-        `/v1/pricing?gpu=${spec.gpu!.kind}`,
-      );
+      const perGpu = config.pricePerGpuHourUsd?.[spec.gpu!.kind];
+      if (perGpu === undefined) {
+        throw new UserError('invalid-spec', `no Render price for ${spec.gpu!.kind}: set pricePerGpuHourUsd`, {
+          adapter: name,
+          fields: ['gpu.kind'],
+          hint: "Render's public API documents no price endpoint; quotes use the operator's price table",
+        });
+      }
       return [
         {
           adapter: name,
-          pricePerHourUsd: q.pricePerHourUsd * spec.gpu!.count,
+          pricePerHourUsd: perGpu * spec.gpu!.count,
           gpu: spec.gpu!.kind,
           gpuCount: spec.gpu!.count,
-          available: q.availableNodes,
         },
       ];
     },
     steps: [
       {
         name: 'create-job',
-        async run({ spec, record }) {
+        async run({ spec, record, save }) {
+          const [existing] = await jobsTitled(record.id);
+          if (existing) return { jobId: existing.uuid };
           const env = nodeEnvironment(spec, {
             listen: `0.0.0.0:${spec.port}`,
             dataDir: '/data',
             adapter: name,
           });
-          // The idempotency key makes a retried or resumed create return the same job.
-          const { job } = await api<{ job: JobView }>('POST', '/v1/jobs', {
-            headers: { 'idempotency-key': `stoa-${record.id}-${record.createdAt}` },
+          const gpu = RENDER_GPUS[spec.gpu!.kind]!;
+          const job = await api<JobView>('POST', '/v1/jobs', {
+            retry: false,
             body: {
-              name: record.id,
-              image: spec.image,
-              env,
-              port: spec.port,
-              replicas: spec.replicas,
-              gpu: { model: spec.gpu!.kind, count: spec.gpu!.count },
-              ...(spec.maxPricePerHourUsd ? { maxPricePerHourUsd: spec.maxPricePerHourUsd } : {}),
+              task: 'PERSISTENT',
+              title: record.id,
+              gpu_count: spec.gpu!.count,
+              gpu_name: gpu.gpuName,
+              min_vram_gb: gpu.minVramGb,
+              parameters: {
+                type: 'docker',
+                parameters: { ...imageParts(spec.image), env, ports: [spec.port] },
+              },
             },
           });
-          return { jobId: job.id };
+          await save({ jobId: job.uuid });
+          return { jobId: job.uuid };
         },
       },
       {
         name: 'wait-running',
-        async run({ spec, data }) {
+        async run({ data }) {
           const jobId = data.jobId as string;
-          const job = await pollUntil(
+          const urls = await pollUntil(
             async () => {
-              const j = await getJob(jobId);
-              if (j.state === 'cancelled')
-                throw new CapacityError('provider-failed', `Render job ${jobId} was cancelled`, {
+              const job = await getJob(jobId);
+              if (job.status === 'FAILED' || job.status === 'CANCELLED' || job.status === 'COMPLETED')
+                throw new CapacityError('provider-failed', `Render job ${jobId} is ${job.status}`, {
                   adapter: name,
                 });
-              return j.runs.length === spec.replicas && j.runs.every((r) => r.state === 'running')
-                ? j
-                : undefined;
+              if (job.status !== 'RUNNING') return undefined;
+              const run = (await runsOf(jobId)).find((r) => r.node_urls.length > 0);
+              return run ? { run: run.uuid, urls: run.node_urls } : undefined;
             },
             { timeoutMs: config.readyTimeoutMs ?? 30_000, intervalMs: 50 },
           );
-          if (!job)
+          if (!urls)
             throw new TransientError('timeout', `Render job ${jobId} not running in time`, { adapter: name });
-          for (const r of job.runs) {
+          for (const url of urls.urls) {
             if (
-              !(await pollUntil(async () => ((await health(r.url)) === 'ready' ? true : undefined), {
+              !(await pollUntil(async () => ((await health(url)) === 'ready' ? true : undefined), {
                 timeoutMs: 10_000,
               }))
-            ) {
-              throw new CapacityError('provider-failed', `Render node ${r.nodeId} never became healthy`, {
+            )
+              throw new CapacityError('provider-failed', `Render node ${url} never became healthy`, {
                 adapter: name,
               });
-            }
           }
-          return { runs: job.runs.map((r) => ({ id: r.id, nodeId: r.nodeId, url: r.url })) };
+          return { runId: urls.run, endpoints: urls.urls };
         },
       },
     ],
     async status(record) {
       const jobId = record.data.jobId as string | undefined;
       if (!jobId) return { state: 'provisioning', endpoints: [], replicas: [] };
-      const job = await getJob(jobId);
+      const [job, runs] = await Promise.all([getJob(jobId), runsOf(jobId)]);
+      const over = job.status === 'CANCELLED' || job.status === 'COMPLETED';
       const replicas: ReplicaStatus[] = await Promise.all(
-        job.runs.map(async (r) => ({
-          id: r.id,
-          endpoint: r.url,
-          health:
-            r.state === 'running' ? await health(r.url) : r.state === 'cancelled' ? 'stopped' : 'starting',
-        })),
+        runs.flatMap((r) =>
+          r.node_urls.map(async (url) => ({
+            id: r.uuid,
+            endpoint: url,
+            health: over
+              ? 'stopped'
+              : job.status === 'FAILED'
+                ? 'failed'
+                : job.status === 'RUNNING'
+                  ? await health(url)
+                  : 'starting',
+          })),
+        ),
       );
       return statusOfReplicas(record, replicas);
     },
     async *logs(record, opts): AsyncGenerator<LogLine> {
-      const jobId = record.data.jobId as string;
-      const job = await getJob(jobId);
-      const one = async function* (r: RunView): AsyncGenerator<LogLine> {
-        const path = `/v1/jobs/${jobId}/runs/${r.id}/logs?follow=${opts.follow ? 1 : 0}${opts.tail ? `&tail=${opts.tail}` : ''}`;
-        let res: Response;
-        try {
-          res = await fetch(`${base}${path}`, { headers: signed('GET', path), signal: opts.signal });
-        } catch (e) {
-          if (opts.signal?.aborted) return;
-          throw classifyNetworkError(e, 'render logs', name);
-        }
-        if (!res.ok) throw errorFromHttpStatus(res.status, await res.text(), { adapter: name });
-        for await (const line of bodyLines(res.body, opts.signal))
-          yield { replica: r.id, stream: 'stdout', line };
-      };
-      yield* mergeAsync(job.runs.map(one));
+      const runId = record.data.runId as string;
+      const q = new URLSearchParams({
+        follow: String(!!opts.follow),
+        ...(opts.tail ? { tail: String(opts.tail) } : {}),
+      });
+      const path = `/v1/job-runs/${runId}/logs?${q}`;
+      let res: Response;
+      try {
+        res = await fetch(`${base}${path}`, {
+          headers: renderAuthHeaders(config.keyId, config.secret, 'GET', path, ''),
+          signal: opts.signal,
+        });
+      } catch (e) {
+        if (opts.signal?.aborted) return;
+        throw classifyNetworkError(e, 'render logs', name);
+      }
+      if (res.status === 404 || res.status === 405) {
+        throw new UserError(
+          'not-found',
+          `Render answered ${res.status} for ${path}: this log endpoint is unconfirmed`,
+          {
+            adapter: name,
+            hint: 'see docs/adapters.md (Render: unconfirmed)',
+          },
+        );
+      }
+      if (!res.ok) throw errorFromHttpStatus(res.status, await res.text(), { adapter: name });
+      for await (const line of bodyLines(res.body, opts.signal))
+        yield { replica: runId, stream: 'stdout', line };
     },
     async teardown(record) {
-      const jobId = (record.data.jobId as string | undefined) ?? (await findByName(record.id))?.id;
-      if (jobId) await api('POST', `/v1/jobs/${jobId}/cancel`, { okStatuses: [404] });
+      const ids = record.data.jobId
+        ? [record.data.jobId as string]
+        : (await jobsTitled(record.id)).map((j) => j.uuid);
+      for (const id of ids) await api('PUT', `/v1/jobs/${id}/cancel`, { okStatuses: [404, 409] });
     },
   });
 }

@@ -1,70 +1,92 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
-import { verifyRenderSignature } from './signing.js';
+import { verifyRenderRequest } from './signing.js';
 
 export interface RenderEmulatorOptions {
-  keys: Record<string, string>; // key id -> secret
+  /** Public key → secret key. */
+  keys: Record<string, string>;
+  /** Account credits in USD. */
   credits?: number;
-  /** Free nodes per GPU model. */
+  /** Free nodes per Render `gpu_name`. */
   nodes?: Record<string, number>;
+  /** USD per GPU-hour per `gpu_name`, charged for the first hour when a job is created. */
   pricePerHour?: Record<string, number>;
   startupMs?: number;
 }
 
-interface Run {
-  id: string;
-  nodeId: string;
-  state: 'starting' | 'running' | 'cancelled';
-  url: string;
-  started: number;
-  logs: string[];
-}
+type Status = 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
 interface Job {
-  id: string;
-  name: string;
-  idempotencyKey?: string;
-  state: 'queued' | 'running' | 'cancelled';
-  gpu: { model: string; count: number };
-  runs: Run[];
+  uuid: string;
+  title: string;
+  status: Status;
+  gpuName: string;
+  gpuCount: number;
+  created: number;
+  run: { uuid: string; nodeId: string; logs: string[] };
+  // biome-ignore lint/suspicious/noExplicitAny: the docker parameters as the client sent them
+  parameters: Record<string, any>;
 }
 
+const STATUSES_LIVE: Status[] = ['PENDING', 'ASSIGNED', 'RUNNING'];
+
 /**
- * A local emulator of the Render Network compute API (v1 jobs) as the adapter uses it: HMAC-signed
- * requests, idempotency keys, credits and node capacity, runs with node URLs, logs and cancel.
+ * A local emulator of Render's compute API (OTOY "Dispersed") as documented in the issue-17 review:
+ * HMAC-signed requests (`X-API-Key`, `X-Time` ms, `X-Nonce` once only, `X-Signature`), `POST
+ * /v1/jobs` with a PERSISTENT docker task, jobs `{object: 'job', uuid, status}`, `GET
+ * /v1/job-runs?filter[job_uuid]=` with `node_urls`, `PUT /v1/jobs/{uuid}/cancel`; credits and
+ * node capacity. Job-run logs (`/v1/job-runs/{uuid}/logs`) are an unconfirmed endpoint.
  */
 export class RenderEmulator {
   readonly jobs = new Map<string, Job>();
+  /** Why each refused request was refused (`replayed`, `stale`, `bad-signature`, ...). */
+  readonly refusals: string[] = [];
   credits: number;
   nodes: Record<string, number>;
+  private readonly seen = new Map<string, number>();
   private srv!: RunningServer;
   constructor(readonly opts: RenderEmulatorOptions) {
     this.credits = opts.credits ?? 1000;
-    this.nodes = { ...(opts.nodes ?? { 'nvidia-rtx4090': 6, 'nvidia-a100': 1 }) };
+    this.nodes = { ...(opts.nodes ?? { 'RTX 4090': 6, A100: 0 }) };
   }
   get url() {
     return this.srv.url;
   }
+  /** Jobs holding a node now (pending, assigned or running). */
   activeRuns() {
-    return [...this.jobs.values()].flatMap((j) => j.runs).filter((r) => r.state !== 'cancelled').length;
+    return [...this.jobs.values()].filter((j) => STATUSES_LIVE.includes(j.status)).length;
   }
-  private price(model: string) {
-    return (this.opts.pricePerHour ?? { 'nvidia-rtx4090': 0.45, 'nvidia-a100': 1.6 })[model] ?? 1;
+  private price(gpu: string) {
+    return (this.opts.pricePerHour ?? { 'RTX 4090': 0.45, A100: 1.6 })[gpu] ?? 1;
+  }
+  private advance(j: Job) {
+    const age = Date.now() - j.created;
+    const startup = this.opts.startupMs ?? 80;
+    if (j.status === 'PENDING' && age > startup / 2) j.status = 'ASSIGNED';
+    if (j.status === 'ASSIGNED' && age > startup) {
+      j.status = 'RUNNING';
+      j.run.logs.push(`${new Date().toISOString()} node ready`);
+    }
   }
   private view(j: Job) {
-    const now = Date.now();
-    for (const r of j.runs) {
-      if (r.state === 'starting' && now - r.started > (this.opts.startupMs ?? 80)) {
-        r.state = 'running';
-        r.logs.push(`${new Date().toISOString()} node ready`);
-      }
-    }
-    if (j.state === 'queued' && j.runs.every((r) => r.state === 'running')) j.state = 'running';
+    this.advance(j);
     return {
-      id: j.id,
-      name: j.name,
-      state: j.state,
-      gpu: j.gpu,
-      runs: j.runs.map(({ id, nodeId, state, url }) => ({ id, nodeId, state, url })),
+      object: 'job',
+      uuid: j.uuid,
+      title: j.title,
+      status: j.status,
+      gpu_name: j.gpuName,
+      gpu_count: j.gpuCount,
+    };
+  }
+  private runView(j: Job) {
+    this.advance(j);
+    const live = j.status === 'RUNNING';
+    return {
+      object: 'job_run',
+      uuid: j.run.uuid,
+      job_uuid: j.uuid,
+      status: j.status,
+      node_urls: live ? [`${this.url}/nodes/${j.run.nodeId}`] : [],
     };
   }
 
@@ -73,112 +95,117 @@ export class RenderEmulator {
       const p = url.pathname;
       const nm = /^\/nodes\/([^/]+)\/health$/.exec(p);
       if (nm) {
-        const run = [...this.jobs.values()].flatMap((j) => j.runs).find((r) => r.nodeId === nm[1]);
-        return run?.state === 'running'
+        const job = [...this.jobs.values()].find((j) => j.run.nodeId === nm[1]);
+        return job?.status === 'RUNNING'
           ? sendJson(res, 200, { state: 'ready' })
           : sendJson(res, 502, { error: 'no such node' });
       }
-      const keyId = String(req.headers['x-render-key-id'] ?? '');
-      const secret = this.opts.keys[keyId];
-      if (
-        !secret ||
-        !verifyRenderSignature(secret, req.headers, req.method ?? 'GET', `${p}${url.search}`, body)
-      ) {
+      const secret = this.opts.keys[String(req.headers['x-api-key'] ?? '')];
+      const verdict = secret
+        ? verifyRenderRequest({
+            secret,
+            headers: req.headers,
+            method: req.method ?? 'GET',
+            pathAndQuery: `${p}${url.search}`,
+            body,
+            seen: this.seen,
+          })
+        : 'bad-signature';
+      if (verdict !== 'ok') {
+        this.refusals.push(verdict);
         return sendJson(res, 401, {
-          error: 'invalid_signature',
-          message: 'request signature or key id is invalid',
-        });
-      }
-      if (req.method === 'GET' && p === '/v1/pricing') {
-        const gpu = url.searchParams.get('gpu') ?? '';
-        return sendJson(res, 200, {
-          gpu,
-          pricePerHourUsd: this.price(gpu),
-          availableNodes: this.nodes[gpu] ?? 0,
+          error: verdict,
+          message: 'request signature, time, nonce or key is invalid',
         });
       }
       if (req.method === 'GET' && p === '/v1/jobs') {
-        const name = url.searchParams.get('name');
-        return sendJson(res, 200, {
-          jobs: [...this.jobs.values()].filter((j) => !name || j.name === name).map((j) => this.view(j)),
-        });
+        const title = url.searchParams.get('filter[title]');
+        const data = [...this.jobs.values()]
+          .filter((j) => !title || j.title === title)
+          .map((j) => this.view(j));
+        return sendJson(res, 200, { object: 'list', data });
       }
-      if (req.method === 'POST' && p === '/v1/jobs') {
-        const key = req.headers['idempotency-key'] as string | undefined;
-        const prior = key ? [...this.jobs.values()].find((j) => j.idempotencyKey === key) : undefined;
-        if (prior) return sendJson(res, 200, { job: this.view(prior) });
-        // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
-        let b: Record<string, any>;
-        try {
-          b = JSON.parse(body);
-        } catch {
-          return sendJson(res, 400, { error: 'bad_request', message: 'body must be JSON' });
-        }
-        if (!b.name || !b.image || !b.gpu?.model || !b.replicas) {
-          return sendJson(res, 422, {
-            error: 'invalid',
-            message: 'name, image, gpu.model and replicas are required',
-          });
-        }
-        if ((this.nodes[b.gpu.model] ?? 0) < b.replicas) {
-          return sendJson(res, 409, { error: 'no_capacity', message: `no free ${b.gpu.model} nodes` });
-        }
-        const cost = this.price(b.gpu.model) * b.gpu.count * b.replicas;
-        if (cost > this.credits)
-          return sendJson(res, 402, { error: 'insufficient_credits', message: `need ${cost} credits` });
-        this.credits -= cost;
-        this.nodes[b.gpu.model]! -= b.replicas;
-        const job: Job = {
-          id: `job_${randomUUID().slice(0, 12)}`,
-          name: b.name,
-          idempotencyKey: key,
-          state: 'queued',
-          gpu: b.gpu,
-          runs: Array.from({ length: b.replicas }, (_, i) => {
-            const nodeId = `node_${randomUUID().slice(0, 8)}`;
-            return {
-              id: `run_${i}`,
-              nodeId,
-              state: 'starting' as const,
-              url: `${this.url}/nodes/${nodeId}`,
-              started: Date.now(),
-              logs: [
-                `${new Date().toISOString()} assigned ${nodeId}`,
-                `${new Date().toISOString()} pulling ${b.image}`,
-              ],
-            };
-          }),
-        };
-        this.jobs.set(job.id, job);
-        return sendJson(res, 201, { job: this.view(job) });
+      if (req.method === 'POST' && p === '/v1/jobs') return this.create(res, body);
+      if (req.method === 'GET' && p === '/v1/job-runs') {
+        const job = this.jobs.get(url.searchParams.get('filter[job_uuid]') ?? '');
+        return sendJson(res, 200, { object: 'list', data: job ? [this.runView(job)] : [] });
       }
-      const jm = /^\/v1\/jobs\/([^/]+)(\/cancel|\/runs\/([^/]+)\/logs)?$/.exec(p);
-      const job = jm ? this.jobs.get(jm[1]!) : undefined;
-      if (jm && !job) return sendJson(res, 404, { error: 'not_found', message: 'job not found' });
-      if (job && req.method === 'GET' && !jm![2]) return sendJson(res, 200, { job: this.view(job) });
-      if (job && req.method === 'POST' && jm![2] === '/cancel') {
-        for (const r of job.runs) {
-          if (r.state !== 'cancelled') this.nodes[job.gpu.model] = (this.nodes[job.gpu.model] ?? 0) + 1;
-          r.state = 'cancelled';
-        }
-        job.state = 'cancelled';
-        return sendJson(res, 200, { job: this.view(job) });
-      }
-      if (job && req.method === 'GET' && jm![3]) {
-        const run = job.runs.find((r) => r.id === jm![3]);
-        if (!run) return sendJson(res, 404, { error: 'not_found', message: 'run not found' });
+      const lm = /^\/v1\/job-runs\/([^/]+)\/logs$/.exec(p);
+      if (lm && req.method === 'GET') {
+        const job = [...this.jobs.values()].find((j) => j.run.uuid === lm[1]);
+        if (!job) return sendJson(res, 404, { error: 'not_found', message: 'job run not found' });
         const tail = url.searchParams.get('tail');
         return streamLog(
           res,
-          run.logs,
-          url.searchParams.get('follow') === '1',
+          job.run.logs,
+          url.searchParams.get('follow') === 'true',
           tail ? Number(tail) : undefined,
         );
+      }
+      const jm = /^\/v1\/jobs\/([^/]+)(\/cancel)?$/.exec(p);
+      const job = jm ? this.jobs.get(jm[1]!) : undefined;
+      if (jm && !job) return sendJson(res, 404, { error: 'not_found', message: 'job not found' });
+      if (job && req.method === 'GET' && !jm![2]) return sendJson(res, 200, this.view(job));
+      if (job && req.method === 'PUT' && jm![2]) {
+        if (STATUSES_LIVE.includes(job.status)) this.nodes[job.gpuName] = (this.nodes[job.gpuName] ?? 0) + 1;
+        if (job.status !== 'COMPLETED' && job.status !== 'FAILED') job.status = 'CANCELLED';
+        return sendJson(res, 200, this.view(job));
       }
       return sendJson(res, 404, { error: 'not_found', message: `${req.method} ${p}` });
     });
     return this;
   }
+
+  private create(res: Parameters<typeof sendJson>[0], body: string) {
+    // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
+    let b: Record<string, any>;
+    try {
+      b = JSON.parse(body);
+    } catch {
+      return sendJson(res, 400, { error: 'bad_request', message: 'body must be JSON' });
+    }
+    const missing = ['task', 'title', 'gpu_count', 'gpu_name', 'parameters'].filter(
+      (k) => b[k] === undefined,
+    );
+    if (missing.length)
+      return sendJson(res, 422, { error: 'invalid', message: `missing: ${missing.join(', ')}` });
+    if (b.task !== 'PERSISTENT')
+      return sendJson(res, 422, { error: 'invalid', message: 'task must be PERSISTENT here' });
+    const docker = b.parameters?.type === 'docker' ? b.parameters.parameters : undefined;
+    if (!docker?.image || !docker.tag)
+      return sendJson(res, 422, {
+        error: 'invalid',
+        message: 'parameters must be {type: docker, parameters: {image, tag, ...}}',
+      });
+    if ((this.nodes[b.gpu_name] ?? 0) < 1)
+      return sendJson(res, 409, { error: 'no_capacity', message: `no free ${b.gpu_name} nodes` });
+    const cost = this.price(b.gpu_name) * b.gpu_count;
+    if (cost > this.credits)
+      return sendJson(res, 402, { error: 'insufficient_credits', message: `need ${cost} USD` });
+    this.credits -= cost;
+    this.nodes[b.gpu_name]! -= 1;
+    const nodeId = `node_${randomUUID().slice(0, 8)}`;
+    const job: Job = {
+      uuid: randomUUID(),
+      title: b.title,
+      status: 'PENDING',
+      gpuName: b.gpu_name,
+      gpuCount: b.gpu_count,
+      created: Date.now(),
+      parameters: docker,
+      run: {
+        uuid: randomUUID(),
+        nodeId,
+        logs: [
+          `${new Date().toISOString()} assigned ${nodeId}`,
+          `${new Date().toISOString()} pulling ${docker.image}:${docker.tag}`,
+        ],
+      },
+    };
+    this.jobs.set(job.uuid, job);
+    return sendJson(res, 201, this.view(job));
+  }
+
   close() {
     return this.srv.close();
   }

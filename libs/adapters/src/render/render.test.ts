@@ -1,25 +1,28 @@
+import { createHash } from 'node:crypto';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
 import { renderAdapter } from './adapter.js';
 import { RenderEmulator } from './emulator.js';
-import { renderAuthHeaders } from './signing.js';
+import { canonicalJson, renderAuthHeaders, renderStringToSign } from './signing.js';
 
 const spec = {
   name: 'rn',
   modelId: 'mnist-mlp',
   artifactUrl: 'https://artifacts.example/mnist',
   rpcUrl: 'https://rpc.example',
-  operatorKeyRef: 'sk-operator',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   gpu: { kind: 'nvidia-rtx4090', count: 1 },
-  replicas: 2,
 };
+const prices = { pricePerGpuHourUsd: { 'nvidia-rtx4090': 0.45, 'nvidia-a100': 1.6 } };
 const keys = { 'key-1': 'secret-1' };
 
 conformanceSuite(vitest, 'render (emulator)', async () => {
   const emu = await new RenderEmulator({ keys }).start();
   const poor = await new RenderEmulator({ keys, credits: 0 }).start();
-  const good = (url: string) => renderAdapter({ keyId: 'key-1', secret: 'secret-1', baseUrl: url });
+  const good = (url: string) =>
+    renderAdapter({ keyId: 'key-1', secret: 'secret-1', baseUrl: url, ...prices });
   return {
     adapter: good(emu.url),
     spec,
@@ -29,7 +32,7 @@ conformanceSuite(vitest, 'render (emulator)', async () => {
         name: 'bad credentials',
         kind: 'user',
         code: 'bad-credentials',
-        adapter: renderAdapter({ keyId: 'key-1', secret: 'wrong', baseUrl: emu.url }),
+        adapter: renderAdapter({ keyId: 'key-1', secret: 'wrong', baseUrl: emu.url, ...prices }),
       },
       { name: 'no funds', kind: 'user', code: 'no-funds', adapter: good(poor.url) },
       {
@@ -53,14 +56,52 @@ describe('render signing', () => {
     emu = await new RenderEmulator({ keys }).start();
   });
   afterAll(() => emu.close());
-  it('rejects tampered bodies and stale timestamps', async () => {
+
+  it('matches a worked example of the documented string to sign', () => {
+    const query = new URLSearchParams('filter[title]=a&b=2&a=1');
+    const toSign = renderStringToSign({
+      publicKey: 'pk',
+      time: '1700000000000',
+      nonce: '0123456789abcdef0123456789abcdef',
+      method: 'post',
+      path: '/v1/jobs',
+      query,
+      body: '{"title":"x","gpu_count":1}',
+    });
+    expect(toSign).toBe(
+      `pk|1700000000000|0123456789abcdef0123456789abcdef|POST|/v1/jobs|a=1&b=2&filter[title]=a|${createHash('sha256').update('{"gpu_count":1,"title":"x"}').digest('hex')}`,
+    );
+    expect(canonicalJson('{"b":{"d":1,"c":[{"z":1,"y":2}]},"a":null}')).toBe(
+      '{"a":null,"b":{"c":[{"y":2,"z":1}],"d":1}}',
+    );
+  });
+
+  it('refuses tampered bodies, stale times, malformed nonces and a replayed nonce', async () => {
     const path = '/v1/jobs';
     const h = renderAuthHeaders('key-1', 'secret-1', 'POST', path, '{"a":1}');
     const r1 = await fetch(`${emu.url}${path}`, { method: 'POST', headers: h, body: '{"a":2}' });
     expect(r1.status).toBe(401);
     const old = renderAuthHeaders('key-1', 'secret-1', 'GET', path, '', Date.now() - 3_600_000);
     expect((await fetch(`${emu.url}${path}`, { headers: old })).status).toBe(401);
+    const shortNonce = renderAuthHeaders('key-1', 'secret-1', 'GET', path, '', Date.now(), 'abc');
+    expect((await fetch(`${emu.url}${path}`, { headers: shortNonce })).status).toBe(401);
     const ok = renderAuthHeaders('key-1', 'secret-1', 'GET', path, '');
     expect((await fetch(`${emu.url}${path}`, { headers: ok })).status).toBe(200);
+    expect((await fetch(`${emu.url}${path}`, { headers: ok })).status).toBe(401); // the same nonce again
+    expect(emu.refusals).toEqual(['bad-signature', 'stale', 'bad-nonce', 'replayed']);
+  });
+
+  it('sends a PERSISTENT docker job with the image split into image and tag', async () => {
+    const a = renderAdapter({ keyId: 'key-1', secret: 'secret-1', baseUrl: emu.url, ...prices });
+    const dep = await a.provision(
+      { ...spec, name: 'rn-body', image: 'ghcr.io/stoa/node:0.2.0' },
+      { store: new MemoryRecordStore() },
+    );
+    const job = emu.jobs.get(dep.data.jobId as string)!;
+    expect(job).toMatchObject({ title: 'rn-body', gpuName: 'RTX 4090', gpuCount: 1, status: 'RUNNING' });
+    expect(job.parameters).toMatchObject({ image: 'ghcr.io/stoa/node', tag: '0.2.0', ports: [8080] });
+    expect(job.parameters.env).toMatchObject({ STOA_OPERATOR_ADDRESS: spec.operatorAddress });
+    await a.teardown(dep);
+    expect(emu.jobs.get(dep.data.jobId as string)!.status).toBe('CANCELLED');
   });
 });

@@ -1,50 +1,126 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Request signing for the Render Network compute API: HMAC-SHA256 over
- * `timestamp \n METHOD \n path?query \n sha256(body)`, hex, sent with the key id and timestamp.
+ * Request signing of the Render Network compute API (OTOY's "Dispersed" API): headers
+ * `X-API-Key` (public key), `X-Time` (ms since the epoch), `X-Nonce` (32 hex characters, once
+ * only) and `X-Signature`, the hex HMAC-SHA256 with the secret key over
+ * `publicKey|time|nonce|METHOD|path|sortedQuery|sha256(canonical JSON body)`.
+ * The canonical body is JSON with object keys sorted and no whitespace; an empty body hashes
+ * the empty string. (How the query is encoded, and the empty-body case, are not confirmed in
+ * public material: see docs/adapters.md.)
  */
-export function renderSignature(
-  secret: string,
-  ts: string,
-  method: string,
-  pathAndQuery: string,
-  body: string,
-): string {
-  const bodyHash = createHash('sha256').update(body).digest('hex');
-  return createHmac('sha256', secret)
-    .update(`${ts}\n${method.toUpperCase()}\n${pathAndQuery}\n${bodyHash}`)
-    .digest('hex');
+export function renderStringToSign(parts: {
+  publicKey: string;
+  time: string;
+  nonce: string;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: string;
+}): string {
+  const sorted = [...parts.query.entries()]
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const bodyHash = createHash('sha256').update(canonicalJson(parts.body)).digest('hex');
+  return [
+    parts.publicKey,
+    parts.time,
+    parts.nonce,
+    parts.method.toUpperCase(),
+    parts.path,
+    sorted,
+    bodyHash,
+  ].join('|');
 }
 
+/** JSON with sorted object keys and no whitespace; '' stays ''. */
+export function canonicalJson(body: string): string {
+  if (body === '') return '';
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sort(JSON.parse(body)));
+}
+
+export function renderSignature(secret: string, stringToSign: string): string {
+  return createHmac('sha256', secret).update(stringToSign).digest('hex');
+}
+
+/** Headers for one request; a fresh nonce each call (so each retry is signed anew). */
 export function renderAuthHeaders(
-  keyId: string,
+  publicKey: string,
   secret: string,
   method: string,
   pathAndQuery: string,
   body: string,
   now = Date.now(),
-) {
-  const ts = String(Math.floor(now / 1000));
+  nonce = randomBytes(16).toString('hex'),
+): Record<string, string> {
+  const url = new URL(pathAndQuery, 'http://x');
+  const time = String(now);
+  const toSign = renderStringToSign({
+    publicKey,
+    time,
+    nonce,
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    body,
+  });
   return {
-    'x-render-key-id': keyId,
-    'x-render-timestamp': ts,
-    'x-render-signature': renderSignature(secret, ts, method, pathAndQuery, body),
+    'X-API-Key': publicKey,
+    'X-Time': time,
+    'X-Nonce': nonce,
+    'X-Signature': renderSignature(secret, toSign),
   };
 }
 
-export function verifyRenderSignature(
-  secret: string,
-  headers: Record<string, unknown>,
-  method: string,
-  pathAndQuery: string,
-  body: string,
-  maxSkewS = 300,
-): boolean {
-  const ts = String(headers['x-render-timestamp'] ?? '');
-  const sig = String(headers['x-render-signature'] ?? '');
-  if (!/^\d+$/.test(ts) || Math.abs(Date.now() / 1000 - Number(ts)) > maxSkewS) return false;
-  const want = Buffer.from(renderSignature(secret, ts, method, pathAndQuery, body), 'hex');
+export type RenderVerdict = 'ok' | 'bad-signature' | 'stale' | 'replayed' | 'bad-nonce';
+
+/** The server side: checks time skew, nonce form and reuse (`seen`), then the signature. */
+export function verifyRenderRequest(opts: {
+  secret: string;
+  headers: Record<string, unknown>;
+  method: string;
+  pathAndQuery: string;
+  body: string;
+  seen: Map<string, number>;
+  maxSkewMs?: number;
+}): RenderVerdict {
+  const h = (n: string) => String(opts.headers[n] ?? '');
+  const [publicKey, time, nonce, sig] = [h('x-api-key'), h('x-time'), h('x-nonce'), h('x-signature')];
+  const skew = opts.maxSkewMs ?? 300_000;
+  if (!/^\d+$/.test(time) || Math.abs(Date.now() - Number(time)) > skew) return 'stale';
+  if (!/^[0-9a-f]{32}$/.test(nonce)) return 'bad-nonce';
+  const url = new URL(opts.pathAndQuery, 'http://x');
+  const want = Buffer.from(
+    renderSignature(
+      opts.secret,
+      renderStringToSign({
+        publicKey,
+        time,
+        nonce,
+        method: opts.method,
+        path: url.pathname,
+        query: url.searchParams,
+        body: opts.body,
+      }),
+    ),
+    'hex',
+  );
   const got = Buffer.from(sig, 'hex');
-  return got.length === want.length && timingSafeEqual(got, want);
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return 'bad-signature';
+  const key = `${publicKey}:${nonce}`;
+  if (opts.seen.has(key)) return 'replayed';
+  for (const [k, at] of opts.seen) if (Date.now() - at > 2 * skew) opts.seen.delete(k); // outside the window: cannot replay
+  opts.seen.set(key, Date.now());
+  return 'ok';
 }

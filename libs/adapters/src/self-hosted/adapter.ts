@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { authorizeNode } from '../core/authorize.js';
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import { TransientError, UserError } from '../core/errors.js';
@@ -31,6 +32,14 @@ export interface SelfHostedConfig {
   healthTimeoutMs?: number;
   /** Name of this adapter instance (default `self-hosted`). */
   name?: string;
+  /**
+   * When a node reports that it awaits its operator's authorization and the spec names the
+   * operator key on this machine (`operatorKeyRef`), authorize it from here (default: on).
+   * The key signs here only; the node never receives it.
+   */
+  authorizeNodes?: boolean;
+  /** Money sent to each node's own address when authorizing it (default: see `authorizeNode`). */
+  nodeGasWei?: bigint;
 }
 
 interface Replica {
@@ -105,15 +114,36 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
       adapter: name,
       extra: { ...config.env, [MARKER]: id },
     });
-    const envArgs = Object.entries(env)
+    // The environment goes in a file only its owner can read, sourced and deleted by the
+    // starting shell: it never appears in a process's arguments. (The script itself reaches
+    // the host on stdin.)
+    const envFile = sq(posix.join(r.dir, '.node.env'));
+    const envLines = Object.entries(env)
       .map(([k, v]) => `${k}=${sq(v)}`)
-      .join(' ');
+      .join('\n');
     const log = sq(posix.join(r.dir, 'node.log'));
     const out = await sh(
-      `cd ${sq(cwd)} || exit 1; env ${envArgs} setsid ${command.map(sq).join(' ')} > ${log} 2>&1 < /dev/null & ` +
+      `cd ${sq(cwd)} || exit 1; umask 077; cat > ${envFile} <<'STOA_NODE_ENV'\n${envLines}\nSTOA_NODE_ENV\n` +
+        `( set -a; . ${envFile}; set +a; rm -f ${envFile}; exec setsid ${command.map(sq).join(' ')} ) > ${log} 2>&1 < /dev/null & ` +
         `echo $! > ${sq(posix.join(r.dir, 'pid'))}; echo $!`,
     );
     return Number(out.trim());
+  }
+
+  const authorized = new Set<string>();
+  /** Authorizes a node that waits for it, on this (the operator's) machine; once per node key. */
+  async function authorizeIfAwaiting(spec: NodeSpec, h: NodeHealth | undefined): Promise<void> {
+    if (config.authorizeNodes === false || !spec.operatorKeyRef || !spec.contractsFile) return;
+    if (h?.state !== 'starting' || !/^awaiting (authorization|stake)/.test(h.reason ?? '') || !h.node) return;
+    if (authorized.has(h.node)) return;
+    await authorizeNode({
+      rpcUrl: spec.rpcUrl,
+      contractsFile: spec.contractsFile,
+      operatorKeyRef: spec.operatorKeyRef,
+      node: h.node as `0x${string}`,
+      ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
+    });
+    authorized.add(h.node);
   }
 
   async function logTail(r: Replica, n: number): Promise<string> {
@@ -191,6 +221,7 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
               async () => {
                 const h = await probeHealth(r.port);
                 if (h?.state === 'ready' || h?.state === 'busy') return true;
+                await authorizeIfAwaiting(spec, h);
                 const dead = r.pid && (await host.exec(aliveCheck(r.pid, record.id))).code !== 0;
                 // The port was free when chosen, but another process (a client's ephemeral port,
                 // say) took it before the node bound it: start the replica again on a new one.

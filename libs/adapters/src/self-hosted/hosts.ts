@@ -21,9 +21,21 @@ export interface ProcessHost {
   stream(script: string): ChildProcess;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number, label: string): Promise<ExecResult> {
+/**
+ * Runs `cmd args` with `script` on its standard input. Scripts travel on stdin, never in an
+ * argument, so what they carry (a node's environment) is not visible in any process list.
+ */
+function run(
+  cmd: string,
+  args: string[],
+  script: string,
+  timeoutMs: number,
+  label: string,
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: hostEnvironment() });
+    child.stdin.on('error', () => {}); // a shell that exits early closes its stdin: 'close' reports it
+    child.stdin.end(script);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -46,14 +58,25 @@ function run(cmd: string, args: string[], timeoutMs: number, label: string): Pro
   });
 }
 
+const INHERITED = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|SSH_AUTH_SOCK)$/;
+
+/**
+ * What a started process inherits from the operator's own process: the basics only, never the
+ * operator's other variables (an operator key in `env:NAME`, cloud tokens). The node gets its
+ * own environment from the adapter, explicitly.
+ */
+function hostEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => INHERITED.test(k)));
+}
+
 export class LocalHost implements ProcessHost {
   readonly label = 'local';
   readonly endpointHost = '127.0.0.1';
   exec(script: string, opts: { timeoutMs?: number } = {}) {
-    return run('sh', ['-c', script], opts.timeoutMs ?? 30_000, this.label);
+    return run('sh', ['-s'], script, opts.timeoutMs ?? 30_000, this.label);
   }
   stream(script: string) {
-    return spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: hostEnvironment() });
   }
 }
 
@@ -82,7 +105,7 @@ export class SshHost implements ProcessHost {
     this.endpointHost = config.endpointHost ?? config.host;
   }
 
-  private args(script: string): string[] {
+  private args(remoteCommand: string): string[] {
     const c = this.config;
     const a = [
       '-p',
@@ -101,14 +124,15 @@ export class SshHost implements ProcessHost {
       'LogLevel=ERROR',
     ];
     if (c.knownHostsFile) a.push('-o', `UserKnownHostsFile=${c.knownHostsFile}`);
-    a.push(`${c.user}@${c.host}`, script);
+    a.push(`${c.user}@${c.host}`, remoteCommand);
     return a;
   }
 
   async exec(script: string, opts: { timeoutMs?: number } = {}) {
     const r = await run(
       this.config.sshBinary ?? 'ssh',
-      this.args(script),
+      this.args('sh -s'),
+      script,
       opts.timeoutMs ?? 30_000,
       this.label,
     );
@@ -125,6 +149,9 @@ export class SshHost implements ProcessHost {
   }
 
   stream(script: string) {
-    return spawn(this.config.sshBinary ?? 'ssh', this.args(script), { stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(this.config.sshBinary ?? 'ssh', this.args(script), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: hostEnvironment(),
+    });
   }
 }

@@ -4,8 +4,8 @@ import type { NodeSpec } from '../core/types.js';
 
 export interface KubernetesOptions {
   namespace?: string;
-  /** Name of a Secret holding the operator key under `operator-key` (recommended). */
-  operatorKeySecret?: string;
+  /** Storage class of each replica's data volume (holds the node's own key); cluster default if unset. */
+  storageClassName?: string;
   serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 }
 
@@ -16,7 +16,7 @@ const dns1123 = (s: string) =>
     .slice(0, 63);
 
 /**
- * Deployment + Service manifests (one multi-document YAML) that run the standard node on a
+ * StatefulSet + Service manifests (one multi-document YAML) that run the standard node on a
  * user's own Kubernetes cluster: `kubectl apply -f -`.
  */
 export function kubernetesManifests(spec: NodeSpec, opts: KubernetesOptions = {}): string {
@@ -26,30 +26,24 @@ export function kubernetesManifests(spec: NodeSpec, opts: KubernetesOptions = {}
     'app.kubernetes.io/instance': name,
     'stoa.dev/model': dns1123(spec.modelId),
   };
-  const envMap = nodeEnvironment(
-    { ...spec, operatorKeyRef: opts.operatorKeySecret ? 'from-secret' : spec.operatorKeyRef },
-    { listen: `0.0.0.0:${spec.port}`, dataDir: '/data' },
-  );
-  const env: Record<string, unknown>[] = Object.entries(envMap)
-    .filter(([k]) => !(opts.operatorKeySecret && k === 'STOA_OPERATOR_KEY'))
-    .map(([k, v]) => ({ name: k, value: v }));
-  if (opts.operatorKeySecret) {
-    env.push({
-      name: 'STOA_OPERATOR_KEY',
-      valueFrom: { secretKeyRef: { name: opts.operatorKeySecret, key: 'operator-key' } },
-    });
-  }
+  // The operator's address only: each replica makes its own key in its persistent volume,
+  // and the operator authorizes that address on chain.
+  const envMap = nodeEnvironment(spec, { listen: `0.0.0.0:${spec.port}`, dataDir: '/data' });
+  const env = Object.entries(envMap).map(([k, v]) => ({ name: k, value: v }));
   const resources: Record<string, Record<string, string>> = {
     requests: { cpu: String(spec.cpu), memory: `${spec.memoryGi}Gi` },
     limits: { memory: `${spec.memoryGi}Gi` },
   };
   if (spec.gpu) resources.limits!['nvidia.com/gpu'] = String(spec.gpu.count);
   const meta = { name, labels, ...(opts.namespace ? { namespace: opts.namespace } : {}) };
+  // A StatefulSet, not a Deployment: each replica keeps its own data volume (and so its own
+  // authorized key) across restarts and rescheduling.
   const deployment = {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    kind: 'StatefulSet',
     metadata: meta,
     spec: {
+      serviceName: name,
       replicas: spec.replicas,
       selector: { matchLabels: { 'app.kubernetes.io/instance': name } },
       template: {
@@ -71,9 +65,18 @@ export function kubernetesManifests(spec: NodeSpec, opts: KubernetesOptions = {}
               volumeMounts: [{ name: 'data', mountPath: '/data' }],
             },
           ],
-          volumes: [{ name: 'data', emptyDir: { sizeLimit: `${spec.storageGi}Gi` } }],
         },
       },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(opts.storageClassName ? { storageClassName: opts.storageClassName } : {}),
+            resources: { requests: { storage: `${spec.storageGi}Gi` } },
+          },
+        },
+      ],
     },
   };
   const service = {

@@ -22,7 +22,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'http://127.0.0.1:1/artifacts/mnist',
   rpcUrl: 'http://127.0.0.1:8545',
-  operatorKeyRef: 'test-operator-key',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   role: 'server' as const,
   command: [process.execPath, fakeNode],
   replicas: 2,
@@ -97,13 +97,13 @@ describe('kubernetes manifests', () => {
       gpu: { kind: 'nvidia-a100', count: 1 },
       replicas: 3,
     });
-    const yaml = kubernetesManifests(s, { namespace: 'stoa', operatorKeySecret: 'op-key' });
+    const yaml = kubernetesManifests(s, { namespace: 'stoa' });
     const docs = parseAllDocuments(yaml).map((d) => {
       expect(d.errors).toEqual([]);
       // biome-ignore lint/suspicious/noExplicitAny: parsed YAML of the generated manifests, inspected by the assertions
       return d.toJS() as Record<string, any>;
     });
-    expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'Service']);
+    expect(docs.map((d) => d.kind)).toEqual(['StatefulSet', 'Service']);
     const [dep, svc] = docs;
     expect(dep!.apiVersion).toBe('apps/v1');
     expect(dep!.metadata).toMatchObject({ name: 'stoa-k8s', namespace: 'stoa' });
@@ -120,7 +120,9 @@ describe('kubernetes manifests', () => {
       STOA_LISTEN: '0.0.0.0:8080',
       STOA_ROLE: 'server',
     });
-    expect(env.STOA_OPERATOR_KEY).toEqual({ secretKeyRef: { name: 'op-key', key: 'operator-key' } });
+    expect(env.STOA_OPERATOR_KEY).toBeUndefined();
+    expect(env.STOA_OPERATOR_ADDRESS).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(dep!.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${s.storageGi}Gi`);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
     expect(svc!.spec.ports[0]).toMatchObject({ port: 80, targetPort: 'http' });
   });

@@ -24,7 +24,7 @@ const spec = {
   modelId: 'mnist-mlp',
   artifactUrl: 'http://127.0.0.1:1/artifacts/mnist',
   rpcUrl: 'http://127.0.0.1:8545',
-  operatorKeyRef: 'test-operator-key',
+  operatorAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   command: [process.execPath, fakeNode],
 };
 

@@ -60,3 +60,23 @@ export async function streamLog(
   const t = setInterval(() => res.write(`${new Date().toISOString()} heartbeat ${++n}\n`), 100);
   res.on('close', () => clearInterval(t));
 }
+
+/** Stream lines as server-sent events (`data: <line>` and a blank line each), with a heartbeat event while following. */
+export async function streamEvents(
+  res: ServerResponse,
+  lines: string[],
+  follow: boolean,
+  tail?: number,
+): Promise<void> {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/event-stream');
+  res.setHeader('cache-control', 'no-cache');
+  for (const l of tail === undefined ? lines : lines.slice(-tail)) res.write(`data: ${l}\n\n`);
+  if (!follow) return void res.end();
+  let n = 0;
+  const t = setInterval(
+    () => res.write(`: keep-alive\ndata: ${new Date().toISOString()} heartbeat ${++n}\n\n`),
+    100,
+  );
+  res.on('close', () => clearInterval(t));
+}
