@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
 import { claimRegistryArtifact, modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
 import { DEV_PARAMETERS, deployStoa, type StoaAddresses } from './deploy.js';
+import { emitted } from './game/client.js';
 import { modelCommitments, registerArgs } from './game/commitments.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
@@ -96,7 +97,7 @@ describe('node signers authorized by their operator (anvil)', () => {
       );
     await expect(post()).rejects.toThrow(/InsufficientStake/);
     await h.send(operator, at.stakeManager, stake, 'authorizeSigner', [signer.address]);
-    const { result: claimId } = await post();
+    const claimId = emitted(await post(), at.claimRegistry, 'ClaimPosted').claimId as bigint;
     expect(await h.read(at.claimRegistry, claims, 'get', [claimId])).toMatchObject({ node: signer.address });
     await h.send(operator, at.stakeManager, stake, 'revokeSigner', [signer.address]);
     await expect(post()).rejects.toThrow(/InsufficientStake/);

@@ -1,7 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { chainClient, disputeGameArtifact, ensureRegistration, readAddresses, type StoaAddresses } from '@stoa/contracts';
+import {
+  chainClient,
+  disputeGameArtifact,
+  ensureRegistration,
+  readAddresses,
+  type StoaAddresses,
+} from '@stoa/contracts';
 import { Claimer, type ClaimSource, Defender, DemandAnswerer, Watcher } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
