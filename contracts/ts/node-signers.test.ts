@@ -23,7 +23,7 @@ beforeAll(async () => {
   chain = await startAnvil();
   h = chainHarness(chain);
   at = await deployStoa({ rpcUrl: chain.rpcUrl, account: deployer, chain: foundry });
-  stakeManager = await h.deploy(deployer, stakeManagerArtifact, [3600n]);
+  stakeManager = await h.deploy(deployer, stakeManagerArtifact, [3600n, 0n, 0n]);
   await h.send(deployer, stakeManager, stake, 'setSlasher', [slasher.address]);
 });
 afterAll(async () => {
@@ -77,15 +77,10 @@ describe('node signers authorized by their operator (anvil)', () => {
   it('lets an authorized signer post claims on the registry, and a revoked one no more', async () => {
     const { model } = randomGraph(12);
     const commitments = modelCommitments(model);
-    await h.send(
-      operator,
-      at.modelRegistry,
-      modelRegistryArtifact.abi,
-      'register',
-      registerArgs(commitments),
-    );
     await h.send(operator, at.stakeManager, stake, 'stake', [], DEV_PARAMETERS.minStake);
     const signer = await freshSigner();
+    // Registrations are per node: the signer registers the commitments it will be judged on.
+    await h.send(signer, at.modelRegistry, modelRegistryArtifact.abi, 'register', registerArgs(commitments));
     const post = () =>
       h.send(
         signer,
