@@ -10,6 +10,7 @@ import {
   type Model,
   opNames,
   Random,
+  randomActivationGraph,
   randomGraph,
   run,
   sizeOf,
@@ -29,7 +30,7 @@ import {
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
-import { tileKernelsHarnessArtifact } from './artifacts.generated.js';
+import { extensionKernelsHarnessArtifact, tileKernelsHarnessArtifact } from './artifacts.generated.js';
 import { type StepDescriptor, stepDescriptor } from './one-step/descriptor.js';
 import {
   chunksCovering,
@@ -43,6 +44,10 @@ import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 const abi = tileKernelsHarnessArtifact.abi;
 const RANDOM_GRAPHS = 70;
 const MIN_RANDOM_TILES = 500;
+/** Random graphs of the activations added for PP-OCR (Clip, HardSigmoid), and ranges per step. */
+const ACTIVATION_GRAPHS = 50;
+const ACTIVATION_RANGES = 10;
+const ACTIVATION_OPS = ['Clip', 'HardSigmoid'];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
 const BATCH_GAS = 20_000_000;
 const BATCH_BYTES = 64 * 1024;
@@ -51,6 +56,9 @@ const KERNEL_GAS_BUDGET = 300_000;
 
 let chain: LocalChain;
 let harness: Address;
+/** ExtensionKernels (ops added after TileKernels filled a contract) has a harness of its own. */
+let extensionHarness: Address;
+const harnessOf = (c: TileCase) => (ACTIVATION_OPS.includes(c.op) ? extensionHarness : harness);
 let h: ReturnType<typeof chainHarness>;
 
 beforeAll(async () => {
@@ -61,8 +69,12 @@ beforeAll(async () => {
     chain: foundry,
     transport: http(chain.rpcUrl),
   }).extend(publicActions);
-  const hash = await wallet.deployContract({ abi, bytecode: tileKernelsHarnessArtifact.bytecode });
-  harness = (await wallet.waitForTransactionReceipt({ hash })).contractAddress!;
+  const deploy = async (bytecode: `0x${string}`) => {
+    const hash = await wallet.deployContract({ abi, bytecode });
+    return (await wallet.waitForTransactionReceipt({ hash })).contractAddress!;
+  };
+  harness = await deploy(tileKernelsHarnessArtifact.bytecode);
+  extensionHarness = await deploy(extensionKernelsHarnessArtifact.bytecode);
 });
 afterAll(async () => {
   await chain?.stop();
@@ -189,9 +201,23 @@ function batches(cases: readonly TileCase[], gasPerCase: number): TileCase[][] {
 
 /** Runs the cases in batches; checks every output digest; returns the kernel gas per case. */
 async function checkOnChain(cases: readonly TileCase[], gasPerCase = 1_000_000): Promise<number[]> {
+  const gasOf = new Map<TileCase, number>();
+  for (const target of [harness, extensionHarness]) {
+    const mine = cases.filter((c) => harnessOf(c) === target);
+    const gas = await checkOnHarness(target, mine, gasPerCase);
+    for (const [k, c] of mine.entries()) gasOf.set(c, gas[k]!);
+  }
+  return cases.map((c) => gasOf.get(c)!);
+}
+
+async function checkOnHarness(
+  target: Address,
+  cases: readonly TileCase[],
+  gasPerCase: number,
+): Promise<number[]> {
   const gas: number[] = [];
   for (const batch of batches(cases, gasPerCase)) {
-    const [digests, used] = (await h.read(harness, abi, 'runBatch', [
+    const [digests, used] = (await h.read(target, abi, 'runBatch', [
       batch.map((c) => c.step),
       batch.map((c) => c.windows),
       batch.map((c) => BigInt(c.start)),
@@ -200,7 +226,7 @@ async function checkOnChain(cases: readonly TileCase[], gasPerCase = 1_000_000):
     for (const [k, c] of batch.entries()) {
       if (digests[k] !== keccak256(c.expected)) {
         // Show the bytes, not just the digests, of the first mismatch.
-        const got = (await h.read(harness, abi, 'run', args(c))) as string;
+        const got = (await h.read(target, abi, 'run', args(c))) as string;
         expect(got, c.label).toBe(toHex(c.expected));
       }
       gas.push(Number(used[k]!));
@@ -212,7 +238,7 @@ async function checkOnChain(cases: readonly TileCase[], gasPerCase = 1_000_000):
 /** The custom error a call reverts with. */
 async function revertOf(c: TileCase): Promise<{ name?: string; args?: readonly unknown[] }> {
   try {
-    await h.read(harness, abi, 'run', args(c));
+    await h.read(harnessOf(c), abi, 'run', args(c));
   } catch (error) {
     const reverted =
       error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
@@ -296,6 +322,20 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     });
   }
 
+  for (let seed = 1; seed <= ACTIVATION_GRAPHS; seed++) {
+    const { model, inputs } = randomActivationGraph(seed);
+    const values = run(model, inputs, { keepIntermediates: true }).values!;
+    model.schedule.forEach((edge, index) => {
+      const total = sizeOf(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.shape);
+      for (let k = 0; k < ACTIVATION_RANGES; k++) {
+        const a = rng.int(0, total - 1);
+        const b = rng.int(a + 1, Math.min(total, a + 1 + rng.int(0, 600)));
+        const mode: WindowMode = k % 3 === 0 ? 'full' : k % 3 === 1 ? 'minimal' : 'chunks';
+        randomCases.push(tileCase(model, index, values, a, b, mode, `random activation graph ${seed}`));
+      }
+    });
+  }
+
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
     for (const c of randomCases) perOp.set(c.op, perOp.get(c.op)! + 1);
@@ -303,6 +343,8 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
+    for (const name of ACTIVATION_OPS)
+      expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
   });
 
   it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {

@@ -1,4 +1,5 @@
 import { dtypeInfo } from '../dtype.js';
+import { saturate } from '../fixed-point.js';
 import {
   channelFrac,
   edgeInputsOf,
@@ -7,6 +8,7 @@ import {
   type Hypergraph,
   type TensorType,
 } from '../graph/types.js';
+import { hardSigmoidScales } from '../ops/activation.js';
 import { intsAttr } from '../ops/op.js';
 import { sizeOf } from '../tensor.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
@@ -118,6 +120,13 @@ function requantizeFloat32(
   if (clamped.some((s) => s > 0)) y = w.node('Floor', [y]);
   const { min, max } = dtypeInfo(out.dtype);
   return w.cast(w.node('Clip', [y, w.constant('float', [], [min]), w.constant('float', [], [max])]), 'int32');
+}
+
+/** min(max(x, lo), hi) on an int32 value, bounds limited to the int32 range. */
+function clampInt32(w: OnnxGraphWriter, x: string, lo: number, hi: number): string {
+  const { min, max } = dtypeInfo('i32');
+  const bound = (v: number) => w.constant('int32', [], [Math.max(min, Math.min(max, v))]);
+  return w.node('Min', [w.node('Max', [x, bound(lo)]), bound(hi)]);
 }
 
 export type EdgeLowering = { output: string } | { fallback: string };
@@ -273,6 +282,25 @@ export function lowerEdge(
       return { output: w.node('Transpose', [value(ins[0]!)], { perm: intsAttr(attrs, 'perm') }) };
     case 'Concat':
       return { output: w.node('Concat', ins.map(value), { axis: attrs.axis as number }) };
+    case 'Clip':
+      return {
+        output: clampInt32(
+          w,
+          value(ins[0]!),
+          saturate(attrs.min as number, out.dtype),
+          saturate(attrs.max as number, out.dtype),
+        ),
+      };
+    case 'HardSigmoid': {
+      // α·x·sa + β·sb is an exact double (< 2^47); requantize rounds and saturates, the clamp to
+      // [0, 2^fo] commutes with saturation (both are clamps to intervals holding 0).
+      const { sa, sb, shift } = hardSigmoidScales(t[0]!, out);
+      const affine = w.node('Add', [
+        w.node('Mul', [toDouble(0), w.constant('double', [], [(attrs.alpha as number) * sa])]),
+        w.constant('double', [], [(attrs.beta as number) * sb]),
+      ]);
+      return { output: clampInt32(w, requantize(w, affine, [shift], [], out), 0, 2 ** frac(out)) };
+    }
     default:
       return {
         fallback: `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`,
