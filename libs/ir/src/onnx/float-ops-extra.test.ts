@@ -71,4 +71,22 @@ describe('float semantics of the ops added for PP-OCR', () => {
     );
     expect(Array.from(folded!.data)).toEqual([2, -2]);
   });
+
+  it('squeezes and unsqueezes by attribute or constant input, refusing axes that are not of size 1', () => {
+    const shape = (op: string, inputs: (FloatTensor | undefined)[], attrs: FloatNode['attrs'] = {}) =>
+      EXTRA_FLOAT_OPS[op]!.shape(
+        inputs.map((t) => t!.shape),
+        node(
+          op,
+          inputs.map((_, i) => `in${i}`),
+          attrs,
+        ),
+        inputs,
+      );
+    const t = tensor([1, 3, 1, 2], Array(6).fill(0));
+    expect(shape('Squeeze', [t], { axes: [-2] })).toEqual([1, 3, 2]);
+    expect(shape('Squeeze', [t])).toEqual([3, 2]);
+    expect(shape('Squeeze', [t, tensor([1], [1])])).toMatch(/not all of size 1/);
+    expect(shape('Unsqueeze', [t, tensor([2], [0, -1])])).toEqual([1, 1, 3, 1, 2, 1]);
+  });
 });

@@ -132,6 +132,52 @@ const slice: FloatOp = {
   },
 };
 
+/** Squeeze/Unsqueeze axes: attribute before opset 13, constant input 1 from opset 13. */
+function axesOf(node: FloatNode, constants: readonly (FloatTensor | undefined)[]): number[] | undefined {
+  if (node.inputs.length > 1) return constants[1] ? Array.from(constants[1].data) : undefined;
+  const v = node.attrs.axes;
+  return Array.isArray(v) ? [...v] : [];
+}
+
+const copy = (inputs: readonly FloatTensor[]) => inputs[0]!.data.slice();
+
+const squeeze: FloatOp = {
+  shape([x], node, constants) {
+    const axes = axesOf(node, constants);
+    if (!axes) return 'axes must be a constant';
+    const drop = new Set(axes.map((a) => (a + x!.length) % x!.length));
+    if (axes.length === 0) return x!.filter((d) => d !== 1);
+    if ([...drop].some((a) => x![a] !== 1)) return `axes [${axes.join(',')}] are not all of size 1`;
+    return x!.filter((_, i) => !drop.has(i));
+  },
+  run: copy,
+};
+
+const unsqueeze: FloatOp = {
+  shape([x], node, constants) {
+    const axes = axesOf(node, constants);
+    if (!axes || axes.length === 0) return 'axes must be a non-empty constant';
+    const rank = x!.length + axes.length;
+    const added = new Set(axes.map((a) => (a + rank) % rank));
+    const rest = [...x!];
+    return Array.from({ length: rank }, (_, i) => (added.has(i) ? 1 : rest.shift()!));
+  },
+  run: copy,
+};
+
+function extremum(pick: (a: number, b: number) => number): FloatOp {
+  return {
+    shape: ([a, b]) => broadcastShapes(a!, b!),
+    run([a, b], _node, outShape) {
+      const ia = broadcastIndexer(a!.shape, outShape);
+      const ib = broadcastIndexer(b!.shape, outShape);
+      return Float64Array.from({ length: sizeOf(outShape) }, (_, i) =>
+        pick(a!.data[ia(i)]!, b!.data[ib(i)]!),
+      );
+    },
+  };
+}
+
 /** ONNX TensorProto data types that are integers (Cast to them truncates toward zero). */
 const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
@@ -149,6 +195,10 @@ export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
       INTEGER_TYPES.has(numberAttr(node, 'to', 1)) ? x!.data.map(Math.trunc) : x!.data.slice(),
   },
   Slice: slice,
+  Squeeze: squeeze,
+  Unsqueeze: unsqueeze,
+  Max: extremum(Math.max),
+  Min: extremum(Math.min),
 };
 
 /** Ops whose output depends on their input's shape only, so they fold even on activations. */

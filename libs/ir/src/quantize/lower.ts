@@ -247,6 +247,8 @@ export function lowerToIntegerGraph(
         break;
       case 'Reshape':
       case 'Flatten':
+      case 'Squeeze':
+      case 'Unsqueeze':
         emit(node, 'Reshape', [wire(node, first!)], {}, { shape: graph.shapes.get(node.output)! });
         break;
       case 'Transpose': {
@@ -286,6 +288,21 @@ export function lowerToIntegerGraph(
         const x = wire(node, first!);
         const bounds = clipBounds(node, node.inputs.map(constant));
         if (typeof bounds === 'string') return fail(node, bounds);
+        emit(node, 'Clip', [x], {}, clipAttrs(bounds, b.typeOf(x).frac as number));
+        break;
+      }
+      case 'Max':
+      case 'Min': {
+        // With a scalar constant, Max and Min are a one-sided Clip; of two activations, unsupported.
+        const [c, other] = constant(first!) ? [constant(first!)!, second!] : [constant(second!), first!];
+        if (!c || sizeOf(c.shape) !== 1)
+          return fail(node, 'only Max/Min with a scalar constant is supported');
+        const x = wire(node, other);
+        const v = c.data[0]!;
+        const bounds =
+          node.op === 'Max'
+            ? { lo: v, hi: Number.POSITIVE_INFINITY }
+            : { lo: Number.NEGATIVE_INFINITY, hi: v };
         emit(node, 'Clip', [x], {}, clipAttrs(bounds, b.typeOf(x).frac as number));
         break;
       }
