@@ -78,9 +78,13 @@ library TileKernels {
         }
     }
 
+    /// @dev Bit `op` is set for each op above (ADD..REQUANTIZE, MATMUL, CONV, MAX_POOL..
+    /// GLOBAL_AVERAGE_POOL, RESHAPE..CONCAT, SOFTMAX..TANH): one shift instead of a comparison
+    /// chain keeps ReexecVerifier under the EIP-170 code size limit.
+    uint256 private constant KNOWN_OPS = (0x1f << ADD) | (1 << MATMUL) | (1 << CONV) | (0x7 << MAX_POOL)
+        | (0x7 << RESHAPE) | (0x7 << SOFTMAX);
+
     function known(uint16 op) private pure returns (bool) {
-        return (op >= ADD && op <= REQUANTIZE) || op == MATMUL || op == CONV
-            || (op >= MAX_POOL && op <= GLOBAL_AVERAGE_POOL) || (op >= RESHAPE && op <= CONCAT)
-            || (op >= SOFTMAX && op <= TANH);
+        return op < 256 && (KNOWN_OPS >> op) & 1 == 1;
     }
 }

@@ -36,6 +36,7 @@ library TileRule {
             return (3, x[x.length - 1]); // Softmax: whole rows
         }
         if ((op >= 10 && op <= 14) || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
+        if (op == 15 || op == 53) return (1, 1); // Clip, HardSigmoid
         revert UnknownOp(op);
     }
 

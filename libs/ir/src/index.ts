@@ -76,6 +76,7 @@ export { calibrate, fracFor } from './quantize/calibrate.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';
+export { randomActivationGraph } from './testing/random-activation-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export {
   type ExecuteOptions,

@@ -2,6 +2,7 @@ import { broadcastIndexer, broadcastShapes } from '../ops/broadcast.js';
 import { windowOutput } from '../ops/window.js';
 import { formatShape, sizeOf, stridesOf } from '../tensor.js';
 import { attrInt, attrInts, type FloatNode, type FloatTensor } from './float-graph.js';
+import { EXTRA_FLOAT_OPS } from './float-ops-extra.js';
 
 /**
  * Float semantics of the importable ONNX ops (float64), written independently of the integer
@@ -344,4 +345,5 @@ export const FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
     },
     run: copy,
   },
+  ...EXTRA_FLOAT_OPS,
 };

@@ -1,4 +1,6 @@
 import type { FloatGraph, FloatNode, FloatTensor } from './float-graph.js';
+import { FLOAT_OPS } from './float-ops.js';
+import { SHAPE_ONLY_OPS } from './float-ops-extra.js';
 
 /** Per-channel a = γ / √(σ² + ε) and c = β − μ·a: BatchNormalization as y = a·x + c. */
 export function batchNormAffine(
@@ -63,4 +65,22 @@ export function foldBatchNorms(graph: FloatGraph): FloatGraph {
   const shapes = new Map(graph.shapes);
   for (const [name, t] of constants) shapes.set(name, t.shape);
   return { ...graph, nodes, constants, shapes };
+}
+
+/**
+ * Import-time constant folding: a node whose inputs are all constants, or that reads only its
+ * input's fixed shape (Shape), is evaluated once with its float semantics and becomes a
+ * constant. Shape→Cast→Slice→Concat→Reshape chains thus vanish once the input size is fixed.
+ */
+export function foldConstantNode(
+  node: FloatNode,
+  shape: readonly number[],
+  shapes: ReadonlyMap<string, readonly number[]>,
+  constants: ReadonlyMap<string, FloatTensor>,
+): FloatTensor | undefined {
+  if (!SHAPE_ONLY_OPS.has(node.op) && !node.inputs.every((i) => constants.has(i))) return undefined;
+  const inputs = node.inputs.map(
+    (i) => constants.get(i) ?? { shape: shapes.get(i)!, data: new Float64Array(0) },
+  );
+  return { shape, data: FLOAT_OPS[node.op]!.run(inputs, node, shape) };
 }

@@ -2,6 +2,7 @@ import { IrError } from '../errors.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import type { FloatAttr, FloatGraph, FloatNode, FloatTensor } from './float-graph.js';
 import { FLOAT_OPS } from './float-ops.js';
+import { foldConstantNode } from './fold.js';
 import {
   type AttributeProto,
   type ModelProto,
@@ -204,7 +205,9 @@ export function floatGraphFromOnnx(model: ModelProto, options: ShapeOptions = {}
     );
     if (typeof shape === 'string') throw new IrError('ONNX_INVALID', `node '${name}' (${node.op}): ${shape}`);
     shapes.set(output, shape);
-    nodes.push(node);
+    const folded = foldConstantNode(node, shape, shapes, constants);
+    if (folded) constants.set(output, folded);
+    else nodes.push(node);
   });
   const outputs = (graph.output ?? []).map((o) => resolve(o.name ?? ''));
   for (const o of outputs) {

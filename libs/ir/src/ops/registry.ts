@@ -1,3 +1,4 @@
+import { Clip, HardSigmoid } from './activation.js';
 import { Conv } from './conv.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Concat, Reshape, Transpose } from './layout.js';
@@ -29,6 +30,8 @@ const ALL: readonly OpDefinition[] = [
   Softmax,
   Sigmoid,
   Tanh,
+  Clip,
+  HardSigmoid,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

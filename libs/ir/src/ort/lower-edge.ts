@@ -1,4 +1,5 @@
 import { dtypeInfo } from '../dtype.js';
+import { saturate } from '../fixed-point.js';
 import {
   channelFrac,
   edgeInputsOf,
@@ -7,6 +8,7 @@ import {
   type Hypergraph,
   type TensorType,
 } from '../graph/types.js';
+import { hardSigmoidScales } from '../ops/activation.js';
 import { intsAttr } from '../ops/op.js';
 import { sizeOf } from '../tensor.js';
 import { carrierOf } from './carrier.js';
@@ -119,6 +121,19 @@ function scaledFloat32(m: MacWeights): { weights: number[]; bias: number[]; floo
     bias: offsets.map((o, c) => o * 2 ** -shifts[c]!),
     floor: shifts.some((s) => s > 0),
   };
+}
+
+/** min(max(x, lo), hi) on integers held in `out`'s carrier, bounds saturated to `out`'s dtype. */
+function clampCarrier(
+  w: OnnxGraphWriter,
+  x: string,
+  lo: number,
+  hi: number,
+  out: TensorType,
+  to: 'float' | 'double' = carrierOf(out.dtype),
+): string {
+  const bound = (v: number) => w.constant(to, [], [saturate(v, out.dtype)]);
+  return w.node('Min', [w.node('Max', [x, bound(lo)]), bound(hi)]);
 }
 
 /**
@@ -274,6 +289,23 @@ export function lowerEdge(
       return { output: w.node('Transpose', [value(ins[0]!)], { perm: intsAttr(attrs, 'perm') }) };
     case 'Concat':
       return { output: w.node('Concat', ins.map(value), { axis: attrs.axis as number }) };
+    case 'Clip': {
+      const [lo, hi] = [attrs.min as number, attrs.max as number];
+      if (carrierOf(t[0]!.dtype) === carrierOf(out.dtype))
+        return { output: clampCarrier(w, value(ins[0]!), lo, hi, out) };
+      // Clamped in double to the output's range, then exact in the output's carrier.
+      return { output: w.cast(clampCarrier(w, toDouble(0), lo, hi, out, 'double'), carrierOf(out.dtype)) };
+    }
+    case 'HardSigmoid': {
+      // α·x·sa + β·sb is an exact double (< 2^47); requantize rounds and saturates, the clamp to
+      // [0, 2^fo] commutes with saturation (both are clamps to intervals holding 0).
+      const { sa, sb, shift } = hardSigmoidScales(t[0]!, out);
+      const affine = w.node('Add', [
+        w.node('Mul', [toDouble(0), w.constant('double', [], [(attrs.alpha as number) * sa])]),
+        w.constant('double', [], [(attrs.beta as number) * sb]),
+      ]);
+      return { output: clampCarrier(w, requantize(w, affine, [shift], [], out), 0, 2 ** frac(out), out) };
+    }
     default:
       return { fallback: `no exact onnxruntime lowering for ${op}` };
   }

@@ -4,9 +4,11 @@ import { quantizeValue } from '../fixed-point.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Hypergraph } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
+import { clipBounds } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
 import { FRAC_LIMIT } from '../ops/op.js';
 import { formatShape, sizeOf } from '../tensor.js';
+import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
 
 export interface LowerOptions {
@@ -245,6 +247,8 @@ export function lowerToIntegerGraph(
         break;
       case 'Reshape':
       case 'Flatten':
+      case 'Squeeze':
+      case 'Unsqueeze':
         emit(node, 'Reshape', [wire(node, first!)], {}, { shape: graph.shapes.get(node.output)! });
         break;
       case 'Transpose': {
@@ -279,6 +283,47 @@ export function lowerToIntegerGraph(
       case 'Sigmoid':
       case 'Tanh':
         emit(node, node.op, [wire(node, first!)], { dtype: act, frac: UNIT_RANGE_FRAC[act] });
+        break;
+      case 'Clip': {
+        const x = wire(node, first!);
+        const bounds = clipBounds(node, node.inputs.map(constant));
+        if (typeof bounds === 'string') return fail(node, bounds);
+        emit(node, 'Clip', [x], {}, clipAttrs(bounds, b.typeOf(x).frac as number));
+        break;
+      }
+      case 'Max':
+      case 'Min': {
+        // With a scalar constant, Max and Min are a one-sided Clip; of two activations, unsupported.
+        const [c, other] = constant(first!) ? [constant(first!)!, second!] : [constant(second!), first!];
+        if (!c || sizeOf(c.shape) !== 1)
+          return fail(node, 'only Max/Min with a scalar constant is supported');
+        const x = wire(node, other);
+        const v = c.data[0]!;
+        const bounds =
+          node.op === 'Max'
+            ? { lo: v, hi: Number.POSITIVE_INFINITY }
+            : { lo: Number.NEGATIVE_INFINITY, hi: v };
+        emit(node, 'Clip', [x], {}, clipAttrs(bounds, b.typeOf(x).frac as number));
+        break;
+      }
+      case 'Div': {
+        const divisor = constant(second!) ?? fail(node, 'only division by a constant is supported');
+        if (divisor.data.some((v) => v === 0)) fail(node, 'the constant divisor has a zero');
+        const reciprocal = constParam(`${node.name}.reciprocal`, {
+          shape: divisor.shape,
+          data: divisor.data.map((v) => 1 / v),
+        });
+        emit(node, 'Mul', [wire(node, first!), reciprocal], outFrac(node));
+        break;
+      }
+      case 'HardSigmoid':
+        emit(
+          node,
+          'HardSigmoid',
+          [wire(node, first!)],
+          { dtype: act, frac: UNIT_RANGE_FRAC[act] },
+          hardSigmoidAttrs(node),
+        );
         break;
       default:
         fail(node, 'no integer lowering for this op');

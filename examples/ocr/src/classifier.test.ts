@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { IrError, importOnnxFloat, quantizeInput, run } from '@stoa/ir';
+import { describe, expect, it } from 'vitest';
+import { createIntegerBackend, importClassifier, labeledLines } from './classifier.js';
+import { compareClassifier } from './evaluate.js';
+import { CLASSIFIER_FILE } from './models.js';
+
+/** Small sets keep CI fast; `npm run ocr:accuracy` measures 500 lines (1,000 images). */
+const CALIBRATION_LINES = 6;
+const TEST_LINES = 25;
+
+describe('PP-OCR mobile v2.0 text-direction classifier (pretrained MobileNetV3)', () => {
+  const result = importClassifier(labeledLines(CALIBRATION_LINES, 1));
+
+  it('imports with every shape chain folded and every op in the integer op set', () => {
+    const ops = new Set(result.model.graph.edgeOps);
+    expect(ops).toContain('Clip');
+    expect(ops).toContain('HardSigmoid');
+    for (const folded of ['Shape', 'Cast', 'Slice', 'Div', 'BatchNormalization'])
+      expect(ops).not.toContain(folded);
+  });
+
+  it('decides like the float model on rendered Moby Dick lines, upright and upside down', async () => {
+    const report = await compareClassifier(result, labeledLines(TEST_LINES, 2));
+    console.log(`classifier on ${report.images} images: ${JSON.stringify(report)}`);
+    // i8 activations; the 1,000-image figures (and i16's) are in BENCHMARKS.md.
+    expect(report.agreeing / report.images).toBeGreaterThanOrEqual(0.9);
+    expect(report.integerCorrect / report.images).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('runs bit-identically on the traced onnxruntime backend and the reference interpreter', async () => {
+    const [line] = labeledLines(1, 3);
+    const input = quantizeInput(result.model.graph, 0, line!.input);
+    const backend = await createIntegerBackend(result);
+    try {
+      const fast = await backend.run([input]);
+      const reference = run(result.model, [input], { keepIntermediates: true }).values!;
+      reference.forEach((expected, n) => {
+        expect(Array.from(fast.values[n]!), result.model.graph.nodeNames[n]).toEqual(Array.from(expected!));
+      });
+      // Only Softmax (exp and rounding division) runs on the reference kernel between segments.
+      const fallbackOps = backend.fallbackSteps.map(
+        (i) => result.model.graph.edgeOps[result.model.schedule[i]!],
+      );
+      expect(new Set(fallbackOps)).toEqual(new Set(['Softmax']));
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('names the unsupported ops and their first nodes for the recognizer and the detector', () => {
+    const load = (file: string) =>
+      readFileSync(CLASSIFIER_FILE.replace('ch_ppocr_mobile_v2.0_cls_infer.onnx', file));
+    const failure = (file: string) => {
+      try {
+        importOnnxFloat(load(file));
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const rec = failure('ch_PP-OCRv4_rec_infer.onnx');
+    expect(rec).toBeInstanceOf(IrError);
+    expect((rec as IrError).message).toMatch(/'ReduceMean' \(first at node 'p2o\.ReduceMean\.0'\)/);
+    const det = failure('ch_PP-OCRv4_det_infer.onnx');
+    expect((det as IrError).message).toMatch(/'ConvTranspose' \(first at node 'p2o\.ConvTranspose\.0'\)/);
+  });
+});
