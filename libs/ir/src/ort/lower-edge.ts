@@ -194,6 +194,8 @@ const LOWERED_OPS = new Set([
   'Reshape',
   'Transpose',
   'Concat',
+  'Clip',
+  'HardSigmoid',
 ]);
 
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
