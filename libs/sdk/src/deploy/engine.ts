@@ -166,7 +166,7 @@ export class DeployEngine {
     const artifactUrl = await this.step(
       'publish',
       () => this.publish(id, modelRow.id),
-      (u) => u,
+      (u) => `${u.slice(0, u.lastIndexOf('/') + 13)}… (content-addressed)`,
     );
     const chain = await this.step(
       'register',
