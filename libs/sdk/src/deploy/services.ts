@@ -43,8 +43,12 @@ const rpcAnswers = async (rpcUrl: string) => {
 /** Reuses the project's dev chain when it still answers, else starts one and deploys the contracts. */
 export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
   const file = join(stoaDir, 'chain.json');
-  const known = readJson<DevChain>(file);
-  if (known && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) return known;
+  const known = readJson<Partial<DevChain> & { pid: number; rpcUrl: string }>(file);
+  if (known?.addresses && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) {
+    return known as DevChain;
+  }
+  // A chain started by a run that was killed before the contracts were deployed: replace it.
+  if (known && isAlive(known.pid)) stopProcess(known.pid);
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const pid = startDetached(
@@ -52,6 +56,7 @@ export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
     ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--silent'],
     join(stoaDir, 'logs', 'chain.log'),
   );
+  writeJson(file, { pid, rpcUrl }); // recorded at once, so a crash from here on leaks no process
   await waitUntil(`the dev chain (anvil on ${rpcUrl})`, () => rpcAnswers(rpcUrl));
   const addresses = await deployStoa({
     rpcUrl,
@@ -104,9 +109,9 @@ export async function ensureArtifactStore(stoaDir: string): Promise<ArtifactStor
     fileURLToPath(new URL('.', import.meta.url)),
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`the artifact store (${url})`, () => answers(url));
   const store: ArtifactStore = { pid, url, dir };
-  writeJson(file, store);
+  writeJson(file, store); // before waiting: a crash from here on leaks no process
+  await waitUntil(`the artifact store (${url})`, () => answers(url));
   return store;
 }
 
