@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processesWithEnv } from '@stoa/adapters';
-import { databaseUrl, openDatabase } from '@stoa/sdk';
+import { databaseUrl, marker, openDatabase } from '@stoa/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   akashNetwork,
@@ -76,5 +76,9 @@ describe('deploy survives SIGKILL', { timeout: 1_200_000 }, () => {
     expect(teardown.code, teardown.stderr).toBe(0);
     expect(emulators.active()).toBe(0);
     expect(await processesWithEnv('STOA_DEPLOYMENT_ID', 'crash-p0-a0')).toEqual([]);
+    // No chain or artifact store outlives the teardown, even one started by a killed run.
+    const stoaDir = join(dir, '.stoa');
+    expect(await processesWithEnv('STOA_SERVICE', marker(stoaDir, 'chain'))).toEqual([]);
+    expect(await processesWithEnv('STOA_SERVICE', marker(stoaDir, 'store'))).toEqual([]);
   });
 });

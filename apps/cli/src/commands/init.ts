@@ -33,8 +33,10 @@ function linkStoa(dir: string): void {
   const bin = fileURLToPath(new URL('../../bin/stoa.js', import.meta.url));
   mkdirSync(join(dir, 'node_modules', '@stoa'), { recursive: true });
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
-  if (!existsSync(join(dir, 'node_modules', '@stoa', 'sdk'))) symlinkSync(sdk, join(dir, 'node_modules', '@stoa', 'sdk'));
-  if (!existsSync(join(dir, 'node_modules', '.bin', 'stoa'))) symlinkSync(bin, join(dir, 'node_modules', '.bin', 'stoa'));
+  if (!existsSync(join(dir, 'node_modules', '@stoa', 'sdk')))
+    symlinkSync(sdk, join(dir, 'node_modules', '@stoa', 'sdk'));
+  if (!existsSync(join(dir, 'node_modules', '.bin', 'stoa')))
+    symlinkSync(bin, join(dir, 'node_modules', '.bin', 'stoa'));
 }
 
 function digits(split: 'train' | 'test', count: number) {
