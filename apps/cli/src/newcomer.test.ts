@@ -36,6 +36,7 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     const dir = join(root, 'digits');
     setNetworks(dir, networks());
     const env = emulators.env;
+    const before = emulators.active();
 
     const build = await stoa(['build'], dir, env);
     expect(build.code, build.stderr).toBe(0);
@@ -46,7 +47,7 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     expect(deploy.stdout).toMatch(/1 replica\(s\) on akash/);
     expect(deploy.stdout).toMatch(/1 replica\(s\) on ionet/);
     expect(deploy.stdout).toMatch(/API key {3}sk_[A-Za-z0-9_-]{43}/);
-    expect(emulators.active()).toBe(3); // the Akash deployment and its lease, the io.net container
+    expect(emulators.active() - before).toBe(3); // the Akash deployment and its lease, the io.net container
     for (const line of deploy.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
 
     const infer = await stoa(['infer', '--file', 'data/digit.json', '--verify'], dir, env);
@@ -55,14 +56,12 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
 
     const logs = await stoa(['logs', '--replica', 'digits-p0-a0'], dir, env);
     expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout.replace(/\n {4}/g, '')).toMatch(
-      /digits-p0-a0 \| .*"msg":"request".*"path":"\/v1\/infer","status":200/,
-    );
+    expect(logs.stdout).toMatch(/digits-p0-a0 \| .*"msg":"request".*"path":"\/v1\/infer","status":200/);
 
     const teardown = await stoa(['teardown'], dir, env);
     expect(teardown.code, teardown.stderr).toBe(0);
     expect(teardown.stdout).toMatch(/3 placement\(s\) released/);
-    expect(emulators.active()).toBe(0);
+    expect(emulators.active()).toBe(before);
     expect(await processesWithEnv('STOA_DEPLOYMENT_ID', 'digits-p0-a0')).toEqual([]);
   });
 
@@ -72,6 +71,7 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     const dir = init.dir;
     setNetworks(dir, networks());
     const env = emulators.env;
+    const before = emulators.active();
 
     const build = json<{ modelId: string; intAccuracy: number; floatAccuracy: number }>(
       await stoa(['build', '--json'], dir, env),
@@ -116,7 +116,7 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     );
     expect(teardown.replicasTornDown).toHaveLength(3);
     expect(teardown.servicesStopped.sort()).toEqual(['chain', 'store']);
-    expect(emulators.active()).toBe(0);
+    expect(emulators.active()).toBe(before);
     expect(await processesWithEnv('STOA_DEPLOYMENT_ID', 'digits-json-p0-a0')).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ export function stoa(
     let stdout = '';
     let stderr = '';
     const watch = () => {
-      if (killWhen && killWhen.test(stdout + stderr) && child.exitCode === null) child.kill('SIGKILL');
+      if (killWhen?.test(stdout + stderr) && child.exitCode === null) child.kill('SIGKILL');
     };
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
