@@ -3,7 +3,7 @@
  * The `stoa` command, on citty (parsing, --help for every command and subcommand).
  * Exit codes: see src/lib/exit-codes.ts and the README.
  */
-import { defineCommand, runMain } from 'citty';
+import { defineCommand, runCommand, runMain, showUsage } from 'citty';
 
 export const main = defineCommand({
   meta: {
@@ -28,6 +28,20 @@ export const main = defineCommand({
   },
 });
 
-await runMain(main);
+const rawArgs = process.argv.slice(2);
+if (rawArgs.some((a) => a === '--help' || a === '-h' || a === '--version')) {
+  await runMain(main);
+} else {
+  try {
+    await runCommand(main, { rawArgs });
+  } catch (error) {
+    // citty's own errors (unknown command, none given) are usage errors: exit code 2.
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('E_')) throw error;
+    process.stderr.write(`stoa: ${(error as Error).message.replace(/\x1b\[[0-9;]*m/g, '')}\n`);
+    await showUsage(main);
+    process.exit(2);
+  }
+}
 // Background handles (database pools, sockets) must not keep a finished command alive.
 process.exit(process.exitCode ?? 0);

@@ -60,7 +60,7 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
 
     const teardown = await stoa(['teardown'], dir, env);
     expect(teardown.code, teardown.stderr).toBe(0);
-    expect(teardown.stdout).toMatch(/3 placement\(s\) released/);
+    expect(teardown.stdout).toMatch(/3 placement\(s\)\s+released/);
     expect(emulators.active()).toBe(before);
     expect(await processesWithEnv('STOA_DEPLOYMENT_ID', 'digits-p0-a0')).toEqual([]);
   });
