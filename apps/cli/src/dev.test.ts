@@ -39,9 +39,9 @@ describe('stoa dev', () => {
         });
         child.once('exit', (code) => resolve({ code, err }));
       });
-    expect(await run(['deploy'])).toMatchObject({
+    expect(await run(['deplyo'])).toMatchObject({
       code: 2,
-      err: expect.stringContaining("unknown command 'deploy'"),
+      err: expect.stringContaining('Unknown command deplyo'),
     });
     expect(await run(['dev', '--digit', 'x'])).toMatchObject({
       code: 2,

@@ -3,19 +3,7 @@
  * The `stoa` command, on citty (parsing, --help for every command and subcommand).
  * Exit codes: see src/lib/exit-codes.ts and the README.
  */
-import { defineCommand, runMain } from 'citty';
-import { build } from './commands/build.js';
-import { db } from './commands/db.js';
-import { deploy } from './commands/deploy.js';
-import { devCommand } from './commands/dev-command.js';
-import { disputes } from './commands/disputes.js';
-import { infer } from './commands/infer.js';
-import { init } from './commands/init.js';
-import { keys } from './commands/keys.js';
-import { logs } from './commands/logs.js';
-import { quote } from './commands/quote.js';
-import { status } from './commands/status.js';
-import { teardown } from './commands/teardown.js';
+import { defineCommand, runCommand, runMain, showUsage } from 'citty';
 
 export const main = defineCommand({
   meta: {
@@ -23,22 +11,37 @@ export const main = defineCommand({
     version: '0.1.0',
     description: 'verifiable ML inference on decentralized GPU networks',
   },
+  // Loaded on demand: `stoa init` need not load the chain, adapters and database code.
   subCommands: {
-    init,
-    build,
-    quote,
-    deploy,
-    status,
-    logs,
-    infer,
-    keys,
-    disputes,
-    teardown,
-    db,
-    dev: devCommand,
+    init: () => import('./commands/init.js').then((m) => m.init),
+    build: () => import('./commands/build.js').then((m) => m.build),
+    quote: () => import('./commands/quote.js').then((m) => m.quote),
+    deploy: () => import('./commands/deploy.js').then((m) => m.deploy),
+    status: () => import('./commands/status.js').then((m) => m.status),
+    logs: () => import('./commands/logs.js').then((m) => m.logs),
+    infer: () => import('./commands/infer.js').then((m) => m.infer),
+    keys: () => import('./commands/keys.js').then((m) => m.keys),
+    disputes: () => import('./commands/disputes.js').then((m) => m.disputes),
+    teardown: () => import('./commands/teardown.js').then((m) => m.teardown),
+    db: () => import('./commands/db.js').then((m) => m.db),
+    dev: () => import('./commands/dev-command.js').then((m) => m.devCommand),
   },
 });
 
-await runMain(main);
+const rawArgs = process.argv.slice(2);
+if (rawArgs.some((a) => a === '--help' || a === '-h' || a === '--version')) {
+  await runMain(main);
+} else {
+  try {
+    await runCommand(main, { rawArgs });
+  } catch (error) {
+    // citty's own errors (unknown command, none given) are usage errors: exit code 2.
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('E_')) throw error;
+    process.stderr.write(`stoa: ${(error as Error).message.replace(/\x1b\[[0-9;]*m/g, '')}\n`);
+    await showUsage(main);
+    process.exit(2);
+  }
+}
 // Background handles (database pools, sockets) must not keep a finished command alive.
 process.exit(process.exitCode ?? 0);

@@ -33,5 +33,5 @@ export { adapterFor, networkName, REPO_ROOT } from './deploy/network-adapters.js
 export { BudgetError, type NetworkQuote, type Placement, type Plan } from './deploy/plan.js';
 export { ensureProject } from './deploy/project.js';
 export { DbRecordStore } from './deploy/record-store.js';
-export { type DevChain, ensureDevChain, stopServices } from './deploy/services.js';
+export { type DevChain, ensureDevChain, marker, stopServices } from './deploy/services.js';
 export { type TeardownResult, teardown } from './deploy/teardown.js';

@@ -1,5 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadMnist, MNIST_MODELS } from '@stoa/example-mnist';
 import { stoaCommand } from '../lib/command.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
@@ -22,6 +23,21 @@ export default defineModel({
   chain: 'dev',
 });
 `;
+
+/**
+ * Links this checkout's `stoa` and `@stoa/sdk` into the new project's node_modules (what
+ * `npm link` does), so `npx stoa` and `import '@stoa/sdk'` work there without a registry.
+ */
+function linkStoa(dir: string): void {
+  const sdk = dirname(dirname(fileURLToPath(import.meta.resolve('@stoa/sdk'))));
+  const bin = fileURLToPath(new URL('../../bin/stoa.js', import.meta.url));
+  mkdirSync(join(dir, 'node_modules', '@stoa'), { recursive: true });
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  if (!existsSync(join(dir, 'node_modules', '@stoa', 'sdk')))
+    symlinkSync(sdk, join(dir, 'node_modules', '@stoa', 'sdk'));
+  if (!existsSync(join(dir, 'node_modules', '.bin', 'stoa')))
+    symlinkSync(bin, join(dir, 'node_modules', '.bin', 'stoa'));
+}
 
 function digits(split: 'train' | 'test', count: number) {
   const data = loadMnist(split);
@@ -64,7 +80,8 @@ export const init = stoaCommand({
       join(dir, 'package.json'),
       `${JSON.stringify({ name, private: true, type: 'module' }, null, 2)}\n`,
     );
-    writeFileSync(join(dir, '.gitignore'), '.stoa/\n');
+    writeFileSync(join(dir, '.gitignore'), '.stoa/\nnode_modules/\n');
+    linkStoa(dir);
     const files = [
       'stoa.config.ts',
       'model.onnx',

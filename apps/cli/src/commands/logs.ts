@@ -47,7 +47,9 @@ export const logs = stoaCommand({
           }
         }),
       );
-      out.result({ lines }, () => lines.map((l) => `${l.replica} | ${l.line}`));
+      // Log lines pass through unwrapped: they are the nodes' own (often JSON) lines.
+      if (args.json) out.result({ lines }, () => []);
+      else for (const l of lines) process.stdout.write(`${l.replica} | ${l.line}\n`);
     } finally {
       await ctx.close();
     }

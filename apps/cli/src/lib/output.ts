@@ -16,13 +16,15 @@ export class Output {
       return;
     }
     const mark = { start: '…', done: '✔', skipped: '↷', decision: '→', info: ' ' }[event];
-    process.stdout.write(`  ${mark} ${what}${detail ? `: ${detail}` : ''}\n`);
+    process.stdout.write(`${wrap(`  ${mark} ${what}${detail ? `: ${detail}` : ''}`, '      ').join('\n')}\n`);
   }
 
   /** The command's result: the JSON document, or the lines `human` renders. */
   result(value: unknown, human: () => string[]): void {
     if (this.json) process.stdout.write(`${JSON.stringify(value, bigints, 2)}\n`);
-    else for (const line of human()) process.stdout.write(`${line}\n`);
+    else
+      for (const line of human().flatMap((l) => l.split('\n')))
+        process.stdout.write(`${wrap(line, '    ').join('\n')}\n`);
   }
 
   fail(error: unknown): never {
@@ -32,6 +34,20 @@ export class Output {
     else process.stderr.write(`stoa: ${message}\n`);
     process.exit(code);
   }
+}
+
+/** Breaks a line longer than `width` at spaces (or anywhere, for long words), indenting the rest. */
+export function wrap(line: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(' ', width);
+    if (cut <= indent.length) cut = width;
+    lines.push(rest.slice(0, cut).trimEnd());
+    rest = indent + rest.slice(cut).trimStart();
+  }
+  lines.push(rest);
+  return lines;
 }
 
 const bigints = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);

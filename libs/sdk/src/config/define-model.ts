@@ -38,7 +38,7 @@ function crossFieldProblems(config: StoaConfig): ConfigProblem[] {
     }
   });
   const replicas = config.networks.reduce((sum, n) => sum + n.replicas, 0);
-  if (config.scaling.max < replicas) {
+  if (config.scaling && config.scaling.max < replicas) {
     problems.push({
       path: 'scaling.max',
       message: `is ${config.scaling.max} but the networks ask for ${replicas} replicas in all; raise it to at least ${replicas}`,

@@ -147,7 +147,8 @@ export const stoaConfigSchema = z.strictObject({
   budget: budgetSchema,
   verification: verificationSchema.default(verificationSchema.parse({})),
   chain: chainSchema.default('dev'),
-  scaling: scalingSchema.default({ min: 1, max: 1 }),
+  /** Replica bounds for autoscaling (default: exactly the networks' replicas). */
+  scaling: scalingSchema.optional(),
 });
 
 export type StoaConfigInput = z.input<typeof stoaConfigSchema>;

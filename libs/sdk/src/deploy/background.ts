@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processesWithEnv } from '@stoa/adapters';
 
 /** A process started to outlive the command that started it (the dev chain, the artifact store). */
 export interface BackgroundProcess {
@@ -8,11 +9,22 @@ export interface BackgroundProcess {
   readonly url: string;
 }
 
-/** Starts a detached process whose output goes to `logFile`. */
-export function startDetached(command: string, args: string[], logFile: string, cwd?: string): number {
+/**
+ * Starts a detached process whose output goes to `logFile`. `marker` goes into its environment
+ * as STOA_SERVICE, so that a process whose pid was never recorded (its starter was killed in
+ * between) can still be found and stopped.
+ */
+export function startDetached(
+  command: string,
+  args: string[],
+  logFile: string,
+  marker: string,
+  cwd?: string,
+): number {
   mkdirSync(dirname(logFile), { recursive: true });
   const out = openSync(logFile, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd });
+  const env = { ...process.env, STOA_SERVICE: marker };
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd, env });
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   return child.pid;
@@ -37,6 +49,13 @@ export function stopProcess(pid: number): void {
       // already gone
     }
   }
+}
+
+/** Stops every process carrying this service marker except `keep`; returns how many. */
+export async function stopMarked(marker: string, keep?: number): Promise<number> {
+  const pids = (await processesWithEnv('STOA_SERVICE', marker)).filter((pid) => pid !== keep);
+  for (const pid of pids) stopProcess(pid);
+  return pids.length;
 }
 
 export async function waitUntil(

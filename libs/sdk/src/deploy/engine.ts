@@ -166,7 +166,7 @@ export class DeployEngine {
     const artifactUrl = await this.step(
       'publish',
       () => this.publish(id, modelRow.id),
-      (u) => u,
+      (u) => `${u.slice(0, u.lastIndexOf('/') + 13)}… (content-addressed)`,
     );
     const chain = await this.step(
       'register',
@@ -293,6 +293,7 @@ export class DeployEngine {
         const index = networkIndexOf(row);
         const network = config.networks[index]!;
         const adapter = this.adapter(index);
+        this.events.step?.(`provision ${row.adapterId} on ${row.network}`, 'start');
         try {
           const record = await adapter.provision(
             {
@@ -312,6 +313,7 @@ export class DeployEngine {
             where: { id: row.id },
             data: { state: 'running', endpoint: endpoints[0] ?? null, healthyAt: new Date() },
           });
+          this.events.step?.(`provision ${row.adapterId} on ${row.network}`, 'done', endpoints.join(', '));
           await recordEvent(
             this.db,
             id,

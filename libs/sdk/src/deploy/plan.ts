@@ -55,7 +55,7 @@ const QUOTE_PLACEHOLDERS = {
   modelId: 'quote',
   artifactUrl: 'http://127.0.0.1/quote',
   rpcUrl: 'http://127.0.0.1/quote',
-  operatorKeyRef: 'env:STOA_QUOTE',
+  operatorKeyRef: 'quote-only',
 };
 
 /** Asks every configured network for offers, side by side; a failing network is reported, not fatal. */

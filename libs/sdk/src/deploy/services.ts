@@ -15,7 +15,15 @@ import {
 } from '@stoa/contracts';
 import type { Model } from '@stoa/ir';
 import { foundry } from 'viem/chains';
-import { isAlive, readJson, startDetached, stopProcess, waitUntil, writeJson } from './background.js';
+import {
+  isAlive,
+  readJson,
+  startDetached,
+  stopMarked,
+  stopProcess,
+  waitUntil,
+  writeJson,
+} from './background.js';
 
 /** The project's local chain: an anvil process with the contracts deployed. */
 export interface DevChain {
@@ -43,15 +51,22 @@ const rpcAnswers = async (rpcUrl: string) => {
 /** Reuses the project's dev chain when it still answers, else starts one and deploys the contracts. */
 export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
   const file = join(stoaDir, 'chain.json');
-  const known = readJson<DevChain>(file);
-  if (known && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) return known;
+  const known = readJson<Partial<DevChain> & { pid: number; rpcUrl: string }>(file);
+  if (known?.addresses && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) {
+    return known as DevChain;
+  }
+  // Chains started by runs killed before the contracts were deployed: replace them.
+  if (known && isAlive(known.pid)) stopProcess(known.pid);
+  await stopMarked(marker(stoaDir, 'chain'));
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const pid = startDetached(
     anvilBinary(),
     ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--silent'],
     join(stoaDir, 'logs', 'chain.log'),
+    marker(stoaDir, 'chain'),
   );
+  writeJson(file, { pid, rpcUrl }); // recorded at once, so a crash from here on leaks no process
   await waitUntil(`the dev chain (anvil on ${rpcUrl})`, () => rpcAnswers(rpcUrl));
   const addresses = await deployStoa({
     rpcUrl,
@@ -95,30 +110,36 @@ export async function ensureArtifactStore(stoaDir: string): Promise<ArtifactStor
   const known = readJson<ArtifactStore>(file);
   const answers = async (url: string) => (await fetch(`${url}/health`)).status === 404;
   if (known && isAlive(known.pid) && (await answers(known.url).catch(() => false))) return known;
+  await stopMarked(marker(stoaDir, 'store'));
   const port = await freePort();
   const dir = join(stoaDir, 'store');
   const pid = startDetached(
     process.execPath,
     ['--import', 'tsx', SERVE, dir, String(port)],
     join(stoaDir, 'logs', 'store.log'),
+    marker(stoaDir, 'store'),
     fileURLToPath(new URL('.', import.meta.url)),
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`the artifact store (${url})`, () => answers(url));
   const store: ArtifactStore = { pid, url, dir };
-  writeJson(file, store);
+  writeJson(file, store); // before waiting: a crash from here on leaks no process
+  await waitUntil(`the artifact store (${url})`, () => answers(url));
   return store;
 }
 
-/** Stops the project's background processes (chain, store); returns what it stopped. */
-export function stopServices(stoaDir: string): string[] {
+/** The STOA_SERVICE marker of one of a project's background processes. */
+export function marker(stoaDir: string, service: 'chain' | 'store'): string {
+  return `${service}:${stoaDir}`;
+}
+
+/** Stops the project's background processes (chain, store), recorded or not; returns what it stopped. */
+export async function stopServices(stoaDir: string): Promise<string[]> {
   const stopped: string[] = [];
-  for (const name of ['chain', 'store']) {
+  for (const name of ['chain', 'store'] as const) {
     const known = readJson<{ pid: number }>(join(stoaDir, `${name}.json`));
-    if (known && isAlive(known.pid)) {
-      stopProcess(known.pid);
-      stopped.push(name);
-    }
+    const recorded = known && isAlive(known.pid);
+    if (recorded) stopProcess(known.pid);
+    if ((await stopMarked(marker(stoaDir, name), known?.pid)) > 0 || recorded) stopped.push(name);
   }
   return stopped;
 }

@@ -57,6 +57,6 @@ export async function teardown(
       },
     });
   }
-  const servicesStopped = stopServices(engine.stoaDir);
+  const servicesStopped = await stopServices(engine.stoaDir);
   return { ...(deployment ? { deploymentId: deployment.id } : {}), replicasTornDown, servicesStopped };
 }
