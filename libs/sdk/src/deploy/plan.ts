@@ -55,7 +55,8 @@ const QUOTE_PLACEHOLDERS = {
   modelId: 'quote',
   artifactUrl: 'http://127.0.0.1/quote',
   rpcUrl: 'http://127.0.0.1/quote',
-  operatorKeyRef: 'quote-only',
+  // Quotes need no operator: any well-formed address stands in (no key is ever involved).
+  operatorAddress: '0x0000000000000000000000000000000000000001',
 };
 
 /** Asks every configured network for offers, side by side; a failing network is reported, not fatal. */

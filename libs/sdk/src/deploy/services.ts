@@ -81,7 +81,11 @@ export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
   return chain;
 }
 
-/** Registers the model on chain unless it already is; returns whether this call registered it. */
+/**
+ * Registers the model's commitments under the deployer's own entry unless it already is (the
+ * registry keys entries by (modelId, registrant): nodes register their own at boot, and this one
+ * is the reference anyone can compare theirs with); returns whether this call registered it.
+ */
 export async function ensureRegistered(chain: DevChain, model: Model): Promise<boolean> {
   const client = chainClient(chain.rpcUrl);
   const commitments = modelCommitments(model);
@@ -89,7 +93,7 @@ export async function ensureRegistered(chain: DevChain, model: Model): Promise<b
     chain.addresses.modelRegistry,
     modelRegistryArtifact.abi,
     'isRegistered',
-    [commitments.modelId],
+    [commitments.modelId, DEV_ACCOUNTS[0].address],
   )) as boolean;
   if (registered) return false;
   await client.send(
