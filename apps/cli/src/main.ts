@@ -3,6 +3,7 @@
  * The `stoa` command, on citty (parsing, --help for every command and subcommand).
  * Exit codes: see src/lib/exit-codes.ts and the README.
  */
+import { stripVTControlCharacters } from 'node:util';
 import { defineCommand, runCommand, runMain, showUsage } from 'citty';
 
 export const main = defineCommand({
@@ -38,7 +39,7 @@ if (rawArgs.some((a) => a === '--help' || a === '-h' || a === '--version')) {
     // citty's own errors (unknown command, none given) are usage errors: exit code 2.
     const code = (error as { code?: string }).code ?? '';
     if (!code.startsWith('E_')) throw error;
-    process.stderr.write(`stoa: ${(error as Error).message.replace(/\x1b\[[0-9;]*m/g, '')}\n`);
+    process.stderr.write(`stoa: ${stripVTControlCharacters((error as Error).message)}\n`);
     await showUsage(main);
     process.exit(2);
   }
