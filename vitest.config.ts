@@ -13,5 +13,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two files at a time: most integration tests wait on anvil, child processes and sockets, so
+    // the second worker roughly halves the wall time on CI's 2 cores.
+    maxWorkers: 2,
   },
 });
