@@ -1,7 +1,7 @@
 import { broadcastIndexer, broadcastShapes } from '../ops/broadcast.js';
 import { sizeOf, stridesOf } from '../tensor.js';
 import type { FloatNode, FloatTensor } from './float-graph.js';
-import type { FloatOp } from './float-ops.js';
+import { elementwise, type FloatOp } from './float-op.js';
 
 /**
  * Float semantics of the ONNX ops added for PaddleOCR's models (float64): activations, Div, and
@@ -165,19 +165,6 @@ const unsqueeze: FloatOp = {
   run: copy,
 };
 
-function extremum(pick: (a: number, b: number) => number): FloatOp {
-  return {
-    shape: ([a, b]) => broadcastShapes(a!, b!),
-    run([a, b], _node, outShape) {
-      const ia = broadcastIndexer(a!.shape, outShape);
-      const ib = broadcastIndexer(b!.shape, outShape);
-      return Float64Array.from({ length: sizeOf(outShape) }, (_, i) =>
-        pick(a!.data[ia(i)]!, b!.data[ib(i)]!),
-      );
-    },
-  };
-}
-
 /** ONNX TensorProto data types that are integers (Cast to them truncates toward zero). */
 const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
@@ -197,8 +184,8 @@ export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   Slice: slice,
   Squeeze: squeeze,
   Unsqueeze: unsqueeze,
-  Max: extremum(Math.max),
-  Min: extremum(Math.min),
+  Max: elementwise(Math.max),
+  Min: elementwise(Math.min),
 };
 
 /** Ops whose output depends on their input's shape only, so they fold even on activations. */

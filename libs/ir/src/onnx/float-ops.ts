@@ -2,35 +2,13 @@ import { broadcastIndexer, broadcastShapes } from '../ops/broadcast.js';
 import { windowOutput } from '../ops/window.js';
 import { formatShape, sizeOf, stridesOf } from '../tensor.js';
 import { attrInt, attrInts, type FloatNode, type FloatTensor } from './float-graph.js';
+import { elementwise, type FloatOp } from './float-op.js';
 import { EXTRA_FLOAT_OPS } from './float-ops-extra.js';
 
 /**
  * Float semantics of the importable ONNX ops (float64), written independently of the integer
  * kernels: used for calibration, for float accuracy, and as the independent check in tests.
  */
-export interface FloatOp {
-  /** Output shape, or a message naming what does not fit. */
-  shape(
-    inputs: readonly (readonly number[])[],
-    node: FloatNode,
-    constants: readonly (FloatTensor | undefined)[],
-  ): number[] | string;
-  run(inputs: readonly FloatTensor[], node: FloatNode, outShape: readonly number[]): Float64Array;
-}
-
-function elementwise(f: (a: number, b: number) => number): FloatOp {
-  return {
-    shape: ([a, b]) => broadcastShapes(a!, b!),
-    run([a, b], _node, outShape) {
-      const ia = broadcastIndexer(a!.shape, outShape);
-      const ib = broadcastIndexer(b!.shape, outShape);
-      const out = new Float64Array(sizeOf(outShape));
-      for (let i = 0; i < out.length; i++) out[i] = f(a!.data[ia(i)]!, b!.data[ib(i)]!);
-      return out;
-    },
-  };
-}
-
 function unary(f: (x: number) => number): FloatOp {
   return { shape: ([x]) => [...x!], run: ([x]) => x!.data.map(f) };
 }
