@@ -2,19 +2,29 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: [
-      'apps/*/src/**/*.test.ts',
-      'libs/*/src/**/*.test.ts',
-      'examples/*/src/**/*.test.ts',
-      'bench/src/**/*.test.ts',
-      'contracts/ts/**/*.test.ts',
-      'circuits/ts/**/*.test.ts',
-    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // Two files at a time: most integration tests wait on anvil, child processes and sockets, so
     // the second worker roughly halves the wall time on CI's 2 cores.
     maxWorkers: 2,
+    // `zk` needs the proving keys that `npm run circuits:ensure` builds; scripts/test.ts runs
+    // `main` while they build.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: [
+            'apps/*/src/**/*.test.ts',
+            'libs/*/src/**/*.test.ts',
+            'examples/*/src/**/*.test.ts',
+            'bench/src/**/*.test.ts',
+            'contracts/ts/**/*.test.ts',
+          ],
+        },
+      },
+      { extends: true, test: { name: 'zk', include: ['circuits/ts/**/*.test.ts'] } },
+    ],
   },
 });
