@@ -104,16 +104,23 @@ export function graphDigest(model: Model): Uint8Array {
   return sha256(writeModel(model, true));
 }
 
-/** Every commitment modelId hashes, computed from the model. */
+const preimageCache = new WeakMap<Model, ModelPreimage>();
+
+/** Every commitment modelId hashes, computed from the model (once per model object). */
 export function modelPreimage(model: Model): ModelPreimage {
-  return {
-    graphDigest: toHex(graphDigest(model)),
-    weightsRoot: toHex(weightsRoot(model)),
-    stepsRoot: stepsRoot(model),
-    layoutHash: layoutHash(model),
-    steps: model.schedule.length,
-    opset: model.opset,
-  };
+  let preimage = preimageCache.get(model);
+  if (!preimage) {
+    preimage = {
+      graphDigest: toHex(graphDigest(model)),
+      weightsRoot: toHex(weightsRoot(model)),
+      stepsRoot: stepsRoot(model),
+      layoutHash: layoutHash(model),
+      steps: model.schedule.length,
+      opset: model.opset,
+    };
+    preimageCache.set(model, preimage);
+  }
+  return preimage;
 }
 
 const idCache = new WeakMap<Model, Uint8Array>();
