@@ -1,3 +1,4 @@
+import { demandGas } from './demand-gas.js';
 import { disputeGas } from './dispute-gas.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
@@ -8,6 +9,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
   traced: tracedExecution,
   gas: disputeGas,
+  demands: demandGas,
   node: nodeLoad,
   zk: zkProofs,
 };

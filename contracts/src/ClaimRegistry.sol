@@ -54,9 +54,17 @@ contract ClaimRegistry {
         uint64 deadline;
         uint32 index;
         uint256 claimId;
-        /// Inclusion: the receipt's leaf hash; Inputs: the receipt's inputDigest.
+        /// Inclusion: the receipt's EIP-712 digest; Inputs: the receipt's inputDigest.
         bytes32 subject;
         uint256 bond;
+    }
+
+    /// @notice Where a receipt sits in a claim, shown with the signature stored beside it there.
+    struct Placement {
+        uint256 claimId;
+        uint32 index;
+        bytes signature;
+        bytes32[] proof;
     }
 
     struct Parameters {
@@ -213,24 +221,19 @@ contract ClaimRegistry {
         _credit(msg.sender, _punish(claimId, claim.node, msg.sender, "the claim's tree does not hold its count"));
     }
 
-    /// @notice One receipt (leaf) at two places of one node's claims: the same claim twice, or
-    /// two claims. Both claims are rejected while pending; the node is slashed once.
-    function proveDuplicate(
-        bytes32 leaf,
-        uint256 claimA,
-        uint32 indexA,
-        bytes32[] calldata proofA,
-        uint256 claimB,
-        uint32 indexB,
-        bytes32[] calldata proofB
-    ) external {
-        Claim storage a = _known(claimA);
-        Claim storage b = _known(claimB);
-        if (leaf == bytes32(0) || a.node != b.node || (claimA == claimB && indexA == indexB)) revert NoFault(claimB);
-        _checkAt(a, claimA, indexA, leaf, proofA);
-        _checkAt(b, claimB, indexB, leaf, proofB);
-        if (indexA >= a.receipts || indexB >= b.receipts) revert NoFault(claimB);
-        uint256 forfeited = _reject(claimA) + _punish(claimB, b.node, msg.sender, "one receipt claimed twice");
+    /// @notice One receipt at two places of one node's claims: the same claim twice, or two
+    /// claims. A receipt is its EIP-712 digest, whatever signature sits beside it: ECDSA lets a
+    /// signer make any number of valid signatures of one digest (a fresh k each), so two leaves
+    /// with one digest and two signatures are the same receipt. Both claims are rejected while
+    /// pending; the node is slashed once.
+    function proveDuplicate(bytes32 receiptDigest, Placement calldata a, Placement calldata b) external {
+        Claim storage ca = _known(a.claimId);
+        Claim storage cb = _known(b.claimId);
+        if (ca.node != cb.node || (a.claimId == b.claimId && a.index == b.index)) revert NoFault(b.claimId);
+        _checkAt(ca, a.claimId, a.index, _leafAt(receiptDigest, a.signature), a.proof);
+        _checkAt(cb, b.claimId, b.index, _leafAt(receiptDigest, b.signature), b.proof);
+        if (a.index >= ca.receipts || b.index >= cb.receipts) revert NoFault(b.claimId);
+        uint256 forfeited = _reject(a.claimId) + _punish(b.claimId, cb.node, msg.sender, "one receipt claimed twice");
         _credit(msg.sender, forfeited);
     }
 
@@ -286,7 +289,8 @@ contract ClaimRegistry {
     }
 
     /// @notice A client holding a receipt its node signed demands the claim that holds it: the
-    /// node must show it in one of its claims within `challengeWindow`, or be slashed.
+    /// node must show it in one of its claims within `challengeWindow`, or be slashed. The
+    /// receipt is its digest: the node may show it under any valid signature of its own.
     function demandInclusion(Receipts.Receipt calldata receipt, bytes calldata signature)
         external
         payable
@@ -294,15 +298,22 @@ contract ClaimRegistry {
     {
         bytes32 digest = Receipts.digest(receipt, receiptDomainSeparator);
         if (receipt.node == address(0) || Receipts.signer(digest, signature) != receipt.node) revert BadSignature();
-        bytes32 leaf = Sha256Merkle.leafHash(abi.encodePacked(digest, signature));
-        demandId = _demand(DemandKind.Inclusion, receipt.node, 0, 0, leaf, challengeWindow);
+        demandId = _demand(DemandKind.Inclusion, receipt.node, 0, 0, digest, challengeWindow);
     }
 
-    function answerInclusion(uint256 demandId, uint256 claimId, uint32 index, bytes32[] calldata proof) external {
+    function answerInclusion(
+        uint256 demandId,
+        uint256 claimId,
+        uint32 index,
+        bytes calldata signature,
+        bytes32[] calldata proof
+    ) external {
         Demand storage d = _answerable(demandId, DemandKind.Inclusion);
         Claim storage claim = _known(claimId);
-        if (claim.node != d.node || index >= claim.receipts) revert WrongAnswer(demandId);
-        _checkAt(claim, claimId, index, d.subject, proof);
+        if (claim.node != d.node || index >= claim.receipts || Receipts.signer(d.subject, signature) != d.node) {
+            revert WrongAnswer(demandId);
+        }
+        _checkAt(claim, claimId, index, _leafAt(d.subject, signature), proof);
         d.settled = true;
         emit InclusionShown(demandId, claimId, index);
         _credit(d.node, d.bond);
@@ -395,7 +406,13 @@ contract ClaimRegistry {
     }
 
     function _leafOf(Receipts.Receipt calldata receipt, bytes calldata signature) private view returns (bytes32) {
-        return Sha256Merkle.leafHash(abi.encodePacked(Receipts.digest(receipt, receiptDomainSeparator), signature));
+        return _leafAt(Receipts.digest(receipt, receiptDomainSeparator), signature);
+    }
+
+    /// @dev The batch leaf of a receipt digest and the 65-byte signature stored beside it.
+    function _leafAt(bytes32 receiptDigest, bytes calldata signature) private pure returns (bytes32) {
+        if (signature.length != 65) revert BadSignature();
+        return Sha256Merkle.leafHash(abi.encodePacked(receiptDigest, signature));
     }
 
     function _tensorDigest(bytes calldata data) private pure returns (bytes32) {

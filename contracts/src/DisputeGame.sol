@@ -44,7 +44,10 @@ contract DisputeGame {
         OutputPick, // challenger: pick one of them
         RevealChunk, // claimant: reveal the chunk at the bottom
         OneStep, // challenger: settle one tile through the verifier
-        Resolved
+        Resolved,
+        // Last so that the numbers above keep their meaning: a receipt with a zero traceRoot
+        // (traces on demand, issue 14) makes the claimant commit its trace root first.
+        AwaitTrace // claimant: commit the trace root, then AwaitFinal
     }
 
     /// @notice The content of a step leaf: H(0x03 ‖ step ‖ edge ‖ state after ‖ output digest).
@@ -105,6 +108,7 @@ contract DisputeGame {
         uint256 indexed disputeId, uint256 indexed claimId, address indexed challenger, address claimant, bytes32 traceRoot
     );
     event FinalRevealed(uint256 indexed disputeId, Point point);
+    event TraceCommitted(uint256 indexed disputeId, bytes32 traceRoot);
     event StepRevealed(uint256 indexed disputeId, uint32 step, Point point);
     event InitialStateSet(uint256 indexed disputeId, bytes32 stateRoot);
     event TileBisectionStarted(uint256 indexed disputeId, uint32 step, uint32 chunks);
@@ -120,6 +124,7 @@ contract DisputeGame {
     error ReceiptNotInBatch(uint256 claimId, uint256 index);
     error UnknownDispute(uint256 disputeId);
     error WrongPhase(uint256 disputeId, Phase phase);
+    error NoTraceRoot(uint256 disputeId);
     error NotYourTurn(address caller, address expected);
     error ClockExpired(uint256 disputeId, address party);
     error ClockRunning(uint256 disputeId, uint64 secondsLeft);
@@ -207,7 +212,9 @@ contract DisputeGame {
         d.claimantClock = clockSeconds;
         d.challengerClock = clockSeconds;
         d.lastMoveAt = uint64(block.timestamp);
-        d.phase = Phase.AwaitFinal;
+        // A receipt without a trace root (traces on demand) leaves the root to the claimant's first
+        // move; everything after judges that root exactly as if the receipt had carried it.
+        d.phase = receipt.traceRoot == bytes32(0) ? Phase.AwaitTrace : Phase.AwaitFinal;
         emit DisputeOpened(disputeId, claimId, msg.sender, claim.node, receipt.traceRoot);
 
         if (Receipts.signer(receiptDigest, signature) != claim.node || receipt.node != claim.node) {
@@ -220,6 +227,19 @@ contract DisputeGame {
     }
 
     // ---------------------------------------------------------------- phase 1
+
+    /// @notice Traces on demand: the claimant of a receipt without a trace root commits the root
+    /// of the trace it will defend, on its own clock. A root inconsistent with the receipt's
+    /// output cannot pass `revealFinal`, one inconsistent with its inputs loses at step 0 (the
+    /// initial state is rebuilt from the receipt's inputDigest), and a claimant that never
+    /// commits runs out of time.
+    function commitTrace(uint256 disputeId, bytes32 traceRoot) external {
+        Dispute storage d = _move(disputeId, Phase.AwaitTrace);
+        if (traceRoot == bytes32(0)) revert NoTraceRoot(disputeId);
+        d.traceRoot = traceRoot;
+        emit TraceCommitted(disputeId, traceRoot);
+        d.phase = Phase.AwaitFinal;
+    }
 
     /// @notice The claimant opens its last step leaf and the output digests in the final state,
     /// which must make the receipt's outputDigest. Then it descends its trace tree.
@@ -480,7 +500,7 @@ contract DisputeGame {
     }
 
     function _claimantMoves(Phase phase) private pure returns (bool) {
-        return phase == Phase.AwaitFinal || phase == Phase.TraceDescend || phase == Phase.RevealStep
+        return phase == Phase.AwaitTrace || phase == Phase.AwaitFinal || phase == Phase.TraceDescend || phase == Phase.RevealStep
             || phase == Phase.RevealRoot || phase == Phase.OutputDescend || phase == Phase.RevealChunk;
     }
 

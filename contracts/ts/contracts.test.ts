@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type ModelPreimage, modelIdOf } from '@stoa/ir';
 import { type Address, type Hex, parseEther } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,53 +100,74 @@ describe('StakeManager on anvil', () => {
 
 describe('ModelRegistry on anvil', () => {
   const abi = modelRegistryArtifact.abi;
-  const modelId = `0x${'ab'.repeat(32)}` as Hex;
-  const weightsRoot = `0x${'cd'.repeat(32)}` as Hex;
-  const stepsRoot = `0x${'ef'.repeat(32)}` as Hex;
-  const layoutHash = `0x${'12'.repeat(32)}` as Hex;
+  const preimage: ModelPreimage = {
+    graphDigest: `0x${'ab'.repeat(32)}`,
+    weightsRoot: `0x${'cd'.repeat(32)}`,
+    stepsRoot: `0x${'ef'.repeat(32)}`,
+    layoutHash: `0x${'12'.repeat(32)}`,
+    steps: 10,
+    opset: 1,
+  };
+  const modelId = modelIdOf(preimage);
+  const args = (p: ModelPreimage, id: Hex = modelIdOf(p)) => [
+    id,
+    p.graphDigest,
+    p.weightsRoot,
+    p.stepsRoot,
+    p.layoutHash,
+    p.steps,
+    p.opset,
+  ];
   const zero = `0x${'00'.repeat(32)}` as Hex;
 
+  it('computes the modelId of a pre-image exactly as @stoa/ir does', async () => {
+    expect(await h.read(at.modelRegistry, abi, 'modelIdOf', args(preimage).slice(1))).toBe(modelId);
+    const other = { ...preimage, steps: 0x01020304, opset: 0xfffe };
+    expect(await h.read(at.modelRegistry, abi, 'modelIdOf', args(other).slice(1))).toBe(modelIdOf(other));
+  });
+
   it('registers a model once per node and returns its commitments', async () => {
-    await h.send(node, at.modelRegistry, abi, 'register', [
-      modelId,
-      weightsRoot,
-      stepsRoot,
-      layoutHash,
-      10,
-      1,
-    ]);
+    await h.send(node, at.modelRegistry, abi, 'register', args(preimage));
     const model = await h.read(at.modelRegistry, abi, 'get', [modelId, node.address]);
     expect(model).toMatchObject({
-      weightsRoot,
-      stepsRoot,
-      layoutHash,
+      weightsRoot: preimage.weightsRoot,
+      stepsRoot: preimage.stepsRoot,
+      layoutHash: preimage.layoutHash,
       steps: 10,
       opset: 1,
       owner: node.address as Address,
     });
-    await h
-      .reverts(node, at.modelRegistry, abi, 'register', [modelId, weightsRoot, stepsRoot, layoutHash, 10, 1])
-      .toThrow(/AlreadyRegistered/);
-    // Another account's entry for the same modelId is its own: it cannot squat this node's.
-    await h.send(challenger, at.modelRegistry, abi, 'register', [
-      modelId,
-      weightsRoot,
-      stepsRoot,
-      zero.replace(/00$/, '01'),
-      10,
-      1,
-    ]);
-    expect(await h.read(at.modelRegistry, abi, 'get', [modelId, node.address])).toMatchObject({ layoutHash });
-    for (const args of [
-      [zero, weightsRoot, stepsRoot, layoutHash, 10, 1],
-      [`0x${'13'.repeat(32)}`, weightsRoot, zero, layoutHash, 10, 1],
-      [`0x${'14'.repeat(32)}`, weightsRoot, stepsRoot, zero, 10, 1],
-      [`0x${'15'.repeat(32)}`, weightsRoot, stepsRoot, layoutHash, 0, 1],
+    await h.reverts(node, at.modelRegistry, abi, 'register', args(preimage)).toThrow(/AlreadyRegistered/);
+    // Another account registers the same model as its own entry; it cannot touch this node's.
+    await h.send(challenger, at.modelRegistry, abi, 'register', args(preimage));
+    expect(await h.read(at.modelRegistry, abi, 'get', [modelId, node.address])).toMatchObject({
+      layoutHash: preimage.layoutHash,
+    });
+    for (const bad of [
+      args(preimage, zero),
+      args({ ...preimage, stepsRoot: zero }),
+      args({ ...preimage, layoutHash: zero }),
+      args({ ...preimage, steps: 0 }),
+      args({ ...preimage, opset: 0 }),
     ]) {
-      await h.reverts(node, at.modelRegistry, abi, 'register', args).toThrow(/InvalidModel/);
+      await h.reverts(slasher, at.modelRegistry, abi, 'register', bad).toThrow(/InvalidModel/);
     }
     await expect(
       h.read(at.modelRegistry, abi, 'get', [`0x${'11'.repeat(32)}`, node.address]),
     ).rejects.toThrow(/UnknownModel/);
+  });
+
+  it('refuses a modelId paired with any commitment that is not its pre-image', async () => {
+    for (const field of ['graphDigest', 'weightsRoot', 'stepsRoot', 'layoutHash'] as const) {
+      const wrong = args({ ...preimage, [field]: `0x${'66'.repeat(32)}` }, modelId);
+      await h.reverts(slasher, at.modelRegistry, abi, 'register', wrong).toThrow(/ModelIdMismatch/);
+    }
+    for (const wrong of [
+      args({ ...preimage, steps: 11 }, modelId),
+      args({ ...preimage, opset: 2 }, modelId),
+    ]) {
+      await h.reverts(slasher, at.modelRegistry, abi, 'register', wrong).toThrow(/ModelIdMismatch/);
+    }
+    expect(await h.read(at.modelRegistry, abi, 'isRegistered', [modelId, slasher.address])).toBe(false);
   });
 });

@@ -50,7 +50,9 @@ export interface ProtocolParameters {
  * Bonds sized from measured gas (BENCHMARKS.md, `npm run bench -- gas`) so that the loser pays
  * the winner's gas up to 500 gwei: a griefer's 2 ETH bond keeps attacker / defender spending
  * ≥ 6 at every gas price up to 500 gwei, and a cheating node's claim bond (0.2 ETH) plus the
- * slash reward (0.5 ETH) pay an honest challenger's ≤ 1.3 Mgas at 500 gwei.
+ * slash reward (0.5 ETH) pay an honest challenger's ≤ 1.3 Mgas at 500 gwei; a demand's 0.2 ETH
+ * keeps demander / node spending ≥ 6 up to 500 gwei for answers from posted claims and inputs up
+ * to ~1.8 KiB (`npm run bench -- demands`).
  */
 export const DEV_PARAMETERS: ProtocolParameters = {
   unbondingDelay: 7n * 24n * 3600n,
@@ -64,7 +66,7 @@ export const DEV_PARAMETERS: ProtocolParameters = {
   rewardBps: 5000n,
   rewardCap: 5n * 10n ** 17n,
   maxOpenDisputes: 16n,
-  demandBond: 5n * 10n ** 16n,
+  demandBond: 2n * 10n ** 17n,
   answerSeconds: 1800n,
 };
 

@@ -28,12 +28,14 @@ export function receiptDigest(receipt: SignedReceipt, domain: ReceiptDomain): He
 
 /** A batch leaf: `digest ‖ signature`, so the chain can check both the fields and the signer. */
 export function receiptLeaf(receipt: SignedReceipt, domain: ReceiptDomain): Uint8Array {
-  const digest = fromHex(receiptDigest(receipt, domain));
-  const signature = fromHex(receipt.signature);
-  const leaf = new Uint8Array(digest.length + signature.length);
-  leaf.set(digest, 0);
-  leaf.set(signature, digest.length);
-  return leaf;
+  return concatBytes(fromHex(receiptDigest(receipt, domain)), fromHex(receipt.signature));
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -95,13 +97,25 @@ export class HashTree {
 /** A batch of receipts as posted in one claim: its root, and proofs of each receipt in it. */
 export class ReceiptBatch {
   private readonly tree: HashTree;
+  private readonly digests: Hex[];
 
   constructor(
     readonly receipts: readonly SignedReceipt[],
     domain: ReceiptDomain,
   ) {
     if (receipts.length === 0) throw new Error('a batch needs at least one receipt');
-    this.tree = new HashTree(receipts.map((r) => leafHash(receiptLeaf(r, domain))));
+    this.digests = receipts.map((r) => receiptDigest(r, domain));
+    this.tree = new HashTree(
+      receipts.map((r, i) => leafHash(concatBytes(fromHex(this.digests[i]!), fromHex(r.signature)))),
+    );
+  }
+
+  /** The EIP-712 digest of receipt `index`: the receipt's identity, whatever its signature. */
+  digest(index: number): Hex {
+    const digest = this.digests[index];
+    if (digest === undefined)
+      throw new RangeError(`receipt ${index} out of range 0..${this.digests.length - 1}`);
+    return digest;
   }
 
   get root(): Hex {

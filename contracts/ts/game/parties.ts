@@ -83,6 +83,9 @@ export function claimantFromView(account: PrivateKeyAccount, view: ExecutionView
     account,
     async move(ctx, state) {
       switch (state.phase) {
+        case Phase.AwaitTrace:
+          await send(ctx, 'commitTrace', [toHex(view.trace.traceRoot)]);
+          return;
         case Phase.AwaitFinal:
           await send(ctx, 'revealFinal', [...finalRevealArgs(view)]);
           return;

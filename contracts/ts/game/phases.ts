@@ -12,10 +12,13 @@ export const Phase = {
   RevealChunk: 9,
   OneStep: 10,
   Resolved: 11,
+  /** Traces on demand: the claimant commits its trace root (declared last in the contract). */
+  AwaitTrace: 12,
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
 const CLAIMANT_PHASES: ReadonlySet<number> = new Set([
+  Phase.AwaitTrace,
   Phase.AwaitFinal,
   Phase.TraceDescend,
   Phase.RevealStep,

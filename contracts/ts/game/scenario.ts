@@ -79,10 +79,23 @@ export function perturbStep(step: number, element = 0, delta = 1) {
   };
 }
 
-export async function signView(f: GameFixture, view: ExecutionView, nonce: bigint): Promise<SignedReceipt> {
+/** The zero trace root of a receipt whose trace is committed only when disputed (issue 14). */
+export const TRACE_ON_DEMAND = new Uint8Array(32);
+
+/**
+ * The node's receipt for `view`: with its trace root (eager), or with a zero root when the
+ * trace is committed only if a dispute opens (`onDemand`).
+ */
+export async function signView(
+  f: GameFixture,
+  view: ExecutionView,
+  nonce: bigint,
+  { onDemand = false }: { onDemand?: boolean } = {},
+): Promise<SignedReceipt> {
   const domain = { chainId: foundry.id, verifyingContract: f.at.claimRegistry };
+  const trace = onDemand ? { ...view.trace, traceRoot: TRACE_ON_DEMAND } : view.trace;
   return signReceipt(
-    makeReceipt({ modelId: modelId(f.model), ...view.trace }, f.node.address, nonce),
+    makeReceipt({ modelId: modelId(f.model), ...trace }, f.node.address, nonce),
     f.node,
     domain,
   );

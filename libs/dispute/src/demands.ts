@@ -92,7 +92,11 @@ export class DemandAnswerer {
     if (d.kind === DemandKind.Inclusion) {
       const found = (await this.locate(d.subject)) ?? (await this.postPending(d.subject));
       if (!found) throw new Error(`demand ${demandId}: this node never signed the receipt ${d.subject}`);
-      return ['answerInclusion', [demandId, found.claimId, found.index, found.batch.proof(found.index)]];
+      const { signature } = found.batch.receipts[found.index]!;
+      return [
+        'answerInclusion',
+        [demandId, found.claimId, found.index, signature, found.batch.proof(found.index)],
+      ];
     }
     const receipts = this.options.claimer.receiptsOf(d.claimId);
     if (!receipts) throw new Error(`demand ${demandId}: claim ${d.claimId} is not this node's`);
@@ -121,25 +125,25 @@ export class DemandAnswerer {
     });
   }
 
-  /** The claim and index holding the receipt whose leaf hash is `leaf`, if posted. */
-  private async locate(leaf: Hex) {
+  /** The claim and index holding the receipt whose EIP-712 digest is `digest`, if posted. */
+  private async locate(digest: Hex) {
     for (const b of this.options.claimer.batches()) {
       if (b.claimId === undefined) continue;
       const batch = this.batchOf(b.receipts);
-      const index = b.receipts.findIndex((_, i) => batch.leaf(i).toLowerCase() === leaf.toLowerCase());
+      const index = b.receipts.findIndex((_, i) => batch.digest(i).toLowerCase() === digest.toLowerCase());
       if (index >= 0) return { claimId: b.claimId, index, batch };
     }
     return undefined;
   }
 
   /** A demanded receipt still pending: post its batch now, then find it. */
-  private async postPending(leaf: Hex) {
+  private async postPending(digest: Hex) {
     const pending = this.options.claimer.pending;
     if (pending.length === 0) return undefined;
     const batch = this.batchOf(pending);
-    const at = pending.findIndex((_, i) => batch.leaf(i).toLowerCase() === leaf.toLowerCase());
+    const at = pending.findIndex((_, i) => batch.digest(i).toLowerCase() === digest.toLowerCase());
     if (at < 0) return undefined;
     await this.options.claimer.flush(pending[at]!.modelId);
-    return this.locate(leaf);
+    return this.locate(digest);
   }
 }

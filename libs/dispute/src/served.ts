@@ -74,14 +74,17 @@ export function servedListProblem(
   return undefined;
 }
 
-/** Pairs of indexes holding the same leaf in one list (the first pair), if any. */
+/**
+ * Pairs of indexes holding the same receipt (one EIP-712 digest, under any signatures) in one
+ * list (the first pair), if any.
+ */
 export function duplicateIn(batch: ReceiptBatch, count: number): [number, number] | undefined {
   const seen = new Map<string, number>();
   for (let i = 0; i < count; i++) {
-    const leaf = batch.leaf(i);
-    const first = seen.get(leaf);
+    const digest = batch.digest(i);
+    const first = seen.get(digest);
     if (first !== undefined) return [first, i];
-    seen.set(leaf, i);
+    seen.set(digest, i);
   }
   return undefined;
 }

@@ -28,6 +28,14 @@ import { DisputePlayer } from './player.js';
 import { ask, duplicateIn, inputsFromBytes, inputsProblem, servedListProblem } from './served.js';
 import { loadView, saveView } from './views.js';
 
+/** A receipt's place in a claim (ClaimRegistry `Placement`): what `proveDuplicate` is shown. */
+interface Placement {
+  readonly claimId: bigint;
+  readonly index: number;
+  readonly signature: Hex;
+  readonly proof: Hex[];
+}
+
 type Record_ =
   | { readonly kind: 'cursor'; readonly block: bigint }
   | { readonly kind: 'dispute'; readonly disputeId: bigint; readonly modelId: Hex; readonly viewKey: string }
@@ -119,8 +127,8 @@ export class Watcher {
   };
   private readonly findings: { claimId: bigint; index: number; reason: string }[] = [];
   private readonly escalations = new Map<bigint, Escalation>();
-  /** Every leaf of every verified claim, by node: a receipt claimed twice is proven on chain. */
-  private readonly leaves = new Map<string, { claimId: bigint; index: number; proof: Hex[] }>();
+  /** Where each receipt digest of a node's claims was first seen: to prove a later duplicate. */
+  private readonly placements = new Map<string, Placement>();
 
   private constructor(
     private readonly options: WatcherOptions,
@@ -393,34 +401,31 @@ export class Watcher {
   /** Proves on chain a receipt claimed twice (in this claim, or in another of the node's). */
   private async proveDuplicates(claimId: bigint, claim: ClaimState, batch: ReceiptBatch, count: number) {
     const { client, account, addresses } = this.options;
-    const prove = async (leaf: Hex, a: bigint, ia: number, pa: Hex[], ib: number) => {
+    const here = (index: number): Placement => ({
+      claimId,
+      index,
+      signature: batch.receipts[index]!.signature,
+      proof: batch.proof(index),
+    });
+    const prove = async (digest: Hex, a: Placement, ib: number) => {
       this.counts.faultsFound++;
       this.note(claimId, ib, 'a receipt claimed twice');
       await client.send(account, addresses.claimRegistry, claimRegistryArtifact.abi, 'proveDuplicate', [
-        leaf,
+        digest,
         a,
-        ia,
-        pa,
-        claimId,
-        ib,
-        batch.proof(ib),
+        here(ib),
       ]);
       return true;
     };
     const twice = duplicateIn(batch, count);
-    if (twice) return prove(batch.leaf(twice[0]), claimId, twice[0], batch.proof(twice[0]), twice[1]);
+    if (twice) return prove(batch.digest(twice[0]), here(twice[0]), twice[1]);
+    // One receipt is one digest: the same receipt re-signed (a fresh ECDSA k) is still a duplicate.
+    const keyOf = (i: number) => `${claim.node.toLowerCase()}:${batch.digest(i)}`;
     for (let i = 0; i < count; i++) {
-      const key = `${claim.node.toLowerCase()}:${batch.leaf(i)}`;
-      const before = this.leaves.get(key);
-      if (before && before.claimId !== claimId)
-        return prove(batch.leaf(i), before.claimId, before.index, before.proof, i);
+      const before = this.placements.get(keyOf(i));
+      if (before && before.claimId !== claimId) return prove(batch.digest(i), before, i);
     }
-    for (let i = 0; i < count; i++)
-      this.leaves.set(`${claim.node.toLowerCase()}:${batch.leaf(i)}`, {
-        claimId,
-        index: i,
-        proof: batch.proof(i),
-      });
+    for (let i = 0; i < count; i++) this.placements.set(keyOf(i), here(i));
     return false;
   }
 

@@ -10,7 +10,31 @@ export {
 } from './commit/merkle.js';
 export { CHUNK_BYTES, chunksOf, digestBytes, tensorDigest } from './commit/tensor-digest.js';
 export { DTYPES, type DType, dtypeInfo } from './dtype.js';
-export { decodeModel, encodeModel, modelId, weightsRoot } from './encoding/codec.js';
+export {
+  decodeModel,
+  encodeModel,
+  graphDigest,
+  modelId,
+  modelPreimage,
+  weightsRoot,
+} from './encoding/codec.js';
+export { MODEL_ID_DOMAIN, type ModelPreimage, modelIdOf } from './encoding/model-id.js';
+export {
+  type AbiTensorType,
+  abiTensorType,
+  encodeLayout,
+  encodeStep,
+  flattenAttrs,
+  LAYOUT_ABI,
+  layoutHash,
+  type ModelLayout,
+  modelLayout,
+  STEP_ABI,
+  type StepDescriptor,
+  stepDescriptor,
+  stepProof,
+  stepsRoot,
+} from './encoding/steps.js';
 export { IrError, type IrErrorCode, isIrError } from './errors.js';
 export {
   divRound,

@@ -6,12 +6,13 @@ import {
   honestView,
   type LocalChain,
   type ProtocolParameters,
+  receiptDigest,
   setUpGame,
   signView,
 } from '@stoa/contracts';
-import { randomGraph, type SignedReceipt } from '@stoa/ir';
+import { type ReceiptDomain, randomGraph, type SignedReceipt } from '@stoa/ir';
 import type { PrivateKeyAccount } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
+import { mnemonicToAccount, setSignEntropy } from 'viem/accounts';
 
 /** Anvil's default mnemonic: its ten funded dev accounts, public knowledge, never hold value. */
 const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -48,4 +49,22 @@ export async function honestReceipt(
   });
   const view = await honestView(f.model, inputs);
   return { view, receipt: await signView(f, view, nonce) };
+}
+
+/**
+ * The same receipt under another valid signature, as an equivocating node makes it: ECDSA
+ * signs with any nonce k, so one digest has many low-s signatures. viem's switch to random k is
+ * process-wide; vitest runs each test file in its own process, and random-k signatures are as
+ * valid as RFC 6979 ones, so later signatures of the file stay valid.
+ */
+export async function resign(
+  receipt: SignedReceipt,
+  account: PrivateKeyAccount,
+  domain: ReceiptDomain,
+): Promise<SignedReceipt> {
+  setSignEntropy(true);
+  const signature = await account.sign({ hash: receiptDigest(receipt, domain) });
+  if (signature.toLowerCase() === receipt.signature.toLowerCase())
+    throw new Error('random-k signing returned the deterministic signature');
+  return { ...receipt, signature };
 }

@@ -41,7 +41,7 @@ import { DemandAnswerer } from '../demands.js';
 import { DisputePlayer } from '../player.js';
 import { storedInputs } from '../testing/network.js';
 import { Watcher } from '../watcher.js';
-import { anvilAccount, honestReceipt, smallGame } from './helpers.js';
+import { anvilAccount, honestReceipt, resign, smallGame } from './helpers.js';
 
 const SEED = Number(process.env.STOA_SIM_SEED ?? 18);
 const STEPS = Number(process.env.STOA_SIM_STEPS ?? 40);
@@ -275,8 +275,10 @@ describe(`adversarial simulation (issue 18, must-show 1), seed ${SEED}`, () => {
       },
       async duplicate() {
         const r = await cheaterReceipt();
-        const claimId = await postRaw(new ReceiptBatch([r, r], domain).root, 2);
-        cheaterLists.set(claimId, { receipts: [r, r], behaviour: 'serve' });
+        // Half the time the copy is re-signed (another valid signature): a different leaf.
+        const copy = rng.next() < 0.5 ? await resign(r, cheater, domain) : r;
+        const claimId = await postRaw(new ReceiptBatch([r, copy], domain).root, 2);
+        cheaterLists.set(claimId, { receipts: [r, copy], behaviour: 'serve' });
         mustReject.add(claimId);
       },
       async wrongCount() {

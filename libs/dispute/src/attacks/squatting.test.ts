@@ -1,8 +1,10 @@
 /**
  * Finding 3 of issue 18: anyone could register a real modelId first with the right weightsRoot
  * and a wrong layoutHash; the node's own registration then reverted, its start-up check
- * (weightsRoot only) passed, and it lost every dispute because `revealFinal` reverted. Now each
- * node's registration is its own, and the node checks all of its commitments at start.
+ * (weightsRoot only) passed, and it lost every dispute because `revealFinal` reverted. A node
+ * could do the same to itself (commitments under which one-step proofs revert, so challengers
+ * cannot win). Now modelId hashes every commitment and ModelRegistry recomputes it from the
+ * submitted pre-image: a right modelId with any wrong root is refused, by whoever sends it.
  */
 import {
   chainClient,
@@ -49,13 +51,15 @@ describe('registration squatting (issue 18, finding 3)', () => {
     const { model } = randomGraph(3);
     const right = modelCommitments(model);
     const wrongLayout = `0x${'66'.repeat(32)}` as Hex;
-    await h.send(
-      squatter,
-      at.modelRegistry,
-      modelRegistryArtifact.abi,
-      'register',
-      registerArgs({ ...right, layoutHash: wrongLayout }),
-    );
+    await expect(
+      h.send(
+        squatter,
+        at.modelRegistry,
+        modelRegistryArtifact.abi,
+        'register',
+        registerArgs({ ...right, layoutHash: wrongLayout }),
+      ),
+    ).rejects.toThrow(/ModelIdMismatch/);
 
     // The node's start-up registration check passes only with every commitment right.
     await ensureRegistration(h, at, node, model);
@@ -76,22 +80,33 @@ describe('registration squatting (issue 18, finding 3)', () => {
     expect(await h.read(at.stakeManager, stakeManagerArtifact.abi, 'bondedOf', [node.address])).toBe(bonded);
   });
 
-  it("the node's start-up check names every commitment of its registration that differs", async () => {
+  it('the chain refuses a registration of the right modelId with a wrong stepsRoot or layoutHash, even by the node itself', async () => {
     const h = chainClient(chain.rpcUrl);
     const at = await deployStoa({ rpcUrl: chain.rpcUrl, account: deployer, chain: foundry });
     const { model } = randomGraph(3);
     const right = modelCommitments(model);
-    await h.send(
-      node,
-      at.modelRegistry,
-      modelRegistryArtifact.abi,
-      'register',
-      registerArgs({
-        ...right,
-        stepsRoot: `0x${'77'.repeat(32)}`,
-        layoutHash: `0x${'66'.repeat(32)}`,
-      }),
-    );
-    await expect(ensureRegistration(h, at, node, model)).rejects.toThrow(/stepsRoot.*layoutHash/);
+    for (const wrong of [
+      { ...right, stepsRoot: `0x${'77'.repeat(32)}` as Hex },
+      { ...right, layoutHash: `0x${'66'.repeat(32)}` as Hex },
+      { ...right, steps: right.steps + 1 },
+    ]) {
+      for (const sender of [node, squatter]) {
+        await expect(
+          h.send(sender, at.modelRegistry, modelRegistryArtifact.abi, 'register', registerArgs(wrong)),
+        ).rejects.toThrow(/ModelIdMismatch/);
+      }
+    }
+    for (const sender of [node, squatter]) {
+      expect(
+        await h.read(at.modelRegistry, modelRegistryArtifact.abi, 'isRegistered', [
+          right.modelId,
+          sender.address,
+        ]),
+      ).toBe(false);
+    }
+    // The registration the node's start-up check makes is the only one the chain accepts.
+    await expect(ensureRegistration(h, at, node, model)).resolves.toMatchObject({
+      layoutHash: right.layoutHash,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { sha256 } from '../commit/hash.js';
+import { fromHex, sha256, toHex } from '../commit/hash.js';
 import { merkleRoot } from '../commit/merkle.js';
 import { tensorDigest } from '../commit/tensor-digest.js';
 import { dtypeFromCode, dtypeInfo } from '../dtype.js';
@@ -14,12 +14,13 @@ import { checkModel, type Model } from '../model.js';
 import { findOp, OPSET_VERSION, opByCode } from '../ops/registry.js';
 import { sizeOf, tensorBytes, tensorFromBytes } from '../tensor.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { type ModelPreimage, modelIdOf } from './model-id.js';
+import { layoutHash, stepsRoot } from './steps.js';
 
 const MAGIC = new TextEncoder().encode('STOAIR');
 const FORMAT_VERSION = 1;
 const ATTR_INT = 0;
 const ATTR_INTS = 1;
-const MODEL_ID_DOMAIN = new TextEncoder().encode('stoa.modelId.v1');
 
 /** `identity` leaves out names and replaces weight bytes by their digests: what modelId hashes. */
 function writeModel(model: Model, identity: boolean): Uint8Array {
@@ -98,13 +99,40 @@ export function weightsRoot(model: Model): Uint8Array {
   return merkleRoot(params.map((n) => tensorDigest(graph.nodeTypes[n]!.dtype, graph.params.get(n)!)));
 }
 
+/** sha256 of the identity encoding: the structure without names, weights replaced by digests. */
+export function graphDigest(model: Model): Uint8Array {
+  return sha256(writeModel(model, true));
+}
+
+const preimageCache = new WeakMap<Model, ModelPreimage>();
+
+/** Every commitment modelId hashes, computed from the model (once per model object). */
+export function modelPreimage(model: Model): ModelPreimage {
+  let preimage = preimageCache.get(model);
+  if (!preimage) {
+    preimage = {
+      graphDigest: toHex(graphDigest(model)),
+      weightsRoot: toHex(weightsRoot(model)),
+      stepsRoot: stepsRoot(model),
+      layoutHash: layoutHash(model),
+      steps: model.schedule.length,
+      opset: model.opset,
+    };
+    preimageCache.set(model, preimage);
+  }
+  return preimage;
+}
+
 const idCache = new WeakMap<Model, Uint8Array>();
 
-/** H(domain ‖ structure without names ‖ weightsRoot): stable across re-imports and processes. */
+/**
+ * H(domain ‖ graphDigest ‖ weightsRoot ‖ stepsRoot ‖ layoutHash ‖ steps ‖ opset) (./model-id.ts):
+ * stable across re-imports and processes, and binding every root a dispute is judged against.
+ */
 export function modelId(model: Model): Uint8Array {
   let id = idCache.get(model);
   if (!id) {
-    id = sha256(MODEL_ID_DOMAIN, writeModel(model, true), weightsRoot(model));
+    id = fromHex(modelIdOf(modelPreimage(model)));
     idCache.set(model, id);
   }
   return id;

@@ -4,12 +4,14 @@ import { merkleRoot } from '../commit/merkle.js';
 import { tensorDigest } from '../commit/tensor-digest.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { createModel } from '../model.js';
-import { modelId, weightsRoot } from './codec.js';
+import { modelId, modelPreimage, weightsRoot } from './codec.js';
 
 /**
  * Golden values pin the encoding and hashing rules of docs/semantics.md §5: the Solidity
  * verifier and the circuits must reproduce them. Changing one is a new op-set version. The
- * digest and weightsRoot were also computed independently (Python hashlib) from the spec text.
+ * digest and weightsRoot were also computed independently (Python hashlib) from the spec text,
+ * and the modelId from its pre-image (Python hashlib; ModelRegistry.modelIdOf on chain agrees,
+ * contracts/ts/contracts.test.ts).
  */
 describe('golden commitments', () => {
   it('keeps the digests and the modelId of a fixed model', () => {
@@ -30,6 +32,15 @@ describe('golden commitments', () => {
     expect(toHex(weightsRoot(model))).toBe(
       '0xf5c82b2e9fbfb62f74d56f84413a685c0e41c749b71c2bbe77e3ab6ae27b1ad0',
     );
-    expect(toHex(modelId(model))).toBe('0xf9903053b9e680f5b7ff76d54ef399fc08384945e97a360c5bc95f876fe9f52f');
+    expect(modelPreimage(model)).toEqual({
+      graphDigest: '0xa24f1520f7bcc74c6a86f5dc14d88dce28e0959ebb5a682b53b4735245c6d7d9',
+      weightsRoot: '0xf5c82b2e9fbfb62f74d56f84413a685c0e41c749b71c2bbe77e3ab6ae27b1ad0',
+      stepsRoot: '0xbc135576253ff115fb67ceb46c58f01fb8a1d80ecfa60dc7cdbd14afd5e275b5',
+      layoutHash: '0x247e34aa6318cb32bf35fae38de0986fa7028c636a643f9b824d634839b533c3',
+      steps: 2,
+      opset: 1,
+    });
+    // modelId v2 = sha256('stoa.modelId.v2' ‖ the four roots ‖ steps u32 ‖ opset u16).
+    expect(toHex(modelId(model))).toBe('0x29ca1b024f019029300f5bd367b6a62363596c670f7a45439e7dfcbfefefa773');
   });
 });
