@@ -7,6 +7,7 @@ import {
   run,
 } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
+import { firstDifference } from './first-difference.js';
 import { LARGE_CNN_INPUT, largeCnnOnnx } from './large-cnn.js';
 
 describe('the benchmarks’ large CNN', () => {
@@ -25,10 +26,12 @@ describe('the benchmarks’ large CNN', () => {
       for (let i = 0; i < 1; i++) {
         const inputs = [quantizeInput(model.graph, 0, images())];
         const reference = run(model, inputs, { keepIntermediates: true });
-        expect((await hot.run(inputs)).map((t) => t.data)).toEqual(reference.outputs.map((t) => t.data));
+        (await hot.run(inputs)).forEach((t, k) => {
+          expect(firstDifference(t.data, reference.outputs[k]!.data), `output ${k}`).toBe(-1);
+        });
         const values = (await traced.run(inputs)).values;
         for (const [n, expected] of reference.values!.entries())
-          expect(values[n], `node ${n}`).toEqual(expected);
+          expect(firstDifference(values[n], expected), `node ${n}`).toBe(-1);
       }
       expect([...hot.fallbackSteps, ...traced.fallbackSteps]).toEqual([]);
     } finally {

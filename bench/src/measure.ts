@@ -32,3 +32,28 @@ export function printTable(rows: readonly Record<string, string | number>[]): vo
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) console.log(line(keys.map((k) => String(row[k]))));
 }
+
+/**
+ * Times two async calls alternately — a, b, a, b, … for at least `minMs` — and returns each
+ * one's median ms per call. On a machine shared with other work, both see the same moments of
+ * contention, and the median ignores the calls a descheduling stretched.
+ */
+export async function medianPair(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  minMs: number,
+): Promise<[number, number]> {
+  await a();
+  await b();
+  const times: [number[], number[]] = [[], []];
+  const start = performance.now();
+  while (performance.now() - start < minMs || times[0].length < 5) {
+    for (const [i, fn] of [a, b].entries()) {
+      const t = performance.now();
+      await fn();
+      times[i]!.push(performance.now() - t);
+    }
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
+  return [median(times[0]), median(times[1])];
+}

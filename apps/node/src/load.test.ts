@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { formatComparison, nodeLoadScenario } from './dev/load-scenario.js';
 
 describe('the node under load on loopback', () => {
-  it('answers 30 s of sustained requests with zero errors', async () => {
-    const result = await nodeLoadScenario({ seconds: 30, concurrency: 4 });
-    console.log(formatComparison(result));
-    expect(result.node.errors, result.node.firstError).toBe(0);
-    expect(result.node.requests).toBeGreaterThan(100);
-    expect(result.inProcess.errors).toBe(0);
-  }, 180_000);
+  // CI runs a short load (STOA_LOAD_SECONDS, default 4 s per path); BENCHMARKS.md records 30 s.
+  const seconds = Number(process.env.STOA_LOAD_SECONDS ?? 4);
+  it(
+    `answers ${seconds} s of sustained requests with zero errors`,
+    async () => {
+      const result = await nodeLoadScenario({ seconds, concurrency: 4 });
+      console.log(formatComparison(result));
+      expect(result.node.errors, result.node.firstError).toBe(0);
+      expect(result.node.requests).toBeGreaterThan(10 * seconds);
+      expect(result.inProcess.errors).toBe(0);
+    },
+    180_000 + 3 * seconds * 1000 * 2,
+  );
 });

@@ -1,3 +1,5 @@
+import { Agent, request } from 'node:http';
+
 /** Latency percentiles and throughput of a bounded run. */
 export interface LoadReport {
   readonly requests: number;
@@ -9,6 +11,54 @@ export interface LoadReport {
   readonly firstError?: string;
 }
 
+/** What one load slice measured: the latencies of the requests that succeeded, and the failures. */
+interface Slice {
+  readonly latencies: number[];
+  errors: number;
+  firstError?: string;
+  seconds: number;
+}
+
+/** Calls `request` from `concurrency` loops for `seconds`, adding to `into`. */
+async function runSlice(
+  request: () => Promise<void>,
+  seconds: number,
+  concurrency: number,
+  into: Slice,
+): Promise<void> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const t = performance.now();
+      try {
+        await request();
+        into.latencies.push(performance.now() - t);
+      } catch (error) {
+        into.errors++;
+        into.firstError ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  into.seconds += (performance.now() - started) / 1000;
+}
+
+function report(slice: Slice): LoadReport {
+  const latencies = [...slice.latencies].sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return {
+    requests: latencies.length + slice.errors,
+    errors: slice.errors,
+    seconds: slice.seconds,
+    throughput: latencies.length / slice.seconds,
+    p50ms: at(0.5),
+    p99ms: at(0.99),
+    ...(slice.firstError ? { firstError: slice.firstError } : {}),
+  };
+}
+
 /**
  * Calls `request` from `concurrency` loops until `seconds` have passed (a bounded run that
  * stops by itself) and reports latencies. A request that throws counts as an error.
@@ -17,54 +67,82 @@ export async function runLoad(
   request: () => Promise<void>,
   options: { readonly seconds: number; readonly concurrency: number },
 ): Promise<LoadReport> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  const started = performance.now();
-  const deadline = started + options.seconds * 1000;
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      const t = performance.now();
-      try {
-        await request();
-        latencies.push(performance.now() - t);
-      } catch (error) {
-        errors++;
-        firstError ??= (error as Error).message;
-      }
+  const slice: Slice = { latencies: [], errors: 0, seconds: 0 };
+  await runSlice(request, options.seconds, options.concurrency, slice);
+  return report(slice);
+}
+
+/**
+ * Loads several targets in turn, `sliceSeconds` each, round after round, until each has run
+ * `seconds`: on a machine shared with other work, every target sees the same contention, so
+ * ratios between them hold even when absolute rates swing from minute to minute.
+ */
+export async function runInterleaved<K extends string>(
+  targets: Readonly<Record<K, () => Promise<void>>>,
+  options: {
+    readonly seconds: number;
+    readonly concurrency: number;
+    readonly sliceSeconds: number;
+    /** Told when each slice starts and ends (to attribute CPU time to its target, say). */
+    readonly onSlice?: (name: K, phase: 'start' | 'end') => void;
+  },
+): Promise<Record<K, LoadReport>> {
+  const names = Object.keys(targets) as K[];
+  const slices = Object.fromEntries(
+    names.map((name) => [name, { latencies: [], errors: 0, seconds: 0 }]),
+  ) as unknown as Record<K, Slice>;
+  const rounds = Math.max(1, Math.round(options.seconds / options.sliceSeconds));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      options.onSlice?.(name, 'start');
+      await runSlice(targets[name], options.seconds / rounds, options.concurrency, slices[name]);
+      options.onSlice?.(name, 'end');
     }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, loop));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return {
-    requests: latencies.length + errors,
-    errors,
-    seconds,
-    throughput: latencies.length / seconds,
-    p50ms: at(0.5),
-    p99ms: at(0.99),
-    ...(firstError ? { firstError } : {}),
-  };
+  }
+  return Object.fromEntries(names.map((name) => [name, report(slices[name])])) as Record<K, LoadReport>;
 }
 
 /**
  * POSTs one inference per call, cycling through `inputs` (distinct requests, as real traffic
- * is), and fails unless the node answers 200 with a receipt.
+ * is), and fails unless the node answers 200 with a receipt. It speaks node:http over a
+ * keep-alive agent rather than fetch: the load generator shares the machine with the node, and
+ * fetch's per-request CPU would be charged to the node's throughput.
  */
 export function inferRequest(url: string, inputs: readonly (readonly number[])[]): () => Promise<void> {
-  const bodies = inputs.map((input) => JSON.stringify({ inputs: [input] }));
+  const bodies = inputs.map((input) => Buffer.from(JSON.stringify({ inputs: [input] })));
+  const target = new URL('/v1/infer', url);
+  const agent = new Agent({ keepAlive: true });
   let next = 0;
-  return async () => {
-    const response = await fetch(`${url}/v1/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: bodies[next++ % bodies.length],
+  return () =>
+    new Promise((resolve, reject) => {
+      const body = bodies[next++ % bodies.length]!;
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            try {
+              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+                receipt?: unknown;
+                error?: string;
+              };
+              if (res.statusCode !== 200 || !answer.receipt)
+                reject(new Error(`HTTP ${res.statusCode}: ${answer.error}`));
+              else resolve();
+            } catch (error) {
+              reject(error as Error);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    const answer = (await response.json()) as { receipt?: unknown; error?: string };
-    if (response.status !== 200 || !answer.receipt)
-      throw new Error(`HTTP ${response.status}: ${answer.error}`);
-  };
 }

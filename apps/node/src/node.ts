@@ -141,8 +141,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       const done = await execute(model, inputs, { backend, sign: { signer, nonce: ++nonce } });
       const receipt = done.receipt!;
       const view = { model, values: done.values!, trace: done.trace! };
-      // The receipt is journaled (fsync'd, group-committed with concurrent ones) before the
-      // answer leaves: a crash never loses it.
+      // The receipt and its inputs are journaled (fdatasync'd, group-committed with concurrent
+      // ones) before the answer leaves: a crash never loses it. The trace is written behind.
       await claimer.add(receipt, view);
       // A full batch is claimed in the background: the answer does not wait for the chain.
       void serial
@@ -328,6 +328,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         maxBatchAgeMs: config.batchMaxAgeMs,
         postInline: false,
         maxTraceBytes: config.maxTraceBytes,
+        models,
       });
       traceBytes = traceBytesBound(model);
       signer = await createReceiptSigner(nodeKey.key, {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,10 +10,11 @@ import {
   type LocalChain,
   startAnvil,
 } from '@stoa/contracts';
-import { type Model, randomGraph } from '@stoa/ir';
+import { type Model, modelId, randomGraph, toHex } from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Claimer } from './claimer.js';
 import { NODE, TestNetwork } from './testing/network.js';
+import { loadView } from './views.js';
 
 let chain: LocalChain;
 let model: Model;
@@ -143,4 +144,51 @@ describe('Claimer', () => {
       }
     });
   }
+
+  it('rebuilds, from the journaled inputs, traces a crash kept from reaching the store', async () => {
+    const net = await TestNetwork.start(chain, model);
+    const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
+    try {
+      const options = {
+        dir,
+        client: net.client,
+        account: NODE,
+        addresses: net.fixture.at,
+        batchSize: 10,
+        maxBatchAgeMs: 60_000,
+        postInline: false,
+      };
+      const dying = await Claimer.open(options);
+      const receipts = [];
+      for (const [i, view] of views.slice(0, 3).entries()) {
+        receipts.push(await net.answer(view, BigInt(i + 1)));
+        await dying.add(receipts[i]!, view); // resolves once journaled, trace or not
+      }
+      await dying.flush(); // posts a claim for the first three (their traces are stored first)
+      const fourth = await net.answer(views[3]!, 4n);
+      await dying.add(fourth, views[3]!);
+      // The process dies before any trace reaches the disk: every trace file is gone.
+      for (const name of await readdir(join(dir, 'traces'))) await rm(join(dir, 'traces', name));
+
+      await expect(Claimer.open(options)).rejects.toThrow(
+        /trace of receipt 0x[0-9a-f]{64} \(nonce \d\) is missing from the store .*no model/,
+      );
+      const id = toHex(modelId(model)).toLowerCase();
+      const reopened = await Claimer.open({
+        ...options,
+        models: (m) => (m.toLowerCase() === id ? model : undefined),
+      });
+      // The posted batch's traces (a dispute may need them) and the pending receipt's are back.
+      for (const receipt of [...receipts, fourth]) {
+        const view = await loadView(reopened.traces, receipt.traceRoot.slice(2), model);
+        expect(toHex(view!.trace.traceRoot)).toBe(receipt.traceRoot);
+      }
+      await reopened.flush();
+      expect(await claimsOnChain(net)).toEqual([3n, 1n]);
+      expect(reopened.pending).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await net.stop();
+    }
+  });
 });

@@ -7,10 +7,11 @@ import {
   ReceiptBatch,
   type StoaAddresses,
 } from '@stoa/contracts';
-import { type ReceiptDomain, type SignedReceipt, TraceStore } from '@stoa/ir';
+import { execute, type Model, type ReceiptDomain, type SignedReceipt, TraceStore, toHex } from '@stoa/ir';
 import type { Hex, PrivateKeyAccount } from 'viem';
 import { Journal } from './journal.js';
-import { saveView } from './views.js';
+import { decodeInputs, encodeInputs } from './journaled-inputs.js';
+import { saveView, viewKey } from './views.js';
 
 const abi = claimRegistryArtifact.abi;
 
@@ -18,7 +19,13 @@ const abi = claimRegistryArtifact.abi;
 const keyOf = (r: SignedReceipt) => `${r.traceRoot.toLowerCase()}:${r.nonce}`;
 
 type Record_ =
-  | { readonly kind: 'receipt'; readonly receipt: SignedReceipt; readonly at: number }
+  | {
+      readonly kind: 'receipt';
+      readonly receipt: SignedReceipt;
+      readonly at: number;
+      /** The execution's inputs (base64 of their canonical bytes): enough to rebuild its trace. */
+      readonly inputs?: readonly string[];
+    }
   | {
       readonly kind: 'posting';
       readonly batch: number;
@@ -45,6 +52,12 @@ export interface ClaimerOptions {
   readonly postInline?: boolean;
   /** Bytes of traces kept for open batches; adding past it fails loudly rather than dropping one. */
   readonly maxTraceBytes?: number;
+  /**
+   * The models receipts are for: on open, a receipt whose trace never reached the store (the
+   * process died between journaling it and writing its trace) is re-executed from its journaled
+   * inputs. Without it such a receipt makes `open` fail, naming it.
+   */
+  readonly models?: (modelId: Hex) => Model | undefined;
   readonly now?: () => number;
 }
 
@@ -56,11 +69,14 @@ export interface BatchInfo {
 }
 
 /**
- * Turns a node's stream of receipts into batch claims. Every receipt is journaled (fsync'd)
- * before `add` returns, and a batch is journaled before its claim is sent, so that after a
- * crash — even between sending a claim and recording it — reopening finds each receipt either
- * pending or in exactly one claim on chain. The traces of a batch are kept until its claim
- * has closed, so that disputes on them can be defended.
+ * Turns a node's stream of receipts into batch claims. Every receipt is journaled (fsync'd),
+ * with its execution's inputs, before `add` returns, and a batch is journaled before its claim
+ * is sent, so that after a crash — even between sending a claim and recording it — reopening
+ * finds each receipt either pending or in exactly one claim on chain. An execution's trace is
+ * written to the trace store in the background (`add` does not wait for it); a batch is posted
+ * only once its traces are stored, and a trace lost to a crash is rebuilt on open from the
+ * journaled inputs (execution is deterministic). The traces of a batch are kept until its
+ * claim has closed, so that disputes on them can be defended.
  */
 export class Claimer {
   private readonly domain: ReceiptDomain;
@@ -68,6 +84,7 @@ export class Claimer {
   /** Indexes over the journal, kept as records are applied: every query is O(answer). */
   private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
   private readonly pendingKeys = new Set<string>();
+  private readonly inputsOf = new Map<string, readonly string[]>();
   private readonly batchList: {
     batch: number;
     claimId?: bigint;
@@ -75,6 +92,11 @@ export class Claimer {
     status: BatchInfo['status'];
   }[] = [];
   private maxNonce = 0n;
+  /** Traces being written in the background, and those whose write failed (kept to retry). */
+  private readonly saving = new Map<string, Promise<void>>();
+  private readonly unsaved = new Map<string, ExecutionView>();
+  /** When each posted claim's challenge window ends (chain time), once read. */
+  private readonly windowEnds = new Map<number, bigint>();
 
   private constructor(
     private readonly options: ClaimerOptions,
@@ -90,6 +112,7 @@ export class Claimer {
       case 'receipt': {
         const key = keyOf(record.receipt);
         this.byKey.set(key, { receipt: record.receipt, at: record.at });
+        if (record.inputs) this.inputsOf.set(key, record.inputs);
         this.pendingKeys.add(key);
         if (record.receipt.nonce > this.maxNonce) this.maxNonce = record.receipt.nonce;
         return;
@@ -165,9 +188,37 @@ export class Claimer {
       );
     }
     if (this.byKey.has(keyOf(receipt))) return; // idempotent
-    await saveView(this.traces, view);
-    await this.record({ kind: 'receipt', receipt, at: this.now() });
+    // Started before the journal write, so the trace's bytes count against the store at once.
+    this.saveInBackground(view);
+    await this.record({ kind: 'receipt', receipt, at: this.now(), inputs: encodeInputs(view) });
     if (this.options.postInline !== false) await this.postFull();
+  }
+
+  private saveInBackground(view: ExecutionView): void {
+    const key = viewKey(view);
+    if (this.saving.has(key)) return;
+    const saving = saveView(this.traces, view).then(
+      () => {
+        this.unsaved.delete(key);
+      },
+      () => {
+        this.unsaved.set(key, view); // retried before the batch that needs it is posted
+      },
+    );
+    this.saving.set(key, saving);
+    void saving.finally(() => this.saving.delete(key));
+  }
+
+  /** Waits for the traces of `receipts` to be stored, retrying failed writes (which then throw). */
+  private async tracesStored(receipts: readonly SignedReceipt[]): Promise<void> {
+    const keys = new Set(receipts.map((r) => r.traceRoot.slice(2).toLowerCase()));
+    await Promise.all([...keys].map((k) => this.saving.get(k)));
+    for (const key of keys) {
+      const view = this.unsaved.get(key);
+      if (!view) continue;
+      await saveView(this.traces, view);
+      this.unsaved.delete(key);
+    }
   }
 
   /** Posts a claim for every model with a full batch pending. */
@@ -198,6 +249,7 @@ export class Claimer {
     for (const model of models) {
       const receipts = this.pendingOf(model);
       if (receipts.length === 0) continue;
+      await this.tracesStored(receipts);
       const batch = this.batchList.length;
       const root = new ReceiptBatch(receipts, this.domain).root;
       await this.record({ kind: 'posting', batch, root, receipts: receipts.map(keyOf) });
@@ -208,17 +260,23 @@ export class Claimer {
   /** Finalizes claims whose window has closed with no dispute open; releases their traces. */
   async closeDue(): Promise<void> {
     const { client, addresses, account } = this.options;
-    for (const b of this.batches()) {
-      if (b.status !== 'posted') continue; // (few: claims close after their window)
+    const posted = this.batches().filter((b) => b.status === 'posted');
+    if (posted.length === 0) return;
+    // One block read per tick; a claim is read only once its window may have ended (a claim
+    // rejected earlier is then found rejected, its traces kept a little longer).
+    const chainTime = await this.chainTime();
+    for (const b of posted) {
+      if (chainTime < (this.windowEnds.get(b.batch) ?? 0n)) continue;
       const claim = (await client.read(addresses.claimRegistry, abi, 'get', [b.claimId])) as {
         status: number;
         windowEndsAt: bigint;
         openDisputes: number;
       };
+      this.windowEnds.set(b.batch, claim.windowEndsAt);
       let status: 'finalized' | 'rejected' | undefined;
       if (claim.status === 2) status = 'finalized';
       else if (claim.status === 3) status = 'rejected';
-      else if (claim.openDisputes === 0 && (await this.chainTime()) >= claim.windowEndsAt) {
+      else if (claim.openDisputes === 0 && chainTime >= claim.windowEndsAt) {
         await client.send(account, addresses.claimRegistry, abi, 'finalize', [b.claimId]);
         status = 'finalized';
       }
@@ -242,6 +300,7 @@ export class Claimer {
   }
 
   private async recover(): Promise<void> {
+    await this.rebuildLostTraces();
     for (const b of this.batches()) {
       if (b.status !== 'pending') continue;
       // Journaled but maybe not sent, or sent and not recorded: the chain says which.
@@ -249,6 +308,33 @@ export class Claimer {
       const claimId = await this.findPosted(root);
       if (claimId !== undefined) await this.record({ kind: 'posted', batch: b.batch, claimId });
       else await this.post(b.batch, b.receipts[0]!.modelId, root, b.receipts.length);
+    }
+  }
+
+  /** Re-executes, from their journaled inputs, the receipts of open batches whose trace is missing. */
+  private async rebuildLostTraces(): Promise<void> {
+    const open = new Set(
+      this.batches()
+        .filter((b) => b.status === 'pending' || b.status === 'posted')
+        .flatMap((b) => b.receipts.map(keyOf)),
+    );
+    for (const key of [...this.pendingKeys, ...open]) {
+      const { receipt } = this.byKey.get(key)!;
+      if (this.traces.has(receipt.traceRoot.slice(2).toLowerCase())) continue;
+      const inputs = this.inputsOf.get(key);
+      const model = this.options.models?.(receipt.modelId);
+      if (!inputs || !model) {
+        throw new Error(
+          `the trace of receipt ${receipt.traceRoot} (nonce ${receipt.nonce}) is missing from the store and cannot be rebuilt: ${inputs ? `the claimer was given no model ${receipt.modelId}` : 'its inputs were not journaled'}`,
+        );
+      }
+      const done = await execute(model, decodeInputs(model, inputs), { trace: true });
+      const root = toHex(done.trace!.traceRoot);
+      if (root.toLowerCase() !== receipt.traceRoot.toLowerCase())
+        throw new Error(
+          `re-executing receipt ${receipt.traceRoot} from its journaled inputs gave trace ${root}`,
+        );
+      await saveView(this.traces, { model, values: done.values!, trace: done.trace! });
     }
   }
 

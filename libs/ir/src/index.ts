@@ -130,7 +130,11 @@ export {
   signReceipt,
   verifyReceipt,
 } from './trace/receipt.js';
-export { createReceiptSigner, type ReceiptSigner } from './trace/receipt-signer.js';
+export {
+  createReceiptSigner,
+  type ReceiptSigner,
+  type ReceiptSignerOptions,
+} from './trace/receipt-signer.js';
 export {
   type StoredTrace,
   TraceStore,

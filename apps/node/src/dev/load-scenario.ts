@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { Claimer } from '@stoa/dispute';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createOnnxRuntimeBackend, createReceiptSigner, execute, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
-import { inferRequest, type LoadReport, runLoad } from '../load.js';
+import { inferRequest, type LoadReport, runInterleaved } from '../load.js';
 import { DEV_KEYS, Deployment } from './deployment.js';
 import { spawnNode } from './process.js';
 
@@ -14,77 +15,129 @@ export interface LoadComparison {
   readonly inProcess: LoadReport;
   /** The executor plus what the node adds besides HTTP: journaling and storing the trace. */
   readonly withJournal: LoadReport;
+  /**
+   * CPU milliseconds per answered request: of the node process and of the load generator during
+   * the node's slices, and of this process during each in-process path's slices. Unlike rates,
+   * these hardly move with the machine's other load.
+   */
+  readonly cpuMsPerRequest: {
+    readonly node: number;
+    readonly client: number;
+    readonly inProcess: number;
+    readonly withJournal: number;
+  };
 }
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux; read between slices). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime at USER_HZ = 100
+}
+
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /**
  * The node's load test: a real chain, the MNIST CNN, one node process on loopback answering
- * `concurrency` clients for `seconds`, each request one of 500 held-out digits in turn; then
- * the same executor (onnxruntime backend, traced and signed) called in-process on the same
- * digits with the same concurrency, as the baseline.
+ * `concurrency` clients, each request one of 500 held-out digits in turn; against it, the same
+ * executor (onnxruntime backend, traced and signed) called in-process on the same digits with
+ * the same concurrency as the baseline, and that executor plus the claimer (journal and trace
+ * store). The three run interleaved in slices of `sliceSeconds` until each has run `seconds`,
+ * so that the other work on a shared machine weighs on all of them alike.
  */
 export async function nodeLoadScenario(options: {
   readonly seconds: number;
   readonly concurrency: number;
+  readonly sliceSeconds?: number;
 }): Promise<LoadComparison> {
   const { model } = importMnistModel('cnn');
   const images = loadMnist('test').images;
   const digits = Array.from({ length: 500 }, (_, i) => Array.from(images.subarray(784 * i, 784 * (i + 1))));
   const d = await Deployment.start(model);
+  const journalDir = await mkdtemp(join(tmpdir(), 'stoa-load-'));
+  const backend = await createOnnxRuntimeBackend(model, { spinning: false }); // as the node runs it
   try {
     const node = await spawnNode(
-      d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000' }),
+      // The production poll interval (the dev deployment's 200 ms is for quick tests).
+      d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000', STOA_POLL_MS: '1000' }),
     );
-    let report: LoadReport;
     try {
       await node.waitForHealth('ready');
-      await inferRequest(node.url, digits)(); // warm-up
-      report = await runLoad(inferRequest(node.url, digits), options);
+      const overHttp = inferRequest(node.url, digits);
+      await overHttp(); // warm-up
+      // The node's own signer: the baseline differs from the node only by what HTTP adds.
+      const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
+        chainId: d.at.chainId,
+        verifyingContract: d.at.claimRegistry,
+      });
+      const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
+      let nonce = 0n;
+      const run = () => {
+        const mine = ++nonce;
+        return execute(model, inputs[Number(mine % BigInt(inputs.length))]!, {
+          backend,
+          sign: { signer, nonce: mine },
+        });
+      };
+      const claimer = await Claimer.open({
+        dir: journalDir,
+        client: d.client,
+        account: privateKeyToAccount(DEV_KEYS.nodeB),
+        addresses: d.at,
+        batchSize: 1 << 16,
+        maxBatchAgeMs: 3_600_000,
+        postInline: false,
+      });
+      const cpu = { node: 0, client: 0, inProcess: 0, withJournal: 0 };
+      let started = { own: 0, node: 0 };
+      const reports = await runInterleaved(
+        {
+          node: overHttp,
+          inProcess: async () => void (await run()),
+          withJournal: async () => {
+            const done = await run();
+            await claimer.add(done.receipt!, { model, values: done.values!, trace: done.trace! });
+          },
+        },
+        {
+          sliceSeconds: 2,
+          ...options,
+          // Sampled between slices, when no request is in flight (the node's ticks count too).
+          onSlice: (name, phase) => {
+            const own = ownCpuMs();
+            const nodeMs = processCpuMs(node.process.pid!);
+            if (phase === 'start') started = { own, node: nodeMs };
+            else if (name === 'node') {
+              cpu.client += own - started.own;
+              cpu.node += nodeMs - started.node;
+            } else cpu[name] += own - started.own;
+          },
+        },
+      );
+      const per = (ms: number, r: LoadReport) => ms / Math.max(1, r.requests - r.errors);
+      return {
+        ...reports,
+        cpuMsPerRequest: {
+          node: per(cpu.node, reports.node),
+          client: per(cpu.client, reports.node),
+          inProcess: per(cpu.inProcess, reports.inProcess),
+          withJournal: per(cpu.withJournal, reports.withJournal),
+        },
+      };
     } finally {
       await node.stop();
     }
-    const backend = await createOnnxRuntimeBackend(model, { spinning: false }); // as the node runs it
-    // The node's own signer: the baseline differs from the node only by what HTTP adds.
-    const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
-      chainId: d.at.chainId,
-      verifyingContract: d.at.claimRegistry,
-    });
-    const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
-    let nonce = 0n;
-    const run = () => {
-      const mine = ++nonce;
-      return execute(model, inputs[Number(mine % BigInt(inputs.length))]!, {
-        backend,
-        sign: { signer, nonce: mine },
-      });
-    };
-    const seconds = Math.min(options.seconds, 10);
-    const inProcess = await runLoad(async () => void (await run()), { ...options, seconds });
-    const journalDir = await mkdtemp(join(tmpdir(), 'stoa-load-'));
-    const claimer = await Claimer.open({
-      dir: journalDir,
-      client: d.client,
-      account: privateKeyToAccount(DEV_KEYS.nodeB),
-      addresses: d.at,
-      batchSize: 1 << 16,
-      maxBatchAgeMs: 3_600_000,
-      postInline: false,
-    });
-    const withJournal = await runLoad(
-      async () => {
-        const done = await run();
-        await claimer.add(done.receipt!, { model, values: done.values!, trace: done.trace! });
-      },
-      { ...options, seconds },
-    );
+  } finally {
     await backend.close();
     await rm(journalDir, { recursive: true, force: true });
-    return { node: report, inProcess, withJournal };
-  } finally {
     await d.stop();
   }
 }
 
-export function formatComparison({ node, inProcess, withJournal }: LoadComparison): string {
+export function formatComparison({ node, inProcess, withJournal, cpuMsPerRequest }: LoadComparison): string {
   const row = (name: string, r: LoadReport) =>
     `${name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}`;
   return [
@@ -94,5 +147,6 @@ export function formatComparison({ node, inProcess, withJournal }: LoadCompariso
     row('  + journal + traces', withJournal),
     `ratios node / in-process: throughput ${(node.throughput / inProcess.throughput).toFixed(2)}, p50 ${(node.p50ms / inProcess.p50ms).toFixed(2)}, p99 ${(node.p99ms / inProcess.p99ms).toFixed(2)}`,
     `ratios (executor + journal + traces) / in-process: throughput ${(withJournal.throughput / inProcess.throughput).toFixed(2)}, p99 ${(withJournal.p99ms / inProcess.p99ms).toFixed(2)}`,
+    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process executor ${cpuMsPerRequest.inProcess.toFixed(2)}, + journal + traces ${cpuMsPerRequest.withJournal.toFixed(2)}`,
   ].join('\n');
 }
