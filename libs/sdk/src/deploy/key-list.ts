@@ -8,6 +8,10 @@ export interface ListedKey {
   readonly name: string;
   readonly prefix: string;
   readonly allowedModels: string[];
+  readonly rateLimitPerSec: number | null;
+  readonly burst: number | null;
+  readonly monthlyQuota: number | null;
+  readonly spendCapUsd: number | null;
   readonly createdAt: Date;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
@@ -33,6 +37,10 @@ export async function listApiKeys(db: StoaDb, projectId?: string): Promise<Liste
     name: k.name,
     prefix: k.prefix,
     allowedModels: JSON.parse(k.allowedModels) as string[],
+    rateLimitPerSec: k.rateLimitPerSec,
+    burst: k.burst,
+    monthlyQuota: k.monthlyQuota,
+    spendCapUsd: k.spendCapUsd,
     createdAt: k.createdAt,
     expiresAt: k.expiresAt,
     revokedAt: k.revokedAt,

@@ -1,5 +1,6 @@
 import { apiKeyRouter } from './routers/api-key.js';
 import { deploymentRouter } from './routers/deployment.js';
+import { economicsRouter } from './routers/economics.js';
 import { modelRouter } from './routers/model.js';
 import { sessionRouter } from './routers/session.js';
 import { createTRPCRouter } from './trpc.js';
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   model: modelRouter,
   apiKey: apiKeyRouter,
   deployment: deploymentRouter,
+  economics: economicsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,7 +11,7 @@ export const EXAMPLES = {
 export type ExampleName = keyof typeof EXAMPLES;
 
 const CALIBRATION = 100;
-const EVAL = 200;
+const EVAL = 100;
 
 const digits = (split: 'train' | 'test', count: number) => {
   const data = loadMnist(split);

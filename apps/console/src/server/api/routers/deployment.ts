@@ -1,4 +1,5 @@
 import { DeployEngine, teardown } from '@stoa/sdk';
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { ConsoleServices } from '../../services.js';
 import { createTRPCRouter, protectedProcedure } from '../trpc.js';
@@ -35,6 +36,21 @@ export const deploymentRouter = createTRPCRouter({
 
   /** Live quotes from every configured network and the planner's placements; creates nothing. */
   plan: protectedProcedure.query(({ ctx }) => engineOf(ctx.services).plan()),
+
+  /** Starts the SDK's deploy engine on the project's stoa.config.ts (one run at a time). */
+  start: protectedProcedure.mutation(({ ctx }) => {
+    try {
+      return { startedAt: ctx.services.deploys.start(ctx.services).startedAt };
+    } catch (error) {
+      throw new TRPCError({ code: 'CONFLICT', message: (error as Error).message });
+    }
+  }),
+
+  /** The latest console deploy's step and failover events, as they happen. */
+  progress: protectedProcedure.query(({ ctx }) => ctx.services.deploys.latest() ?? null),
+
+  /** The API key the latest console deploy issued: returned once, then forgotten. */
+  takeKey: protectedProcedure.mutation(({ ctx }) => ({ key: ctx.services.deploys.takeKey() ?? null })),
 
   /** Releases every replica of the active deployment and stops the local services. */
   teardown: protectedProcedure.mutation(({ ctx }) => teardown(engineOf(ctx.services))),
