@@ -53,42 +53,38 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     }));
 }
 
-export interface ScriptBytes {
+export interface FirstLoadJs {
   readonly files: number;
   readonly bytes: number;
   readonly gzipBytes: number;
 }
 
-export interface PageJs {
-  /** Scripts the page's HTML names: what must load before it is interactive (Next's first-load JS). */
-  readonly firstLoad: ScriptBytes;
-  /** Every script fetched until the network is idle, lazy chunks included. */
-  readonly total: ScriptBytes;
-}
-
-const sum = (scripts: Buffer[]): ScriptBytes => ({
-  files: scripts.length,
-  bytes: scripts.reduce((n, b) => n + b.length, 0),
-  gzipBytes: scripts.reduce((n, b) => n + gzipSync(b).length, 0),
-});
-
-/** The JavaScript a fresh browser downloads for `url`: first-load (named by the HTML) and in total. */
-export async function pageJs(browser: Browser, url: string): Promise<PageJs> {
+/**
+ * First-load JavaScript of `url` in a fresh browser (Next.js's measure): the scripts its HTML
+ * names, which load before the page is interactive. Lazy chunks (React Flow and ELK on a
+ * model's page) come after and are not counted.
+ */
+export async function firstLoadJs(browser: Browser, url: string): Promise<FirstLoadJs> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const bodies = new Map<string, Promise<Buffer>>();
   page.on('response', (response) => {
     if (response.request().resourceType() === 'script') bodies.set(response.url(), response.body());
   });
-  const document = await page.goto(url, { waitUntil: 'networkidle' });
+  const document = await page.goto(url, { waitUntil: 'load' });
   const html = (await document?.text()) ?? '';
-  const named = new Set(
-    [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => new URL(m[1]!, url).href),
+  // Chromium skips `nomodule` scripts (legacy polyfills); they are not part of its first load.
+  const tags = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"[^>]*>/g)].filter(
+    (m) => !/\snomodule/i.test(m[0]),
   );
-  const all = await Promise.all([...bodies].map(async ([u, body]) => ({ url: u, body: await body })));
+  const named = [...new Set(tags.map((m) => new URL(m[1]!, url).href))];
+  const scripts = await Promise.all(
+    named.map((u) => bodies.get(u) ?? Promise.reject(new Error(`${u} never loaded`))),
+  );
   await context.close();
   return {
-    firstLoad: sum(all.filter((s) => named.has(s.url)).map((s) => s.body)),
-    total: sum(all.map((s) => s.body)),
+    files: scripts.length,
+    bytes: scripts.reduce((n, b) => n + b.length, 0),
+    gzipBytes: scripts.reduce((n, b) => n + gzipSync(b).length, 0),
   };
 }
