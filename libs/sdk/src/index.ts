@@ -28,6 +28,7 @@ export {
   type DeployResult,
   type DeployState,
 } from './deploy/engine.js';
+export { type KeyState, keyState, type ListedKey, listApiKeys } from './deploy/key-list.js';
 export { type CreatedKey, createApiKey, findKey, type KeyLimits, revokeApiKey } from './deploy/keys.js';
 export { adapterFor, networkName, REPO_ROOT } from './deploy/network-adapters.js';
 export { BudgetError, type NetworkQuote, type Placement, type Plan } from './deploy/plan.js';
@@ -35,3 +36,10 @@ export { ensureProject } from './deploy/project.js';
 export { DbRecordStore } from './deploy/record-store.js';
 export { type DevChain, ensureDevChain, marker, stopServices } from './deploy/services.js';
 export { type TeardownResult, teardown } from './deploy/teardown.js';
+export {
+  type EvalSet,
+  type ImportedModel,
+  importModel,
+  type ModelImportInput,
+  type ModelImportProgress,
+} from './models/import-model.js';

@@ -1,4 +1,4 @@
-import { createApiKey, ensureProject, revokeApiKey } from '@stoa/sdk';
+import { createApiKey, ensureProject, listApiKeys, revokeApiKey } from '@stoa/sdk';
 import { defineCommand } from 'citty';
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
@@ -55,16 +55,7 @@ const list = stoaCommand({
   async run(args, out) {
     const ctx = await openProject(out, args.cwd);
     try {
-      const rows = await ctx.db.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
-      const keys = rows.map((k) => ({
-        id: k.id,
-        name: k.name,
-        prefix: k.prefix,
-        allowedModels: JSON.parse(k.allowedModels) as string[],
-        createdAt: k.createdAt,
-        expiresAt: k.expiresAt,
-        revokedAt: k.revokedAt,
-      }));
+      const keys = await listApiKeys(ctx.db);
       out.result({ keys }, () =>
         table([
           ['PREFIX', 'NAME', 'CREATED', 'STATE'],
@@ -72,7 +63,7 @@ const list = stoaCommand({
             k.prefix,
             k.name,
             k.createdAt.toISOString().slice(0, 16),
-            k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt < new Date() ? 'expired' : 'active',
+            k.state,
           ]),
         ]),
       );
