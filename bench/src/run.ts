@@ -1,4 +1,5 @@
 import { disputeGas } from './dispute-gas.js';
+import { gatewayFramework } from './gateway-framework.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
 import { tracedExecution } from './traced-execution.js';
@@ -8,6 +9,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   interpreter: interpreterThroughput,
   traced: tracedExecution,
   gas: disputeGas,
+  'gateway-framework': gatewayFramework,
   node: nodeLoad,
   zk: zkProofs,
 };
