@@ -1,5 +1,6 @@
 export { ConfigError, configFromEnv, type NodeConfig } from './config.js';
 export { DEV_KEYS, Deployment } from './dev/deployment.js';
+export { GATEWAY_CREDENTIAL_HEADER } from './gateway-credential.js';
 export { formatComparison, type LoadComparison, nodeLoadScenario } from './dev/load-scenario.js';
 export { type NodeProcess, spawnNode } from './dev/process.js';
 export { inferRequest, type LoadReport, runLoad } from './load.js';
