@@ -22,7 +22,7 @@ interface Cached {
 
 /**
  * Authenticates `Bearer sk_…` keys. A key's row is looked up by its prefix and kept for
- * `refreshMs` (default 400 ms; a stale row answers at most twice that), so a revocation or expiry written by any instance is seen by
+ * `refreshMs` (default 300 ms), so a revocation or expiry written by any instance is seen by
  * every instance within one second; the presented key is HMAC'd under the server secret and
  * compared with the stored hash in constant time.
  */
@@ -33,7 +33,7 @@ export class KeyAuthenticator {
   constructor(
     private readonly db: StoaDb,
     private readonly secret: Buffer,
-    private readonly refreshMs = 400,
+    private readonly refreshMs = 300,
   ) {}
 
   /** The key's info, or the GatewayError to answer with. */
@@ -75,8 +75,8 @@ export class KeyAuthenticator {
         .finally(() => this.loading.delete(prefix));
       this.loading.set(prefix, pending);
     }
-    // A stale row still answers while the refresh runs, unless it is over twice the refresh age.
-    if (hit && now - hit.at < 2 * this.refreshMs) return hit;
+    // A stale row never answers: requests wait for the one lookup in flight (a revocation shows
+    // within refreshMs plus one query, on every instance).
     return pending;
   }
 }
