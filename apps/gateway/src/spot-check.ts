@@ -24,6 +24,7 @@ export interface CheckResult {
 export class SpotChecker {
   private readonly running = new Set<Promise<unknown>>();
   readonly disputes: Promise<unknown>[] = [];
+  private readonly disputing = new Set<string>();
 
   constructor(
     private readonly options: GatewayOptions,
@@ -69,6 +70,17 @@ export class SpotChecker {
       body: { receipt, ...(inputsToken ? { inputsToken } : {}) },
     };
     return this.check(requestId, model, body, primary as unknown as NodeAnswer);
+  }
+
+  /** One dispute at a time per pair of nodes: the first mismatch suffices to slash a liar. */
+  private disputeOnce(model: DeployedModel, answers: NodeAnswer[]) {
+    const pair = answers
+      .map((a) => a.replica.node)
+      .sort()
+      .join('/');
+    if (this.disputing.has(pair)) return Promise.resolve(undefined);
+    this.disputing.add(pair);
+    return disputeLiar(this.options, model, answers, this.log);
   }
 
   /** Resolves once every check started so far has finished (disputes keep running). */
@@ -124,16 +136,18 @@ export class SpotChecker {
     if (result.outcome === 'mismatch' && other) {
       this.log('warn', 'spot check mismatch', { requestId, detail: result.detail });
       if (this.options.challenger) {
-        const dispute = disputeLiar(this.options, model, [answer, other], this.log).then(
-          async (disputeId) => {
-            if (disputeId !== undefined)
-              await this.options.db.spotCheck.update({
-                where: { id: row.id },
-                data: { outcome: 'disputed', disputeId: disputeId.toString() },
-              });
-            return disputeId;
-          },
-        );
+        const dispute = this.disputeOnce(model, [answer, other]).then(async (opened) => {
+          if (opened)
+            await this.options.db.spotCheck.update({
+              where: { id: row.id },
+              data: {
+                outcome: 'disputed',
+                disputeId: opened.disputeId.toString(),
+                detail: `${result.detail}; disputed node ${opened.node}`,
+              },
+            });
+          return opened;
+        });
         this.disputes.push(
           dispute.catch((error) => this.log('error', 'dispute failed', { error: String(error) })),
         );

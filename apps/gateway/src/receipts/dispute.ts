@@ -25,7 +25,7 @@ export async function disputeLiar(
   deployed: DeployedModel,
   answers: readonly NodeAnswer[],
   log: Log,
-): Promise<bigint | undefined> {
+): Promise<{ disputeId: bigint; node: string } | undefined> {
   const { client, addresses } = options.chain;
   const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
   const model = await modelOf(deployed);
@@ -57,7 +57,7 @@ export async function disputeLiar(
         log('info', 'dispute over', { disputeId: String(player.options.disputeId), won: end.won }),
       )
       .catch((error) => log('error', 'playing the dispute failed', { error: String(error) }));
-    return player.options.disputeId;
+    return { disputeId: player.options.disputeId, node: receipt.node.toLowerCase() };
   }
   return undefined;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProtocolParameters } from '@stoa/contracts';
 import type { Model } from '@stoa/ir';
-import { DEV_KEYS, Deployment, type NodeProcess, spawnNode } from '@stoa/node';
+import { Deployment, type NodeProcess, spawnNode } from '@stoa/node';
 import {
   createApiKey,
   gatewayCredential,
