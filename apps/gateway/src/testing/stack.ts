@@ -99,7 +99,6 @@ export async function startStack(
           spawnNode(
             deployment.env(r.key, {
               STOA_GATEWAY_CREDENTIAL: credential,
-              STOA_BACKEND: 'reference',
               ...r.env,
             }),
           ),
