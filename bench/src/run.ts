@@ -1,5 +1,7 @@
 import { demandGas } from './demand-gas.js';
 import { disputeGas } from './dispute-gas.js';
+import { gatewayFramework } from './gateway-framework.js';
+import { gatewayOverhead } from './gateway-overhead.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
 import { tracedExecution } from './traced-execution.js';
@@ -10,6 +12,8 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   traced: tracedExecution,
   gas: disputeGas,
   demands: demandGas,
+  'gateway-framework': gatewayFramework,
+  gateway: gatewayOverhead,
   node: nodeLoad,
   zk: zkProofs,
 };

@@ -22,6 +22,7 @@ export const main = defineCommand({
     logs: () => import('./commands/logs.js').then((m) => m.logs),
     infer: () => import('./commands/infer.js').then((m) => m.infer),
     keys: () => import('./commands/keys.js').then((m) => m.keys),
+    usage: () => import('./commands/usage.js').then((m) => m.usage),
     disputes: () => import('./commands/disputes.js').then((m) => m.disputes),
     teardown: () => import('./commands/teardown.js').then((m) => m.teardown),
     db: () => import('./commands/db.js').then((m) => m.db),

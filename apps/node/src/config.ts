@@ -65,6 +65,8 @@ const EnvSchema = z.object({
    * Test-only: makes this node dishonest so that tests can prove it gets caught. A value
    * `perturb:<step>` adds one to the first output element of that step. Never set in production.
    */
+  /** Set: inference requests must carry this deployment's gateway credential (gateway-credential.ts). */
+  STOA_GATEWAY_CREDENTIAL: z.string().min(16, 'must be the deployment’s gateway credential').optional(),
   STOA_TEST_FAULT: z
     .string()
     .regex(/^perturb:\d+$/, 'must be perturb:<step>')
@@ -99,6 +101,7 @@ export interface NodeConfig {
   readonly watchSampleRate: number;
   readonly watchSeed: string;
   readonly testFault?: { readonly step: number };
+  readonly gatewayCredential?: string;
 }
 
 export class ConfigError extends Error {}
@@ -167,6 +170,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     watchNodes,
     watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,
     watchSeed: e.STOA_WATCH_SEED,
+    ...(e.STOA_GATEWAY_CREDENTIAL ? { gatewayCredential: e.STOA_GATEWAY_CREDENTIAL } : {}),
     ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
   };
 }

@@ -28,6 +28,7 @@ import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadArtifact } from './artifact.js';
 import type { NodeConfig } from './config.js';
+import { gatewayGuard } from './gateway-credential.js';
 import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
 import { inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -117,7 +118,10 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     defender ? defender.open : (watcher?.openDisputes.length ?? 0),
   );
 
+  const fromGateway = gatewayGuard(config.gatewayCredential);
   const infer = async (request: Request, modelIdInPath?: string): Promise<Response> => {
+    const refused = fromGateway(request.header);
+    if (refused) return { status: 401, body: { error: refused } };
     if (modelIdInPath && modelIdInPath.toLowerCase() !== config.modelId) {
       throw new RequestError(`this node serves model ${config.modelId}, not ${modelIdInPath}`, 404);
     }

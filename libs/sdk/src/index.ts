@@ -15,7 +15,7 @@ export {
 } from './config/schema.js';
 export { resolveSecret, type SecretRef } from './config/secrets.js';
 export { economicsOf, verificationProblems } from './config/verification.js';
-export { databaseUrl, openDatabase, type StoaDb, weiOf } from './db/client.js';
+export { type ApiKey, databaseUrl, openDatabase, type StoaDb, weiOf } from './db/client.js';
 export { type MigrateResult, migrateDatabase, migrationNames } from './db/migrate.js';
 export { providerOf } from './db/schema-engine.js';
 export type { Provider } from './db/schema-render.js';
@@ -29,13 +29,34 @@ export {
   type DeployState,
 } from './deploy/engine.js';
 export { type KeyState, keyState, type ListedKey, listApiKeys } from './deploy/key-list.js';
-export { type CreatedKey, createApiKey, findKey, type KeyLimits, revokeApiKey } from './deploy/keys.js';
+export {
+  type CreatedKey,
+  createApiKey,
+  findKey,
+  hashKey,
+  KEY_PATTERN,
+  KEY_PREFIX_LENGTH,
+  type KeyLimits,
+  keyMatches,
+  keySecret,
+  revokeApiKey,
+} from './deploy/keys.js';
 export { adapterFor, networkName, REPO_ROOT } from './deploy/network-adapters.js';
 export { BudgetError, type NetworkQuote, type Placement, type Plan } from './deploy/plan.js';
 export { ensureProject } from './deploy/project.js';
 export { DbRecordStore } from './deploy/record-store.js';
 export { type DevChain, ensureDevChain, marker, stopServices } from './deploy/services.js';
 export { type TeardownResult, teardown } from './deploy/teardown.js';
+export { chargeKey, quotaMonth } from './gateway/charge.js';
+export { gatewayCredential } from './gateway/credential.js';
+export {
+  type ReceiptRow,
+  type UsageCell,
+  type UsageQuery,
+  type UsageTotal,
+  usageTotals,
+  writeUsageBatch,
+} from './gateway/usage.js';
 export {
   type EvalSet,
   type ImportedModel,

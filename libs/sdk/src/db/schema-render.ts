@@ -12,11 +12,14 @@ const PRISMA_DIR = fileURLToPath(new URL('../../prisma/', import.meta.url));
 export const MIGRATION_STEPS = [
   { name: '0001_init', fragments: [] },
   { name: '0002_gateway_limits_and_usage', fragments: ['GATEWAY_LIMITS', 'USAGE'] },
+  { name: '0003_gateway_counters_receipts_checks', fragments: ['GATEWAY_COUNTERS', 'GATEWAY'] },
 ] as const;
 
 const FRAGMENT_FILES: Record<string, string> = {
   GATEWAY_LIMITS: 'gateway-limits.fragment',
   USAGE: 'usage.fragment',
+  GATEWAY_COUNTERS: 'gateway-counters.fragment',
+  GATEWAY: 'gateway.fragment',
 };
 
 const WEI: Record<Provider, string> = { postgresql: 'Decimal @db.Decimal(78, 0)', sqlite: 'String' };

@@ -73,10 +73,17 @@ export async function createApiKey(
 /** Checks a presented key against the stored hash, in constant time. */
 export async function findKey(db: StoaDb, stoaDir: string, key: string) {
   const row = await db.apiKey.findUnique({ where: { prefix: key.slice(0, KEY_PREFIX_LENGTH) } });
-  if (!row) return undefined;
-  const expected = Buffer.from(row.hash, 'hex');
-  const actual = Buffer.from(hashKey(keySecret(stoaDir), key), 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual) ? row : undefined;
+  return row && keyMatches(row.hash, keySecret(stoaDir), key) ? row : undefined;
+}
+
+/** The shape every issued key has: `sk_` and 43 base64url characters (32 random bytes). */
+export const KEY_PATTERN = /^sk_[A-Za-z0-9_-]{43}$/;
+
+/** Whether `key` hashes (under `secret`) to the stored hex `hash`, compared in constant time. */
+export function keyMatches(hash: string, secret: Buffer, key: string): boolean {
+  const expected = Buffer.from(hash, 'hex');
+  const actual = Buffer.from(hashKey(secret, key), 'hex');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 /** Revokes by id or prefix; returns the revoked row, or undefined when none matches. */

@@ -87,6 +87,21 @@ export type ApiKey = Prisma.ApiKeyModel
  */
 export type UsageRecord = Prisma.UsageRecordModel
 /**
+ * Model GatewayInstance
+ * A running gateway instance's heartbeat: instances divide each key's rate limit among the live ones.
+ */
+export type GatewayInstance = Prisma.GatewayInstanceModel
+/**
+ * Model GatewayReceipt
+ * A receipt the gateway returned (after checking it), kept so that clients can fetch and challenge it.
+ */
+export type GatewayReceipt = Prisma.GatewayReceiptModel
+/**
+ * Model SpotCheck
+ * A spot check: a request replayed on another network's replica, and what came of it.
+ */
+export type SpotCheck = Prisma.SpotCheckModel
+/**
  * Model Claim
  * A batch claim posted on chain by a node of a deployment.
  */

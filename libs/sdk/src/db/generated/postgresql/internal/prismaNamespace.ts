@@ -406,6 +406,9 @@ export const ModelName = {
   Quote: 'Quote',
   ApiKey: 'ApiKey',
   UsageRecord: 'UsageRecord',
+  GatewayInstance: 'GatewayInstance',
+  GatewayReceipt: 'GatewayReceipt',
+  SpotCheck: 'SpotCheck',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -424,7 +427,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "claim" | "dispute" | "auditLog"
+    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "gatewayInstance" | "gatewayReceipt" | "spotCheck" | "claim" | "dispute" | "auditLog"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1094,6 +1097,228 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    GatewayInstance: {
+      payload: Prisma.$GatewayInstancePayload<ExtArgs>
+      fields: Prisma.GatewayInstanceFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.GatewayInstanceFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.GatewayInstanceFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        findFirst: {
+          args: Prisma.GatewayInstanceFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.GatewayInstanceFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        findMany: {
+          args: Prisma.GatewayInstanceFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>[]
+        }
+        create: {
+          args: Prisma.GatewayInstanceCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        createMany: {
+          args: Prisma.GatewayInstanceCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.GatewayInstanceCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>[]
+        }
+        delete: {
+          args: Prisma.GatewayInstanceDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        update: {
+          args: Prisma.GatewayInstanceUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        deleteMany: {
+          args: Prisma.GatewayInstanceDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.GatewayInstanceUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.GatewayInstanceUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>[]
+        }
+        upsert: {
+          args: Prisma.GatewayInstanceUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayInstancePayload>
+        }
+        aggregate: {
+          args: Prisma.GatewayInstanceAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateGatewayInstance>
+        }
+        groupBy: {
+          args: Prisma.GatewayInstanceGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.GatewayInstanceGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.GatewayInstanceCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.GatewayInstanceCountAggregateOutputType> | number
+        }
+      }
+    }
+    GatewayReceipt: {
+      payload: Prisma.$GatewayReceiptPayload<ExtArgs>
+      fields: Prisma.GatewayReceiptFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.GatewayReceiptFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.GatewayReceiptFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        findFirst: {
+          args: Prisma.GatewayReceiptFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.GatewayReceiptFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        findMany: {
+          args: Prisma.GatewayReceiptFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>[]
+        }
+        create: {
+          args: Prisma.GatewayReceiptCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        createMany: {
+          args: Prisma.GatewayReceiptCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.GatewayReceiptCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>[]
+        }
+        delete: {
+          args: Prisma.GatewayReceiptDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        update: {
+          args: Prisma.GatewayReceiptUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        deleteMany: {
+          args: Prisma.GatewayReceiptDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.GatewayReceiptUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.GatewayReceiptUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>[]
+        }
+        upsert: {
+          args: Prisma.GatewayReceiptUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$GatewayReceiptPayload>
+        }
+        aggregate: {
+          args: Prisma.GatewayReceiptAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateGatewayReceipt>
+        }
+        groupBy: {
+          args: Prisma.GatewayReceiptGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.GatewayReceiptGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.GatewayReceiptCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.GatewayReceiptCountAggregateOutputType> | number
+        }
+      }
+    }
+    SpotCheck: {
+      payload: Prisma.$SpotCheckPayload<ExtArgs>
+      fields: Prisma.SpotCheckFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SpotCheckFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SpotCheckFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        findFirst: {
+          args: Prisma.SpotCheckFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SpotCheckFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        findMany: {
+          args: Prisma.SpotCheckFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>[]
+        }
+        create: {
+          args: Prisma.SpotCheckCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        createMany: {
+          args: Prisma.SpotCheckCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SpotCheckCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>[]
+        }
+        delete: {
+          args: Prisma.SpotCheckDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        update: {
+          args: Prisma.SpotCheckUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        deleteMany: {
+          args: Prisma.SpotCheckDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SpotCheckUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SpotCheckUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>[]
+        }
+        upsert: {
+          args: Prisma.SpotCheckUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SpotCheckPayload>
+        }
+        aggregate: {
+          args: Prisma.SpotCheckAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSpotCheck>
+        }
+        groupBy: {
+          args: Prisma.SpotCheckGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SpotCheckGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SpotCheckCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SpotCheckCountAggregateOutputType> | number
+        }
+      }
+    }
     Claim: {
       payload: Prisma.$ClaimPayload<ExtArgs>
       fields: Prisma.ClaimFieldRefs
@@ -1478,7 +1703,10 @@ export const ApiKeyScalarFieldEnum = {
   burst: 'burst',
   monthlyQuota: 'monthlyQuota',
   spendCapUsd: 'spendCapUsd',
-  lastUsedAt: 'lastUsedAt'
+  lastUsedAt: 'lastUsedAt',
+  quotaMonth: 'quotaMonth',
+  quotaUsed: 'quotaUsed',
+  spentUsd: 'spentUsd'
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
@@ -1501,6 +1729,48 @@ export const UsageRecordScalarFieldEnum = {
 } as const
 
 export type UsageRecordScalarFieldEnum = (typeof UsageRecordScalarFieldEnum)[keyof typeof UsageRecordScalarFieldEnum]
+
+
+export const GatewayInstanceScalarFieldEnum = {
+  id: 'id',
+  startedAt: 'startedAt',
+  heartbeatAt: 'heartbeatAt'
+} as const
+
+export type GatewayInstanceScalarFieldEnum = (typeof GatewayInstanceScalarFieldEnum)[keyof typeof GatewayInstanceScalarFieldEnum]
+
+
+export const GatewayReceiptScalarFieldEnum = {
+  id: 'id',
+  keyId: 'keyId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  network: 'network',
+  node: 'node',
+  replicaUrl: 'replicaUrl',
+  receipt: 'receipt',
+  createdAt: 'createdAt'
+} as const
+
+export type GatewayReceiptScalarFieldEnum = (typeof GatewayReceiptScalarFieldEnum)[keyof typeof GatewayReceiptScalarFieldEnum]
+
+
+export const SpotCheckScalarFieldEnum = {
+  id: 'id',
+  requestId: 'requestId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  primaryNode: 'primaryNode',
+  primaryNetwork: 'primaryNetwork',
+  checkNode: 'checkNode',
+  checkNetwork: 'checkNetwork',
+  outcome: 'outcome',
+  detail: 'detail',
+  disputeId: 'disputeId',
+  createdAt: 'createdAt'
+} as const
+
+export type SpotCheckScalarFieldEnum = (typeof SpotCheckScalarFieldEnum)[keyof typeof SpotCheckScalarFieldEnum]
 
 
 export const ClaimScalarFieldEnum = {
@@ -1827,6 +2097,9 @@ export type GlobalOmitConfig = {
   quote?: Prisma.QuoteOmit
   apiKey?: Prisma.ApiKeyOmit
   usageRecord?: Prisma.UsageRecordOmit
+  gatewayInstance?: Prisma.GatewayInstanceOmit
+  gatewayReceipt?: Prisma.GatewayReceiptOmit
+  spotCheck?: Prisma.SpotCheckOmit
   claim?: Prisma.ClaimOmit
   dispute?: Prisma.DisputeOmit
   auditLog?: Prisma.AuditLogOmit

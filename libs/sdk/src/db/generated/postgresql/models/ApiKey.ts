@@ -31,6 +31,8 @@ export type ApiKeyAvgAggregateOutputType = {
   burst: number | null
   monthlyQuota: number | null
   spendCapUsd: number | null
+  quotaUsed: number | null
+  spentUsd: number | null
 }
 
 export type ApiKeySumAggregateOutputType = {
@@ -38,6 +40,8 @@ export type ApiKeySumAggregateOutputType = {
   burst: number | null
   monthlyQuota: number | null
   spendCapUsd: number | null
+  quotaUsed: number | null
+  spentUsd: number | null
 }
 
 export type ApiKeyMinAggregateOutputType = {
@@ -55,6 +59,9 @@ export type ApiKeyMinAggregateOutputType = {
   monthlyQuota: number | null
   spendCapUsd: number | null
   lastUsedAt: Date | null
+  quotaMonth: string | null
+  quotaUsed: number | null
+  spentUsd: number | null
 }
 
 export type ApiKeyMaxAggregateOutputType = {
@@ -72,6 +79,9 @@ export type ApiKeyMaxAggregateOutputType = {
   monthlyQuota: number | null
   spendCapUsd: number | null
   lastUsedAt: Date | null
+  quotaMonth: string | null
+  quotaUsed: number | null
+  spentUsd: number | null
 }
 
 export type ApiKeyCountAggregateOutputType = {
@@ -89,6 +99,9 @@ export type ApiKeyCountAggregateOutputType = {
   monthlyQuota: number
   spendCapUsd: number
   lastUsedAt: number
+  quotaMonth: number
+  quotaUsed: number
+  spentUsd: number
   _all: number
 }
 
@@ -98,6 +111,8 @@ export type ApiKeyAvgAggregateInputType = {
   burst?: true
   monthlyQuota?: true
   spendCapUsd?: true
+  quotaUsed?: true
+  spentUsd?: true
 }
 
 export type ApiKeySumAggregateInputType = {
@@ -105,6 +120,8 @@ export type ApiKeySumAggregateInputType = {
   burst?: true
   monthlyQuota?: true
   spendCapUsd?: true
+  quotaUsed?: true
+  spentUsd?: true
 }
 
 export type ApiKeyMinAggregateInputType = {
@@ -122,6 +139,9 @@ export type ApiKeyMinAggregateInputType = {
   monthlyQuota?: true
   spendCapUsd?: true
   lastUsedAt?: true
+  quotaMonth?: true
+  quotaUsed?: true
+  spentUsd?: true
 }
 
 export type ApiKeyMaxAggregateInputType = {
@@ -139,6 +159,9 @@ export type ApiKeyMaxAggregateInputType = {
   monthlyQuota?: true
   spendCapUsd?: true
   lastUsedAt?: true
+  quotaMonth?: true
+  quotaUsed?: true
+  spentUsd?: true
 }
 
 export type ApiKeyCountAggregateInputType = {
@@ -156,6 +179,9 @@ export type ApiKeyCountAggregateInputType = {
   monthlyQuota?: true
   spendCapUsd?: true
   lastUsedAt?: true
+  quotaMonth?: true
+  quotaUsed?: true
+  spentUsd?: true
   _all?: true
 }
 
@@ -260,6 +286,9 @@ export type ApiKeyGroupByOutputType = {
   monthlyQuota: number | null
   spendCapUsd: number | null
   lastUsedAt: Date | null
+  quotaMonth: string | null
+  quotaUsed: number
+  spentUsd: number
   _count: ApiKeyCountAggregateOutputType | null
   _avg: ApiKeyAvgAggregateOutputType | null
   _sum: ApiKeySumAggregateOutputType | null
@@ -300,6 +329,9 @@ export type ApiKeyWhereInput = {
   monthlyQuota?: Prisma.IntNullableFilter<"ApiKey"> | number | null
   spendCapUsd?: Prisma.FloatNullableFilter<"ApiKey"> | number | null
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  quotaMonth?: Prisma.StringNullableFilter<"ApiKey"> | string | null
+  quotaUsed?: Prisma.IntFilter<"ApiKey"> | number
+  spentUsd?: Prisma.FloatFilter<"ApiKey"> | number
   project?: Prisma.XOR<Prisma.ProjectScalarRelationFilter, Prisma.ProjectWhereInput>
   usage?: Prisma.UsageRecordListRelationFilter
 }
@@ -319,6 +351,9 @@ export type ApiKeyOrderByWithRelationInput = {
   monthlyQuota?: Prisma.SortOrderInput | Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrderInput | Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  quotaMonth?: Prisma.SortOrderInput | Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
   project?: Prisma.ProjectOrderByWithRelationInput
   usage?: Prisma.UsageRecordOrderByRelationAggregateInput
 }
@@ -341,6 +376,9 @@ export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
   monthlyQuota?: Prisma.IntNullableFilter<"ApiKey"> | number | null
   spendCapUsd?: Prisma.FloatNullableFilter<"ApiKey"> | number | null
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  quotaMonth?: Prisma.StringNullableFilter<"ApiKey"> | string | null
+  quotaUsed?: Prisma.IntFilter<"ApiKey"> | number
+  spentUsd?: Prisma.FloatFilter<"ApiKey"> | number
   project?: Prisma.XOR<Prisma.ProjectScalarRelationFilter, Prisma.ProjectWhereInput>
   usage?: Prisma.UsageRecordListRelationFilter
 }, "id" | "prefix" | "hash">
@@ -360,6 +398,9 @@ export type ApiKeyOrderByWithAggregationInput = {
   monthlyQuota?: Prisma.SortOrderInput | Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrderInput | Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  quotaMonth?: Prisma.SortOrderInput | Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
   _count?: Prisma.ApiKeyCountOrderByAggregateInput
   _avg?: Prisma.ApiKeyAvgOrderByAggregateInput
   _max?: Prisma.ApiKeyMaxOrderByAggregateInput
@@ -385,6 +426,9 @@ export type ApiKeyScalarWhereWithAggregatesInput = {
   monthlyQuota?: Prisma.IntNullableWithAggregatesFilter<"ApiKey"> | number | null
   spendCapUsd?: Prisma.FloatNullableWithAggregatesFilter<"ApiKey"> | number | null
   lastUsedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiKey"> | Date | string | null
+  quotaMonth?: Prisma.StringNullableWithAggregatesFilter<"ApiKey"> | string | null
+  quotaUsed?: Prisma.IntWithAggregatesFilter<"ApiKey"> | number
+  spentUsd?: Prisma.FloatWithAggregatesFilter<"ApiKey"> | number
 }
 
 export type ApiKeyCreateInput = {
@@ -401,6 +445,9 @@ export type ApiKeyCreateInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
   project: Prisma.ProjectCreateNestedOneWithoutApiKeysInput
   usage?: Prisma.UsageRecordCreateNestedManyWithoutKeyInput
 }
@@ -420,6 +467,9 @@ export type ApiKeyUncheckedCreateInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
   usage?: Prisma.UsageRecordUncheckedCreateNestedManyWithoutKeyInput
 }
 
@@ -437,6 +487,9 @@ export type ApiKeyUpdateInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
   project?: Prisma.ProjectUpdateOneRequiredWithoutApiKeysNestedInput
   usage?: Prisma.UsageRecordUpdateManyWithoutKeyNestedInput
 }
@@ -456,6 +509,9 @@ export type ApiKeyUncheckedUpdateInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
   usage?: Prisma.UsageRecordUncheckedUpdateManyWithoutKeyNestedInput
 }
 
@@ -474,6 +530,9 @@ export type ApiKeyCreateManyInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
 }
 
 export type ApiKeyUpdateManyMutationInput = {
@@ -490,6 +549,9 @@ export type ApiKeyUpdateManyMutationInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
 }
 
 export type ApiKeyUncheckedUpdateManyInput = {
@@ -507,6 +569,9 @@ export type ApiKeyUncheckedUpdateManyInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
 }
 
 export type ApiKeyListRelationFilter = {
@@ -534,6 +599,9 @@ export type ApiKeyCountOrderByAggregateInput = {
   monthlyQuota?: Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
+  quotaMonth?: Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
 }
 
 export type ApiKeyAvgOrderByAggregateInput = {
@@ -541,6 +609,8 @@ export type ApiKeyAvgOrderByAggregateInput = {
   burst?: Prisma.SortOrder
   monthlyQuota?: Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
 }
 
 export type ApiKeyMaxOrderByAggregateInput = {
@@ -558,6 +628,9 @@ export type ApiKeyMaxOrderByAggregateInput = {
   monthlyQuota?: Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
+  quotaMonth?: Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
 }
 
 export type ApiKeyMinOrderByAggregateInput = {
@@ -575,6 +648,9 @@ export type ApiKeyMinOrderByAggregateInput = {
   monthlyQuota?: Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrder
   lastUsedAt?: Prisma.SortOrder
+  quotaMonth?: Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
 }
 
 export type ApiKeySumOrderByAggregateInput = {
@@ -582,6 +658,8 @@ export type ApiKeySumOrderByAggregateInput = {
   burst?: Prisma.SortOrder
   monthlyQuota?: Prisma.SortOrder
   spendCapUsd?: Prisma.SortOrder
+  quotaUsed?: Prisma.SortOrder
+  spentUsd?: Prisma.SortOrder
 }
 
 export type ApiKeyNullableScalarRelationFilter = {
@@ -661,6 +739,9 @@ export type ApiKeyCreateWithoutProjectInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
   usage?: Prisma.UsageRecordCreateNestedManyWithoutKeyInput
 }
 
@@ -678,6 +759,9 @@ export type ApiKeyUncheckedCreateWithoutProjectInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
   usage?: Prisma.UsageRecordUncheckedCreateNestedManyWithoutKeyInput
 }
 
@@ -725,6 +809,9 @@ export type ApiKeyScalarWhereInput = {
   monthlyQuota?: Prisma.IntNullableFilter<"ApiKey"> | number | null
   spendCapUsd?: Prisma.FloatNullableFilter<"ApiKey"> | number | null
   lastUsedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
+  quotaMonth?: Prisma.StringNullableFilter<"ApiKey"> | string | null
+  quotaUsed?: Prisma.IntFilter<"ApiKey"> | number
+  spentUsd?: Prisma.FloatFilter<"ApiKey"> | number
 }
 
 export type ApiKeyCreateWithoutUsageInput = {
@@ -741,6 +828,9 @@ export type ApiKeyCreateWithoutUsageInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
   project: Prisma.ProjectCreateNestedOneWithoutApiKeysInput
 }
 
@@ -759,6 +849,9 @@ export type ApiKeyUncheckedCreateWithoutUsageInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
 }
 
 export type ApiKeyCreateOrConnectWithoutUsageInput = {
@@ -791,6 +884,9 @@ export type ApiKeyUpdateWithoutUsageInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
   project?: Prisma.ProjectUpdateOneRequiredWithoutApiKeysNestedInput
 }
 
@@ -809,6 +905,9 @@ export type ApiKeyUncheckedUpdateWithoutUsageInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
 }
 
 export type ApiKeyCreateManyProjectInput = {
@@ -825,6 +924,9 @@ export type ApiKeyCreateManyProjectInput = {
   monthlyQuota?: number | null
   spendCapUsd?: number | null
   lastUsedAt?: Date | string | null
+  quotaMonth?: string | null
+  quotaUsed?: number
+  spentUsd?: number
 }
 
 export type ApiKeyUpdateWithoutProjectInput = {
@@ -841,6 +943,9 @@ export type ApiKeyUpdateWithoutProjectInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
   usage?: Prisma.UsageRecordUpdateManyWithoutKeyNestedInput
 }
 
@@ -858,6 +963,9 @@ export type ApiKeyUncheckedUpdateWithoutProjectInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
   usage?: Prisma.UsageRecordUncheckedUpdateManyWithoutKeyNestedInput
 }
 
@@ -875,6 +983,9 @@ export type ApiKeyUncheckedUpdateManyWithoutProjectInput = {
   monthlyQuota?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   spendCapUsd?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastUsedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  quotaMonth?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  quotaUsed?: Prisma.IntFieldUpdateOperationsInput | number
+  spentUsd?: Prisma.FloatFieldUpdateOperationsInput | number
 }
 
 
@@ -923,6 +1034,9 @@ export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   monthlyQuota?: boolean
   spendCapUsd?: boolean
   lastUsedAt?: boolean
+  quotaMonth?: boolean
+  quotaUsed?: boolean
+  spentUsd?: boolean
   project?: boolean | Prisma.ProjectDefaultArgs<ExtArgs>
   usage?: boolean | Prisma.ApiKey$usageArgs<ExtArgs>
   _count?: boolean | Prisma.ApiKeyCountOutputTypeDefaultArgs<ExtArgs>
@@ -943,6 +1057,9 @@ export type ApiKeySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   monthlyQuota?: boolean
   spendCapUsd?: boolean
   lastUsedAt?: boolean
+  quotaMonth?: boolean
+  quotaUsed?: boolean
+  spentUsd?: boolean
   project?: boolean | Prisma.ProjectDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiKey"]>
 
@@ -961,6 +1078,9 @@ export type ApiKeySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   monthlyQuota?: boolean
   spendCapUsd?: boolean
   lastUsedAt?: boolean
+  quotaMonth?: boolean
+  quotaUsed?: boolean
+  spentUsd?: boolean
   project?: boolean | Prisma.ProjectDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiKey"]>
 
@@ -979,9 +1099,12 @@ export type ApiKeySelectScalar = {
   monthlyQuota?: boolean
   spendCapUsd?: boolean
   lastUsedAt?: boolean
+  quotaMonth?: boolean
+  quotaUsed?: boolean
+  spentUsd?: boolean
 }
 
-export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "projectId" | "name" | "prefix" | "hash" | "allowedModels" | "createdAt" | "expiresAt" | "revokedAt" | "rateLimitPerSec" | "burst" | "monthlyQuota" | "spendCapUsd" | "lastUsedAt", ExtArgs["result"]["apiKey"]>
+export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "projectId" | "name" | "prefix" | "hash" | "allowedModels" | "createdAt" | "expiresAt" | "revokedAt" | "rateLimitPerSec" | "burst" | "monthlyQuota" | "spendCapUsd" | "lastUsedAt" | "quotaMonth" | "quotaUsed" | "spentUsd", ExtArgs["result"]["apiKey"]>
 export type ApiKeyInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   project?: boolean | Prisma.ProjectDefaultArgs<ExtArgs>
   usage?: boolean | Prisma.ApiKey$usageArgs<ExtArgs>
@@ -1015,6 +1138,12 @@ export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     monthlyQuota: number | null
     spendCapUsd: number | null
     lastUsedAt: Date | null
+    /**
+     * The month ("2026-11") that quotaUsed and spentUsd count; a request in a new month restarts them.
+     */
+    quotaMonth: string | null
+    quotaUsed: number
+    spentUsd: number
   }, ExtArgs["result"]["apiKey"]>
   composites: {}
 }
@@ -1454,6 +1583,9 @@ export interface ApiKeyFieldRefs {
   readonly monthlyQuota: Prisma.FieldRef<"ApiKey", 'Int'>
   readonly spendCapUsd: Prisma.FieldRef<"ApiKey", 'Float'>
   readonly lastUsedAt: Prisma.FieldRef<"ApiKey", 'DateTime'>
+  readonly quotaMonth: Prisma.FieldRef<"ApiKey", 'String'>
+  readonly quotaUsed: Prisma.FieldRef<"ApiKey", 'Int'>
+  readonly spentUsd: Prisma.FieldRef<"ApiKey", 'Float'>
 }
     
 

@@ -60,6 +60,9 @@ export const ModelName = {
   Quote: 'Quote',
   ApiKey: 'ApiKey',
   UsageRecord: 'UsageRecord',
+  GatewayInstance: 'GatewayInstance',
+  GatewayReceipt: 'GatewayReceipt',
+  SpotCheck: 'SpotCheck',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -201,7 +204,10 @@ export const ApiKeyScalarFieldEnum = {
   burst: 'burst',
   monthlyQuota: 'monthlyQuota',
   spendCapUsd: 'spendCapUsd',
-  lastUsedAt: 'lastUsedAt'
+  lastUsedAt: 'lastUsedAt',
+  quotaMonth: 'quotaMonth',
+  quotaUsed: 'quotaUsed',
+  spentUsd: 'spentUsd'
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
@@ -224,6 +230,48 @@ export const UsageRecordScalarFieldEnum = {
 } as const
 
 export type UsageRecordScalarFieldEnum = (typeof UsageRecordScalarFieldEnum)[keyof typeof UsageRecordScalarFieldEnum]
+
+
+export const GatewayInstanceScalarFieldEnum = {
+  id: 'id',
+  startedAt: 'startedAt',
+  heartbeatAt: 'heartbeatAt'
+} as const
+
+export type GatewayInstanceScalarFieldEnum = (typeof GatewayInstanceScalarFieldEnum)[keyof typeof GatewayInstanceScalarFieldEnum]
+
+
+export const GatewayReceiptScalarFieldEnum = {
+  id: 'id',
+  keyId: 'keyId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  network: 'network',
+  node: 'node',
+  replicaUrl: 'replicaUrl',
+  receipt: 'receipt',
+  createdAt: 'createdAt'
+} as const
+
+export type GatewayReceiptScalarFieldEnum = (typeof GatewayReceiptScalarFieldEnum)[keyof typeof GatewayReceiptScalarFieldEnum]
+
+
+export const SpotCheckScalarFieldEnum = {
+  id: 'id',
+  requestId: 'requestId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  primaryNode: 'primaryNode',
+  primaryNetwork: 'primaryNetwork',
+  checkNode: 'checkNode',
+  checkNetwork: 'checkNetwork',
+  outcome: 'outcome',
+  detail: 'detail',
+  disputeId: 'disputeId',
+  createdAt: 'createdAt'
+} as const
+
+export type SpotCheckScalarFieldEnum = (typeof SpotCheckScalarFieldEnum)[keyof typeof SpotCheckScalarFieldEnum]
 
 
 export const ClaimScalarFieldEnum = {

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { gatewayCredential, usageTotals } from '@stoa/sdk';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { FailureThrottle } from './auth/failures.js';
+import { KeyAuthenticator, type KeyInfo } from './auth/keys.js';
+import { Errors, GatewayError } from './errors.js';
+import { chargeIfLimited } from './limits/charge.js';
+import { InstanceRegistry } from './limits/instances.js';
+import { TokenBuckets } from './limits/token-bucket.js';
+import { Meter } from './metering/meter.js';
+import type { GatewayOptions } from './options.js';
+import { receiptChecker } from './receipts/check.js';
+import { StakeCheck } from './receipts/stake.js';
+import { Catalog, type DeployedModel } from './routing/catalog.js';
+import { forward, type NodeAnswer } from './routing/forward.js';
+import { SpotChecker } from './spot-check.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: KeyInfo | null;
+  }
+}
+
+/** A key with no limits set still gets one: a runaway client cannot take the whole gateway. */
+const DEFAULT_RATE = 1_000;
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly catalog: Catalog;
+  readonly meter: Meter;
+  readonly spotChecks: SpotChecker;
+  /** Usage batches replayed from a previous run's spool at start. */
+  readonly replayed: number;
+  stop(): Promise<void>;
+}
+
+/** Builds the gateway (routes, auth, limits, metering, routing); `startGateway` also listens. */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? (() => undefined);
+  const instanceId = options.instanceId ?? randomUUID();
+  const keys = new KeyAuthenticator(options.db, options.keySecret, options.keyRefreshMs);
+  const failures = new FailureThrottle();
+  const buckets = new TokenBuckets();
+  const instances = new InstanceRegistry(options.db, instanceId);
+  const catalog = new Catalog(options.db);
+  const meter = new Meter(options.db, options.spoolDir, instanceId, options.flushMs, (error) =>
+    log('warn', 'writing usage failed; retrying', { error: String((error as Error).message) }),
+  );
+  const domain = {
+    chainId: options.chain.addresses.chainId,
+    verifyingContract: options.chain.addresses.claimRegistry,
+  };
+  const checkReceipt = await receiptChecker(
+    domain,
+    new StakeCheck(options.chain.client, options.chain.addresses),
+  );
+  const credentials = new Map<string, string>();
+  const credentialOf = (deploymentId: string) => {
+    const known = credentials.get(deploymentId);
+    if (known) return known;
+    const derived = gatewayCredential(options.gatewaySecret, deploymentId);
+    credentials.set(deploymentId, derived);
+    return derived;
+  };
+  const timeoutMs = options.upstreamTimeoutMs ?? 10_000;
+  const send = (model: DeployedModel, body: Buffer, otherThanNetwork?: string) =>
+    forward(model, body, {
+      credential: credentialOf(model.deploymentId),
+      timeoutMs,
+      checkReceipt: (receipt, replica) => checkReceipt(model, receipt, replica),
+      onFailure: (replica, why) =>
+        log('warn', 'replica failed; trying another', { replica: replica.id, why }),
+      ...(otherThanNetwork ? { otherThanNetwork } : {}),
+    });
+  const spotChecks = new SpotChecker(options, send, log);
+
+  await instances.start();
+  await catalog.start();
+  const replayed = await meter.start();
+  if (replayed > 0) log('info', 'replayed usage left by an earlier run', { batches: replayed });
+
+  const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, genReqId: () => randomUUID() });
+  app.decorateRequest('apiKey', null);
+  // Bodies go to the node as they came: parsed there, not twice.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, Errors.routeNotFound(request.method, request.url)),
+  );
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    if (error instanceof GatewayError) return sendError(reply, error);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, Errors.tooLarge(maxBodyBytes));
+    if (error.statusCode && error.statusCode < 500) return sendError(reply, Errors.badRequest(error.message));
+    log('error', 'unhandled error', { error: String(error.stack ?? error) });
+    return sendError(
+      reply,
+      new GatewayError(500, 'server_error', 'internal_error', 'internal error; see the gateway log'),
+    );
+  });
+
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const waitS = failures.blockedFor(request.ip);
+    if (waitS > 0) throw Errors.authThrottled(waitS);
+    const key = await keys.authenticate(request.headers.authorization);
+    if (key instanceof GatewayError) {
+      failures.fail(request.ip);
+      throw key;
+    }
+    request.apiKey = key;
+    const rate = key.rateLimitPerSec ?? DEFAULT_RATE;
+    const state = buckets.take(key.id, rate, key.burst ?? Math.max(1, rate), instances.count);
+    const headers = {
+      'x-ratelimit-limit': String(state.limit),
+      'x-ratelimit-remaining': String(state.remaining),
+      'x-ratelimit-reset': String(state.resetS),
+    };
+    reply.headers(headers);
+    if (!state.allowed) throw Errors.rateLimited(state.resetS, headers);
+  };
+
+  app.get('/health', async () => ({ state: 'ready', instance: instanceId, models: catalog.models().length }));
+
+  app.get('/v1/models', { preHandler: authenticate }, async (request) => ({
+    object: 'list',
+    data: catalog
+      .models()
+      .filter((m) => allowed(request.apiKey!, m))
+      .map((m) => ({
+        id: m.name,
+        object: 'model',
+        modelId: m.modelId,
+        deploymentId: m.deploymentId,
+        replicas: m.replicas.map((r) => ({ network: r.network, healthy: r.healthy, breaker: r.breaker })),
+      })),
+  }));
+
+  app.post<{ Params: { model: string }; Querystring: { verify?: string } }>(
+    '/v1/models/:model/infer',
+    { preHandler: authenticate },
+    async (request, reply) => {
+      const key = request.apiKey!;
+      const model = catalog.find(request.params.model);
+      if (!model) throw Errors.modelNotFound(request.params.model);
+      if (!allowed(key, model)) throw Errors.modelNotAllowed(request.params.model);
+      if (!Buffer.isBuffer(request.body)) throw Errors.badRequest('the body must be application/json');
+      await chargeIfLimited(options, key);
+      const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
+      const started = performance.now();
+      let answer: NodeAnswer;
+      try {
+        answer = await send(model, request.body);
+      } catch (error) {
+        if (error instanceof GatewayError && error.status === 503)
+          meterFailure(request.id, key, model, started);
+        throw error;
+      }
+      const verification = replicate
+        ? await spotChecks.replicate(request.id, model, request.body, answer)
+        : undefined;
+      meter.record({
+        requestId: request.id,
+        keyId: key.id,
+        deploymentId: model.deploymentId,
+        modelId: model.modelId,
+        network: answer.replica.network,
+        node: answer.replica.node ?? '',
+        replicaUrl: answer.replica.url,
+        ok: true,
+        latencyMs: performance.now() - started,
+        computeOps: answer.body.receipt?.steps ?? 0,
+        costWei: String(options.pricePerRequestWei ?? 0n),
+        receipt: JSON.stringify({ receipt: answer.body.receipt, inputsToken: answer.body.inputsToken }),
+        at: Date.now(),
+      });
+      if (!replicate) spotChecks.maybe(request.id, model, request.body, answer);
+      reply.header('x-stoa-network', answer.replica.network);
+      return {
+        id: request.id,
+        model: model.name,
+        modelId: model.modelId,
+        outputs: answer.body.outputs,
+        receipt: answer.body.receipt,
+        network: answer.replica.network,
+        ...(verification ? { verification } : {}),
+      };
+    },
+  );
+
+  const meterFailure = (requestId: string, key: KeyInfo, model: DeployedModel, started: number) =>
+    meter.record({
+      requestId,
+      keyId: key.id,
+      deploymentId: model.deploymentId,
+      modelId: model.modelId,
+      network: '',
+      node: '',
+      replicaUrl: '',
+      ok: false,
+      latencyMs: performance.now() - started,
+      computeOps: 0,
+      costWei: '0',
+      at: Date.now(),
+    });
+
+  app.get<{ Params: { id: string } }>('/v1/receipts/:id', { preHandler: authenticate }, async (request) => {
+    const found = await findReceipt(request.params.id, request.apiKey!);
+    return {
+      id: request.params.id,
+      modelId: found.modelId,
+      network: found.network,
+      node: found.node,
+      ...JSON.parse(found.receipt),
+    };
+  });
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/receipts/:id/challenge',
+    { preHandler: authenticate },
+    async (request) => {
+      const found = await findReceipt(request.params.id, request.apiKey!);
+      const model = catalog.find(found.modelId);
+      if (!model) throw Errors.modelNotFound(found.modelId);
+      return spotChecks.challenge(request.params.id, model, found);
+    },
+  );
+
+  app.get<{ Querystring: { since?: string } }>('/v1/usage', { preHandler: authenticate }, async (request) => {
+    const since = request.query.since ? new Date(request.query.since) : undefined;
+    if (since && Number.isNaN(since.getTime()))
+      throw Errors.badRequest(`since: not a date: '${request.query.since}'`);
+    await meter.flush();
+    return {
+      object: 'list',
+      data: await usageTotals(options.db, { keyId: request.apiKey!.id, ...(since ? { since } : {}) }),
+    };
+  });
+
+  const findReceipt = async (id: string, key: KeyInfo) => {
+    const recent = meter.recentReceipt(id);
+    const row = recent
+      ? { ...recent, receipt: recent.receipt! }
+      : await options.db.gatewayReceipt.findUnique({ where: { id } });
+    if (!row || row.keyId !== key.id) throw Errors.receiptNotFound(id);
+    return row;
+  };
+
+  return {
+    app,
+    catalog,
+    meter,
+    spotChecks,
+    replayed,
+    async stop() {
+      await app.close();
+      await spotChecks.idle();
+      await meter.stop();
+      await catalog.stop();
+      await instances.stop();
+    },
+  };
+}
+
+function allowed(key: KeyInfo, model: DeployedModel): boolean {
+  return (
+    key.allowedModels.length === 0 ||
+    key.allowedModels.some((m) => m === model.name || m.toLowerCase() === model.modelId)
+  );
+}
+
+function sendError(reply: FastifyReply, error: GatewayError) {
+  return reply.status(error.status).headers(error.headers).send(error.body());
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { SecretRef } from '@stoa/sdk';
+import { z } from 'zod';
+
+const secretRef = z
+  .string()
+  .regex(
+    /^(env:[A-Z_][A-Z0-9_]*|file:.+)$/,
+    "must reference a secret ('env:NAME' or 'file:path'), never hold it",
+  )
+  .transform((s) => s as SecretRef);
+
+const EnvSchema = z.object({
+  STOA_GATEWAY_LISTEN: z
+    .string()
+    .regex(/^[^:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:8787'),
+  /** The project's .stoa directory: the SQLite database and the API key secret live there by default. */
+  STOA_DIR: z.string().min(1).default('.stoa'),
+  DATABASE_URL: z.string().min(1).optional(),
+  STOA_RPC_URL: z.url({ message: 'must be the chain’s JSON-RPC URL' }),
+  STOA_CONTRACTS_FILE: z.string().min(1, 'must name the contract addresses file'),
+  /** The secret each deployment's node credential is derived from, by reference. */
+  STOA_GATEWAY_SECRET: secretRef,
+  STOA_GATEWAY_SPOOL_DIR: z.string().min(1).optional(),
+  STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  /** The key of the account that opens disputes on spot-check mismatches, by reference. */
+  STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),
+});
+
+export type GatewayConfig = ReturnType<typeof configFromEnv>;
+
+/** Reads the gateway's configuration; throws one line per bad variable, naming it. */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>) {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const at = e.STOA_GATEWAY_LISTEN.lastIndexOf(':');
+  return {
+    host: e.STOA_GATEWAY_LISTEN.slice(0, at),
+    port: Number(e.STOA_GATEWAY_LISTEN.slice(at + 1)),
+    stoaDir: e.STOA_DIR,
+    databaseUrl: e.DATABASE_URL ?? `file:${join(e.STOA_DIR, 'stoa.db')}`,
+    rpcUrl: e.STOA_RPC_URL,
+    contractsFile: e.STOA_CONTRACTS_FILE,
+    gatewaySecret: e.STOA_GATEWAY_SECRET,
+    spoolDir: e.STOA_GATEWAY_SPOOL_DIR,
+    flushMs: e.STOA_GATEWAY_FLUSH_MS,
+    spotCheckRate: e.STOA_GATEWAY_SPOT_CHECK_RATE,
+    challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
+  };
+}

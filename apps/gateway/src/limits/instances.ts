@@ -1,0 +1,56 @@
+import type { StoaDb } from '@stoa/sdk';
+
+/**
+ * This instance's heartbeat in GatewayInstance, and how many instances beat within the last
+ * `staleMs`: the share each takes of a key's rate limit. A crashed instance drops out after
+ * `staleMs`, and the others take its share back.
+ */
+export class InstanceRegistry {
+  private live = 1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: StoaDb,
+    readonly id: string,
+    private readonly beatMs = 1_000,
+    private readonly staleMs = 3_000,
+  ) {}
+
+  get count(): number {
+    return this.live;
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    const loop = () => {
+      this.timer = setTimeout(() => void this.beat().finally(loop), this.beatMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.db.gatewayInstance.deleteMany({ where: { id: this.id } }).catch(() => undefined);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const now = new Date();
+      await this.db.gatewayInstance.upsert({
+        where: { id: this.id },
+        create: { id: this.id, heartbeatAt: now },
+        update: { heartbeatAt: now },
+      });
+      this.live = Math.max(
+        1,
+        await this.db.gatewayInstance.count({
+          where: { heartbeatAt: { gte: new Date(now.getTime() - this.staleMs) } },
+        }),
+      );
+    } catch {
+      // The database is away: keep the last count.
+    }
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The gateway process: configuration from STOA_GATEWAY_* variables (see the README), secrets
+ * given by reference (a file or an environment variable, never on the command line).
+ */
+import { join } from 'node:path';
+import { chainClient, readAddresses } from '@stoa/contracts';
+import { keySecret, openDatabase, resolveSecret } from '@stoa/sdk';
+import { privateKeyToAccount } from 'viem/accounts';
+import { configFromEnv } from './config.js';
+import { startGateway } from './server.js';
+
+const log = (level: string, msg: string, fields: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+
+let config: ReturnType<typeof configFromEnv>;
+try {
+  config = configFromEnv(process.env);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+const db = await openDatabase(config.databaseUrl);
+const addresses = await readAddresses(config.contractsFile);
+const gateway = await startGateway({
+  db,
+  keySecret: keySecret(config.stoaDir),
+  gatewaySecret: Buffer.from(resolveSecret(config.gatewaySecret), 'utf8'),
+  chain: { client: chainClient(config.rpcUrl), addresses },
+  host: config.host,
+  port: config.port,
+  spoolDir: config.spoolDir ?? join(config.stoaDir, 'gateway-spool', String(config.port)),
+  flushMs: config.flushMs,
+  spotCheckRate: config.spotCheckRate,
+  ...(config.challengerKey
+    ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }
+    : {}),
+  log,
+});
+log('info', 'listening', { url: gateway.url, replayedBatches: gateway.replayed });
+const stop = async () => {
+  await gateway.stop();
+  await db.$disconnect();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop());

@@ -1,0 +1,32 @@
+import type { ChainClient, StoaAddresses } from '@stoa/contracts';
+import type { StoaDb } from '@stoa/sdk';
+import type { PrivateKeyAccount } from 'viem';
+
+export interface GatewayOptions {
+  readonly db: StoaDb;
+  /** The secret API keys are HMAC'd under (the same one `stoa keys create` used). */
+  readonly keySecret: Buffer;
+  /** The secret each deployment's node credential is derived from (sdk `gatewayCredential`). */
+  readonly gatewaySecret: Buffer;
+  /** The chain the receipts are signed for and the nodes are staked on. */
+  readonly chain: { readonly client: ChainClient; readonly addresses: StoaAddresses };
+  readonly host?: string;
+  readonly port?: number;
+  /** Where this instance spools usage before it reaches the database (one directory per instance). */
+  readonly spoolDir: string;
+  readonly instanceId?: string;
+  readonly flushMs?: number;
+  /** How long a key's row is trusted before it is read again (revocation shows within twice this). */
+  readonly keyRefreshMs?: number;
+  readonly upstreamTimeoutMs?: number;
+  readonly maxBodyBytes?: number;
+  /** USD charged per request against spend caps; wei metered per request. */
+  readonly pricePerRequestUsd?: number;
+  readonly pricePerRequestWei?: bigint;
+  /** Spot checks: the fraction of requests replayed on another network's replica. */
+  readonly spotCheckRate?: number;
+  /** The account that opens disputes when a spot check finds a liar (pays the bond). */
+  readonly challenger?: PrivateKeyAccount;
+  readonly random?: () => number;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { claimRegistryArtifact } from '@stoa/contracts';
+import { checkReceipt, openChallenge } from '@stoa/dispute';
+import { decodeModel, type IntTensor, type Model, type SignedReceipt } from '@stoa/ir';
+import type { Hex } from 'viem';
+import type { GatewayOptions } from '../options.js';
+import type { DeployedModel } from '../routing/catalog.js';
+import type { NodeAnswer, WireReceipt } from '../routing/forward.js';
+import { fetchInputs } from '../spot-check.js';
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+const CLAIM_WAIT_MS = 10 * 60_000;
+const models = new Map<string, Promise<Model>>();
+
+/**
+ * Two replicas disagreed: fetch the inputs, re-execute the model here (the executor every
+ * challenger has) to tell which receipt is wrong, wait until that node's claim holding the
+ * receipt is on chain, open a dispute on it and play the game to its end. Returns the dispute id,
+ * or undefined when neither receipt is wrong (then the inputs differed and nobody lied).
+ */
+export async function disputeLiar(
+  options: GatewayOptions,
+  deployed: DeployedModel,
+  answers: readonly NodeAnswer[],
+  log: Log,
+): Promise<{ disputeId: bigint; node: string } | undefined> {
+  const { client, addresses } = options.chain;
+  const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+  const model = await modelOf(deployed);
+  for (const answer of answers) {
+    const receipt = toReceipt(answer.body.receipt!);
+    const wire = await fetchInputs(answer.replica.url, answer.body.receipt!, answer.body.inputsToken);
+    if (!wire) continue;
+    const inputs = wire.map((t) => ({ ...t, data: Int32Array.from(t.data) })) as IntTensor[];
+    const verdict = await checkReceipt(model, receipt, inputs, domain);
+    if (verdict.ok || !verdict.view) continue;
+    log('warn', 'spot check found a wrong receipt; disputing', {
+      node: receipt.node,
+      reason: verdict.reason,
+    });
+    const { claimId, receipts, index } = await claimHolding(options, answer.replica.url, receipt);
+    const player = await openChallenge({
+      client,
+      account: options.challenger!,
+      addresses,
+      claimId,
+      receipts,
+      index,
+      view: verdict.view,
+    });
+    log('info', 'dispute opened', { disputeId: String(player.options.disputeId), node: receipt.node });
+    void player
+      .playToEnd({ pollMs: 500 })
+      .then((end) =>
+        log('info', 'dispute over', { disputeId: String(player.options.disputeId), won: end.won }),
+      )
+      .catch((error) => log('error', 'playing the dispute failed', { error: String(error) }));
+    return { disputeId: player.options.disputeId, node: receipt.node.toLowerCase() };
+  }
+  return undefined;
+}
+
+/** Waits for the node's claim that holds `receipt` and returns its receipts and the index. */
+async function claimHolding(options: GatewayOptions, replicaUrl: string, receipt: SignedReceipt) {
+  const { client, addresses } = options.chain;
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  const seen = new Set<bigint>();
+  while (Date.now() < deadline) {
+    const logs = (await client.reader.getContractEvents({
+      address: addresses.claimRegistry,
+      abi: claimRegistryArtifact.abi,
+      eventName: 'ClaimPosted',
+      args: { node: receipt.node },
+      fromBlock: 0n,
+    } as never)) as unknown as { args: { claimId: bigint } }[];
+    for (const { args } of logs) {
+      if (seen.has(args.claimId)) continue;
+      const response = await fetch(`${replicaUrl}/v1/claims/${args.claimId}/receipts`);
+      if (!response.ok) continue;
+      seen.add(args.claimId);
+      const receipts = ((await response.json()) as { receipts: WireReceipt[] }).receipts.map(toReceipt);
+      const index = receipts.findIndex((r) => r.traceRoot === receipt.traceRoot && r.nonce === receipt.nonce);
+      if (index >= 0) return { claimId: args.claimId, receipts, index };
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(
+    `no claim of node ${receipt.node} holds receipt ${receipt.traceRoot} after ${CLAIM_WAIT_MS} ms`,
+  );
+}
+
+function modelOf(deployed: DeployedModel): Promise<Model> {
+  let model = models.get(deployed.modelId);
+  if (!model) {
+    const url = deployed.artifactUrl;
+    if (!url) throw new Error(`deployment ${deployed.deploymentId} has no artifact URL to re-execute from`);
+    model = (
+      /^https?:\/\//.test(url)
+        ? fetch(url).then(async (r) => new Uint8Array(await r.arrayBuffer()))
+        : readFile(url.startsWith('file://') ? fileURLToPath(url) : url).then((b) => new Uint8Array(b))
+    ).then(decodeModel);
+    models.set(deployed.modelId, model);
+  }
+  return model;
+}
+
+const toReceipt = (r: WireReceipt): SignedReceipt => ({ ...r, nonce: BigInt(r.nonce), node: r.node as Hex });
