@@ -45,6 +45,10 @@ export interface AkashConfig extends SdlOptions {
    * not seen the new lease yet) or lease status 404 right after the manifest (default 60 s).
    */
   leaseVisibleTimeoutMs?: number;
+  /** Simulated gas is multiplied by this (default 1.5, the Akash CLI's usual `--gas-adjustment`). */
+  gasAdjustment?: number;
+  /** uakt paid per unit of gas (default 0.025, the common validator minimum). */
+  gasPriceUakt?: number;
 }
 
 interface Bid {
@@ -91,10 +95,26 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         hint: 'send AKT to it first',
       });
     }
-    const bytes = await signTx(s, [{ typeUrl, value }], {
+    const signing = {
       chainId: latest.block.header.chain_id,
       accountNumber: Number(account.account.account_number),
       sequence: Number(account.account.sequence),
+    };
+    const messages = [{ typeUrl, value }];
+    // Gas is simulated, then padded (as the Akash CLI and SDK do), and paid at the gas price.
+    const simulated = await httpJson<{ gas_info: { gas_used: string } }>(
+      `${rest}/cosmos/tx/v1beta1/simulate`,
+      {
+        adapter: name,
+        method: 'POST',
+        body: { tx_bytes: Buffer.from(await signTx(s, messages, signing)).toString('base64') },
+      },
+    );
+    const gas = Math.ceil(Number(simulated.gas_info.gas_used) * (config.gasAdjustment ?? 1.5));
+    const feeUakt = Math.ceil(gas * (config.gasPriceUakt ?? 0.025));
+    const bytes = await signTx(s, messages, {
+      ...signing,
+      fee: { amount: [{ denom: 'uakt', amount: String(feeUakt) }], gas: String(gas) },
     });
     const res = await httpJson<{
       tx_response: { txhash: string; code: number; raw_log: string; codespace?: string };

@@ -166,21 +166,33 @@ describe('akash denomination since BME', () => {
         deposit: { amount: { denom: 'uakt', amount: '500000' }, sources: [1] },
       };
       const acct = emu.accounts.get(s.address)!;
-      const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
-        chainId: emu.chainId,
-        accountNumber: acct.number,
-        sequence: acct.sequence,
-      });
-      const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
-        method: 'POST',
-        body: JSON.stringify({
-          tx_bytes: Buffer.from(bytes).toString('base64'),
-          mode: 'BROADCAST_MODE_SYNC',
-        }),
-      });
-      const { tx_response } = (await r.json()) as {
-        tx_response: { code: number; codespace: string; raw_log: string };
+      const send = async (fee: { amount: { denom: string; amount: string }[]; gas: string }) => {
+        const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
+          chainId: emu.chainId,
+          accountNumber: acct.number,
+          sequence: acct.sequence,
+          fee,
+        });
+        const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
+          method: 'POST',
+          body: JSON.stringify({
+            tx_bytes: Buffer.from(bytes).toString('base64'),
+            mode: 'BROADCAST_MODE_SYNC',
+          }),
+        });
+        return ((await r.json()) as { tx_response: { code: number; codespace: string; raw_log: string } })
+          .tx_response;
       };
+      // A fixed fee is refused: under the minimum gas price (sdk 13), or a gas limit under use (sdk 11).
+      expect(await send({ amount: [{ denom: 'uakt', amount: '5000' }], gas: '400000' })).toMatchObject({
+        code: 13,
+        codespace: 'sdk',
+      });
+      expect(await send({ amount: [{ denom: 'uakt', amount: '5000' }], gas: '200000' })).toMatchObject({
+        code: 11,
+        codespace: 'sdk',
+      });
+      const tx_response = await send({ amount: [{ denom: 'uakt', amount: '20000' }], gas: '800000' });
       expect(tx_response).toMatchObject({ code: 4, codespace: 'deployment' });
       expect(tx_response.raw_log).toMatch(/use uact/);
       // The SDL prices in uact and the quote is in USD straight from it (1 ACT = 1 USD).

@@ -153,6 +153,7 @@ export class AkashEmulator {
         });
       }
       if (req.method === 'POST' && p === '/cosmos/tx/v1beta1/txs') return this.broadcast(res, body);
+      if (req.method === 'POST' && p === '/cosmos/tx/v1beta1/simulate') return this.simulate(res, body);
       const tm = /^\/cosmos\/tx\/v1beta1\/txs\/([A-F0-9]+)$/.exec(p);
       if (tm) {
         const t = this.txs.get(tm[1]!);
@@ -243,6 +244,38 @@ export class AkashEmulator {
     for (const s of this.ingressServers.values()) await s.close().catch(() => {});
   }
 
+  /**
+   * Gas a transaction consumes: the SDK's per-byte cost (10 gas a byte of tx), a signature
+   * verification, and each message's store writes (rough figures of the same order as mainnet's).
+   */
+  static gasUsed(bytes: Uint8Array, messageTypes: string[]): number {
+    const perMessage: Record<string, number> = {
+      [TYPE_CREATE_DEPLOYMENT]: 210_000,
+      [TYPE_CREATE_LEASE]: 160_000,
+      [TYPE_CLOSE_DEPLOYMENT]: 140_000,
+      [TYPE_MINT_ACT]: 90_000,
+    };
+    return 10 * bytes.length + 1_000 + messageTypes.reduce((sum, t) => sum + (perMessage[t] ?? 50_000), 0);
+  }
+
+  /** POST /cosmos/tx/v1beta1/simulate: the gas the transaction would use (signatures not checked). */
+  private simulate(res: Parameters<typeof sendJson>[0], body: string) {
+    try {
+      const bytes = Buffer.from((JSON.parse(body) as { tx_bytes: string }).tx_bytes, 'base64');
+      const decoded = decodeTx(bytes);
+      const used = AkashEmulator.gasUsed(
+        bytes,
+        decoded.messages.map((m) => m.typeUrl),
+      );
+      return sendJson(res, 200, {
+        gas_info: { gas_wanted: '0', gas_used: String(used) },
+        result: { log: '' },
+      });
+    } catch (e) {
+      return sendJson(res, 400, { code: 3, message: `invalid transaction: ${(e as Error).message}` });
+    }
+  }
+
   private broadcast(res: Parameters<typeof sendJson>[0], body: string) {
     const { tx_bytes } = JSON.parse(body) as { tx_bytes: string; mode: string };
     const bytes = Buffer.from(tx_bytes, 'base64');
@@ -280,8 +313,25 @@ export class AkashEmulator {
       sha256(makeSignBytes(signDoc)),
       Buffer.from(pk.value as string, 'base64'),
     );
+    // Fees: uakt at the validators' minimum gas price, for a gas limit the transaction stays under.
+    const fee = decoded.raw.authInfo.fee;
+    const gasLimit = Number(fee?.gasLimit ?? 0);
+    const feeUakt = Number(fee?.amount.find((c) => c.denom === 'uakt')?.amount ?? 0);
+    const needed = AkashEmulator.gasUsed(
+      bytes,
+      decoded.messages.map((m) => m.typeUrl),
+    );
     return Promise.resolve(ok).then((valid) => {
       if (!valid) return reply(4, 'unauthorized: signature verification failed');
+      if (feeUakt < Math.ceil(gasLimit * MIN_GAS_PRICE_UAKT))
+        return reply(
+          13,
+          `insufficient fees; got: ${feeUakt}uakt required: ${Math.ceil(gasLimit * MIN_GAS_PRICE_UAKT)}uakt`,
+        );
+      if (gasLimit < needed)
+        return reply(11, `out of gas in location: txSize; gasWanted: ${gasLimit}, gasUsed: ${needed}`);
+      if (acct.balance < feeUakt)
+        return reply(5, `insufficient funds for fees: ${acct.balance}uakt < ${feeUakt}uakt`);
       for (const m of decoded.messages) {
         // biome-ignore lint/suspicious/noExplicitAny: a decoded protobuf message, checked field by field below
         const v = m.value as Record<string, any>;
@@ -310,7 +360,6 @@ export class AkashEmulator {
           const deposit = Number(v.deposit.amount.amount ?? 0);
           if (deposit < 500_000) return reply(4, 'invalid deposit: minimum is 500000uact', 'deployment');
           if (acct.act < deposit) return reply(5, `insufficient funds: ${acct.act}uact < ${deposit}uact`);
-          if (acct.balance < 5000) return reply(5, `insufficient funds for fees: ${acct.balance}uakt`);
           acct.act -= deposit;
           this.deployments.set(`${owner}/${dseq}`, {
             owner,
@@ -358,7 +407,7 @@ export class AkashEmulator {
         }
       }
       acct.sequence++;
-      acct.balance -= 5000;
+      acct.balance -= feeUakt;
       return reply(0, '[]');
     });
   }
@@ -516,3 +565,5 @@ export class AkashEmulator {
 }
 
 const AKASH_SERVICE_NAME = 'node';
+/** The validators' minimum gas price the emulator enforces (mainnet nodes commonly set 0.025uakt). */
+export const MIN_GAS_PRICE_UAKT = 0.025;
