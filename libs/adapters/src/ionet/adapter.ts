@@ -160,7 +160,8 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
         duration_hours: '1',
         currency: 'usdc',
       });
-      for (const l of locations) q.append('location_ids', String(l));
+      // One value holding a JSON array (io.net docs, caas/price-estimation: "list of ids in a form of json array").
+      q.set('location_ids', JSON.stringify(locations));
       const res = await api<{ data: { total_cost_usdc: number; available_replica_count: number } }>(
         `/price?${q}`,
       );

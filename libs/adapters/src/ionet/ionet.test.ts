@@ -107,6 +107,23 @@ describe('ionet adapter', () => {
     expect(error.message).toBe('HTTP 422: query.location_ids: Field required');
   });
 
+  it('sends /price location_ids as one JSON array, as io.net documents it (repeated values are refused)', async () => {
+    // io.net docs, reference/caas/price-estimation: location_ids "list of ids in a form of json array".
+    const price = (query: string) =>
+      fetch(
+        `${emu.url}/enterprise/v1/io-cloud/caas/price?hardware_id=27&duration_hours=1&gpus_per_container=1&replica_count=1&${query}`,
+        { headers: { 'x-api-key': 'k' } },
+      );
+    expect((await price(`location_ids=${encodeURIComponent('[1]')}`)).status).toBe(200);
+    const repeated = await price('location_ids=1&location_ids=2');
+    expect(repeated.status).toBe(422);
+    expect(errorFromHttpStatus(422, await repeated.text()).message).toMatch(
+      /query\.location_ids: list of ids/,
+    );
+    const [quote] = await ionetAdapter({ apiKey: 'k', baseUrl: emu.url }).quote({ ...spec, replicas: 1 });
+    expect(quote!.pricePerHourUsd).toBeGreaterThan(0);
+  });
+
   it('finds its deployment by name on a later page of /deployments when resuming', async () => {
     const a = ionetAdapter({ apiKey: 'k', baseUrl: emu.url });
     const store = new MemoryRecordStore();
