@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, errorFromHttpStatus, UserError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
+import { sendJson, startServer } from '../testing/server.js';
 import { ionetAdapter } from './adapter.js';
 import { IonetEmulator } from './emulator.js';
 
@@ -122,6 +123,38 @@ describe('ionet adapter', () => {
     );
     const [quote] = await ionetAdapter({ apiKey: 'k', baseUrl: emu.url }).quote({ ...spec, replicas: 1 });
     expect(quote!.pricePerHourUsd).toBeGreaterThan(0);
+  });
+
+  it('stops with the endpoint and field named when a response lacks an unconfirmed field', async () => {
+    // A server that knows the hardware but answers /available-replicas without `available_replicas`.
+    const odd = await startServer((_req, res, _body, url) =>
+      url.pathname.endsWith('/hardware/max-gpus-per-container')
+        ? sendJson(res, 200, {
+            data: {
+              hardware: [
+                {
+                  hardware_id: 1,
+                  hardware_name: 'GeForce RTX 4090 24GB',
+                  brand_name: 'NVIDIA',
+                  max_gpus_per_container: 8,
+                  available: 4,
+                },
+              ],
+            },
+          })
+        : sendJson(res, 200, { data: [{ id: 1, iso2: 'US', name: 'United States', replicas: 3 }] }),
+    );
+    try {
+      const error = await ionetAdapter({ apiKey: 'k', baseUrl: odd.url })
+        .quote({ ...spec, replicas: 1 })
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(CapacityError);
+      expect(error.message).toMatch(
+        /io\.net \/available-replicas answered without the expected data\.0\.available_replicas/,
+      );
+    } finally {
+      await odd.close();
+    }
   });
 
   it('finds its deployment by name on a later page of /deployments when resuming', async () => {
