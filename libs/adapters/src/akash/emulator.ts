@@ -95,6 +95,11 @@ export class AkashEmulator {
   readonly ingressServers = new Map<string, RunningServer>();
   /** Each provider's self-signed API certificate (PEM). */
   readonly certificates = new Map<string, { key: string; cert: string }>();
+  /**
+   * Every request a provider received (method, URL, headers, body; WebSocket upgrades too): what
+   * actually reached the provider, for tests that scan it (the operator-key scan).
+   */
+  readonly providerRequests: { method: string; url: string; headers: string; body: string }[] = [];
   /** Public keys seen in signed transactions, by address: JWTs are verified against them. */
   private readonly pubkeys = new Map<string, Uint8Array>();
   private chain!: RunningServer;
@@ -420,6 +425,7 @@ export class AkashEmulator {
     this.ingressServers.set(pr.owner, await startServer(handler));
     const wss = new WebSocketServer({ noServer: true });
     running.server.on('upgrade', async (req, socket, head) => {
+      this.recordProviderRequest(req, '');
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const lm = /^\/lease\/(\d+)\/(\d+)\/(\d+)\/logs$/.exec(url.pathname);
       const iss = await this.issuerOf(req);
@@ -494,8 +500,18 @@ export class AkashEmulator {
     }
   }
 
+  private recordProviderRequest(req: IncomingMessage, body: string) {
+    this.providerRequests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: JSON.stringify(req.headers),
+      body,
+    });
+  }
+
   private providerHttp(pr: EmulatedProvider): Handler {
     return async (req, res, body, url) => {
+      this.recordProviderRequest(req, body);
       const p = url.pathname;
       const lease = (dseq: string) =>
         this.leases.find((l) => l.dseq === dseq && l.provider === pr.owner && l.state === 'active');
