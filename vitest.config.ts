@@ -20,6 +20,7 @@ export default defineConfig({
             'libs/*/src/**/*.test.ts',
             'examples/*/src/**/*.test.ts',
             'bench/src/**/*.test.ts',
+            'images/*/src/**/*.test.ts',
             'contracts/ts/**/*.test.ts',
           ],
         },

@@ -1,7 +1,7 @@
 export { ConfigError, configFromEnv, type NodeConfig } from './config.js';
 export { DEV_KEYS, Deployment } from './dev/deployment.js';
 export { formatComparison, type LoadComparison, nodeLoadScenario } from './dev/load-scenario.js';
-export { type NodeProcess, spawnNode } from './dev/process.js';
+export { type NodeLaunch, type NodeProcess, spawnNode } from './dev/process.js';
 export { GATEWAY_CREDENTIAL_HEADER } from './gateway-credential.js';
 export { inferRequest, type LoadReport, runLoad } from './load.js';
 export { jsonLogger, type Logger } from './log.js';

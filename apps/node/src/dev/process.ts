@@ -16,12 +16,19 @@ export interface NodeProcess {
   kill(): Promise<void>;
 }
 
+/** Another way to start the node process, e.g. the built image under unshare + chroot (images/node). */
+export interface NodeLaunch {
+  command: string;
+  args: string[];
+}
+
 /**
  * Starts the node exactly as its image does — `node --import tsx apps/node/src/main.ts` with
  * STOA_* variables — on a free loopback port, and resolves once it says where it listens.
+ * `launch` replaces that command line (the environment still goes to it).
  */
-export function spawnNode(env: Record<string, string>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+export function spawnNode(env: Record<string, string>, launch?: NodeLaunch): Promise<NodeProcess> {
+  const child = spawn(launch?.command ?? process.execPath, launch?.args ?? ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, STOA_LISTEN: '127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { generateManifestVersion, JwtTokenManager, manifestToSortedJSON } from '@akashnetwork/chain-sdk';
+import { fetch as tlsFetch } from 'undici';
 import WebSocket from 'ws';
 import { pollUntil, withBackoff } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
@@ -12,6 +13,7 @@ import {
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
 import type { DeploymentRecord, LogLine, NodeSpec } from '../core/types.js';
+import { type ProviderTrust, providerTrust } from './provider-tls.js';
 import { AKASH_SERVICE, generateSdl, manifestFor, type SdlOptions, sdlProblems } from './sdl.js';
 import {
   type AkashSigner,
@@ -43,6 +45,10 @@ export interface AkashConfig extends SdlOptions {
    * not seen the new lease yet) or lease status 404 right after the manifest (default 60 s).
    */
   leaseVisibleTimeoutMs?: number;
+  /** Simulated gas is multiplied by this (default 1.5, the Akash CLI's usual `--gas-adjustment`). */
+  gasAdjustment?: number;
+  /** uakt paid per unit of gas (default 0.025, the common validator minimum). */
+  gasPriceUakt?: number;
 }
 
 interface Bid {
@@ -89,10 +95,26 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         hint: 'send AKT to it first',
       });
     }
-    const bytes = await signTx(s, [{ typeUrl, value }], {
+    const signing = {
       chainId: latest.block.header.chain_id,
       accountNumber: Number(account.account.account_number),
       sequence: Number(account.account.sequence),
+    };
+    const messages = [{ typeUrl, value }];
+    // Gas is simulated, then padded (as the Akash CLI and SDK do), and paid at the gas price.
+    const simulated = await httpJson<{ gas_info: { gas_used: string } }>(
+      `${rest}/cosmos/tx/v1beta1/simulate`,
+      {
+        adapter: name,
+        method: 'POST',
+        body: { tx_bytes: Buffer.from(await signTx(s, messages, signing)).toString('base64') },
+      },
+    );
+    const gas = Math.ceil(Number(simulated.gas_info.gas_used) * (config.gasAdjustment ?? 1.5));
+    const feeUakt = Math.ceil(gas * (config.gasPriceUakt ?? 0.025));
+    const bytes = await signTx(s, messages, {
+      ...signing,
+      fee: { amount: [{ denom: 'uakt', amount: String(feeUakt) }], gas: String(gas) },
     });
     const res = await httpJson<{
       tx_response: { txhash: string; code: number; raw_log: string; codespace?: string };
@@ -189,6 +211,21 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     } as never);
   }
 
+  /** Each provider's TLS trust, decided once per host (see provider-tls.ts). */
+  const trusted = new Map<string, Promise<ProviderTrust>>();
+  function trustOf(bid: Bid): Promise<ProviderTrust> {
+    const key = `${bid.provider} ${bid.hostUri}`;
+    let trust = trusted.get(key);
+    if (!trust) {
+      trust = providerTrust(bid.provider, bid.hostUri, get).catch((e) => {
+        trusted.delete(key);
+        throw isAdapterError(e) ? e : classifyNetworkError(e, `provider ${bid.provider} (TLS)`, name);
+      });
+      trusted.set(key, trust);
+    }
+    return trust;
+  }
+
   async function provider(
     path: string,
     record: DeploymentRecord,
@@ -196,13 +233,15 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
   ) {
     const s = await signer();
     const bid = record.data.bid as Bid;
-    let res: Response;
+    const { dispatcher } = await trustOf(bid);
+    let res: Awaited<ReturnType<typeof tlsFetch>>;
     try {
-      res = await fetch(`${bid.hostUri}${path}`, {
+      res = await tlsFetch(`${bid.hostUri}${path}`, {
         method: init.method ?? 'GET',
         body: init.body,
         headers: { authorization: `Bearer ${await jwt(s)}`, 'content-type': 'application/json' },
         signal: AbortSignal.timeout(10_000),
+        dispatcher,
       });
     } catch (e) {
       throw classifyNetworkError(e, `provider ${bid.provider}`, name);
@@ -442,7 +481,11 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
         ...(opts.tail ? { tail: String(opts.tail) } : {}),
       });
       const url = `${bid.hostUri.replace(/^http/, 'ws')}/lease/${leaseId(record)}/logs?${q}`;
-      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${await jwt(await signer())}` } });
+      const { ca } = await trustOf(bid);
+      const ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${await jwt(await signer())}` },
+        ca,
+      });
       for await (const frame of wsFrames(ws, opts.signal, `provider ${bid.provider} logs`)) {
         const { name: service, message } = JSON.parse(frame) as { name: string; message: string };
         yield { replica: service, stream: 'stdout', line: message };

@@ -1,5 +1,12 @@
-import { generateManifest, SDL, validateSDL } from '@akashnetwork/chain-sdk';
+import {
+  generateManifest,
+  JwtTokenManager,
+  manifestToSortedJSON,
+  SDL,
+  validateSDL,
+} from '@akashnetwork/chain-sdk';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import { Agent, fetch as undiciFetch } from 'undici';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, UserError } from '../core/errors.js';
@@ -159,21 +166,33 @@ describe('akash denomination since BME', () => {
         deposit: { amount: { denom: 'uakt', amount: '500000' }, sources: [1] },
       };
       const acct = emu.accounts.get(s.address)!;
-      const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
-        chainId: emu.chainId,
-        accountNumber: acct.number,
-        sequence: acct.sequence,
-      });
-      const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
-        method: 'POST',
-        body: JSON.stringify({
-          tx_bytes: Buffer.from(bytes).toString('base64'),
-          mode: 'BROADCAST_MODE_SYNC',
-        }),
-      });
-      const { tx_response } = (await r.json()) as {
-        tx_response: { code: number; codespace: string; raw_log: string };
+      const send = async (fee: { amount: { denom: string; amount: string }[]; gas: string }) => {
+        const bytes = await signTx(s, [{ typeUrl: TYPE_CREATE_DEPLOYMENT, value }], {
+          chainId: emu.chainId,
+          accountNumber: acct.number,
+          sequence: acct.sequence,
+          fee,
+        });
+        const r = await fetch(`${emu.restUrl}/cosmos/tx/v1beta1/txs`, {
+          method: 'POST',
+          body: JSON.stringify({
+            tx_bytes: Buffer.from(bytes).toString('base64'),
+            mode: 'BROADCAST_MODE_SYNC',
+          }),
+        });
+        return ((await r.json()) as { tx_response: { code: number; codespace: string; raw_log: string } })
+          .tx_response;
       };
+      // A fixed fee is refused: under the minimum gas price (sdk 13), or a gas limit under use (sdk 11).
+      expect(await send({ amount: [{ denom: 'uakt', amount: '5000' }], gas: '400000' })).toMatchObject({
+        code: 13,
+        codespace: 'sdk',
+      });
+      expect(await send({ amount: [{ denom: 'uakt', amount: '5000' }], gas: '200000' })).toMatchObject({
+        code: 11,
+        codespace: 'sdk',
+      });
+      const tx_response = await send({ amount: [{ denom: 'uakt', amount: '20000' }], gas: '800000' });
       expect(tx_response).toMatchObject({ code: 4, codespace: 'deployment' });
       expect(tx_response.raw_log).toMatch(/use uact/);
       // The SDL prices in uact and the quote is in USD straight from it (1 ACT = 1 USD).
@@ -272,15 +291,72 @@ describe('akash end to end on the emulator', () => {
       { replica: 'node', stream: 'stdout', line: '[node] pulled image' },
       { replica: 'node', stream: 'stdout', line: '[node] listening on 0.0.0.0:8080' },
     ]);
-    const hostUri = (dep.data.bid as { hostUri: string }).hostUri;
-    const plain = await fetch(`${hostUri}/lease/${dep.data.dseq}/1/1/logs`, {
-      headers: { authorization: 'Bearer x.e30.x' },
-    });
+    const { hostUri, provider } = dep.data.bid as { hostUri: string; provider: string };
+    // The provider's API is HTTPS with its self-signed certificate; trusting exactly that one:
+    const dispatcher = new Agent({ connect: { ca: emu.certificates.get(provider)!.cert } });
+    const providerGet = (
+      path: string,
+      authorization: string,
+      init: { method?: string; body?: string } = {},
+    ) => undiciFetch(`${hostUri}${path}`, { ...init, headers: { authorization }, dispatcher });
+    const plain = await providerGet(`/lease/${dep.data.dseq}/1/1/logs`, 'Bearer x.e30.x');
     expect(plain.status).toBe(401);
+    // A token whose claims are right but whose signature is not the issuer's is refused too.
+    const forged = `${Buffer.from('{"alg":"ES256KADR36","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ iss: address, exp: Math.floor(Date.now() / 1000) + 600, version: 'v1' }),
+    ).toString('base64url')}.${Buffer.alloc(64, 1).toString('base64url')}`;
+    expect((await providerGet(`/lease/${dep.data.dseq}/1/1/status`, `Bearer ${forged}`)).status).toBe(401);
+    expect(await fetch(`${hostUri}/lease/${dep.data.dseq}/1/1/status`).catch((e) => e.cause?.code)).toBe(
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+    );
     await a.teardown(dep, { store });
     expect(emu.deployments.get(`${address}/${dep.data.dseq}`)!.state).toBe('closed');
     expect(lease.state).toBe('closed');
     expect(emu.activeResources()).toBe(0);
+  });
+
+  it('trusts a self-signed provider certificate only when it is registered on chain', async () => {
+    const impostor = await emulator({ providers: [{ ...providers[0]!, certificate: 'unregistered' }] });
+    try {
+      const a = akashAdapter({ mnemonic, restUrl: impostor.restUrl, ...fast });
+      const error = await a
+        .provision({ ...spec, name: 'ak-tls' }, { store: new MemoryRecordStore() })
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(CapacityError);
+      expect(error.message).toMatch(
+        /self-signed certificate \(serial \d+\) is not registered on chain as valid/,
+      );
+      expect(impostor.leases.every((l) => !l.manifest)).toBe(true); // nothing was sent to it
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('answers 422 to a manifest whose version hash differs from the deployment hash', async () => {
+    const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast });
+    const dep = await a.provision({ ...spec, name: 'ak-hash' }, { store: new MemoryRecordStore() });
+    const { hostUri, provider } = dep.data.bid as { hostUri: string; provider: string };
+    const signer = await signerFromMnemonic(mnemonic);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new JwtTokenManager(signer.amino).generateToken({
+      version: 'v1',
+      iss: address,
+      iat: now,
+      nbf: now,
+      exp: now + 600,
+      leases: { access: 'full' },
+    } as never);
+    const other = manifestToSortedJSON(
+      manifestFor(generateSdl(nodeSpecSchema.parse({ ...spec, name: 'ak-hash', modelId: 'other' }))).groups,
+    );
+    const res = await undiciFetch(`${hostUri}/deployment/${dep.data.dseq}/manifest`, {
+      method: 'PUT',
+      body: other,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      dispatcher: new Agent({ connect: { ca: emu.certificates.get(provider)!.cert } }),
+    });
+    expect(res.status).toBe(422);
+    await a.teardown(dep);
   });
 
   it('selects bids by provider attributes', async () => {

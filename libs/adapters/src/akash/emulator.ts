@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pubkeyToAddress } from '@cosmjs/amino';
+import { makeSignDoc as makeAminoSignDoc, pubkeyToAddress, serializeSignDoc } from '@cosmjs/amino';
 import { Secp256k1, Secp256k1Signature, sha256 } from '@cosmjs/crypto';
 import { decodePubkey, makeSignBytes, makeSignDoc } from '@cosmjs/proto-signing';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
 import { WebSocketServer } from 'ws';
-import { delay, type RunningServer, sendJson, startServer } from '../testing/server.js';
+import { selfSignedCertificate } from '../testing/certificate.js';
+import { delay, type Handler, type RunningServer, sendJson, startServer } from '../testing/server.js';
 import {
   decodeTx,
   TYPE_CLOSE_DEPLOYMENT,
@@ -23,6 +24,12 @@ export interface EmulatedProvider {
   bids?: boolean;
   /** Drop the connection and stop listening when a manifest arrives. */
   diesOnManifest?: boolean;
+  /**
+   * Its API's TLS certificate is self-signed (as most providers' are) and `registered` on chain
+   * in the cert module (default), or `unregistered` (an impostor, or a provider that never
+   * published it): clients must refuse the latter.
+   */
+  certificate?: 'registered' | 'unregistered';
 }
 
 export interface AkashEmulatorOptions {
@@ -55,6 +62,8 @@ interface Dep {
   created: number;
   groups: unknown[];
   deposit: number;
+  /** The manifest version hash from MsgCreateDeployment: providers refuse other manifests (422). */
+  hash: Buffer;
 }
 interface Lease {
   owner: string;
@@ -82,6 +91,17 @@ export class AkashEmulator {
   readonly leases: Lease[] = [];
   readonly txs = new Map<string, { code: number; raw_log: string; height: number; visibleAt: number }>();
   readonly providerServers = new Map<string, RunningServer>();
+  /** Each provider's service ingress (plain HTTP, like a provider's ingress controller on port 80). */
+  readonly ingressServers = new Map<string, RunningServer>();
+  /** Each provider's self-signed API certificate (PEM). */
+  readonly certificates = new Map<string, { key: string; cert: string }>();
+  /**
+   * Every request a provider received (method, URL, headers, body; WebSocket upgrades too): what
+   * actually reached the provider, for tests that scan it (the operator-key scan).
+   */
+  readonly providerRequests: { method: string; url: string; headers: string; body: string }[] = [];
+  /** Public keys seen in signed transactions, by address: JWTs are verified against them. */
+  private readonly pubkeys = new Map<string, Uint8Array>();
   private chain!: RunningServer;
 
   constructor(readonly opts: AkashEmulatorOptions) {
@@ -138,6 +158,7 @@ export class AkashEmulator {
         });
       }
       if (req.method === 'POST' && p === '/cosmos/tx/v1beta1/txs') return this.broadcast(res, body);
+      if (req.method === 'POST' && p === '/cosmos/tx/v1beta1/simulate') return this.simulate(res, body);
       const tm = /^\/cosmos\/tx\/v1beta1\/txs\/([A-F0-9]+)$/.exec(p);
       if (tm) {
         const t = this.txs.get(tm[1]!);
@@ -187,6 +208,23 @@ export class AkashEmulator {
           }));
         return sendJson(res, 200, { leases, pagination: { next_key: null, total: String(leases.length) } });
       }
+      if (p === '/akash/cert/v1/certificates/list') {
+        const certificates = this.opts.providers
+          .filter((pr) => pr.certificate !== 'unregistered' && pr.owner === q.get('filter.owner'))
+          .map((pr) => {
+            const { cert } = this.certificates.get(pr.owner)!;
+            return {
+              serial: BigInt(`0x${new X509Certificate(cert).serialNumber}`).toString(10),
+              certificate: { state: 'valid', cert: Buffer.from(cert).toString('base64'), pubkey: '' },
+            };
+          })
+          .filter((c) => !q.get('filter.serial') || c.serial === q.get('filter.serial'))
+          .filter((c) => !q.get('filter.state') || c.certificate.state === q.get('filter.state'));
+        return sendJson(res, 200, {
+          certificates,
+          pagination: { next_key: null, total: String(certificates.length) },
+        });
+      }
       const pm = /^\/akash\/provider\/v1beta4\/providers\/([a-z0-9]+)$/.exec(p);
       if (pm) {
         const pr = this.opts.providers.find((x) => x.owner === pm[1]);
@@ -208,6 +246,39 @@ export class AkashEmulator {
   async close() {
     await this.chain?.close();
     for (const s of this.providerServers.values()) await s.close().catch(() => {});
+    for (const s of this.ingressServers.values()) await s.close().catch(() => {});
+  }
+
+  /**
+   * Gas a transaction consumes: the SDK's per-byte cost (10 gas a byte of tx), a signature
+   * verification, and each message's store writes (rough figures of the same order as mainnet's).
+   */
+  static gasUsed(bytes: Uint8Array, messageTypes: string[]): number {
+    const perMessage: Record<string, number> = {
+      [TYPE_CREATE_DEPLOYMENT]: 210_000,
+      [TYPE_CREATE_LEASE]: 160_000,
+      [TYPE_CLOSE_DEPLOYMENT]: 140_000,
+      [TYPE_MINT_ACT]: 90_000,
+    };
+    return 10 * bytes.length + 1_000 + messageTypes.reduce((sum, t) => sum + (perMessage[t] ?? 50_000), 0);
+  }
+
+  /** POST /cosmos/tx/v1beta1/simulate: the gas the transaction would use (signatures not checked). */
+  private simulate(res: Parameters<typeof sendJson>[0], body: string) {
+    try {
+      const bytes = Buffer.from((JSON.parse(body) as { tx_bytes: string }).tx_bytes, 'base64');
+      const decoded = decodeTx(bytes);
+      const used = AkashEmulator.gasUsed(
+        bytes,
+        decoded.messages.map((m) => m.typeUrl),
+      );
+      return sendJson(res, 200, {
+        gas_info: { gas_wanted: '0', gas_used: String(used) },
+        result: { log: '' },
+      });
+    } catch (e) {
+      return sendJson(res, 400, { code: 3, message: `invalid transaction: ${(e as Error).message}` });
+    }
   }
 
   private broadcast(res: Parameters<typeof sendJson>[0], body: string) {
@@ -235,6 +306,7 @@ export class AkashEmulator {
     const pk = info?.publicKey ? decodePubkey(info.publicKey) : null;
     if (!pk) return reply(4, 'unauthorized: missing public key');
     const signer = pubkeyToAddress(pk, 'akash');
+    this.pubkeys.set(signer, Buffer.from(pk.value as string, 'base64'));
     const acct = this.accounts.get(signer);
     if (!acct) return reply(5, `account ${signer} not found: insufficient funds`);
     if (Number(info!.sequence) !== acct.sequence)
@@ -246,8 +318,25 @@ export class AkashEmulator {
       sha256(makeSignBytes(signDoc)),
       Buffer.from(pk.value as string, 'base64'),
     );
+    // Fees: uakt at the validators' minimum gas price, for a gas limit the transaction stays under.
+    const fee = decoded.raw.authInfo.fee;
+    const gasLimit = Number(fee?.gasLimit ?? 0);
+    const feeUakt = Number(fee?.amount.find((c) => c.denom === 'uakt')?.amount ?? 0);
+    const needed = AkashEmulator.gasUsed(
+      bytes,
+      decoded.messages.map((m) => m.typeUrl),
+    );
     return Promise.resolve(ok).then((valid) => {
       if (!valid) return reply(4, 'unauthorized: signature verification failed');
+      if (feeUakt < Math.ceil(gasLimit * MIN_GAS_PRICE_UAKT))
+        return reply(
+          13,
+          `insufficient fees; got: ${feeUakt}uakt required: ${Math.ceil(gasLimit * MIN_GAS_PRICE_UAKT)}uakt`,
+        );
+      if (gasLimit < needed)
+        return reply(11, `out of gas in location: txSize; gasWanted: ${gasLimit}, gasUsed: ${needed}`);
+      if (acct.balance < feeUakt)
+        return reply(5, `insufficient funds for fees: ${acct.balance}uakt < ${feeUakt}uakt`);
       for (const m of decoded.messages) {
         // biome-ignore lint/suspicious/noExplicitAny: a decoded protobuf message, checked field by field below
         const v = m.value as Record<string, any>;
@@ -276,7 +365,6 @@ export class AkashEmulator {
           const deposit = Number(v.deposit.amount.amount ?? 0);
           if (deposit < 500_000) return reply(4, 'invalid deposit: minimum is 500000uact', 'deployment');
           if (acct.act < deposit) return reply(5, `insufficient funds: ${acct.act}uact < ${deposit}uact`);
-          if (acct.balance < 5000) return reply(5, `insufficient funds for fees: ${acct.balance}uakt`);
           acct.act -= deposit;
           this.deployments.set(`${owner}/${dseq}`, {
             owner,
@@ -285,6 +373,7 @@ export class AkashEmulator {
             created: Date.now(),
             groups: v.groups,
             deposit,
+            hash: Buffer.from(v.hash ?? []),
           });
         } else if (m.typeUrl === TYPE_CREATE_LEASE) {
           const id = v.bidId;
@@ -323,18 +412,23 @@ export class AkashEmulator {
         }
       }
       acct.sequence++;
-      acct.balance -= 5000;
+      acct.balance -= feeUakt;
       return reply(0, '[]');
     });
   }
 
   private async startProvider(pr: EmulatedProvider): Promise<RunningServer> {
-    const running = await this.providerHttp(pr);
+    const tls = selfSignedCertificate(pr.owner);
+    this.certificates.set(pr.owner, tls);
+    const handler = this.providerHttp(pr);
+    const running = await startServer(handler, tls);
+    this.ingressServers.set(pr.owner, await startServer(handler));
     const wss = new WebSocketServer({ noServer: true });
-    running.server.on('upgrade', (req, socket, head) => {
+    running.server.on('upgrade', async (req, socket, head) => {
+      this.recordProviderRequest(req, '');
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const lm = /^\/lease\/(\d+)\/(\d+)\/(\d+)\/logs$/.exec(url.pathname);
-      const iss = issuerOf(req);
+      const iss = await this.issuerOf(req);
       const l =
         lm && this.leases.find((x) => x.dseq === lm[1] && x.provider === pr.owner && x.state === 'active');
       if (!lm || !iss || !l || l.owner !== iss) {
@@ -367,8 +461,57 @@ export class AkashEmulator {
     };
   }
 
-  private providerHttp(pr: EmulatedProvider): Promise<RunningServer> {
-    return startServer(async (req, res, body, url) => {
+  /**
+   * The issuer of an unexpired AEP-64 JWT (`ES256KADR36`: an ADR-036 signArbitrary signature of
+   * `header.payload`) whose signature verifies against the issuer's public key as seen on chain.
+   */
+  private async issuerOf(req: IncomingMessage): Promise<string | undefined> {
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const [header, payload, signature] = token?.split('.') ?? [];
+    if (!header || !payload || !signature) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+        iss: string;
+        exp: number;
+      };
+      const pubkey = this.pubkeys.get(claims.iss);
+      if (!pubkey || claims.exp * 1000 <= Date.now()) return undefined;
+      const doc = makeAminoSignDoc(
+        [
+          {
+            type: 'sign/MsgSignData',
+            value: { signer: claims.iss, data: Buffer.from(`${header}.${payload}`).toString('base64') },
+          },
+        ],
+        { gas: '0', amount: [] },
+        '',
+        '',
+        0,
+        0,
+      );
+      const valid = await Secp256k1.verifySignature(
+        Secp256k1Signature.fromFixedLength(Buffer.from(signature, 'base64url')),
+        sha256(serializeSignDoc(doc)),
+        pubkey,
+      );
+      return valid ? claims.iss : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private recordProviderRequest(req: IncomingMessage, body: string) {
+    this.providerRequests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: JSON.stringify(req.headers),
+      body,
+    });
+  }
+
+  private providerHttp(pr: EmulatedProvider): Handler {
+    return async (req, res, body, url) => {
+      this.recordProviderRequest(req, body);
       const p = url.pathname;
       const lease = (dseq: string) =>
         this.leases.find((l) => l.dseq === dseq && l.provider === pr.owner && l.state === 'active');
@@ -380,7 +523,7 @@ export class AkashEmulator {
           : sendJson(res, 503, { error: 'no such service' });
       }
       // JWT (AEP-64) bearer auth: the token's issuer must own the lease.
-      const iss = issuerOf(req);
+      const iss = await this.issuerOf(req);
       if (!iss) return sendJson(res, 401, { message: 'unauthorized' });
       const mm = /^\/deployment\/(\d+)\/manifest$/.exec(p);
       if (mm && req.method === 'PUT') {
@@ -393,6 +536,10 @@ export class AkashEmulator {
           return;
         }
         await delay(10);
+        const deployment = this.deployments.get(`${l.owner}/${l.dseq}`);
+        const version = createHash('sha256').update(body).digest();
+        if (!deployment?.hash.equals(version))
+          return sendJson(res, 422, { message: 'manifest version validation failed' });
         l.manifest = JSON.parse(body);
         l.manifestAt = Date.now();
         res.statusCode = 200;
@@ -413,7 +560,7 @@ export class AkashEmulator {
         if (lm[4] === 'logs') return sendJson(res, 400, { message: 'websocket upgrade required' });
         // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
         const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
-        const svcUrl = `${this.providerServers.get(pr.owner)!.url}/svc/${l.dseq}`;
+        const svcUrl = `${this.ingressServers.get(pr.owner)!.url}/svc/${l.dseq}`;
         return sendJson(res, 200, {
           services: {
             node: {
@@ -429,22 +576,10 @@ export class AkashEmulator {
         });
       }
       return sendJson(res, 404, { message: 'not found' });
-    });
+    };
   }
 }
 
 const AKASH_SERVICE_NAME = 'node';
-
-/** The issuer of an unexpired JWT bearer token (signature checks: see docs/adapters.md). */
-function issuerOf(req: IncomingMessage): string | undefined {
-  const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-  try {
-    const payload = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
-      iss: string;
-      exp: number;
-    };
-    return payload.exp * 1000 > Date.now() ? payload.iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The validators' minimum gas price the emulator enforces (mainnet nodes commonly set 0.025uakt). */
+export const MIN_GAS_PRICE_UAKT = 0.025;

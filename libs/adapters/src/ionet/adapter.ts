@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -62,6 +63,45 @@ interface Worker {
   public_url: string;
 }
 
+/**
+ * Response fields that io.net's public pages do not show (docs/adapters.md, "unconfirmed"): a
+ * response without them stops the adapter with the endpoint and field named, instead of a guess.
+ */
+const RESPONSES = {
+  '/available-replicas': z.object({
+    data: z.array(
+      z.object({ id: z.number(), iso2: z.string(), name: z.string(), available_replicas: z.number() }),
+    ),
+  }),
+  '/price': z.object({
+    data: z.object({
+      total_cost_usdc: z.number(),
+      // A number in the review; the vmaas price page documents an array: both are read.
+      available_replica_count: z.union([z.number(), z.array(z.number())]),
+    }),
+  }),
+  '/deployments': z.object({
+    data: z.object({
+      total: z.number(),
+      deployments: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+    }),
+  }),
+} as const;
+
+function expectShape<K extends keyof typeof RESPONSES>(
+  endpoint: K,
+  value: unknown,
+): z.infer<(typeof RESPONSES)[K]> {
+  const parsed = RESPONSES[endpoint].safeParse(value);
+  if (parsed.success) return parsed.data as z.infer<(typeof RESPONSES)[K]>;
+  const issue = parsed.error.issues[0]!;
+  throw new CapacityError(
+    'provider-failed',
+    `io.net ${endpoint} answered without the expected ${issue.path.join('.') || 'body'} (${issue.message}); this field is unconfirmed in io.net's public docs`,
+    { adapter: 'ionet', hint: 'see docs/adapters.md (io.net table); deploy elsewhere meanwhile' },
+  );
+}
+
 export function ionetAdapter(config: IonetConfig): NetworkAdapter {
   const name = 'ionet';
   const base = `${(config.baseUrl ?? 'https://api.io.solutions').replace(/\/$/, '')}${PREFIX}`;
@@ -82,8 +122,9 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
 
   /** Locations (`{id, iso2, name, available_replicas}`) with room for the spec; `region` matches iso2 or name. */
   async function locationsFor(spec: NodeSpec, hw: Hardware): Promise<number[]> {
-    const res = await api<{ data: Location[] }>(
-      `/available-replicas?hardware_id=${hw.hardware_id}&hardware_qty=${spec.gpu!.count}`,
+    const res: { data: Location[] } = expectShape(
+      '/available-replicas',
+      await api(`/available-replicas?hardware_id=${hw.hardware_id}&hardware_qty=${spec.gpu!.count}`),
     );
     const region = spec.region?.toLowerCase();
     const ok = res.data
@@ -106,9 +147,7 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
   /** `/deployments` is paginated (10 a page by default): resuming by name reads every page. */
   async function findByName(id: string): Promise<string | undefined> {
     for (let page = 1; ; page++) {
-      const res = await api<{
-        data: { total: number; deployments: { id: string; name: string; status: string }[] };
-      }>(`/deployments?page=${page}&page_size=${PAGE_SIZE}`);
+      const res = expectShape('/deployments', await api(`/deployments?page=${page}&page_size=${PAGE_SIZE}`));
       const found = res.data.deployments.find((d) => d.name === id && d.status !== 'destroyed');
       if (found) return found.id;
       if (res.data.deployments.length < PAGE_SIZE || page * PAGE_SIZE >= res.data.total) return undefined;
@@ -160,17 +199,17 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
         duration_hours: '1',
         currency: 'usdc',
       });
-      for (const l of locations) q.append('location_ids', String(l));
-      const res = await api<{ data: { total_cost_usdc: number; available_replica_count: number } }>(
-        `/price?${q}`,
-      );
+      // One value holding a JSON array (io.net docs, caas/price-estimation: "list of ids in a form of json array").
+      q.set('location_ids', JSON.stringify(locations));
+      const res = expectShape('/price', await api(`/price?${q}`));
+      const available = [res.data.available_replica_count].flat().reduce((a, b) => a + b, 0);
       return [
         {
           adapter: name,
           pricePerHourUsd: res.data.total_cost_usdc,
           gpu: spec.gpu!.kind,
           gpuCount: spec.gpu!.count,
-          available: res.data.available_replica_count,
+          available,
           provider: hw.hardware_name,
         },
       ];

@@ -164,8 +164,17 @@ export class IonetEmulator {
         const gpus = Number(url.searchParams.get('gpus_per_container') ?? 1);
         const replicas = Number(url.searchParams.get('replica_count') ?? 1);
         const hours = Number(url.searchParams.get('duration_hours') ?? 1);
-        const locations = url.searchParams.getAll('location_ids').map(Number);
-        if (!locations.length) return unprocessable(res, ['query', 'location_ids'], 'Field required');
+        // A single value holding a JSON array of ids, as io.net documents it.
+        const raw = url.searchParams.getAll('location_ids');
+        if (!raw.length) return unprocessable(res, ['query', 'location_ids'], 'Field required');
+        let locations: number[];
+        try {
+          locations = JSON.parse(raw[0]!) as number[];
+          if (raw.length !== 1 || !Array.isArray(locations) || !locations.every(Number.isInteger))
+            throw new Error();
+        } catch {
+          return unprocessable(res, ['query', 'location_ids'], 'list of ids in a form of json array');
+        }
         const isos = Object.entries(IONET_LOCATIONS)
           .filter(([, l]) => locations.includes(l.id))
           .map(([iso]) => iso);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, errorFromHttpStatus, UserError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
+import { sendJson, startServer } from '../testing/server.js';
 import { ionetAdapter } from './adapter.js';
 import { IonetEmulator } from './emulator.js';
 
@@ -105,6 +106,55 @@ describe('ionet adapter', () => {
     expect(r.status).toBe(422);
     const error = errorFromHttpStatus(r.status, await r.text());
     expect(error.message).toBe('HTTP 422: query.location_ids: Field required');
+  });
+
+  it('sends /price location_ids as one JSON array, as io.net documents it (repeated values are refused)', async () => {
+    // io.net docs, reference/caas/price-estimation: location_ids "list of ids in a form of json array".
+    const price = (query: string) =>
+      fetch(
+        `${emu.url}/enterprise/v1/io-cloud/caas/price?hardware_id=27&duration_hours=1&gpus_per_container=1&replica_count=1&${query}`,
+        { headers: { 'x-api-key': 'k' } },
+      );
+    expect((await price(`location_ids=${encodeURIComponent('[1]')}`)).status).toBe(200);
+    const repeated = await price('location_ids=1&location_ids=2');
+    expect(repeated.status).toBe(422);
+    expect(errorFromHttpStatus(422, await repeated.text()).message).toMatch(
+      /query\.location_ids: list of ids/,
+    );
+    const [quote] = await ionetAdapter({ apiKey: 'k', baseUrl: emu.url }).quote({ ...spec, replicas: 1 });
+    expect(quote!.pricePerHourUsd).toBeGreaterThan(0);
+  });
+
+  it('stops with the endpoint and field named when a response lacks an unconfirmed field', async () => {
+    // A server that knows the hardware but answers /available-replicas without `available_replicas`.
+    const odd = await startServer((_req, res, _body, url) =>
+      url.pathname.endsWith('/hardware/max-gpus-per-container')
+        ? sendJson(res, 200, {
+            data: {
+              hardware: [
+                {
+                  hardware_id: 1,
+                  hardware_name: 'GeForce RTX 4090 24GB',
+                  brand_name: 'NVIDIA',
+                  max_gpus_per_container: 8,
+                  available: 4,
+                },
+              ],
+            },
+          })
+        : sendJson(res, 200, { data: [{ id: 1, iso2: 'US', name: 'United States', replicas: 3 }] }),
+    );
+    try {
+      const error = await ionetAdapter({ apiKey: 'k', baseUrl: odd.url })
+        .quote({ ...spec, replicas: 1 })
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(CapacityError);
+      expect(error.message).toMatch(
+        /io\.net \/available-replicas answered without the expected data\.0\.available_replicas/,
+      );
+    } finally {
+      await odd.close();
+    }
   });
 
   it('finds its deployment by name on a later page of /deployments when resuming', async () => {

@@ -128,6 +128,16 @@ describe('the operator key never leaves the operator', () => {
           gpu: { kind: 'nvidia-h100', count: 1 },
         },
       );
+      // The provider calls go through undici with the pinned certificate (not the global fetch
+      // captured above): take them as the provider received them.
+      expect(akash.providerRequests.some((r) => r.method === 'PUT' && r.url.endsWith('/manifest'))).toBe(
+        true,
+      );
+      for (const r of akash.providerRequests)
+        produced.push({
+          where: `akash provider ${r.method} ${r.url}`,
+          text: `${r.url}\n${r.headers}\n${r.body}`,
+        });
       await exercise(ionetAdapter({ apiKey: 'io-key', baseUrl: ionet.url }), {
         ...base,
         name: 'scan-ionet',

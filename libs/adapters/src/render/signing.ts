@@ -1,13 +1,13 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Request signing of the Render Network compute API (OTOY's "Dispersed" API): headers
- * `X-API-Key` (public key), `X-Time` (ms since the epoch), `X-Nonce` (32 hex characters, once
- * only) and `X-Signature`, the hex HMAC-SHA256 with the secret key over
- * `publicKey|time|nonce|METHOD|path|sortedQuery|sha256(canonical JSON body)`.
- * The canonical body is JSON with object keys sorted and no whitespace; an empty body hashes
- * the empty string. (How the query is encoded, and the empty-body case, are not confirmed in
- * public material: see docs/adapters.md.)
+ * Request signing of the Render compute API (docs.compute.x.io: "API Overview" and "Send an API
+ * request / Request headers"): headers `X-API-Key` (public key), `X-Time` (UTC ms, within 5
+ * minutes of the server), `X-Nonce` (32 hex characters, unique per request) and `X-Signature`,
+ * the hex HMAC-SHA256 with the secret key over
+ * `publicKey|time|nonce|METHOD|path|query|sha256hex(body bytes)`, where `query` is the URL's
+ * query string as sent, without the leading `?`, and the body is hashed exactly as sent (an
+ * empty body hashes the empty string).
  */
 export function renderStringToSign(parts: {
   publicKey: string;
@@ -15,39 +15,20 @@ export function renderStringToSign(parts: {
   nonce: string;
   method: string;
   path: string;
-  query: URLSearchParams;
+  /** The query string as sent, no leading '?'. */
+  query: string;
   body: string;
 }): string {
-  const sorted = [...parts.query.entries()]
-    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const bodyHash = createHash('sha256').update(canonicalJson(parts.body)).digest('hex');
+  const bodyHash = createHash('sha256').update(parts.body).digest('hex');
   return [
     parts.publicKey,
     parts.time,
     parts.nonce,
     parts.method.toUpperCase(),
     parts.path,
-    sorted,
+    parts.query,
     bodyHash,
   ].join('|');
-}
-
-/** JSON with sorted object keys and no whitespace; '' stays ''. */
-export function canonicalJson(body: string): string {
-  if (body === '') return '';
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v as object)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sort(JSON.parse(body)));
 }
 
 export function renderSignature(secret: string, stringToSign: string): string {
@@ -72,7 +53,7 @@ export function renderAuthHeaders(
     nonce,
     method,
     path: url.pathname,
-    query: url.searchParams,
+    query: url.search.slice(1),
     body,
   });
   return {
@@ -110,7 +91,7 @@ export function verifyRenderRequest(opts: {
         nonce,
         method: opts.method,
         path: url.pathname,
-        query: url.searchParams,
+        query: url.search.slice(1),
         body: opts.body,
       }),
     ),

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RunningServer {
@@ -10,9 +11,12 @@ export interface RunningServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => unknown;
 
-/** A real HTTP server on 127.0.0.1 and a free port. */
-export async function startServer(handler: Handler): Promise<RunningServer> {
-  const server = createServer(async (req, res) => {
+/** A real HTTP server on 127.0.0.1 and a free port; HTTPS with `tls` (PEM key and certificate). */
+export async function startServer(
+  handler: Handler,
+  tls?: { key: string; cert: string },
+): Promise<RunningServer> {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -22,11 +26,12 @@ export async function startServer(handler: Handler): Promise<RunningServer> {
       if (!res.headersSent) sendJson(res, 500, { error: String((e as Error)?.message ?? e) });
       else res.destroy();
     }
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     server,
     close: () =>
