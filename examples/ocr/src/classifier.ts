@@ -89,6 +89,7 @@ export function importClassifier(
     calibration: calibration.map((line) => [line.input]),
     name: 'ppocr-cls-mobile-v2.0',
     activationDtype,
+    calibrationMethod: 'mse',
     label: CLASSIFIER_FILE,
   });
 }

@@ -72,7 +72,7 @@ export {
   type OnnxRuntimeBackend,
   type OnnxRuntimeBackendOptions,
 } from './ort/backend.js';
-export { calibrate, fracFor } from './quantize/calibrate.js';
+export { calibrate, calibrationFracs, fracFor } from './quantize/calibrate.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';

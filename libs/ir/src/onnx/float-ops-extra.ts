@@ -168,8 +168,15 @@ const unsqueeze: FloatOp = {
 /** ONNX TensorProto data types that are integers (Cast to them truncates toward zero). */
 const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
+/** ONNX HardSwish: x · clamp(x/6 + 1/2, 0, 1). */
+const hardSwish: FloatOp = {
+  shape: ([x]) => [...x!],
+  run: ([x]) => x!.data.map((v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1)),
+};
+
 export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   Clip: clip,
+  HardSwish: hardSwish,
   Div: div,
   HardSigmoid: hardSigmoid,
   Shape: {

@@ -14,11 +14,18 @@ import { fracFor, maxAbs } from './calibrate.js';
 export interface LowerOptions {
   /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
   readonly activationDtype?: 'i8' | 'i16';
+  /**
+   * Activation fracs chosen by calibration (`calibrationFracs`), by value name; a value not
+   * listed gets the largest frac at which its calibrated maximum fits.
+   */
+  readonly fracs?: ReadonlyMap<string, number>;
 }
 
 /** Fractional bits of outputs bounded by 1 in magnitude (Softmax, Sigmoid, Tanh). */
 const UNIT_RANGE_FRAC: Record<'i8' | 'i16', number> = { i8: 7, i16: 15 };
 const WEIGHT_DTYPE: DType = 'i8';
+/** HardSwish's gate clamp(x/6 + 1/2, 0, 1) is an i16 at this frac: 1.0 exactly, steps of 2^−14. */
+const HARD_SWISH_GATE_FRAC = 14;
 const CONSTANT_DTYPE: DType = 'i16';
 
 function transpose2d(data: Float64Array, rows: number, cols: number): Float64Array {
@@ -45,7 +52,7 @@ export function lowerToIntegerGraph(
     throw new IrError('ONNX_UNSUPPORTED', `node '${node.name}' (${node.op}): ${message}`);
   };
   const constant = (name: string) => graph.constants.get(name);
-  const rangeFrac = (name: string) => fracFor(ranges.get(name) ?? 0, act);
+  const rangeFrac = (name: string) => options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, act);
   const wire = (node: FloatNode, name: string): number => {
     const w = wires.get(name);
     if (w !== undefined) return w;
@@ -314,6 +321,18 @@ export function lowerToIntegerGraph(
           data: divisor.data.map((v) => 1 / v),
         });
         emit(node, 'Mul', [wire(node, first!), reciprocal], outFrac(node));
+        break;
+      }
+      case 'HardSwish': {
+        // x · HardSigmoid(x; 1/6, 1/2): the gate in i16 at frac 14, where 1.0 is exact.
+        const x = wire(node, first!);
+        const gate = b.op('HardSigmoid', [x], {
+          name: `${node.name}.gate`,
+          dtype: 'i16',
+          frac: HARD_SWISH_GATE_FRAC,
+          attrs: hardSigmoidAttrs({ ...node, attrs: { alpha: 1 / 6, beta: 0.5 } }),
+        });
+        emit(node, 'Mul', [x, gate], outFrac(node));
         break;
       }
       case 'HardSigmoid':
