@@ -7,7 +7,8 @@ import {Step} from "./StepTypes.sol";
 /// @notice per_tile = g · max(1, ⌊TILE_WORK / (w · g)⌋) output elements, where w is the work
 /// per output element and g the granule of the op (libs/ir/src/graph/tiles.ts).
 library TileRule {
-    uint256 internal constant TILE_WORK = 4096;
+    /// @dev Op-set version 2: 128 units per tile (was 4096); Add, Sub and Mul weigh 4 per element.
+    uint256 internal constant TILE_WORK = 128;
 
     error UnknownOp(uint16 op);
 
@@ -35,7 +36,8 @@ library TileRule {
             uint32[] calldata x = step.inputTypes[0].shape;
             return (3, x[x.length - 1]); // Softmax: whole rows
         }
-        if ((op >= 10 && op <= 14) || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
+        if (op >= 10 && op <= 12) return (4, 1); // Add, Sub, Mul: two broadcast operands
+        if (op == 13 || op == 14 || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
         if (op == 15 || op == 53) return (1, 1); // Clip, HardSigmoid
         revert UnknownOp(op);
     }

@@ -11,7 +11,7 @@ import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
  * Version of the op set's semantics. It is part of every modelId: changing any kernel's
  * arithmetic, an attribute default or a tile rule requires a new version.
  */
-export const OPSET_VERSION = 1;
+export const OPSET_VERSION = 2;
 
 const ALL: readonly OpDefinition[] = [
   Add,
