@@ -429,7 +429,15 @@ library PoolKernels {
         pure
     {
         uint32[] memory shape = step.inputTypes[0].shape;
-        uint256 area = uint256(shape[2]) * shape[3];
+        planeMeans(step, inputs, start, end, dst, uint256(shape[2]) * shape[3]);
+    }
+
+    /// @notice Output p = divRound(Σ of the `area` consecutive input elements from p · area, area):
+    /// GlobalAveragePool (planes of H · W) and ReduceMean (rows of the last axis).
+    function planeMeans(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst, uint256 area)
+        internal
+        pure
+    {
         TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
         uint256 width = x.width;
         uint256 p = x.span(start * area, end * area - 1);

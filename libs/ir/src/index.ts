@@ -77,6 +77,7 @@ export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';
 export { randomActivationGraph } from './testing/random-activation-graph.js';
+export { randomAttentionGraph } from './testing/random-attention-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export {
   type ExecuteOptions,

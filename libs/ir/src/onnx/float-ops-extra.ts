@@ -168,6 +168,28 @@ const unsqueeze: FloatOp = {
 /** ONNX TensorProto data types that are integers (Cast to them truncates toward zero). */
 const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
+/** ReduceMean over the last axis only, keepdims = 1 (axes as attribute, or input from opset 18). */
+const reduceMean: FloatOp = {
+  shape([x], node, constants) {
+    const axes = node.inputs.length > 1 ? constants[1]?.data : node.attrs.axes;
+    const rank = x!.length;
+    const list =
+      axes === undefined || typeof axes === 'string' ? undefined : Array.from(axes as ArrayLike<number>);
+    if (list?.length !== 1 || (list[0]! + rank) % rank !== rank - 1)
+      return 'only a mean over the last axis (axes = [-1]) is supported';
+    if (numberAttr(node, 'keepdims', 1) !== 1) return 'only keepdims = 1 is supported';
+    return [...x!.slice(0, -1), 1];
+  },
+  run([x], _node, outShape) {
+    const L = x!.shape.at(-1)!;
+    return Float64Array.from({ length: sizeOf(outShape) }, (_, r) => {
+      let sum = 0;
+      for (let k = r * L; k < (r + 1) * L; k++) sum += x!.data[k]!;
+      return sum / L;
+    });
+  },
+};
+
 /** ONNX HardSwish: x · clamp(x/6 + 1/2, 0, 1). */
 const hardSwish: FloatOp = {
   shape: ([x]) => [...x!],
@@ -177,6 +199,7 @@ const hardSwish: FloatOp = {
 export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   Clip: clip,
   HardSwish: hardSwish,
+  ReduceMean: reduceMean,
   Div: div,
   HardSigmoid: hardSigmoid,
   Shape: {

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { calibrate, calibrationFracs, fracFor } from '../quantize/calibrate.js';
+import { floatNode } from '../testing/float-node.js';
 import { Random } from '../testing/random.js';
 import { runFloatGraph } from './float-exec.js';
-import type { FloatGraph, FloatNode, FloatTensor } from './float-graph.js';
+import type { FloatGraph, FloatTensor } from './float-graph.js';
 import { fuseHardSwish } from './fuse-hard-swish.js';
 
 const scalar = (v: number): FloatTensor => ({ shape: [], data: Float64Array.of(v) });
-const node = (op: string, inputs: string[], output: string, attrs: FloatNode['attrs'] = {}): FloatNode => ({
-  op,
-  name: output,
-  inputs,
-  output,
-  attrs,
-});
+const node = floatNode;
 
 /** y = Div(Mul(x, Clip(Add(x, three), 0, 6)), six), optionally with the Add's result read twice. */
 function writtenOut(extraReader: boolean, divisor = 6): FloatGraph {

@@ -1,4 +1,5 @@
 import { Clip, HardSigmoid } from './activation.js';
+import { BatchMatMul, ReduceMean } from './attention.js';
 import { Conv } from './conv.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Concat, Reshape, Transpose } from './layout.js';
@@ -32,6 +33,8 @@ const ALL: readonly OpDefinition[] = [
   Tanh,
   Clip,
   HardSigmoid,
+  BatchMatMul,
+  ReduceMean,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

@@ -196,6 +196,8 @@ const LOWERED_OPS = new Set([
   'Concat',
   'Clip',
   'HardSigmoid',
+  'BatchMatMul',
+  'ReduceMean',
 ]);
 
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
@@ -274,15 +276,23 @@ export function lowerEdge(
     case 'GlobalAveragePool': {
       const area = t[0]!.shape[2]! * t[0]!.shape[3]!;
       const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [2], [2, 3])], { keepdims: 1 });
-      // divRound(sum, area) = ⌊(2·sum + area) / (2·area)⌋. The double quotient of integers whose
-      // numerator is below 2^52 is never rounded onto the next integer, so Floor of it is exact.
-      const num = w.node('Add', [
-        w.node('Mul', [sum, w.constant('double', [], [2])]),
-        w.constant('double', [], [area]),
-      ]);
-      const quotient = w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * area])])]);
-      return { output: saturateTo(w, quotient, 'double', out) };
+      return { output: saturateTo(w, divRoundBy(w, sum, area), 'double', out) };
     }
+    case 'ReduceMean': {
+      const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [1], [-1])], { keepdims: 1 });
+      return { output: saturateTo(w, divRoundBy(w, sum, t[0]!.shape.at(-1)!), 'double', out) };
+    }
+    case 'BatchMatMul':
+      // Products below 2^30 and sums below 2^47 (checked at build time): exact in double.
+      return {
+        output: requantize(
+          w,
+          w.node('MatMul', [toDouble(0), toDouble(1)]),
+          [frac(t[0]!) + frac(t[1]!) - frac(out)],
+          [],
+          out,
+        ),
+      };
     case 'Reshape':
       return {
         output: w.node('Reshape', [value(ins[0]!), w.constant('int64', [out.shape.length], out.shape)]),
@@ -311,6 +321,19 @@ export function lowerEdge(
     default:
       return { fallback: `no exact onnxruntime lowering for ${op}` };
   }
+}
+
+/**
+ * divRound(sum, count) = ⌊(2·sum + count) / (2·count)⌋ on a double of integers. The double
+ * quotient of integers whose numerator is below 2^52 is never rounded onto the next integer,
+ * so Floor of it is exact.
+ */
+function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
+  const num = w.node('Add', [
+    w.node('Mul', [sum, w.constant('double', [], [2])]),
+    w.constant('double', [], [count]),
+  ]);
+  return w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * count])])]);
 }
 
 /** Relu, MaxPool, Reshape or Transpose applied to the unrounded value (see `Pending`). */

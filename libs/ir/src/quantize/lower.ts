@@ -168,6 +168,7 @@ export function lowerToIntegerGraph(
         const x = wire(node, first!);
         const B = constant(second!);
         if (B) {
+          if (B.shape.length !== 2) fail(node, 'constant weights must be a [K, N] matrix');
           const [k, n] = B.shape as [number, number];
           emit(
             node,
@@ -183,6 +184,9 @@ export function lowerToIntegerGraph(
             ],
             outFrac(node),
           );
+        } else if (graph.shapes.get(second!)!.length > 2) {
+          // A batch of products of two activations (attention's Q·Kᵀ and weights·V).
+          emit(node, 'BatchMatMul', [x, wire(node, second!)], outFrac(node));
         } else {
           const y = wire(node, second!);
           const yt = b.op('Transpose', [y], { name: `${node.name}.transpose_b`, attrs: { perm: [1, 0] } });
@@ -250,7 +254,8 @@ export function lowerToIntegerGraph(
         break;
       }
       case 'GlobalAveragePool':
-        emit(node, 'GlobalAveragePool', [wire(node, first!)], {});
+      case 'ReduceMean':
+        emit(node, node.op, [wire(node, first!)], {});
         break;
       case 'Reshape':
       case 'Flatten':

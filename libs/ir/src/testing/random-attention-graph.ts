@@ -1,0 +1,39 @@
+import { type DType, dtypeInfo } from '../dtype.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { createModel } from '../model.js';
+import { sizeOf } from '../tensor.js';
+import { Random } from './random.js';
+import type { RandomGraphCase } from './random-graph.js';
+
+/**
+ * Random graphs around an attention block's integer ops (BatchMatMul of two activations,
+ * ReduceMean over the last axis): x [B?, H, M, K] → scores = x · xᵀ → scores · x, and means
+ * of x, of the scores and of the result; random dtypes and scales (negative ones too).
+ */
+export function randomAttentionGraph(seed: number): RandomGraphCase {
+  const rng = new Random(seed);
+  const b = new GraphBuilder();
+  const act: DType = rng.next() < 0.5 ? 'i8' : 'i16';
+  const { min, max } = dtypeInfo(act);
+  const [M, K] = [rng.int(1, 12), rng.int(1, 24)];
+  const shape = rng.next() < 0.5 ? [rng.int(1, 4), M, K] : [rng.int(1, 2), rng.int(1, 3), M, K];
+  const rank = shape.length;
+  const swapLast = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  /** An output type whose range holds a typical sum of `k` random products, give or take. */
+  const product = (p: number, q: number, k: number) => {
+    const [tp, tq] = [b.typeOf(p), b.typeOf(q)];
+    const dtype = (rng.next() < 0.7 ? act : rng.pick(['i8', 'i16'])) as DType;
+    const typical = Math.sqrt(k) * dtypeInfo(tp.dtype).max * dtypeInfo(tq.dtype).max;
+    const shift = Math.round(Math.log2(typical / dtypeInfo(dtype).max)) + rng.int(-2, 2);
+    const frac = (tp.frac as number) + (tq.frac as number) - shift;
+    return { dtype, frac: Math.max(-32, Math.min(32, frac)) };
+  };
+  const x = b.input('x', { dtype: act, shape, frac: rng.int(-2, 8) });
+  const xt = b.op('Transpose', [x], { attrs: { perm: swapLast } });
+  const scores = b.op('BatchMatMul', [x, xt], product(x, xt, K));
+  const mixed = b.op('BatchMatMul', [scores, x], product(scores, x, M));
+  for (const v of [x, scores, mixed]) b.output(b.op('ReduceMean', [v]));
+  b.output(mixed);
+  const model = createModel(b.build(), `random-attention-${seed}`);
+  return { model, inputs: [{ dtype: act, shape, data: rng.ints(sizeOf(shape), min, max) }] };
+}
