@@ -38,7 +38,7 @@ library TileRule {
         }
         if (op >= 10 && op <= 12) return (4, 1); // Add, Sub, Mul: two broadcast operands
         if (op == 13 || op == 14 || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
-        if (op == 15 || op == 53) return (1, 1); // Clip, HardSigmoid
+        if (op == 15 || op == 53 || op == 43) return (1, 1); // Clip, HardSigmoid, Slice
         if (op == 22 || op == 33) {
             uint32[] calldata a = step.inputTypes[0].shape;
             return (a[a.length - 1], 1); // BatchMatMul: K; ReduceMean: the last axis

@@ -108,6 +108,21 @@ function sliceRanges(shape: readonly number[], spec: SliceSpec) {
   return ranges;
 }
 
+/**
+ * The first index per axis of a Slice with step 1 on every axis (what the integer `Slice` op
+ * takes), or why it cannot be one.
+ */
+export function sliceStarts(
+  node: FloatNode,
+  shape: readonly number[],
+  constants: readonly (FloatTensor | undefined)[],
+): number[] | string {
+  const spec = sliceSpec(node, shape.length, constants);
+  if (typeof spec === 'string') return spec;
+  if (spec.steps.some((s) => s !== 1)) return 'only slices with step 1 are supported on activations';
+  return sliceRanges(shape, spec).map((r) => r.first);
+}
+
 const slice: FloatOp = {
   shape([x], node, constants) {
     const spec = sliceSpec(node, x!.length, constants);

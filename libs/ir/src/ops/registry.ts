@@ -7,6 +7,7 @@ import { MatMul } from './matmul.js';
 import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
 import type { OpDefinition } from './op.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
+import { Slice } from './slice.js';
 
 /**
  * Version of the op set's semantics. It is part of every modelId: changing any kernel's
@@ -35,6 +36,7 @@ const ALL: readonly OpDefinition[] = [
   HardSigmoid,
   BatchMatMul,
   ReduceMean,
+  Slice,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

@@ -19,10 +19,10 @@ const FAMILIES: readonly {
     ops: ['Clip', 'HardSigmoid'],
   },
   {
-    name: 'BatchMatMul and ReduceMean',
+    name: 'BatchMatMul, ReduceMean and Slice',
     generate: randomAttentionGraph,
     graphs: 60,
-    ops: ['BatchMatMul', 'ReduceMean'],
+    ops: ['BatchMatMul', 'ReduceMean', 'Slice'],
   },
 ];
 

@@ -198,6 +198,7 @@ const LOWERED_OPS = new Set([
   'HardSigmoid',
   'BatchMatMul',
   'ReduceMean',
+  'Slice',
 ]);
 
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
@@ -293,6 +294,12 @@ export function lowerEdge(
           out,
         ),
       };
+    case 'Slice': {
+      const [starts, ends] = [intsAttr(attrs, 'starts'), intsAttr(attrs, 'ends')];
+      const axes = starts.map((_, d) => d);
+      const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
+      return { output: w.node('Slice', [value(ins[0]!), ints(starts), ints(ends), ints(axes)]) };
+    }
     case 'Reshape':
       return {
         output: w.node('Reshape', [value(ins[0]!), w.constant('int64', [out.shape.length], out.shape)]),

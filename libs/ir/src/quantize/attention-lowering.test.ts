@@ -13,16 +13,17 @@ import { lowerToIntegerGraph } from './lower.js';
 
 const node = floatNode;
 
-/** x [1, 2, 5, 4] → scores = x · xᵀ [1, 2, 5, 5] → mean over the last axis [1, 2, 5, 1]. */
+/** x [1, 2, 5, 4] → scores = x · xᵀ [1, 2, 5, 5] → its mean over the last axis, and a block. */
 function graph(): FloatGraph {
   return {
     name: 'attention',
     inputs: [{ name: 'x', shape: [1, 2, 5, 4] }],
-    outputs: ['scores', 'mean'],
+    outputs: ['scores', 'mean', 'part'],
     nodes: [
       node('Transpose', ['x'], 'xt', { perm: [0, 1, 3, 2] }),
       node('MatMul', ['x', 'xt'], 'scores'),
       node('ReduceMean', ['scores'], 'mean', { axes: [-1], keepdims: 1 }),
+      node('Slice', ['scores'], 'part', { starts: [1, -2], ends: [4, 100], axes: [2, 3] }),
     ],
     constants: new Map(),
     shapes: new Map<string, readonly number[]>([
@@ -30,12 +31,13 @@ function graph(): FloatGraph {
       ['xt', [1, 2, 4, 5]],
       ['scores', [1, 2, 5, 5]],
       ['mean', [1, 2, 5, 1]],
+      ['part', [1, 2, 3, 2]],
     ]),
   };
 }
 
-describe('lowering MatMul of two activations and ReduceMean over the last axis', () => {
-  it('becomes BatchMatMul and ReduceMean, within a few output steps of the float graph', () => {
+describe('lowering MatMul of two activations, ReduceMean over the last axis and Slice', () => {
+  it('becomes BatchMatMul, ReduceMean and Slice, within a few output steps of the float graph', () => {
     const g = graph();
     const rng = new Random(9);
     const samples = Array.from({ length: 12 }, () => [
@@ -46,12 +48,12 @@ describe('lowering MatMul of two activations and ReduceMean over the last axis',
         lowerToIntegerGraph(g, calibrate(g, samples), { activationDtype: dtype }),
         'attention',
       );
-      expect(new Set(model.graph.edgeOps)).toEqual(new Set(['Transpose', 'BatchMatMul', 'ReduceMean']));
+      expect(new Set(model.graph.edgeOps)).toEqual(new Set(['Transpose', 'BatchMatMul', 'ReduceMean', 'Slice']));
       const inputStep = 2 ** -frac(model.graph.nodeTypes[model.graph.inputs[0]!]!);
       for (const [x] of samples) {
         const float = runFloatGraph(g, [x!]);
         const { outputs } = run(model, [quantizeInput(model.graph, 0, x!)]);
-        for (const [k, name] of ['scores', 'mean'].entries()) {
+        for (const [k, name] of ['scores', 'mean', 'part'].entries()) {
           const outStep = 2 ** -frac(model.graph.nodeTypes[model.graph.outputs[k]!]!);
           // Output rounding (twice for the mean), plus 4 products each off by ≤ 2·|x|·inputStep.
           const bound = 2 * outStep + 4 * 2 * 2 * inputStep;

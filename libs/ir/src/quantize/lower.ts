@@ -4,7 +4,7 @@ import { quantizeValue } from '../fixed-point.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Hypergraph } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
-import { clipBounds } from '../onnx/float-ops-extra.js';
+import { clipBounds, sliceStarts } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
 import { FRAC_LIMIT } from '../ops/op.js';
 import { formatShape, sizeOf } from '../tensor.js';
@@ -263,6 +263,13 @@ export function lowerToIntegerGraph(
       case 'Unsqueeze':
         emit(node, 'Reshape', [wire(node, first!)], {}, { shape: graph.shapes.get(node.output)! });
         break;
+      case 'Slice': {
+        const starts = sliceStarts(node, graph.shapes.get(first!)!, node.inputs.map(constant));
+        if (typeof starts === 'string') return fail(node, starts);
+        const ends = graph.shapes.get(node.output)!.map((d, i) => starts[i]! + d);
+        emit(node, 'Slice', [wire(node, first!)], {}, { starts, ends });
+        break;
+      }
       case 'Transpose': {
         const rank = graph.shapes.get(first!)!.length;
         const perm = attrInts(

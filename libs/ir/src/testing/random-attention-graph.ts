@@ -7,8 +7,9 @@ import type { RandomGraphCase } from './random-graph.js';
 
 /**
  * Random graphs around an attention block's integer ops (BatchMatMul of two activations,
- * ReduceMean over the last axis): x [B?, H, M, K] → scores = x · xᵀ → scores · x, and means
- * of x, of the scores and of the result; random dtypes and scales (negative ones too).
+ * ReduceMean over the last axis, static Slice): x [B?, H, M, K] → scores = x · xᵀ → scores · x,
+ * means of x, of the scores and of the result, a block of the scores and one of x as 5-D;
+ * random dtypes and scales (negative ones too).
  */
 export function randomAttentionGraph(seed: number): RandomGraphCase {
   const rng = new Random(seed);
@@ -34,6 +35,15 @@ export function randomAttentionGraph(seed: number): RandomGraphCase {
   const mixed = b.op('BatchMatMul', [scores, x], product(scores, x, M));
   for (const v of [x, scores, mixed]) b.output(b.op('ReduceMean', [v]));
   b.output(mixed);
+  // Static slices: a random block of the scores, and of x seen as 5-D (as q/k/v are split).
+  const block = (of: number) => {
+    const dims = b.typeOf(of).shape;
+    const starts = dims.map((d) => rng.int(0, d - 1));
+    return { starts, ends: starts.map((s0, i) => rng.int(s0 + 1, dims[i]!)) };
+  };
+  b.output(b.op('Slice', [scores], { attrs: block(scores) }));
+  const five = b.op('Reshape', [x], { attrs: { shape: [1, ...(rank === 4 ? shape : [1, ...shape])] } });
+  b.output(b.op('Slice', [five], { attrs: block(five) }));
   const model = createModel(b.build(), `random-attention-${seed}`);
   return { model, inputs: [{ dtype: act, shape, data: rng.ints(sizeOf(shape), min, max) }] };
 }
