@@ -50,10 +50,10 @@ const MIN_RANDOM_TILES = 500;
 const ACTIVATION_GRAPHS = 50;
 const ACTIVATION_RANGES = 10;
 const ACTIVATION_OPS = ['Clip', 'HardSigmoid'];
-/** Random graphs of an attention block's ops (BatchMatMul, ReduceMean, Slice), and ranges per step. */
+/** Random graphs of an attention block's ops (BatchMatMul, ReduceMean, Slice, LayerNorm), and ranges per step. */
 const ATTENTION_GRAPHS = 30;
 const ATTENTION_RANGES = 10;
-const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice'];
+const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */

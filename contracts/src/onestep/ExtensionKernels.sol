@@ -19,10 +19,12 @@ library ExtensionKernels {
     uint16 internal constant BATCH_MATMUL = 22;
     uint16 internal constant REDUCE_MEAN = 33;
     uint16 internal constant SLICE = 43;
+    uint16 internal constant LAYER_NORM = 54;
 
     /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
     uint256 private constant OPS =
-        (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE);
+        (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
+        | (1 << LAYER_NORM);
 
     function isExtension(uint16 op) internal pure returns (bool) {
         return op < 256 && (OPS >> op) & 1 == 1;
@@ -51,6 +53,8 @@ library ExtensionKernels {
             AttentionKernels.batchMatMul(step, inputs, start, end, dst);
         } else if (op == SLICE) {
             SliceKernels.slice(step, inputs, start, end, dst);
+        } else if (op == LAYER_NORM) {
+            AttentionKernels.layerNorm(step, inputs, start, end, dst);
         } else {
             uint32[] memory shape = step.inputTypes[0].shape;
             PoolKernels.planeMeans(step, inputs, start, end, dst, shape[shape.length - 1]);

@@ -32,9 +32,9 @@ library TileRule {
             uint32[] calldata x = step.inputTypes[0].shape;
             return (uint256(x[2]) * x[3], 1); // GlobalAveragePool: H · W
         }
-        if (op == 50) {
+        if (op == 50 || op == 54) {
             uint32[] calldata x = step.inputTypes[0].shape;
-            return (3, x[x.length - 1]); // Softmax: whole rows
+            return (3, x[x.length - 1]); // Softmax, LayerNorm: whole rows
         }
         if (op >= 10 && op <= 12) return (4, 1); // Add, Sub, Mul: two broadcast operands
         if (op == 13 || op == 14 || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);

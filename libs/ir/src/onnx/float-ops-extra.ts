@@ -205,6 +205,24 @@ const reduceMean: FloatOp = {
   },
 };
 
+/** A layer norm over the last axis, (x − mean) / √(variance + epsilon), fused at import. */
+const layerNorm: FloatOp = {
+  shape: ([x]) => [...x!],
+  run([x], node) {
+    const L = x!.shape.at(-1)!;
+    const epsilon = numberAttr(node, 'epsilon', 1e-5);
+    const out = new Float64Array(x!.data.length);
+    for (let r = 0; r < out.length; r += L) {
+      let mean = 0;
+      for (let k = 0; k < L; k++) mean += x!.data[r + k]! / L;
+      let variance = 0;
+      for (let k = 0; k < L; k++) variance += (x!.data[r + k]! - mean) ** 2 / L;
+      for (let k = 0; k < L; k++) out[r + k] = (x!.data[r + k]! - mean) / Math.sqrt(variance + epsilon);
+    }
+    return out;
+  },
+};
+
 /** ONNX HardSwish: x · clamp(x/6 + 1/2, 0, 1). */
 const hardSwish: FloatOp = {
   shape: ([x]) => [...x!],
@@ -215,6 +233,9 @@ export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   Clip: clip,
   HardSwish: hardSwish,
   ReduceMean: reduceMean,
+  Pow: elementwise(Math.pow),
+  Sqrt: { shape: ([x]) => [...x!], run: ([x]) => x!.data.map(Math.sqrt) },
+  LayerNorm: layerNorm,
   Div: div,
   HardSigmoid: hardSigmoid,
   Shape: {

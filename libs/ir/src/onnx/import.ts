@@ -5,6 +5,7 @@ import type { FloatGraph } from './float-graph.js';
 import { foldBatchNorms } from './fold.js';
 import { floatGraphFromOnnx, type ShapeOptions } from './from-onnx.js';
 import { fuseHardSwish } from './fuse-hard-swish.js';
+import { fuseLayerNorms } from './fuse-layer-norm.js';
 import { readOnnx } from './read.js';
 
 export interface FloatImportOptions extends ShapeOptions {
@@ -35,10 +36,11 @@ export interface ImportResult {
 
 /**
  * Reads an ONNX file into the float graph, with shapes resolved, BatchNormalization folded and
- * written-out HardSwish patterns fused.
+ * written-out HardSwish and layer-norm patterns fused.
  */
 export function importOnnxFloat(bytes: Uint8Array, options: FloatImportOptions = {}): FloatGraph {
-  return fuseHardSwish(foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options)));
+  const graph = foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options));
+  return fuseLayerNorms(fuseHardSwish(graph));
 }
 
 /** ONNX bytes → quantized integer model, calibrated on the given samples. */

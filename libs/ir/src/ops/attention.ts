@@ -1,4 +1,4 @@
-import { divRound, requantize } from '../fixed-point.js';
+import { divRound, floorDiv, requantize, saturate } from '../fixed-point.js';
 import { frac, type TensorType } from '../graph/types.js';
 import { formatShape, sameShape } from '../tensor.js';
 import { sameTypeProblems } from './elementwise.js';
@@ -91,3 +91,67 @@ export const ReduceMean: OpDefinition = {
     }
   },
 };
+
+/** floor(√n) for an integer 0 ≤ n < 2^52 (exact: the double root is corrected by at most one). */
+export function isqrt(n: number): number {
+  let r = Math.floor(Math.sqrt(n));
+  if (r * r > n) r -= 1;
+  if ((r + 1) * (r + 1) <= n) r += 1;
+  return r;
+}
+
+/**
+ * LayerNorm over the last axis (no affine part; γ and β stay Mul and Add), per row of L:
+ * S = Σ x, d_k = L·x_k − S, V = Σ d_k², s = isqrt(⌊(V + epsilon) / L⌋),
+ * y_k = saturate(divRound(d_k · 2^fo, s)). `epsilon` ≥ L is ε·L³·2^(2·fx) rounded.
+ */
+export const LayerNorm: OpDefinition = {
+  name: 'LayerNorm',
+  code: 54,
+  minInputs: 1,
+  maxInputs: 1,
+  attrs: { epsilon: { kind: 'int' } },
+  inferShape: (inTypes) => [...inTypes[0]!.shape],
+  check({ inTypes, outType, attrs }) {
+    const problems = perTensorProblems([inTypes[0]!, outType], ['the input', 'the output']);
+    if (problems.length > 0) return problems;
+    problems.push(...activationDtypes([inTypes[0]!, outType], ['the input', 'the output']));
+    const L = inTypes[0]!.shape.at(-1)!;
+    const epsilon = attrs.epsilon as number;
+    if (!(epsilon >= L)) problems.push(`epsilon ${epsilon} must be at least the row length ${L}`);
+    const max = maxAbsOf(inTypes[0]!, undefined);
+    const bound = 4 * L ** 3 * max * max + epsilon;
+    if (bound >= LAYER_NORM_LIMIT) problems.push(`Σ d² + epsilon may reach ${bound}, over 2^52`);
+    if (frac(outType) < 0) problems.push(`the output frac ${frac(outType)} must be ≥ 0`);
+    else if (4 * L * max * 2 ** frac(outType) >= LAYER_NORM_LIMIT)
+      problems.push(
+        `d·2^fo may reach ${4 * L * max * 2 ** frac(outType)}, over 2^52 (output frac too large)`,
+      );
+    return problems;
+  },
+  elementWork: () => 3,
+  tileGranule: (inTypes) => inTypes[0]!.shape.at(-1)!,
+  kernel({ inputs, inTypes, outType, attrs }, out, start, end) {
+    const x = inputs[0]!;
+    const L = inTypes[0]!.shape.at(-1)!;
+    const scale = 2 ** frac(outType);
+    const epsilon = attrs.epsilon as number;
+    const d = new Float64Array(L);
+    // A partial range still computes whole rows' statistics and writes its part.
+    for (let r = Math.floor(start / L) * L; r < end; r += L) {
+      let sum = 0;
+      for (let k = 0; k < L; k++) sum += x[r + k]!;
+      let v = 0;
+      for (let k = 0; k < L; k++) {
+        d[k] = L * x[r + k]! - sum;
+        v += d[k]! * d[k]!;
+      }
+      const s = isqrt(floorDiv(v + epsilon, L));
+      for (let k = Math.max(0, start - r); k < L && r + k < end; k++)
+        out[r + k] = saturate(divRound(d[k]! * scale, s), outType.dtype);
+    }
+  },
+};
+
+/** LayerNorm's Σ d² + epsilon stays below 2^52, where double arithmetic on integers is exact. */
+export const LAYER_NORM_LIMIT = 2 ** 52;

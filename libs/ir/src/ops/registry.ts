@@ -1,5 +1,5 @@
 import { Clip, HardSigmoid } from './activation.js';
-import { BatchMatMul, ReduceMean } from './attention.js';
+import { BatchMatMul, LayerNorm, ReduceMean } from './attention.js';
 import { Conv } from './conv.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Concat, Reshape, Transpose } from './layout.js';
@@ -37,6 +37,7 @@ const ALL: readonly OpDefinition[] = [
   BatchMatMul,
   ReduceMean,
   Slice,
+  LayerNorm,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

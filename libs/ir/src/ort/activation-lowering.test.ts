@@ -19,10 +19,10 @@ const FAMILIES: readonly {
     ops: ['Clip', 'HardSigmoid'],
   },
   {
-    name: 'BatchMatMul, ReduceMean and Slice',
+    name: 'BatchMatMul, ReduceMean, Slice and LayerNorm',
     generate: randomAttentionGraph,
     graphs: 60,
-    ops: ['BatchMatMul', 'ReduceMean', 'Slice'],
+    ops: ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'],
   },
 ];
 

@@ -1,6 +1,7 @@
 import { dtypeInfo } from '../dtype.js';
 import { saturate } from '../fixed-point.js';
 import {
+  type Attrs,
   channelFrac,
   edgeInputsOf,
   edgeOutputsOf,
@@ -199,6 +200,7 @@ const LOWERED_OPS = new Set([
   'BatchMatMul',
   'ReduceMean',
   'Slice',
+  'LayerNorm',
 ]);
 
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
@@ -283,6 +285,10 @@ export function lowerEdge(
       const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [1], [-1])], { keepdims: 1 });
       return { output: saturateTo(w, divRoundBy(w, sum, t[0]!.shape.at(-1)!), 'double', out) };
     }
+    case 'LayerNorm':
+      return {
+        output: saturateTo(w, layerNorm(w, toDouble(0), t[0]!.shape.at(-1)!, attrs, out), 'double', out),
+      };
     case 'BatchMatMul':
       // Products below 2^30 and sums below 2^47 (checked at build time): exact in double.
       return {
@@ -341,6 +347,30 @@ function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
     w.constant('double', [], [count]),
   ]);
   return w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * count])])]);
+}
+
+/**
+ * LayerNorm's integers in double (all below 2^52, so every sum, product and floored quotient is
+ * exact): S, d = L·x − S, V = Σ d², n = ⌊(V + ε) / L⌋, s = isqrt(n) from the double root
+ * corrected by one either way, then divRound(d · 2^fo, s).
+ */
+function layerNorm(w: OnnxGraphWriter, x: string, L: number, attrs: Attrs, out: TensorType): string {
+  const num = (v: number) => w.constant('double', [], [v]);
+  const lastAxis = w.constant('int64', [1], [-1]);
+  const sum = w.node('ReduceSum', [x, lastAxis], { keepdims: 1 });
+  const d = w.node('Sub', [w.node('Mul', [x, num(L)]), sum]);
+  const v = w.node('ReduceSum', [w.node('Mul', [d, d]), lastAxis], { keepdims: 1 });
+  const n = w.node('Floor', [w.node('Div', [w.node('Add', [v, num(attrs.epsilon as number)]), num(L)])]);
+  const root = w.node('Floor', [w.node('Sqrt', [n])]);
+  const below = w.node('Where', [
+    w.node('Greater', [w.node('Mul', [root, root]), n]),
+    w.node('Sub', [root, num(1)]),
+    root,
+  ]);
+  const next = w.node('Add', [below, num(1)]);
+  const s = w.node('Where', [w.node('Greater', [w.node('Mul', [next, next]), n]), below, next]);
+  const scaled = w.node('Add', [w.node('Mul', [d, num(2 * 2 ** frac(out))]), s]);
+  return w.node('Floor', [w.node('Div', [scaled, w.node('Mul', [s, num(2)])])]);
 }
 
 /** Relu, MaxPool, Reshape or Transpose applied to the unrounded value (see `Pending`). */

@@ -6,7 +6,8 @@ import type { Hypergraph } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
 import { clipBounds, sliceStarts } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
-import { FRAC_LIMIT } from '../ops/op.js';
+import { LAYER_NORM_LIMIT } from '../ops/attention.js';
+import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
@@ -345,6 +346,20 @@ export function lowerToIntegerGraph(
           attrs: hardSigmoidAttrs({ ...node, attrs: { alpha: 1 / 6, beta: 0.5 } }),
         });
         emit(node, 'Mul', [x, gate], outFrac(node));
+        break;
+      }
+      case 'LayerNorm': {
+        const x = wire(node, first!);
+        const t = b.typeOf(x);
+        const L = t.shape.at(-1)!;
+        const epsilon = Math.max(
+          L,
+          Math.round((node.attrs.epsilon as number) * L ** 3 * 4 ** (t.frac as number)),
+        );
+        // d·2^fo must stay below 2^52 (docs/semantics.md): cap the output frac for long rows.
+        const cap = Math.floor(Math.log2(LAYER_NORM_LIMIT / (4 * L * maxAbsOf(t, undefined)))) - 1;
+        const { dtype, frac } = outFrac(node);
+        emit(node, 'LayerNorm', [x], { dtype, frac: Math.max(0, Math.min(frac, cap)) }, { epsilon });
         break;
       }
       case 'HardSigmoid':

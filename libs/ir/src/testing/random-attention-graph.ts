@@ -42,6 +42,14 @@ export function randomAttentionGraph(seed: number): RandomGraphCase {
     return { starts, ends: starts.map((s0, i) => rng.int(s0 + 1, dims[i]!)) };
   };
   b.output(b.op('Slice', [scores], { attrs: block(scores) }));
+  // Layer norms of x and of the result, ε from the smallest allowed to a large one.
+  for (const v of [x, mixed]) {
+    const epsilon = rng.next() < 0.3 ? K : rng.int(K, K * 10 ** rng.int(1, 6));
+    const dtype = b.typeOf(v).dtype;
+    b.output(
+      b.op('LayerNorm', [v], { dtype, frac: rng.int(0, dtype === 'i8' ? 7 : 12), attrs: { epsilon } }),
+    );
+  }
   const five = b.op('Reshape', [x], { attrs: { shape: [1, ...(rank === 4 ? shape : [1, ...shape])] } });
   b.output(b.op('Slice', [five], { attrs: block(five) }));
   const model = createModel(b.build(), `random-attention-${seed}`);
