@@ -1,12 +1,13 @@
 import { modelId, toHex } from '@stoa/ir';
 import { compareRecognizer, importRecognizer, recognizerLines } from '../recognizer.js';
 
-/** `npm run ocr:cer [-- lines] [--i16]`: integer vs float PP-OCRv4 recognizer, CER on rendered lines. */
+/** `npm run ocr:cer [-- lines] [--i16] [--calibration n]`: integer vs float PP-OCRv4 recognizer, CER on rendered lines. */
 const args = process.argv.slice(2);
 // i16 is refused today: a LayerNorm row of 120 i16 values can exceed the 2^52 exact-double bound.
 const dtype = args.includes('--i16') ? 'i16' : 'i8';
-const lines = Number(args.find((a) => /^\d+$/.test(a)) ?? 500);
-const CALIBRATION_LINES = 4;
+const lines = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--calibration') ?? 500);
+const calibrationFlag = args.indexOf('--calibration');
+const CALIBRATION_LINES = calibrationFlag >= 0 ? Number(args[calibrationFlag + 1]) : 4;
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 console.error(
