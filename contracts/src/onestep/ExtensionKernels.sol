@@ -5,6 +5,9 @@ import {Step, Window} from "./StepTypes.sol";
 import {TileKernels} from "./TileKernels.sol";
 import {TileOperands} from "./TileOperands.sol";
 import {ActivationKernels} from "./ActivationKernels.sol";
+import {AttentionKernels} from "./AttentionKernels.sol";
+import {PoolKernels} from "./PoolKernels.sol";
+import {SliceKernels} from "./SliceKernels.sol";
 
 /// @title ExtensionKernels: tiles of the ops added after TileKernels filled a contract.
 /// @notice Same contract as TileKernels.run (docs/semantics.md §3, bit for bit) for the ops
@@ -13,9 +16,18 @@ import {ActivationKernels} from "./ActivationKernels.sol";
 library ExtensionKernels {
     uint16 internal constant CLIP = 15;
     uint16 internal constant HARD_SIGMOID = 53;
+    uint16 internal constant BATCH_MATMUL = 22;
+    uint16 internal constant REDUCE_MEAN = 33;
+    uint16 internal constant SLICE = 43;
+    uint16 internal constant LAYER_NORM = 54;
+
+    /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
+    uint256 private constant OPS =
+        (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
+        | (1 << LAYER_NORM);
 
     function isExtension(uint16 op) internal pure returns (bool) {
-        return op == CLIP || op == HARD_SIGMOID;
+        return op < 256 && (OPS >> op) & 1 == 1;
     }
 
     function run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)
@@ -33,7 +45,19 @@ library ExtensionKernels {
         assembly ("memory-safe") {
             dst := add(out, 32)
         }
-        if (op == CLIP) ActivationKernels.clip(step, inputs, start, end, dst);
-        else ActivationKernels.hardSigmoid(step, inputs, start, end, dst);
+        if (op == CLIP) {
+            ActivationKernels.clip(step, inputs, start, end, dst);
+        } else if (op == HARD_SIGMOID) {
+            ActivationKernels.hardSigmoid(step, inputs, start, end, dst);
+        } else if (op == BATCH_MATMUL) {
+            AttentionKernels.batchMatMul(step, inputs, start, end, dst);
+        } else if (op == SLICE) {
+            SliceKernels.slice(step, inputs, start, end, dst);
+        } else if (op == LAYER_NORM) {
+            AttentionKernels.layerNorm(step, inputs, start, end, dst);
+        } else {
+            uint32[] memory shape = step.inputTypes[0].shape;
+            PoolKernels.planeMeans(step, inputs, start, end, dst, shape[shape.length - 1]);
+        }
     }
 }

@@ -429,30 +429,39 @@ library PoolKernels {
         pure
     {
         uint32[] memory shape = step.inputTypes[0].shape;
-        uint256 area = uint256(shape[2]) * shape[3];
+        planeMeans(step, inputs, start, end, dst, uint256(shape[2]) * shape[3]);
+    }
+
+    /// @notice Output p = divRound(Σ of the `area` consecutive input elements from p · area, area):
+    /// GlobalAveragePool (planes of H · W) and ReduceMean (rows of the last axis).
+    function planeMeans(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst, uint256 area)
+        internal
+        pure
+    {
         TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
         uint256 width = x.width;
         uint256 p = x.span(start * area, end * area - 1);
         for (uint256 plane = start; plane < end; plane++) {
-            TileOperands.write(dst, width, FixedPoint.divRound(windowSum(p, 1, area, 0, width), int256(area)));
+            TileOperands.write(dst, width, FixedPoint.divRound(planeSum(p, area, width), int256(area)));
             p += area * width;
             dst += width;
         }
     }
 
-    /// @notice Sum of a rows × cols block of elements starting at `p`.
-    function windowSum(uint256 p, uint256 rows, uint256 cols, uint256 rowBytes, uint256 width)
-        private
-        pure
-        returns (int256 sum)
-    {
-        for (uint256 u = 0; u < rows; u++) {
-            uint256 q = p;
-            for (uint256 v = 0; v < cols; v++) {
-                sum += TileOperands.read(q, width);
-                q += width;
+    /// @notice Sum of `count` consecutive little-endian elements of `width` bytes from `p`, in
+    /// one assembly loop (a plane of a global average can hold thousands of elements).
+    function planeSum(uint256 p, uint256 count, uint256 width) private pure returns (int256 sum) {
+        assembly ("memory-safe") {
+            let top := sub(width, 1)
+            for { let end := add(p, mul(count, width)) } lt(p, end) { p := add(p, width) } {
+                let m := mload(p)
+                let v := 0
+                for { let k := width } k {} {
+                    k := sub(k, 1)
+                    v := or(shl(8, v), byte(k, m))
+                }
+                sum := add(sum, signextend(top, v))
             }
-            p += rowBytes;
         }
     }
 }

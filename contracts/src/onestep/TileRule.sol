@@ -7,7 +7,8 @@ import {Step} from "./StepTypes.sol";
 /// @notice per_tile = g · max(1, ⌊TILE_WORK / (w · g)⌋) output elements, where w is the work
 /// per output element and g the granule of the op (libs/ir/src/graph/tiles.ts).
 library TileRule {
-    uint256 internal constant TILE_WORK = 4096;
+    /// @dev Op-set version 2: 128 units per tile (was 4096); Add, Sub and Mul weigh 4 per element.
+    uint256 internal constant TILE_WORK = 128;
 
     error UnknownOp(uint16 op);
 
@@ -31,12 +32,17 @@ library TileRule {
             uint32[] calldata x = step.inputTypes[0].shape;
             return (uint256(x[2]) * x[3], 1); // GlobalAveragePool: H · W
         }
-        if (op == 50) {
+        if (op == 50 || op == 54) {
             uint32[] calldata x = step.inputTypes[0].shape;
-            return (3, x[x.length - 1]); // Softmax: whole rows
+            return (3, x[x.length - 1]); // Softmax, LayerNorm: whole rows
         }
-        if ((op >= 10 && op <= 14) || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
-        if (op == 15 || op == 53) return (1, 1); // Clip, HardSigmoid
+        if (op >= 10 && op <= 12) return (4, 1); // Add, Sub, Mul: two broadcast operands
+        if (op == 13 || op == 14 || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
+        if (op == 15 || op == 53 || op == 43) return (1, 1); // Clip, HardSigmoid, Slice
+        if (op == 22 || op == 33) {
+            uint32[] calldata a = step.inputTypes[0].shape;
+            return (a[a.length - 1], 1); // BatchMatMul: K; ReduceMean: the last axis
+        }
         revert UnknownOp(op);
     }
 

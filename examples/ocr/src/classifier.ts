@@ -44,8 +44,11 @@ function sample(image: RgbImage, x: number, y: number, c: number): number {
  * most 192, squeezed beyond), scale to [−1, 1], channels first, zero padding on the right.
  */
 export function classifierInput(image: RgbImage): Float32Array {
-  const H = CLASSIFIER_HEIGHT;
-  const W = CLASSIFIER_WIDTH;
+  return lineInput(image, CLASSIFIER_HEIGHT, CLASSIFIER_WIDTH);
+}
+
+/** PaddleOCR's line preprocessing for an H × W network input (classifier and recognizer). */
+export function lineInput(image: RgbImage, H: number, W: number): Float32Array {
   const width = Math.min(W, Math.ceil((H * image.width) / image.height));
   const out = new Float32Array(3 * H * W);
   const sx = image.width / width;
@@ -89,6 +92,7 @@ export function importClassifier(
     calibration: calibration.map((line) => [line.input]),
     name: 'ppocr-cls-mobile-v2.0',
     activationDtype,
+    calibrationMethod: 'mse',
     label: CLASSIFIER_FILE,
   });
 }

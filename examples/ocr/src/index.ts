@@ -7,6 +7,7 @@ export {
   integerClassifier,
   type LabeledLine,
   labeledLines,
+  lineInput,
 } from './classifier.js';
 export { textLines } from './corpus.js';
 export { type ClassifierReport, compareClassifier } from './evaluate.js';
@@ -17,5 +18,17 @@ export {
   CLASSIFIER_LABELS,
   CLASSIFIER_WIDTH,
   classifierBytes,
+  RECOGNIZER_DIMS,
+  RECOGNIZER_FILE,
+  recognizerAlphabet,
 } from './models.js';
+export {
+  compareRecognizer,
+  ctcDecode,
+  editDistance,
+  importRecognizer,
+  type RecognizerReport,
+  recognizerLines,
+  type TextLine,
+} from './recognizer.js';
 export { FONTS, type LineStyle, parsePpm, type RgbImage, renderLine } from './render.js';

@@ -96,11 +96,12 @@ export {
   type OnnxRuntimeBackend,
   type OnnxRuntimeBackendOptions,
 } from './ort/backend.js';
-export { calibrate, fracFor } from './quantize/calibrate.js';
+export { calibrate, calibrationFracs, fracFor } from './quantize/calibrate.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';
 export { randomActivationGraph } from './testing/random-activation-graph.js';
+export { randomAttentionGraph } from './testing/random-attention-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export {
   type ExecuteOptions,

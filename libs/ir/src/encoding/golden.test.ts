@@ -33,14 +33,14 @@ describe('golden commitments', () => {
       '0xf5c82b2e9fbfb62f74d56f84413a685c0e41c749b71c2bbe77e3ab6ae27b1ad0',
     );
     expect(modelPreimage(model)).toEqual({
-      graphDigest: '0xa24f1520f7bcc74c6a86f5dc14d88dce28e0959ebb5a682b53b4735245c6d7d9',
+      graphDigest: '0xe7be6a00b2105c6ededa9a9891efc38ba68d94ef6050a47e9cb6c1171c0b1cc7',
       weightsRoot: '0xf5c82b2e9fbfb62f74d56f84413a685c0e41c749b71c2bbe77e3ab6ae27b1ad0',
       stepsRoot: '0xbc135576253ff115fb67ceb46c58f01fb8a1d80ecfa60dc7cdbd14afd5e275b5',
       layoutHash: '0x247e34aa6318cb32bf35fae38de0986fa7028c636a643f9b824d634839b533c3',
       steps: 2,
-      opset: 1,
+      opset: 2,
     });
     // modelId v2 = sha256('stoa.modelId.v2' ‖ the four roots ‖ steps u32 ‖ opset u16).
-    expect(toHex(modelId(model))).toBe('0x29ca1b024f019029300f5bd367b6a62363596c670f7a45439e7dfcbfefefa773');
+    expect(toHex(modelId(model))).toBe('0xa6dc8b4e49b20c59d03f03da70b8d9c32f4c6c3f928fe62e004310606009abd0');
   });
 });

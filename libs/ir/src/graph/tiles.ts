@@ -3,8 +3,12 @@ import { findOp } from '../ops/registry.js';
 import { sizeOf } from '../tensor.js';
 import { type Attrs, edgeInputsOf, edgeOutputsOf, type Hypergraph, type TensorType } from './types.js';
 
-/** Target work per tile (multiply-accumulates or element reads). */
-export const TILE_WORK = 4096;
+/**
+ * Target work per tile (multiply-accumulates or element reads). Op-set version 2: 128 (was
+ * 4096), so that one tile of every step of PP-OCR's classifier re-executes on-chain within the
+ * 300k kernel gas of a 500k one-step call (docs/semantics.md §4).
+ */
+export const TILE_WORK = 128;
 /** No tile may exceed this, even one holding a single granule; validation enforces it. */
 export const MAX_TILE_WORK = 65536;
 

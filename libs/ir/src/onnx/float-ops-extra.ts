@@ -108,6 +108,21 @@ function sliceRanges(shape: readonly number[], spec: SliceSpec) {
   return ranges;
 }
 
+/**
+ * The first index per axis of a Slice with step 1 on every axis (what the integer `Slice` op
+ * takes), or why it cannot be one.
+ */
+export function sliceStarts(
+  node: FloatNode,
+  shape: readonly number[],
+  constants: readonly (FloatTensor | undefined)[],
+): number[] | string {
+  const spec = sliceSpec(node, shape.length, constants);
+  if (typeof spec === 'string') return spec;
+  if (spec.steps.some((s) => s !== 1)) return 'only slices with step 1 are supported on activations';
+  return sliceRanges(shape, spec).map((r) => r.first);
+}
+
 const slice: FloatOp = {
   shape([x], node, constants) {
     const spec = sliceSpec(node, x!.length, constants);
@@ -168,8 +183,59 @@ const unsqueeze: FloatOp = {
 /** ONNX TensorProto data types that are integers (Cast to them truncates toward zero). */
 const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
+/** ReduceMean over the last axis only, keepdims = 1 (axes as attribute, or input from opset 18). */
+const reduceMean: FloatOp = {
+  shape([x], node, constants) {
+    const axes = node.inputs.length > 1 ? constants[1]?.data : node.attrs.axes;
+    const rank = x!.length;
+    const list =
+      axes === undefined || typeof axes === 'string' ? undefined : Array.from(axes as ArrayLike<number>);
+    if (list?.length !== 1 || (list[0]! + rank) % rank !== rank - 1)
+      return 'only a mean over the last axis (axes = [-1]) is supported';
+    if (numberAttr(node, 'keepdims', 1) !== 1) return 'only keepdims = 1 is supported';
+    return [...x!.slice(0, -1), 1];
+  },
+  run([x], _node, outShape) {
+    const L = x!.shape.at(-1)!;
+    return Float64Array.from({ length: sizeOf(outShape) }, (_, r) => {
+      let sum = 0;
+      for (let k = r * L; k < (r + 1) * L; k++) sum += x!.data[k]!;
+      return sum / L;
+    });
+  },
+};
+
+/** A layer norm over the last axis, (x − mean) / √(variance + epsilon), fused at import. */
+const layerNorm: FloatOp = {
+  shape: ([x]) => [...x!],
+  run([x], node) {
+    const L = x!.shape.at(-1)!;
+    const epsilon = numberAttr(node, 'epsilon', 1e-5);
+    const out = new Float64Array(x!.data.length);
+    for (let r = 0; r < out.length; r += L) {
+      let mean = 0;
+      for (let k = 0; k < L; k++) mean += x!.data[r + k]! / L;
+      let variance = 0;
+      for (let k = 0; k < L; k++) variance += (x!.data[r + k]! - mean) ** 2 / L;
+      for (let k = 0; k < L; k++) out[r + k] = (x!.data[r + k]! - mean) / Math.sqrt(variance + epsilon);
+    }
+    return out;
+  },
+};
+
+/** ONNX HardSwish: x · clamp(x/6 + 1/2, 0, 1). */
+const hardSwish: FloatOp = {
+  shape: ([x]) => [...x!],
+  run: ([x]) => x!.data.map((v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1)),
+};
+
 export const EXTRA_FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   Clip: clip,
+  HardSwish: hardSwish,
+  ReduceMean: reduceMean,
+  Pow: elementwise(Math.pow),
+  Sqrt: { shape: ([x]) => [...x!], run: ([x]) => x!.data.map(Math.sqrt) },
+  LayerNorm: layerNorm,
   Div: div,
   HardSigmoid: hardSigmoid,
   Shape: {

@@ -107,21 +107,29 @@ const gemm: FloatOp = {
   },
 };
 
+/** MatMul: [..., K] × [K, N], or a batch of products [B..., M, K] × [B..., K, N] (same B). */
 const matmul: FloatOp = {
   shape([a, b]) {
-    if (b!.length !== 2 || a!.length < 1)
-      return `MatMul supports [..., K] x [K, N], got ${formatShape(a!)} x ${formatShape(b!)}`;
-    if (a!.at(-1) !== b![0]) return `inner dimensions differ: ${formatShape(a!)} x ${formatShape(b!)}`;
-    return [...a!.slice(0, -1), b![1]!];
+    const batched = b!.length > 2 && a!.length === b!.length;
+    if ((b!.length !== 2 && !batched) || a!.length < 1)
+      return `MatMul supports [..., K] x [K, N] and [B..., M, K] x [B..., K, N], got ${formatShape(a!)} x ${formatShape(b!)}`;
+    if (batched && !a!.slice(0, -2).every((d, i) => d === b![i]))
+      return `batch dimensions differ: ${formatShape(a!)} x ${formatShape(b!)}`;
+    if (a!.at(-1) !== b!.at(-2)) return `inner dimensions differ: ${formatShape(a!)} x ${formatShape(b!)}`;
+    return [...a!.slice(0, -1), b!.at(-1)!];
   },
   run([a, b], _node, outShape) {
-    const [k, n] = b!.shape as [number, number];
+    const [k, n] = [b!.shape.at(-2)!, b!.shape.at(-1)!];
+    const m = a!.shape.length > 1 ? a!.shape.at(-2)! : 1;
+    // Rank-2 weights are shared by every row; a batch steps b by one K × N matrix per M rows.
+    const batchStride = b!.shape.length > 2 ? k * n : 0;
     const rows = sizeOf(outShape) / n;
     const out = new Float64Array(rows * n);
     for (let i = 0; i < rows; i++) {
+      const base = Math.floor(i / m) * batchStride;
       for (let j = 0; j < n; j++) {
         let acc = 0;
-        for (let t = 0; t < k; t++) acc += a!.data[i * k + t]! * b!.data[t * n + j]!;
+        for (let t = 0; t < k; t++) acc += a!.data[i * k + t]! * b!.data[base + t * n + j]!;
         out[i * n + j] = acc;
       }
     }

@@ -1,9 +1,11 @@
 import { createModel, type Model } from '../model.js';
-import { calibrate } from '../quantize/calibrate.js';
+import { calibrate, calibrationFracs } from '../quantize/calibrate.js';
 import { type LowerOptions, lowerToIntegerGraph } from '../quantize/lower.js';
 import type { FloatGraph } from './float-graph.js';
 import { foldBatchNorms } from './fold.js';
 import { floatGraphFromOnnx, type ShapeOptions } from './from-onnx.js';
+import { fuseHardSwish } from './fuse-hard-swish.js';
+import { fuseLayerNorms } from './fuse-layer-norm.js';
 import { readOnnx } from './read.js';
 
 export interface FloatImportOptions extends ShapeOptions {
@@ -16,6 +18,12 @@ export interface ImportOptions extends FloatImportOptions, LowerOptions {
   readonly name?: string;
   /** Calibration samples: each is one array of float values per graph input. */
   readonly calibration: readonly (readonly ArrayLike<number>[])[];
+  /**
+   * How an activation's frac is chosen: 'max' (default), the largest frac at which the
+   * calibrated maximum fits; 'mse', of that frac and the next two, the one with the least
+   * squared quantization error over the calibration samples (saturating rare outliers).
+   */
+  readonly calibrationMethod?: 'max' | 'mse';
 }
 
 export interface ImportResult {
@@ -26,15 +34,23 @@ export interface ImportResult {
   readonly ranges: ReadonlyMap<string, number>;
 }
 
-/** Reads an ONNX file into the float graph, with shapes resolved and BatchNormalization folded. */
+/**
+ * Reads an ONNX file into the float graph, with shapes resolved, BatchNormalization folded and
+ * written-out HardSwish and layer-norm patterns fused.
+ */
 export function importOnnxFloat(bytes: Uint8Array, options: FloatImportOptions = {}): FloatGraph {
-  return foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options));
+  const graph = foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options));
+  return fuseLayerNorms(fuseHardSwish(graph));
 }
 
 /** ONNX bytes → quantized integer model, calibrated on the given samples. */
 export function importOnnx(bytes: Uint8Array, options: ImportOptions): ImportResult {
   const floatGraph = importOnnxFloat(bytes, options);
   const ranges = calibrate(floatGraph, options.calibration);
-  const graph = lowerToIntegerGraph(floatGraph, ranges, options);
+  const fracs =
+    options.calibrationMethod === 'mse'
+      ? calibrationFracs(floatGraph, options.calibration, ranges, options.activationDtype ?? 'i8')
+      : undefined;
+  const graph = lowerToIntegerGraph(floatGraph, ranges, { ...options, fracs });
   return { model: createModel(graph, options.name ?? floatGraph.name), floatGraph, ranges };
 }

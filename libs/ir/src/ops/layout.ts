@@ -2,13 +2,13 @@ import { formatType, type TensorType } from '../graph/types.js';
 import { formatShape, sizeOf, stridesOf } from '../tensor.js';
 import { intAttr, intsAttr, type OpDefinition, perTensorProblems } from './op.js';
 
-const movesValues = {
+export const movesValues = {
   elementWork: () => 1,
   tileGranule: () => 1,
 };
 
 /** Layout ops move values without changing them: dtype and scale pass through unchanged. */
-function passThroughProblems(inputs: readonly TensorType[], output: TensorType): string[] {
+export function passThroughProblems(inputs: readonly TensorType[], output: TensorType): string[] {
   const problems = perTensorProblems(
     [...inputs, output],
     [...inputs.map((_, i) => `input ${i}`), 'the output'],

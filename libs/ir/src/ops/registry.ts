@@ -1,4 +1,5 @@
 import { Clip, HardSigmoid } from './activation.js';
+import { BatchMatMul, LayerNorm, ReduceMean } from './attention.js';
 import { Conv } from './conv.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Concat, Reshape, Transpose } from './layout.js';
@@ -6,12 +7,13 @@ import { MatMul } from './matmul.js';
 import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
 import type { OpDefinition } from './op.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
+import { Slice } from './slice.js';
 
 /**
  * Version of the op set's semantics. It is part of every modelId: changing any kernel's
  * arithmetic, an attribute default or a tile rule requires a new version.
  */
-export const OPSET_VERSION = 1;
+export const OPSET_VERSION = 2;
 
 const ALL: readonly OpDefinition[] = [
   Add,
@@ -32,6 +34,10 @@ const ALL: readonly OpDefinition[] = [
   Tanh,
   Clip,
   HardSigmoid,
+  BatchMatMul,
+  ReduceMean,
+  Slice,
+  LayerNorm,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

@@ -1,6 +1,7 @@
 import { dtypeInfo } from '../dtype.js';
 import { saturate } from '../fixed-point.js';
 import {
+  type Attrs,
   channelFrac,
   edgeInputsOf,
   edgeOutputsOf,
@@ -196,6 +197,10 @@ const LOWERED_OPS = new Set([
   'Concat',
   'Clip',
   'HardSigmoid',
+  'BatchMatMul',
+  'ReduceMean',
+  'Slice',
+  'LayerNorm',
 ]);
 
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
@@ -274,14 +279,32 @@ export function lowerEdge(
     case 'GlobalAveragePool': {
       const area = t[0]!.shape[2]! * t[0]!.shape[3]!;
       const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [2], [2, 3])], { keepdims: 1 });
-      // divRound(sum, area) = ⌊(2·sum + area) / (2·area)⌋. The double quotient of integers whose
-      // numerator is below 2^52 is never rounded onto the next integer, so Floor of it is exact.
-      const num = w.node('Add', [
-        w.node('Mul', [sum, w.constant('double', [], [2])]),
-        w.constant('double', [], [area]),
-      ]);
-      const quotient = w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * area])])]);
-      return { output: saturateTo(w, quotient, 'double', out) };
+      return { output: saturateTo(w, divRoundBy(w, sum, area), 'double', out) };
+    }
+    case 'ReduceMean': {
+      const sum = w.node('ReduceSum', [toDouble(0), w.constant('int64', [1], [-1])], { keepdims: 1 });
+      return { output: saturateTo(w, divRoundBy(w, sum, t[0]!.shape.at(-1)!), 'double', out) };
+    }
+    case 'LayerNorm':
+      return {
+        output: saturateTo(w, layerNorm(w, toDouble(0), t[0]!.shape.at(-1)!, attrs, out), 'double', out),
+      };
+    case 'BatchMatMul':
+      // Products below 2^30 and sums below 2^47 (checked at build time): exact in double.
+      return {
+        output: requantize(
+          w,
+          w.node('MatMul', [toDouble(0), toDouble(1)]),
+          [frac(t[0]!) + frac(t[1]!) - frac(out)],
+          [],
+          out,
+        ),
+      };
+    case 'Slice': {
+      const [starts, ends] = [intsAttr(attrs, 'starts'), intsAttr(attrs, 'ends')];
+      const axes = starts.map((_, d) => d);
+      const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
+      return { output: w.node('Slice', [value(ins[0]!), ints(starts), ints(ends), ints(axes)]) };
     }
     case 'Reshape':
       return {
@@ -311,6 +334,43 @@ export function lowerEdge(
     default:
       return { fallback: `no exact onnxruntime lowering for ${op}` };
   }
+}
+
+/**
+ * divRound(sum, count) = ⌊(2·sum + count) / (2·count)⌋ on a double of integers. The double
+ * quotient of integers whose numerator is below 2^52 is never rounded onto the next integer,
+ * so Floor of it is exact.
+ */
+function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
+  const num = w.node('Add', [
+    w.node('Mul', [sum, w.constant('double', [], [2])]),
+    w.constant('double', [], [count]),
+  ]);
+  return w.node('Floor', [w.node('Div', [num, w.constant('double', [], [2 * count])])]);
+}
+
+/**
+ * LayerNorm's integers in double (all below 2^52, so every sum, product and floored quotient is
+ * exact): S, d = L·x − S, V = Σ d², n = ⌊(V + ε) / L⌋, s = isqrt(n) from the double root
+ * corrected by one either way, then divRound(d · 2^fo, s).
+ */
+function layerNorm(w: OnnxGraphWriter, x: string, L: number, attrs: Attrs, out: TensorType): string {
+  const num = (v: number) => w.constant('double', [], [v]);
+  const lastAxis = w.constant('int64', [1], [-1]);
+  const sum = w.node('ReduceSum', [x, lastAxis], { keepdims: 1 });
+  const d = w.node('Sub', [w.node('Mul', [x, num(L)]), sum]);
+  const v = w.node('ReduceSum', [w.node('Mul', [d, d]), lastAxis], { keepdims: 1 });
+  const n = w.node('Floor', [w.node('Div', [w.node('Add', [v, num(attrs.epsilon as number)]), num(L)])]);
+  const root = w.node('Floor', [w.node('Sqrt', [n])]);
+  const below = w.node('Where', [
+    w.node('Greater', [w.node('Mul', [root, root]), n]),
+    w.node('Sub', [root, num(1)]),
+    root,
+  ]);
+  const next = w.node('Add', [below, num(1)]);
+  const s = w.node('Where', [w.node('Greater', [w.node('Mul', [next, next]), n]), below, next]);
+  const scaled = w.node('Add', [w.node('Mul', [d, num(2 * 2 ** frac(out))]), s]);
+  return w.node('Floor', [w.node('Div', [scaled, w.node('Mul', [s, num(2)])])]);
 }
 
 /** Relu, MaxPool, Reshape or Transpose applied to the unrounded value (see `Pending`). */

@@ -3,18 +3,13 @@ import { dequantizeOutput, quantizeInput } from '../boundary.js';
 import { run } from '../interpreter.js';
 import { createModel } from '../model.js';
 import { runFloatGraph } from '../onnx/float-exec.js';
-import type { FloatGraph, FloatNode, FloatTensor } from '../onnx/float-graph.js';
+import type { FloatGraph, FloatTensor } from '../onnx/float-graph.js';
+import { floatNode } from '../testing/float-node.js';
 import { Random } from '../testing/random.js';
 import { calibrate } from './calibrate.js';
 import { lowerToIntegerGraph } from './lower.js';
 
-const node = (op: string, inputs: string[], output: string, attrs: FloatNode['attrs'] = {}): FloatNode => ({
-  op,
-  name: output,
-  inputs,
-  output,
-  attrs,
-});
+const node = floatNode;
 const scalar = (v: number): FloatTensor => ({ shape: [], data: Float64Array.of(v) });
 
 /** x → Squeeze → Max(·, −0.5) → Min(1.5, ·) → Unsqueeze → Clip(0, 1.25) → Div 3 → HardSigmoid. */

@@ -37,3 +37,46 @@ export function maxAbs(values: ArrayLike<number>, from = 0, to = values.length):
   for (let i = from; i < to; i++) m = Math.max(m, Math.abs(values[i]!));
   return m;
 }
+
+/** Candidate fracs above the max-fitting one that MSE calibration tries (each halves the step). */
+const MSE_EXTRA_BITS = 2;
+
+/**
+ * For every activation, of the max-fitting frac f and f + 1 … f + MSE_EXTRA_BITS, the one with
+ * the least total squared error Σ (dequantize(quantize(v)) − v)² over the calibration samples
+ * (a second pass over them: the candidates depend on the maximum over all samples).
+ */
+export function calibrationFracs(
+  graph: FloatGraph,
+  samples: readonly (readonly ArrayLike<number>[])[],
+  ranges: ReadonlyMap<string, number>,
+  dtype: DType,
+): Map<string, number> {
+  const { min, max } = dtypeInfo(dtype);
+  const errors = new Map<string, Float64Array>();
+  for (const sample of samples) {
+    for (const [name, tensor] of runFloatGraph(graph, sample)) {
+      if (graph.constants.has(name)) continue;
+      const base = fracFor(ranges.get(name) ?? 0, dtype);
+      const sums = errors.get(name) ?? new Float64Array(MSE_EXTRA_BITS + 1);
+      for (let k = 0; k <= MSE_EXTRA_BITS; k++) {
+        const scale = 2 ** (base + k);
+        let sum = 0;
+        for (let i = 0; i < tensor.data.length; i++) {
+          const v = tensor.data[i]!;
+          const q = Math.min(max, Math.max(min, Math.floor(v * scale + 0.5)));
+          sum += (q / scale - v) ** 2;
+        }
+        sums[k]! += sum;
+      }
+      errors.set(name, sums);
+    }
+  }
+  const fracs = new Map<string, number>();
+  for (const [name, sums] of errors) {
+    let best = 0;
+    for (let k = 1; k <= MSE_EXTRA_BITS; k++) if (sums[k]! < sums[best]!) best = k;
+    fracs.set(name, Math.min(FRAC_LIMIT, fracFor(ranges.get(name) ?? 0, dtype) + best));
+  }
+  return fracs;
+}

@@ -4,9 +4,10 @@ import { quantizeValue } from '../fixed-point.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Hypergraph } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
-import { clipBounds } from '../onnx/float-ops-extra.js';
+import { clipBounds, sliceStarts } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
-import { FRAC_LIMIT } from '../ops/op.js';
+import { LAYER_NORM_LIMIT } from '../ops/attention.js';
+import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
@@ -14,11 +15,18 @@ import { fracFor, maxAbs } from './calibrate.js';
 export interface LowerOptions {
   /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
   readonly activationDtype?: 'i8' | 'i16';
+  /**
+   * Activation fracs chosen by calibration (`calibrationFracs`), by value name; a value not
+   * listed gets the largest frac at which its calibrated maximum fits.
+   */
+  readonly fracs?: ReadonlyMap<string, number>;
 }
 
 /** Fractional bits of outputs bounded by 1 in magnitude (Softmax, Sigmoid, Tanh). */
 const UNIT_RANGE_FRAC: Record<'i8' | 'i16', number> = { i8: 7, i16: 15 };
 const WEIGHT_DTYPE: DType = 'i8';
+/** HardSwish's gate clamp(x/6 + 1/2, 0, 1) is an i16 at this frac: 1.0 exactly, steps of 2^−14. */
+const HARD_SWISH_GATE_FRAC = 14;
 const CONSTANT_DTYPE: DType = 'i16';
 
 function transpose2d(data: Float64Array, rows: number, cols: number): Float64Array {
@@ -45,7 +53,7 @@ export function lowerToIntegerGraph(
     throw new IrError('ONNX_UNSUPPORTED', `node '${node.name}' (${node.op}): ${message}`);
   };
   const constant = (name: string) => graph.constants.get(name);
-  const rangeFrac = (name: string) => fracFor(ranges.get(name) ?? 0, act);
+  const rangeFrac = (name: string) => options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, act);
   const wire = (node: FloatNode, name: string): number => {
     const w = wires.get(name);
     if (w !== undefined) return w;
@@ -161,6 +169,7 @@ export function lowerToIntegerGraph(
         const x = wire(node, first!);
         const B = constant(second!);
         if (B) {
+          if (B.shape.length !== 2) fail(node, 'constant weights must be a [K, N] matrix');
           const [k, n] = B.shape as [number, number];
           emit(
             node,
@@ -176,6 +185,9 @@ export function lowerToIntegerGraph(
             ],
             outFrac(node),
           );
+        } else if (graph.shapes.get(second!)!.length > 2) {
+          // A batch of products of two activations (attention's Q·Kᵀ and weights·V).
+          emit(node, 'BatchMatMul', [x, wire(node, second!)], outFrac(node));
         } else {
           const y = wire(node, second!);
           const yt = b.op('Transpose', [y], { name: `${node.name}.transpose_b`, attrs: { perm: [1, 0] } });
@@ -243,7 +255,8 @@ export function lowerToIntegerGraph(
         break;
       }
       case 'GlobalAveragePool':
-        emit(node, 'GlobalAveragePool', [wire(node, first!)], {});
+      case 'ReduceMean':
+        emit(node, node.op, [wire(node, first!)], {});
         break;
       case 'Reshape':
       case 'Flatten':
@@ -251,6 +264,13 @@ export function lowerToIntegerGraph(
       case 'Unsqueeze':
         emit(node, 'Reshape', [wire(node, first!)], {}, { shape: graph.shapes.get(node.output)! });
         break;
+      case 'Slice': {
+        const starts = sliceStarts(node, graph.shapes.get(first!)!, node.inputs.map(constant));
+        if (typeof starts === 'string') return fail(node, starts);
+        const ends = graph.shapes.get(node.output)!.map((d, i) => starts[i]! + d);
+        emit(node, 'Slice', [wire(node, first!)], {}, { starts, ends });
+        break;
+      }
       case 'Transpose': {
         const rank = graph.shapes.get(first!)!.length;
         const perm = attrInts(
@@ -314,6 +334,32 @@ export function lowerToIntegerGraph(
           data: divisor.data.map((v) => 1 / v),
         });
         emit(node, 'Mul', [wire(node, first!), reciprocal], outFrac(node));
+        break;
+      }
+      case 'HardSwish': {
+        // x · HardSigmoid(x; 1/6, 1/2): the gate in i16 at frac 14, where 1.0 is exact.
+        const x = wire(node, first!);
+        const gate = b.op('HardSigmoid', [x], {
+          name: `${node.name}.gate`,
+          dtype: 'i16',
+          frac: HARD_SWISH_GATE_FRAC,
+          attrs: hardSigmoidAttrs({ ...node, attrs: { alpha: 1 / 6, beta: 0.5 } }),
+        });
+        emit(node, 'Mul', [x, gate], outFrac(node));
+        break;
+      }
+      case 'LayerNorm': {
+        const x = wire(node, first!);
+        const t = b.typeOf(x);
+        const L = t.shape.at(-1)!;
+        const epsilon = Math.max(
+          L,
+          Math.round((node.attrs.epsilon as number) * L ** 3 * 4 ** (t.frac as number)),
+        );
+        // d·2^fo must stay below 2^52 (docs/semantics.md): cap the output frac for long rows.
+        const cap = Math.floor(Math.log2(LAYER_NORM_LIMIT / (4 * L * maxAbsOf(t, undefined)))) - 1;
+        const { dtype, frac } = outFrac(node);
+        emit(node, 'LayerNorm', [x], { dtype, frac: Math.max(0, Math.min(frac, cap)) }, { epsilon });
         break;
       }
       case 'HardSigmoid':

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import {
+  createOnnxRuntimeBackend,
+  dequantizeOutput,
+  type ImportResult,
+  importOnnx,
+  quantizeInput,
+  Random,
+} from '@stoa/ir';
+import * as ort from 'onnxruntime-node';
+import { lineInput } from './classifier.js';
+import { textLines } from './corpus.js';
+import {
+  RECOGNIZER_DIMS,
+  RECOGNIZER_FILE,
+  RECOGNIZER_HEIGHT,
+  RECOGNIZER_WIDTH,
+  recognizerAlphabet,
+} from './models.js';
+import { FONTS, renderLine } from './render.js';
+
+export interface TextLine {
+  readonly text: string;
+  readonly input: Float32Array;
+}
+
+/** `count` Moby Dick lines rendered upright in DejaVu faces, preprocessed for the recognizer. */
+export function recognizerLines(count: number, seed: number): TextLine[] {
+  const rng = new Random(seed);
+  return textLines(count, seed).map((text, i) => {
+    const image = renderLine(text, {
+      font: FONTS[i % FONTS.length]!,
+      pointSize: rng.int(18, 40),
+      rotated: false,
+    });
+    return { text, input: lineInput(image, RECOGNIZER_HEIGHT, RECOGNIZER_WIDTH) };
+  });
+}
+
+/** Greedy CTC decoding of [T, classes] scores: best class per step, repeats merged, blanks dropped. */
+export function ctcDecode(scores: ArrayLike<number>, classes: number, alphabet: readonly string[]): string {
+  let text = '';
+  let previous = -1;
+  for (let t = 0; t * classes < scores.length; t++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[t * classes + c]! > scores[t * classes + best]!) best = c;
+    if (best !== previous && best !== 0) text += alphabet[best] ?? '';
+    previous = best;
+  }
+  return text;
+}
+
+/** Levenshtein distance between two strings, by code point. */
+export function editDistance(a: string, b: string): number {
+  const [x, y] = [[...a], [...b]];
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+/** The recognizer quantized to the integer op set, calibrated on rendered lines. */
+export function importRecognizer(
+  calibration: readonly TextLine[],
+  activationDtype: 'i8' | 'i16' = 'i8',
+): ImportResult {
+  return importOnnx(readFileSync(RECOGNIZER_FILE), {
+    dims: RECOGNIZER_DIMS,
+    calibration: calibration.map((line) => [line.input]),
+    calibrationMethod: 'mse',
+    activationDtype,
+    name: 'ppocr-rec-v4',
+    label: RECOGNIZER_FILE,
+  });
+}
+
+export interface RecognizerReport {
+  readonly lines: number;
+  readonly characters: number;
+  /** Character error rates against the rendered text. */
+  readonly floatCer: number;
+  readonly integerCer: number;
+  /** Lines whose integer and float transcriptions are equal. */
+  readonly sameText: number;
+}
+
+/** Float (onnxruntime, as published) vs integer (traced backend) transcriptions, CER of each. */
+export async function compareRecognizer(
+  result: ImportResult,
+  lines: readonly TextLine[],
+  onProgress?: (done: number) => void,
+): Promise<RecognizerReport> {
+  const alphabet = recognizerAlphabet();
+  const session = await ort.InferenceSession.create(RECOGNIZER_FILE);
+  const backend = await createOnnxRuntimeBackend(result.model, { log: () => {} });
+  const graph = result.model.graph;
+  let [floatErrors, integerErrors, characters, sameText] = [0, 0, 0, 0];
+  try {
+    for (const [i, line] of lines.entries()) {
+      const feeds = {
+        [session.inputNames[0]!]: new ort.Tensor('float32', line.input, [
+          1,
+          3,
+          RECOGNIZER_HEIGHT,
+          RECOGNIZER_WIDTH,
+        ]),
+      };
+      const floatOut = (await session.run(feeds))[session.outputNames[0]!]!;
+      const classes = floatOut.dims.at(-1)!;
+      const floatText = ctcDecode(floatOut.data as Float32Array, classes, alphabet);
+      const { outputs } = await backend.run([quantizeInput(graph, 0, line.input)]);
+      const integerText = ctcDecode(dequantizeOutput(graph, 0, outputs[0]!), classes, alphabet);
+      floatErrors += editDistance(floatText, line.text);
+      integerErrors += editDistance(integerText, line.text);
+      characters += [...line.text].length;
+      if (floatText === integerText) sameText++;
+      onProgress?.(i + 1);
+    }
+  } finally {
+    await backend.close();
+  }
+  return {
+    lines: lines.length,
+    characters,
+    floatCer: floatErrors / characters,
+    integerCer: integerErrors / characters,
+    sameText,
+  };
+}
