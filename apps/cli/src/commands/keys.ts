@@ -59,12 +59,7 @@ const list = stoaCommand({
       out.result({ keys }, () =>
         table([
           ['PREFIX', 'NAME', 'CREATED', 'STATE'],
-          ...keys.map((k) => [
-            k.prefix,
-            k.name,
-            k.createdAt.toISOString().slice(0, 16),
-            k.state,
-          ]),
+          ...keys.map((k) => [k.prefix, k.name, k.createdAt.toISOString().slice(0, 16), k.state]),
         ]),
       );
     } finally {
