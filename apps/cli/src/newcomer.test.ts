@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processesWithEnv } from '@stoa/adapters';
+import { findKey, processesWithEnv } from '@stoa/adapters';
+import { mnemonicToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   akashNetwork,
@@ -25,6 +26,36 @@ beforeAll(async () => {
   emulators = await startEmulators();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The dev chain's operator keys the deploy engine stakes with (anvil's accounts 4–9). */
+const operatorKeys = Array.from({ length: 6 }, (_, i) => {
+  const account = mnemonicToAccount('test test test test test test test test test test test junk', {
+    addressIndex: 4 + i,
+  });
+  return `0x${Buffer.from(account.getHdKey().privateKey!).toString('hex')}` as const;
+});
+
+/**
+ * Every file the flow left in the project (the SQLite database and its journal, adapter records,
+ * logs, artifacts) searched for a secret: the operator keys as hex, base64 or raw bytes, and the
+ * API key as issued.
+ */
+function secretsLeftIn(dir: string, apiKey: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const bytes = readFileSync(path);
+    const text = bytes.toString('latin1');
+    if (text.includes(apiKey)) found.push(`${path}: the API key`);
+    for (const key of operatorKeys) {
+      const form =
+        findKey(text, key) ?? (bytes.includes(Buffer.from(key.slice(2), 'hex')) ? 'raw' : undefined);
+      if (form) found.push(`${path}: an operator key (${form})`);
+    }
+  }
+  return found;
+}
 
 const networks = () => `['self-hosted', ${akashNetwork(emulators)}, ${ionetNetwork(emulators)}]`;
 
@@ -63,6 +94,13 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     expect(teardown.stdout).toMatch(/3 placement\(s\)\s+released/);
     expect(emulators.active()).toBe(before);
     expect(await processesWithEnv('STOA_DEPLOYMENT_ID', 'digits-p0-a0')).toEqual([]);
+
+    const apiKey = /API key {3}(sk_[A-Za-z0-9_-]{43})/.exec(deploy.stdout)![1]!;
+    expect(secretsLeftIn(dir, apiKey)).toEqual([]);
+    // Control: the same scan finds both secrets once they are written down.
+    const control = mkdtempSync(join(root, 'control-'));
+    writeFileSync(join(control, 'leak'), `${apiKey} ${Buffer.from(operatorKeys[0]!).toString('base64')}`);
+    expect(secretsLeftIn(control, apiKey)).toHaveLength(2);
   });
 
   it('the same flow with --json, parsed', async () => {
