@@ -125,41 +125,30 @@ export async function usageTotals(db: StoaDb, query: UsageQuery = {}): Promise<U
       },
     },
   });
-  const totals = new Map<
-    string,
-    {
-      cell: Omit<UsageTotal, 'computeOps' | 'costWei' | 'meanLatencyMs'> & {
-        ops: bigint;
-        wei: bigint;
-        latency: number;
-      };
-    }
-  >();
+  type Sum = Pick<UsageTotal, 'keyId' | 'modelId' | 'network' | 'node'> & {
+    requests: number;
+    errors: number;
+    ops: bigint;
+    wei: bigint;
+    latency: number;
+  };
+  const totals = new Map<string, Sum>();
   for (const r of rows) {
     const id = [r.keyId, r.modelId, r.network, r.node].join('\u0000');
-    const t = totals.get(id)?.cell ?? {
-      keyId: r.keyId,
-      modelId: r.modelId,
-      network: r.network,
-      node: r.node,
-      requests: 0,
-      errors: 0,
-      ops: 0n,
-      wei: 0n,
-      latency: 0,
-    };
-    totals.set(id, {
-      cell: {
-        ...t,
-        requests: t.requests + r.requests,
-        errors: t.errors + r.errors,
-        ops: t.ops + BigInt(r.computeOps),
-        wei: t.wei + BigInt(String(r.costWei).split('.')[0]!),
-        latency: t.latency + r.latencyMs,
-      },
-    });
+    let t = totals.get(id);
+    if (!t) {
+      const { keyId, modelId, network, node } = r;
+      t = { keyId, modelId, network, node, requests: 0, errors: 0, ops: 0n, wei: 0n, latency: 0 };
+      totals.set(id, t);
+    }
+    t.requests += r.requests;
+    t.errors += r.errors;
+    t.ops += BigInt(r.computeOps);
+    // costWei is a decimal string on SQLite and a Decimal(78, 0) on PostgreSQL: whole wei either way.
+    t.wei += BigInt(String(r.costWei).split('.')[0]!);
+    t.latency += r.latencyMs;
   }
-  return [...totals.values()].map(({ cell: { ops, wei, latency, ...rest } }) => ({
+  return [...totals.values()].map(({ ops, wei, latency, ...rest }) => ({
     ...rest,
     computeOps: ops.toString(),
     costWei: wei.toString(),
