@@ -8,8 +8,9 @@ export default defineConfig({
     // Two files at a time: most integration tests wait on anvil, child processes and sockets, so
     // the second worker roughly halves the wall time on CI's 2 cores.
     maxWorkers: 2,
-    // `zk` needs the proving keys that `npm run circuits:ensure` builds; scripts/test.ts runs
-    // `main` while they build.
+    // `zk` (files named *.zk.test.ts) needs the proving keys that `npm run circuits:ensure`
+    // builds; scripts/test.ts runs `main` while they build. The circuits' witness tests need only
+    // the committed witness generators, so they run in `main`.
     projects: [
       {
         extends: true,
@@ -22,10 +23,12 @@ export default defineConfig({
             'bench/src/**/*.test.ts',
             'images/*/src/**/*.test.ts',
             'contracts/ts/**/*.test.ts',
+            'circuits/ts/**/*.test.ts',
           ],
+          exclude: ['**/node_modules/**', '**/*.zk.test.ts'],
         },
       },
-      { extends: true, test: { name: 'zk', include: ['circuits/ts/**/*.test.ts'] } },
+      { extends: true, test: { name: 'zk', include: ['circuits/ts/**/*.zk.test.ts'] } },
     ],
   },
 });

@@ -1,37 +1,70 @@
 /**
- * `npm test` after lint and typecheck. A fresh clone must build the ZK proving keys once (minutes
- * of CPU), and only the `zk` test project needs them, so the key build runs at low priority beside
- * the `main` project, whose integration tests spend much of their time waiting on anvil, child
- * processes and sockets. The `zk` project runs once both are done. Arguments are passed to both
- * vitest runs (`npm test -- libs/ir` runs the matching files of each project).
+ * `npm test`: lint, typecheck, then the vitest projects. A fresh clone must build the ZK proving
+ * keys once (minutes of CPU), and only the `zk` test project needs them, so the key build starts
+ * first, at low priority, and runs beside lint, typecheck (single-threaded) and the `main`
+ * project, whose integration tests spend much of their time waiting on anvil, child processes
+ * and sockets. The `zk` project runs once both are done. Arguments are passed to both vitest runs
+ * (`npm test -- libs/ir` runs the matching files of each project); lint and typecheck always run
+ * whole, and a failure of either stops the run before the tests.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const vitestArgs = process.argv.slice(2);
 
-function run(command: string, args: string[], label?: string): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-    if (label) {
-      // Prefixed line by line so the build's progress stays readable between vitest's lines.
-      for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream! }).on('line', (line) => console.log(`[${label}] ${line}`));
-      }
+interface Running {
+  readonly done: Promise<number>;
+  /** Stops the command and everything it started (it runs in its own process group). */
+  stop(): void;
+}
+
+function start(command: string, args: string[], label?: string): Running {
+  const child = spawn(command, args, {
+    stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    detached: label !== undefined,
+  });
+  if (label) {
+    // Prefixed line by line so the build's progress stays readable between vitest's lines.
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on('line', (line) => console.log(`[${label}] ${line}`));
     }
+  }
+  const done = new Promise<number>((resolve) => {
     child.on('error', (error) => {
       console.error(`${command}: ${error.message}`);
       resolve(1);
     });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null)
+      process.kill(label ? -child.pid : child.pid, 'SIGTERM');
+  };
+  return { done, stop };
 }
 
+const run = (command: string, args: string[]) => start(command, args).done;
 const vitest = (project: string) => run('npx', ['vitest', 'run', '--project', project, ...vitestArgs]);
 
-const keys = run('nice', ['-n', '10', 'npm', 'run', '--silent', 'circuits:ensure'], 'circuits');
+const keys = start('nice', ['-n', '10', 'npm', 'run', '--silent', 'circuits:ensure'], 'circuits');
+// The key build has its own process group, so Ctrl-C does not reach it: pass it on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    keys.stop();
+    process.exit(130);
+  });
+}
+for (const check of ['lint', 'typecheck']) {
+  const code = await run('npm', ['run', '--silent', check]);
+  if (code !== 0) {
+    console.error(`npm run ${check} failed (exit ${code}): no tests run`);
+    // Keys it finished stay in circuits/.cache (each is renamed into place whole) for the next run.
+    keys.stop();
+    process.exit(code);
+  }
+}
 const main = await vitest('main');
-const keysBuilt = await keys;
+const keysBuilt = await keys.done;
 if (keysBuilt !== 0) console.error(`circuits:ensure failed (exit ${keysBuilt}): the zk tests cannot run`);
 const zk = keysBuilt === 0 ? await vitest('zk') : 1;
 process.exit(main !== 0 ? main : zk);

@@ -99,11 +99,13 @@ for (const circuit of compiled) {
     'zkey',
     'beacon',
     `${circuit.name}_0.zkey`,
-    `${circuit.name}.zkey`,
+    `${circuit.name}.zkey.tmp`,
     BEACON,
     String(BEACON_ITERATIONS_EXP),
     '-n=stoa-dev',
   );
+  // `circuits:ensure` counts a key as built once its file exists: never let it see half of one.
+  renameSync(`${CACHE_DIR}${circuit.name}.zkey.tmp`, `${CACHE_DIR}${circuit.name}.zkey`);
   snarkjs(
     'zkey',
     'export',
