@@ -33,7 +33,7 @@ export function greedyToken(logits: IntTensor, position: number): number {
 
 export interface GenerateOptions {
   readonly maxTokens: number;
-  /** Generation ends, without it, when the text ends with any of these. */
+  /** Generation ends when the generated text ends with any of these (left out of `text`; `tokens` keep it). */
   readonly stop?: readonly string[];
   /** Called with each token as it is chosen (streaming). */
   readonly onToken?: (token: number, text: string) => void | Promise<void>;
@@ -66,8 +66,10 @@ export async function generate(
     const piece = tokenizer.decode([token]);
     text += piece;
     await options.onToken?.(token, piece);
-    if (options.stop?.some((s) => s.length > 0 && text.slice(prompt.length).endsWith(s))) {
+    const stop = options.stop?.find((s) => s.length > 0 && text.slice(prompt.length).endsWith(s));
+    if (stop !== undefined) {
       finishReason = 'stop';
+      text = text.slice(0, text.length - stop.length);
       break;
     }
   }
