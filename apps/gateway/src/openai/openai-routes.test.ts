@@ -86,16 +86,16 @@ describe('OpenAI-compatible routes, driven by the official openai client', () =>
 
   it('completes a chat; usage and the receipt (body and header) match the tokens', async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: MODEL, messages, max_tokens: 4 })
+      .create({ model: MODEL, messages, max_tokens: 3 })
       .withResponse();
     const content = data.choices[0]!.message.content!;
     unstreamed = content;
-    expect(content).toHaveLength(4);
+    expect(content).toHaveLength(3);
     expect(data.choices[0]!.finish_reason).toBe('length');
     // 'user: call me ishmael.\nassistant: ' is 34 characters, one token each.
-    expect(data.usage).toEqual({ prompt_tokens: 34, completion_tokens: 4, total_tokens: 38 });
+    expect(data.usage).toEqual({ prompt_tokens: 34, completion_tokens: 3, total_tokens: 37 });
     const receipt = (data as unknown as { stoa_receipt: Receipt }).stoa_receipt;
-    await expectReceiptMatches(receipt, content, 4);
+    await expectReceiptMatches(receipt, content, 3);
     const header = JSON.parse(Buffer.from(response.headers.get('x-stoa-receipt')!, 'base64url').toString());
     expect(header).toEqual(receipt);
   });
@@ -104,7 +104,7 @@ describe('OpenAI-compatible routes, driven by the official openai client', () =>
     const stream = await client.chat.completions.create({
       model: MODEL,
       messages,
-      max_tokens: 4,
+      max_tokens: 3,
       stream: true,
     });
     let content = '';
@@ -119,8 +119,8 @@ describe('OpenAI-compatible routes, driven by the official openai client', () =>
       choices: { finish_reason: string }[];
     };
     expect(final.choices[0]!.finish_reason).toBe('length');
-    expect(final.usage.completion_tokens).toBe(4);
-    await expectReceiptMatches(final.stoa_receipt, content, 4);
+    expect(final.usage.completion_tokens).toBe(3);
+    await expectReceiptMatches(final.stoa_receipt, content, 3);
     expect(content).toBe(unstreamed); // greedy: the same tokens as the unstreamed request
   });
 
