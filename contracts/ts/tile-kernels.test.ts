@@ -56,6 +56,8 @@ const ATTENTION_RANGES = 10;
 const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS];
+/** Text-generation ops (issue #16) that run in the interpreter and backends but have no Solidity kernel yet. */
+const NO_ONCHAIN_KERNEL_YET = ['Gather', 'Gelu', 'CausalSoftmax'];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
 const BATCH_GAS = 20_000_000;
 const BATCH_BYTES = 64 * 1024;
@@ -366,7 +368,9 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     await checkOnChain(randomCases);
     console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
-    for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
+    for (const [name, count] of perOp) {
+      if (!NO_ONCHAIN_KERNEL_YET.includes(name)) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
+    }
     for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
   });
 

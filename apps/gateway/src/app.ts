@@ -8,6 +8,7 @@ import { chargeIfLimited } from './limits/charge.js';
 import { InstanceRegistry } from './limits/instances.js';
 import { TokenBuckets } from './limits/token-bucket.js';
 import { Meter } from './metering/meter.js';
+import { openAiRoutes } from './openai/routes.js';
 import type { GatewayOptions } from './options.js';
 import { receiptChecker } from './receipts/check.js';
 import { StakeCheck } from './receipts/stake.js';
@@ -121,6 +122,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (!state.allowed) throw Errors.rateLimited(state.resetS, headers);
   };
 
+  if (options.textGenerator)
+    await app.register(openAiRoutes, { generator: options.textGenerator, preHandler: authenticate });
   app.get('/health', async () => ({ state: 'ready', instance: instanceId, models: catalog.models().length }));
 
   app.get('/v1/models', { preHandler: authenticate }, async (request) => ({

@@ -1,6 +1,8 @@
 export { buildGateway, type Gateway } from './app.js';
 export { configFromEnv, type GatewayConfig } from './config.js';
 export { Errors, GatewayError } from './errors.js';
+export { type OpenAiRoutesOptions, openAiRoutes } from './openai/routes.js';
+export type { GeneratedText, TextGenerationRequest, TextGenerator } from './openai/text-generator.js';
 export type { GatewayOptions } from './options.js';
 export { createReceiptRecoverer, type ReceiptRecoverer } from './receipts/verify.js';
 export { type RunningGateway, startGateway } from './server.js';

@@ -29,4 +29,6 @@ export interface GatewayOptions {
   readonly challenger?: PrivateKeyAccount;
   readonly random?: () => number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Serves `/v1/completions` and `/v1/chat/completions` (openai/routes.ts) when set. */
+  readonly textGenerator?: import('./openai/text-generator.js').TextGenerator;
 }

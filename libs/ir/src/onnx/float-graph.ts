@@ -19,7 +19,12 @@ export interface FloatNode {
 
 export interface FloatGraph {
   readonly name: string;
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  /** `integer`: an INT64/INT32 input (token ids), lowered to an i16 wire at frac 0. */
+  readonly inputs: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly integer?: boolean;
+  }[];
   readonly outputs: readonly string[];
   readonly nodes: readonly FloatNode[];
   /** Initializers and Constant outputs, by value name. */

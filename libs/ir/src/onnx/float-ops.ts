@@ -4,6 +4,7 @@ import { formatShape, sizeOf, stridesOf } from '../tensor.js';
 import { attrInt, attrInts, type FloatNode, type FloatTensor } from './float-graph.js';
 import { elementwise, type FloatOp } from './float-op.js';
 import { EXTRA_FLOAT_OPS } from './float-ops-extra.js';
+import { TEXT_FLOAT_OPS } from './float-ops-text.js';
 
 /**
  * Float semantics of the importable ONNX ops (float64), written independently of the integer
@@ -332,4 +333,5 @@ export const FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
     run: copy,
   },
   ...EXTRA_FLOAT_OPS,
+  ...TEXT_FLOAT_OPS,
 };

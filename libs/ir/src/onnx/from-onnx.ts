@@ -103,6 +103,12 @@ function attrFromProto(a: AttributeProto, node: string): FloatAttr | FloatTensor
   }
 }
 
+/** INT64 and INT32 inputs carry integers (token ids for a Gather). */
+function isIntegerInput(info: ValueInfoProto): boolean {
+  const type = info.type?.tensorType?.elemType;
+  return type === DataType.INT64 || type === DataType.INT32;
+}
+
 function resolveInputShape(info: ValueInfoProto, options: ShapeOptions): number[] {
   const name = info.name ?? '?';
   const tensorType = info.type?.tensorType;
@@ -112,10 +118,10 @@ function resolveInputShape(info: ValueInfoProto, options: ShapeOptions): number[
       `graph input '${name}' has no shape; Stoa needs static input shapes`,
     );
   }
-  if (tensorType.elemType !== DataType.FLOAT) {
+  if (tensorType.elemType !== DataType.FLOAT && !isIntegerInput(info)) {
     throw new IrError(
       'ONNX_UNSUPPORTED',
-      `graph input '${name}' has element type ${DataType[tensorType.elemType ?? 0]}; only FLOAT inputs are supported`,
+      `graph input '${name}' has element type ${DataType[tensorType.elemType ?? 0]}; only FLOAT, INT64 and INT32 inputs are supported`,
     );
   }
   return (tensorType.shape.dim ?? []).map((d, i) => {
@@ -164,7 +170,11 @@ export function floatGraphFromOnnx(model: ModelProto, options: ShapeOptions = {}
   for (const [name, t] of constants) shapes.set(name, t.shape);
   const inputs = (graph.input ?? [])
     .filter((i) => !constants.has(i.name ?? ''))
-    .map((info) => ({ name: info.name ?? '', shape: resolveInputShape(info, options) }));
+    .map((info) => ({
+      name: info.name ?? '',
+      shape: resolveInputShape(info, options),
+      ...(isIntegerInput(info) ? { integer: true } : {}),
+    }));
   for (const i of inputs) shapes.set(i.name, i.shape);
 
   const nodes: FloatNode[] = [];

@@ -22,7 +22,9 @@ export function fuseLayerNorms(graph: FloatGraph): FloatGraph {
   const lastAxisMean = (n: FloatNode | undefined) => {
     if (!n) return false;
     const rank = graph.shapes.get(n.inputs[0]!)!.length;
-    const axes = n.attrs.axes;
+    // axes: an attribute before opset 18, a constant input from opset 18.
+    const axesInput = n.inputs[1] === undefined ? undefined : graph.constants.get(n.inputs[1]);
+    const axes = axesInput ? Array.from(axesInput.data) : n.attrs.axes;
     return (
       Array.isArray(axes) &&
       axes.length === 1 &&

@@ -4,6 +4,7 @@ import { type LowerOptions, lowerToIntegerGraph } from '../quantize/lower.js';
 import type { FloatGraph } from './float-graph.js';
 import { foldBatchNorms } from './fold.js';
 import { floatGraphFromOnnx, type ShapeOptions } from './from-onnx.js';
+import { fuseCausalSoftmax } from './fuse-causal-softmax.js';
 import { fuseHardSwish } from './fuse-hard-swish.js';
 import { fuseLayerNorms } from './fuse-layer-norm.js';
 import { readOnnx } from './read.js';
@@ -40,7 +41,7 @@ export interface ImportResult {
  */
 export function importOnnxFloat(bytes: Uint8Array, options: FloatImportOptions = {}): FloatGraph {
   const graph = foldBatchNorms(floatGraphFromOnnx(readOnnx(bytes, options.label), options));
-  return fuseLayerNorms(fuseHardSwish(graph));
+  return fuseCausalSoftmax(fuseLayerNorms(fuseHardSwish(graph)));
 }
 
 /** ONNX bytes → quantized integer model, calibrated on the given samples. */

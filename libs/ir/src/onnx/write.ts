@@ -19,12 +19,19 @@ export interface OnnxNodeSpec {
 export interface OnnxModelSpec {
   readonly name: string;
   /** Dims are sizes or symbolic names (e.g. 'N' for the batch). */
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
+  /** `int64` marks an integer input (token ids for a Gather); float by default. */
+  readonly inputs: readonly {
+    readonly name: string;
+    readonly shape: readonly (number | string)[];
+    readonly dtype?: 'float' | 'int64';
+  }[];
   readonly outputs: readonly { readonly name: string; readonly shape: readonly (number | string)[] }[];
   readonly initializers: readonly {
     readonly name: string;
     readonly shape: readonly number[];
     readonly data: ArrayLike<number>;
+    /** `int64` for index tensors (Gather indices); float32 by default. */
+    readonly dtype?: 'float' | 'int64';
   }[];
   readonly nodes: readonly OnnxNodeSpec[];
   readonly opset?: number;
@@ -42,12 +49,16 @@ function attribute(name: string, value: OnnxAttr): AttributeProto {
     : { name, type: T.FLOATS, floats: [...value] };
 }
 
-function valueInfo(name: string, shape: readonly (number | string)[]): ValueInfoProto {
+function valueInfo(
+  name: string,
+  shape: readonly (number | string)[],
+  dtype: 'float' | 'int64' = 'float',
+): ValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: onnx.TensorProto.DataType[dtype === 'int64' ? 'INT64' : 'FLOAT'],
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -62,6 +73,13 @@ function float32LittleEndian(values: ArrayLike<number>): Uint8Array {
   return bytes;
 }
 
+function int64LittleEndian(values: ArrayLike<number>): Uint8Array {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setBigInt64(8 * i, BigInt(values[i]!), true);
+  return bytes;
+}
+
 /** Writes a float32 ONNX model (ModelProto bytes) from a plain description. */
 export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
   const model = onnx.ModelProto.create({
@@ -70,13 +88,13 @@ export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
     opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
     graph: {
       name: spec.name,
-      input: spec.inputs.map((i) => valueInfo(i.name, i.shape)),
+      input: spec.inputs.map((i) => valueInfo(i.name, i.shape, i.dtype)),
       output: spec.outputs.map((o) => valueInfo(o.name, o.shape)),
       initializer: spec.initializers.map((t) => ({
         name: t.name,
         dims: [...t.shape],
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        rawData: float32LittleEndian(t.data),
+        dataType: onnx.TensorProto.DataType[t.dtype === 'int64' ? 'INT64' : 'FLOAT'],
+        rawData: t.dtype === 'int64' ? int64LittleEndian(t.data) : float32LittleEndian(t.data),
       })),
       node: spec.nodes.map((n) => ({
         opType: n.op,

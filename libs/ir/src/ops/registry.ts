@@ -1,7 +1,10 @@
 import { Clip, HardSigmoid } from './activation.js';
 import { BatchMatMul, LayerNorm, ReduceMean } from './attention.js';
+import { CausalSoftmax } from './causal-softmax.js';
 import { Conv } from './conv.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
+import { Gather } from './gather.js';
+import { Gelu } from './gelu.js';
 import { Concat, Reshape, Transpose } from './layout.js';
 import { MatMul } from './matmul.js';
 import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
@@ -38,6 +41,9 @@ const ALL: readonly OpDefinition[] = [
   ReduceMean,
   Slice,
   LayerNorm,
+  Gather,
+  Gelu,
+  CausalSoftmax,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

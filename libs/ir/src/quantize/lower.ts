@@ -11,6 +11,7 @@ import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
+import { INTEGER_INPUT, lowerTextOp } from './lower-text.js';
 
 export interface LowerOptions {
   /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
@@ -133,7 +134,10 @@ export function lowerToIntegerGraph(
   for (const input of graph.inputs) {
     wires.set(
       input.name,
-      b.input(input.name, { dtype: act, shape: input.shape, frac: rangeFrac(input.name) }),
+      b.input(input.name, {
+        shape: input.shape,
+        ...(input.integer ? INTEGER_INPUT : { dtype: act, frac: rangeFrac(input.name) }),
+      }),
     );
   }
 
@@ -372,7 +376,8 @@ export function lowerToIntegerGraph(
         );
         break;
       default:
-        fail(node, 'no integer lowering for this op');
+        if (!lowerTextOp(node, { b, act, wire, constant, constParam, emit, outFrac, fail }))
+          fail(node, 'no integer lowering for this op');
     }
   }
   for (const output of graph.outputs) {
