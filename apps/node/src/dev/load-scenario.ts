@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Claimer, onDemandReceipt } from '@stoa/dispute';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
@@ -63,6 +64,19 @@ export async function nodeLoadScenario(options: {
     const node = await spawnNode(
       // The production poll interval (the dev deployment's 200 ms is for quick tests).
       d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000', STOA_POLL_MS: '1000' }),
+      // STOA_LOAD_CPU_PROF=<dir>: the node process writes a V8 CPU profile there when it stops.
+      process.env.STOA_LOAD_CPU_PROF
+        ? {
+            command: process.execPath,
+            args: [
+              '--cpu-prof',
+              `--cpu-prof-dir=${process.env.STOA_LOAD_CPU_PROF}`,
+              '--import',
+              'tsx',
+              fileURLToPath(new URL('../main.ts', import.meta.url)),
+            ],
+          }
+        : undefined,
     );
     try {
       await node.waitForHealth('ready');
