@@ -1,6 +1,6 @@
 import { formatComparison, nodeLoadScenario } from '@stoa/node';
 
-/** The node's HTTP path (parse, execute, trace, sign, journal) against the executor in-process. */
+/** The node's HTTP path (parse, hot-path inference, sign, journal) against the same work in-process. */
 export async function nodeLoad(): Promise<void> {
   const seconds = Number(process.env.STOA_LOAD_SECONDS ?? 30);
   for (const concurrency of [4, 16]) {

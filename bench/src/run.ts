@@ -4,6 +4,7 @@ import { gatewayFramework } from './gateway-framework.js';
 import { gatewayOverhead } from './gateway-overhead.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
+import { onDemandTraces } from './on-demand.js';
 import { tracedExecution } from './traced-execution.js';
 import { zkProofs } from './zk.js';
 
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   'gateway-framework': gatewayFramework,
   gateway: gatewayOverhead,
   node: nodeLoad,
+  'on-demand': onDemandTraces,
   zk: zkProofs,
 };
 

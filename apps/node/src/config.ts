@@ -52,6 +52,12 @@ const EnvSchema = z.object({
    */
   STOA_PUBLIC_INPUTS: z.enum(['true', 'false']).default('false'),
   STOA_BACKEND: z.enum(['onnxruntime', 'reference']).default('onnxruntime'),
+  /**
+   * on-demand (default): receipts carry a zero trace root and the trace is rebuilt from the
+   * journaled inputs only if a dispute opens (issue 14). eager: every answer is traced, its
+   * root signed and its trace stored until the claim finalizes.
+   */
+  STOA_TRACES: z.enum(['on-demand', 'eager']).default('on-demand'),
   /** onnxruntime execution providers in order of preference; the GPU image sets 'cuda,cpu'. */
   STOA_ONNX_PROVIDERS: z
     .string()
@@ -96,6 +102,7 @@ export interface NodeConfig {
   readonly maxConnections: number;
   readonly publicInputs: boolean;
   readonly backend: 'onnxruntime' | 'reference';
+  readonly traces: 'on-demand' | 'eager';
   readonly onnxProviders: readonly string[];
   readonly watchNodes: readonly string[];
   readonly watchSampleRate: number;
@@ -166,6 +173,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     maxConnections: e.STOA_MAX_CONNECTIONS,
     publicInputs: e.STOA_PUBLIC_INPUTS === 'true',
     backend: e.STOA_BACKEND,
+    traces: e.STOA_TRACES,
     onnxProviders: e.STOA_ONNX_PROVIDERS.split(','),
     watchNodes,
     watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,

@@ -17,7 +17,11 @@ import { type Hex, recoverMessageAddress } from 'viem';
  * its clients agree to be audited by any watcher, as on a test network.
  */
 export interface InputsAccess {
-  tokenFor(traceRoot: Hex): string;
+  /**
+   * The token of an execution's inputs. With `named`, it also names the execution
+   * (`<key>.<hmac>`): an on-demand receipt's trace root is zero, so the token says which inputs.
+   */
+  tokenFor(traceRoot: Hex, named?: boolean): string;
   /** Undefined when the request may read the inputs, else why not. */
   check(traceRoot: Hex, header: (name: string) => string | undefined): Promise<string | undefined>;
 }
@@ -25,6 +29,14 @@ export interface InputsAccess {
 export interface OpenDispute {
   readonly traceRoot: Hex;
   readonly challenger: Hex;
+}
+
+const BEARER = /^Bearer (?:([0-9a-f]{64})\.)?([0-9a-f]{64})$/i;
+
+/** The execution a named inputs token (`tokenFor(key, true)`) names, if the request carries one. */
+export function executionNamedBy(header: (name: string) => string | undefined): Hex | undefined {
+  const named = BEARER.exec(header('authorization') ?? '')?.[1];
+  return named ? (`0x${named.toLowerCase()}` as Hex) : undefined;
 }
 
 export function challengeAccessMessage(traceRoot: Hex, disputeId: bigint, node: Hex): string {
@@ -41,16 +53,16 @@ export function inputsAccess(options: {
   const key = createHmac('sha256', Buffer.from(options.nodeKey.slice(2), 'hex'))
     .update('stoa.inputs-access-key.v1')
     .digest();
-  const tokenFor = (traceRoot: Hex) =>
-    createHmac('sha256', key).update(traceRoot.toLowerCase()).digest('hex');
+  const mac = (traceRoot: Hex) => createHmac('sha256', key).update(traceRoot.toLowerCase()).digest('hex');
   return {
-    tokenFor,
+    tokenFor: (traceRoot, named = false) =>
+      (named ? `${traceRoot.slice(2).toLowerCase()}.` : '') + mac(traceRoot),
     async check(traceRoot, header) {
       if (options.publicInputs) return undefined;
-      const bearer = /^Bearer ([0-9a-f]{64})$/i.exec(header('authorization') ?? '');
+      const bearer = BEARER.exec(header('authorization') ?? '');
       if (bearer) {
-        const given = Buffer.from(bearer[1]!.toLowerCase(), 'hex');
-        return timingSafeEqual(given, Buffer.from(tokenFor(traceRoot), 'hex'))
+        const given = Buffer.from(bearer[2]!.toLowerCase(), 'hex');
+        return timingSafeEqual(given, Buffer.from(mac(traceRoot), 'hex'))
           ? undefined
           : 'the inputs token is not the one issued with this receipt';
       }

@@ -1,6 +1,6 @@
 import { DEV_PARAMETERS } from '@stoa/contracts';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
-import { type Model, type SignedReceipt, verifyReceipt } from '@stoa/ir';
+import { type Model, quantizeInput, type SignedReceipt, verifyReceipt } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS, Deployment } from './dev/deployment.js';
@@ -25,7 +25,12 @@ async function infer(node: NodeProcess, digit: number[], path = '/v1/infer') {
   });
   return {
     status: response.status,
-    body: (await response.json()) as { receipt: Wire; outputs: { data: number[] }[]; error?: string },
+    body: (await response.json()) as {
+      receipt: Wire;
+      outputs: { data: number[] }[];
+      inputsToken: string;
+      error?: string;
+    },
   };
 }
 
@@ -153,6 +158,22 @@ describe('the node, as its image runs it, on a local chain', () => {
       expect((await infer(node, digits[0]!, `/v1/models/${d.modelId}/infer`)).status).toBe(200);
       good++;
       expect((await fetch(`${node.url}/v1/nothing`)).status).toBe(404);
+
+      // On-demand receipts (the default): a zero trace root, and inputs readable with the token
+      // issued with the receipt (which names them), by the URL of their input digest or the root.
+      const [a, b] = [(await infer(node, digits[1]!)).body, (await infer(node, digits[2]!)).body];
+      good += 2;
+      expect(a.receipt.traceRoot).toBe(`0x${'0'.repeat(64)}`);
+      const read = (key: string, token?: string) =>
+        fetch(`${node.url}/v1/traces/${key}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      for (const key of [a.receipt.inputDigest, a.receipt.traceRoot]) {
+        const own = await read(key, a.inputsToken);
+        expect(own.status).toBe(200);
+        const { inputs } = (await own.json()) as { inputs: { data: number[] }[] };
+        expect(inputs[0]!.data).toEqual(Array.from(quantizeInput(model.graph, 0, digits[1]!).data));
+      }
+      expect((await read(a.receipt.inputDigest)).status).toBe(403);
+      expect((await read(a.receipt.inputDigest, b.inputsToken)).status).toBe(403);
 
       // A graceful stop claims the pending batch: every good request is in a claim.
       expect(await node.stop()).toBe(0);

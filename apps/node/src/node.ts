@@ -8,8 +8,19 @@ import {
   readAddresses,
   type StoaAddresses,
 } from '@stoa/contracts';
-import { Claimer, type ClaimSource, Defender, DemandAnswerer, Watcher } from '@stoa/dispute';
 import {
+  Claimer,
+  type ClaimSource,
+  Defender,
+  DemandAnswerer,
+  executionKey,
+  isOnDemand,
+  ON_DEMAND_ROOT,
+  onDemandReceipt,
+  Watcher,
+} from '@stoa/dispute';
+import {
+  createHotPathBackend,
   createOnnxRuntimeBackend,
   createReceiptSigner,
   dequantizeOutput,
@@ -20,6 +31,7 @@ import {
   type Model,
   type ReceiptSigner,
   referenceBackend,
+  run,
   type SignedReceipt,
   sizeOf,
   TraceStoreFullError,
@@ -30,7 +42,7 @@ import { loadArtifact } from './artifact.js';
 import type { NodeConfig } from './config.js';
 import { gatewayGuard } from './gateway-credential.js';
 import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
-import { inputsAccess } from './inputs-access.js';
+import { executionNamedBy, inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { loadOrCreateNodeKey } from './node-key.js';
@@ -88,6 +100,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   let inFlight = 0;
   let model: Model | undefined;
   let backend: (ExecutionBackend & { close?: () => Promise<void> }) | undefined;
+  /** On-demand traces: exact inference that returns only the outputs (no trace, no intermediates). */
+  let hotPath: { run(inputs: IntTensor[]): Promise<IntTensor[]>; close?(): Promise<void> } | undefined;
   let claimer: Claimer | undefined;
   let defender: Defender | undefined;
   let demands: DemandAnswerer | undefined;
@@ -135,42 +149,21 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       };
     }
     const inputs = parseInputs(model, await request.json());
+    if (hotPath) {
+      const begun = started();
+      return answer(model, await answerOnDemand(model, hotPath, inputs), begun);
+    }
     // Room for this request's trace is held before it runs: nothing a pending claim needs is
     // ever evicted, so a full store sheds load instead (issue 18, finding 1).
     const releaseRoom = claimer.traces.tryReserve(traceBytes);
     if (!releaseRoom) return traceStoreFullResponse();
-    inFlight++;
-    const started = performance.now();
+    const begun = started();
     try {
       const done = await execute(model, inputs, { backend, sign: { signer, nonce: ++nonce } });
       const receipt = done.receipt!;
-      const view = { model, values: done.values!, trace: done.trace! };
-      // The receipt and its inputs are journaled (fdatasync'd, group-committed with concurrent
-      // ones) before the answer leaves: a crash never loses it. The trace is written behind.
-      await claimer.add(receipt, view);
-      // A full batch is claimed in the background: the answer does not wait for the chain.
-      void serial
-        .run(async () => {
-          const before = claimer!.batchCount;
-          await claimer!.postFull();
-          countClaims({}, claimer!.batchCount - before);
-        })
-        .catch((error: Error) =>
-          logger.log('warn', 'posting a claim failed; the next tick retries', {
-            error: redactSecrets(error.message),
-          }),
-        );
-      metrics.observeLatency((performance.now() - started) / 1000);
-      return {
-        status: 200,
-        body: {
-          modelId: config.modelId,
-          outputs: describeOutputs(model, done.outputs),
-          receipt,
-          // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}).
-          inputsToken: access.tokenFor(receipt.traceRoot),
-        },
-      };
+      // The trace is written behind the journaled receipt (Claimer.add).
+      await claimer.add(receipt, { model, values: done.values!, trace: done.trace! });
+      return answer(model, { receipt, outputs: done.outputs }, begun);
     } catch (error) {
       if (error instanceof TraceStoreFullError) return traceStoreFullResponse();
       throw error;
@@ -178,6 +171,62 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       releaseRoom();
       inFlight--;
     }
+  };
+
+  const started = () => {
+    inFlight++;
+    return performance.now();
+  };
+
+  /** The hot path: exact outputs, a receipt with a zero trace root, the inputs journaled. */
+  const answerOnDemand = async (
+    model: Model,
+    hot: NonNullable<typeof hotPath>,
+    inputs: IntTensor[],
+  ): Promise<{ receipt: SignedReceipt; outputs: IntTensor[] }> => {
+    try {
+      const outputs = await hot.run(inputs);
+      const receipt = signer!.sign(onDemandReceipt(model, inputs, outputs, signer!.address, ++nonce));
+      await claimer!.add(receipt, { model, inputs });
+      return { receipt, outputs };
+    } finally {
+      inFlight--;
+    }
+  };
+
+  /**
+   * The answer to an inference, once its receipt and inputs are journaled (fdatasync'd,
+   * group-committed with concurrent ones): a crash never loses it. A full batch is claimed in
+   * the background: the answer does not wait for the chain.
+   */
+  const answer = (
+    model: Model,
+    { receipt, outputs }: { receipt: SignedReceipt; outputs: IntTensor[] },
+    begun: number,
+  ): Response => {
+    void serial
+      .run(async () => {
+        const before = claimer!.batchCount;
+        await claimer!.postFull();
+        countClaims({}, claimer!.batchCount - before);
+      })
+      .catch((error: Error) =>
+        logger.log('warn', 'posting a claim failed; the next tick retries', {
+          error: redactSecrets(error.message),
+        }),
+      );
+    metrics.observeLatency((performance.now() - begun) / 1000);
+    return {
+      status: 200,
+      body: {
+        modelId: config.modelId,
+        outputs: describeOutputs(model, outputs),
+        receipt,
+        // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}); an
+        // on-demand receipt's root is zero, so its token names the inputs it opens.
+        inputsToken: access.tokenFor(executionKey(receipt), isOnDemand(receipt)),
+      },
+    };
   };
 
   const handler: Handler = async (request) => {
@@ -214,10 +263,12 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
             headers: { 'retry-after': '60' },
           };
         }
-        const traceRoot = trace[1]!.toLowerCase() as Hex;
-        const refused = await access.check(traceRoot, request.header);
+        const named = trace[1]!.toLowerCase() as Hex;
+        // The zero root of an on-demand receipt: the token names the execution.
+        const key = (named === ON_DEMAND_ROOT ? executionNamedBy(request.header) : undefined) ?? named;
+        const refused = await access.check(key, request.header);
         if (refused) return { status: 403, body: { error: refused } };
-        return await serveTrace(traceRoot);
+        return await serveTrace(key);
       }
       const claim = /^\/v1\/claims\/(\d+)\/receipts$/.exec(path);
       if (method === 'GET' && claim) {
@@ -232,15 +283,18 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     }
   };
 
-  const serveTrace = async (traceRoot: Hex): Promise<Response> => {
-    const stored = model && (await claimer?.traces.get(traceRoot.slice(2)));
-    if (!model || !stored) return { status: 404, body: { error: `no stored trace ${traceRoot}` } };
-    const inputs = [...model.graph.inputs].map((n) => ({
-      dtype: model!.graph.nodeTypes[n]!.dtype,
-      shape: model!.graph.nodeTypes[n]!.shape,
-      data: Array.from(stored.values[n]!),
-    }));
-    return { status: 200, body: { modelId: stored.modelId, traceRoot, inputs } };
+  /** The inputs of the execution `key` names (`executionKey`), journaled or in a stored trace. */
+  const serveTrace = async (key: Hex): Promise<Response> => {
+    const journaled = claimer?.inputsOfExecution(key);
+    const stored = !journaled && model ? await claimer?.traces.get(key.slice(2)) : undefined;
+    const tensors =
+      journaled?.inputs ??
+      (stored && model
+        ? [...model.graph.inputs].map((n) => ({ ...model!.graph.nodeTypes[n]!, data: stored.values[n]! }))
+        : undefined);
+    if (!model || !tensors) return { status: 404, body: { error: `no stored inputs of ${key}` } };
+    const inputs = tensors.map((t) => ({ dtype: t.dtype, shape: t.shape, data: Array.from(t.data) }));
+    return { status: 200, body: { modelId: journaled?.modelId ?? stored!.modelId, traceRoot: key, inputs } };
   };
 
   const describe = () => ({
@@ -264,9 +318,12 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         claimant: Hex;
         challenger: Hex;
         traceRoot: Hex;
+        inputDigest: Hex;
       };
       if (game.claimant.toLowerCase() !== account.address.toLowerCase()) return undefined;
-      return { traceRoot: game.traceRoot, challenger: game.challenger };
+      // An on-demand receipt's inputs are named by its input digest, even once a root is committed.
+      const receipt = { traceRoot: defence.traceRoot, inputDigest: game.inputDigest };
+      return { traceRoot: executionKey(receipt), challenger: game.challenger };
     },
   });
   http = await startHttp(
@@ -347,6 +404,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         models,
         traces: claimer.traces,
         dir: join(dataDir, 'defender'),
+        // Disputes on on-demand receipts: rebuilt from the journal on the traced backend.
+        onDemand: { claimer, backend: () => backend ?? referenceBackend(model!) },
       });
       demands = new DemandAnswerer({ client, account, addresses, claimer, models });
       const fast =
@@ -360,6 +419,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       backend = config.testFault ? faultyBackend(model, fast, config.testFault.step) : fast;
       if (config.testFault)
         logger.log('warn', 'STOA_TEST_FAULT is set: this node answers dishonestly', config.testFault);
+      if (config.traces === 'on-demand') hotPath = await openHotPath(model, config, backend);
     } else {
       watcher = await Watcher.open({
         client,
@@ -434,17 +494,41 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       if (claimer) await serial.run(() => claimer!.flush());
       await backend?.close?.();
+      await hotPath?.close?.();
       logger.log('info', 'stopped', describe());
     },
   };
 }
 
 /**
- * Refuses to serve on a backend (a GPU provider, say) that does not compute every tensor of a
- * probe input bit for bit like the reference interpreter: its receipts would lose disputes.
+ * The hot path of an on-demand node: onnxruntime returning only the outputs, checked against
+ * the reference on the probe. The reference backend runs the interpreter without keeping
+ * intermediates; a node with a test fault answers from its faulty traced backend, so that what
+ * it rebuilds in a dispute is what it signed.
  */
-async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void> {
-  const probe = [...model.graph.inputs].map((n, i) => {
+async function openHotPath(
+  model: Model,
+  config: NodeConfig,
+  traced: ExecutionBackend,
+): Promise<{ run(inputs: IntTensor[]): Promise<IntTensor[]>; close?(): Promise<void> }> {
+  if (config.testFault) return { run: async (inputs) => (await traced.run(inputs)).outputs };
+  if (config.backend === 'reference') return { run: async (inputs) => run(model, inputs).outputs };
+  const hot = await createHotPathBackend(model, {
+    executionProviders: config.onnxProviders,
+    spinning: false,
+  });
+  const probe = probeInputs(model);
+  const [fast, reference] = [await hot.run(probe), run(model, probe).outputs];
+  fast.forEach((t, i) => {
+    if (t.data.length !== reference[i]!.data.length || t.data.some((v, k) => v !== reference[i]!.data[k]))
+      throw new Error(`the hot-path backend is not bit-identical to the reference at output ${i}`);
+  });
+  return hot;
+}
+
+/** A deterministic input spanning each input's dtype range. */
+function probeInputs(model: Model): IntTensor[] {
+  return [...model.graph.inputs].map((n, i) => {
     const type = model.graph.nodeTypes[n]!;
     const { min, max } = dtypeInfo(type.dtype);
     const data = Int32Array.from(
@@ -453,6 +537,14 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
     );
     return { dtype: type.dtype, shape: type.shape, data };
   });
+}
+
+/**
+ * Refuses to serve on a backend (a GPU provider, say) that does not compute every tensor of a
+ * probe input bit for bit like the reference interpreter: its receipts would lose disputes.
+ */
+async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void> {
+  const probe = probeInputs(model);
   const fast = await backend.run(probe);
   const reference = await referenceBackend(model).run(probe);
   model.graph.nodeTypes.forEach((_, n) => {
@@ -505,7 +597,7 @@ export function httpClaimSource(nodes: readonly string[], model: Model): ClaimSo
       );
     },
     async inputs(receipt) {
-      const body = await get(`/v1/traces/${receipt.traceRoot}`);
+      const body = await get(`/v1/traces/${executionKey(receipt)}`);
       const inputs = body?.inputs as
         | { dtype: IntTensor['dtype']; shape: number[]; data: number[] }[]
         | undefined;

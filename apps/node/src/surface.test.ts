@@ -29,9 +29,14 @@ const infer = (url: string, digit: number[]) =>
 describe('the node keeps what its receipts need and guards what is not public (issue 18)', () => {
   it('refuses new work with 503 + Retry-After when its trace store is full, and evicts nothing', async () => {
     // Room for two traces: a third request must be refused, not make room by dropping the first.
+    // (Eager traces: an on-demand node stores no trace until a dispute opens.)
     const room = Math.floor(2.5 * traceBytesBound(model));
     const node = await spawnNode(
-      d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '1000', STOA_MAX_TRACE_BYTES: String(room) }),
+      d.env(DEV_KEYS.nodeA, {
+        STOA_BATCH_SIZE: '1000',
+        STOA_MAX_TRACE_BYTES: String(room),
+        STOA_TRACES: 'eager',
+      }),
     );
     try {
       await node.waitForHealth('ready');

@@ -7,16 +7,31 @@ import {
   ReceiptBatch,
   type StoaAddresses,
 } from '@stoa/contracts';
-import { execute, type Model, type ReceiptDomain, type SignedReceipt, TraceStore, toHex } from '@stoa/ir';
+import {
+  execute,
+  type IntTensor,
+  type Model,
+  type ReceiptDomain,
+  type SignedReceipt,
+  TraceStore,
+  toHex,
+} from '@stoa/ir';
 import type { Hex, PrivateKeyAccount } from 'viem';
 import { Journal } from './journal.js';
-import { decodeInputs, encodeInputs } from './journaled-inputs.js';
+import { decodeInputs, encodeInputs, encodeTensors } from './journaled-inputs.js';
+import { executionKey, isOnDemand } from './on-demand.js';
 import { saveView, viewKey } from './views.js';
 
 const abi = claimRegistryArtifact.abi;
 
-/** A receipt's identity in the journal: one execution (trace root) answered under one nonce. */
-const keyOf = (r: SignedReceipt) => `${r.traceRoot.toLowerCase()}:${r.nonce}`;
+/** A receipt's identity in the journal: one execution answered under one nonce. */
+const keyOf = (r: SignedReceipt) => `${executionKey(r)}:${r.nonce}`;
+
+/** An on-demand receipt's execution as the hot path leaves it: its inputs, no trace. */
+export interface OnDemandExecution {
+  readonly model: Model;
+  readonly inputs: readonly IntTensor[];
+}
 
 type Record_ =
   | {
@@ -85,6 +100,11 @@ export class Claimer {
   private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
   private readonly pendingKeys = new Set<string>();
   private readonly inputsOf = new Map<string, readonly string[]>();
+  /** The same inputs by execution key (what a node's inputs URL names). */
+  private readonly inputsByExecution = new Map<
+    string,
+    { readonly modelId: Hex; readonly inputs: readonly string[] }
+  >();
   private readonly batchList: {
     batch: number;
     claimId?: bigint;
@@ -112,7 +132,13 @@ export class Claimer {
       case 'receipt': {
         const key = keyOf(record.receipt);
         this.byKey.set(key, { receipt: record.receipt, at: record.at });
-        if (record.inputs) this.inputsOf.set(key, record.inputs);
+        if (record.inputs) {
+          this.inputsOf.set(key, record.inputs);
+          this.inputsByExecution.set(executionKey(record.receipt), {
+            modelId: record.receipt.modelId,
+            inputs: record.inputs,
+          });
+        }
         this.pendingKeys.add(key);
         if (record.receipt.nonce > this.maxNonce) this.maxNonce = record.receipt.nonce;
         return;
@@ -180,17 +206,41 @@ export class Claimer {
     return batch?.keys.map((k) => this.byKey.get(k)!.receipt);
   }
 
-  /** Records a receipt (and the execution it commits to), then posts a claim if a batch is due. */
-  async add(receipt: SignedReceipt, view: ExecutionView): Promise<void> {
+  /** The journaled inputs of a receipt this node signed, decoded; undefined if not kept. */
+  inputsOfReceipt(receipt: SignedReceipt): IntTensor[] | undefined {
+    const inputs = this.inputsOf.get(keyOf(receipt));
+    const model = this.options.models?.(receipt.modelId);
+    return inputs && model ? decodeInputs(model, inputs) : undefined;
+  }
+
+  /** The journaled inputs of the execution named `key` (`executionKey` of its receipts). */
+  inputsOfExecution(key: Hex): { readonly modelId: Hex; readonly inputs: IntTensor[] } | undefined {
+    const found = this.inputsByExecution.get(key.toLowerCase());
+    const model = found && this.options.models?.(found.modelId);
+    return found && model ? { modelId: found.modelId, inputs: decodeInputs(model, found.inputs) } : undefined;
+  }
+
+  /**
+   * Records a receipt (and the execution it commits to), then posts a claim if a batch is due.
+   * An eager receipt comes with its traced execution, whose trace is stored behind; an
+   * on-demand receipt (zero trace root) with its inputs only, rebuilt if a dispute opens.
+   */
+  async add(receipt: SignedReceipt, execution: ExecutionView | OnDemandExecution): Promise<void> {
     if (receipt.node.toLowerCase() !== this.options.account.address.toLowerCase()) {
       throw new Error(
         `receipt is signed for node ${receipt.node}, but this claimer posts as ${this.options.account.address}`,
       );
     }
     if (this.byKey.has(keyOf(receipt))) return; // idempotent
+    const traced = 'trace' in execution;
+    if (traced === isOnDemand(receipt))
+      throw new Error(
+        `receipt nonce ${receipt.nonce}: ${traced ? 'an on-demand receipt (zero trace root) comes with its inputs, not a trace' : 'an eager receipt comes with its traced execution'}`,
+      );
     // Started before the journal write, so the trace's bytes count against the store at once.
-    this.saveInBackground(view);
-    await this.record({ kind: 'receipt', receipt, at: this.now(), inputs: encodeInputs(view) });
+    if (traced) this.saveInBackground(execution);
+    const inputs = traced ? encodeInputs(execution) : encodeTensors(execution.model, execution.inputs);
+    await this.record({ kind: 'receipt', receipt, at: this.now(), inputs });
     if (this.options.postInline !== false) await this.postFull();
   }
 
@@ -211,7 +261,9 @@ export class Claimer {
 
   /** Waits for the traces of `receipts` to be stored, retrying failed writes (which then throw). */
   private async tracesStored(receipts: readonly SignedReceipt[]): Promise<void> {
-    const keys = new Set(receipts.map((r) => r.traceRoot.slice(2).toLowerCase()));
+    const keys = new Set(
+      receipts.filter((r) => !isOnDemand(r)).map((r) => r.traceRoot.slice(2).toLowerCase()),
+    );
     await Promise.all([...keys].map((k) => this.saving.get(k)));
     for (const key of keys) {
       const view = this.unsaved.get(key);
@@ -320,6 +372,7 @@ export class Claimer {
     );
     for (const key of [...this.pendingKeys, ...open]) {
       const { receipt } = this.byKey.get(key)!;
+      if (isOnDemand(receipt)) continue; // its trace is built only if a dispute opens
       if (this.traces.has(receipt.traceRoot.slice(2).toLowerCase())) continue;
       const inputs = this.inputsOf.get(key);
       const model = this.options.models?.(receipt.modelId);

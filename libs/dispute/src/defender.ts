@@ -6,9 +6,11 @@ import {
   type ScriptedParty,
   type StoaAddresses,
 } from '@stoa/contracts';
-import type { Model, TraceStore } from '@stoa/ir';
+import { type ExecutionBackend, type Model, type TraceStore, toHex } from '@stoa/ir';
 import type { Hex, PrivateKeyAccount } from 'viem';
+import type { Claimer } from './claimer.js';
 import { Journal } from './journal.js';
+import { isOnDemand, rebuildView } from './on-demand.js';
 import { DisputePlayer } from './player.js';
 import { loadView } from './views.js';
 
@@ -25,6 +27,15 @@ export interface DefenderOptions {
   readonly dir: string;
   /** How to play a view; defaults to honestly. Tests plug dishonest nodes in here. */
   readonly strategy?: (view: ExecutionView) => ScriptedParty;
+  /**
+   * Traces on demand: where the node journaled the inputs of its receipts (its Claimer), and
+   * the backend that re-executes them with a trace (default: the reference interpreter).
+   * Without it a dispute on an on-demand receipt cannot be defended.
+   */
+  readonly onDemand?: {
+    readonly claimer: Pick<Claimer, 'receiptsOf' | 'inputsOfReceipt'>;
+    readonly backend?: (model: Model) => ExecutionBackend;
+  };
 }
 
 export interface Defence {
@@ -33,6 +44,16 @@ export interface Defence {
   outcome?: 'won' | 'lost';
   /** Why this dispute cannot be defended (its trace is gone); it will be lost on the clock. */
   problem?: string;
+  /** Traces on demand: milliseconds spent rebuilding the disputed trace from its inputs. */
+  rebuildMs?: number;
+}
+
+interface GameHead {
+  readonly modelId: Hex;
+  readonly claimId: bigint;
+  readonly traceRoot: Hex;
+  readonly inputDigest: Hex;
+  readonly outputDigest: Hex;
 }
 
 /**
@@ -126,19 +147,52 @@ export class Defender {
     return this.players.size;
   }
 
+  /**
+   * Traces on demand: the disputed receipt's trace, re-executed from its journaled inputs and
+   * checked against the receipt (and against the root already committed, after a restart).
+   */
+  private async rebuild(model: Model, game: GameHead, defence: Defence): Promise<ExecutionView> {
+    const source = this.options.onDemand;
+    if (!source) throw new Error('an on-demand receipt is disputed, but this defender keeps no inputs');
+    const receipt = source.claimer
+      .receiptsOf(game.claimId)
+      ?.find(
+        (r) =>
+          isOnDemand(r) &&
+          r.inputDigest.toLowerCase() === game.inputDigest.toLowerCase() &&
+          r.outputDigest.toLowerCase() === game.outputDigest.toLowerCase(),
+      );
+    if (!receipt)
+      throw new Error(`claim ${game.claimId} holds no on-demand receipt of input ${game.inputDigest}`);
+    const inputs = source.claimer.inputsOfReceipt(receipt);
+    if (!inputs)
+      throw new Error(`the inputs of receipt ${receipt.inputDigest} (nonce ${receipt.nonce}) are not kept`);
+    const started = performance.now();
+    const view = await rebuildView(model, inputs, receipt, source.backend?.(model));
+    defence.rebuildMs = performance.now() - started;
+    const committed = game.traceRoot.toLowerCase();
+    if (!isOnDemand(game) && committed !== toHex(view.trace.traceRoot))
+      throw new Error(`committed trace ${committed}, but the inputs rebuild ${toHex(view.trace.traceRoot)}`);
+    return view;
+  }
+
   private async take(disputeId: bigint, traceRoot: Hex): Promise<void> {
     const { client, addresses, account } = this.options;
     const defence: Defence = { disputeId, traceRoot };
     this.defences.set(disputeId, defence);
-    const game = (await client.read(addresses.disputeGame, disputeGameArtifact.abi, 'get', [disputeId])) as {
-      modelId: Hex;
-    };
+    const game = (await client.read(addresses.disputeGame, disputeGameArtifact.abi, 'get', [
+      disputeId,
+    ])) as GameHead;
     const model = this.options.models(game.modelId);
-    const view = model && (await loadView(this.options.traces, traceRoot.slice(2), model));
-    if (!view) {
-      defence.problem = model
-        ? `the trace ${traceRoot} is not in the trace store`
-        : `unknown model ${game.modelId}`;
+    let view: ExecutionView | undefined;
+    try {
+      if (!model) throw new Error(`unknown model ${game.modelId}`);
+      view = isOnDemand({ traceRoot })
+        ? await this.rebuild(model, game, defence)
+        : await loadView(this.options.traces, traceRoot.slice(2), model);
+      if (!view) throw new Error(`the trace ${traceRoot} is not in the trace store`);
+    } catch (error) {
+      defence.problem = (error as Error).message;
       return;
     }
     this.players.set(

@@ -8,6 +8,7 @@ import {
 import { type Model, type SignedReceipt, tensorBytes, toHex } from '@stoa/ir';
 import type { Hex, PrivateKeyAccount } from 'viem';
 import type { Claimer } from './claimer.js';
+import { executionKey, isOnDemand } from './on-demand.js';
 
 const abi = claimRegistryArtifact.abi;
 
@@ -107,13 +108,21 @@ export class DemandAnswerer {
     return ['answerInputs', [demandId, await this.inputsOf(receipt)]];
   }
 
-  /** The input tensors' bytes of a claimed receipt, from the node's trace store. */
+  /** The input tensors' bytes of a claimed receipt, from the node's journal or trace store. */
   private async inputsOf(receipt: SignedReceipt): Promise<Hex[]> {
     const model = this.options.models(receipt.modelId);
-    const stored = await this.options.claimer.traces.get(receipt.traceRoot.slice(2));
-    if (!model || !stored) throw new Error(`the execution of receipt ${receipt.traceRoot} is not kept`);
-    return [...model.graph.inputs].map((n) =>
-      toHex(tensorBytes(model.graph.nodeTypes[n]!.dtype, stored.values[n]!)),
+    const traced = isOnDemand(receipt)
+      ? undefined
+      : await this.options.claimer.traces.get(receipt.traceRoot.slice(2));
+    const stored =
+      this.options.claimer.inputsOfReceipt(receipt)?.map((t) => t.data) ??
+      (model && traced ? [...model.graph.inputs].map((n) => traced.values[n]!) : undefined);
+    if (!model || !stored)
+      throw new Error(
+        `the execution of receipt ${executionKey(receipt)} (nonce ${receipt.nonce}) is not kept`,
+      );
+    return [...model.graph.inputs].map((n, i) =>
+      toHex(tensorBytes(model.graph.nodeTypes[n]!.dtype, stored[i]!)),
     );
   }
 

@@ -1,5 +1,5 @@
 export { checkReceipt, openChallenge, type Verdict } from './challenger.js';
-export { type BatchInfo, Claimer, type ClaimerOptions } from './claimer.js';
+export { type BatchInfo, Claimer, type ClaimerOptions, type OnDemandExecution } from './claimer.js';
 export { type Defence, Defender, type DefenderOptions } from './defender.js';
 export { DemandAnswerer, type DemandAnswererOptions, DemandKind } from './demands.js';
 export {
@@ -10,6 +10,7 @@ export {
   validateEconomics,
 } from './economics.js';
 export { Journal } from './journal.js';
+export { executionKey, isOnDemand, ON_DEMAND_ROOT, onDemandReceipt, rebuildView } from './on-demand.js';
 export { DisputePlayer, type PlayerOptions, type Role, type StepResult } from './player.js';
 export { loadView, saveView, viewKey } from './views.js';
 export { type ClaimSource, Watcher, type WatcherOptions, type WatcherReport } from './watcher.js';

@@ -31,3 +31,13 @@ export function decodeInputs(model: Model, encoded: readonly string[]): IntTenso
     return { dtype, shape: [...shape], data };
   });
 }
+
+/** `encodeInputs` for inputs given as tensors (an on-demand receipt's execution). */
+export function encodeTensors(model: Model, inputs: readonly IntTensor[]): string[] {
+  const { graph } = model;
+  if (inputs.length !== graph.inputs.length)
+    throw new Error(`inputs: ${inputs.length} tensors, the model takes ${graph.inputs.length}`);
+  return inputs.map((t, i) =>
+    Buffer.from(tensorBytes(graph.nodeTypes[graph.inputs[i]!]!.dtype, t.data)).toString('base64'),
+  );
+}

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Claimer } from '@stoa/dispute';
+import { fileURLToPath } from 'node:url';
+import { Claimer, onDemandReceipt } from '@stoa/dispute';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
-import { createOnnxRuntimeBackend, createReceiptSigner, execute, quantizeInput } from '@stoa/ir';
+import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { inferRequest, type LoadReport, runInterleaved } from '../load.js';
 import { DEV_KEYS, Deployment } from './deployment.js';
@@ -13,7 +14,7 @@ import { spawnNode } from './process.js';
 export interface LoadComparison {
   readonly node: LoadReport;
   readonly inProcess: LoadReport;
-  /** The executor plus what the node adds besides HTTP: journaling and storing the trace. */
+  /** The executor plus what the node adds besides HTTP: journaling the receipt and its inputs. */
   readonly withJournal: LoadReport;
   /**
    * CPU milliseconds per answered request: of the node process and of the load generator during
@@ -43,9 +44,9 @@ const ownCpuMs = () => {
 /**
  * The node's load test: a real chain, the MNIST CNN, one node process on loopback answering
  * `concurrency` clients, each request one of 500 held-out digits in turn; against it, the same
- * executor (onnxruntime backend, traced and signed) called in-process on the same digits with
- * the same concurrency as the baseline, and that executor plus the claimer (journal and trace
- * store). The three run interleaved in slices of `sliceSeconds` until each has run `seconds`,
+ * hot path (onnxruntime returning the outputs, an on-demand receipt signed by the node's
+ * signer) called in-process on the same digits with the same concurrency as the baseline, and
+ * that plus the claimer (the receipt and its inputs journaled). The three run interleaved in slices of `sliceSeconds` until each has run `seconds`,
  * so that the other work on a shared machine weighs on all of them alike.
  */
 export async function nodeLoadScenario(options: {
@@ -58,11 +59,24 @@ export async function nodeLoadScenario(options: {
   const digits = Array.from({ length: 500 }, (_, i) => Array.from(images.subarray(784 * i, 784 * (i + 1))));
   const d = await Deployment.start(model);
   const journalDir = await mkdtemp(join(tmpdir(), 'stoa-load-'));
-  const backend = await createOnnxRuntimeBackend(model, { spinning: false }); // as the node runs it
+  const backend = await createHotPathBackend(model, { spinning: false }); // as the node runs it
   try {
     const node = await spawnNode(
       // The production poll interval (the dev deployment's 200 ms is for quick tests).
       d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000', STOA_POLL_MS: '1000' }),
+      // STOA_LOAD_CPU_PROF=<dir>: the node process writes a V8 CPU profile there when it stops.
+      process.env.STOA_LOAD_CPU_PROF
+        ? {
+            command: process.execPath,
+            args: [
+              '--cpu-prof',
+              `--cpu-prof-dir=${process.env.STOA_LOAD_CPU_PROF}`,
+              '--import',
+              'tsx',
+              fileURLToPath(new URL('../main.ts', import.meta.url)),
+            ],
+          }
+        : undefined,
     );
     try {
       await node.waitForHealth('ready');
@@ -75,12 +89,14 @@ export async function nodeLoadScenario(options: {
       });
       const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
       let nonce = 0n;
-      const run = () => {
+      const run = async () => {
         const mine = ++nonce;
-        return execute(model, inputs[Number(mine % BigInt(inputs.length))]!, {
-          backend,
-          sign: { signer, nonce: mine },
-        });
+        const given = inputs[Number(mine % BigInt(inputs.length))]!;
+        const outputs = await backend.run(given);
+        return {
+          inputs: given,
+          receipt: signer.sign(onDemandReceipt(model, given, outputs, signer.address, mine)),
+        };
       };
       const claimer = await Claimer.open({
         dir: journalDir,
@@ -99,7 +115,7 @@ export async function nodeLoadScenario(options: {
           inProcess: async () => void (await run()),
           withJournal: async () => {
             const done = await run();
-            await claimer.add(done.receipt!, { model, values: done.values!, trace: done.trace! });
+            await claimer.add(done.receipt, { model, inputs: done.inputs });
           },
         },
         {
@@ -144,9 +160,9 @@ export function formatComparison({ node, inProcess, withJournal, cpuMsPerRequest
     `${'path'.padEnd(22)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     row('node over HTTP', node),
     row('executor in-process', inProcess),
-    row('  + journal + traces', withJournal),
+    row('  + journal', withJournal),
     `ratios node / in-process: throughput ${(node.throughput / inProcess.throughput).toFixed(2)}, p50 ${(node.p50ms / inProcess.p50ms).toFixed(2)}, p99 ${(node.p99ms / inProcess.p99ms).toFixed(2)}`,
-    `ratios (executor + journal + traces) / in-process: throughput ${(withJournal.throughput / inProcess.throughput).toFixed(2)}, p99 ${(withJournal.p99ms / inProcess.p99ms).toFixed(2)}`,
-    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process executor ${cpuMsPerRequest.inProcess.toFixed(2)}, + journal + traces ${cpuMsPerRequest.withJournal.toFixed(2)}`,
+    `ratios (executor + journal) / in-process: throughput ${(withJournal.throughput / inProcess.throughput).toFixed(2)}, p99 ${(withJournal.p99ms / inProcess.p99ms).toFixed(2)}`,
+    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process executor ${cpuMsPerRequest.inProcess.toFixed(2)}, + journal ${cpuMsPerRequest.withJournal.toFixed(2)}`,
   ].join('\n');
 }

@@ -1,12 +1,14 @@
 import type { ExecutionView } from '@stoa/contracts';
 import {
   buildTrace,
+  type ExecutionBackend,
   edgeInputsOf,
   edgeOutputsOf,
   type Hypergraph,
   type Model,
   merkleRoot,
   recomputeFrom,
+  referenceBackend,
   sha256,
   sizeOf,
 } from '@stoa/ir';
@@ -74,4 +76,23 @@ export function fabricatedTrace(honest: ExecutionView): ExecutionView {
 /** An honest trace, but a receipt whose output digest says something else. */
 export function alteredOutput(honest: ExecutionView): ExecutionView {
   return { ...honest, trace: { ...honest.trace, outputDigest: sha256(honest.trace.outputDigest) } };
+}
+
+/**
+ * A node's backend that gets step `step` wrong by `delta` (then computes every later step from
+ * it, consistently): what it answers and what it rebuilds in a dispute agree.
+ */
+export function perturbingBackend(model: Model, step: number, delta = 5): ExecutionBackend {
+  const honest = referenceBackend(model);
+  return {
+    async run(inputs) {
+      const { values } = await honest.run(inputs);
+      const wrong = perturbValue({ model, values, trace: buildTrace(model, values) }, step, 0, delta);
+      const outputs = [...model.graph.outputs].map((n) => ({
+        ...model.graph.nodeTypes[n]!,
+        data: wrong.values[n]!,
+      }));
+      return { outputs, values: wrong.values };
+    },
+  };
 }

@@ -18,10 +18,19 @@ import {
   signView,
   stakeManagerArtifact,
 } from '@stoa/contracts';
-import type { IntTensor, Model, SignedReceipt, TraceStore } from '@stoa/ir';
+import {
+  type ExecutionBackend,
+  type IntTensor,
+  type Model,
+  referenceBackend,
+  type SignedReceipt,
+  signReceipt,
+  type TraceStore,
+} from '@stoa/ir';
 import type { Hex } from 'viem';
 import { Claimer } from '../claimer.js';
 import { Defender } from '../defender.js';
+import { isOnDemand, onDemandReceipt } from '../on-demand.js';
 import type { ClaimSource } from '../watcher.js';
 import { Watcher } from '../watcher.js';
 
@@ -45,7 +54,8 @@ export async function storedInputs(
 export function claimerSource(claimer: Claimer, model: Model): ClaimSource {
   return {
     receipts: async (claimId) => claimer.receiptsOf(claimId),
-    inputs: (receipt) => storedInputs(claimer.traces, model, receipt),
+    inputs: async (receipt) =>
+      isOnDemand(receipt) ? claimer.inputsOfReceipt(receipt) : storedInputs(claimer.traces, model, receipt),
   };
 }
 
@@ -79,6 +89,8 @@ export class TestNetwork {
       addresses: fixture.at,
       batchSize: 1000,
       maxBatchAgeMs: 60_000,
+      models: (id) =>
+        id.toLowerCase() === modelCommitments(model).modelId.toLowerCase() ? model : undefined,
     });
     return new TestNetwork(client, fixture, dir, claimer);
   }
@@ -99,8 +111,39 @@ export class TestNetwork {
     return receipt;
   }
 
-  defender(strategy?: (view: ExecutionView) => ScriptedParty, name = 'defender'): Promise<Defender> {
+  /**
+   * Signs an on-demand receipt (zero trace root) for what `backend` computes from `inputs`, as
+   * a node's hot path does, and hands the receipt and inputs to the claimer.
+   */
+  async answerOnDemand(
+    inputs: IntTensor[],
+    nonce: bigint,
+    backend?: ExecutionBackend,
+  ): Promise<SignedReceipt> {
+    const { outputs } = await (backend ?? referenceBackend(this.model)).run(inputs);
+    const receipt = await signReceipt(
+      onDemandReceipt(this.model, inputs, outputs, NODE.address, nonce),
+      NODE,
+      {
+        chainId: this.fixture.at.chainId,
+        verifyingContract: this.fixture.at.claimRegistry,
+      },
+    );
+    await this.claimer.add(receipt, { model: this.model, inputs });
+    return receipt;
+  }
+
+  /**
+   * The node's defender. `rebuildOn` is the backend its on-demand traces are rebuilt on (the
+   * node's own, honest or not); by default the reference interpreter.
+   */
+  defender(
+    strategy?: (view: ExecutionView) => ScriptedParty,
+    name = 'defender',
+    rebuildOn?: ExecutionBackend,
+  ): Promise<Defender> {
     return Defender.open({
+      onDemand: { claimer: this.claimer, ...(rebuildOn ? { backend: () => rebuildOn } : {}) },
       client: this.client,
       account: NODE,
       addresses: this.fixture.at,
