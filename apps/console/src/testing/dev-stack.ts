@@ -60,6 +60,7 @@ export function startDevStack(timeoutMs: number): Promise<DevStack> {
     child.stderr!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
+      rmSync(projectDir, { recursive: true, force: true });
       reject(new Error(`stoa dev exited (${code}) before serving:\n${out}`));
     });
   });
