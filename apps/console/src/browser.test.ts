@@ -148,12 +148,27 @@ describe('the console in Chromium', () => {
     expect(await page.getByTestId('prediction').textContent()).toMatch(/^\d$/);
     await page.getByRole('button', { name: 'Verify receipt' }).click();
     await page.getByText(/^Receipt verified: signed by 0x[0-9a-fA-F]{40}/).waitFor();
+    // Challenge: the gateway replays the request on another replica and compares.
+    await page.getByRole('button', { name: 'Challenge' }).click();
+    await page.getByTestId('challenge-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('challenge-result').textContent()).toMatch(
+      /^Challenge: (match|mismatch|unavailable)/,
+    );
     await shoot(page, 'playground-verified-1280');
 
     await page.goto(`${running.url}/usage`);
     await expect.poll(requestsShown, { timeout: 30_000 }).toBeGreaterThan(before);
     await page.getByRole('cell', { name: 'playground' }).waitFor();
     await shoot(page, 'usage-updated-1280');
+
+    // The dev deployment's log, streamed (server-sent events) once shown.
+    await page.goto(`${running.url}/deployments`);
+    const deployment = page.getByRole('region', { name: 'Deployment mnist' });
+    await deployment.getByRole('button', { name: /Show log/ }).click();
+    await deployment
+      .getByRole('log')
+      .getByText(/provision\s+done\s+node faulty running at http/)
+      .waitFor();
 
     await page.goto(`${running.url}/disputes`);
     // The game the watcher won against the faulty node (others it opened may still be in play).

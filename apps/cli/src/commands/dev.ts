@@ -56,12 +56,25 @@ export async function dev(options: DevOptions): Promise<void> {
     `    reference interpreter: digit #${options.digit} (label ${label}) → ${argmax(local.outputs[0]!.data)}, int logits [${Array.from(local.outputs[0]!.data).join(', ')}]`,
   );
 
+  // Ctrl-C while starting stops what was started so far; once serving, it ends the wait below.
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let serving = false;
+  void interrupted.then(async () => {
+    if (serving) return;
+    console.log('\n  interrupted while starting: stopping what was started');
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    process.exit(130);
+  });
   const project = await step(
     'open the project and its SQLite database',
     () => openDevProject(options.project),
     (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
   );
-  const cleanups: (() => Promise<unknown>)[] = [async () => project.db.$disconnect()];
+  cleanups.push(async () => project.db.$disconnect());
   if (project.temporary) cleanups.push(async () => rmSync(project.dir, { recursive: true, force: true }));
   try {
     const d = await step(
@@ -191,10 +204,8 @@ export async function dev(options: DevOptions): Promise<void> {
       `  curl -s ${gateway.ready}/v1/models/${DEV_MODEL_NAME}/infer -H 'authorization: Bearer ${apiKey.slice(0, 8)}…' -d '{"inputs":[[...784 pixels]]}'`,
     );
     console.log('Ctrl-C stops every process (console, gateway, nodes, chain).');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    serving = true;
+    await interrupted;
   }
 }
 

@@ -142,6 +142,14 @@ export async function recordDevDeployment(
           healthyAt: new Date(),
         },
       });
+      await db.deploymentEvent.create({
+        data: {
+          deploymentId: row.id,
+          step: 'provision',
+          outcome: 'done',
+          detail: `node ${name} running at ${endpoint}`,
+        },
+      });
     },
   };
 }

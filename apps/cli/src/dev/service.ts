@@ -24,6 +24,12 @@ export interface ServiceLaunch {
   readonly timeoutMs: number;
 }
 
+const live = new Set<ChildProcess>();
+// A service still starting when `stoa dev` exits (Ctrl-C mid-start) is not left behind.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /**
  * Starts a service as a child process and resolves once it prints its ready line; rejects
  * (and kills it) when it exits or times out first, with the tail of its output.
@@ -35,7 +41,13 @@ export function startService(launch: ServiceLaunch): Promise<Service> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(launch.logFile, { flags: 'a', mode: 0o600 });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  live.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   let tail = '';
   const stop = async (graceMs = 10_000) => {
     if (child.exitCode === null && child.signalCode === null) {
