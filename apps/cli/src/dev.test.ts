@@ -4,29 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
+// The whole `stoa dev` (scenario, gateway, console, Ctrl-C) runs in apps/console/src/browser.test.ts.
 describe('stoa dev', () => {
-  it('runs the whole system: a live inference on each node, a challenge and a slash, then stops everything', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev', '--once', '--digit', '3'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code, out).toBe(0);
-    expect(out).toMatch(/reference interpreter: digit #3 \(label \d\) → \d/);
-    expect(out).toMatch(/modelId 0x[0-9a-f]{64}/);
-    expect(out).toMatch(/node "honest"\): → \d, receipt signed by 0x[0-9a-fA-F]{40}/);
-    expect(out).toContain('stake of "honest" 1 ETH (untouched)');
-    expect(out).toContain('stake of "faulty" 0 ETH (slashed 1 ETH)');
-    expect(out).toMatch(/"disputesWon":1/);
-    expect(out).toContain('✔ stop the nodes and the chain');
-  }, 240_000);
-
   it('refuses a bad command or flag with a usage line and exit code 2', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {

@@ -1,42 +1,43 @@
 /**
- * The console in a real Chromium (playwright-core + Debian's chromium): each page at 1280 and
- * 390 px wide with an axe-core scan (no serious or critical violation), screenshots written to
- * apps/console/test-artifacts/, the model import → hypergraph → tiles flow, the API key flow,
- * the deploy wizard's quotes and economics, and each page's first-load JavaScript against its
- * budget (BENCHMARKS.md).
+ * The whole product in a real Chromium (playwright-core + Debian's chromium), against the stack
+ * `stoa dev` starts (chain, database, three nodes, gateway, console): the model import →
+ * hypergraph → tiles flow, the API key flow, the deploy wizard's quotes and economics, then a key
+ * → a drawn digit through the gateway → the receipt verified → the usage chart updated → the
+ * dishonest node's dispute with its timeline → Ctrl-C leaves nothing listening. Each page at 1280
+ * and 390 px wide with an axe-core scan (no serious or critical violation), screenshots written
+ * to apps/console/test-artifacts/, and each page's first-load JavaScript against its budget
+ * (BENCHMARKS.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConsole } from './server/console-server.js';
-import { startConsole } from './server/console-server.js';
+import { ensureConsoleBuilt } from './server/build.js';
 import { firstLoadJs, launchChromium, seriousViolations } from './testing/browser.js';
-import { ensureConsoleBuilt } from './testing/build.js';
-import { makeTestProject } from './testing/project.js';
+import { type DevStack, startDevStack } from './testing/dev-stack.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 const WIDTHS = [1280, 390] as const;
 /** First-load JS budget of every page, gzip bytes; justified in BENCHMARKS.md ("Console first-load JS"). */
 const FIRST_LOAD_BUDGET_GZIP = 200 * 1024;
 
-const project = makeTestProject('console-browser');
-let running: RunningConsole;
+let stack: DevStack;
+let running: { url: string };
 let browser: Browser;
 let modelPath: string;
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
-  running = await startConsole({ projectDir: project.dir });
+  stack = await startDevStack(400_000);
+  running = { url: stack.consoleUrl };
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
-  await running?.close();
-  project.remove();
+  await stack?.stop();
 });
 
 async function openPage(width: number): Promise<Page> {
@@ -113,8 +114,93 @@ describe('the console in Chromium', () => {
     await page.context().close();
   });
 
+  it('serves the whole product: a key, a drawn digit through the gateway, its receipt verified, usage charted, the dishonest node’s dispute', async () => {
+    const page = await openPage(1280);
+    // The usage the page shows before: `stoa dev`'s own requests through the gateway.
+    const requestsShown = async () =>
+      (await page.getByTestId('usage-requests').allTextContents()).reduce((n, t) => n + Number(t), 0);
+    await page.goto(`${running.url}/usage`);
+    await page
+      .getByRole('figure', { name: /Requests per API key/ })
+      .locator('svg')
+      .first()
+      .waitFor({ timeout: 30_000 });
+    const before = await requestsShown();
+    expect(before).toBeGreaterThanOrEqual(3);
+
+    await page.goto(`${running.url}/keys`);
+    await page.getByLabel('Name').fill('playground');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').textContent()) ?? '';
+    expect(key).toMatch(/^sk_/);
+
+    await page.goto(`${running.url}/playground`);
+    const canvas = page.getByLabel(/Drawing area/);
+    const box = (await canvas.boundingBox())!;
+    // A "1": one stroke down the middle, drawn with the mouse.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
+    await page.mouse.up();
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Run inference' }).click();
+    await page.getByTestId('prediction').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('prediction').textContent()).toMatch(/^\d$/);
+    await page.getByRole('button', { name: 'Verify receipt' }).click();
+    await page.getByText(/^Receipt verified: signed by 0x[0-9a-fA-F]{40}/).waitFor();
+    // Challenge: the gateway replays the request on another replica and compares.
+    await page.getByRole('button', { name: 'Challenge' }).click();
+    await page.getByTestId('challenge-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('challenge-result').textContent()).toMatch(
+      /^Challenge: (match|mismatch|unavailable)/,
+    );
+    await shoot(page, 'playground-verified-1280');
+
+    await page.goto(`${running.url}/usage`);
+    await expect.poll(requestsShown, { timeout: 30_000 }).toBeGreaterThan(before);
+    await page.getByRole('cell', { name: 'playground' }).waitFor();
+    await shoot(page, 'usage-updated-1280');
+
+    // The dev deployment's log, streamed (server-sent events) once shown.
+    await page.goto(`${running.url}/deployments`);
+    const deployment = page.getByRole('region', { name: 'Deployment mnist' });
+    await deployment.getByRole('button', { name: /Show log/ }).click();
+    await deployment
+      .getByRole('log')
+      .getByText(/provision\s+done\s+node faulty running at http/)
+      .waitFor();
+
+    await page.goto(`${running.url}/disputes`);
+    // The game the watcher won against the faulty node (others it opened may still be in play).
+    const game = page
+      .getByRole('region', { name: /^Dispute \d+$/ })
+      .filter({ has: page.getByTestId('slashed') })
+      .first();
+    await game.waitFor({ timeout: 60_000 });
+    expect(await game.getByTestId('verdict').textContent()).toMatch(/at \d\d:\d\d:\d\d \(tx 0x[0-9a-f]{8}/);
+    expect(await game.getByTestId('slashed').textContent()).toMatch(/^[\d.]+ ETH from 0x/);
+    expect(await game.getByRole('img', { name: /Steps in dispute after each of \d+ rounds/ }).count()).toBe(
+      1,
+    );
+    const moves = await game.getByRole('table').locator('tbody tr').count();
+    expect(moves).toBeGreaterThan(3);
+    await shoot(page, 'disputes-timeline-1280');
+    await page.context().close();
+  });
+
   it('passes an axe-core scan with no serious or critical violation on every page, at 1280 and 390 px', async () => {
-    const pages = ['/', '/models', modelPath, '/deploy', '/deployments', '/keys', '/login'];
+    const pages = [
+      '/',
+      '/models',
+      modelPath,
+      '/deploy',
+      '/deployments',
+      '/keys',
+      '/usage',
+      '/disputes',
+      '/playground',
+      '/login',
+    ];
     const found: string[] = [];
     const page = await openPage(WIDTHS[0]);
     for (const path of pages) {
@@ -147,6 +233,9 @@ describe('the console in Chromium', () => {
       '/deploy': '/deploy',
       '/deployments': '/deployments',
       '/keys': '/keys',
+      '/usage': '/usage',
+      '/disputes': '/disputes',
+      '/playground': '/playground',
       '/login': '/login',
     };
     const sizes: Record<string, unknown> = {};
@@ -159,5 +248,29 @@ describe('the console in Chromium', () => {
       );
     }
     writeFileSync(join(ARTIFACTS, 'first-load-js.json'), `${JSON.stringify(sizes, null, 2)}\n`);
+  });
+
+  it('stops every process on Ctrl-C: nothing it started still listens', async () => {
+    // The scenario `stoa dev` played before serving (apps/cli/src/dev.test.ts covers only its flags).
+    const out = stack.output();
+    expect(out).toMatch(/modelId 0x[0-9a-f]{64}/);
+    expect(out).toMatch(/node "honest"[^\n]*→ \d, receipt signed by 0x[0-9a-fA-F]{40}/);
+    expect(out).toMatch(/through the gateway, with the API key\): answered by self-hosted/);
+    expect(out).toContain('stake of "honest" 1 ETH (untouched)');
+    expect(out).toContain('stake of "faulty" 0 ETH (slashed 1 ETH)');
+    expect(out).toMatch(/"disputesWon":1/);
+    const urls = stack.urls;
+    expect(urls.length).toBeGreaterThanOrEqual(6); // chain, three nodes, gateway, console
+    expect(await stack.stop(), stack.output()).toBe(0);
+    const listening: string[] = [];
+    for (const url of urls) {
+      const answered = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+        () => true,
+        () => false,
+      );
+      if (answered) listening.push(url);
+    }
+    expect(listening).toEqual([]);
+    expect(stack.output()).toContain('✔ stop the console, the gateway, the nodes and the chain');
   });
 });

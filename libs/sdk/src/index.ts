@@ -1,3 +1,11 @@
+export {
+  type BisectionRound,
+  type ChainHistory,
+  type ClaimHistory,
+  type DisputeHistory,
+  disputeHistory,
+  type GameEvent,
+} from './chain/dispute-history.js';
 export { parseWei } from './config/amounts.js';
 export { type DefinedModel, defineModel, parseConfig } from './config/define-model.js';
 export { ConfigError, type ConfigProblem, formatPath } from './config/errors.js';
@@ -57,6 +65,7 @@ export {
   usageTotals,
   writeUsageBatch,
 } from './gateway/usage.js';
+export { type UsagePoint, type UsageSeriesQuery, usageSeries } from './gateway/usage-series.js';
 export {
   type EvalSet,
   type ImportedModel,

@@ -4,10 +4,16 @@ import { dev } from './dev.js';
 
 export const devCommand = stoaCommand({
   name: 'dev',
-  description: 'the whole system on this machine: chain, contracts, three nodes, a live dispute',
+  description:
+    'the whole product on this machine: chain, database, three nodes, gateway, web console, a live dispute',
   args: {
     once: { type: 'boolean', description: 'run the scenario once and exit', default: false },
     digit: { type: 'string', description: 'which held-out MNIST test digit to send (0..9999)', default: '0' },
+    project: {
+      type: 'string',
+      description: 'project directory to serve (default: a temporary one, removed on exit)',
+    },
+    console: { type: 'boolean', description: 'start the web console (--no-console: skip it)', default: true },
   },
   async run(args) {
     const digit = Number(args.digit);
@@ -17,6 +23,11 @@ export const devCommand = stoaCommand({
         EXIT.usage,
       );
     }
-    await dev({ once: args.once, digit });
+    await dev({
+      once: args.once,
+      digit,
+      console: args.console,
+      ...(args.project ? { project: args.project } : {}),
+    });
   },
 });

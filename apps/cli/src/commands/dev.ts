@@ -1,31 +1,46 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type DeploymentRecord, MemoryRecordStore, selfHostedAdapter } from '@stoa/adapters';
 import { DEV_PARAMETERS } from '@stoa/contracts';
 import { argmax, importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { quantizeInput, run, type SignedReceipt, verifyReceipt } from '@stoa/ir';
-import { DEV_KEYS, Deployment } from '@stoa/node';
+import { DEV_KEYS, Deployment, GATEWAY_CREDENTIAL_HEADER } from '@stoa/node';
+import { databaseUrl } from '@stoa/sdk';
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import {
+  createDevKey,
+  DEV_MODEL_NAME,
+  type DevProject,
+  openDevProject,
+  recordDevDeployment,
+  writeDevStackFile,
+  writeGatewaySecret,
+} from '../dev/project.js';
+import type { Service } from '../dev/service.js';
+import { DevNodes, startConsoleProcess, startGatewayProcess } from '../dev/stack.js';
 import { step } from '../progress.js';
-
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface DevOptions {
   /** Run the scenario and exit instead of serving until Ctrl-C. */
   readonly once: boolean;
   /** Which held-out MNIST digit to send. */
   readonly digit: number;
+  /** The project directory to serve (default: a temporary one, removed on exit). */
+  readonly project?: string;
+  /** Start the web console (default true). */
+  readonly console: boolean;
 }
 
 type Wire = Omit<SignedReceipt, 'nonce'> & { nonce: string };
 
 /**
- * `stoa dev`: the whole system on one machine with no account anywhere. A local chain with the
- * contracts, the MNIST CNN compiled and registered, and three standard nodes started through
- * the self-hosted adapter (the embedded default network): an honest server, a server made
- * dishonest on purpose, and a watcher auditing both. It sends a live inference to each server,
- * then shows the watcher challenge the dishonest node's claim and the chain slash it.
+ * `stoa dev`: the whole product on one machine with no account anywhere. A local chain with the
+ * contracts, the MNIST CNN compiled and registered, a project with its SQLite database, three
+ * standard nodes started through the self-hosted adapter (the embedded default network): an
+ * honest server, a server made dishonest on purpose, and a watcher auditing both; the gateway
+ * in front of the two servers and the web console, each its own process on 127.0.0.1. It sends
+ * a live inference to each server and a few through the gateway with a fresh API key, then
+ * shows the watcher challenge the dishonest node's claim and the chain slash it.
  */
 export async function dev(options: DevOptions): Promise<void> {
   console.log('stoa dev — the whole system on this machine\n');
@@ -41,59 +56,118 @@ export async function dev(options: DevOptions): Promise<void> {
     `    reference interpreter: digit #${options.digit} (label ${label}) → ${argmax(local.outputs[0]!.data)}, int logits [${Array.from(local.outputs[0]!.data).join(', ')}]`,
   );
 
-  const d = await step(
-    'start a local chain (anvil), deploy the contracts, register the model',
-    () => Deployment.start(model, { challengeWindow: 3600n, clockSeconds: 600n }),
-    (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
+  // Ctrl-C while starting stops what was started so far; once serving, it ends the wait below.
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let serving = false;
+  void interrupted.then(async () => {
+    if (serving) return;
+    console.log('\n  interrupted while starting: stopping what was started');
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    process.exit(130);
+  });
+  const project = await step(
+    'open the project and its SQLite database',
+    () => openDevProject(options.project),
+    (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
   );
-  const adapter = selfHostedAdapter({ baseDir: join(d.dir, 'nodes'), healthTimeoutMs: 120_000 });
-  const store = new MemoryRecordStore();
-  const running: DeploymentRecord[] = [];
-  const provision = async (name: string, key: `0x${string}`, env: Record<string, string>) => {
-    const base = d.env(key);
-    process.env[`STOA_DEV_KEY_${name.toUpperCase().replace(/-/g, '_')}`] = key;
-    const record = await adapter.provision(
-      {
-        name,
-        modelId: d.modelId,
-        artifactUrl: base.STOA_ARTIFACT_URL!,
-        rpcUrl: d.chain.rpcUrl,
-        contractsFile: base.STOA_CONTRACTS_FILE!,
-        operatorKeyRef: `env:STOA_DEV_KEY_${name.toUpperCase().replace(/-/g, '_')}`,
-        role: env.STOA_ROLE === 'watcher' ? 'watcher' : 'server',
-        cwd: ROOT,
-        // A local network whose clients agree to be audited: the watcher reads inputs freely.
-        env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1', STOA_PUBLIC_INPUTS: 'true', ...env },
-      },
-      { store },
-    );
-    running.push(record);
-    return (record.data.endpoints as string[])[0]!;
-  };
-  const stopAll = async () => {
-    for (const record of running.reverse()) await adapter.teardown(record, { store }).catch(() => {});
-    await d.stop();
-  };
-
+  cleanups.push(async () => project.db.$disconnect());
+  if (project.temporary) cleanups.push(async () => rmSync(project.dir, { recursive: true, force: true }));
   try {
-    const honest = await step(
-      'start node "honest" (self-hosted, local process)',
-      () => provision('honest', DEV_KEYS.nodeA, {}),
-      (u) => u,
+    const d = await step(
+      'start a local chain (anvil), deploy the contracts, register the model',
+      () => Deployment.start(model, { challengeWindow: 3600n, clockSeconds: 600n }),
+      (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
     );
-    const faulty = await step(
-      'start node "faulty" (STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',
-      () => provision('faulty', DEV_KEYS.nodeB, { STOA_TEST_FAULT: 'perturb:3' }),
-      (u) => u,
+    cleanups.unshift(() => d.stop());
+    await serve(options, project, d, image);
+  } finally {
+    await step('stop the console, the gateway, the nodes and the chain', async () => {
+      for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    });
+  }
+
+  /** Starts the gateway and the console; each one's stop joins the cleanups as soon as it runs. */
+  async function startServices(project: DevProject, d: Deployment, secretFile: string, withConsole: boolean) {
+    const started = <T extends Service | undefined>(p: Promise<T>) =>
+      p.then((service) => {
+        if (service) cleanups.unshift(() => service.stop());
+        return service;
+      });
+    const gateway = started(
+      startGatewayProcess({
+        stoaDir: project.stoaDir,
+        databaseUrl: databaseUrl(project.dir),
+        rpcUrl: d.chain.rpcUrl,
+        contractsFile: join(d.dir, 'addresses.json'),
+        secretFile,
+        challengerKey: DEV_KEYS.nodeD,
+      }),
+    );
+    const web = started(
+      withConsole ? startConsoleProcess(project.dir, project.stoaDir) : Promise.resolve(undefined),
+    );
+    // Both settle before either failure is reported, so that no process outlives the cleanups.
+    const [g, c] = await Promise.allSettled([gateway, web]);
+    if (g.status === 'rejected') throw g.reason;
+    if (c.status === 'rejected') throw c.reason;
+    return { gateway: g.value, console: c.value };
+  }
+
+  async function serve(options: DevOptions, project: DevProject, d: Deployment, image: number[]) {
+    const nodes = new DevNodes(d);
+    cleanups.unshift(() => nodes.stop());
+    const gatewaySecret = writeGatewaySecret(project.stoaDir);
+    const deployment = await recordDevDeployment(
+      project,
+      model,
+      `file://${join(d.dir, 'model.stoa')}`,
+      gatewaySecret.secret,
+    );
+    const credential = { STOA_GATEWAY_CREDENTIAL: deployment.credential };
+    // The gateway and the console start beside the nodes (the console may have to build first).
+    const services = startServices(project, d, gatewaySecret.file, options.console);
+    services.catch(() => undefined); // reported where it is awaited, after the nodes
+    const [honest, faulty] = await step(
+      'start node "honest" and node "faulty" (self-hosted, local processes; "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',
+      () =>
+        Promise.all([
+          nodes.start('honest', DEV_KEYS.nodeA, credential),
+          nodes.start('faulty', DEV_KEYS.nodeB, { ...credential, STOA_TEST_FAULT: 'perturb:3' }),
+        ]),
+      (urls) => urls.join(', '),
     );
     const watcher = await step(
       'start node "watcher" (audits every claim of both)',
       () =>
-        provision('watcher', DEV_KEYS.nodeC, {
+        nodes.start('watcher', DEV_KEYS.nodeC, {
           STOA_ROLE: 'watcher',
           STOA_WATCH_NODES: `${honest},${faulty}`,
         }),
       (u) => u,
+    );
+    await deployment.addReplica('honest', honest);
+    await deployment.addReplica('faulty', faulty);
+    const { gateway, console: consoleService } = await step(
+      'the gateway and the web console (their own processes) answer',
+      () => services,
+      (s) => `gateway ${s.gateway.ready}${s.console ? `, console ${s.console.ready}` : ''}`,
+    );
+    writeDevStackFile(project.stoaDir, {
+      rpcUrl: d.chain.rpcUrl,
+      chainId: d.chain.chainId,
+      contractsFile: join(d.dir, 'addresses.json'),
+      gatewayUrl: gateway.ready,
+      deploymentId: deployment.deploymentId,
+      modelName: DEV_MODEL_NAME,
+    });
+    const apiKey = await step(
+      'create an API key',
+      () => createDevKey(project),
+      (k) => `${k.slice(0, 12)}…`,
     );
 
     const domain = { chainId: d.at.chainId, verifyingContract: d.at.claimRegistry };
@@ -102,65 +176,97 @@ export async function dev(options: DevOptions): Promise<void> {
       ['faulty', faulty],
     ] as const) {
       await step(
-        `POST ${url}/v1/infer (node "${name}")`,
-        async () => {
-          const response = await fetch(`${url}/v1/infer`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ inputs: [image] }),
-          });
-          const body = (await response.json()) as {
-            outputs: { raw: number[] }[];
-            receipt: Wire;
-            error?: string;
-          };
-          if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
-          const receipt = { ...body.receipt, nonce: BigInt(body.receipt.nonce) };
-          if (!(await verifyReceipt(receipt, domain))) throw new Error('the receipt does not verify');
-          return { prediction: argmax(body.outputs[0]!.raw), receipt };
-        },
+        `POST ${url}/v1/infer (node "${name}", with the deployment's gateway credential)`,
+        () => inferDirect(url, deployment.credential, image, domain),
         (r) =>
           `→ ${r.prediction}, receipt signed by ${r.receipt.node}, traceRoot ${r.receipt.traceRoot.slice(0, 18)}…`,
       );
     }
-
-    const faultyAddress = privateKeyToAccount(DEV_KEYS.nodeB).address;
-    const honestAddress = privateKeyToAccount(DEV_KEYS.nodeA).address;
-    const stake = DEV_PARAMETERS.minStake;
     await step(
-      'watcher audits the claims, disputes the wrong one, the game is played on chain',
+      `POST ${gateway.ready}/v1/models/${DEV_MODEL_NAME}/infer ×3 (through the gateway, with the API key)`,
       async () => {
-        const deadline = Date.now() + 120_000;
-        while (Date.now() < deadline) {
-          const audit = (
-            (await (await fetch(`${watcher}/health`)).json()) as { audit?: { disputesWon?: number } }
-          ).audit;
-          if ((await d.bondedOf(faultyAddress)) < stake && (audit?.disputesWon ?? 0) >= 1) return;
-          await new Promise((r) => setTimeout(r, 300));
-        }
-        throw new Error('the faulty node was not slashed within 120 s');
+        const answers: string[] = [];
+        for (let i = 0; i < 3; i++) answers.push(await inferThroughGateway(gateway.ready, apiKey, image));
+        return answers;
       },
-      () => 'the faulty node lost the dispute',
+      (a) => `answered by ${a.join(', ')}`,
     );
-    const [honestStake, faultyStake] = [await d.bondedOf(honestAddress), await d.bondedOf(faultyAddress)];
-    console.log(`\n    stake of "honest" ${formatEther(honestStake)} ETH (untouched)`);
-    console.log(
-      `    stake of "faulty" ${formatEther(faultyStake)} ETH (slashed ${formatEther(stake - faultyStake)} ETH)`,
-    );
-    const health = (await (await fetch(`${watcher}/health`)).json()) as { audit: Record<string, unknown> };
-    console.log(`    watcher report    ${JSON.stringify(health.audit)}\n`);
-    if (faultyStake >= stake || honestStake !== stake) throw new Error('unexpected stakes after the dispute');
 
+    await watchTheSlash(d, watcher);
+
+    console.log(`\n  Console  ${consoleService ? consoleService.ready : '(not started: --no-console)'}`);
+    console.log(`  Gateway  ${gateway.ready}`);
+    console.log(`  API key  ${apiKey}   (shown once; the database keeps only its hash)`);
+    console.log(`  Project  ${project.dir}\n`);
     if (options.once) return;
     console.log('Serving. Try:');
-    console.log(`  curl -s ${honest}/health`);
-    console.log(`  curl -s ${honest}/metrics | head`);
-    console.log('Ctrl-C stops every node and the chain.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
-  } finally {
-    await step('stop the nodes and the chain', stopAll);
+    console.log(
+      `  curl -s ${gateway.ready}/v1/models/${DEV_MODEL_NAME}/infer -H 'authorization: Bearer ${apiKey.slice(0, 8)}…' -d '{"inputs":[[...784 pixels]]}'`,
+    );
+    console.log('Ctrl-C stops every process (console, gateway, nodes, chain).');
+    serving = true;
+    await interrupted;
   }
+}
+
+async function inferDirect(
+  url: string,
+  credential: string,
+  image: number[],
+  domain: { chainId: number; verifyingContract: `0x${string}` },
+) {
+  const response = await fetch(`${url}/v1/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [GATEWAY_CREDENTIAL_HEADER]: credential },
+    body: JSON.stringify({ inputs: [image] }),
+  });
+  const body = (await response.json()) as { outputs: { raw: number[] }[]; receipt: Wire; error?: string };
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
+  const receipt = { ...body.receipt, nonce: BigInt(body.receipt.nonce) };
+  if (!(await verifyReceipt(receipt, domain))) throw new Error('the receipt does not verify');
+  return { prediction: argmax(body.outputs[0]!.raw), receipt };
+}
+
+async function inferThroughGateway(gatewayUrl: string, apiKey: string, image: number[]): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/v1/models/${DEV_MODEL_NAME}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ inputs: [image] }),
+  });
+  const body = (await response.json()) as {
+    network?: string;
+    receipt?: { node: string };
+    error?: { message: string };
+  };
+  if (response.status !== 200) throw new Error(`gateway HTTP ${response.status}: ${body.error?.message}`);
+  return `${body.network}/${body.receipt?.node.slice(0, 10)}…`;
+}
+
+async function watchTheSlash(d: Deployment, watcher: string): Promise<void> {
+  const faultyAddress = privateKeyToAccount(DEV_KEYS.nodeB).address;
+  const honestAddress = privateKeyToAccount(DEV_KEYS.nodeA).address;
+  const stake = DEV_PARAMETERS.minStake;
+  await step(
+    'watcher audits the claims, disputes the wrong one, the game is played on chain',
+    async () => {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        const audit = (
+          (await (await fetch(`${watcher}/health`)).json()) as { audit?: { disputesWon?: number } }
+        ).audit;
+        if ((await d.bondedOf(faultyAddress)) < stake && (audit?.disputesWon ?? 0) >= 1) return;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      throw new Error('the faulty node was not slashed within 120 s');
+    },
+    () => 'the faulty node lost the dispute',
+  );
+  const [honestStake, faultyStake] = [await d.bondedOf(honestAddress), await d.bondedOf(faultyAddress)];
+  console.log(`\n    stake of "honest" ${formatEther(honestStake)} ETH (untouched)`);
+  console.log(
+    `    stake of "faulty" ${formatEther(faultyStake)} ETH (slashed ${formatEther(stake - faultyStake)} ETH)`,
+  );
+  const health = (await (await fetch(`${watcher}/health`)).json()) as { audit: Record<string, unknown> };
+  console.log(`    watcher report    ${JSON.stringify(health.audit)}`);
+  if (faultyStake >= stake || honestStake !== stake) throw new Error('unexpected stakes after the dispute');
 }

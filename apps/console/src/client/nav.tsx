@@ -8,6 +8,9 @@ const LINKS = [
   { href: '/deploy', label: 'Deploy' },
   { href: '/deployments', label: 'Deployments' },
   { href: '/keys', label: 'API keys' },
+  { href: '/usage', label: 'Usage' },
+  { href: '/disputes', label: 'Disputes' },
+  { href: '/playground', label: 'Playground' },
 ] as const;
 
 export function Nav() {

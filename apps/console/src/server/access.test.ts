@@ -4,10 +4,10 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureConsoleBuilt } from '../testing/build.js';
 import { makeTestProject } from '../testing/project.js';
 import { appRouter } from './api/root.js';
 import { createCallerFactory } from './api/trpc.js';
+import { ensureConsoleBuilt } from './build.js';
 import { type RunningConsole, startConsole } from './console-server.js';
 
 const ADMIN = { email: 'admin@stoa.test', password: 'correct horse battery staple' };

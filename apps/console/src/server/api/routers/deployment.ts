@@ -34,6 +34,32 @@ export const deploymentRouter = createTRPCRouter({
       }),
     ),
 
+  /**
+   * The same log streamed (tRPC subscription over server-sent events): every event so far, then
+   * each new one as the engine records it; ends when the browser closes the stream.
+   */
+  logs: protectedProcedure.input(z.object({ deploymentId: z.string() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    let after: Date | undefined;
+    while (!signal?.aborted) {
+      const rows = await ctx.services.db.deploymentEvent.findMany({
+        where: {
+          deploymentId: input.deploymentId,
+          deployment: { projectId: ctx.services.projectId },
+          ...(after ? { at: { gt: after } } : {}),
+        },
+        orderBy: { at: 'asc' },
+        take: 500,
+      });
+      for (const row of rows) yield row;
+      after = rows.at(-1)?.at ?? after;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }),
+
   /** Live quotes from every configured network and the planner's placements; creates nothing. */
   plan: protectedProcedure.query(({ ctx }) => engineOf(ctx.services).plan()),
 

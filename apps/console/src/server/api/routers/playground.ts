@@ -1,0 +1,69 @@
+import { challenge, createStoaClient, infer, StoaError, verifyReceipt, type WireReceipt } from '@stoa/client';
+import { KEY_PATTERN } from '@stoa/sdk';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { type ProjectChain, projectChain } from '../../dev-stack.js';
+import { createTRPCRouter, protectedProcedure } from '../trpc.js';
+
+const apiKey = z.string().trim().regex(KEY_PATTERN, 'apiKey: must be an API key (sk_…)');
+
+async function gatewayOf(
+  stoaDir: string,
+): Promise<ProjectChain & { gateway: NonNullable<ProjectChain['gateway']> }> {
+  const chain = await projectChain(stoaDir);
+  if (!chain?.gateway)
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: 'no gateway: run `stoa dev` for this project',
+    });
+  return chain as ProjectChain & { gateway: NonNullable<ProjectChain['gateway']> };
+}
+
+/** The gateway's error (status, message) as a tRPC error the page shows. */
+async function asked<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StoaError)
+      throw new TRPCError({ code: 'BAD_REQUEST', message: `gateway: ${error.message}` });
+    throw error;
+  }
+}
+
+export const playgroundRouter = createTRPCRouter({
+  /** Where the playground's requests go, if anywhere. */
+  target: protectedProcedure.query(async ({ ctx }) => {
+    const chain = await projectChain(ctx.services.stoaDir);
+    return chain?.gateway ? { gatewayUrl: chain.gateway.url, model: chain.gateway.model } : null;
+  }),
+
+  /** One 28×28 digit (0–1 per pixel) through the gateway with the caller's key (never stored). */
+  infer: protectedProcedure
+    .input(z.object({ apiKey, pixels: z.array(z.number().min(0).max(1)).length(784) }))
+    .mutation(async ({ ctx, input }) => {
+      const { gateway } = await gatewayOf(ctx.services.stoaDir);
+      const client = createStoaClient({ baseUrl: gateway.url, apiKey: input.apiKey });
+      return asked(() => infer(client, { model: gateway.model, inputs: [input.pixels] }));
+    }),
+
+  /** Checks a receipt here, trusting no one: the node's EIP-712 signature for this chain's ClaimRegistry. */
+  verify: protectedProcedure
+    .input(z.object({ receipt: z.record(z.string(), z.unknown()), modelId: z.string().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const chain = await gatewayOf(ctx.services.stoaDir);
+      return verifyReceipt({
+        receipt: input.receipt as unknown as WireReceipt,
+        domain: { chainId: chain.addresses.chainId, verifyingContract: chain.addresses.claimRegistry },
+        ...(input.modelId ? { modelId: input.modelId } : {}),
+      });
+    }),
+
+  /** Asks the gateway to replay the answer on another network and dispute it on chain if it differs. */
+  challenge: protectedProcedure
+    .input(z.object({ apiKey, id: z.string().min(1).max(200) }))
+    .mutation(async ({ ctx, input }) => {
+      const { gateway } = await gatewayOf(ctx.services.stoaDir);
+      const client = createStoaClient({ baseUrl: gateway.url, apiKey: input.apiKey });
+      return asked(() => challenge(client, input.id));
+    }),
+});
