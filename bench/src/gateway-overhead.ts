@@ -34,7 +34,11 @@ export async function gatewayOverhead(): Promise<void> {
           ...(database === 'postgresql' ? { dbUrl: postgres.createDatabase('stoa_bench') } : {}),
         },
       );
-      const gateway = await spawnGateway(stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')));
+      const profileDir = process.env.STOA_BENCH_CPU_PROF;
+      const gateway = await spawnGateway(
+        stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')),
+        profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      );
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
         const credential = gatewayCredential(stack.gatewaySecret, stack.deploymentId);
