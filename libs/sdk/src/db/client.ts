@@ -29,13 +29,6 @@ export async function openDatabase(url: string, options: { migrate?: boolean } =
       ? (new PostgresClient({ adapter }) as unknown as StoaDb)
       : new SqliteClient({ adapter });
   providers.set(db, providerOf(url));
-  // WAL: readers do not block the writer, and with synchronous=NORMAL a commit costs no fsync
-  // (a power cut may lose the last commits, never corrupts). Without it every commit blocked
-  // the event loop on an fsync: the gateway's usage flush stalled every request in flight.
-  if (providerOf(url) === 'sqlite') {
-    await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-    await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
-  }
   return db;
 }
 
