@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gatewayCredential, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FailureThrottle } from './auth/failures.js';
+import { KeyCache } from './auth/key-cache.js';
 import { KeyAuthenticator, type KeyInfo } from './auth/keys.js';
 import { Errors, GatewayError } from './errors.js';
 import { chargeIfLimited } from './limits/charge.js';
@@ -39,7 +40,8 @@ export interface Gateway {
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? (() => undefined);
   const instanceId = options.instanceId ?? randomUUID();
-  const keys = new KeyAuthenticator(options.db, options.keySecret, options.keyRefreshMs);
+  const keyCache = new KeyCache(options.db, options.keyPollMs);
+  const keys = new KeyAuthenticator(keyCache, options.keySecret);
   const failures = new FailureThrottle();
   const buckets = new TokenBuckets();
   const instances = new InstanceRegistry(options.db, instanceId);
@@ -76,6 +78,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const spotChecks = new SpotChecker(options, send, log);
 
   await instances.start();
+  await keyCache.start();
   await catalog.start();
   const replayed = await meter.start();
   if (replayed > 0) log('info', 'replayed usage left by an earlier run', { batches: replayed });
@@ -262,6 +265,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await meter.stop();
       await catalog.stop();
       await instances.stop();
+      keyCache.stop();
     },
   };
 }

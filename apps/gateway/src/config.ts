@@ -23,7 +23,7 @@ const EnvSchema = z.object({
   /** The secret each deployment's node credential is derived from, by reference. */
   STOA_GATEWAY_SECRET: secretRef,
   STOA_GATEWAY_SPOOL_DIR: z.string().min(1).optional(),
-  STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),

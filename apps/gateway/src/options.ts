@@ -16,8 +16,8 @@ export interface GatewayOptions {
   readonly spoolDir: string;
   readonly instanceId?: string;
   readonly flushMs?: number;
-  /** How long a key's row is trusted before it is read again (revocation shows within twice this). */
-  readonly keyRefreshMs?: number;
+  /** How often the key change counters are polled (default 250 ms; revocation shows within ~this). */
+  readonly keyPollMs?: number;
   readonly upstreamTimeoutMs?: number;
   readonly maxBodyBytes?: number;
   /** USD charged per request against spend caps; wei metered per request. */

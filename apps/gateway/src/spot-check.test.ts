@@ -51,6 +51,37 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/**
+ * `verify: "replicate"`: each answer is executed on both networks before it leaves. Answered by
+ * the liar (akash) on an input its wrong layer reaches the output, the request fails with
+ * `replicas_disagree` and the check is recorded; agreeing answers carry the check.
+ */
+async function verifiesByReplication(client: ReturnType<typeof createStoaClient>) {
+  const before = await stack.db.spotCheck.count();
+  let agreed = 0;
+  let refused: StoaError | undefined;
+  for (let i = 0; i < 40 && !(agreed > 0 && refused); i++) {
+    const inputs = JSON.parse(bodies[i % bodies.length]!).inputs;
+    const answer = await infer(client, { model: TEST_MODEL_NAME, inputs, verify: 'replicate' }).catch(
+      (e: unknown) => e,
+    );
+    if (answer instanceof StoaError) refused = answer;
+    else {
+      const { verification, network } = answer as Awaited<ReturnType<typeof infer>>;
+      expect(verification?.outcome).toBe('match');
+      expect(verification?.checkNetwork).not.toBe(network);
+      agreed++;
+    }
+  }
+  expect(agreed).toBeGreaterThan(0);
+  expect(refused?.status).toBe(502);
+  expect(refused?.code).toBe('replicas_disagree');
+  expect(refused?.message).toMatch(/replication/);
+  const checks = await stack.db.spotCheck.findMany({ orderBy: { createdAt: 'asc' }, skip: before });
+  expect(checks.filter((c) => c.outcome === 'mismatch').length).toBeGreaterThan(0);
+  expect(checks.filter((c) => c.outcome === 'match').length).toBe(agreed);
+}
+
 describe('spot checks at a 5% sample rate', () => {
   it('@stoa/client: infers, verifies the receipt locally, challenges it, and reads errors', async () => {
     // Its own gateway with no challenger: a mismatch here is recorded, the disputes are the spot checks'.
@@ -74,6 +105,7 @@ describe('spot checks at a 5% sample rate', () => {
     const refused = await infer(client, { model: 'no-such-model', inputs: [[1]] }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StoaError);
     expect((refused as StoaError).code).toBe('model_not_found');
+    await verifiesByReplication(client);
     await plain.stop();
     await stack.db.spotCheck.deleteMany();
   });

@@ -57,6 +57,7 @@ export { type DevChain, ensureDevChain, marker, stopServices } from './deploy/se
 export { type TeardownResult, teardown } from './deploy/teardown.js';
 export { chargeKey, quotaMonth } from './gateway/charge.js';
 export { gatewayCredential } from './gateway/credential.js';
+export { changeKeys, keyVersions } from './gateway/key-version.js';
 export {
   type ReceiptRow,
   type UsageCell,

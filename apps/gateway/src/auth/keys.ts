@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type ApiKey, KEY_PATTERN, KEY_PREFIX_LENGTH, keyMatches, type StoaDb } from '@stoa/sdk';
+import { type ApiKey, KEY_PATTERN, KEY_PREFIX_LENGTH, keyMatches } from '@stoa/sdk';
 import { Errors, type GatewayError } from '../errors.js';
+import type { KeyCache } from './key-cache.js';
 
 /** What the gateway knows of a key while it serves a request (never the key or its hash). */
 export interface KeyInfo {
@@ -13,27 +14,16 @@ export interface KeyInfo {
   readonly spendCapUsd?: number;
 }
 
-interface Cached {
-  readonly row: ApiKey | null;
-  readonly at: number;
-  /** The presented key that last matched this row, so a hit costs no HMAC. */
-  verified?: string;
-}
-
 /**
- * Authenticates `Bearer sk_…` keys. A key's row is looked up by its prefix and kept for
- * `refreshMs` (default 300 ms), so a revocation or expiry written by any instance is seen by
- * every instance within one second; the presented key is HMAC'd under the server secret and
- * compared with the stored hash in constant time.
+ * Authenticates `Bearer sk_…` keys: the row is found by the key's prefix (KeyCache: no query
+ * while the project's keys are unchanged), the presented key is HMAC'd under the server secret
+ * and compared with the stored hash in constant time (skipped when the same key matched this
+ * row before, itself compared in constant time).
  */
 export class KeyAuthenticator {
-  private readonly rows = new Map<string, Cached>();
-  private readonly loading = new Map<string, Promise<Cached>>();
-
   constructor(
-    private readonly db: StoaDb,
+    private readonly cache: KeyCache,
     private readonly secret: Buffer,
-    private readonly refreshMs = 300,
   ) {}
 
   /** The key's info, or the GatewayError to answer with. */
@@ -42,7 +32,7 @@ export class KeyAuthenticator {
     const match = /^Bearer (\S+)$/.exec(authorization);
     if (!match || !KEY_PATTERN.test(match[1]!)) return Errors.malformedKey();
     const key = match[1]!;
-    const cached = await this.row(key.slice(0, KEY_PREFIX_LENGTH), now);
+    const cached = await this.cache.get(key.slice(0, KEY_PREFIX_LENGTH));
     const row = cached.row;
     if (!row) return Errors.unknownKey();
     // Both are KEY_PATTERN-shaped (same length): compared in constant time like the hash.
@@ -52,32 +42,8 @@ export class KeyAuthenticator {
     }
     if (row.revokedAt) return Errors.revokedKey();
     if (row.expiresAt && row.expiresAt.getTime() <= now) return Errors.expiredKey();
-    return infoOf(row);
-  }
-
-  private async row(prefix: string, now: number): Promise<Cached> {
-    const hit = this.rows.get(prefix);
-    if (hit && now - hit.at < this.refreshMs) return hit;
-    let pending = this.loading.get(prefix);
-    if (!pending) {
-      pending = this.db.apiKey
-        .findUnique({ where: { prefix } })
-        .then((row) => {
-          const fresh: Cached = {
-            row,
-            at: Date.now(),
-            ...(hit?.row?.hash === row?.hash ? { verified: hit?.verified } : {}),
-          };
-          if (this.rows.size > 200_000) this.rows.clear();
-          this.rows.set(prefix, fresh);
-          return fresh;
-        })
-        .finally(() => this.loading.delete(prefix));
-      this.loading.set(prefix, pending);
-    }
-    // A stale row never answers: requests wait for the one lookup in flight (a revocation shows
-    // within refreshMs plus one query, on every instance).
-    return pending;
+    cached.info ??= infoOf(row);
+    return cached.info;
   }
 }
 

@@ -19,7 +19,7 @@ export class Meter {
     private readonly db: StoaDb,
     private readonly dir: string,
     name: string,
-    private readonly flushMs = 200,
+    private readonly flushMs = 500,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     mkdirSync(dir, { recursive: true });

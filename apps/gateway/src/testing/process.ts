@@ -13,9 +13,15 @@ export interface GatewayProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `apps/gateway/src/main.ts` as its own process and resolves once it listens. */
-export function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+/**
+ * Starts `apps/gateway/src/main.ts` as its own process and resolves once it listens.
+ * `nodeArgs` go before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept).
+ */
+export function spawnGateway(
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,8 +24,21 @@ export async function openDatabase(url: string, options: { migrate?: boolean } =
   if (providerOf(url) === 'sqlite') mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
   if (options.migrate !== false) await migrateDatabase(url);
   const adapter = adapterFactory(url);
-  if (providerOf(url) === 'postgresql') return new PostgresClient({ adapter }) as unknown as StoaDb;
-  return new SqliteClient({ adapter });
+  const db =
+    providerOf(url) === 'postgresql'
+      ? (new PostgresClient({ adapter }) as unknown as StoaDb)
+      : new SqliteClient({ adapter });
+  providers.set(db, providerOf(url));
+  return db;
+}
+
+const providers = new WeakMap<StoaDb, 'sqlite' | 'postgresql'>();
+
+/** Which database a client opened by `openDatabase` talks to (for the few raw SQL writes). */
+export function providerOfDb(db: StoaDb): 'sqlite' | 'postgresql' {
+  const provider = providers.get(db);
+  if (!provider) throw new Error('providerOfDb: this client was not opened by openDatabase');
+  return provider;
 }
 
 /** A wei amount read from either provider (a string on SQLite, a Decimal on PostgreSQL). */

@@ -13,6 +13,7 @@ export const MIGRATION_STEPS = [
   { name: '0001_init', fragments: [] },
   { name: '0002_gateway_limits_and_usage', fragments: ['GATEWAY_LIMITS', 'USAGE'] },
   { name: '0003_gateway_counters_receipts_checks', fragments: ['GATEWAY_COUNTERS', 'GATEWAY'] },
+  { name: '0004_key_versions', fragments: ['KEY_VERSIONS'] },
 ] as const;
 
 const FRAGMENT_FILES: Record<string, string> = {
@@ -20,6 +21,7 @@ const FRAGMENT_FILES: Record<string, string> = {
   USAGE: 'usage.fragment',
   GATEWAY_COUNTERS: 'gateway-counters.fragment',
   GATEWAY: 'gateway.fragment',
+  KEY_VERSIONS: 'key-versions.fragment',
 };
 
 const WEI: Record<Provider, string> = { postgresql: 'Decimal @db.Decimal(78, 0)', sqlite: 'String' };

@@ -4,6 +4,7 @@ import { decodeModel } from '@stoa/ir';
 import { mnemonicToAccount } from 'viem/accounts';
 import type { LoadedConfig } from '../config/load.js';
 import type { StoaDb } from '../db/client.js';
+import { changeKeys } from '../gateway/key-version.js';
 import { putArtifact } from '../store/artifact-store.js';
 import { buildModel } from './build.js';
 import { type CreatedKey, createApiKey } from './keys.js';
@@ -198,10 +199,12 @@ export class DeployEngine {
         'key',
         async () => {
           // A key issued by a run that was killed before going live was never shown: revoke it.
-          await this.db.apiKey.updateMany({
-            where: { projectId: project.id, name: `deploy:${id}`, revokedAt: null },
-            data: { revokedAt: new Date() },
-          });
+          await changeKeys(this.db, project.id, (tx) =>
+            tx.apiKey.updateMany({
+              where: { projectId: project.id, name: `deploy:${id}`, revokedAt: null },
+              data: { revokedAt: new Date() },
+            }),
+          );
           return createApiKey(this.db, this.stoaDir, project.id, `deploy:${id}`, {
             allowedModels: [modelRow.modelId],
           });

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoaDb } from '../db/client.js';
+import { changeKeys } from '../gateway/key-version.js';
 
 /**
  * API keys: `sk_` + 32 random bytes (256 bits) in base64url, shown once. The database keeps
@@ -50,20 +51,22 @@ export async function createApiKey(
 ): Promise<CreatedKey> {
   const key = `sk_${randomBytes(32).toString('base64url')}`;
   const prefix = key.slice(0, KEY_PREFIX_LENGTH);
-  const row = await db.apiKey.create({
-    data: {
-      projectId,
-      name,
-      prefix,
-      hash: hashKey(keySecret(stoaDir), key),
-      allowedModels: JSON.stringify(limits.allowedModels ?? []),
-      rateLimitPerSec: limits.rateLimitPerSec ?? null,
-      burst: limits.burst ?? null,
-      monthlyQuota: limits.monthlyQuota ?? null,
-      spendCapUsd: limits.spendCapUsd ?? null,
-      expiresAt: limits.expiresAt ?? null,
-    },
-  });
+  const row = await changeKeys(db, projectId, (tx) =>
+    tx.apiKey.create({
+      data: {
+        projectId,
+        name,
+        prefix,
+        hash: hashKey(keySecret(stoaDir), key),
+        allowedModels: JSON.stringify(limits.allowedModels ?? []),
+        rateLimitPerSec: limits.rateLimitPerSec ?? null,
+        burst: limits.burst ?? null,
+        monthlyQuota: limits.monthlyQuota ?? null,
+        spendCapUsd: limits.spendCapUsd ?? null,
+        expiresAt: limits.expiresAt ?? null,
+      },
+    }),
+  );
   await db.auditLog.create({
     data: { actor: 'cli', action: 'key.create', subject: row.id, detail: JSON.stringify({ name, prefix }) },
   });
@@ -92,7 +95,9 @@ export async function revokeApiKey(db: StoaDb, idOrPrefix: string) {
   if (!row) return undefined;
   const revoked = row.revokedAt
     ? row
-    : await db.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
+    : await changeKeys(db, row.projectId, (tx) =>
+        tx.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } }),
+      );
   await db.auditLog.create({ data: { actor: 'cli', action: 'key.revoke', subject: row.id, detail: '{}' } });
   return revoked;
 }

@@ -1,4 +1,5 @@
 import type { DeploymentRecord } from '@stoa/adapters';
+import { changeKeys } from '../gateway/key-version.js';
 import type { DeployEngine } from './engine.js';
 import { recordEvent } from './project.js';
 import { stopServices } from './services.js';
@@ -39,10 +40,12 @@ export async function teardown(
         },
       });
     }
-    await db.apiKey.updateMany({
-      where: { name: `deploy:${deployment.id}`, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
+    await changeKeys(db, deployment.projectId, (tx) =>
+      tx.apiKey.updateMany({
+        where: { name: `deploy:${deployment.id}`, revokedAt: null },
+        data: { revokedAt: new Date() },
+      }),
+    );
     await db.deployment.update({
       where: { id: deployment.id },
       data: { state: 'torn-down', tornDownAt: new Date() },

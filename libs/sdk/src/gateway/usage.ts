@@ -1,4 +1,6 @@
-import type { StoaDb } from '../db/client.js';
+import { randomUUID } from 'node:crypto';
+import { providerOfDb, type StoaDb } from '../db/client.js';
+import { join, sql } from '../db/generated/sqlite/internal/prismaNamespace.js';
 
 /** One metered cell of a batch: what one key did on one model, network and node. */
 export interface UsageCell {
@@ -26,10 +28,16 @@ export interface ReceiptRow {
   readonly receipt: string;
 }
 
+/** Rows per INSERT: far below both databases' bound-parameter limits (13 columns a row). */
+const ROWS_PER_INSERT = 500;
+
 /**
- * Writes one batch of usage (and its receipts) in a transaction, idempotently: the cells get the
- * ids `<batchId>#<i>` under UsageRecord's unique batchId, so a batch replayed after a crash
- * (same id, same cells) is recognised and written once. Returns whether this call wrote it.
+ * Writes one batch of usage (and its receipts) in one transaction, idempotently: the cells get
+ * the ids `<batchId>#<i>` under UsageRecord's unique batchId and receipts keep their request
+ * ids, both inserted with ON CONFLICT DO NOTHING, so a batch replayed after a crash (same id,
+ * same cells) is written once. Returns whether this call wrote it. Plain multi-row INSERTs
+ * rather than Prisma's createMany: the gateway writes one batch every flush, and createMany's
+ * interactive transaction cost ~26 ms of CPU a batch (BENCHMARKS.md, "Gateway").
  */
 export async function writeUsageBatch(
   db: StoaDb,
@@ -38,44 +46,38 @@ export async function writeUsageBatch(
   receipts: readonly ReceiptRow[] = [],
 ): Promise<boolean> {
   if (cells.length === 0 && receipts.length === 0) return false;
-  const marker = `${batchId}#0`;
-  try {
-    return await db.$transaction(async (tx) => {
-      if (await tx.usageRecord.findUnique({ where: { batchId: marker }, select: { id: true } })) return false;
-      // An empty cell keeps the marker even for a batch of receipts only.
-      const rows = cells.length > 0 ? cells : [emptyCell(receipts[0]!)];
-      await tx.usageRecord.createMany({
-        data: rows.map((c, i) => ({
-          batchId: `${batchId}#${i}`,
-          keyId: c.keyId,
-          modelId: c.modelId,
-          network: c.network,
-          node: c.node,
-          requests: c.requests,
-          errors: c.errors,
-          computeOps: c.computeOps,
-          latencyMs: c.latencyMs,
-          costWei: c.costWei.toString(),
-          periodStart: c.periodStart,
-        })),
-      });
-      const known = new Set(
-        (
-          await tx.gatewayReceipt.findMany({
-            where: { id: { in: receipts.map((r) => r.id) } },
-            select: { id: true },
-          })
-        ).map((r) => r.id),
-      );
-      const fresh = receipts.filter((r) => !known.has(r.id));
-      if (fresh.length > 0) await tx.gatewayReceipt.createMany({ data: fresh });
-      return true;
-    });
-  } catch (error) {
-    // Another writer committed the same batch between our check and our insert.
-    if ((error as { code?: string }).code === 'P2002') return false;
-    throw error;
+  // An empty cell keeps the marker even for a batch of receipts only.
+  const rows = cells.length > 0 ? cells : [emptyCell(receipts[0]!)];
+  const postgres = providerOfDb(db) === 'postgresql';
+  const now = new Date();
+  const at = (d: Date) => (postgres ? d : d.toISOString().replace('Z', '+00:00'));
+  const wei = (w: bigint) => (postgres ? sql`CAST(${w.toString()} AS DECIMAL(78, 0))` : sql`${w.toString()}`);
+  const statements = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const values = rows.slice(i, i + ROWS_PER_INSERT).map(
+      (c, j) => sql`(${randomUUID()}, ${`${batchId}#${i + j}`}, ${c.keyId}, ${c.modelId}, ${c.network},
+        ${c.node}, ${c.requests}, ${c.errors}, ${c.computeOps}, ${c.latencyMs}, ${wei(c.costWei)},
+        ${at(c.periodStart)}, ${at(now)})`,
+    );
+    statements.push(
+      db.$executeRaw`INSERT INTO "UsageRecord" ("id", "batchId", "keyId", "modelId", "network", "node",
+        "requests", "errors", "computeOps", "latencyMs", "costWei", "periodStart", "createdAt")
+        VALUES ${join(values)} ON CONFLICT ("batchId") DO NOTHING`,
+    );
   }
+  for (let i = 0; i < receipts.length; i += ROWS_PER_INSERT) {
+    const values = receipts.slice(i, i + ROWS_PER_INSERT).map(
+      (r) => sql`(${r.id}, ${r.keyId}, ${r.deploymentId}, ${r.modelId}, ${r.network}, ${r.node},
+        ${r.replicaUrl}, ${r.receipt}, ${at(now)})`,
+    );
+    statements.push(
+      db.$executeRaw`INSERT INTO "GatewayReceipt" ("id", "keyId", "deploymentId", "modelId", "network",
+        "node", "replicaUrl", "receipt", "createdAt")
+        VALUES ${join(values)} ON CONFLICT ("id") DO NOTHING`,
+    );
+  }
+  const [written] = await db.$transaction(statements);
+  return (written ?? 0) > 0;
 }
 
 function emptyCell(receipt: ReceiptRow): UsageCell {

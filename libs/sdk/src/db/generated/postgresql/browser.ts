@@ -78,6 +78,13 @@ export type GatewayReceipt = Prisma.GatewayReceiptModel
  */
 export type SpotCheck = Prisma.SpotCheckModel
 /**
+ * Model KeyVersion
+ * A project's API-key change counter: bumped in the same transaction as every create, update or
+ * revocation of one of its keys. Gateway instances poll it (~250 ms) and keep key rows cached
+ * until it moves, so a request costs no key query and a revocation still lands within 1 s.
+ */
+export type KeyVersion = Prisma.KeyVersionModel
+/**
  * Model Claim
  * A batch claim posted on chain by a node of a deployment.
  */

@@ -409,6 +409,7 @@ export const ModelName = {
   GatewayInstance: 'GatewayInstance',
   GatewayReceipt: 'GatewayReceipt',
   SpotCheck: 'SpotCheck',
+  KeyVersion: 'KeyVersion',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -427,7 +428,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "gatewayInstance" | "gatewayReceipt" | "spotCheck" | "claim" | "dispute" | "auditLog"
+    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "gatewayInstance" | "gatewayReceipt" | "spotCheck" | "keyVersion" | "claim" | "dispute" | "auditLog"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1319,6 +1320,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    KeyVersion: {
+      payload: Prisma.$KeyVersionPayload<ExtArgs>
+      fields: Prisma.KeyVersionFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.KeyVersionFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.KeyVersionFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        findFirst: {
+          args: Prisma.KeyVersionFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.KeyVersionFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        findMany: {
+          args: Prisma.KeyVersionFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>[]
+        }
+        create: {
+          args: Prisma.KeyVersionCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        createMany: {
+          args: Prisma.KeyVersionCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.KeyVersionCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>[]
+        }
+        delete: {
+          args: Prisma.KeyVersionDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        update: {
+          args: Prisma.KeyVersionUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        deleteMany: {
+          args: Prisma.KeyVersionDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.KeyVersionUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.KeyVersionUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>[]
+        }
+        upsert: {
+          args: Prisma.KeyVersionUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$KeyVersionPayload>
+        }
+        aggregate: {
+          args: Prisma.KeyVersionAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateKeyVersion>
+        }
+        groupBy: {
+          args: Prisma.KeyVersionGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.KeyVersionGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.KeyVersionCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.KeyVersionCountAggregateOutputType> | number
+        }
+      }
+    }
     Claim: {
       payload: Prisma.$ClaimPayload<ExtArgs>
       fields: Prisma.ClaimFieldRefs
@@ -1773,6 +1848,15 @@ export const SpotCheckScalarFieldEnum = {
 export type SpotCheckScalarFieldEnum = (typeof SpotCheckScalarFieldEnum)[keyof typeof SpotCheckScalarFieldEnum]
 
 
+export const KeyVersionScalarFieldEnum = {
+  projectId: 'projectId',
+  version: 'version',
+  updatedAt: 'updatedAt'
+} as const
+
+export type KeyVersionScalarFieldEnum = (typeof KeyVersionScalarFieldEnum)[keyof typeof KeyVersionScalarFieldEnum]
+
+
 export const ClaimScalarFieldEnum = {
   id: 'id',
   deploymentId: 'deploymentId',
@@ -2100,6 +2184,7 @@ export type GlobalOmitConfig = {
   gatewayInstance?: Prisma.GatewayInstanceOmit
   gatewayReceipt?: Prisma.GatewayReceiptOmit
   spotCheck?: Prisma.SpotCheckOmit
+  keyVersion?: Prisma.KeyVersionOmit
   claim?: Prisma.ClaimOmit
   dispute?: Prisma.DisputeOmit
   auditLog?: Prisma.AuditLogOmit

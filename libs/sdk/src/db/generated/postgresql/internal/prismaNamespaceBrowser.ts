@@ -63,6 +63,7 @@ export const ModelName = {
   GatewayInstance: 'GatewayInstance',
   GatewayReceipt: 'GatewayReceipt',
   SpotCheck: 'SpotCheck',
+  KeyVersion: 'KeyVersion',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -275,6 +276,15 @@ export const SpotCheckScalarFieldEnum = {
 } as const
 
 export type SpotCheckScalarFieldEnum = (typeof SpotCheckScalarFieldEnum)[keyof typeof SpotCheckScalarFieldEnum]
+
+
+export const KeyVersionScalarFieldEnum = {
+  projectId: 'projectId',
+  version: 'version',
+  updatedAt: 'updatedAt'
+} as const
+
+export type KeyVersionScalarFieldEnum = (typeof KeyVersionScalarFieldEnum)[keyof typeof KeyVersionScalarFieldEnum]
 
 
 export const ClaimScalarFieldEnum = {
