@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import {
   createOnnxRuntimeBackend,
   dequantizeOutput,
+  type FloatGraph,
   type ImportResult,
   importOnnx,
+  importOnnxFloat,
   quantizeInput,
   Random,
 } from '@stoa/ir';
@@ -63,18 +65,36 @@ export function editDistance(a: string, b: string): number {
   return row[y.length]!;
 }
 
+/**
+ * Activation dtypes: i8 or i16 everywhere, or 'mixed': i8 in the CNN backbone and i16 from its
+ * last pooling on (the SVTR neck: attention, layer norms, the CTC head over 40 steps), where
+ * 8 bits cost +2.1 pp CER and the tensors are small.
+ */
+export type RecognizerPrecision = 'i8' | 'i16' | 'mixed';
+
+/** i16 for every value computed after the backbone's last AveragePool (the neck and head). */
+export function neckDtypes(graph: FloatGraph): Map<string, 'i16'> {
+  const last = graph.nodes.findLastIndex((n) => n.op === 'AveragePool');
+  if (last < 0) throw new Error(`${graph.name}: no AveragePool ends a CNN backbone`);
+  return new Map(graph.nodes.slice(last + 1).map((n) => [n.output, 'i16']));
+}
+
 /** The recognizer quantized to the integer op set, calibrated on rendered lines. */
 export function importRecognizer(
   calibration: readonly TextLine[],
-  activationDtype: 'i8' | 'i16' = 'i8',
+  precision: RecognizerPrecision = 'mixed',
+  mseExtraBits?: number,
 ): ImportResult {
-  return importOnnx(readFileSync(RECOGNIZER_FILE), {
-    dims: RECOGNIZER_DIMS,
+  const bytes = readFileSync(RECOGNIZER_FILE);
+  const shape = { dims: RECOGNIZER_DIMS, label: RECOGNIZER_FILE };
+  return importOnnx(bytes, {
+    ...shape,
     calibration: calibration.map((line) => [line.input]),
     calibrationMethod: 'mse',
-    activationDtype,
+    mseExtraBits,
+    activationDtype: precision === 'i16' ? 'i16' : 'i8',
+    activationDtypes: precision === 'mixed' ? neckDtypes(importOnnxFloat(bytes, shape)) : undefined,
     name: 'ppocr-rec-v4',
-    label: RECOGNIZER_FILE,
   });
 }
 

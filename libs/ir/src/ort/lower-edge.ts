@@ -351,16 +351,19 @@ function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
 
 /**
  * LayerNorm's integers in double (all below 2^52, so every sum, product and floored quotient is
- * exact): S, d = L·x − S, V = Σ d², n = ⌊(V + ε) / L⌋, s = isqrt(n) from the double root
- * corrected by one either way, then divRound(d · 2^fo, s).
+ * exact): S, d = L·x − S, n = ⌊(Σ d² + ε) / L⌋ = L·Σ x² − S² + ⌊ε / L⌋, s = isqrt(n) from the
+ * double root corrected by one either way, then divRound(d · 2^fo, s).
  */
 function layerNorm(w: OnnxGraphWriter, x: string, L: number, attrs: Attrs, out: TensorType): string {
   const num = (v: number) => w.constant('double', [], [v]);
   const lastAxis = w.constant('int64', [1], [-1]);
   const sum = w.node('ReduceSum', [x, lastAxis], { keepdims: 1 });
   const d = w.node('Sub', [w.node('Mul', [x, num(L)]), sum]);
-  const v = w.node('ReduceSum', [w.node('Mul', [d, d]), lastAxis], { keepdims: 1 });
-  const n = w.node('Floor', [w.node('Div', [w.node('Add', [v, num(attrs.epsilon as number)]), num(L)])]);
+  const squares = w.node('ReduceSum', [w.node('Mul', [x, x]), lastAxis], { keepdims: 1 });
+  const n = w.node('Add', [
+    w.node('Sub', [w.node('Mul', [squares, num(L)]), w.node('Mul', [sum, sum])]),
+    num(Math.floor((attrs.epsilon as number) / L)),
+  ]);
   const root = w.node('Floor', [w.node('Sqrt', [n])]);
   const below = w.node('Where', [
     w.node('Greater', [w.node('Mul', [root, root]), n]),
