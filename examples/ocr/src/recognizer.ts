@@ -112,13 +112,20 @@ export interface RecognizerReport {
 export async function compareRecognizer(
   result: ImportResult,
   lines: readonly TextLine[],
-  onProgress?: (done: number) => void,
+  onProgress?: (soFar: RecognizerReport) => void,
 ): Promise<RecognizerReport> {
   const alphabet = recognizerAlphabet();
   const session = await ort.InferenceSession.create(RECOGNIZER_FILE);
   const backend = await createOnnxRuntimeBackend(result.model, { log: () => {} });
   const graph = result.model.graph;
   let [floatErrors, integerErrors, characters, sameText] = [0, 0, 0, 0];
+  const report = (done: number): RecognizerReport => ({
+    lines: done,
+    characters,
+    floatCer: floatErrors / characters,
+    integerCer: integerErrors / characters,
+    sameText,
+  });
   try {
     for (const [i, line] of lines.entries()) {
       const feeds = {
@@ -138,16 +145,10 @@ export async function compareRecognizer(
       integerErrors += editDistance(integerText, line.text);
       characters += [...line.text].length;
       if (floatText === integerText) sameText++;
-      onProgress?.(i + 1);
+      onProgress?.(report(i + 1));
     }
   } finally {
     await backend.close();
   }
-  return {
-    lines: lines.length,
-    characters,
-    floatCer: floatErrors / characters,
-    integerCer: integerErrors / characters,
-    sameText,
-  };
+  return report(lines.length);
 }
