@@ -84,14 +84,16 @@ export function importRecognizer(
   calibration: readonly TextLine[],
   precision: RecognizerPrecision = 'mixed',
   mseExtraBits?: number,
+  scales: { method?: 'max' | 'mse'; headroomBits?: number } = {},
 ): ImportResult {
   const bytes = readFileSync(RECOGNIZER_FILE);
   const shape = { dims: RECOGNIZER_DIMS, label: RECOGNIZER_FILE };
   return importOnnx(bytes, {
     ...shape,
     calibration: calibration.map((line) => [line.input]),
-    calibrationMethod: 'mse',
+    calibrationMethod: scales.method ?? 'mse',
     mseExtraBits,
+    headroomBits: scales.headroomBits,
     activationDtype: precision === 'i16' ? 'i16' : 'i8',
     activationDtypes: precision === 'mixed' ? neckDtypes(importOnnxFloat(bytes, shape)) : undefined,
     name: 'ppocr-rec-v4',

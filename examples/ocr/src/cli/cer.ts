@@ -8,19 +8,27 @@ import { compareRecognizer, importRecognizer, recognizerLines } from '../recogni
 const args = process.argv.slice(2);
 const dtype = args.includes('--i16') ? 'i16' : args.includes('--i8') ? 'i8' : 'mixed';
 const lines = Number(
-  args.find((a, i) => /^\d+$/.test(a) && !['--calibration', '--mse-bits'].includes(args[i - 1]!)) ?? 500,
+  args.find(
+    (a, i) => /^\d+$/.test(a) && !['--calibration', '--mse-bits', '--headroom'].includes(args[i - 1]!),
+  ) ?? 500,
 );
 const calibrationFlag = args.indexOf('--calibration');
 const CALIBRATION_LINES = calibrationFlag >= 0 ? Number(args[calibrationFlag + 1]) : 4;
 const bitsFlag = args.indexOf('--mse-bits');
 const mseBits = bitsFlag >= 0 ? Number(args[bitsFlag + 1]) : undefined;
+const headroomFlag = args.indexOf('--headroom');
+const headroomBits = headroomFlag >= 0 ? Number(args[headroomFlag + 1]) : undefined;
+const method = args.includes('--max') ? 'max' : 'mse';
 const started = Date.now();
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 console.error(
   `rendering ${CALIBRATION_LINES} calibration lines and importing the recognizer (about a minute per line)…`,
 );
-const result = importRecognizer(recognizerLines(CALIBRATION_LINES, 1), dtype, mseBits);
+const result = importRecognizer(recognizerLines(CALIBRATION_LINES, 1), dtype, mseBits, {
+  method,
+  headroomBits,
+});
 console.error(`modelId ${toHex(modelId(result.model))}; rendering ${lines} test lines…`);
 const test = recognizerLines(lines, 2);
 // Running totals every 25 lines: a long run cut short still reports what it measured.

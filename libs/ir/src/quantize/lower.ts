@@ -25,6 +25,11 @@ export interface LowerOptions {
    * i16 where 8 bits lose too much (attention) and i8 elsewhere.
    */
   readonly activationDtypes?: ReadonlyMap<string, 'i8' | 'i16'>;
+  /**
+   * Bits of headroom below every calibrated activation frac (default 0): values up to 2^n times
+   * the calibrated maximum still fit, for inputs unlike the calibration samples.
+   */
+  readonly headroomBits?: number;
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -63,7 +68,8 @@ export function lowerToIntegerGraph(
     throw new IrError('ONNX_UNSUPPORTED', `node '${node.name}' (${node.op}): ${message}`);
   };
   const constant = (name: string) => graph.constants.get(name);
-  const rangeFrac = (name: string) => options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, actOf(name));
+  const rangeFrac = (name: string) =>
+    (options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, actOf(name))) - (options.headroomBits ?? 0);
   const wire = (node: FloatNode, name: string): number => {
     const w = wires.get(name);
     if (w !== undefined) return w;
