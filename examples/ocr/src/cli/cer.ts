@@ -2,11 +2,11 @@ import { modelId, toHex } from '@stoa/ir';
 import { compareRecognizer, importRecognizer, recognizerLines } from '../recognizer.js';
 
 /**
- * `npm run ocr:cer [-- lines] [--i8 | --i16] [--calibration n] [--mse-bits n]`: integer vs float PP-OCRv4
- * recognizer, CER on rendered lines; activations i8 in the backbone and i16 after it by default.
+ * `npm run ocr:cer [-- lines] [--i8 | --mixed] [--calibration n] [--mse-bits n] [--max] [--headroom n]`:
+ * integer vs float PP-OCRv4 recognizer, CER on rendered lines; i16 activations by default.
  */
 const args = process.argv.slice(2);
-const dtype = args.includes('--i16') ? 'i16' : args.includes('--i8') ? 'i8' : 'mixed';
+const dtype = args.includes('--mixed') ? 'mixed' : args.includes('--i8') ? 'i8' : 'i16';
 const lines = Number(
   args.find(
     (a, i) => /^\d+$/.test(a) && !['--calibration', '--mse-bits', '--headroom'].includes(args[i - 1]!),
