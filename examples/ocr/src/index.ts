@@ -27,6 +27,8 @@ export {
   ctcDecode,
   editDistance,
   importRecognizer,
+  neckDtypes,
+  type RecognizerPrecision,
   type RecognizerReport,
   recognizerLines,
   type TextLine,

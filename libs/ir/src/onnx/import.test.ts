@@ -110,6 +110,21 @@ describe('ONNX import', () => {
     expect(worst).toBeLessThan(0.08);
   });
 
+  it('gives values listed in activationDtypes their dtype, and headroomBits lowers every activation frac', () => {
+    const plain = importOnnx(bytes, { calibration }).model.graph;
+    const mixed = importOnnx(bytes, {
+      calibration,
+      activationDtypes: new Map([['logits', 'i16']]),
+      headroomBits: 1,
+    }).model.graph;
+    const typeOf = (g: typeof plain, name: string) => g.nodeTypes[g.nodeNames.indexOf(name)]!;
+    expect(typeOf(mixed, 'fc').dtype).toBe('i16');
+    expect(typeOf(mixed, 'conv+bn').dtype).toBe('i8');
+    expect(typeOf(mixed, 'conv+bn').frac).toBe((typeOf(plain, 'conv+bn').frac as number) - 1);
+    // i16 logits keep 8 more bits, less the one of headroom.
+    expect(typeOf(mixed, 'fc').frac).toBe((typeOf(plain, 'fc').frac as number) + 7);
+  });
+
   it('imports every supported op type', () => {
     const spec: OnnxModelSpec = {
       name: 'all-ops',

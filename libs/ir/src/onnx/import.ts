@@ -1,6 +1,6 @@
 import { createModel, type Model } from '../model.js';
 import { calibrate, calibrationFracs } from '../quantize/calibrate.js';
-import { type LowerOptions, lowerToIntegerGraph } from '../quantize/lower.js';
+import { activationDtypeOf, type LowerOptions, lowerToIntegerGraph } from '../quantize/lower.js';
 import type { FloatGraph } from './float-graph.js';
 import { foldBatchNorms } from './fold.js';
 import { floatGraphFromOnnx, type ShapeOptions } from './from-onnx.js';
@@ -25,6 +25,8 @@ export interface ImportOptions extends FloatImportOptions, LowerOptions {
    * squared quantization error over the calibration samples (saturating rare outliers).
    */
   readonly calibrationMethod?: 'max' | 'mse';
+  /** Fracs above the max-fitting one that 'mse' tries (default 2): more saturate more outliers. */
+  readonly mseExtraBits?: number;
 }
 
 export interface ImportResult {
@@ -50,7 +52,13 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions): ImportRes
   const ranges = calibrate(floatGraph, options.calibration);
   const fracs =
     options.calibrationMethod === 'mse'
-      ? calibrationFracs(floatGraph, options.calibration, ranges, options.activationDtype ?? 'i8')
+      ? calibrationFracs(
+          floatGraph,
+          options.calibration,
+          ranges,
+          (name) => activationDtypeOf(options, name),
+          options.mseExtraBits,
+        )
       : undefined;
   const graph = lowerToIntegerGraph(floatGraph, ranges, { ...options, fracs });
   return { model: createModel(graph, options.name ?? floatGraph.name), floatGraph, ranges };

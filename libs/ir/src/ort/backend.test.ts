@@ -123,6 +123,25 @@ describe('onnxruntime backend', () => {
     ];
     expect(await expectBitIdentical(model, inputs, 'wide')).toEqual([]);
   });
+
+  it('runs i16 activations times i8 weights as two exact float32 products (high and low byte)', async () => {
+    const rng = new Random(11);
+    const b = new GraphBuilder();
+    const x = b.input('x', { dtype: 'i16', shape: [1, 6, 7, 7], frac: 9 });
+    const w = b.param('w', { dtype: 'i8', shape: [4, 3, 3, 3], frac: 6 }, rng.ints(108, -128, 127));
+    const bias = b.param('b', { dtype: 'i32', shape: [4], frac: 15 }, rng.ints(4, -90000, 90000));
+    const c = b.op('Conv', [x, w, bias], { dtype: 'i16', frac: 4, attrs: { group: 2, pads: [1, 1, 1, 1] } });
+    const flat = b.op('Reshape', [c], { attrs: { shape: [4, 49] } });
+    const fcw = b.param('fcw', { dtype: 'i8', shape: [5, 49], frac: 7 }, rng.ints(245, -128, 127));
+    b.output(b.op('MatMul', [flat, fcw], { dtype: 'i16', frac: 2 }));
+    const model = createModel(b.build(), 'i16-bytes');
+    // Extremes first: −32768, 32767 and values next to multiples of 256.
+    const extremes = [-32768, 32767, -256, -257, 255, 256, -1, 0];
+    const data = rng.ints(294, -32768, 32767).map((v, i) => (i < extremes.length ? extremes[i]! : v));
+    const inputs = [{ dtype: 'i16' as const, shape: [1, 6, 7, 7], data }];
+    // Every valid i16 × i8 edge fits: its int32 accumulator bound, Σ|w|·2^15 < 2^31, is the split's.
+    expect(await expectBitIdentical(model, inputs, 'i16 bytes')).toEqual([]);
+  });
 });
 
 describe('execution providers', () => {

@@ -203,6 +203,21 @@ const LOWERED_OPS = new Set([
   'LayerNorm',
 ]);
 
+/**
+ * An i16 input times i8 parameter weights splits exactly into x = 256·hi + lo (hi in i8, lo in
+ * [0, 255]): two float32 products, each exact while every channel's Σ|w|·256 < 2^24 — the
+ * same as the int32 accumulator bound Σ|w|·2^15 < 2^31 that every valid edge meets already.
+ */
+function bytesFit(graph: Hypergraph, edge: number): boolean {
+  const ins = [...edgeInputsOf(graph, edge)];
+  const weights = graph.params.get(ins[1]!);
+  if (!weights || graph.nodeTypes[ins[1]!]!.dtype !== 'i8') return false;
+  const reduction = weights.length / graph.nodeTypes[ins[1]!]!.shape[0]!;
+  return channelBounds(weights, reduction, { ...graph.nodeTypes[ins[0]!]!, dtype: 'i8' }).every(
+    (b) => 2 * b < FLOAT32_EXACT,
+  );
+}
+
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
 export function fallbackReason(graph: Hypergraph, edge: number): string | undefined {
   const op = graph.edgeOps[edge]!;
@@ -210,6 +225,7 @@ export function fallbackReason(graph: Hypergraph, edge: number): string | undefi
     return `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`;
   if (op === 'MatMul' || op === 'Conv') {
     const [x, wt] = [...edgeInputsOf(graph, edge)].map((n) => graph.nodeTypes[n]!);
+    if (x!.dtype === 'i16' && bytesFit(graph, edge)) return undefined;
     if (x!.dtype !== 'i8' || wt!.dtype !== 'i8') return `${op}Integer needs i8 operands`;
   }
   return undefined;
@@ -351,16 +367,19 @@ function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
 
 /**
  * LayerNorm's integers in double (all below 2^52, so every sum, product and floored quotient is
- * exact): S, d = L·x − S, V = Σ d², n = ⌊(V + ε) / L⌋, s = isqrt(n) from the double root
- * corrected by one either way, then divRound(d · 2^fo, s).
+ * exact): S, d = L·x − S, n = ⌊(Σ d² + ε) / L⌋ = L·Σ x² − S² + ⌊ε / L⌋, s = isqrt(n) from the
+ * double root corrected by one either way, then divRound(d · 2^fo, s).
  */
 function layerNorm(w: OnnxGraphWriter, x: string, L: number, attrs: Attrs, out: TensorType): string {
   const num = (v: number) => w.constant('double', [], [v]);
   const lastAxis = w.constant('int64', [1], [-1]);
   const sum = w.node('ReduceSum', [x, lastAxis], { keepdims: 1 });
   const d = w.node('Sub', [w.node('Mul', [x, num(L)]), sum]);
-  const v = w.node('ReduceSum', [w.node('Mul', [d, d]), lastAxis], { keepdims: 1 });
-  const n = w.node('Floor', [w.node('Div', [w.node('Add', [v, num(attrs.epsilon as number)]), num(L)])]);
+  const squares = w.node('ReduceSum', [w.node('Mul', [x, x]), lastAxis], { keepdims: 1 });
+  const n = w.node('Add', [
+    w.node('Sub', [w.node('Mul', [squares, num(L)]), w.node('Mul', [sum, sum])]),
+    num(Math.floor((attrs.epsilon as number) / L)),
+  ]);
   const root = w.node('Floor', [w.node('Sqrt', [n])]);
   const below = w.node('Where', [
     w.node('Greater', [w.node('Mul', [root, root]), n]),
@@ -429,14 +448,14 @@ function lowerMac(
     return data ? w.constant('int8', graph.nodeTypes[n]!.shape, data) : w.cast(value(n), 'int8');
   };
   // Multiply-accumulate with float32 weights `values` in IR layout ([N, K] or [O, C, kh, kw]).
-  const floatMac = (values: ArrayLike<number>, bias?: readonly number[]) => {
+  const floatMac = (values: ArrayLike<number>, bias?: readonly number[], of = input) => {
     if (op === 'Conv') {
-      const operands = [input, w.constant('float', wt.shape, values)];
+      const operands = [of, w.constant('float', wt.shape, values)];
       if (bias) operands.push(w.constant('float', [channels], bias));
       return w.node('Conv', operands, geometry);
     }
     const product = w.node('MatMul', [
-      input,
+      of,
       w.constant('float', [reduction, channels], transposed(values, channels, reduction)),
     ]);
     return bias ? w.node('Add', [product, w.constant('float', [channels], bias)]) : product;
@@ -459,6 +478,17 @@ function lowerMac(
   };
 
   const weights = graph.params.get(ins[1]!);
+  if (weights && x.dtype === 'i16') {
+    // x = 256·hi + lo, both halves' products exact in float32 (bytesFit), summed in double.
+    const byte = w.constant('float', [], [256]);
+    const hi = w.node('Floor', [w.node('Div', [input, byte])]);
+    const lo = w.node('Sub', [input, w.node('Mul', [hi, byte])]);
+    const high = w.node('Mul', [
+      w.cast(floatMac(weights, undefined, hi), 'double'),
+      w.constant('double', [], [256]),
+    ]);
+    return finishDouble(w.node('Add', [high, w.cast(floatMac(weights, undefined, lo), 'double')]));
+  }
   if (!weights) {
     const wKN = op === 'MatMul' ? w.node('Transpose', [int8(ins[1]!)], { perm: [1, 0] }) : int8(ins[1]!);
     const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);

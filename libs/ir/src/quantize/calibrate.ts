@@ -38,11 +38,11 @@ export function maxAbs(values: ArrayLike<number>, from = 0, to = values.length):
   return m;
 }
 
-/** Candidate fracs above the max-fitting one that MSE calibration tries (each halves the step). */
-const MSE_EXTRA_BITS = 2;
+/** Candidate fracs above the max-fitting one that MSE calibration tries by default (each halves the step). */
+export const MSE_EXTRA_BITS = 2;
 
 /**
- * For every activation, of the max-fitting frac f and f + 1 … f + MSE_EXTRA_BITS, the one with
+ * For every activation, of the max-fitting frac f and f + 1 … f + extraBits, the one with
  * the least total squared error Σ (dequantize(quantize(v)) − v)² over the calibration samples
  * (a second pass over them: the candidates depend on the maximum over all samples).
  */
@@ -50,16 +50,18 @@ export function calibrationFracs(
   graph: FloatGraph,
   samples: readonly (readonly ArrayLike<number>[])[],
   ranges: ReadonlyMap<string, number>,
-  dtype: DType,
+  dtype: DType | ((name: string) => DType),
+  extraBits = MSE_EXTRA_BITS,
 ): Map<string, number> {
-  const { min, max } = dtypeInfo(dtype);
+  const dtypeOf = typeof dtype === 'function' ? dtype : () => dtype;
   const errors = new Map<string, Float64Array>();
   for (const sample of samples) {
     for (const [name, tensor] of runFloatGraph(graph, sample)) {
       if (graph.constants.has(name)) continue;
-      const base = fracFor(ranges.get(name) ?? 0, dtype);
-      const sums = errors.get(name) ?? new Float64Array(MSE_EXTRA_BITS + 1);
-      for (let k = 0; k <= MSE_EXTRA_BITS; k++) {
+      const { min, max } = dtypeInfo(dtypeOf(name));
+      const base = fracFor(ranges.get(name) ?? 0, dtypeOf(name));
+      const sums = errors.get(name) ?? new Float64Array(extraBits + 1);
+      for (let k = 0; k <= extraBits; k++) {
         const scale = 2 ** (base + k);
         let sum = 0;
         for (let i = 0; i < tensor.data.length; i++) {
@@ -75,8 +77,8 @@ export function calibrationFracs(
   const fracs = new Map<string, number>();
   for (const [name, sums] of errors) {
     let best = 0;
-    for (let k = 1; k <= MSE_EXTRA_BITS; k++) if (sums[k]! < sums[best]!) best = k;
-    fracs.set(name, Math.min(FRAC_LIMIT, fracFor(ranges.get(name) ?? 0, dtype) + best));
+    for (let k = 1; k <= extraBits; k++) if (sums[k]! < sums[best]!) best = k;
+    fracs.set(name, Math.min(FRAC_LIMIT, fracFor(ranges.get(name) ?? 0, dtypeOf(name)) + best));
   }
   return fracs;
 }

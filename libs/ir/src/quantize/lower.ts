@@ -21,6 +21,21 @@ export interface LowerOptions {
    * listed gets the largest frac at which its calibrated maximum fits.
    */
   readonly fracs?: ReadonlyMap<string, number>;
+  /**
+   * Activations of another dtype than `activationDtype`, by value name: mixed precision, e.g.
+   * i16 where 8 bits lose too much (attention) and i8 elsewhere.
+   */
+  readonly activationDtypes?: ReadonlyMap<string, 'i8' | 'i16'>;
+  /**
+   * Bits of headroom below every calibrated activation frac (default 0): values up to 2^n times
+   * the calibrated maximum still fit, for inputs unlike the calibration samples.
+   */
+  readonly headroomBits?: number;
+}
+
+/** The dtype of activation `name` under the options: its own entry, else the default. */
+export function activationDtypeOf(options: LowerOptions, name: string): 'i8' | 'i16' {
+  return options.activationDtypes?.get(name) ?? options.activationDtype ?? 'i8';
 }
 
 /** Fractional bits of outputs bounded by 1 in magnitude (Softmax, Sigmoid, Tanh). */
@@ -46,7 +61,7 @@ export function lowerToIntegerGraph(
   ranges: ReadonlyMap<string, number>,
   options: LowerOptions = {},
 ): Hypergraph {
-  const act: 'i8' | 'i16' = options.activationDtype ?? 'i8';
+  const actOf = (name: string) => activationDtypeOf(options, name);
   const b = new GraphBuilder();
   const wires = new Map<string, number>();
 
@@ -54,7 +69,8 @@ export function lowerToIntegerGraph(
     throw new IrError('ONNX_UNSUPPORTED', `node '${node.name}' (${node.op}): ${message}`);
   };
   const constant = (name: string) => graph.constants.get(name);
-  const rangeFrac = (name: string) => options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, act);
+  const rangeFrac = (name: string) =>
+    (options.fracs?.get(name) ?? fracFor(ranges.get(name) ?? 0, actOf(name))) - (options.headroomBits ?? 0);
   const wire = (node: FloatNode, name: string): number => {
     const w = wires.get(name);
     if (w !== undefined) return w;
@@ -120,7 +136,11 @@ export function lowerToIntegerGraph(
     wires.set(node.output, id);
     return id;
   };
-  const outFrac = (node: FloatNode) => ({ dtype: act, frac: rangeFrac(node.output) });
+  const outFrac = (node: FloatNode) => ({ dtype: actOf(node.output), frac: rangeFrac(node.output) });
+  const unitRange = (node: FloatNode) => {
+    const dtype = actOf(node.output);
+    return { dtype, frac: UNIT_RANGE_FRAC[dtype] };
+  };
   const requireAttr = (node: FloatNode, key: string, allowed: string | number) => {
     const v = node.attrs[key];
     if (v !== undefined && v !== allowed)
@@ -136,7 +156,7 @@ export function lowerToIntegerGraph(
       input.name,
       b.input(input.name, {
         shape: input.shape,
-        ...(input.integer ? INTEGER_INPUT : { dtype: act, frac: rangeFrac(input.name) }),
+        ...(input.integer ? INTEGER_INPUT : { dtype: actOf(input.name), frac: rangeFrac(input.name) }),
       }),
     );
   }
@@ -232,10 +252,11 @@ export function lowerToIntegerGraph(
         const shape = [a.length, 1, 1];
         const x = wire(node, first!);
         const scaleId = constParam(`${node.name}.scale`, { shape, data: a });
-        const scaledFrac = fracFor((ranges.get(first!) ?? 0) * maxAbs(a), act);
+        const dtype = actOf(node.output);
+        const scaledFrac = fracFor((ranges.get(first!) ?? 0) * maxAbs(a), dtype);
         const scaled = b.op('Mul', [x, scaleId], {
           name: `${node.name}.scale`,
-          dtype: act,
+          dtype,
           frac: scaledFrac,
         });
         emit(node, 'Add', [scaled, constParam(`${node.name}.shift`, { shape, data: c })], outFrac(node));
@@ -301,12 +322,12 @@ export function lowerToIntegerGraph(
         const rank = graph.shapes.get(first!)!.length;
         const axis = (attrInt(node, 'axis', -1) + rank) % rank;
         if (axis !== rank - 1) fail(node, `softmax over axis ${axis} is not supported (only the last axis)`);
-        emit(node, 'Softmax', [wire(node, first!)], { dtype: act, frac: UNIT_RANGE_FRAC[act] });
+        emit(node, 'Softmax', [wire(node, first!)], unitRange(node));
         break;
       }
       case 'Sigmoid':
       case 'Tanh':
-        emit(node, node.op, [wire(node, first!)], { dtype: act, frac: UNIT_RANGE_FRAC[act] });
+        emit(node, node.op, [wire(node, first!)], unitRange(node));
         break;
       case 'Clip': {
         const x = wire(node, first!);
@@ -367,13 +388,7 @@ export function lowerToIntegerGraph(
         break;
       }
       case 'HardSigmoid':
-        emit(
-          node,
-          'HardSigmoid',
-          [wire(node, first!)],
-          { dtype: act, frac: UNIT_RANGE_FRAC[act] },
-          hardSigmoidAttrs(node),
-        );
+        emit(node, 'HardSigmoid', [wire(node, first!)], unitRange(node), hardSigmoidAttrs(node));
         break;
       default:
         if (!lowerTextOp(node, { b, act, wire, constant, constParam, emit, outFrac, fail }))
