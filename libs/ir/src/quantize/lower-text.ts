@@ -5,7 +5,8 @@ import type { FloatNode, FloatTensor } from '../onnx/float-graph.js';
 /** What the main lowering lends the text ops' lowering (closures of `lowerToIntegerGraph`). */
 export interface TextLoweringContext {
   readonly b: GraphBuilder;
-  readonly act: 'i8' | 'i16';
+  /** The activation dtype chosen for a value (mixed precision: per value). */
+  actOf(name: string): 'i8' | 'i16';
   wire(node: FloatNode, name: string): number;
   constant(name: string): FloatTensor | undefined;
   constParam(name: string, c: FloatTensor, dtype?: DType): number;
@@ -31,7 +32,7 @@ export function lowerTextOp(node: FloatNode, c: TextLoweringContext): boolean {
       const table = c.constant(first!) ?? c.fail(node, 'the table (input 0) must be a constant');
       const indices = c.wire(node, second!);
       if (c.b.typeOf(indices).frac !== 0) c.fail(node, `the indices '${second}' must be an integer input`);
-      const id = c.constParam(`${node.name}.table`, table, c.act);
+      const id = c.constParam(`${node.name}.table`, table, c.actOf(node.output));
       const t = c.b.typeOf(id);
       c.emit(node, 'Gather', [id, indices], { dtype: t.dtype, frac: t.frac as number });
       return true;
@@ -39,9 +40,11 @@ export function lowerTextOp(node: FloatNode, c: TextLoweringContext): boolean {
     case 'Gelu':
       c.emit(node, 'Gelu', [c.wire(node, first!)], c.outFrac(node));
       return true;
-    case 'CausalSoftmax':
-      c.emit(node, 'CausalSoftmax', [c.wire(node, first!)], { dtype: c.act, frac: WEIGHT_FRAC[c.act] });
+    case 'CausalSoftmax': {
+      const dtype = c.actOf(node.output);
+      c.emit(node, 'CausalSoftmax', [c.wire(node, first!)], { dtype, frac: WEIGHT_FRAC[dtype] });
       return true;
+    }
     default:
       return false;
   }

@@ -391,7 +391,7 @@ export function lowerToIntegerGraph(
         emit(node, 'HardSigmoid', [wire(node, first!)], unitRange(node), hardSigmoidAttrs(node));
         break;
       default:
-        if (!lowerTextOp(node, { b, act, wire, constant, constParam, emit, outFrac, fail }))
+        if (!lowerTextOp(node, { b, actOf, wire, constant, constParam, emit, outFrac, fail }))
           fail(node, 'no integer lowering for this op');
     }
   }
