@@ -1,4 +1,4 @@
-import { execute, randomGraph, type SignedReceipt } from '@stoa/ir';
+import { execute, Random, randomGraph, type SignedReceipt } from '@stoa/ir';
 import { type Address, type Hex, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
@@ -25,6 +25,8 @@ const escrowAbi = feeEscrowArtifact.abi;
 const claimsAbi = claimRegistryArtifact.abi;
 const PRICE = 10n ** 15n;
 const CAP_RECEIPTS = 14n;
+/** Rounds of the random sequence (STOA_FEES_ROUNDS; short in CI). */
+const ROUNDS = Number(process.env.STOA_FEES_ROUNDS ?? 8);
 
 let chain: LocalChain;
 let h: ReturnType<typeof chainHarness>;
@@ -258,4 +260,82 @@ describe('FeeEscrow on anvil: nodes paid per finalized, vouched receipt', () => 
     });
     await h.reverts(watcher, escrow, escrowAbi, 'withdraw', [deploymentId, 0n]).toThrow(/NotOwner/);
   });
+
+  it('keeps solvency, the cap and once-only payment through a random sequence of claims (invariant run)', async () => {
+    // A fresh deployment of the same model; receipts paid under the first stay paid.
+    const everPaid = new Set(expected.paidReceipts);
+    const funding = PRICE * 40n;
+    const opened = await h.send(
+      owner,
+      escrow,
+      escrowAbi,
+      'open',
+      [modelId, gateway.address, PRICE, PRICE * 30n],
+      funding,
+    );
+    deploymentId = emitted(opened, escrow, 'DeploymentOpened').deploymentId as bigint;
+    Object.assign(expected, {
+      paidReceipts: new Set<Hex>(),
+      nodeReceived: 0n,
+      funded: funding,
+      withdrawn: 0n,
+    });
+    await h.send(node, at.stakeManager, stakeManagerArtifact.abi, 'stake', [], parseEther('10'));
+    await assertInvariants();
+    const rng = new Random(19);
+    const pool: SignedReceipt[] = []; // receipts seen so far, reused as duplicates
+    for (let round = 0; round < ROUNDS; round++) {
+      const batch = await freshReceipts(rng.int(1, 3), true);
+      batch.push(...(await freshReceipts(rng.int(0, 1), false)));
+      if (pool.length > 0 && rng.next() < 0.5) batch.push(pool[rng.int(0, pool.length - 1)]!);
+      pool.push(...batch);
+      const claimId = await step(() => postClaim(batch));
+      if (rng.next() < 0.5)
+        await step(() => h.send(watcher, escrow, escrowAbi, 'reserve', [deploymentId, claimId]));
+      if (rng.next() < 0.25) {
+        await step(() => rejectByLapsedDemand(claimId));
+        continue;
+      }
+      await step(() => finalizeAll(claimId));
+      const { paid, cap, reserved, available } = await deployment();
+      const byCap = (cap - paid - reserved) / PRICE;
+      let room = Number(byCap < available / PRICE ? byCap : available / PRICE);
+      const reservedHere = (await h.read(escrow, escrowAbi, 'reservedReceipts', [claimId])) as bigint;
+      if ((await h.read(escrow, escrowAbi, 'reservedFrom', [claimId])) !== 0n) room = Number(reservedHere);
+      const shouldPay: SignedReceipt[] = [];
+      for (const r of batch) {
+        if (shouldPay.length >= room) break;
+        if (vouchers.has(digestOf(r)) && !everPaid.has(digestOf(r))) {
+          everPaid.add(digestOf(r));
+          shouldPay.push(r);
+        }
+      }
+      const { received } = await step(() => settle(claimId, batch, shouldPay));
+      expect(received).toBe(BigInt(shouldPay.length) * PRICE);
+      if (rng.next() < 0.3) {
+        const amount = (await deployment()).available / 2n;
+        await step(async () => {
+          await h.send(owner, escrow, escrowAbi, 'withdraw', [deploymentId, amount]);
+          expected.withdrawn += amount;
+        });
+      }
+    }
+  });
 });
+
+/** A claim that loses: its node lets a demand for one of its receipts lapse; then its refund. */
+async function rejectByLapsedDemand(claimId: bigint) {
+  await h.send(
+    watcher,
+    at.claimRegistry,
+    claimsAbi,
+    'demandReceipt',
+    [claimId, 0],
+    DEV_PARAMETERS.demandBond,
+  );
+  await h.advance(DEV_PARAMETERS.answerSeconds + 1n);
+  const demandId = (await h.read(at.claimRegistry, claimsAbi, 'demandCount')) as bigint;
+  await h.send(watcher, at.claimRegistry, claimsAbi, 'expire', [demandId]);
+  if ((await h.read(escrow, escrowAbi, 'reservedFrom', [claimId])) !== 0n)
+    await h.send(watcher, escrow, escrowAbi, 'refund', [claimId]);
+}
