@@ -191,7 +191,10 @@ export function defineFeeReconciliation(requests: number): void {
     `${requestCount} requests through the gateway: metered = claimed = paid for an honest node`,
     async () => {
       const node = privateKeyToAccount(DEV_KEYS.nodeA).address;
+      const started = performance.now();
       const answered = await run(await stack.createKey());
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.error(`fees: ${answered} of ${requestCount} requests answered in ${seconds} s; settling`);
       expect(answered).toBeGreaterThanOrEqual(requestCount * 0.99);
       const claims = await until('the node to claim every receipt', async () => {
         const posted = await postedClaims();
