@@ -5,6 +5,7 @@ import { gatewayOverhead } from './gateway-overhead.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
 import { onDemandTraces } from './on-demand.js';
+import { settlementGas } from './settlement-gas.js';
 import { tracedExecution } from './traced-execution.js';
 import { zkProofs } from './zk.js';
 
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   traced: tracedExecution,
   gas: disputeGas,
   demands: demandGas,
+  settlement: settlementGas,
   'gateway-framework': gatewayFramework,
   gateway: gatewayOverhead,
   node: nodeLoad,

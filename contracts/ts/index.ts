@@ -4,6 +4,7 @@ export * as artifacts from './artifacts.generated.js';
 export {
   claimRegistryArtifact,
   disputeGameArtifact,
+  feeEscrowArtifact,
   modelRegistryArtifact,
   reexecVerifierArtifact,
   stakeManagerArtifact,
@@ -16,6 +17,14 @@ export {
   type StoaAddresses,
   writeAddresses,
 } from './deploy.js';
+export {
+  NO_VOUCHER,
+  type SettlementLeaf,
+  settlementLeaves,
+  signVoucher,
+  type VoucherDomain,
+  voucherDigest,
+} from './fees/voucher.js';
 export { HashTree, ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
 export { type ChainClient, chainClient, DEV_ACCOUNTS, emitted, type MinedEvent } from './game/client.js';
 export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';

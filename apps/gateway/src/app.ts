@@ -13,6 +13,7 @@ import { openAiRoutes } from './openai/routes.js';
 import type { GatewayOptions } from './options.js';
 import { receiptChecker } from './receipts/check.js';
 import { StakeCheck } from './receipts/stake.js';
+import { voucherSigner } from './receipts/voucher.js';
 import { Catalog, type DeployedModel } from './routing/catalog.js';
 import { forward, type NodeAnswer } from './routing/forward.js';
 import { SpotChecker } from './spot-check.js';
@@ -57,6 +58,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     domain,
     new StakeCheck(options.chain.client, options.chain.addresses),
   );
+  const vouch = options.voucher ? voucherSigner(options.voucher, domain) : undefined;
   const credentials = new Map<string, string>();
   const credentialOf = (deploymentId: string) => {
     const known = credentials.get(deploymentId);
@@ -166,6 +168,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       const verification = replicate
         ? await spotChecks.replicate(request.id, model, request.body, answer)
         : undefined;
+      // The fee escrow pays the node for this receipt only with the gateway's voucher.
+      const voucher = vouch && answer.body.receipt ? await vouch(answer.body.receipt) : undefined;
       meter.record({
         requestId: request.id,
         keyId: key.id,
@@ -178,7 +182,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         latencyMs: performance.now() - started,
         computeOps: answer.body.receipt?.steps ?? 0,
         costWei: String(options.pricePerRequestWei ?? 0n),
-        receipt: JSON.stringify({ receipt: answer.body.receipt, inputsToken: answer.body.inputsToken }),
+        receipt: JSON.stringify({
+          receipt: answer.body.receipt,
+          inputsToken: answer.body.inputsToken,
+          voucher,
+        }),
         at: Date.now(),
       });
       if (!replicate) spotChecks.maybe(request.id, model, request.body, answer);
@@ -189,6 +197,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         modelId: model.modelId,
         outputs: answer.body.outputs,
         receipt: answer.body.receipt,
+        ...(voucher ? { voucher } : {}),
         network: answer.replica.network,
         ...(verification ? { verification } : {}),
       };

@@ -27,6 +27,12 @@ const EnvSchema = z.object({
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),
+  /** The key that vouches for requests to the fee escrow, by reference; with the escrow's address. */
+  STOA_GATEWAY_VOUCHER_KEY: secretRef.optional(),
+  STOA_FEE_ESCROW: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be the FeeEscrow contract address')
+    .optional(),
 });
 
 export type GatewayConfig = ReturnType<typeof configFromEnv>;
@@ -39,6 +45,10 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (Boolean(e.STOA_GATEWAY_VOUCHER_KEY) !== Boolean(e.STOA_FEE_ESCROW))
+    throw new Error(
+      'invalid gateway configuration:\n  STOA_GATEWAY_VOUCHER_KEY: must be given together with STOA_FEE_ESCROW',
+    );
   const at = e.STOA_GATEWAY_LISTEN.lastIndexOf(':');
   return {
     host: e.STOA_GATEWAY_LISTEN.slice(0, at),
@@ -52,5 +62,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     flushMs: e.STOA_GATEWAY_FLUSH_MS,
     spotCheckRate: e.STOA_GATEWAY_SPOT_CHECK_RATE,
     challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
+    voucherKey: e.STOA_GATEWAY_VOUCHER_KEY,
+    feeEscrow: e.STOA_FEE_ESCROW as `0x${string}` | undefined,
   };
 }

@@ -35,6 +35,14 @@ const gateway = await startGateway({
   ...(config.challengerKey
     ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }
     : {}),
+  ...(config.voucherKey && config.feeEscrow
+    ? {
+        voucher: {
+          account: privateKeyToAccount(resolveSecret(config.voucherKey) as `0x${string}`),
+          escrow: { chainId: addresses.chainId, verifyingContract: config.feeEscrow },
+        },
+      }
+    : {}),
   log,
 });
 log('info', 'listening', { url: gateway.url, replayedBatches: gateway.replayed });

@@ -1,6 +1,7 @@
 import type { ChainClient, StoaAddresses } from '@stoa/contracts';
 import type { StoaDb } from '@stoa/sdk';
 import type { PrivateKeyAccount } from 'viem';
+import type { VoucherOptions } from './receipts/voucher.js';
 
 export interface GatewayOptions {
   readonly db: StoaDb;
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   readonly spotCheckRate?: number;
   /** The account that opens disputes when a spot check finds a liar (pays the bond). */
   readonly challenger?: PrivateKeyAccount;
+  /** Vouch for every answered request's receipt, so the fee escrow pays its node (issue 19). */
+  readonly voucher?: VoucherOptions;
   readonly random?: () => number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** Serves `/v1/completions` and `/v1/chat/completions` (openai/routes.ts) when set. */
