@@ -94,7 +94,8 @@ describe('the node image', () => {
     const health = await node.waitForHealth('ready', 120_000);
     const address = privateKeyToAccount(DEV_KEYS.nodeA).address;
     expect(health.node).toBe(address);
-    expect(node.logs.some((l) => l.msg === 'ready')).toBe(true);
+    // The node writes its log lines once per event-loop turn: the line may trail the health answer.
+    await expect.poll(() => node.logs.some((l) => l.msg === 'ready'), { timeout: 10_000 }).toBe(true);
 
     const response = await fetch(`${node.url}/v1/infer`, {
       method: 'POST',

@@ -69,7 +69,7 @@ describe('an honest node against dishonest challengers', () => {
     } finally {
       await net.stop();
     }
-  });
+  }, 480_000); // 50 games on anvil: 15 s on a quiet machine, several minutes beside CI's other suites
 
   it('wins on the clock against a challenger that stops answering', async () => {
     const net = await TestNetwork.start(chain, cnn, { clockSeconds: 600n });
