@@ -1,11 +1,15 @@
-import { fromHex, leafHash, nodeHash, type ReceiptDomain, type SignedReceipt, toHex } from '@stoa/ir';
-import { domainSeparator, type Hex, keccak256, toBytes } from 'viem';
+import {
+  fromHex,
+  leafHash,
+  nodeHash,
+  RECEIPT_TYPEHASH,
+  type ReceiptDomain,
+  receiptDomainSeparator,
+  type SignedReceipt,
+  toHex,
+} from '@stoa/ir';
+import { type Hex, keccak256 } from 'viem';
 
-const RECEIPT_TYPEHASH = keccak256(
-  toBytes(
-    'Receipt(bytes32 modelId,bytes32 inputDigest,bytes32 outputDigest,bytes32 traceRoot,uint32 steps,address node,uint64 nonce)',
-  ),
-);
 const separators = new Map<string, string>();
 
 const word = (hex: string) => {
@@ -26,16 +30,7 @@ export function receiptDigest(receipt: SignedReceipt, domain: ReceiptDomain): He
   const key = `${domain.chainId}:${domain.verifyingContract.toLowerCase()}`;
   let separator = separators.get(key);
   if (!separator) {
-    separator = word(
-      domainSeparator({
-        domain: {
-          name: 'Stoa',
-          version: '1',
-          chainId: domain.chainId,
-          verifyingContract: domain.verifyingContract,
-        },
-      }),
-    );
+    separator = word(receiptDomainSeparator(domain));
     separators.set(key, separator);
   }
   if (!Number.isInteger(receipt.steps) || receipt.steps < 0 || receipt.steps >= 2 ** 32)

@@ -124,9 +124,11 @@ export {
 } from './trace/proofs.js';
 export {
   makeReceipt,
+  RECEIPT_TYPEHASH,
   RECEIPT_TYPES,
   type Receipt,
   type ReceiptDomain,
+  receiptDomainSeparator,
   type SignedReceipt,
   signReceipt,
   verifyReceipt,

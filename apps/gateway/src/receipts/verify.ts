@@ -1,19 +1,14 @@
 import { createRequire } from 'node:module';
-import type { ReceiptDomain, SignedReceipt } from '@stoa/ir';
+import { RECEIPT_TYPEHASH, type ReceiptDomain, receiptDomainSeparator, type SignedReceipt } from '@stoa/ir';
 import { createKeccak } from 'hash-wasm';
-import { domainSeparator, keccak256, toBytes } from 'viem';
+import { hexToBytes } from 'viem';
 
 interface Secp256k1 {
   ecdsaRecover(signature: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
 }
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as Secp256k1;
 
-const RECEIPT_TYPEHASH = keccak256(
-  toBytes(
-    'Receipt(bytes32 modelId,bytes32 inputDigest,bytes32 outputDigest,bytes32 traceRoot,uint32 steps,address node,uint64 nonce)',
-  ),
-  'bytes',
-);
+const RECEIPT_TYPEHASH_BYTES = hexToBytes(RECEIPT_TYPEHASH);
 
 /** Recovers the address that signed a receipt (EIP-712), or undefined when it cannot. */
 export type ReceiptRecoverer = (receipt: SignedReceipt) => string | undefined;
@@ -32,19 +27,7 @@ export async function createReceiptRecoverer(domain: ReceiptDomain): Promise<Rec
   };
   const envelope = Buffer.alloc(66);
   envelope.write('1901', 0, 'hex');
-  envelope.write(
-    domainSeparator({
-      domain: {
-        name: 'Stoa',
-        version: '1',
-        chainId: domain.chainId,
-        verifyingContract: domain.verifyingContract,
-      },
-    }).slice(2),
-    2,
-    32,
-    'hex',
-  );
+  envelope.write(receiptDomainSeparator(domain).slice(2), 2, 32, 'hex');
   const word = (hex: string, into: Buffer, at: number, bytes = 32) => {
     if (!/^0x[0-9a-fA-F]*$/.test(hex) || into.write(hex.slice(2), at, bytes, 'hex') !== bytes)
       throw new Error('malformed');
@@ -52,7 +35,7 @@ export async function createReceiptRecoverer(domain: ReceiptDomain): Promise<Rec
   return (receipt) => {
     try {
       const struct = Buffer.alloc(256);
-      struct.set(RECEIPT_TYPEHASH, 0);
+      struct.set(RECEIPT_TYPEHASH_BYTES, 0);
       word(receipt.modelId, struct, 32);
       word(receipt.inputDigest, struct, 64);
       word(receipt.outputDigest, struct, 96);

@@ -1,9 +1,15 @@
 import { createRequire } from 'node:module';
 import { createKeccak } from 'hash-wasm';
-import { type Address, domainSeparator, type Hex, keccak256, toBytes } from 'viem';
+import { type Address, type Hex, hexToBytes } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { NoncePool, SECP256K1_N } from './nonce-pool.js';
-import type { Receipt, ReceiptDomain, SignedReceipt } from './receipt.js';
+import {
+  RECEIPT_TYPEHASH,
+  type Receipt,
+  type ReceiptDomain,
+  receiptDomainSeparator,
+  type SignedReceipt,
+} from './receipt.js';
 
 /** libsecp256k1 through its maintained binding (a prebuilt addon; pure-JS elliptic if it cannot load). */
 interface Secp256k1 {
@@ -11,12 +17,7 @@ interface Secp256k1 {
 }
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as Secp256k1;
 
-const RECEIPT_TYPEHASH = keccak256(
-  toBytes(
-    'Receipt(bytes32 modelId,bytes32 inputDigest,bytes32 outputDigest,bytes32 traceRoot,uint32 steps,address node,uint64 nonce)',
-  ),
-  'bytes',
-);
+const RECEIPT_TYPEHASH_BYTES = hexToBytes(RECEIPT_TYPEHASH);
 
 /** Signs receipts with one node key for one domain, fast enough to sign every answer. */
 export interface ReceiptSigner {
@@ -83,14 +84,7 @@ export async function createReceiptSigner(
   };
   const address = privateKeyToAccount(privateKey).address;
   const key = Buffer.from(privateKey.slice(2), 'hex');
-  const separator = domainSeparator({
-    domain: {
-      name: 'Stoa',
-      version: '1',
-      chainId: domain.chainId,
-      verifyingContract: domain.verifyingContract,
-    },
-  });
+  const separator = receiptDomainSeparator(domain);
   // 0x1901 ‖ domain separator ‖ struct hash, and the struct: type hash ‖ seven 32-byte words.
   const envelope = Buffer.alloc(66);
   envelope.write('1901', 0, 'hex');
@@ -101,7 +95,7 @@ export async function createReceiptSigner(
       if (receipt.node.toLowerCase() !== address.toLowerCase())
         throw new Error(`receipt names node ${receipt.node} but the signing key is ${address}`);
       const struct = Buffer.alloc(256);
-      struct.set(RECEIPT_TYPEHASH, 0);
+      struct.set(RECEIPT_TYPEHASH_BYTES, 0);
       bytes32(receipt.modelId, struct, 32);
       bytes32(receipt.inputDigest, struct, 64);
       bytes32(receipt.outputDigest, struct, 96);

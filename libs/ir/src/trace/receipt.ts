@@ -1,5 +1,5 @@
 import type { Address, Hex, LocalAccount } from 'viem';
-import { recoverTypedDataAddress } from 'viem';
+import { domainSeparator, keccak256, recoverTypedDataAddress, toBytes } from 'viem';
 import { toHex } from '../commit/hash.js';
 
 /** What a node returns with every answer: its commitment to how the answer was computed. */
@@ -35,14 +35,26 @@ export const RECEIPT_TYPES = {
   ],
 } as const;
 
+/** EIP-712 type hash of `Receipt`, for the hand-written encoders of the hot paths. */
+export const RECEIPT_TYPEHASH: Hex = keccak256(
+  toBytes(
+    'Receipt(bytes32 modelId,bytes32 inputDigest,bytes32 outputDigest,bytes32 traceRoot,uint32 steps,address node,uint64 nonce)',
+  ),
+);
+
+/** The EIP-712 domain every receipt is signed under (the ClaimRegistry's, on its chain). */
+function eip712Domain(domain: ReceiptDomain) {
+  return { name: 'Stoa', version: '1', chainId: domain.chainId, verifyingContract: domain.verifyingContract };
+}
+
+/** The EIP-712 domain separator of `domain`: computed once by the encoders that hash many receipts. */
+export function receiptDomainSeparator(domain: ReceiptDomain): Hex {
+  return domainSeparator({ domain: eip712Domain(domain) });
+}
+
 function typedData(receipt: Receipt, domain: ReceiptDomain) {
   return {
-    domain: {
-      name: 'Stoa',
-      version: '1',
-      chainId: domain.chainId,
-      verifyingContract: domain.verifyingContract,
-    },
+    domain: eip712Domain(domain),
     types: RECEIPT_TYPES,
     primaryType: 'Receipt' as const,
     message: {
