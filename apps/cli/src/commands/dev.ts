@@ -183,6 +183,11 @@ export async function dev(options: DevOptions): Promise<void> {
       );
     }
     await step(
+      'the gateway sees both replicas healthy',
+      () => waitForHealthyReplicas(gateway.ready, apiKey, 2),
+      (n) => `${n} of 2`,
+    );
+    await step(
       `POST ${gateway.ready}/v1/models/${DEV_MODEL_NAME}/infer ×3 (through the gateway, with the API key)`,
       async () => {
         const answers: string[] = [];
@@ -225,6 +230,31 @@ async function inferDirect(
   const receipt = { ...body.receipt, nonce: BigInt(body.receipt.nonce) };
   if (!(await verifyReceipt(receipt, domain))) throw new Error('the receipt does not verify');
   return { prediction: argmax(body.outputs[0]!.raw), receipt };
+}
+
+/**
+ * Waits until the gateway's catalog (refreshed from the database each second, replicas probed
+ * each half second) lists the dev model with `want` healthy replicas, so the first inference
+ * does not race the replicas just registered.
+ */
+async function waitForHealthyReplicas(gatewayUrl: string, apiKey: string, want: number): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  let healthy = 0;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${gatewayUrl}/v1/models`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    if (response.status === 200) {
+      const body = (await response.json()) as { data: { id: string; replicas: { healthy: boolean }[] }[] };
+      const model = body.data.find((m) => m.id === DEV_MODEL_NAME);
+      healthy = model?.replicas.filter((r) => r.healthy).length ?? 0;
+      if (healthy >= want) return healthy;
+    } else await response.body?.cancel();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `after 120 s the gateway sees ${healthy} of ${want} replicas of "${DEV_MODEL_NAME}" healthy`,
+  );
 }
 
 async function inferThroughGateway(gatewayUrl: string, apiKey: string, image: number[]): Promise<string> {
