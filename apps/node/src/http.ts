@@ -14,7 +14,9 @@ export interface Request {
 
 export interface Response {
   readonly status: number;
-  readonly body: unknown;
+  readonly body?: unknown;
+  /** The body already serialized as JSON text (sent as is; `body` is then ignored). */
+  readonly json?: string;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -112,9 +114,10 @@ export function startHttp(
 
 function send(res: ServerResponse, response: Response): void {
   const text =
-    response.contentType?.startsWith('text/') && typeof response.body === 'string'
+    response.json ??
+    (response.contentType?.startsWith('text/') && typeof response.body === 'string'
       ? response.body
-      : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+      : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   res.writeHead(response.status, {
     'content-type': response.contentType ?? 'application/json',
     ...response.headers,
@@ -139,14 +142,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes)
     throw new RequestError(`the body is ${declared} bytes, over the ${maxBytes}-byte limit`, 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new RequestError(`the body is over the ${maxBytes}-byte limit`, 413);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(req, maxBytes)).toString('utf8');
   const depth = jsonDepth(text);
   if (depth > MAX_JSON_DEPTH)
     throw new RequestError(`the body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
@@ -155,6 +151,31 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
   } catch (error) {
     throw new RequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The request's body, read with stream events (an async iterator costs a promise per chunk);
+ * past `maxBytes` it stops reading and rejects with a 413.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        req.pause();
+        reject(new RequestError(`the body is over the ${maxBytes}-byte limit`, 413));
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new RequestError('the client closed the connection mid-body'));
+    });
+  });
 }
 
 /** The deepest nesting of arrays and objects in JSON text (strings skipped); a linear scan. */

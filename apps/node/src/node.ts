@@ -16,7 +16,6 @@ import {
   executionKey,
   isOnDemand,
   ON_DEMAND_ROOT,
-  onDemandReceipt,
   Watcher,
 } from '@stoa/dispute';
 import {
@@ -46,6 +45,7 @@ import { executionNamedBy, inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { loadOrCreateNodeKey } from './node-key.js';
+import { type Answered, type HotPath, MAX_BATCH, onDemandAnswers } from './on-demand-answers.js';
 import { RateLimiter } from './rate-limit.js';
 import { redactSecrets } from './redact.js';
 import { Serial } from './serial.js';
@@ -101,7 +101,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   let model: Model | undefined;
   let backend: (ExecutionBackend & { close?: () => Promise<void> }) | undefined;
   /** On-demand traces: exact inference that returns only the outputs (no trace, no intermediates). */
-  let hotPath: { run(inputs: IntTensor[]): Promise<IntTensor[]>; close?(): Promise<void> } | undefined;
+  let hotPath: HotPath | undefined;
+  /** The hot path, a signed on-demand receipt and the journal, batched per event-loop turn. */
+  let answerOnDemand: ((inputs: IntTensor[]) => Promise<Answered>) | undefined;
   let claimer: Claimer | undefined;
   let defender: Defender | undefined;
   let demands: DemandAnswerer | undefined;
@@ -149,9 +151,13 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       };
     }
     const inputs = parseInputs(model, await request.json());
-    if (hotPath) {
+    if (answerOnDemand) {
       const begun = started();
-      return answer(model, await answerOnDemand(model, hotPath, inputs), begun);
+      try {
+        return answer(model, await answerOnDemand(inputs), begun);
+      } finally {
+        inFlight--;
+      }
     }
     // Room for this request's trace is held before it runs: nothing a pending claim needs is
     // ever evicted, so a full store sheds load instead (issue 18, finding 1).
@@ -178,56 +184,46 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     return performance.now();
   };
 
-  /** The hot path: exact outputs, a receipt with a zero trace root, the inputs journaled. */
-  const answerOnDemand = async (
-    model: Model,
-    hot: NonNullable<typeof hotPath>,
-    inputs: IntTensor[],
-  ): Promise<{ receipt: SignedReceipt; outputs: IntTensor[] }> => {
-    try {
-      const outputs = await hot.run(inputs);
-      const receipt = signer!.sign(onDemandReceipt(model, inputs, outputs, signer!.address, ++nonce));
-      await claimer!.add(receipt, { model, inputs });
-      return { receipt, outputs };
-    } finally {
-      inFlight--;
-    }
-  };
-
   /**
    * The answer to an inference, once its receipt and inputs are journaled (fdatasync'd,
    * group-committed with concurrent ones): a crash never loses it. A full batch is claimed in
    * the background: the answer does not wait for the chain.
    */
-  const answer = (
-    model: Model,
-    { receipt, outputs }: { receipt: SignedReceipt; outputs: IntTensor[] },
-    begun: number,
-  ): Response => {
-    void serial
-      .run(async () => {
-        const before = claimer!.batchCount;
-        await claimer!.postFull();
-        countClaims({}, claimer!.batchCount - before);
-      })
-      .catch((error: Error) =>
-        logger.log('warn', 'posting a claim failed; the next tick retries', {
-          error: redactSecrets(error.message),
-        }),
-      );
+  const answer = (model: Model, { receipt, outputs }: Answered, begun: number): Response => {
+    // One posting queued at a time, and only once a batch is full: not a task per request.
+    if (claimer!.pendingCount >= config.batchSize && !posting) {
+      posting = true;
+      void serial
+        .run(async () => {
+          const before = claimer!.batchCount;
+          await claimer!.postFull();
+          countClaims({}, claimer!.batchCount - before);
+        })
+        .catch((error: Error) =>
+          logger.log('warn', 'posting a claim failed; the next tick retries', {
+            error: redactSecrets(error.message),
+          }),
+        )
+        .finally(() => {
+          posting = false;
+        });
+    }
     metrics.observeLatency((performance.now() - begun) / 1000);
     return {
       status: 200,
-      body: {
-        modelId: config.modelId,
-        outputs: describeOutputs(model, outputs),
+      // Serialized here, without a replacer walking every value: the answer's hot part.
+      json: inferenceJson(
+        config.modelId,
+        model,
+        outputs,
         receipt,
         // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}); an
         // on-demand receipt's root is zero, so its token names the inputs it opens.
-        inputsToken: access.tokenFor(executionKey(receipt), isOnDemand(receipt)),
-      },
+        access.tokenFor(executionKey(receipt), isOnDemand(receipt)),
+      ),
     };
   };
+  let posting = false;
 
   const handler: Handler = async (request) => {
     const response = await route(request);
@@ -419,7 +415,17 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       backend = config.testFault ? faultyBackend(model, fast, config.testFault.step) : fast;
       if (config.testFault)
         logger.log('warn', 'STOA_TEST_FAULT is set: this node answers dishonestly', config.testFault);
-      if (config.traces === 'on-demand') hotPath = await openHotPath(model, config, backend);
+      if (config.traces === 'on-demand') {
+        hotPath = await openHotPath(model, config, backend);
+        answerOnDemand = onDemandAnswers({
+          model,
+          hotPath,
+          signer,
+          claimer,
+          nextNonce: () => ++nonce,
+          maxBatch: MAX_BATCH,
+        });
+      }
     } else {
       watcher = await Watcher.open({
         client,
@@ -493,6 +499,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
       if (claimer) await serial.run(() => claimer!.flush());
+      await claimer?.close();
+      await defender?.close();
+      await watcher?.close();
       await backend?.close?.();
       await hotPath?.close?.();
       logger.log('info', 'stopped', describe());
@@ -506,11 +515,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
  * intermediates; a node with a test fault answers from its faulty traced backend, so that what
  * it rebuilds in a dispute is what it signed.
  */
-async function openHotPath(
-  model: Model,
-  config: NodeConfig,
-  traced: ExecutionBackend,
-): Promise<{ run(inputs: IntTensor[]): Promise<IntTensor[]>; close?(): Promise<void> }> {
+async function openHotPath(model: Model, config: NodeConfig, traced: ExecutionBackend): Promise<HotPath> {
   if (config.testFault) return { run: async (inputs) => (await traced.run(inputs)).outputs };
   if (config.backend === 'reference') return { run: async (inputs) => run(model, inputs).outputs };
   const hot = await createHotPathBackend(model, {
@@ -558,12 +563,22 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
   });
 }
 
-function describeOutputs(model: Model, outputs: IntTensor[]) {
-  return outputs.map((t, i) => ({
-    shape: t.shape,
-    data: Array.from(dequantizeOutput(model.graph, i, t)),
-    raw: Array.from(t.data),
-  }));
+/** The body of an inference answer, as JSON text (the receipt's bigint nonce as a decimal string). */
+export function inferenceJson(
+  modelId: Hex,
+  model: Model,
+  outputs: readonly IntTensor[],
+  receipt: SignedReceipt,
+  inputsToken: string,
+): string {
+  const described = outputs.map(
+    (t, i) =>
+      `{"shape":${JSON.stringify(t.shape)},"data":${JSON.stringify(Array.from(dequantizeOutput(model.graph, i, t)))},"raw":${JSON.stringify(Array.from(t.data))}}`,
+  );
+  const fields = Object.entries(receipt).map(
+    ([k, v]) => `${JSON.stringify(k)}:${typeof v === 'bigint' ? `"${v}"` : JSON.stringify(v)}`,
+  );
+  return `{"modelId":${JSON.stringify(modelId)},"outputs":[${described.join(',')}],"receipt":{${fields.join(',')}},"inputsToken":${JSON.stringify(inputsToken)}}`;
 }
 
 function routeName(path: string): string {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -69,19 +69,24 @@ async function claimsOnChain(net: TestNetwork): Promise<bigint[]> {
 }
 
 describe('Claimer', () => {
-  it('posts a claim when a batch is full, and another when the oldest receipt is old enough', async () => {
+  it('posts a claim when a batch is full, and another when the oldest receipt is old enough; prunes the inputs of finalized claims', async () => {
     const net = await TestNetwork.start(chain, model);
     const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
     let now = 0;
     try {
-      const claimer = await Claimer.open({
+      const options = {
         dir,
         client: net.client,
         account: NODE,
         addresses: net.fixture.at,
         batchSize: 3,
         maxBatchAgeMs: 1000,
+      };
+      const claimer = await Claimer.open({
+        ...options,
         now: () => now,
+        models: () => model,
+        compactAfterChars: 1, // rewrite the journal as soon as any input is pruned
       });
       const receipts = [];
       for (const [i, view] of views.entries()) {
@@ -103,10 +108,26 @@ describe('Claimer', () => {
 
       // Windows close with no dispute: both claims finalize and their traces are released.
       expect(claimer.traces.keys()).toHaveLength(5);
+      const journal = join(dir, 'claims.jsonl');
+      expect((await readFile(journal, 'utf8')).match(/"inputs":/g)).toHaveLength(5);
+      for (const r of receipts) expect(claimer.inputsOfExecution(r.traceRoot)).toBeDefined();
       await net.client.advance(DEV_PARAMETERS.challengeWindow);
       await claimer.tick();
       expect(claimer.batches().map((b) => b.status)).toEqual(['finalized', 'finalized']);
       expect(claimer.traces.keys()).toHaveLength(0);
+      // ... and their journaled inputs, in memory and (compacted) in the file.
+      for (const r of receipts) {
+        expect(claimer.inputsOfExecution(r.traceRoot)).toBeUndefined();
+        expect(claimer.inputsOfReceipt(r)).toBeUndefined();
+      }
+      expect(await readFile(journal, 'utf8')).not.toMatch(/"inputs":/);
+      await claimer.close();
+      const reopened = await Claimer.open(options);
+      expect(reopened.batches().map((b) => [b.status, b.receipts.length])).toEqual([
+        ['finalized', 3],
+        ['finalized', 2],
+      ]);
+      await expect(claimer.add(receipts[0]!, views[0]!)).resolves.toBeUndefined(); // known: no append
     } finally {
       await rm(dir, { recursive: true, force: true });
       await net.stop();

@@ -73,8 +73,15 @@ export interface ClaimerOptions {
    * inputs. Without it such a receipt makes `open` fail, naming it.
    */
   readonly models?: (modelId: Hex) => Model | undefined;
+  /**
+   * The journal is rewritten without the inputs of finalized claims once they add up to this
+   * many characters (default 64 MiB of base64: about 85,000 MNIST digits).
+   */
+  readonly compactAfterChars?: number;
   readonly now?: () => number;
 }
+
+const DEFAULT_COMPACT_AFTER_CHARS = 64 * 2 ** 20;
 
 export interface BatchInfo {
   readonly batch: number;
@@ -100,11 +107,16 @@ export class Claimer {
   private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
   private readonly pendingKeys = new Set<string>();
   private readonly inputsOf = new Map<string, readonly string[]>();
-  /** The same inputs by execution key (what a node's inputs URL names). */
+  /**
+   * The same inputs by execution key (what a node's inputs URL names), with how many receipts
+   * not yet finalized name that execution (one input may be answered twice, in two claims).
+   */
   private readonly inputsByExecution = new Map<
     string,
-    { readonly modelId: Hex; readonly inputs: readonly string[] }
+    { readonly modelId: Hex; readonly inputs: readonly string[]; uses: number }
   >();
+  /** Characters of journaled inputs dropped from memory since the journal was last compacted. */
+  private prunedChars = 0;
   private readonly batchList: {
     batch: number;
     claimId?: bigint;
@@ -134,10 +146,15 @@ export class Claimer {
         this.byKey.set(key, { receipt: record.receipt, at: record.at });
         if (record.inputs) {
           this.inputsOf.set(key, record.inputs);
-          this.inputsByExecution.set(executionKey(record.receipt), {
-            modelId: record.receipt.modelId,
-            inputs: record.inputs,
-          });
+          const execution = executionKey(record.receipt);
+          const known = this.inputsByExecution.get(execution);
+          if (known) known.uses++;
+          else
+            this.inputsByExecution.set(execution, {
+              modelId: record.receipt.modelId,
+              inputs: record.inputs,
+              uses: 1,
+            });
         }
         this.pendingKeys.add(key);
         if (record.receipt.nonce > this.maxNonce) this.maxNonce = record.receipt.nonce;
@@ -152,8 +169,38 @@ export class Claimer {
         return;
       case 'closed':
         this.batchList[record.batch]!.status = record.status;
+        // A finalized claim can no longer be disputed or demanded: its inputs are not needed.
+        if (record.status === 'finalized') this.pruneInputs(this.batchList[record.batch]!.keys);
         return;
     }
+  }
+
+  /** Forgets the journaled inputs of these receipts (an execution's, once no open receipt names it). */
+  private pruneInputs(keys: readonly string[]): void {
+    for (const key of keys) {
+      const inputs = this.inputsOf.get(key);
+      if (!inputs) continue;
+      this.inputsOf.delete(key);
+      this.prunedChars += inputs.reduce((sum, s) => sum + s.length, 0);
+      const execution = executionKey(this.byKey.get(key)!.receipt);
+      const shared = this.inputsByExecution.get(execution);
+      if (shared && --shared.uses === 0) this.inputsByExecution.delete(execution);
+    }
+  }
+
+  /**
+   * Rewrites the journal without the inputs pruned from memory, once they add up to
+   * `compactAfterChars`: the file would otherwise keep every input the node ever answered.
+   */
+  private async compactIfDue(): Promise<void> {
+    if (this.prunedChars < (this.options.compactAfterChars ?? DEFAULT_COMPACT_AFTER_CHARS)) return;
+    this.prunedChars = 0;
+    await this.journal.compact((record) => {
+      if (record.kind !== 'receipt' || !record.inputs || this.inputsOf.has(keyOf(record.receipt)))
+        return record;
+      const { inputs: _pruned, ...kept } = record;
+      return kept;
+    });
   }
 
   private async record(record: Record_): Promise<void> {
@@ -170,6 +217,11 @@ export class Claimer {
     const claimer = new Claimer(options, journal, traces);
     await claimer.recover();
     return claimer;
+  }
+
+  /** Commits what the journal has queued and closes it; `add` fails after (a stopping node calls this). */
+  close(): Promise<void> {
+    return this.journal.close();
   }
 
   /** The highest receipt nonce recorded: a restarted node continues after it. */
@@ -336,6 +388,7 @@ export class Claimer {
       await this.record({ kind: 'closed', batch: b.batch, status });
       await this.releaseTraces();
     }
+    await this.compactIfDue();
   }
 
   /** Deletes the traces that no receipt of a pending or open batch needs any more. */

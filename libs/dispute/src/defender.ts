@@ -16,6 +16,13 @@ import { loadView } from './views.js';
 
 type Record_ = { readonly kind: 'ended'; readonly disputeId: bigint };
 
+/**
+ * Taking up a dispute (rebuilding its trace on demand, or loading it) is tried this many times
+ * in all, once per poll: a rebuild can fail for a passing reason (memory, a backend error), and
+ * one failed try must not lose the dispute on the clock.
+ */
+export const MAX_TAKE_ATTEMPTS = 5;
+
 export interface DefenderOptions {
   readonly client: ChainClient;
   readonly account: PrivateKeyAccount;
@@ -42,8 +49,13 @@ export interface Defence {
   readonly disputeId: bigint;
   readonly traceRoot: Hex;
   outcome?: 'won' | 'lost';
-  /** Why this dispute cannot be defended (its trace is gone); it will be lost on the clock. */
+  /**
+   * Why this dispute cannot be defended yet (its trace is gone, its rebuild failed); tried again
+   * on later polls up to MAX_TAKE_ATTEMPTS, then lost on the clock.
+   */
   problem?: string;
+  /** Tries to take the dispute up so far. */
+  attempts: number;
   /** Traces on demand: milliseconds spent rebuilding the disputed trace from its inputs. */
   rebuildMs?: number;
 }
@@ -72,6 +84,11 @@ export class Defender {
     private readonly journal: Journal<Record_>,
   ) {}
 
+  /** Commits what the journal has queued and closes it (a stopping node calls this). */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
   static async open(options: DefenderOptions): Promise<Defender> {
     const journal = await Journal.open<Record_>(join(options.dir, 'defender.jsonl'), (v) => v as Record_);
     return new Defender(options, journal);
@@ -83,6 +100,7 @@ export class Defender {
    * facing many griefers at the same time must not spend one block per game per round.
    */
   async poll(): Promise<void> {
+    await this.retryFailed(); // those that failed on an earlier poll
     await this.discover();
     const order = await this.leastClockFirst();
     await Promise.all(order.map((disputeId) => this.stepOne(disputeId)));
@@ -143,6 +161,14 @@ export class Defender {
     await this.journal.append({ kind: 'ended', disputeId });
   }
 
+  /** Takes up again the disputes whose rebuild (or trace load) failed, while tries are left. */
+  private async retryFailed(): Promise<void> {
+    for (const defence of this.defences.values()) {
+      if (defence.outcome || !defence.problem || this.players.has(defence.disputeId)) continue;
+      if (defence.attempts < MAX_TAKE_ATTEMPTS) await this.take(defence.disputeId, defence.traceRoot);
+    }
+  }
+
   get open(): number {
     return this.players.size;
   }
@@ -178,7 +204,8 @@ export class Defender {
 
   private async take(disputeId: bigint, traceRoot: Hex): Promise<void> {
     const { client, addresses, account } = this.options;
-    const defence: Defence = { disputeId, traceRoot };
+    const defence: Defence = this.defences.get(disputeId) ?? { disputeId, traceRoot, attempts: 0 };
+    defence.attempts++;
     this.defences.set(disputeId, defence);
     const game = (await client.read(addresses.disputeGame, disputeGameArtifact.abi, 'get', [
       disputeId,
@@ -192,9 +219,10 @@ export class Defender {
         : await loadView(this.options.traces, traceRoot.slice(2), model);
       if (!view) throw new Error(`the trace ${traceRoot} is not in the trace store`);
     } catch (error) {
-      defence.problem = (error as Error).message;
+      defence.problem = `${(error as Error).message} (try ${defence.attempts} of ${MAX_TAKE_ATTEMPTS})`;
       return;
     }
+    delete defence.problem;
     this.players.set(
       disputeId,
       new DisputePlayer({

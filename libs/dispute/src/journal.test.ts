@@ -39,4 +39,27 @@ describe('Journal', () => {
     await appendFile(file, '{"n":"1n"}\nnot json\n{"n":"3n"}\n');
     await expect(Journal.open(file, asRecord)).rejects.toThrow(/j\.jsonl:2: unreadable journal record/);
   });
+
+  it('keeps the appends of one turn in order, and commits appends made during a compaction after it', async () => {
+    const file = join(dir, 'j.jsonl');
+    const journal = await Journal.open(file, asRecord);
+    await Promise.all([1n, 2n, 3n].map((n) => journal.append({ n })));
+    expect(journal.all).toEqual([{ n: 1n }, { n: 2n }, { n: 3n }]);
+    const compacting = journal.compact((r) => ({ n: r.n * 10n }));
+    const late = journal.append({ n: 4n }); // waits for the rewrite
+    await Promise.all([compacting, late]);
+    expect(journal.all).toEqual([{ n: 10n }, { n: 20n }, { n: 30n }, { n: 4n }]);
+    expect(await readFile(file, 'utf8')).toBe('{"n":"10n"}\n{"n":"20n"}\n{"n":"30n"}\n{"n":"4n"}\n');
+    expect((await Journal.open(file, asRecord)).all).toEqual(journal.all);
+  });
+
+  it('commits what is queued on close, then refuses appends', async () => {
+    const file = join(dir, 'j.jsonl');
+    const journal = await Journal.open(file, asRecord);
+    const queued = journal.append({ n: 1n });
+    await journal.close();
+    await queued;
+    await expect(journal.append({ n: 2n })).rejects.toThrow(/the journal is closed/);
+    expect((await Journal.open(file, asRecord)).all).toEqual([{ n: 1n }]);
+  });
 });

@@ -1,11 +1,11 @@
-import { fdatasync, openSync, write } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { close, fdatasync, openSync, write } from 'node:fs';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const writeAsync = promisify(write);
 const datasyncAsync = promisify(fdatasync);
-
-import { dirname } from 'node:path';
+const closeAsync = promisify(close);
 
 /**
  * An append-only journal of JSON records, one per line, each written and fsync'd before
@@ -17,11 +17,14 @@ import { dirname } from 'node:path';
 export class Journal<T> {
   private readonly queue: { record: T; resolve: () => void; reject: (error: Error) => void }[] = [];
   private writing = false;
+  private closed = false;
   /**
-   * Kept open for the journal's life (a plain descriptor: it is closed with the process), so a
-   * group commit is one write and one fdatasync rather than open, write, fsync and close.
+   * Kept open until `close`, so a group commit is one write and one fdatasync rather than open,
+   * write, fsync and close.
    */
   private fd?: number;
+  /** Resolves when the drain in progress (if any) has committed everything queued. */
+  private drained: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly file: string,
@@ -56,14 +59,66 @@ export class Journal<T> {
 
   /** Resolves once the record is on disk; records become visible in `all` in append order. */
   append(record: T): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`${this.file}: the journal is closed`));
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (!this.writing) this.startDrain();
     });
   }
 
-  private async drain(): Promise<void> {
+  private startDrain(): void {
     this.writing = true;
+    // Started on the next turn: every append of this turn joins the first commit.
+    this.drained = new Promise<void>((done) => setImmediate(() => void this.drain().then(done)));
+  }
+
+  /**
+   * Rewrites the journal with each record passed through `transform` (to drop what is no longer
+   * needed), atomically: a new file is written and fsync'd, then renamed over the old one.
+   * Appends made meanwhile wait and are committed to the new file after.
+   */
+  async compact(transform: (record: T) => T): Promise<void> {
+    while (this.writing) await this.drained;
+    this.writing = true;
+    try {
+      const count = this.records.length;
+      const records = this.records.slice(0, count).map(transform);
+      const fresh = `${this.file}.compacting`;
+      const handle = await open(fresh, 'w');
+      try {
+        await handle.write(records.map((r) => `${JSON.stringify(r, replaceBigInt)}\n`).join(''));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(fresh, this.file);
+      const dir = await open(dirname(this.file), 'r');
+      try {
+        await dir.sync(); // the rename itself survives a crash
+      } finally {
+        await dir.close();
+      }
+      if (this.fd !== undefined) await closeAsync(this.fd);
+      this.fd = undefined;
+      for (let i = 0; i < count; i++) this.records[i] = records[i]!;
+    } finally {
+      this.writing = false;
+      if (this.queue.length > 0) this.startDrain();
+    }
+  }
+
+  /** Commits what is queued, then closes the descriptor; later appends are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drained;
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.fd = undefined;
+      await closeAsync(fd);
+    }
+  }
+
+  private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       try {

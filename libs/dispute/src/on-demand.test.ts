@@ -5,7 +5,16 @@
  * wrong, one whose rebuild does not match what it signed, and one that lost its inputs are slashed.
  */
 import { challengerFromView, DEV_PARAMETERS, honestView, type LocalChain, startAnvil } from '@stoa/contracts';
-import { execute, type IntTensor, type Model, Random, randomGraph, toHex } from '@stoa/ir';
+import {
+  type ExecutionBackend,
+  execute,
+  type IntTensor,
+  type Model,
+  Random,
+  randomGraph,
+  referenceBackend,
+  toHex,
+} from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChallenge } from './challenger.js';
 import { isOnDemand, onDemandReceipt, rebuildView } from './on-demand.js';
@@ -37,6 +46,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain?.stop();
 });
+
+/** Plays a randomly lying challenger against `defender` until the game is over; the liar must lose. */
+async function beatLiar(
+  defender: { poll(): Promise<void> },
+  game: ConstructorParameters<typeof DisputePlayer>[0],
+  truth: Awaited<ReturnType<typeof honestView>>,
+  seed: number,
+): Promise<void> {
+  const liar = new DisputePlayer({
+    ...game,
+    strategy: challengerFromView(WATCHER, truth, { random: new Random(seed) }),
+  });
+  let outcome: Awaited<ReturnType<DisputePlayer['step']>> | undefined;
+  for (let moves = 0; moves < 200 && outcome?.kind !== 'over'; moves++) {
+    await defender.poll();
+    outcome = await liar.step();
+  }
+  expect(outcome).toMatchObject({ kind: 'over', won: false });
+}
 
 describe('on-demand receipts', () => {
   it('bind the digests the traced execution has, and a rebuild that ends elsewhere is refused', async () => {
@@ -82,22 +110,51 @@ describe('a node that signs on-demand receipts, on anvil', () => {
           index: 0,
           view: truth,
         });
-        const liar = new DisputePlayer({
-          ...opened.options,
-          strategy: challengerFromView(WATCHER, truth, { random: new Random(seed + 4) }),
-        });
-        let outcome: Awaited<ReturnType<DisputePlayer['step']>> | undefined;
-        for (let moves = 0; moves < 200 && outcome?.kind !== 'over'; moves++) {
-          await defender.poll();
-          outcome = await liar.step();
-        }
-        expect(outcome).toMatchObject({ kind: 'over', won: false });
+        await beatLiar(defender, opened.options, truth, seed + 4);
       }
       await defender.poll();
       const defences = [...defender.defences.values()];
       expect(defences.map((d) => d.outcome)).toEqual(Array(games).fill('won'));
       for (const d of defences) expect(d.rebuildMs).toBeGreaterThan(0);
       expect(await net.bonded()).toBe(stake);
+    } finally {
+      await net.stop();
+    }
+  });
+
+  it('tries a failed rebuild again on the next poll, and wins', async () => {
+    const net = await TestNetwork.start(chain, model);
+    try {
+      const receipt = await net.answerOnDemand(inputs, 1n);
+      await net.claimer.flush();
+      let failures = 1;
+      const flaky: ExecutionBackend = {
+        run: async (given) => {
+          if (failures-- > 0) throw new Error('out of memory (a passing failure)');
+          return referenceBackend(model).run(given);
+        },
+      };
+      const defender = await net.defender(undefined, 'defender', flaky);
+      const truth = await honestView(model, inputs);
+      const opened = await openChallenge({
+        client: net.client,
+        account: WATCHER,
+        addresses: net.fixture.at,
+        claimId: net.claimer.batches()[0]!.claimId!,
+        receipts: [receipt],
+        index: 0,
+        view: truth,
+      });
+      await defender.poll();
+      const [defence] = [...defender.defences.values()];
+      expect(defence).toMatchObject({
+        attempts: 1,
+        problem: expect.stringMatching(/out of memory.*try 1 of 5/),
+      });
+      await beatLiar(defender, opened.options, truth, 5);
+      await defender.poll();
+      expect(defence).toMatchObject({ attempts: 2, outcome: 'won' });
+      expect(defence!.problem).toBeUndefined();
     } finally {
       await net.stop();
     }

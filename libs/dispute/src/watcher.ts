@@ -137,6 +137,11 @@ export class Watcher {
   ) {}
 
   /** Opens the watcher's store and resumes the disputes it was playing when it stopped. */
+  /** Commits what the journal has queued and closes it (a stopping node calls this). */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
   static async open(options: WatcherOptions): Promise<Watcher> {
     if (!(options.sampleRate >= 0 && options.sampleRate <= 1)) {
       throw new Error(`sampleRate must be within [0, 1], got ${options.sampleRate}`);

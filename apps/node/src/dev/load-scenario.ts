@@ -8,14 +8,20 @@ import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { inferRequest, type LoadReport, runInterleaved } from '../load.js';
+import { MAX_BATCH, onDemandAnswers } from '../on-demand-answers.js';
 import { DEV_KEYS, Deployment } from './deployment.js';
 import { spawnNode } from './process.js';
 
 export interface LoadComparison {
+  readonly concurrency: number;
   readonly node: LoadReport;
+  /**
+   * The same work the node does per request, minus HTTP and JSON: the node's own batched
+   * answering function (hot path, signed on-demand receipt, receipt and inputs journaled).
+   */
   readonly inProcess: LoadReport;
-  /** The executor plus what the node adds besides HTTP: journaling the receipt and its inputs. */
-  readonly withJournal: LoadReport;
+  /** The bare executor: the hot path and a signed receipt, nothing journaled. */
+  readonly executor: LoadReport;
   /**
    * CPU milliseconds per answered request: of the node process and of the load generator during
    * the node's slices, and of this process during each in-process path's slices. Unlike rates,
@@ -25,7 +31,7 @@ export interface LoadComparison {
     readonly node: number;
     readonly client: number;
     readonly inProcess: number;
-    readonly withJournal: number;
+    readonly executor: number;
   };
 }
 
@@ -43,11 +49,13 @@ const ownCpuMs = () => {
 
 /**
  * The node's load test: a real chain, the MNIST CNN, one node process on loopback answering
- * `concurrency` clients, each request one of 500 held-out digits in turn; against it, the same
- * hot path (onnxruntime returning the outputs, an on-demand receipt signed by the node's
- * signer) called in-process on the same digits with the same concurrency as the baseline, and
- * that plus the claimer (the receipt and its inputs journaled). The three run interleaved in slices of `sliceSeconds` until each has run `seconds`,
- * so that the other work on a shared machine weighs on all of them alike.
+ * `concurrency` clients, each request one of 500 held-out digits in turn. The baseline is the
+ * same work in-process with the same concurrency on the same digits: the node's own answering
+ * function (`onDemandAnswers`: hot path, receipt signed by the node's signer, receipt and
+ * inputs journaled, batched per event-loop turn) fed the quantized digits; a third path is the
+ * bare executor (hot path and signature only). The three run interleaved in slices of
+ * `sliceSeconds` until each has run `seconds`, so that the other work on a shared machine
+ * weighs on all of them alike.
  */
 export async function nodeLoadScenario(options: {
   readonly seconds: number;
@@ -89,14 +97,11 @@ export async function nodeLoadScenario(options: {
       });
       const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
       let nonce = 0n;
-      const run = async () => {
-        const mine = ++nonce;
-        const given = inputs[Number(mine % BigInt(inputs.length))]!;
+      let next = 0;
+      const executor = async () => {
+        const given = inputs[next++ % inputs.length]!;
         const outputs = await backend.run(given);
-        return {
-          inputs: given,
-          receipt: signer.sign(onDemandReceipt(model, given, outputs, signer.address, mine)),
-        };
+        signer.sign(onDemandReceipt(model, given, outputs, signer.address, ++nonce));
       };
       const claimer = await Claimer.open({
         dir: journalDir,
@@ -107,16 +112,21 @@ export async function nodeLoadScenario(options: {
         maxBatchAgeMs: 3_600_000,
         postInline: false,
       });
-      const cpu = { node: 0, client: 0, inProcess: 0, withJournal: 0 };
+      const answer = onDemandAnswers({
+        model,
+        hotPath: backend,
+        signer,
+        claimer,
+        nextNonce: () => ++nonce,
+        maxBatch: MAX_BATCH,
+      });
+      const cpu = { node: 0, client: 0, inProcess: 0, executor: 0 };
       let started = { own: 0, node: 0 };
       const reports = await runInterleaved(
         {
           node: overHttp,
-          inProcess: async () => void (await run()),
-          withJournal: async () => {
-            const done = await run();
-            await claimer.add(done.receipt, { model, inputs: done.inputs });
-          },
+          inProcess: async () => void (await answer(inputs[next++ % inputs.length]!)),
+          executor,
         },
         {
           sliceSeconds: 2,
@@ -134,13 +144,15 @@ export async function nodeLoadScenario(options: {
         },
       );
       const per = (ms: number, r: LoadReport) => ms / Math.max(1, r.requests - r.errors);
+      await claimer.close();
       return {
+        concurrency: options.concurrency,
         ...reports,
         cpuMsPerRequest: {
           node: per(cpu.node, reports.node),
           client: per(cpu.client, reports.node),
           inProcess: per(cpu.inProcess, reports.inProcess),
-          withJournal: per(cpu.withJournal, reports.withJournal),
+          executor: per(cpu.executor, reports.executor),
         },
       };
     } finally {
@@ -153,16 +165,29 @@ export async function nodeLoadScenario(options: {
   }
 }
 
-export function formatComparison({ node, inProcess, withJournal, cpuMsPerRequest }: LoadComparison): string {
+/** Node over HTTP against the same work in-process, and against the bare executor. */
+export function loadRatios({ node, inProcess, executor }: LoadComparison) {
+  return {
+    throughput: node.throughput / inProcess.throughput,
+    p50: node.p50ms / inProcess.p50ms,
+    p99: node.p99ms / inProcess.p99ms,
+    executorThroughput: node.throughput / executor.throughput,
+    executorP99: node.p99ms / executor.p99ms,
+  };
+}
+
+export function formatComparison(result: LoadComparison): string {
+  const { node, inProcess, executor, cpuMsPerRequest } = result;
+  const ratios = loadRatios(result);
   const row = (name: string, r: LoadReport) =>
-    `${name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}`;
+    `${name.padEnd(34)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}`;
   return [
-    `${'path'.padEnd(22)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    `${'path'.padEnd(34)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     row('node over HTTP', node),
-    row('executor in-process', inProcess),
-    row('  + journal', withJournal),
-    `ratios node / in-process: throughput ${(node.throughput / inProcess.throughput).toFixed(2)}, p50 ${(node.p50ms / inProcess.p50ms).toFixed(2)}, p99 ${(node.p99ms / inProcess.p99ms).toFixed(2)}`,
-    `ratios (executor + journal) / in-process: throughput ${(withJournal.throughput / inProcess.throughput).toFixed(2)}, p99 ${(withJournal.p99ms / inProcess.p99ms).toFixed(2)}`,
-    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process executor ${cpuMsPerRequest.inProcess.toFixed(2)}, + journal ${cpuMsPerRequest.withJournal.toFixed(2)}`,
+    row('in-process: same work (+ journal)', inProcess),
+    row('in-process: bare executor + sign', executor),
+    `node / in-process (same work): throughput ${ratios.throughput.toFixed(2)}, p50 ${ratios.p50.toFixed(2)}, p99 ${ratios.p99.toFixed(2)}`,
+    `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
+    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
   ].join('\n');
 }

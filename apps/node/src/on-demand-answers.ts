@@ -1,0 +1,53 @@
+import type { Claimer } from '@stoa/dispute';
+import { onDemandReceipt } from '@stoa/dispute';
+import type { IntTensor, Model, ReceiptSigner, SignedReceipt } from '@stoa/ir';
+import { MicroBatcher } from './micro-batch.js';
+
+/** Exact inference that returns only the outputs (no trace, no intermediates). */
+export interface HotPath {
+  run(inputs: IntTensor[]): Promise<IntTensor[]>;
+  close?(): Promise<void>;
+}
+
+/** Requests answered together at most: the node admits 32 at once, so one batch can hold them all. */
+export const MAX_BATCH = 32;
+
+export interface Answered {
+  readonly receipt: SignedReceipt;
+  readonly outputs: IntTensor[];
+}
+
+export interface OnDemandAnswersOptions {
+  readonly model: Model;
+  readonly hotPath: HotPath;
+  readonly signer: ReceiptSigner;
+  readonly claimer: Claimer;
+  /** The nonce of the next receipt (the node continues after the journal's last). */
+  readonly nextNonce: () => bigint;
+  /** Requests answered together at most (one journal commit each batch). */
+  readonly maxBatch: number;
+}
+
+/**
+ * What an on-demand node does for each inference, minus HTTP: the hot path's exact outputs, a
+ * receipt with a zero trace root signed by the node, the receipt and its inputs journaled
+ * (fdatasync'd) before the answer is given. Requests that arrive in one turn of the event loop
+ * are answered as one batch: their executions start together, and their journal records share
+ * one commit (the journal groups the appends of one turn). Each request still gets its own
+ * receipt over its own inputs and outputs, computed exactly as alone. The node's load test
+ * calls the same function in-process as its baseline.
+ */
+export function onDemandAnswers(options: OnDemandAnswersOptions): (inputs: IntTensor[]) => Promise<Answered> {
+  const { model, hotPath, signer, claimer, nextNonce } = options;
+  const batcher = new MicroBatcher<IntTensor[], Answered>(async (batch) => {
+    const outputs = await Promise.all(batch.map((inputs) => hotPath.run(inputs)));
+    const answered = batch.map((inputs, i) => ({
+      receipt: signer.sign(onDemandReceipt(model, inputs, outputs[i]!, signer.address, nextNonce())),
+      outputs: outputs[i]!,
+    }));
+    // Appended in one turn: one write and one fdatasync for the whole batch.
+    await Promise.all(answered.map((a, i) => claimer.add(a.receipt, { model, inputs: batch[i]! })));
+    return answered;
+  }, options.maxBatch);
+  return (inputs) => batcher.submit(inputs);
+}
