@@ -38,6 +38,7 @@ import {
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadArtifact } from './artifact.js';
+import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
 import { gatewayGuard } from './gateway-credential.js';
 import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
@@ -190,24 +191,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
    * the background: the answer does not wait for the chain.
    */
   const answer = (model: Model, { receipt, outputs }: Answered, begun: number): Response => {
-    // One posting queued at a time, and only once a batch is full: not a task per request.
-    if (claimer!.pendingCount >= config.batchSize && !posting) {
-      posting = true;
-      void serial
-        .run(async () => {
-          const before = claimer!.batchCount;
-          await claimer!.postFull();
-          countClaims({}, claimer!.batchCount - before);
-        })
-        .catch((error: Error) =>
-          logger.log('warn', 'posting a claim failed; the next tick retries', {
-            error: redactSecrets(error.message),
-          }),
-        )
-        .finally(() => {
-          posting = false;
-        });
-    }
+    postIfFull();
     metrics.observeLatency((performance.now() - begun) / 1000);
     return {
       status: 200,
@@ -223,7 +207,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       ),
     };
   };
-  let posting = false;
+  /** Set once the claimer is open: one posting queued at a time, only once a batch is full. */
+  let postIfFull = () => {};
 
   const handler: Handler = async (request) => {
     const response = await route(request);
@@ -388,6 +373,16 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
         models,
       });
       traceBytes = traceBytesBound(model);
+      postIfFull = postWhenFull({
+        claimer,
+        batchSize: config.batchSize,
+        serial,
+        posted: (claims) => countClaims({}, claims),
+        failed: (error) =>
+          logger.log('warn', 'posting a claim failed; the next tick retries', {
+            error: redactSecrets(error.message),
+          }),
+      });
       signer = await createReceiptSigner(nodeKey.key, {
         chainId: addresses.chainId,
         verifyingContract: addresses.claimRegistry,

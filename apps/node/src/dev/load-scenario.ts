@@ -3,21 +3,29 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureRegistration } from '@stoa/contracts';
 import { Claimer, onDemandReceipt } from '@stoa/dispute';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
+import { postWhenFull } from '../claim-posting.js';
 import { inferRequest, type LoadReport, runInterleaved } from '../load.js';
 import { MAX_BATCH, onDemandAnswers } from '../on-demand-answers.js';
+import { Serial } from '../serial.js';
+import { ensureOwnStake } from '../stake.js';
 import { DEV_KEYS, Deployment } from './deployment.js';
 import { spawnNode } from './process.js';
+
+/** Receipts per claim, for the node and for the in-process baseline alike. */
+const BATCH_SIZE = 256;
 
 export interface LoadComparison {
   readonly concurrency: number;
   readonly node: LoadReport;
   /**
    * The same work the node does per request, minus HTTP and JSON: the node's own batched
-   * answering function (hot path, signed on-demand receipt, receipt and inputs journaled).
+   * answering function (hot path, signed on-demand receipt, receipt and inputs journaled) and
+   * its background claim posting (a claim per 256 receipts).
    */
   readonly inProcess: LoadReport;
   /** The bare executor: the hot path and a signed receipt, nothing journaled. */
@@ -52,7 +60,8 @@ const ownCpuMs = () => {
  * `concurrency` clients, each request one of 500 held-out digits in turn. The baseline is the
  * same work in-process with the same concurrency on the same digits: the node's own answering
  * function (`onDemandAnswers`: hot path, receipt signed by the node's signer, receipt and
- * inputs journaled, batched per event-loop turn) fed the quantized digits; a third path is the
+ * inputs journaled, batched per event-loop turn) fed the quantized digits, posting claims of
+ * the node's size in the background (`postWhenFull`, a second staked node key); a third path is the
  * bare executor (hot path and signature only). The three run interleaved in slices of
  * `sliceSeconds` until each has run `seconds`, so that the other work on a shared machine
  * weighs on all of them alike.
@@ -71,7 +80,11 @@ export async function nodeLoadScenario(options: {
   try {
     const node = await spawnNode(
       // The production poll interval (the dev deployment's 200 ms is for quick tests).
-      d.env(DEV_KEYS.nodeA, { STOA_BATCH_SIZE: '256', STOA_BATCH_MAX_AGE_MS: '5000', STOA_POLL_MS: '1000' }),
+      d.env(DEV_KEYS.nodeA, {
+        STOA_BATCH_SIZE: String(BATCH_SIZE),
+        STOA_BATCH_MAX_AGE_MS: '5000',
+        STOA_POLL_MS: '1000',
+      }),
       // STOA_LOAD_CPU_PROF=<dir>: the node process writes a V8 CPU profile there when it stops.
       process.env.STOA_LOAD_CPU_PROF
         ? {
@@ -103,15 +116,30 @@ export async function nodeLoadScenario(options: {
         const outputs = await backend.run(given);
         signer.sign(onDemandReceipt(model, given, outputs, signer.address, ++nonce));
       };
+      // A second node's key, registered and staked like the node, posting claims of the same
+      // size in the background as the node does: the same work, minus HTTP.
+      const account = privateKeyToAccount(DEV_KEYS.nodeB);
+      await ensureRegistration(d.client, d.at, account, model);
+      await ensureOwnStake(d.client, d.at, account, undefined, { log: () => {} });
       const claimer = await Claimer.open({
         dir: journalDir,
         client: d.client,
-        account: privateKeyToAccount(DEV_KEYS.nodeB),
+        account,
         addresses: d.at,
-        batchSize: 1 << 16,
+        batchSize: BATCH_SIZE,
         maxBatchAgeMs: 3_600_000,
         postInline: false,
       });
+      const postIfFull = postWhenFull({
+        claimer,
+        batchSize: BATCH_SIZE,
+        serial: new Serial(),
+        posted: () => {},
+        failed: (error) => {
+          postError ??= error;
+        },
+      });
+      let postError: Error | undefined;
       const answer = onDemandAnswers({
         model,
         hotPath: backend,
@@ -125,7 +153,11 @@ export async function nodeLoadScenario(options: {
       const reports = await runInterleaved(
         {
           node: overHttp,
-          inProcess: async () => void (await answer(inputs[next++ % inputs.length]!)),
+          inProcess: async () => {
+            await answer(inputs[next++ % inputs.length]!);
+            postIfFull();
+            if (postError) throw postError;
+          },
           executor,
         },
         {
