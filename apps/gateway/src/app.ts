@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { gatewayCredential, usageTotals } from '@stoa/sdk';
+import { gatewayCredential, gatewaySigningKey, signGatewayRequest, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FailureThrottle } from './auth/failures.js';
 import { KeyCache } from './auth/key-cache.js';
@@ -67,10 +67,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     credentials.set(deploymentId, derived);
     return derived;
   };
+  const signingKey = gatewaySigningKey(options.gatewaySecret);
   const timeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const send = (model: DeployedModel, body: Buffer, otherThanNetwork?: string) =>
     forward(model, body, {
       credential: credentialOf(model.deploymentId),
+      sign: (path, bytes) =>
+        signGatewayRequest(signingKey, {
+          method: 'POST',
+          path,
+          deploymentId: model.deploymentId,
+          body: bytes,
+        }),
       timeoutMs,
       checkReceipt: (receipt, replica) => checkReceipt(model, receipt, replica),
       onFailure: (replica, why) =>
