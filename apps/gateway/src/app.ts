@@ -98,8 +98,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('apiKey', null);
   // Bodies go to the node as they came: parsed there, not twice.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onSend', async (request, reply) => {
+  // Set on arrival (a callback hook, no promise per request): every answer, errors included, has it.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, Errors.routeNotFound(request.method, request.url)),
