@@ -131,7 +131,7 @@ describe('deploy planning', { timeout: 600_000 }, () => {
     expect(manifests.length).toBeGreaterThan(0);
     for (const nodeEnv of manifests) {
       expect(nodeEnv.STOA_GATEWAY_PUBLIC_KEY).toBe(gatewayPublicKey(signingKey));
-      expect(nodeEnv.STOA_DEPLOYMENT_ID).toBeTruthy();
+      expect(nodeEnv.STOA_GATEWAY_DEPLOYMENT_ID).toBeTruthy();
       const text = JSON.stringify(nodeEnv);
       expect(text).not.toContain(gatewaySecret);
       expect(text).not.toContain(d);

@@ -39,16 +39,17 @@ describe('node configuration from the environment', () => {
   it('takes the gateway’s public key only with the deployment it names, and only a well-formed one', () => {
     const publicKey = 'A'.repeat(43);
     expect(
-      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_DEPLOYMENT_ID: 'd1' }).gateway,
+      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_GATEWAY_DEPLOYMENT_ID: 'd1' })
+        .gateway,
     ).toEqual({
       publicKey,
       deploymentId: 'd1',
     });
     expect(() => configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: publicKey })).toThrow(
-      /STOA_DEPLOYMENT_ID: required/,
+      /STOA_GATEWAY_DEPLOYMENT_ID: required/,
     );
     expect(() =>
-      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: 'not-a-key', STOA_DEPLOYMENT_ID: 'd1' }),
+      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: 'not-a-key', STOA_GATEWAY_DEPLOYMENT_ID: 'd1' }),
     ).toThrow(/STOA_GATEWAY_PUBLIC_KEY/);
   });
 

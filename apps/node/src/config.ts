@@ -79,7 +79,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{43}$/, 'must be the gateway’s Ed25519 public key (32 bytes, base64url)')
     .optional(),
   /** The deployment this node serves; a gateway signature names it. Required with STOA_GATEWAY_PUBLIC_KEY. */
-  STOA_DEPLOYMENT_ID: z.string().min(1).max(128).optional(),
+  STOA_GATEWAY_DEPLOYMENT_ID: z.string().min(1).max(128).optional(),
   STOA_TEST_FAULT: z
     .string()
     .regex(/^perturb:\d+$/, 'must be perturb:<step>')
@@ -188,7 +188,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,
     watchSeed: e.STOA_WATCH_SEED,
     ...(e.STOA_GATEWAY_CREDENTIAL ? { gatewayCredential: e.STOA_GATEWAY_CREDENTIAL } : {}),
-    ...gatewayOf(e.STOA_GATEWAY_PUBLIC_KEY, e.STOA_DEPLOYMENT_ID),
+    ...gatewayOf(e.STOA_GATEWAY_PUBLIC_KEY, e.STOA_GATEWAY_DEPLOYMENT_ID),
     ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
   };
 }
@@ -197,7 +197,7 @@ function gatewayOf(publicKey: string | undefined, deploymentId: string | undefin
   if (!publicKey) return {};
   if (!deploymentId)
     throw new ConfigError(
-      'STOA_DEPLOYMENT_ID: required with STOA_GATEWAY_PUBLIC_KEY (signatures name the deployment)',
+      'STOA_GATEWAY_DEPLOYMENT_ID: required with STOA_GATEWAY_PUBLIC_KEY (signatures name the deployment)',
     );
   return { gateway: { publicKey, deploymentId } };
 }

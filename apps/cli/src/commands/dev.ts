@@ -132,7 +132,7 @@ export async function dev(options: DevOptions): Promise<void> {
     const signedAs = { key: gatewaySigningKey(gatewaySecret.secret), deploymentId: deployment.deploymentId };
     const gatewayAccess = {
       STOA_GATEWAY_PUBLIC_KEY: gatewayPublicKey(signedAs.key),
-      STOA_DEPLOYMENT_ID: deployment.deploymentId,
+      STOA_GATEWAY_DEPLOYMENT_ID: deployment.deploymentId,
     };
     // The gateway and the console start beside the nodes (the console may have to build first).
     const services = startServices(project, d, gatewaySecret.file, options.console);

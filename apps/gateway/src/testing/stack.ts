@@ -101,7 +101,7 @@ export async function startStack(
           spawnNode(
             deployment.env(r.key, {
               STOA_GATEWAY_PUBLIC_KEY: publicKey,
-              STOA_DEPLOYMENT_ID: row.id,
+              STOA_GATEWAY_DEPLOYMENT_ID: row.id,
               ...r.env,
             }),
           ),

@@ -54,7 +54,7 @@ function operatorKeyRef(slot: number): string {
  */
 function gatewayAccess(deploymentId: string): Record<string, string> {
   const publicKey = gatewayPublicKeyFromEnv();
-  return publicKey ? { STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_DEPLOYMENT_ID: deploymentId } : {};
+  return publicKey ? { STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_GATEWAY_DEPLOYMENT_ID: deploymentId } : {};
 }
 
 /** Replica rows remember which configured network they were placed on. */
