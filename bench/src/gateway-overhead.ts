@@ -1,25 +1,39 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { DEV_KEYS, spawnGateway, startStack, TEST_MODEL_NAME } from '@stoa/gateway';
-import { GATEWAY_CREDENTIAL_HEADER, type LoadReport, runLoad } from '@stoa/node';
-import { gatewayCredential, hashKey, keySecret, startTestPostgres } from '@stoa/sdk';
+import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
+import { gatewaySigningKey, hashKey, keySecret, signGatewayRequest, startTestPostgres } from '@stoa/sdk';
+import { type CannedRequest, type CannonReport, cannon } from './load-generator.js';
 import { printTable } from './measure.js';
 
 const KEYS = 10_000;
+const PATHS = ['direct', 'gateway'] as const;
+type Path = (typeof PATHS)[number];
 
 /**
- * The gateway's cost (issue 12, must show 1): the same MNIST requests, same concurrency, sent
- * straight to a node (with the deployment's credential) and through a gateway process in front
- * of it, rounds alternated; 10,000 API keys in the database and requests spread over 1,000 of
- * them. Once on SQLite, once on PostgreSQL. Prints added p50 and the throughput ratio.
+ * The gateway's cost (issue 12, must show 1): the same MNIST requests sent straight to a node
+ * (signed with the gateway's key, as the node requires) and through a gateway process in front of it, rounds
+ * alternated, 10,000 API keys in the database and requests spread over 1,000 of them; once on
+ * SQLite, once on PostgreSQL. Load comes from autocannon in this process. Each round measures
+ * latency at one client (an offered load below saturation: the p50 is the path's own time, not
+ * a queue) and throughput at `STOA_BENCH_CONCURRENCY` clients (saturation).
+ *
+ * `STOA_BENCH_PIN` (default 1 on a Linux machine with `taskset` and at least 2 cores) pins the
+ * node to CPU 1 and the gateway and load generator to CPU 0, the topology of a deployment (a
+ * gateway never runs on its nodes' machine): the node has the same core on both paths, and the
+ * gateway's CPU shows as latency and as a throughput limit only if the gateway cannot keep up.
+ * With 0 all three share both cores, and every cycle the gateway spends is taken from the node.
  */
 export async function gatewayOverhead(): Promise<void> {
   const seconds = Number(process.env.STOA_BENCH_SECONDS ?? 8);
   const rounds = Number(process.env.STOA_BENCH_ROUNDS ?? 3);
   const concurrency = Number(process.env.STOA_BENCH_CONCURRENCY ?? 4);
+  const pinned = (process.env.STOA_BENCH_PIN ?? (canPin() ? '1' : '0')) === '1';
+  const databases = (process.env.STOA_BENCH_DATABASES ?? 'sqlite,postgresql').split(',');
   const { model } = importMnistModel('cnn');
   const images = loadMnist('test').images;
   const bodies = Array.from({ length: 50 }, (_, i) =>
@@ -28,7 +42,7 @@ export async function gatewayOverhead(): Promise<void> {
   const postgres = await startTestPostgres();
   const rows: Record<string, string>[] = [];
   try {
-    for (const database of ['sqlite', 'postgresql'] as const) {
+    for (const database of databases) {
       const stack = await startStack(
         model,
         [{ network: 'akash', key: DEV_KEYS.nodeA, env: { STOA_BACKEND: 'onnxruntime' } }],
@@ -43,56 +57,76 @@ export async function gatewayOverhead(): Promise<void> {
       );
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
-        const credential = gatewayCredential(stack.gatewaySecret, stack.deploymentId);
-        let next = 0;
-        const post = async (url: string, headers: Record<string, string>) => {
-          const response = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...headers },
-            body: bodies[next++ % bodies.length],
-          });
-          if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-          await response.arrayBuffer();
-        };
-        const direct = () =>
-          post(`${stack.nodes[0]!.url}/v1/models/${stack.deployment.modelId}/infer`, {
-            [GATEWAY_CREDENTIAL_HEADER]: credential,
-          });
-        const through = () =>
-          post(`${gateway.url}/v1/models/${TEST_MODEL_NAME}/infer`, {
-            authorization: `Bearer ${keys[next % 1000]}`,
-          });
+        const nodeUrl = stack.nodes[0]!.url;
+        const json = { 'content-type': 'application/json' };
+        // The node takes only the gateway's signed requests, each signature once: the direct
+        // client signs each request as the gateway does (its CPU is the client's, not the node's).
+        const signingKey = gatewaySigningKey(stack.gatewaySecret);
+        const direct: CannedRequest[] = bodies.map((body) => {
+          const path = `/v1/models/${stack.deployment.modelId}/infer`;
+          const bytes = Buffer.from(body);
+          const deploymentId = stack.deploymentId;
+          return {
+            path,
+            headers: json,
+            body,
+            fresh: () => ({
+              [GATEWAY_SIGNATURE_HEADER]: signGatewayRequest(signingKey, {
+                method: 'POST',
+                path,
+                deploymentId,
+                body: bytes,
+              }),
+            }),
+          };
+        });
+        // Requests spread over 1,000 of the 10,000 keys.
+        const through: CannedRequest[] = keys.slice(0, 1000).map((key, i) => ({
+          path: `/v1/models/${TEST_MODEL_NAME}/infer`,
+          headers: { ...json, authorization: `Bearer ${key}` },
+          body: bodies[i % bodies.length]!,
+        }));
+        const pids = { node: stack.nodes[0]!.process.pid!, gateway: gateway.process.pid! };
+        if (pinned) {
+          pin(pids.node, '1');
+          pin(pids.gateway, '0');
+          pin(process.pid, '0');
+        }
         // Warm both paths, and every one of the 1,000 keys in use: a gateway's steady state has
         // its active keys cached (KeyCache), and first sights are not what this bench measures.
-        for (let i = 0; i < 1000; i += concurrency)
-          await Promise.all(Array.from({ length: concurrency }, () => through()));
-        await runLoad(through, { seconds: 2, concurrency });
-        await runLoad(direct, { seconds: 2, concurrency });
-        const reports: { direct: LoadReport[]; gateway: LoadReport[] } = { direct: [], gateway: [] };
+        await cannon(gateway.url, through, { seconds: 3, connections: 10, warmUp: true });
+        await cannon(nodeUrl, direct, { seconds: 2, connections: concurrency, warmUp: true });
+        const runs: Record<Path, { latency: CannonReport[]; load: CannonReport[] }> = {
+          direct: { latency: [], load: [] },
+          gateway: { latency: [], load: [] },
+        };
         const cpu = { node: { direct: 0, gateway: 0 }, gateway: 0, requests: { direct: 0, gateway: 0 } };
         for (let round = 0; round < rounds; round++) {
-          for (const path of round % 2 === 0
-            ? (['direct', 'gateway'] as const)
-            : (['gateway', 'direct'] as const)) {
-            const nodeBefore = cpuMs(stack.nodes[0]!.process.pid);
-            const gatewayBefore = cpuMs(gateway.process.pid);
-            const report = await runLoad(path === 'direct' ? direct : through, { seconds, concurrency });
-            if (report.errors > 0) throw new Error(`${path}: ${report.errors} errors (${report.firstError})`);
-            reports[path].push(report);
-            cpu.node[path] += cpuMs(stack.nodes[0]!.process.pid) - nodeBefore;
-            if (path === 'gateway') cpu.gateway += cpuMs(gateway.process.pid) - gatewayBefore;
-            cpu.requests[path] += report.requests;
+          for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse()) {
+            const [origin, requests] = path === 'direct' ? [nodeUrl, direct] : [gateway.url, through];
+            const nodeBefore = cpuMs(pids.node);
+            const gatewayBefore = cpuMs(pids.gateway);
+            const latency = await cannon(origin, requests, { seconds, connections: 1 });
+            const load = await cannon(origin, requests, { seconds, connections: concurrency });
+            runs[path].latency.push(latency);
+            runs[path].load.push(load);
+            cpu.node[path] += cpuMs(pids.node) - nodeBefore;
+            if (path === 'gateway') cpu.gateway += cpuMs(pids.gateway) - gatewayBefore;
+            cpu.requests[path] += latency.requests + load.requests;
           }
         }
         const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-        const p50 = (path: 'direct' | 'gateway') => median(reports[path].map((r) => r.p50ms));
-        const rate = (path: 'direct' | 'gateway') => median(reports[path].map((r) => r.throughput));
+        const p50 = (path: Path) => median(runs[path].latency.map((r) => r.p50ms));
+        const rate = (path: Path) => median(runs[path].load.map((r) => r.throughput));
         rows.push({
           database,
+          cores: pinned ? 'node: cpu1; gateway + client: cpu0' : 'all share both',
           keys: String(KEYS),
-          'direct p50 ms': p50('direct').toFixed(2),
-          'gateway p50 ms': p50('gateway').toFixed(2),
+          'direct p50 ms (1 client)': p50('direct').toFixed(2),
+          'gateway p50 ms (1 client)': p50('gateway').toFixed(2),
           'added p50 ms': (p50('gateway') - p50('direct')).toFixed(2),
+          [`direct req/s (${concurrency} clients)`]: rate('direct').toFixed(0),
+          [`gateway req/s (${concurrency} clients)`]: rate('gateway').toFixed(0),
           'throughput gateway/direct': (rate('gateway') / rate('direct')).toFixed(3),
           'node CPU ms/req': (cpu.node.direct / cpu.requests.direct).toFixed(2),
           'gateway CPU ms/req': (cpu.gateway / cpu.requests.gateway).toFixed(2),
@@ -106,7 +140,7 @@ export async function gatewayOverhead(): Promise<void> {
     postgres.stop();
   }
   console.log(
-    `MNIST CNN (onnxruntime node), ${concurrency} concurrent clients, ${rounds} alternated rounds of ${seconds} s, medians; load average at the end ${loadavg()[0]!.toFixed(1)} (2 cores: above ~3 the ratios measure the queue):\n`,
+    `MNIST CNN (onnxruntime node), autocannon; per round and path ${seconds} s at 1 client (latency) and ${seconds} s at ${concurrency} clients (throughput), ${rounds} alternated rounds, medians; ${pinned ? 'node pinned to CPU 1, gateway and client to CPU 0' : 'unpinned'}; load average at the end ${loadavg()[0]!.toFixed(1)} (2 cores: above ~3 the ratios measure the queue):\n`,
   );
   printTable(rows);
   console.log('');
@@ -119,6 +153,22 @@ export async function gatewayOverhead(): Promise<void> {
         `the gateway spends ${row['gateway CPU ms/req']} ms of CPU per request, the node ${row['node CPU ms/req']} ms`,
     );
   }
+}
+
+/** Whether this machine can pin processes to cores (Linux `taskset`, at least 2 cores). */
+function canPin(): boolean {
+  if (cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pins every thread of a process (onnxruntime's pool included) to the given CPU list. */
+function pin(pid: number, cpuList: string): void {
+  execFileSync('taskset', ['-a', '-cp', cpuList, String(pid)], { stdio: 'ignore' });
 }
 
 /** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { databaseUrl, openDatabase } from '@stoa/sdk';
+import { databaseUrl, gatewayPublicKey, gatewaySigningKey, openDatabase } from '@stoa/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   akashNetwork,
@@ -112,11 +112,30 @@ describe('deploy planning', { timeout: 600_000 }, () => {
     expect(noBids.active()).toBe(0);
   });
 
-  it('bad credentials on Akash: the replica lands on io.net', async () => {
+  it('bad credentials on Akash: the replica lands on io.net, its nodes given the gateway’s public key only', async () => {
     const dir = project('badcreds', `[${akashNetwork(emulators)}, ${ionetNetwork(emulators)}]`);
-    const env = { ...emulators.env, AKASH_MNEMONIC: 'not a mnemonic' };
+    const gatewaySecret = 'a-gateway-secret-for-this-test-0123456789';
+    const env = {
+      ...emulators.env,
+      AKASH_MNEMONIC: 'not a mnemonic',
+      STOA_GATEWAY_SECRET: 'env:TEST_GATEWAY_SECRET',
+      TEST_GATEWAY_SECRET: gatewaySecret,
+    };
     const deployed = json<Deployed>(await stoa(['deploy', '--json'], dir, env));
     expect(deployed.endpoints).toHaveLength(2);
+    // What the deploy engine put in the io.net manifests: the public key and the deployment's
+    // id, which let the nodes check the gateway's signatures; no secret, no private key.
+    const signingKey = gatewaySigningKey(Buffer.from(gatewaySecret, 'utf8'));
+    const { d } = signingKey.export({ format: 'jwk' });
+    const manifests = [...emulators.ionet.deployments.values()].map((m) => m.env);
+    expect(manifests.length).toBeGreaterThan(0);
+    for (const nodeEnv of manifests) {
+      expect(nodeEnv.STOA_GATEWAY_PUBLIC_KEY).toBe(gatewayPublicKey(signingKey));
+      expect(nodeEnv.STOA_GATEWAY_DEPLOYMENT_ID).toBeTruthy();
+      const text = JSON.stringify(nodeEnv);
+      expect(text).not.toContain(gatewaySecret);
+      expect(text).not.toContain(d);
+    }
     expect((await rows(dir)).decisions.join('\n')).toMatch(
       /akash refused: user\/bad-credentials.*\n.*moving to ionet/,
     );

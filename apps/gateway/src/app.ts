@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { gatewayCredential, usageTotals } from '@stoa/sdk';
+import { gatewayCredential, gatewaySigningKey, signGatewayRequest, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FailureThrottle } from './auth/failures.js';
 import { KeyCache } from './auth/key-cache.js';
@@ -67,10 +67,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     credentials.set(deploymentId, derived);
     return derived;
   };
+  const signingKey = gatewaySigningKey(options.gatewaySecret);
   const timeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const send = (model: DeployedModel, body: Buffer, otherThanNetwork?: string) =>
     forward(model, body, {
       credential: credentialOf(model.deploymentId),
+      sign: (path, bytes) =>
+        signGatewayRequest(signingKey, {
+          method: 'POST',
+          path,
+          deploymentId: model.deploymentId,
+          body: bytes,
+        }),
       timeoutMs,
       checkReceipt: (receipt, replica) => checkReceipt(model, receipt, replica),
       onFailure: (replica, why) =>
@@ -90,8 +98,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('apiKey', null);
   // Bodies go to the node as they came: parsed there, not twice.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onSend', async (request, reply) => {
+  // Set on arrival (a callback hook, no promise per request): every answer, errors included, has it.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, Errors.routeNotFound(request.method, request.url)),

@@ -1,6 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
+import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
 import { GATEWAY_CREDENTIAL_HEADER, runLoad } from '@stoa/node';
-import { revokeApiKey, startTestPostgres, type TestPostgres, usageTotals } from '@stoa/sdk';
+import {
+  gatewaySigningKey,
+  revokeApiKey,
+  signGatewayRequest,
+  startTestPostgres,
+  type TestPostgres,
+  usageTotals,
+} from '@stoa/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from './server.js';
 import { spawnGateway } from './testing/process.js';
@@ -147,23 +156,61 @@ describe('the gateway: keys, errors and node credentials', () => {
     expect((await call('/v1/models', { key: await stack.createKey() })).status).toBe(429);
   });
 
-  it('nodes refuse inference without the deployment’s gateway credential; traces stay open', async () => {
+  it('nodes accept only the gateway’s signed requests, each once and only while fresh; traces stay open', async () => {
     const node = stack.nodes[0]!;
-    const direct = await fetch(`${node.url}/v1/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
+    const path = `/v1/models/${stack.deployment.modelId}/infer`;
+    const post = (headers: Record<string, string>, bytes = body) =>
+      fetch(`${node.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: bytes,
+      });
+    const signed = (extra: { now?: number; deploymentId?: string; secret?: Buffer } = {}) => ({
+      [GATEWAY_SIGNATURE_HEADER]: signGatewayRequest(gatewaySigningKey(extra.secret ?? stack.gatewaySecret), {
+        method: 'POST',
+        path,
+        deploymentId: extra.deploymentId ?? stack.deploymentId,
+        body: Buffer.from(body),
+        ...(extra.now ? { now: extra.now } : {}),
+      }),
     });
-    expect(direct.status).toBe(401);
-    const wrong = await fetch(`${node.url}/v1/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [GATEWAY_CREDENTIAL_HEADER]: 'x'.repeat(43) },
-      body,
+    const refusal = async (response: Response) => ({
+      status: response.status,
+      error: ((await response.json()) as { error: string }).error,
     });
-    expect(wrong.status).toBe(401);
+    expect(await refusal(await post({}))).toEqual({
+      status: 401,
+      error: expect.stringMatching(/no gateway signature/),
+    });
+    // The older shared credential opens nothing on a node that was given the public key.
+    expect((await post({ [GATEWAY_CREDENTIAL_HEADER]: 'x'.repeat(43) })).status).toBe(401);
+    const good = signed();
+    expect((await post(good)).status).toBe(200);
+    expect(await refusal(await post(good))).toEqual({
+      status: 401,
+      error: expect.stringMatching(/used before/),
+    });
+    expect(await refusal(await post(signed({ now: Date.now() - 60_000 })))).toEqual({
+      status: 401,
+      error: expect.stringMatching(/expired/),
+    });
+    const tampered = signed();
+    expect((await post(tampered, bodies[1])).status).toBe(401); // signed for another body
+    expect((await post(signed({ deploymentId: 'another-deployment' }))).status).toBe(401);
+    expect((await post(signed({ secret: Buffer.from('not the gateway secret') }))).status).toBe(401);
     const trace = await fetch(`${node.url}/v1/traces/0x${'00'.repeat(32)}`);
     expect([403, 404]).toContain(trace.status);
     expect((await fetch(`${node.url}/v1/claims/1/receipts`)).status).toBe(404);
+    // The nodes were given the public key only: neither the gateway's secret nor its private key
+    // is in their environment, arguments or logs.
+    const jwk = gatewaySigningKey(stack.gatewaySecret).export({ format: 'jwk' });
+    for (const n of stack.nodes) {
+      const shown = `${readFileSync(`/proc/${n.process.pid}/environ`, 'utf8')}\n${n.process.spawnargs.join(' ')}\n${JSON.stringify(n.logs)}`;
+      expect(shown).toContain(jwk.x!);
+      expect(shown).not.toContain(jwk.d!);
+      expect(shown).not.toContain(stack.gatewaySecret.toString('utf8'));
+    }
+    expect(logs.join('\n')).not.toContain(jwk.d!);
   });
 });
 

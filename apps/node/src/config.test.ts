@@ -36,6 +36,23 @@ describe('node configuration from the environment', () => {
     );
   });
 
+  it('takes the gateway’s public key only with the deployment it names, and only a well-formed one', () => {
+    const publicKey = 'A'.repeat(43);
+    expect(
+      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_GATEWAY_DEPLOYMENT_ID: 'd1' })
+        .gateway,
+    ).toEqual({
+      publicKey,
+      deploymentId: 'd1',
+    });
+    expect(() => configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: publicKey })).toThrow(
+      /STOA_GATEWAY_DEPLOYMENT_ID: required/,
+    );
+    expect(() =>
+      configFromEnv({ ...good, STOA_GATEWAY_PUBLIC_KEY: 'not-a-key', STOA_GATEWAY_DEPLOYMENT_ID: 'd1' }),
+    ).toThrow(/STOA_GATEWAY_PUBLIC_KEY/);
+  });
+
   it('names every bad variable at once', () => {
     expect(() =>
       configFromEnv({ ...good, STOA_MODEL_ID: '0x12', STOA_BATCH_SIZE: 'lots', STOA_RPC_URL: undefined }),

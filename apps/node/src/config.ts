@@ -73,6 +73,13 @@ const EnvSchema = z.object({
    */
   /** Set: inference requests must carry this deployment's gateway credential (gateway-credential.ts). */
   STOA_GATEWAY_CREDENTIAL: z.string().min(16, 'must be the deployment’s gateway credential').optional(),
+  /** Set: inference requests must carry the gateway's Ed25519 signature (gateway-auth.ts). */
+  STOA_GATEWAY_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be the gateway’s Ed25519 public key (32 bytes, base64url)')
+    .optional(),
+  /** The deployment this node serves; a gateway signature names it. Required with STOA_GATEWAY_PUBLIC_KEY. */
+  STOA_GATEWAY_DEPLOYMENT_ID: z.string().min(1).max(128).optional(),
   STOA_TEST_FAULT: z
     .string()
     .regex(/^perturb:\d+$/, 'must be perturb:<step>')
@@ -109,6 +116,8 @@ export interface NodeConfig {
   readonly watchSeed: string;
   readonly testFault?: { readonly step: number };
   readonly gatewayCredential?: string;
+  /** Verifies the gateway's request signatures (gateway-auth.ts) for this deployment. */
+  readonly gateway?: { readonly publicKey: string; readonly deploymentId: string };
 }
 
 export class ConfigError extends Error {}
@@ -179,6 +188,16 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,
     watchSeed: e.STOA_WATCH_SEED,
     ...(e.STOA_GATEWAY_CREDENTIAL ? { gatewayCredential: e.STOA_GATEWAY_CREDENTIAL } : {}),
+    ...gatewayOf(e.STOA_GATEWAY_PUBLIC_KEY, e.STOA_GATEWAY_DEPLOYMENT_ID),
     ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
   };
+}
+
+function gatewayOf(publicKey: string | undefined, deploymentId: string | undefined) {
+  if (!publicKey) return {};
+  if (!deploymentId)
+    throw new ConfigError(
+      'STOA_GATEWAY_DEPLOYMENT_ID: required with STOA_GATEWAY_PUBLIC_KEY (signatures name the deployment)',
+    );
+  return { gateway: { publicKey, deploymentId } };
 }

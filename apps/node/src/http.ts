@@ -10,6 +10,8 @@ export interface Request {
   header(name: string): string | undefined;
   /** The body parsed as JSON (rejects with 400/413 RequestErrors). */
   json(): Promise<unknown>;
+  /** The body's bytes as received, read once (json() parses the same bytes). */
+  bytes(): Promise<Buffer>;
 }
 
 export interface Response {
@@ -85,6 +87,11 @@ export function startHttp(
         inFlight++;
         admitted = true;
       }
+      let body: Promise<Buffer> | undefined;
+      const bytes = () => {
+        body ??= readBody(req, options.maxBodyBytes);
+        return body;
+      };
       response = await handler({
         method,
         path,
@@ -93,7 +100,8 @@ export function startHttp(
           const value = req.headers[name];
           return Array.isArray(value) ? value[0] : value;
         },
-        json: () => readJson(req, options.maxBodyBytes),
+        json: async () => parseJson(req, await bytes()),
+        bytes,
       });
     } catch (error) {
       if (error instanceof RequestError) response = { status: error.status, body: { error: error.message } };
@@ -135,14 +143,18 @@ function pathOf(target: string | undefined): string {
   }
 }
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type))
-    throw new RequestError(`content-type must be application/json, got '${type.slice(0, 64)}'`);
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes)
     throw new RequestError(`the body is ${declared} bytes, over the ${maxBytes}-byte limit`, 413);
-  const text = (await readBody(req, maxBytes)).toString('utf8');
+  return readStream(req, maxBytes);
+}
+
+function parseJson(req: IncomingMessage, body: Buffer): unknown {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type))
+    throw new RequestError(`content-type must be application/json, got '${type.slice(0, 64)}'`);
+  const text = body.toString('utf8');
   const depth = fewOpenings(text) ? 0 : jsonDepth(text);
   if (depth > MAX_JSON_DEPTH)
     throw new RequestError(`the body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
@@ -157,7 +169,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
  * The request's body, read with stream events (an async iterator costs a promise per chunk);
  * past `maxBytes` it stops reading and rejects with a 413.
  */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+function readStream(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -40,7 +40,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { loadArtifact } from './artifact.js';
 import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
-import { gatewayGuard } from './gateway-credential.js';
+import { gatewayAuth } from './gateway-auth.js';
 import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
 import { executionNamedBy, inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -135,9 +135,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     defender ? defender.open : (watcher?.openDisputes.length ?? 0),
   );
 
-  const fromGateway = gatewayGuard(config.gatewayCredential);
+  const fromGateway = gatewayAuth(config);
   const infer = async (request: Request, modelIdInPath?: string): Promise<Response> => {
-    const refused = fromGateway(request.header);
+    const refused = await fromGateway(request);
     if (refused) return { status: 401, body: { error: refused } };
     if (modelIdInPath && modelIdInPath.toLowerCase() !== config.modelId) {
       throw new RequestError(`this node serves model ${config.modelId}, not ${modelIdInPath}`, 404);

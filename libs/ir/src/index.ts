@@ -110,6 +110,14 @@ export {
   execute,
   referenceBackend,
 } from './trace/execute.js';
+export {
+  formatGatewaySignature,
+  GATEWAY_SIGNATURE_HEADER,
+  GATEWAY_SIGNATURE_WINDOW_MS,
+  type GatewayRequestFields,
+  gatewayRequestMessage,
+  parseGatewaySignature,
+} from './trace/gateway-request.js';
 export { IncrementalMerkleTree } from './trace/incremental-merkle.js';
 export {
   type ChunkOpening,

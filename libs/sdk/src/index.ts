@@ -59,6 +59,12 @@ export { chargeKey, quotaMonth } from './gateway/charge.js';
 export { gatewayCredential } from './gateway/credential.js';
 export { changeKeys, keyVersions } from './gateway/key-version.js';
 export {
+  gatewayPublicKey,
+  gatewayPublicKeyFromEnv,
+  gatewaySigningKey,
+  signGatewayRequest,
+} from './gateway/signing.js';
+export {
   type ReceiptRow,
   type UsageCell,
   type UsageQuery,

@@ -1,10 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEV_PARAMETERS } from '@stoa/contracts';
 import { argmax, importMnistModel, loadMnist } from '@stoa/example-mnist';
-import { quantizeInput, run, type SignedReceipt, verifyReceipt } from '@stoa/ir';
-import { DEV_KEYS, Deployment, GATEWAY_CREDENTIAL_HEADER } from '@stoa/node';
-import { databaseUrl } from '@stoa/sdk';
+import { GATEWAY_SIGNATURE_HEADER, quantizeInput, run, type SignedReceipt, verifyReceipt } from '@stoa/ir';
+import { DEV_KEYS, Deployment } from '@stoa/node';
+import { databaseUrl, gatewayPublicKey, gatewaySigningKey, signGatewayRequest } from '@stoa/sdk';
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -127,7 +128,12 @@ export async function dev(options: DevOptions): Promise<void> {
       `file://${join(d.dir, 'model.stoa')}`,
       gatewaySecret.secret,
     );
-    const credential = { STOA_GATEWAY_CREDENTIAL: deployment.credential };
+    // The nodes take inference only with the gateway's signature: they get its public key.
+    const signedAs = { key: gatewaySigningKey(gatewaySecret.secret), deploymentId: deployment.deploymentId };
+    const gatewayAccess = {
+      STOA_GATEWAY_PUBLIC_KEY: gatewayPublicKey(signedAs.key),
+      STOA_GATEWAY_DEPLOYMENT_ID: deployment.deploymentId,
+    };
     // The gateway and the console start beside the nodes (the console may have to build first).
     const services = startServices(project, d, gatewaySecret.file, options.console);
     services.catch(() => undefined); // reported where it is awaited, after the nodes
@@ -135,8 +141,8 @@ export async function dev(options: DevOptions): Promise<void> {
       'start node "honest" and node "faulty" (self-hosted, local processes; "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',
       () =>
         Promise.all([
-          nodes.start('honest', DEV_KEYS.nodeA, credential),
-          nodes.start('faulty', DEV_KEYS.nodeB, { ...credential, STOA_TEST_FAULT: 'perturb:3' }),
+          nodes.start('honest', DEV_KEYS.nodeA, gatewayAccess),
+          nodes.start('faulty', DEV_KEYS.nodeB, { ...gatewayAccess, STOA_TEST_FAULT: 'perturb:3' }),
         ]),
       (urls) => urls.join(', '),
     );
@@ -176,8 +182,8 @@ export async function dev(options: DevOptions): Promise<void> {
       ['faulty', faulty],
     ] as const) {
       await step(
-        `POST ${url}/v1/infer (node "${name}", with the deployment's gateway credential)`,
-        () => inferDirect(url, deployment.credential, image, domain),
+        `POST ${url}/v1/infer (node "${name}", signed with the gateway's key)`,
+        () => inferDirect(url, signedAs, image, domain),
         (r) =>
           `→ ${r.prediction}, receipt signed by ${r.receipt.node}, traceRoot ${r.receipt.traceRoot.slice(0, 18)}…`,
       );
@@ -216,20 +222,27 @@ export async function dev(options: DevOptions): Promise<void> {
 
 async function inferDirect(
   url: string,
-  credential: string,
+  signedAs: { key: KeyObject; deploymentId: string },
   image: number[],
   domain: { chainId: number; verifyingContract: `0x${string}` },
 ) {
+  const body = Buffer.from(JSON.stringify({ inputs: [image] }));
+  const signature = signGatewayRequest(signedAs.key, {
+    method: 'POST',
+    path: '/v1/infer',
+    deploymentId: signedAs.deploymentId,
+    body,
+  });
   const response = await fetch(`${url}/v1/infer`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [GATEWAY_CREDENTIAL_HEADER]: credential },
-    body: JSON.stringify({ inputs: [image] }),
+    headers: { 'content-type': 'application/json', [GATEWAY_SIGNATURE_HEADER]: signature },
+    body,
   });
-  const body = (await response.json()) as { outputs: { raw: number[] }[]; receipt: Wire; error?: string };
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
-  const receipt = { ...body.receipt, nonce: BigInt(body.receipt.nonce) };
+  const answer = (await response.json()) as { outputs: { raw: number[] }[]; receipt: Wire; error?: string };
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${answer.error}`);
+  const receipt = { ...answer.receipt, nonce: BigInt(answer.receipt.nonce) };
   if (!(await verifyReceipt(receipt, domain))) throw new Error('the receipt does not verify');
-  return { prediction: argmax(body.outputs[0]!.raw), receipt };
+  return { prediction: argmax(answer.outputs[0]!.raw), receipt };
 }
 
 /**

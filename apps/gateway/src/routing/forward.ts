@@ -1,4 +1,4 @@
-import type { SignedReceipt } from '@stoa/ir';
+import { GATEWAY_SIGNATURE_HEADER, type SignedReceipt } from '@stoa/ir';
 import { Errors, GatewayError } from '../errors.js';
 import type { DeployedModel } from './catalog.js';
 import { pickReplica, type ReplicaState } from './replica.js';
@@ -16,7 +16,10 @@ export interface NodeAnswer {
 export type WireReceipt = Omit<SignedReceipt, 'nonce'> & { nonce: string };
 
 export interface ForwardOptions {
+  /** The deployment's shared credential, for nodes that predate signed requests. */
   readonly credential: string;
+  /** The gateway's signature on this request (x-stoa-gateway-signature), made per attempt. */
+  readonly sign: (path: string, body: Buffer) => string;
   readonly timeoutMs: number;
   /** Why a 200's receipt is not acceptable from this replica, or undefined when it is. */
   readonly checkReceipt: (
@@ -80,10 +83,15 @@ async function attempt(
   started: number,
   failovers: number,
 ): Promise<{ answer?: NodeAnswer; why?: string }> {
+  const path = `/v1/models/${model.modelId}/infer`;
   const response = await replica.pool.request({
-    path: `/v1/models/${model.modelId}/infer`,
+    path,
     method: 'POST',
-    headers: { 'content-type': 'application/json', [CREDENTIAL_HEADER]: options.credential },
+    headers: {
+      'content-type': 'application/json',
+      [CREDENTIAL_HEADER]: options.credential,
+      [GATEWAY_SIGNATURE_HEADER]: options.sign(path, body),
+    },
     body,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,

@@ -7,7 +7,8 @@ import type { Model } from '@stoa/ir';
 import { Deployment, type NodeProcess, spawnNode } from '@stoa/node';
 import {
   createApiKey,
-  gatewayCredential,
+  gatewayPublicKey,
+  gatewaySigningKey,
   type KeyLimits,
   keySecret,
   openDatabase,
@@ -51,8 +52,8 @@ const SECRET_VAR = 'STOA_TEST_GATEWAY_SECRET';
  * The gateway's world for tests and benches, from the real parts and the existing helpers: a
  * local anvil chain with the contracts and the model registered (`Deployment` of @stoa/node),
  * the control plane's database (SQLite in a temporary .stoa/, or `dbUrl`), a live deployment
- * row, and one real node process per replica on its network, started with the deployment's
- * gateway credential, as the deploy engine would record them.
+ * row, and one real node process per replica on its network, started with the gateway's public key
+ * and the deployment's id, as the deploy engine would record them.
  */
 export async function startStack(
   model: Model,
@@ -92,13 +93,15 @@ export async function startStack(
     });
     // Printable, so that the spawned gateway reads the same bytes from its environment.
     const gatewaySecret = Buffer.from(randomBytes(32).toString('hex'), 'utf8');
-    const credential = gatewayCredential(gatewaySecret, row.id);
+    // Nodes hold only the gateway's public key and their deployment's id (no secret).
+    const publicKey = gatewayPublicKey(gatewaySigningKey(gatewaySecret));
     nodes.push(
       ...(await Promise.all(
         replicas.map((r) =>
           spawnNode(
             deployment.env(r.key, {
-              STOA_GATEWAY_CREDENTIAL: credential,
+              STOA_GATEWAY_PUBLIC_KEY: publicKey,
+              STOA_GATEWAY_DEPLOYMENT_ID: row.id,
               ...r.env,
             }),
           ),

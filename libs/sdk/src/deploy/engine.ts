@@ -5,6 +5,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 import type { LoadedConfig } from '../config/load.js';
 import type { StoaDb } from '../db/client.js';
 import { changeKeys } from '../gateway/key-version.js';
+import { gatewayPublicKeyFromEnv } from '../gateway/signing.js';
 import { putArtifact } from '../store/artifact-store.js';
 import { buildModel } from './build.js';
 import { type CreatedKey, createApiKey } from './keys.js';
@@ -44,6 +45,16 @@ function operatorKeyRef(slot: number): string {
   const key = account.getHdKey().privateKey!;
   process.env[name] = `0x${Buffer.from(key).toString('hex')}`;
   return `env:${name}`;
+}
+
+/**
+ * What lets a deployment's nodes take inference from its gateway only: the gateway's public
+ * key and the deployment's id (both public, so they may sit in any manifest). None when this
+ * machine knows no gateway key (gatewayPublicKeyFromEnv).
+ */
+function gatewayAccess(deploymentId: string): Record<string, string> {
+  const publicKey = gatewayPublicKeyFromEnv();
+  return publicKey ? { STOA_GATEWAY_PUBLIC_KEY: publicKey, STOA_GATEWAY_DEPLOYMENT_ID: deploymentId } : {};
 }
 
 /** Replica rows remember which configured network they were placed on. */
@@ -307,7 +318,7 @@ export class DeployEngine {
               rpcUrl: env.chain.rpcUrl,
               contractsFile: env.chain.contractsFile,
               operatorKeyRef: operatorKeyRef(p),
-              env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1' },
+              env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1', ...gatewayAccess(id) },
             },
             { store: this.store, id: row.adapterId },
           );
