@@ -4,7 +4,7 @@ import { DEV_PARAMETERS } from '@stoa/contracts';
 import { argmax, importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { quantizeInput, run, type SignedReceipt, verifyReceipt } from '@stoa/ir';
 import { DEV_KEYS, Deployment, GATEWAY_CREDENTIAL_HEADER } from '@stoa/node';
-import { databaseUrl } from '@stoa/sdk';
+import { DeployEngine, databaseUrl, teardown } from '@stoa/sdk';
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -74,6 +74,8 @@ export async function dev(options: DevOptions): Promise<void> {
     () => openDevProject(options.project),
     (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
   );
+  // A deployment made from the console meanwhile (its nodes, chain and artifact store) goes too.
+  cleanups.push(async () => teardown(new DeployEngine(project.config, project.db)));
   cleanups.push(async () => project.db.$disconnect());
   if (project.temporary) cleanups.push(async () => rmSync(project.dir, { recursive: true, force: true }));
   try {
