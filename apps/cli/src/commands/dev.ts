@@ -7,6 +7,7 @@ import { DEV_KEYS, Deployment, GATEWAY_CREDENTIAL_HEADER } from '@stoa/node';
 import { DeployEngine, databaseUrl, teardown } from '@stoa/sdk';
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { bundleServices, type ServiceBundles } from '../dev/bundle.js';
 import {
   createDevKey,
   DEV_MODEL_NAME,
@@ -44,10 +45,29 @@ type Wire = Omit<SignedReceipt, 'nonce'> & { nonce: string };
  */
 export async function dev(options: DevOptions): Promise<void> {
   console.log('stoa dev — the whole system on this machine\n');
-  const { model } = await step(
-    'import examples/mnist/models/cnn.onnx (calibrating on 200 digits)',
-    async () => importMnistModel('cnn'),
-  );
+  // While the model imports: the bundles the nodes and the gateway start from (bundleServices),
+  // and the project's database. Failures are reported where each is awaited.
+  const bundling = bundleServices();
+  const opening = openDevProject(options.project);
+  for (const started of [bundling, opening]) started.catch(() => undefined);
+  const removeBundles = () => bundling.then((b) => b.remove()).catch(() => undefined);
+  const closeProject = () =>
+    opening.then(
+      async (p) => {
+        await p.db.$disconnect();
+        if (p.temporary) rmSync(p.dir, { recursive: true, force: true });
+      },
+      () => undefined,
+    );
+  let model: Awaited<ReturnType<typeof importMnistModel>>['model'];
+  try {
+    ({ model } = await step('import examples/mnist/models/cnn.onnx (calibrating on 200 digits)', async () =>
+      importMnistModel('cnn'),
+    ));
+  } catch (error) {
+    await Promise.all([removeBundles(), closeProject()]);
+    throw error;
+  }
   const test = loadMnist('test');
   const image = Array.from(test.images.subarray(784 * options.digit, 784 * (options.digit + 1)));
   const label = test.labels[options.digit];
@@ -69,23 +89,28 @@ export async function dev(options: DevOptions): Promise<void> {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     process.exit(130);
   });
-  const project = await step(
-    'open the project and its SQLite database',
-    () => openDevProject(options.project),
-    (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
-  );
-  // A deployment made from the console meanwhile (its nodes, chain and artifact store) goes too.
-  cleanups.push(async () => teardown(new DeployEngine(project.config, project.db)));
-  cleanups.push(async () => project.db.$disconnect());
-  if (project.temporary) cleanups.push(async () => rmSync(project.dir, { recursive: true, force: true }));
+  cleanups.push(removeBundles);
   try {
+    const project = await step(
+      'open the project and its SQLite database',
+      () => opening,
+      (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
+    );
+    // A deployment made from the console meanwhile (its nodes, chain and artifact store) goes too.
+    cleanups.push(async () => teardown(new DeployEngine(project.config, project.db)));
+    cleanups.push(closeProject);
     const d = await step(
       'start a local chain (anvil), deploy the contracts, register the model',
       () => Deployment.start(model, { challengeWindow: 3600n, clockSeconds: 600n }),
       (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
     );
     cleanups.unshift(() => d.stop());
-    await serve(options, project, d, image);
+    const bundles = await step(
+      'bundle the node and the gateway (esbuild)',
+      () => bundling,
+      (b) => `${b.node.at(-1)!.replace(/[^/]+$/, '')}{node,gateway}.mjs`,
+    );
+    await serve(options, project, d, image, bundles);
   } finally {
     await step('stop the console, the gateway, the nodes and the chain', async () => {
       for (const cleanup of cleanups) await cleanup().catch(() => undefined);
@@ -93,7 +118,13 @@ export async function dev(options: DevOptions): Promise<void> {
   }
 
   /** Starts the gateway and the console; each one's stop joins the cleanups as soon as it runs. */
-  async function startServices(project: DevProject, d: Deployment, secretFile: string, withConsole: boolean) {
+  async function startServices(
+    project: DevProject,
+    d: Deployment,
+    secretFile: string,
+    withConsole: boolean,
+    gatewayCommand: readonly string[],
+  ) {
     const started = <T extends Service | undefined>(p: Promise<T>) =>
       p.then((service) => {
         if (service) cleanups.unshift(() => service.stop());
@@ -107,6 +138,7 @@ export async function dev(options: DevOptions): Promise<void> {
         contractsFile: join(d.dir, 'addresses.json'),
         secretFile,
         challengerKey: DEV_KEYS.nodeD,
+        command: gatewayCommand,
       }),
     );
     const web = started(
@@ -119,8 +151,14 @@ export async function dev(options: DevOptions): Promise<void> {
     return { gateway: g.value, console: c.value };
   }
 
-  async function serve(options: DevOptions, project: DevProject, d: Deployment, image: number[]) {
-    const nodes = new DevNodes(d);
+  async function serve(
+    options: DevOptions,
+    project: DevProject,
+    d: Deployment,
+    image: number[],
+    bundles: ServiceBundles,
+  ) {
+    const nodes = new DevNodes(d, bundles.node);
     cleanups.unshift(() => nodes.stop());
     const gatewaySecret = writeGatewaySecret(project.stoaDir);
     const deployment = await recordDevDeployment(
@@ -131,7 +169,7 @@ export async function dev(options: DevOptions): Promise<void> {
     );
     const credential = { STOA_GATEWAY_CREDENTIAL: deployment.credential };
     // The gateway and the console start beside the nodes (the console may have to build first).
-    const services = startServices(project, d, gatewaySecret.file, options.console);
+    const services = startServices(project, d, gatewaySecret.file, options.console, bundles.gateway);
     services.catch(() => undefined); // reported where it is awaited, after the nodes
     const [honest, faulty] = await step(
       'start node "honest" and node "faulty" (self-hosted, local processes; "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',

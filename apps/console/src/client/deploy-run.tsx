@@ -54,6 +54,7 @@ export function DeployRun() {
             Deploy started {run.startedAt.toISOString().slice(11, 19)}: {run.state}
             {run.error ? <span className="error"> — {run.error}</span> : null}
           </p>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable log must be reachable by keyboard */}
           <pre className="logs" role="log" aria-label="Deploy progress" tabIndex={0}>
             {run.lines
               .map((l) => `${l.at.toISOString().slice(11, 19)} ${l.kind === 'decision' ? '⚑ ' : ''}${l.text}`)
