@@ -51,7 +51,9 @@ function localServicesOf(projectDir: string): string[] {
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
+  const starting = performance.now();
   stack = await startDevStack(400_000);
+  console.log(`stoa dev served after ${((performance.now() - starting) / 1000).toFixed(1)} s`);
   running = { url: stack.consoleUrl };
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -217,6 +219,23 @@ describe('the console in Chromium', () => {
     const moves = await game.getByRole('table').locator('tbody tr').count();
     expect(moves).toBeGreaterThan(3);
     await shoot(page, 'disputes-timeline-1280');
+    // The same bisection on the model's hypergraph: the marked steps narrow round by round.
+    await game.getByRole('button', { name: 'Show on the hypergraph' }).click();
+    const marked = game.locator('.react-flow__node.hg-disputed');
+    await marked.first().waitFor({ timeout: 60_000 });
+    const interval = game.getByTestId('graph-interval');
+    const markedNow = async () =>
+      Number(/\((\d+) of \d+ marked\)/.exec((await interval.textContent()) ?? '')?.[1]);
+    const last = await markedNow();
+    expect(await marked.count()).toBe(last);
+    await game.getByRole('slider').press('Home');
+    await interval.getByText(/^Before the first pick/).waitFor();
+    const first = await markedNow();
+    expect(first).toBeGreaterThan(last);
+    expect(await marked.count()).toBe(first);
+    await game.getByRole('slider').press('End');
+    await expect.poll(() => marked.count()).toBe(last);
+    await shoot(page, 'disputes-hypergraph-1280');
     await page.context().close();
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { modelCommitments } from '@stoa/contracts';
-import { type Model, weightsRoot } from '@stoa/ir';
+import { encodeModel, type Model, weightsRoot } from '@stoa/ir';
 import {
   createApiKey,
   databaseUrl,
@@ -107,6 +107,9 @@ export async function recordDevDeployment(
 ): Promise<DevDeployment> {
   const { db, projectId } = project;
   const modelId = modelCommitments(model).modelId;
+  // Where the console finds a model's compiled artifact (its hypergraph, a dispute drawn on it).
+  mkdirSync(join(project.stoaDir, 'models'), { recursive: true });
+  writeFileSync(join(project.stoaDir, 'models', `${modelId}.stoa`), encodeModel(model));
   const modelRow = await db.model.upsert({
     where: { projectId_modelId: { projectId, modelId } },
     create: {
