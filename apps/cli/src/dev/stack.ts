@@ -99,6 +99,7 @@ export function startGatewayProcess(launch: GatewayLaunch): Promise<Service> {
 
 /** The console as its own process, built first when its pages changed; loopback, no login. */
 export function startConsoleProcess(projectDir: string, stoaDir: string): Promise<Service> {
+  mkdirSync(join(stoaDir, 'logs'), { recursive: true });
   return startService({
     name: 'the console',
     command: process.execPath,
