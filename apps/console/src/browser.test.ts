@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuilt } from './server/build.js';
 import { firstLoadJs, launchChromium, seriousViolations } from './testing/browser.js';
 import { type DevStack, startDevStack } from './testing/dev-stack.js';
-import { uploadFiles } from './testing/upload-files.js';
+import { removeUploadFiles, uploadFiles } from './testing/upload-files.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 const WIDTHS = [1280, 390] as const;
@@ -62,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  removeUploadFiles();
 });
 
 async function openPage(width: number): Promise<Page> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageAt, loadMnist, MNIST_MODELS } from '@stoa/example-mnist';
@@ -14,7 +14,7 @@ export interface UploadFiles {
   readonly digit: number[];
 }
 
-let files: UploadFiles | undefined;
+let files: (UploadFiles & { dir: string }) | undefined;
 
 /** What a user uploads on the Models page, written once to a temporary folder. */
 export function uploadFiles(): UploadFiles {
@@ -30,6 +30,12 @@ export function uploadFiles(): UploadFiles {
     evalFile,
     JSON.stringify({ inputs: digits(test, 0, 50), labels: Array.from(test.labels.subarray(0, 50)) }),
   );
-  files = { onnx: MNIST_MODELS.mlp, calibration, eval: evalFile, digit: digits(test, 50, 1)[0]! };
+  files = { dir, onnx: MNIST_MODELS.mlp, calibration, eval: evalFile, digit: digits(test, 50, 1)[0]! };
   return files;
+}
+
+/** Removes the files `uploadFiles` wrote. */
+export function removeUploadFiles(): void {
+  if (files) rmSync(files.dir, { recursive: true, force: true });
+  files = undefined;
 }
