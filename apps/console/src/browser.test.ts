@@ -8,7 +8,7 @@
  * to apps/console/test-artifacts/, and each page's first-load JavaScript against its budget
  * (BENCHMARKS.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuilt } from './server/build.js';
 import { firstLoadJs, launchChromium, seriousViolations } from './testing/browser.js';
 import { type DevStack, startDevStack } from './testing/dev-stack.js';
+import { removeUploadFiles, uploadFiles } from './testing/upload-files.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 const WIDTHS = [1280, 390] as const;
@@ -26,10 +27,33 @@ let stack: DevStack;
 let running: { url: string };
 let browser: Browser;
 let modelPath: string;
+let uploadedModelId: string;
+/** The model the test uploads and deploys; the deployment takes the project's name. */
+const UPLOADED = 'uploaded-mlp';
+const PROJECT_NAME = 'stoa-dev';
+
+/** Whether anything answers HTTP at `url` within 2 s. */
+const answers = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    () => true,
+    () => false,
+  );
+
+/** The chain and artifact store the deploy engine started for the project (`.stoa/{chain,store}.json`). */
+function localServicesOf(projectDir: string): string[] {
+  const read = (name: string) =>
+    JSON.parse(readFileSync(join(projectDir, '.stoa', `${name}.json`), 'utf8')) as {
+      rpcUrl?: string;
+      url?: string;
+    };
+  return [read('chain').rpcUrl!, read('store').url!];
+}
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
+  const starting = performance.now();
   stack = await startDevStack(400_000);
+  console.log(`stoa dev served after ${((performance.now() - starting) / 1000).toFixed(1)} s`);
   running = { url: stack.consoleUrl };
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -38,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  removeUploadFiles();
 });
 
 async function openPage(width: number): Promise<Page> {
@@ -51,18 +76,23 @@ async function shoot(page: Page, name: string) {
 }
 
 describe('the console in Chromium', () => {
-  it('imports the MNIST example, shows its hypergraph and a step’s tiles', async () => {
+  it('uploads an ONNX model with calibration and eval files, shows its hypergraph and a step’s tiles', async () => {
+    const files = uploadFiles();
     const page = await openPage(1280);
     await page.goto(`${running.url}/models`);
-    await page.getByLabel('Example').selectOption('mnist-mlp');
-    await page.getByRole('button', { name: 'Import example' }).click();
-    const panel = page.getByRole('region', { name: 'Import of mnist-mlp' });
+    await page.getByLabel('Name').fill(UPLOADED);
+    await page.getByLabel('ONNX file').setInputFiles(files.onnx);
+    await page.getByLabel(/^Calibration samples/).setInputFiles(files.calibration);
+    await page.getByLabel(/^Labelled eval set/).setInputFiles(files.eval);
+    await page.getByRole('button', { name: 'Upload and import' }).click();
+    const panel = page.getByRole('region', { name: `Import of ${UPLOADED}` });
     await panel.getByText('weightsRoot').waitFor({ timeout: 60_000 });
     const text = (await panel.textContent()) ?? '';
-    expect(text).toMatch(/modelId\s*0x[0-9a-f]{64}/);
+    uploadedModelId = /modelId\s*(0x[0-9a-f]{64})/.exec(text)?.[1] ?? '';
+    expect(uploadedModelId).toMatch(/^0x[0-9a-f]{64}$/);
     expect(text).toMatch(/float \d+\.\d%, integer \d+\.\d%/);
-    await shoot(page, 'models-imported-1280');
-    await page.getByRole('link', { name: 'mnist-mlp' }).click();
+    await shoot(page, 'models-uploaded-1280');
+    await page.getByRole('link', { name: UPLOADED }).click();
     await page.waitForURL(/\/models\/[^/]+$/);
     modelPath = new URL(page.url()).pathname;
     const steps = page.locator('.react-flow__node.hg-step');
@@ -102,7 +132,7 @@ describe('the console in Chromium', () => {
     await page.context().close();
   });
 
-  it('shows live quotes, the plan and the economics calculator in the deploy wizard', async () => {
+  it('shows live quotes, the plan and the economics calculator in the deploy wizard, and starts deploying the upload', async () => {
     const page = await openPage(1280);
     await page.goto(`${running.url}/deploy`);
     await page.getByRole('region', { name: 'Quotes from self-hosted' }).waitFor({ timeout: 60_000 });
@@ -111,6 +141,11 @@ describe('the console in Chromium', () => {
     await page.getByLabel('Audit rate (0–1)').fill('0');
     await page.getByText(/verification\.auditRate/).waitFor();
     await shoot(page, 'deploy-economics-1280');
+    // The deploy runs in the console's process while the next tests use the stack; a later test
+    // checks that it went live, serves, and tears down.
+    await page.getByLabel('Model', { exact: true }).selectOption(UPLOADED);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByText(/^Deploy started \d\d:\d\d:\d\d: running/).waitFor();
     await page.context().close();
   });
 
@@ -185,6 +220,71 @@ describe('the console in Chromium', () => {
     const moves = await game.getByRole('table').locator('tbody tr').count();
     expect(moves).toBeGreaterThan(3);
     await shoot(page, 'disputes-timeline-1280');
+    // The same bisection on the model's hypergraph: the marked steps narrow round by round.
+    await game.getByRole('button', { name: 'Show on the hypergraph' }).click();
+    const marked = game.locator('.react-flow__node.hg-disputed');
+    await marked.first().waitFor({ timeout: 60_000 });
+    const interval = game.getByTestId('graph-interval');
+    const markedNow = async () =>
+      Number(/\((\d+) of \d+ marked\)/.exec((await interval.textContent()) ?? '')?.[1]);
+    const last = await markedNow();
+    expect(await marked.count()).toBe(last);
+    await game.getByRole('slider').press('Home');
+    await interval.getByText(/^Before the first pick/).waitFor();
+    const first = await markedNow();
+    expect(first).toBeGreaterThan(last);
+    expect(await marked.count()).toBe(first);
+    await game.getByRole('slider').press('End');
+    await expect.poll(() => marked.count()).toBe(last);
+    await shoot(page, 'disputes-hypergraph-1280');
+    await page.context().close();
+  });
+
+  it('deploys the upload to live self-hosted nodes that serve it; teardown from Deployments leaves nothing running', async () => {
+    const page = await openPage(1280);
+    await page.goto(`${running.url}/deploy`);
+    const run = page.getByRole('region', { name: 'Deploy', exact: true });
+    await run.getByText(/^Deploy started \d\d:\d\d:\d\d: (done|failed)/).waitFor({ timeout: 180_000 });
+    expect(await run.textContent()).toMatch(/: done/);
+    expect(await run.locator('pre').textContent()).toMatch(
+      /provision \S+ on self-hosted done: http:\/\/127\.0\.0\.1:\d+/,
+    );
+    await shoot(page, 'deploy-done-1280');
+
+    await page.goto(`${running.url}/deployments`);
+    const deployment = page.getByRole('region', { name: `Deployment ${PROJECT_NAME}` });
+    await deployment.getByText('(live)').waitFor({ timeout: 30_000 });
+    expect(await deployment.textContent()).toContain(`${UPLOADED} ${uploadedModelId.slice(0, 18)}`);
+    const endpoint = (
+      await deployment.getByRole('row', { name: /self-hosted\s+running/ }).textContent()
+    )?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
+    expect(endpoint).toBeDefined();
+    // Serving: the replica answers healthy for the uploaded modelId and signs an inference.
+    const health = (await (await fetch(`${endpoint}/health`)).json()) as { state: string; modelId: string };
+    expect(health).toMatchObject({ state: 'ready', modelId: uploadedModelId });
+    const answer = await fetch(`${endpoint}/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [uploadFiles().digit] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { receipt: { modelId: string } }).receipt.modelId).toBe(uploadedModelId);
+    const local = localServicesOf(stack.projectDir);
+    await shoot(page, 'deployments-live-1280');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await deployment.getByRole('button', { name: 'Tear down' }).click();
+    await deployment
+      .getByRole('status')
+      .getByText(/^Torn down: 1 replica\(s\) released/)
+      .waitFor({ timeout: 60_000 });
+    expect(await deployment.getByRole('status').textContent()).toMatch(/stopped chain and store/);
+    await deployment.getByText('(torn-down)').waitFor();
+    await shoot(page, 'deployments-torn-down-1280');
+    // Nothing the deploy started still answers: the node, the chain and the artifact store.
+    for (const url of [endpoint!, ...local]) expect(await answers(url), url).toBe(false);
+    // `stoa dev`'s own deployment is untouched.
+    await page.getByRole('region', { name: 'Deployment mnist' }).getByText('(live)').waitFor();
     await page.context().close();
   });
 
@@ -263,13 +363,7 @@ describe('the console in Chromium', () => {
     expect(urls.length).toBeGreaterThanOrEqual(6); // chain, three nodes, gateway, console
     expect(await stack.stop(), stack.output()).toBe(0);
     const listening: string[] = [];
-    for (const url of urls) {
-      const answered = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
-        () => true,
-        () => false,
-      );
-      if (answered) listening.push(url);
-    }
+    for (const url of urls) if (await answers(url)) listening.push(url);
     expect(listening).toEqual([]);
     expect(stack.output()).toContain('✔ stop the console, the gateway, the nodes and the chain');
   });

@@ -3,11 +3,26 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEV_PARAMETERS } from '@stoa/contracts';
 import { argmax, importMnistModel, loadMnist } from '@stoa/example-mnist';
-import { GATEWAY_SIGNATURE_HEADER, quantizeInput, run, type SignedReceipt, verifyReceipt } from '@stoa/ir';
+import {
+  GATEWAY_SIGNATURE_HEADER,
+  type Model,
+  quantizeInput,
+  run,
+  type SignedReceipt,
+  verifyReceipt,
+} from '@stoa/ir';
 import { DEV_KEYS, Deployment } from '@stoa/node';
-import { databaseUrl, gatewayPublicKey, gatewaySigningKey, signGatewayRequest } from '@stoa/sdk';
+import {
+  DeployEngine,
+  databaseUrl,
+  gatewayPublicKey,
+  gatewaySigningKey,
+  signGatewayRequest,
+  teardown,
+} from '@stoa/sdk';
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { bundleServices, type ServiceBundles } from '../dev/bundle.js';
 import {
   createDevKey,
   DEV_MODEL_NAME,
@@ -45,18 +60,6 @@ type Wire = Omit<SignedReceipt, 'nonce'> & { nonce: string };
  */
 export async function dev(options: DevOptions): Promise<void> {
   console.log('stoa dev — the whole system on this machine\n');
-  const { model } = await step(
-    'import examples/mnist/models/cnn.onnx (calibrating on 200 digits)',
-    async () => importMnistModel('cnn'),
-  );
-  const test = loadMnist('test');
-  const image = Array.from(test.images.subarray(784 * options.digit, 784 * (options.digit + 1)));
-  const label = test.labels[options.digit];
-  const local = run(model, [quantizeInput(model.graph, 0, image)]);
-  console.log(
-    `    reference interpreter: digit #${options.digit} (label ${label}) → ${argmax(local.outputs[0]!.data)}, int logits [${Array.from(local.outputs[0]!.data).join(', ')}]`,
-  );
-
   // Ctrl-C while starting stops what was started so far; once serving, it ends the wait below.
   const cleanups: (() => Promise<unknown>)[] = [];
   const interrupted = new Promise<void>((resolve) => {
@@ -70,34 +73,70 @@ export async function dev(options: DevOptions): Promise<void> {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     process.exit(130);
   });
-  const project = await step(
-    'open the project and its SQLite database',
-    () => openDevProject(options.project),
-    (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
-  );
-  cleanups.push(async () => project.db.$disconnect());
-  if (project.temporary) cleanups.push(async () => rmSync(project.dir, { recursive: true, force: true }));
+  /** A service's stop joins the cleanups as soon as it is running. */
+  const started = <T extends Service | undefined>(p: Promise<T>) =>
+    p.then((service) => {
+      if (service) cleanups.unshift(() => service.stop());
+      return service;
+    });
+  // The bundles the nodes and the gateway start from (bundleServices), made meanwhile.
+  const bundling = bundleServices();
+  bundling.catch(() => undefined); // reported where it is awaited
+  cleanups.push(() => bundling.then((b) => b.remove()).catch(() => undefined));
   try {
-    const d = await step(
-      'start a local chain (anvil), deploy the contracts, register the model',
-      () => Deployment.start(model, { challengeWindow: 3600n, clockSeconds: 600n }),
-      (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
+    const project = await step(
+      'open the project and its SQLite database',
+      () => openDevProject(options.project),
+      (p) => `${p.dir}${p.temporary ? ' (temporary)' : ''}`,
     );
-    cleanups.unshift(() => d.stop());
-    await serve(options, project, d, image);
+    // A deployment made from the console meanwhile (its nodes, chain and artifact store) goes too.
+    cleanups.push(async () => teardown(new DeployEngine(project.config, project.db)));
+    cleanups.push(async () => {
+      await project.db.$disconnect();
+      if (project.temporary) rmSync(project.dir, { recursive: true, force: true });
+    });
+    // The console (a Next.js server, the slowest process to come up) starts first, while the
+    // model imports in this process and the chain starts.
+    const consoleStarting = started(
+      options.console ? startConsoleProcess(project.dir, project.stoaDir) : Promise.resolve(undefined),
+    );
+    consoleStarting.catch(() => undefined); // reported where it is awaited
+    try {
+      const { model } = await step(
+        'import examples/mnist/models/cnn.onnx (calibrating on 200 digits)',
+        async () => importMnistModel('cnn'),
+      );
+      const image = referenceAnswer(model, options.digit);
+      const d = await step(
+        'start a local chain (anvil), deploy the contracts, register the model',
+        () => Deployment.start(model, { challengeWindow: 3600n, clockSeconds: 600n }),
+        (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
+      );
+      cleanups.unshift(() => d.stop());
+      const bundles = await step(
+        'bundle the node and the gateway (esbuild)',
+        () => bundling,
+        (b) => `${b.node.at(-1)!.replace(/[^/]+$/, '')}{node,gateway}.mjs`,
+      );
+      await serve(options, project, d, model, image, bundles, consoleStarting);
+    } finally {
+      // A console that failed or is still starting is awaited, so no process outlives the cleanups.
+      await consoleStarting.catch(() => undefined);
+    }
   } finally {
     await step('stop the console, the gateway, the nodes and the chain', async () => {
       for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     });
   }
 
-  /** Starts the gateway and the console; each one's stop joins the cleanups as soon as it runs. */
-  async function startServices(project: DevProject, d: Deployment, secretFile: string, withConsole: boolean) {
-    const started = <T extends Service | undefined>(p: Promise<T>) =>
-      p.then((service) => {
-        if (service) cleanups.unshift(() => service.stop());
-        return service;
-      });
+  /** Starts the gateway; waits for it and the console (started earlier) to answer. */
+  async function startServices(
+    project: DevProject,
+    d: Deployment,
+    secretFile: string,
+    gatewayCommand: readonly string[],
+    consoleStarting: Promise<Service | undefined>,
+  ) {
     const gateway = started(
       startGatewayProcess({
         stoaDir: project.stoaDir,
@@ -106,20 +145,26 @@ export async function dev(options: DevOptions): Promise<void> {
         contractsFile: join(d.dir, 'addresses.json'),
         secretFile,
         challengerKey: DEV_KEYS.nodeD,
+        command: gatewayCommand,
       }),
     );
-    const web = started(
-      withConsole ? startConsoleProcess(project.dir, project.stoaDir) : Promise.resolve(undefined),
-    );
     // Both settle before either failure is reported, so that no process outlives the cleanups.
-    const [g, c] = await Promise.allSettled([gateway, web]);
+    const [g, c] = await Promise.allSettled([gateway, consoleStarting]);
     if (g.status === 'rejected') throw g.reason;
     if (c.status === 'rejected') throw c.reason;
     return { gateway: g.value, console: c.value };
   }
 
-  async function serve(options: DevOptions, project: DevProject, d: Deployment, image: number[]) {
-    const nodes = new DevNodes(d);
+  async function serve(
+    options: DevOptions,
+    project: DevProject,
+    d: Deployment,
+    model: Model,
+    image: number[],
+    bundles: ServiceBundles,
+    consoleStarting: Promise<Service | undefined>,
+  ) {
+    const nodes = new DevNodes(d, bundles.node);
     cleanups.unshift(() => nodes.stop());
     const gatewaySecret = writeGatewaySecret(project.stoaDir);
     const deployment = await recordDevDeployment(
@@ -135,7 +180,7 @@ export async function dev(options: DevOptions): Promise<void> {
       STOA_GATEWAY_DEPLOYMENT_ID: deployment.deploymentId,
     };
     // The gateway and the console start beside the nodes (the console may have to build first).
-    const services = startServices(project, d, gatewaySecret.file, options.console);
+    const services = startServices(project, d, gatewaySecret.file, bundles.gateway, consoleStarting);
     services.catch(() => undefined); // reported where it is awaited, after the nodes
     const [honest, faulty] = await step(
       'start node "honest" and node "faulty" (self-hosted, local processes; "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',
@@ -218,6 +263,17 @@ export async function dev(options: DevOptions): Promise<void> {
     serving = true;
     await interrupted;
   }
+}
+
+/** The held-out digit `digit` as pixels, after printing what the reference interpreter makes of it. */
+function referenceAnswer(model: Model, digit: number): number[] {
+  const test = loadMnist('test');
+  const image = Array.from(test.images.subarray(784 * digit, 784 * (digit + 1)));
+  const local = run(model, [quantizeInput(model.graph, 0, image)]);
+  console.log(
+    `    reference interpreter: digit #${digit} (label ${test.labels[digit]}) → ${argmax(local.outputs[0]!.data)}, int logits [${Array.from(local.outputs[0]!.data).join(', ')}]`,
+  );
+  return image;
 }
 
 async function inferDirect(

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { modelCommitments } from '@stoa/contracts';
-import { type Model, weightsRoot } from '@stoa/ir';
+import { encodeModel, type Model, weightsRoot } from '@stoa/ir';
 import {
   createApiKey,
   databaseUrl,
   ensureProject,
   gatewayCredential,
+  type LoadedConfig,
   loadConfig,
   openDatabase,
   type StoaDb,
@@ -31,6 +32,8 @@ export interface DevStackFile {
 export interface DevProject {
   readonly dir: string;
   readonly stoaDir: string;
+  /** Its stoa.config.ts, for the deploy engine (the console may deploy with it). */
+  readonly config: LoadedConfig;
   readonly db: StoaDb;
   readonly projectId: string;
   /** Whether `stoa dev` made the directory (and removes it on exit). */
@@ -66,7 +69,14 @@ export async function openDevProject(dir: string | undefined): Promise<DevProjec
   const project = await loadConfig({ from: root });
   const db = await openDatabase(databaseUrl(project.dir));
   const row = await ensureProject(db, project);
-  return { dir: project.dir, stoaDir: join(project.dir, '.stoa'), db, projectId: row.id, temporary };
+  return {
+    dir: project.dir,
+    stoaDir: join(project.dir, '.stoa'),
+    config: project,
+    db,
+    projectId: row.id,
+    temporary,
+  };
 }
 
 /** A fresh random gateway secret in `.stoa/gateway-secret` (0600); the gateway reads it by reference. */
@@ -97,6 +107,9 @@ export async function recordDevDeployment(
 ): Promise<DevDeployment> {
   const { db, projectId } = project;
   const modelId = modelCommitments(model).modelId;
+  // Where the console finds a model's compiled artifact (its hypergraph, a dispute drawn on it).
+  mkdirSync(join(project.stoaDir, 'models'), { recursive: true });
+  writeFileSync(join(project.stoaDir, 'models', `${modelId}.stoa`), encodeModel(model));
   const modelRow = await db.model.upsert({
     where: { projectId_modelId: { projectId, modelId } },
     create: {

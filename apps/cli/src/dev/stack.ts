@@ -15,8 +15,16 @@ export class DevNodes {
   private readonly store = new MemoryRecordStore();
   private readonly running: DeploymentRecord[] = [];
 
-  constructor(private readonly chain: Deployment) {
-    this.adapter = selfHostedAdapter({ baseDir: join(chain.dir, 'nodes'), healthTimeoutMs: 120_000 });
+  /** `command`: how a node starts (default: the adapter's, `node --import tsx apps/node/src/main.ts`). */
+  constructor(
+    private readonly chain: Deployment,
+    command?: readonly string[],
+  ) {
+    this.adapter = selfHostedAdapter({
+      baseDir: join(chain.dir, 'nodes'),
+      healthTimeoutMs: 120_000,
+      ...(command ? { command: [...command] } : {}),
+    });
   }
 
   /** Starts one node; its operator key is handed over by reference (an environment variable). */
@@ -57,6 +65,8 @@ export interface GatewayLaunch {
   readonly secretFile: string;
   /** The funded dev key the gateway opens disputes with (a client's challenge from the playground). */
   readonly challengerKey: `0x${string}`;
+  /** How to start it (default `node --import tsx apps/gateway/src/main.ts`; `stoa dev` bundles it). */
+  readonly command?: readonly string[];
 }
 
 /** The gateway as its own process (`apps/gateway/src/main.ts`), on a free loopback port. */
@@ -64,8 +74,8 @@ export function startGatewayProcess(launch: GatewayLaunch): Promise<Service> {
   mkdirSync(join(launch.stoaDir, 'logs'), { recursive: true });
   return startService({
     name: 'the gateway',
-    command: process.execPath,
-    args: ['--import', 'tsx', GATEWAY_MAIN],
+    command: launch.command?.[0] ?? process.execPath,
+    args: launch.command?.slice(1) ?? ['--import', 'tsx', GATEWAY_MAIN],
     cwd: ROOT,
     env: {
       STOA_DIR: launch.stoaDir,
@@ -89,6 +99,7 @@ export function startGatewayProcess(launch: GatewayLaunch): Promise<Service> {
 
 /** The console as its own process, built first when its pages changed; loopback, no login. */
 export function startConsoleProcess(projectDir: string, stoaDir: string): Promise<Service> {
+  mkdirSync(join(stoaDir, 'logs'), { recursive: true });
   return startService({
     name: 'the console',
     command: process.execPath,

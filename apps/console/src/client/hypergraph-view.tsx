@@ -1,7 +1,7 @@
 'use client';
 import { Background, Controls, type Edge, type Node, ReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { GraphView } from '../server/models/graph-view';
 
 const STEP = { width: 180, height: 48 };
@@ -58,13 +58,18 @@ async function layoutOf(view: GraphView): Promise<Layout> {
   return { nodes, edges };
 }
 
-/** Zoomable, pannable drawing of the hypergraph; clicking (or Enter on) a step selects it. */
+/**
+ * Zoomable, pannable drawing of the hypergraph; clicking (or Enter on) a step selects it. Steps
+ * in `highlight` ([lo, hi) in schedule order: a dispute's bisection interval) are marked.
+ */
 export default function HypergraphView({
   view,
   onSelect,
+  highlight,
 }: {
   view: GraphView;
-  onSelect: (step: number) => void;
+  onSelect?: (step: number) => void;
+  highlight?: { lo: number; hi: number };
 }) {
   const [layout, setLayout] = useState<Layout>();
   const [problem, setProblem] = useState<string>();
@@ -78,6 +83,16 @@ export default function HypergraphView({
       live = false;
     };
   }, [view]);
+  const [lo, hi] = [highlight?.lo ?? 0, highlight?.hi ?? 0];
+  const nodes = useMemo(
+    () =>
+      layout?.nodes.map((node) => {
+        const step = node.data.step;
+        if (typeof step !== 'number' || step < lo || step >= hi) return node;
+        return { ...node, className: 'hg-step hg-disputed', ariaLabel: `${node.ariaLabel}, in dispute` };
+      }) ?? [],
+    [layout, lo, hi],
+  );
   if (problem)
     return (
       <p role="alert" className="error">
@@ -86,12 +101,12 @@ export default function HypergraphView({
     );
   if (!layout) return <p aria-live="polite">Laying out {view.steps.length} steps…</p>;
   const select = (node: Node) => {
-    if (typeof node.data.step === 'number') onSelect(node.data.step);
+    if (typeof node.data.step === 'number') onSelect?.(node.data.step);
   };
   return (
     <figure className="graph" aria-label={`Hypergraph: ${view.steps.length} steps`}>
       <ReactFlow
-        nodes={layout.nodes}
+        nodes={nodes}
         edges={layout.edges}
         fitView
         minZoom={0.05}

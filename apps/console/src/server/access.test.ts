@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestProject } from '../testing/project.js';
 import { appRouter } from './api/root.js';
@@ -126,6 +127,44 @@ describe('console bound to a non-loopback address', () => {
     const who = await trpcCall(origin, 'session.whoami', 'query', headers);
     expect(who.status).toBe(200);
     expect(JSON.stringify(await who.json())).toContain(ADMIN.email);
+  });
+
+  it('stores no session token in plain text in any database row or file; sign-out ends the session', async () => {
+    const response = await signIn();
+    const headers = { cookie: sessionCookie(response) };
+    // The cookie is `<token>.<signature>`; the token is what a stolen row would give away.
+    const cookie = response.headers.getSetCookie().find((c) => c.includes('session_token'))!;
+    const token = decodeURIComponent(cookie.split(';')[0]!.split('=')[1]!).split('.')[0]!;
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect((await trpcCall(origin, 'session.whoami', 'query', headers)).status).toBe(200);
+    const stoaDir = join(project.dir, '.stoa');
+    const auth = new Database(join(stoaDir, 'console-auth.db'), { readonly: true });
+    try {
+      const tables = (
+        auth.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+      ).map((t) => t.name);
+      for (const name of tables)
+        for (const row of auth.prepare(`SELECT * FROM "${name}"`).all())
+          expect(JSON.stringify(row), `a row of ${name}`).not.toContain(token);
+      expect(tables).not.toContain('session'); // better-auth's plain-token table is never made
+      // The session is there, sealed under its keyed hash.
+      expect(
+        (auth.prepare('SELECT count(*) AS n FROM console_session_store').get() as { n: number }).n,
+      ).toBeGreaterThan(0);
+    } finally {
+      auth.close();
+    }
+    // Every byte of every database file (the control plane's too, with their write-ahead logs).
+    const files = readdirSync(stoaDir).filter((f) => /\.db(-wal|-journal)?$/.test(f));
+    expect(files).toContain('console-auth.db');
+    for (const file of files) expect(readFileSync(join(stoaDir, file)).includes(token), file).toBe(false);
+    const out = await fetch(`${origin}/api/auth/sign-out`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, ...headers },
+      body: '{}',
+    });
+    expect(out.status).toBe(200);
+    expect((await trpcCall(origin, 'session.whoami', 'query', headers)).status).toBe(401);
   });
 
   it('refuses cross-site request forgery on mutations and on sign-in', async () => {

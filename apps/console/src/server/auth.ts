@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import Database from 'better-sqlite3';
+import { type SessionStore, sqliteSessionStore } from './session-store.js';
 
 export interface ConsoleAdmin {
   readonly email: string;
@@ -29,13 +30,22 @@ function authSecret(stoaDir: string, env: NodeJS.ProcessEnv): string {
 
 /**
  * The console's login (better-auth, email + password, sign-up closed): users live in their own
- * SQLite file, `.stoa/console-auth.db`, beside the control plane's database. The admin given
- * by STOA_CONSOLE_EMAIL / STOA_CONSOLE_PASSWORD is created on first start.
+ * SQLite file, `.stoa/console-auth.db`, beside the control plane's database; sessions in the
+ * same file through `sessions` (keyed hashes and sealed values, never a plain token). The admin
+ * given by STOA_CONSOLE_EMAIL / STOA_CONSOLE_PASSWORD is created on first start.
  */
-function makeAuth(database: Database.Database, origin: string, secret: string, secureCookies: boolean) {
+function makeAuth(
+  database: Database.Database,
+  sessions: SessionStore,
+  origin: string,
+  secret: string,
+  secureCookies: boolean,
+) {
   return betterAuth({
     appName: 'Stoa console',
     database,
+    secondaryStorage: sessions,
+    session: { storeSessionInDatabase: false },
     baseURL: origin,
     basePath: '/api/auth',
     secret,
@@ -59,7 +69,13 @@ export async function createConsoleAuth(options: {
   mkdirSync(options.stoaDir, { recursive: true });
   const database = new Database(join(options.stoaDir, 'console-auth.db'));
   const secret = authSecret(options.stoaDir, options.env ?? process.env);
-  const auth = makeAuth(database, options.origin, secret, options.secureCookies);
+  const auth = makeAuth(
+    database,
+    sqliteSessionStore(database, secret),
+    options.origin,
+    secret,
+    options.secureCookies,
+  );
   const { runMigrations } = await getMigrations(auth.options);
   await runMigrations();
   if (options.admin) await ensureAdmin(auth, options.admin);

@@ -1,4 +1,5 @@
 import { DeployEngine, type DeployResult } from '@stoa/sdk';
+import { configWithModel } from './models/sources.js';
 import type { ConsoleServices } from './services.js';
 
 export interface DeployRunLine {
@@ -40,12 +41,16 @@ export class DeployRuns {
     return key;
   }
 
-  start(services: ConsoleServices): DeployRun {
+  /** Deploys stoa.config.ts's model, or the imported model `modelName` in its place. */
+  start(services: ConsoleServices, modelName?: string): DeployRun {
     if (this.current?.state === 'running') throw new Error('a deploy is already running');
+    const project = modelName
+      ? configWithModel(services.project, services.stoaDir, modelName)
+      : services.project;
     const lines: DeployRunLine[] = [];
     const run: DeployRun = { startedAt: new Date(), state: 'running', lines };
     const push = (kind: DeployRunLine['kind'], text: string) => lines.push({ at: new Date(), kind, text });
-    const engine = new DeployEngine(services.project, services.db, {
+    const engine = new DeployEngine(project, services.db, {
       step: (name, phase, detail) => push('step', `${name} ${phase}${detail ? `: ${detail}` : ''}`),
       decision: (text) => push('decision', text),
     });

@@ -85,19 +85,36 @@ export default function Deployments() {
               >
                 {shown === d.id ? 'Hide log' : 'Show log'}
               </button>
-              {d.state !== 'torn-down' ? (
+              {d.state !== 'torn-down' && !d.ownTeardown ? (
+                <span className="muted">Run by `stoa dev`: Ctrl-C there stops it.</span>
+              ) : null}
+              {d.state !== 'torn-down' && d.ownTeardown ? (
                 <button
                   type="button"
                   className="danger"
                   disabled={teardown.isPending}
                   onClick={() =>
-                    window.confirm(`Tear down ${d.name}? Every replica is released.`) && teardown.mutate()
+                    window.confirm(`Tear down ${d.name}? Every replica is released.`) &&
+                    teardown.mutate({ deploymentId: d.id })
                   }
                 >
                   {teardown.isPending ? 'Tearing down…' : 'Tear down'}
                 </button>
               ) : null}
             </div>
+            {teardown.data && teardown.variables?.deploymentId === d.id ? (
+              <p role="status">
+                Torn down: {teardown.data.replicasTornDown.length} replica(s) released
+                {teardown.data.replicasTornDown.length
+                  ? ` (${teardown.data.replicasTornDown.join(', ')})`
+                  : ''}
+                ; stopped{' '}
+                {teardown.data.servicesStopped.length
+                  ? teardown.data.servicesStopped.join(' and ')
+                  : 'no local service'}
+                .
+              </p>
+            ) : null}
             {shown === d.id ? <DeploymentLogs deploymentId={d.id} /> : null}
           </section>
         ))}

@@ -1,7 +1,9 @@
 'use client';
 import type { ClaimHistory, DisputeHistory } from '@stoa/sdk';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { BisectionStrip } from '../../client/bisection-strip';
+import { DisputeGraph } from '../../client/dispute-graph';
 import { ScrollTable } from '../../client/scroll-table';
 import { QueryState } from '../../client/status';
 import { useTRPC } from '../../client/trpc';
@@ -10,8 +12,9 @@ const ether = (wei: string) => `${(Number(BigInt(wei)) / 1e18).toString()} ETH`;
 const time = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 19);
 const short = (hex: string) => `${hex.slice(0, 10)}…`;
 
-function Dispute({ d, clockSeconds }: { d: DisputeHistory; clockSeconds: number }) {
+function Dispute({ d, modelId, clockSeconds }: { d: DisputeHistory; modelId: string; clockSeconds: number }) {
   const last = d.events.at(-1);
+  const [onGraph, setOnGraph] = useState(false);
   return (
     <section className="panel" aria-label={`Dispute ${d.disputeId}`}>
       <h3>
@@ -56,6 +59,17 @@ function Dispute({ d, clockSeconds }: { d: DisputeHistory; clockSeconds: number 
             Bisection over the trace (steps {d.traceSpan.lo}–{d.traceSpan.hi - 1})
           </h4>
           <BisectionStrip span={d.traceSpan} rounds={d.rounds} />
+          <button
+            type="button"
+            className="secondary"
+            aria-expanded={onGraph}
+            onClick={() => setOnGraph(!onGraph)}
+          >
+            {onGraph ? 'Hide the hypergraph' : 'Show on the hypergraph'}
+          </button>
+          {onGraph ? (
+            <DisputeGraph disputeId={d.disputeId} modelId={modelId} span={d.traceSpan} rounds={d.rounds} />
+          ) : null}
         </>
       ) : null}
       <ScrollTable label={`Timeline of dispute ${d.disputeId}`}>
@@ -102,7 +116,7 @@ function Claim({ c, clockSeconds }: { c: ClaimHistory; clockSeconds: number }) {
   return (
     <>
       {c.disputes.map((d) => (
-        <Dispute key={d.disputeId} d={d} clockSeconds={clockSeconds} />
+        <Dispute key={d.disputeId} d={d} modelId={c.modelId} clockSeconds={clockSeconds} />
       ))}
     </>
   );

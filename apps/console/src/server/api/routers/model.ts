@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loadArtifact } from '../../models/artifacts.js';
 import { EXAMPLES, type ExampleName, exampleImport } from '../../models/examples.js';
 import { graphView, stepTiles } from '../../models/graph-view.js';
+import { saveModelSources } from '../../models/sources.js';
 import type { ConsoleServices } from '../../services.js';
 import { createTRPCRouter, protectedProcedure } from '../trpc.js';
 
@@ -30,10 +31,13 @@ function modelOf(services: ConsoleServices, id: string) {
   return model;
 }
 
-const startImport = (services: ConsoleServices, input: Parameters<typeof importModel>[3]) =>
-  services.imports.start(input.name, (onProgress) =>
+/** Starts an import in the background; its sources are kept so the deploy wizard can deploy it. */
+function startImport(services: ConsoleServices, input: Parameters<typeof importModel>[3]) {
+  saveModelSources(services.stoaDir, input);
+  return services.imports.start(input.name, (onProgress) =>
     importModel(services.db, services.stoaDir, services.projectId, input, onProgress),
   );
+}
 
 export const modelRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) =>
