@@ -52,6 +52,7 @@ let settler: Settler;
 let bodies: string[];
 
 const setUp = async () => {
+  const started = performance.now();
   const { model } = importMnistModel('mlp');
   const images = loadMnist('test').images;
   bodies = Array.from({ length: 20 }, (_, i) =>
@@ -83,6 +84,9 @@ const setUp = async () => {
   gateway = await stack.startGateway({
     voucher: { account: voucherKey, escrow: { chainId: at.chainId, verifyingContract: escrow } },
   });
+  console.error(
+    `fees: stack, escrow and gateway up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 };
 
 /**
@@ -153,7 +157,11 @@ async function settleAll(claims: PostedClaim[]) {
       (await claimStatus(claim.claimId)) === 2 ? true : undefined,
     );
   };
+  const started = performance.now();
   await Promise.all(claims.map(finalize));
+  console.error(
+    `fees: ${claims.length} claims finalized in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   await gateway.meter.flush();
   return settleFinalizedClaims({
     db: stack.db,
@@ -183,8 +191,11 @@ const nodeOf = (r: FeeReport, node: Address) => r.nodes.find((n) => n.node === n
 const liar = privateKeyToAccount(DEV_KEYS.nodeB);
 let liarStaked: Promise<unknown> | undefined;
 
-/** A node staked and registered for the model that posts 8 receipts of its own making. */
-async function postInventedClaim(): Promise<{ claimId: bigint; receipts: SignedReceipt[] }> {
+/**
+ * A node staked and registered for the model posts 8 receipts of its own making; the claim
+ * finalizes unless `finalize` is false.
+ */
+async function postInventedClaim(finalize = true): Promise<{ claimId: bigint; receipts: SignedReceipt[] }> {
   const h = stack.deployment.client;
   const at = stack.deployment.at;
   liarStaked ??= (async () => {
@@ -209,8 +220,10 @@ async function postInventedClaim(): Promise<{ claimId: bigint; receipts: SignedR
   const args = [stack.deployment.modelId, root, 8];
   const posted = await h.send(liar, at.claimRegistry, claimsAbi, 'post', args, DEV_PARAMETERS.claimBond);
   const claimId = emitted(posted, at.claimRegistry, 'ClaimPosted').claimId as bigint;
-  await h.advance(DEV_PARAMETERS.challengeWindow);
-  await h.send(watcher, at.claimRegistry, claimsAbi, 'finalize', [claimId]);
+  if (finalize) {
+    await h.advance(DEV_PARAMETERS.challengeWindow);
+    await h.send(watcher, at.claimRegistry, claimsAbi, 'finalize', [claimId]);
+  }
   return { claimId, receipts };
 }
 
@@ -341,5 +354,28 @@ export function defineFeeReconciliation(requests: number): void {
     expect(row).toMatchObject({ settled: 8, paid: 5, capped: 3, unvouched: 0 });
     expect(row!.explanation).toContain("3 past the budget cap or the escrow's funds: paid nothing");
     expect(reports.map((r) => r.deploymentId).sort()).toEqual([deploymentId, stack.deploymentId].sort());
+  }, 120_000);
+
+  it('a claim that loses (its node lets a demand for a receipt lapse): claimed, rejected, paid nothing, and why', async () => {
+    const h = stack.deployment.client;
+    const at = stack.deployment.at;
+    const { claimId } = await postInventedClaim(false);
+    await h.send(
+      watcher,
+      at.claimRegistry,
+      claimsAbi,
+      'demandReceipt',
+      [claimId, 0],
+      DEV_PARAMETERS.demandBond,
+    );
+    await h.advance(DEV_PARAMETERS.answerSeconds + 1n);
+    const demandId = (await h.read(at.claimRegistry, claimsAbi, 'demandCount')) as bigint;
+    await h.send(watcher, at.claimRegistry, claimsAbi, 'expire', [demandId]);
+    expect(await claimStatus(claimId)).toBe(3);
+    const row = nodeOf(await report(), liar.address);
+    expect(row).toMatchObject({ rejected: 8, paid: 0 });
+    expect(row!.explanation).toContain(
+      '8 in rejected claims (lost a dispute or a proven fault): never paid, reservation refunded',
+    );
   }, 120_000);
 }
