@@ -375,7 +375,7 @@ export function defineFeeReconciliation(requests: number): void {
     const row = nodeOf(await report(), liar.address);
     expect(row).toMatchObject({ rejected: 8, paid: 0 });
     expect(row!.explanation).toContain(
-      '8 in rejected claims (lost a dispute or a proven fault): never paid, reservation refunded',
+      '8 in rejected claims (lost a dispute or a proven fault): never paid, any reservation refundable to the owner',
     );
   }, 120_000);
 }

@@ -134,7 +134,7 @@ function explain(c: Counts): string[] {
   if (c.pending > 0) lines.push(`${c.pending} in claims still in their challenge window`);
   if (c.rejected > 0)
     lines.push(
-      `${c.rejected} in rejected claims (lost a dispute or a proven fault): never paid, reservation refunded`,
+      `${c.rejected} in rejected claims (lost a dispute or a proven fault): never paid, any reservation refundable to the owner`,
     );
   if (c.finalized > c.settled) lines.push(`${c.finalized - c.settled} finalized, not settled yet`);
   if (c.unvouched > 0)
