@@ -18,6 +18,13 @@ export {
   writeAddresses,
 } from './deploy.js';
 export {
+  MAX_SETTLE_RECEIPTS,
+  type Settlement,
+  SettlementTooLargeError,
+  type Settler,
+  settleClaim,
+} from './fees/settle.js';
+export {
   NO_VOUCHER,
   type SettlementLeaf,
   settlementLeaves,

@@ -108,6 +108,15 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     expect(init.files).toContain('stoa.config.ts');
     const dir = init.dir;
     setNetworks(dir, networks());
+    // A fee budget: the deploy engine opens the deployment's FeeEscrow account with it as the cap.
+    const config = join(dir, 'stoa.config.ts');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        /budget: \{ maxPerHour: 10 \}/,
+        "budget: { maxPerHour: 10, maxFees: '0.5 eth' }",
+      ),
+    );
     const env = emulators.env;
     const before = emulators.active();
 
@@ -129,6 +138,11 @@ describe('the newcomer flow', { timeout: 600_000 }, () => {
     );
     expect(infer.verified).toBe(true);
     expect(infer.receipt.modelId).toBe(build.modelId);
+
+    const usage = json<{ fees: { escrow: { capWei: string; paidWei: string; availableWei: string } }[] }>(
+      await stoa(['usage', '--json'], dir, env),
+    );
+    expect(usage.fees.map((f) => f.escrow)).toMatchObject([{ capWei: '500000000000000000', paidWei: '0' }]);
 
     const status = json<{ replicas: { network: string; health: string }[] }>(
       await stoa(['status', '--json'], dir, env),

@@ -4,6 +4,11 @@ export { Errors, GatewayError } from './errors.js';
 export { type OpenAiRoutesOptions, openAiRoutes } from './openai/routes.js';
 export type { GeneratedText, TextGenerationRequest, TextGenerator } from './openai/text-generator.js';
 export type { GatewayOptions } from './options.js';
+export {
+  type FeeSettlerOptions,
+  type SettleFailure,
+  settleFinalizedClaims,
+} from './receipts/fee-settler.js';
 export { createReceiptRecoverer, type ReceiptRecoverer } from './receipts/verify.js';
 export { type RunningGateway, startGateway } from './server.js';
 export type { CheckResult } from './spot-check.js';

@@ -15,6 +15,7 @@ import { ReceiptBatch, receiptDigest } from '../game/batch.js';
 import { emitted } from '../game/client.js';
 import { modelCommitments, registerArgs } from '../game/commitments.js';
 import { chainHarness, DEV_ACCOUNTS } from '../testing/harness.js';
+import { MAX_SETTLE_RECEIPTS, settleClaim } from './settle.js';
 import { settlementLeaves, signVoucher } from './voucher.js';
 
 const [owner, node, watcher] = DEV_ACCOUNTS;
@@ -339,3 +340,48 @@ async function rejectByLapsedDemand(claimId: bigint) {
   if ((await h.read(escrow, escrowAbi, 'reservedFrom', [claimId])) !== 0n)
     await h.send(watcher, escrow, escrowAbi, 'refund', [claimId]);
 }
+
+describe('FeeEscrow on anvil: one settle a block', () => {
+  it(`settles ${MAX_SETTLE_RECEIPTS} vouched receipts in one transaction under a 30M-gas block; refuses one more before sending`, async () => {
+    const cap = PRICE * BigInt(MAX_SETTLE_RECEIPTS + 1);
+    const opened = await h.send(
+      owner,
+      escrow,
+      escrowAbi,
+      'open',
+      [modelId, gateway.address, PRICE, cap],
+      cap,
+    );
+    const account = emitted(opened, escrow, 'DeploymentOpened').deploymentId as bigint;
+    const batch = await freshReceipts(MAX_SETTLE_RECEIPTS + 1, true);
+    const tooLarge = await postClaim(batch);
+    const fits = await postClaim(batch.slice(0, MAX_SETTLE_RECEIPTS));
+    await finalizeAll(tooLarge, fits);
+    const settler = {
+      client: h,
+      account: watcher,
+      escrow,
+      escrowDeploymentId: account,
+      receiptDomain: receiptDomain(),
+    };
+    await expect(settleClaim(settler, tooLarge, batch, vouchers)).rejects.toThrow(
+      new RegExp(
+        `claim ${tooLarge} has ${MAX_SETTLE_RECEIPTS + 1} receipts: one settle pays at most ${MAX_SETTLE_RECEIPTS}`,
+      ),
+    );
+    expect(await h.read(escrow, escrowAbi, 'settled', [tooLarge])).toBe(false);
+    const settled = await settleClaim(settler, fits, batch.slice(0, MAX_SETTLE_RECEIPTS), vouchers);
+    expect(settled).toMatchObject({ claimed: MAX_SETTLE_RECEIPTS, paid: MAX_SETTLE_RECEIPTS });
+    const block = await h.reader.getBlock();
+    expect(block.gasLimit).toBe(30_000_000n);
+    expect(settled.gasUsed).toBeLessThan((block.gasLimit * 4n) / 5n);
+    console.log(`settle of ${MAX_SETTLE_RECEIPTS} receipts: ${settled.gasUsed} gas`);
+    // Solvency over both accounts: the escrow holds what either may still pay or return.
+    const accounts = await Promise.all(
+      [deploymentId, account].map((id) => h.read(escrow, escrowAbi, 'get', [id]) as Promise<DeploymentState>),
+    );
+    expect(await h.reader.getBalance({ address: escrow })).toBe(
+      accounts.reduce((sum, d) => sum + d.available + d.reserved, 0n),
+    );
+  }, 120_000);
+});

@@ -6,6 +6,21 @@ export {
   disputeHistory,
   type GameEvent,
 } from './chain/dispute-history.js';
+export { feeEscrowOf, recordFeeEscrow } from './chain/fee-escrow-record.js';
+export {
+  type ClaimFees,
+  type FeeChain,
+  type FeeEscrowRef,
+  type FeeLedger,
+  readFeeLedger,
+} from './chain/fee-ledger.js';
+export {
+  type DeploymentFees,
+  type FeeReport,
+  feeReconciliation,
+  type NodeFees,
+  projectFeeReports,
+} from './chain/fee-reconciliation.js';
 export { parseWei } from './config/amounts.js';
 export { type DefinedModel, defineModel, parseConfig } from './config/define-model.js';
 export { ConfigError, type ConfigProblem, formatPath } from './config/errors.js';
@@ -36,6 +51,13 @@ export {
   type DeployResult,
   type DeployState,
 } from './deploy/engine.js';
+export {
+  devVoucherAccount,
+  ensureDeploymentEscrow,
+  type FeeEscrowTerms,
+  feeEscrowTerms,
+  openFeeEscrow,
+} from './deploy/fees.js';
 export { type KeyState, keyState, type ListedKey, listApiKeys } from './deploy/key-list.js';
 export {
   type CreatedKey,

@@ -1,13 +1,18 @@
-import { usageTotals } from '@stoa/sdk';
+import { projectFeeReports, usageTotals } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { feesLines } from '../lib/fees-table.js';
 import { table } from '../lib/output.js';
+import { projectChain } from '../lib/project-chain.js';
 
-/** `stoa usage`: what the gateway metered, per key, model, network and node. */
+/**
+ * `stoa usage`: what the gateway metered, per key, model, network and node; and, for each
+ * deployment paying its nodes through a FeeEscrow, metered / claimed / finalized / paid per node.
+ */
 export const usage = stoaCommand({
   name: 'usage',
-  description: 'metered usage per key, model, network and node (from the gateway)',
+  description: 'metered usage per key, model, network and node, and fees paid per deployment and node',
   args: {
     key: { type: 'string', description: 'only this key (id or prefix)' },
     since: { type: 'string', description: 'from this date (ISO 8601, default: the start of this month)' },
@@ -31,8 +36,11 @@ export const usage = stoaCommand({
       }
       const keys = new Map((await ctx.db.apiKey.findMany()).map((k) => [k.id, k.prefix]));
       const rows = await usageTotals(ctx.db, { since, ...(keyId ? { keyId } : {}) });
-      out.result({ since, usage: rows }, () =>
-        rows.length === 0
+      const project = await ctx.db.project.findUnique({ where: { name: ctx.project.config.name } });
+      const chain = await projectChain(ctx);
+      const fees = project && chain ? await projectFeeReports(ctx.db, project.id, chain) : [];
+      out.result({ since, usage: rows, fees }, () => [
+        ...(rows.length === 0
           ? [`no usage since ${since.toISOString().slice(0, 10)}`]
           : table([
               ['KEY', 'MODEL', 'NETWORK', 'NODE', 'REQUESTS', 'ERRORS', 'MEAN MS', 'COST WEI'],
@@ -46,8 +54,9 @@ export const usage = stoaCommand({
                 r.meanLatencyMs.toFixed(1),
                 r.costWei,
               ]),
-            ]),
-      );
+            ])),
+        ...feesLines(fees),
+      ]);
     } finally {
       await ctx.close();
     }

@@ -10,21 +10,35 @@ import {
   ReceiptBatch,
   receiptDigest,
   registerArgs,
-  settlementLeaves,
+  type Settler,
+  settleClaim,
+  signVoucher,
   stakeManagerArtifact,
 } from '@stoa/contracts';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { fromHex, makeReceipt, type SignedReceipt, signReceipt } from '@stoa/ir';
-import { usageTotals } from '@stoa/sdk';
+import {
+  devVoucherAccount,
+  ensureDeploymentEscrow,
+  type FeeReport,
+  feeReconciliation,
+  parseConfig,
+  projectFeeReports,
+  recordFeeEscrow,
+} from '@stoa/sdk';
 import type { Address, Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { gatewayVouchers, settleFinalizedClaims } from '../receipts/fee-settler.js';
 import type { RunningGateway } from '../server.js';
 import { DEV_KEYS, type Stack, startStack, TEST_MODEL_NAME } from './stack.js';
 
 /** Requests of the run, set by `defineFeeReconciliation`. */
 let requestCount = 0;
-const CONCURRENCY = 4;
+/** Clients sending at once: enough to keep the node's and the gateway's event loops busy. */
+const CONCURRENCY = 16;
+/** The node's claims: 10,000 requests make 20 claims, each settled in one transaction. */
+const CLAIM_RECEIPTS = '500';
 const PRICE = 10n ** 12n;
 const owner = DEV_ACCOUNTS[0];
 const watcher = DEV_ACCOUNTS[3]; // nodeC's key: no node of this stack uses it
@@ -34,21 +48,26 @@ const escrowAbi = feeEscrowArtifact.abi;
 
 let stack: Stack;
 let gateway: RunningGateway;
-let escrow: Address;
-let deploymentId: bigint;
+let settler: Settler;
 let bodies: string[];
 
 const setUp = async () => {
-  const { model } = importMnistModel('cnn');
+  const started = performance.now();
+  const { model } = importMnistModel('mlp');
   const images = loadMnist('test').images;
   bodies = Array.from({ length: 20 }, (_, i) =>
     JSON.stringify({ inputs: [Array.from(images.subarray(784 * i, 784 * (i + 1)))] }),
   );
   stack = await startStack(model, [
-    { network: 'akash', key: DEV_KEYS.nodeA, env: { STOA_BATCH_SIZE: '16', STOA_BATCH_MAX_AGE_MS: '300' } },
+    {
+      network: 'akash',
+      key: DEV_KEYS.nodeA,
+      env: { STOA_BATCH_SIZE: CLAIM_RECEIPTS, STOA_BATCH_MAX_AGE_MS: '3000' },
+    },
   ]);
   const h = stack.deployment.client;
-  escrow = await h.deploy(owner, feeEscrowArtifact, [stack.deployment.at.claimRegistry]);
+  const at = stack.deployment.at;
+  const escrow = await h.deploy(owner, feeEscrowArtifact, [at.claimRegistry]);
   const budget = PRICE * BigInt(requestCount) * 2n;
   const opened = await h.send(
     owner,
@@ -58,13 +77,16 @@ const setUp = async () => {
     [stack.deployment.modelId, voucherKey.address, PRICE, budget],
     budget,
   );
-  deploymentId = emitted(opened, escrow, 'DeploymentOpened').deploymentId as bigint;
+  const escrowDeploymentId = emitted(opened, escrow, 'DeploymentOpened').deploymentId as bigint;
+  await recordFeeEscrow(stack.db, stack.deploymentId, { address: escrow, deploymentId: escrowDeploymentId });
+  const receiptDomain = { chainId: at.chainId, verifyingContract: at.claimRegistry };
+  settler = { client: h, account: watcher, escrow, escrowDeploymentId, receiptDomain };
   gateway = await stack.startGateway({
-    voucher: {
-      account: voucherKey,
-      escrow: { chainId: stack.deployment.at.chainId, verifyingContract: escrow },
-    },
+    voucher: { account: voucherKey, escrow: { chainId: at.chainId, verifyingContract: escrow } },
   });
+  console.error(
+    `fees: stack, escrow and gateway up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 };
 
 /**
@@ -122,63 +144,109 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-/** Every voucher the gateway kept, by receipt digest (from its usage rows' receipts). */
-async function gatewayVouchers(): Promise<Map<Hex, Hex>> {
-  await gateway.meter.flush();
-  const rows = await stack.db.gatewayReceipt.findMany({ where: { deploymentId: stack.deploymentId } });
-  const domain = {
-    chainId: stack.deployment.at.chainId,
-    verifyingContract: stack.deployment.at.claimRegistry,
+/** Finalizes every claim (where the node's own claimer has not yet), then the gateway settles them. */
+async function settleAll(claims: PostedClaim[]) {
+  const h = stack.deployment.client;
+  await h.advance(DEV_PARAMETERS.challengeWindow);
+  const finalize = async (claim: PostedClaim) => {
+    // Whoever is first, the claim finalizes; the other's transaction reverts in simulation.
+    await h
+      .send(watcher, stack.deployment.at.claimRegistry, claimsAbi, 'finalize', [claim.claimId])
+      .catch(() => {});
+    await until(`claim ${claim.claimId} to finalize`, async () =>
+      (await claimStatus(claim.claimId)) === 2 ? true : undefined,
+    );
   };
-  const vouchers = new Map<Hex, Hex>();
-  for (const row of rows) {
-    const { receipt, voucher } = JSON.parse(row.receipt) as {
-      receipt: Omit<SignedReceipt, 'nonce'> & { nonce: string };
-      voucher?: Hex;
-    };
-    if (voucher) vouchers.set(receiptDigest({ ...receipt, nonce: BigInt(receipt.nonce) }, domain), voucher);
-  }
-  return vouchers;
+  const started = performance.now();
+  await Promise.all(claims.map(finalize));
+  console.error(
+    `fees: ${claims.length} claims finalized in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  await gateway.meter.flush();
+  return settleFinalizedClaims({
+    db: stack.db,
+    deploymentId: stack.deploymentId,
+    chain: feeChain(),
+    settler,
+  });
 }
 
-/** Finalizes (where still pending) and settles each claim with its node's receipts. */
-async function settleAll(claims: PostedClaim[], vouchers: ReadonlyMap<Hex, Hex>) {
+const claimStatus = async (claimId: bigint) =>
+  (
+    (await stack.deployment.client.read(stack.deployment.at.claimRegistry, claimsAbi, 'get', [claimId])) as {
+      status: number;
+    }
+  ).status;
+
+const feeChain = () => ({
+  rpcUrl: stack.deployment.chain.rpcUrl,
+  claimRegistry: stack.deployment.at.claimRegistry,
+  escrow: { address: settler.escrow, deploymentId: settler.escrowDeploymentId },
+});
+
+const report = (): Promise<FeeReport> => feeReconciliation(stack.db, stack.deploymentId, feeChain());
+
+const nodeOf = (r: FeeReport, node: Address) => r.nodes.find((n) => n.node === node.toLowerCase());
+
+const liar = privateKeyToAccount(DEV_KEYS.nodeB);
+let liarStaked: Promise<unknown> | undefined;
+
+/**
+ * A node staked and registered for the model posts 8 receipts of its own making; the claim
+ * finalizes unless `finalize` is false.
+ */
+async function postInventedClaim(finalize = true): Promise<{ claimId: bigint; receipts: SignedReceipt[] }> {
   const h = stack.deployment.client;
   const at = stack.deployment.at;
-  const domain = { chainId: at.chainId, verifyingContract: at.claimRegistry };
-  await h.advance(DEV_PARAMETERS.challengeWindow);
-  let paid = 0n;
-  for (const claim of claims) {
-    // The node's own claimer finalizes its claims too: whoever is first, the claim finalizes.
-    await h.send(watcher, at.claimRegistry, claimsAbi, 'finalize', [claim.claimId]).catch(() => undefined);
-    await until(`claim ${claim.claimId} to finalize`, async () => {
-      const { status } = (await h.read(at.claimRegistry, claimsAbi, 'get', [claim.claimId])) as {
-        status: number;
-      };
-      return status === 2 ? true : undefined;
-    });
-    const served = (await (
-      await fetch(`${stack.nodes[0]!.url}/v1/claims/${claim.claimId}/receipts`)
-    ).json()) as {
-      receipts: (Omit<SignedReceipt, 'nonce'> & { nonce: string })[];
+  liarStaked ??= (async () => {
+    const registered = registerArgs(modelCommitments(stack.deployment.model));
+    await h.send(liar, at.modelRegistry, modelRegistryArtifact.abi, 'register', registered);
+    await h.send(liar, at.stakeManager, stakeManagerArtifact.abi, 'stake', [], DEV_PARAMETERS.minStake);
+  })();
+  await liarStaked;
+  const receipts: SignedReceipt[] = [];
+  for (let i = 0; i < 8; i++) {
+    const fields = {
+      modelId: fromHex(stack.deployment.modelId),
+      inputDigest: randomBytes(32),
+      outputDigest: randomBytes(32),
+      traceRoot: new Uint8Array(32),
+      steps: 1,
     };
-    const receipts = served.receipts.map((r) => ({ ...r, nonce: BigInt(r.nonce) }));
-    const sent = await h.send(watcher, escrow, escrowAbi, 'settle', [
-      deploymentId,
-      claim.claimId,
-      settlementLeaves(receipts, domain, vouchers),
-    ]);
-    paid += emitted(sent, escrow, 'Settled').paid as bigint;
+    const nonce = BigInt(`0x${randomBytes(6).toString('hex')}`);
+    receipts.push(await signReceipt(makeReceipt(fields, liar.address, nonce), liar, settler.receiptDomain));
   }
-  return paid;
+  const root = new ReceiptBatch(receipts, settler.receiptDomain).root;
+  const args = [stack.deployment.modelId, root, 8];
+  const posted = await h.send(liar, at.claimRegistry, claimsAbi, 'post', args, DEV_PARAMETERS.claimBond);
+  const claimId = emitted(posted, at.claimRegistry, 'ClaimPosted').claimId as bigint;
+  if (finalize) {
+    await h.advance(DEV_PARAMETERS.challengeWindow);
+    await h.send(watcher, at.claimRegistry, claimsAbi, 'finalize', [claimId]);
+  }
+  return { claimId, receipts };
+}
+
+/** A second deployment row of the stack's project and model (its own escrow account). */
+async function secondDeployment(name: string): Promise<string> {
+  const model = await stack.db.model.findFirstOrThrow({ where: { projectId: stack.projectId } });
+  const data = {
+    projectId: stack.projectId,
+    modelRef: model.id,
+    name,
+    state: 'live',
+    plan: '{}',
+    maxPerHourUsd: 1,
+  };
+  return (await stack.db.deployment.create({ data })).id;
 }
 
 /**
  * The reconciliation of issue 19, registered in the calling suite: `requests` inferences through
  * a gateway that vouches for them; the node's claims finalize and are settled from the gateway's
- * vouchers; metered = claimed = paid for the honest node, and a node that invents work is
- * claimed and finalized but paid nothing. Loaded only when the run is asked for (its stack
- * boots in ≈ 35 s).
+ * vouchers; the SDK's report (`feeReconciliation`, behind `stoa usage` and the console) shows
+ * metered = claimed = finalized = paid for the honest node, and for a node that invents work,
+ * claimed and finalized but paid nothing, with the reason.
  */
 export function defineFeeReconciliation(requests: number): void {
   requestCount = requests;
@@ -188,93 +256,126 @@ export function defineFeeReconciliation(requests: number): void {
     await stack?.stop();
   }, 300_000);
   it(
-    `${requestCount} requests through the gateway: metered = claimed = paid for an honest node`,
+    `${requestCount} requests through the gateway: metered = claimed = finalized = paid for an honest node`,
     async () => {
       const node = privateKeyToAccount(DEV_KEYS.nodeA).address;
       const started = performance.now();
       const answered = await run(await stack.createKey());
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.error(`fees: ${answered} of ${requestCount} requests answered in ${seconds} s; settling`);
+      const served = performance.now();
       expect(answered).toBeGreaterThanOrEqual(requestCount * 0.99);
       const claims = await until('the node to claim every receipt', async () => {
         const posted = await postedClaims();
         return posted.reduce((n, c) => n + c.receipts, 0) >= answered ? posted : undefined;
       });
-      const claimed = claims.reduce((n, c) => n + c.receipts, 0);
-      await gateway.meter.flush();
-      const metered = (await usageTotals(stack.db))
-        .filter((t) => t.node.toLowerCase() === node.toLowerCase())
-        .reduce((n, t) => n + t.requests - t.errors, 0);
-      const paid = await settleAll(claims, await gatewayVouchers());
-      console.log(JSON.stringify({ node, requests: requestCount, metered, claimed, paid: Number(paid) }));
-      expect(metered).toBe(answered);
-      expect(claimed).toBe(answered);
-      expect(paid).toBe(BigInt(answered));
-      const deployment = (await stack.deployment.client.read(escrow, escrowAbi, 'get', [deploymentId])) as {
-        paid: bigint;
-      };
-      expect(deployment.paid).toBe(PRICE * BigInt(answered));
+      const claimed = performance.now();
+      const { settled: settlements, failed } = await settleAll(claims);
+      const settled = performance.now();
+      expect(failed).toEqual([]);
+      expect(settlements).toHaveLength(claims.length);
+      const fees = await report();
+      const s = (from: number, to: number) => ((to - from) / 1000).toFixed(1);
+      const gas = settlements.reduce((g, x) => g + x.gasUsed, 0n);
+      console.error(
+        `fees: ${answered} of ${requestCount} requests answered in ${s(started, served)} s, claimed after ${s(served, claimed)} s, ${claims.length} claims settled in ${s(claimed, settled)} s (${gas / BigInt(answered)} gas a receipt)`,
+      );
+      console.log(JSON.stringify(nodeOf(fees, node)));
+      expect(nodeOf(fees, node)).toMatchObject({
+        metered: answered,
+        vouched: answered,
+        claimed: answered,
+        finalized: answered,
+        settled: answered,
+        paid: answered,
+        paidWei: (PRICE * BigInt(answered)).toString(),
+        explanation: [],
+      });
+      expect(fees.escrow.paidWei).toBe((PRICE * BigInt(answered)).toString());
     },
-    120_000 + requestCount * 500,
+    120_000 + requestCount * 50,
   );
 
-  it('a node that invents work (receipts no request stands behind): claimed, finalized, paid nothing', async () => {
+  it('a node that invents work (receipts no request stands behind): claimed, finalized, paid nothing, and why', async () => {
+    const { claimId, receipts } = await postInventedClaim();
+    // The gateway settles only its nodes' claims; the liar settles its own, with every voucher.
+    const { vouchers } = await gatewayVouchers(stack.db, stack.deploymentId, settler.receiptDomain);
+    const settled = await settleClaim(settler, claimId, receipts, vouchers);
+    expect(settled).toMatchObject({ claimed: 8, paid: 0, amountWei: 0n });
+    const fees = await report();
+    const row = nodeOf(fees, liar.address);
+    console.log(JSON.stringify(row));
+    expect(row).toMatchObject({ metered: 0, claimed: 8, finalized: 8, settled: 8, paid: 0, unvouched: 8 });
+    expect(row!.explanation).toEqual([
+      'claimed 8, paid 0',
+      '8 claimed but never metered: no request through the gateway stands behind them',
+      '8 settled with no gateway voucher (or paid before): paid nothing',
+    ]);
+    expect(fees.total.claimed - fees.total.paid).toBe(8);
+  }, 120_000);
+
+  it('budget.maxFees from defineModel() is the escrow cap the deploy engine opens: 8 vouched receipts, 5 paid', async () => {
+    const config = parseConfig({
+      name: 'capped',
+      model: { onnx: './model.onnx', calibration: './calibration.json' },
+      networks: ['self-hosted'],
+      budget: { maxPerHour: 1, maxFees: `${5n * PRICE} wei` },
+      verification: { feePerRequest: `${PRICE} wei` },
+    });
+    const deploymentId = await secondDeployment('capped');
+    const at = stack.deployment.at;
+    const chain = { pid: 0, rpcUrl: stack.deployment.chain.rpcUrl, contractsFile: '', addresses: at };
+    const model = { modelId: stack.deployment.modelId, config };
+    const escrow = (await ensureDeploymentEscrow(stack.db, deploymentId, chain, stack.stoaDir, model))!;
+    // A rerun of the step opens nothing new.
+    expect(await ensureDeploymentEscrow(stack.db, deploymentId, chain, stack.stoaDir, model)).toEqual(escrow);
+    const { claimId, receipts } = await postInventedClaim();
+    // The dev gateway's voucher account stands behind all 8 (as if it had forwarded them).
+    const gatewayAccount = mnemonicToAccount('test test test test test test test test test test test junk', {
+      addressIndex: 10,
+    });
+    expect(gatewayAccount.address).toBe(devVoucherAccount().address);
+    const domain = { chainId: at.chainId, verifyingContract: escrow.address };
+    const vouchers = new Map<Hex, Hex>();
+    for (const r of receipts) {
+      const digest = receiptDigest(r, settler.receiptDomain);
+      vouchers.set(digest, await signVoucher(gatewayAccount, digest, domain));
+    }
+    const capped = { ...settler, escrow: escrow.address, escrowDeploymentId: escrow.deploymentId };
+    expect(await settleClaim(capped, claimId, receipts, vouchers)).toMatchObject({
+      paid: 5,
+      amountWei: 5n * PRICE,
+    });
+    const reports = await projectFeeReports(stack.db, stack.projectId, {
+      rpcUrl: chain.rpcUrl,
+      claimRegistry: at.claimRegistry,
+    });
+    const fees = reports.find((r) => r.deploymentId === deploymentId) as FeeReport;
+    expect(fees.escrow).toMatchObject({ capWei: (5n * PRICE).toString(), paidWei: (5n * PRICE).toString() });
+    const row = fees.nodes.find((n) => n.node === liar.address.toLowerCase() && n.settled > 0);
+    expect(row).toMatchObject({ settled: 8, paid: 5, capped: 3, unvouched: 0 });
+    expect(row!.explanation).toContain("3 past the budget cap or the escrow's funds: paid nothing");
+    expect(reports.map((r) => r.deploymentId).sort()).toEqual([deploymentId, stack.deploymentId].sort());
+  }, 120_000);
+
+  it('a claim that loses (its node lets a demand for a receipt lapse): claimed, rejected, paid nothing, and why', async () => {
     const h = stack.deployment.client;
     const at = stack.deployment.at;
-    const liar = privateKeyToAccount(DEV_KEYS.nodeB);
+    const { claimId } = await postInventedClaim(false);
     await h.send(
-      liar,
-      at.modelRegistry,
-      modelRegistryArtifact.abi,
-      'register',
-      registerArgs(modelCommitments(stack.deployment.model)),
-    );
-    await h.send(liar, at.stakeManager, stakeManagerArtifact.abi, 'stake', [], DEV_PARAMETERS.minStake);
-    const domain = { chainId: at.chainId, verifyingContract: at.claimRegistry };
-    const invented: SignedReceipt[] = [];
-    for (let nonce = 1n; nonce <= 8n; nonce++) {
-      const fields = {
-        modelId: fromHex(stack.deployment.modelId),
-        inputDigest: randomBytes(32),
-        outputDigest: randomBytes(32),
-        traceRoot: new Uint8Array(32),
-        steps: 1,
-      };
-      invented.push(await signReceipt(makeReceipt(fields, liar.address, nonce), liar, domain));
-    }
-    const root = new ReceiptBatch(invented, domain).root;
-    const posted = await h.send(
-      liar,
+      watcher,
       at.claimRegistry,
       claimsAbi,
-      'post',
-      [stack.deployment.modelId, root, 8],
-      DEV_PARAMETERS.claimBond,
+      'demandReceipt',
+      [claimId, 0],
+      DEV_PARAMETERS.demandBond,
     );
-    const claimId = emitted(posted, at.claimRegistry, 'ClaimPosted').claimId as bigint;
-    await h.advance(DEV_PARAMETERS.challengeWindow);
-    await h.send(watcher, at.claimRegistry, claimsAbi, 'finalize', [claimId]);
-    const sent = await h.send(watcher, escrow, escrowAbi, 'settle', [
-      deploymentId,
-      claimId,
-      settlementLeaves(invented, domain, await gatewayVouchers()),
-    ]);
-    const metered = (await usageTotals(stack.db)).filter(
-      (t) => t.node.toLowerCase() === liar.address.toLowerCase(),
-    ).length;
-    const settled = emitted(sent, escrow, 'Settled');
-    // The difference, explained: 8 claimed and finalized, none metered, none vouched, none paid.
-    console.log(
-      JSON.stringify({
-        node: liar.address,
-        metered,
-        claimed: 8,
-        finalized: 8,
-        paid: Number(settled.paid),
-        unvouched: 8,
-      }),
+    await h.advance(DEV_PARAMETERS.answerSeconds + 1n);
+    const demandId = (await h.read(at.claimRegistry, claimsAbi, 'demandCount')) as bigint;
+    await h.send(watcher, at.claimRegistry, claimsAbi, 'expire', [demandId]);
+    expect(await claimStatus(claimId)).toBe(3);
+    const row = nodeOf(await report(), liar.address);
+    expect(row).toMatchObject({ rejected: 8, paid: 0 });
+    expect(row!.explanation).toContain(
+      '8 in rejected claims (lost a dispute or a proven fault): never paid, any reservation refundable to the owner',
     );
-    expect(metered).toBe(0);
-    expect(settled).toMatchObject({ claimed: 8n, paid: 0n, amount: 0n });
   }, 120_000);
 }

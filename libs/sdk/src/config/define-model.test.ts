@@ -92,6 +92,13 @@ const BAD: [string, (c: Record<string, unknown>) => unknown, string, RegExp][] =
   ],
   ['missing budget', set('budget', undefined), 'budget', /expected object/],
   ['zero budget', set('budget', { maxPerHour: 0 }), 'budget.maxPerHour', /positive/],
+  ['fee budget in dollars', set('budget', { maxPerHour: 5, maxFees: '5 usd' }), 'budget.maxFees', /'1 eth'/],
+  [
+    'fee budget below one fee',
+    set('budget', { maxPerHour: 5, maxFees: '5 wei' }),
+    'budget.maxFees',
+    /does not pay one request \(verification.feePerRequest is 1000000000000 wei\)/,
+  ],
   ['bad stake unit', set('verification', { stake: '1 dollar' }), 'verification.stake', /'1 eth'/],
   ['audit rate above 1', set('verification', { auditRate: 1.5 }), 'verification.auditRate', /\[0, 1\]/],
   [

@@ -37,6 +37,13 @@ function crossFieldProblems(config: StoaConfig): ConfigProblem[] {
       });
     }
   });
+  const { maxFees } = config.budget;
+  if (maxFees !== undefined && maxFees < config.verification.feePerRequest) {
+    problems.push({
+      path: 'budget.maxFees',
+      message: `${maxFees} wei does not pay one request (verification.feePerRequest is ${config.verification.feePerRequest} wei); raise it or leave it unset`,
+    });
+  }
   const replicas = config.networks.reduce((sum, n) => sum + n.replicas, 0);
   if (config.scaling && config.scaling.max < replicas) {
     problems.push({

@@ -96,6 +96,11 @@ export const modelSchema = z.strictObject({
 export const budgetSchema = z.strictObject({
   maxPerHour: z.number().positive('must be a positive number of USD per hour'),
   maxTotal: z.number().positive('must be a positive number of USD').optional(),
+  /**
+   * The most the deployment's FeeEscrow ever pays its nodes, in the chain's currency ('1 eth'):
+   * the escrow's on-chain cap, funded at deploy. Unset: no escrow, nodes are not paid on chain.
+   */
+  maxFees: weiAmount.optional(),
 });
 
 export const verificationSchema = z.strictObject({

@@ -8,6 +8,7 @@ import { changeKeys } from '../gateway/key-version.js';
 import { gatewayPublicKeyFromEnv } from '../gateway/signing.js';
 import { putArtifact } from '../store/artifact-store.js';
 import { buildModel } from './build.js';
+import { ensureDeploymentEscrow } from './fees.js';
 import { type CreatedKey, createApiKey } from './keys.js';
 import { adapterFor } from './network-adapters.js';
 import { BudgetError, nextBest, type Plan, planFromQuotes, quoteNetworks, specFor } from './plan.js';
@@ -191,6 +192,14 @@ export class DeployEngine {
       },
       (r) => `${r.registered ? 'registered' : 'already registered'} on ${r.chain.rpcUrl}`,
     );
+    if (this.project.config.budget.maxFees !== undefined) {
+      const model = { modelId: modelRow.modelId as `0x${string}`, config: this.project.config };
+      await this.step(
+        'escrow',
+        () => ensureDeploymentEscrow(this.db, id, chain.chain, this.stoaDir, model),
+        (ref) => `FeeEscrow ${ref!.address} #${ref!.deploymentId}, cap budget.maxFees`,
+      );
+    }
 
     await this.step(
       'provision',

@@ -147,7 +147,10 @@ export function planFromQuotes(config: StoaConfig, quotes: NetworkQuote[]): Plan
       reason: `failover from ${q.network}: ${q.error}`,
     });
   }
-  const plan: Plan = { quotes, placements, perHourUsd: perHour(), budget: config.budget, decisions };
+  // The USD budget only: budget.maxFees (wei, a bigint) is the escrow's cap, not the plan's.
+  const { maxPerHour, maxTotal } = config.budget;
+  const budget = { maxPerHour, ...(maxTotal !== undefined ? { maxTotal } : {}) };
+  const plan: Plan = { quotes, placements, perHourUsd: perHour(), budget, decisions };
   checkBudget(plan);
   if (placements.length === 0) throw new Error(`no network can run the model:\n  ${decisions.join('\n  ')}`);
   return plan;

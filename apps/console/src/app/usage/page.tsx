@@ -7,6 +7,7 @@ import { ScrollTable } from '../../client/scroll-table';
 import { QueryState } from '../../client/status';
 import { useTRPC } from '../../client/trpc';
 import type { ChartRow } from '../../client/usage-chart';
+import { FeesSection } from './fees';
 
 const UsageChart = dynamic(() => import('../../client/usage-chart'), {
   ssr: false,
@@ -124,6 +125,7 @@ export default function Usage() {
           </>
         )}
       </QueryState>
+      <FeesSection />
     </>
   );
 }

@@ -1,5 +1,6 @@
-import { usageSeries } from '@stoa/sdk';
+import { projectFeeReports, usageSeries } from '@stoa/sdk';
 import { z } from 'zod';
+import { projectChain } from '../../dev-stack.js';
 import { createTRPCRouter, protectedProcedure } from '../trpc.js';
 
 export const usageRouter = createTRPCRouter({
@@ -22,4 +23,16 @@ export const usageRouter = createTRPCRouter({
         bucketMs: input.bucketSeconds * 1000,
       }),
     ),
+  /**
+   * Fees per deployment and node (metered, claimed, finalized, paid, and why they differ) for
+   * the project's deployments paying through a FeeEscrow; empty while the project has no chain.
+   */
+  fees: protectedProcedure.query(async ({ ctx }) => {
+    const chain = await projectChain(ctx.services.stoaDir);
+    if (!chain) return [];
+    return projectFeeReports(ctx.services.db, ctx.services.projectId, {
+      rpcUrl: chain.rpcUrl,
+      claimRegistry: chain.addresses.claimRegistry,
+    });
+  }),
 });
