@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   STOA_GATEWAY_SECRET: secretRef,
   STOA_GATEWAY_SPOOL_DIR: z.string().min(1).optional(),
   STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** How often the gateway settles finalized claims' fees (with a voucher key and an escrow). */
+  STOA_GATEWAY_SETTLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),
@@ -60,6 +62,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     gatewaySecret: e.STOA_GATEWAY_SECRET,
     spoolDir: e.STOA_GATEWAY_SPOOL_DIR,
     flushMs: e.STOA_GATEWAY_FLUSH_MS,
+    settleMs: e.STOA_GATEWAY_SETTLE_MS,
     spotCheckRate: e.STOA_GATEWAY_SPOT_CHECK_RATE,
     challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
     voucherKey: e.STOA_GATEWAY_VOUCHER_KEY,

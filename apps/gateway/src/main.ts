@@ -8,6 +8,7 @@ import { chainClient, readAddresses } from '@stoa/contracts';
 import { keySecret, openDatabase, resolveSecret } from '@stoa/sdk';
 import { privateKeyToAccount } from 'viem/accounts';
 import { configFromEnv } from './config.js';
+import { startFeeSettling } from './receipts/fee-settle-loop.js';
 import { startGateway } from './server.js';
 
 const log = (level: string, msg: string, fields: Record<string, unknown> = {}) =>
@@ -22,6 +23,9 @@ try {
 }
 const db = await openDatabase(config.databaseUrl);
 const addresses = await readAddresses(config.contractsFile);
+const voucherAccount = config.voucherKey
+  ? privateKeyToAccount(resolveSecret(config.voucherKey) as `0x${string}`)
+  : undefined;
 const gateway = await startGateway({
   db,
   keySecret: keySecret(config.stoaDir),
@@ -35,10 +39,10 @@ const gateway = await startGateway({
   ...(config.challengerKey
     ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }
     : {}),
-  ...(config.voucherKey && config.feeEscrow
+  ...(voucherAccount && config.feeEscrow
     ? {
         voucher: {
-          account: privateKeyToAccount(resolveSecret(config.voucherKey) as `0x${string}`),
+          account: voucherAccount,
           escrow: { chainId: addresses.chainId, verifyingContract: config.feeEscrow },
         },
       }
@@ -46,7 +50,24 @@ const gateway = await startGateway({
   log,
 });
 log('info', 'listening', { url: gateway.url, replayedBatches: gateway.replayed });
+// With vouchers on, the gateway is also its deployments' settler: their nodes get paid without it
+// handing its vouchers to anyone.
+const settling =
+  voucherAccount && config.feeEscrow
+    ? startFeeSettling({
+        db,
+        client: chainClient(config.rpcUrl),
+        rpcUrl: config.rpcUrl,
+        chainId: addresses.chainId,
+        claimRegistry: addresses.claimRegistry,
+        escrow: config.feeEscrow,
+        account: voucherAccount,
+        everyMs: config.settleMs,
+        log,
+      })
+    : undefined;
 const stop = async () => {
+  await settling?.stop();
   await gateway.stop();
   await db.$disconnect();
   process.exit(0);

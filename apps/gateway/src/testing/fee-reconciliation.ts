@@ -29,7 +29,8 @@ import {
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { gatewayVouchers, settleFinalizedClaims } from '../receipts/fee-settler.js';
+import { startFeeSettling } from '../receipts/fee-settle-loop.js';
+import { gatewayVouchers } from '../receipts/fee-settler.js';
 import type { RunningGateway } from '../server.js';
 import { DEV_KEYS, type Stack, startStack, TEST_MODEL_NAME } from './stack.js';
 
@@ -163,12 +164,23 @@ async function settleAll(claims: PostedClaim[]) {
     `fees: ${claims.length} claims finalized in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   await gateway.meter.flush();
-  return settleFinalizedClaims({
+  // The gateway's own settle loop, one pass: it finds the deployment's escrow from its record.
+  const settling = startFeeSettling({
     db: stack.db,
-    deploymentId: stack.deploymentId,
-    chain: feeChain(),
-    settler,
+    client: settler.client,
+    rpcUrl: stack.deployment.chain.rpcUrl,
+    chainId: settler.receiptDomain.chainId,
+    claimRegistry: stack.deployment.at.claimRegistry,
+    escrow: settler.escrow,
+    account: settler.account,
+    everyMs: 3_600_000,
+    log: () => undefined,
   });
+  try {
+    return await settling.pass();
+  } finally {
+    await settling.stop();
+  }
 }
 
 const claimStatus = async (claimId: bigint) =>
