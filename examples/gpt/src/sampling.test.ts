@@ -19,30 +19,35 @@ describe('seeded integer sampling', () => {
   });
 
   it('is greedy at temperature 0 and deterministic per (seed, position)', () => {
-    expect(sampleToken(logits, FRAC, 0, { seed: 1n, temperatureMilli: 0 })).toBe(greedyToken(logits, 0));
-    const draw = (seed: bigint) => sampleToken(logits, FRAC, 0, { seed, temperatureMilli: 1000 });
-    for (let s = 0n; s < 20n; s++) expect(draw(s)).toBe(draw(s));
+    expect(sampleToken(logits, FRAC, 0, { seed: 1n, temperatureMilli: 0 }, 0)).toBe(greedyToken(logits, 0));
+    const draw = (seed: bigint, n: number) =>
+      sampleToken(logits, FRAC, 0, { seed, temperatureMilli: 1000 }, n);
+    for (let s = 0n; s < 20n; s++) expect(draw(s, 3)).toBe(draw(s, 3));
+    // Another draw number is another stream: some of 20 seeds must pick differently.
+    expect(
+      Array.from({ length: 20 }, (_, s) => draw(BigInt(s), 3) !== draw(BigInt(s), 4)).some(Boolean),
+    ).toBe(true);
   });
 
   it('draws in proportion to the integer softmax (1:2:4:0 at temperature 1)', () => {
     const counts = [0, 0, 0, 0];
     for (let s = 0n; s < 7000n; s++)
-      counts[sampleToken(logits, FRAC, 0, { seed: s, temperatureMilli: 1000 })]! += 1;
+      counts[sampleToken(logits, FRAC, 0, { seed: s, temperatureMilli: 1000 }, 0)]! += 1;
     expect(counts[3]).toBe(0);
     expect(counts[0]! / 1000).toBeCloseTo(1, 0);
     expect(counts[1]! / 1000).toBeCloseTo(2, 0);
     expect(counts[2]! / 1000).toBeCloseTo(4, 0);
     const uniform = [0, 0, 0, 0];
     for (let s = 0n; s < 4000n; s++)
-      uniform[sampleToken(logits, FRAC, 1, { seed: s, temperatureMilli: 700 })]! += 1;
+      uniform[sampleToken(logits, FRAC, 1, { seed: s, temperatureMilli: 700 }, 0)]! += 1;
     for (const c of uniform) expect(Math.abs(c - 1000)).toBeLessThan(150);
   });
 
   it('rejects a negative or fractional temperature, naming it', () => {
-    expect(() => sampleToken(logits, FRAC, 0, { seed: 0n, temperatureMilli: -1 })).toThrow(
+    expect(() => sampleToken(logits, FRAC, 0, { seed: 0n, temperatureMilli: -1 }, 0)).toThrow(
       /temperatureMilli/,
     );
-    expect(() => sampleToken(logits, FRAC, 0, { seed: 0n, temperatureMilli: 0.5 })).toThrow(
+    expect(() => sampleToken(logits, FRAC, 0, { seed: 0n, temperatureMilli: 0.5 }, 0)).toThrow(
       /temperatureMilli/,
     );
   });

@@ -3,8 +3,9 @@ import { greedyToken } from './generate.js';
 
 /**
  * Seeded sampling that anyone re-derives from the receipt: temperature in thousandths (0 is
- * greedy), a SplitMix64 draw keyed by (seed, position), and an integer inverse CDF over the Q16
- * weights e_k = expNeg(round((x_k − max) · 1000 / temperature), frac). No float touches the pick.
+ * greedy), a SplitMix64 draw keyed by (seed, index of the generated token), and an integer
+ * inverse CDF over the Q16 weights
+ * e_k = expNeg(round((x_k − max) · 1000 / temperature), frac). No float touches the pick.
  */
 export interface SamplingParams {
   readonly seed: bigint;
@@ -22,12 +23,16 @@ export function splitMix64(seed: bigint, counter: bigint): bigint {
   return z ^ (z >> 31n);
 }
 
-/** The token drawn from row `position` of integer logits at fractional bits `frac`. */
+/**
+ * The token drawn from row `position` of integer logits at fractional bits `frac`, with draw
+ * number `draw` (the generated token's index: the row repeats once the window is full).
+ */
 export function sampleToken(
   logits: IntTensor,
   frac: number,
   position: number,
   params: SamplingParams,
+  draw: number,
 ): number {
   const t = params.temperatureMilli;
   if (!Number.isInteger(t) || t < 0)
@@ -42,7 +47,7 @@ export function sampleToken(
   );
   const total = weights.reduce((a, b) => a + b, 0);
   // total ≤ 2^16 · vocab ≪ 2^64: the modulo bias is below 2^-40, and the draw is exact either way.
-  let u = Number(splitMix64(params.seed, BigInt(position)) % BigInt(total));
+  let u = Number(splitMix64(params.seed, BigInt(draw)) % BigInt(total));
   for (let k = 0; k < vocab; k++) {
     if (u < weights[k]!) return k;
     u -= weights[k]!;
