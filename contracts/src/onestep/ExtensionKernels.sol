@@ -8,6 +8,7 @@ import {ActivationKernels} from "./ActivationKernels.sol";
 import {AttentionKernels} from "./AttentionKernels.sol";
 import {PoolKernels} from "./PoolKernels.sol";
 import {SliceKernels} from "./SliceKernels.sol";
+import {TextKernels} from "./TextKernels.sol";
 
 /// @title ExtensionKernels: tiles of the ops added after TileKernels filled a contract.
 /// @notice Same contract as TileKernels.run (docs/semantics.md §3, bit for bit) for the ops
@@ -20,11 +21,14 @@ library ExtensionKernels {
     uint16 internal constant REDUCE_MEAN = 33;
     uint16 internal constant SLICE = 43;
     uint16 internal constant LAYER_NORM = 54;
+    uint16 internal constant GATHER = 70;
+    uint16 internal constant GELU = 71;
+    uint16 internal constant CAUSAL_SOFTMAX = 72;
 
     /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
     uint256 private constant OPS =
         (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
-        | (1 << LAYER_NORM);
+        | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX);
 
     function isExtension(uint16 op) internal pure returns (bool) {
         return op < 256 && (OPS >> op) & 1 == 1;
@@ -55,6 +59,12 @@ library ExtensionKernels {
             SliceKernels.slice(step, inputs, start, end, dst);
         } else if (op == LAYER_NORM) {
             AttentionKernels.layerNorm(step, inputs, start, end, dst);
+        } else if (op == GATHER) {
+            TextKernels.gather(step, inputs, start, end, dst);
+        } else if (op == GELU) {
+            TextKernels.gelu(step, inputs, start, end, dst);
+        } else if (op == CAUSAL_SOFTMAX) {
+            TextKernels.causalSoftmax(step, inputs, start, end, dst);
         } else {
             uint32[] memory shape = step.inputTypes[0].shape;
             PoolKernels.planeMeans(step, inputs, start, end, dst, shape[shape.length - 1]);

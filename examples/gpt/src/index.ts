@@ -11,6 +11,7 @@ export {
 export { importGpt, integerLogits, tokensInput, window, windows } from './integer-model.js';
 export { GPT_MODEL_PATH, gptConfig, loadGptOnnx, loadTokenizer, TOKENIZER_PATH, TRAINING } from './models.js';
 export { floatPerplexity, integerPerplexity, negativeLogLikelihood, type Perplexity } from './perplexity.js';
+export { type SamplingParams, sampleToken, splitMix64 } from './sampling.js';
 export { type GenerationReceipt, type GptServiceOptions, gptTextGenerator } from './serve.js';
 export { forward } from './train/gpt.js';
 export { type GptConfig, type GptParams, initGpt, parameterCount } from './train/params.js';

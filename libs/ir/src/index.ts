@@ -103,6 +103,7 @@ export { Random } from './testing/random.js';
 export { randomActivationGraph } from './testing/random-activation-graph.js';
 export { randomAttentionGraph } from './testing/random-attention-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
+export { randomTextGraph } from './testing/random-text-graph.js';
 export {
   type ExecuteOptions,
   type Execution,
