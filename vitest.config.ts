@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './scripts/longest-first.js';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,7 @@ export default defineConfig({
     // Two files at a time: most integration tests wait on anvil, child processes and sockets, so
     // the second worker roughly halves the wall time on CI's 2 cores.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
     // `zk` (files named *.zk.test.ts) needs the proving keys that `npm run circuits:ensure`
     // builds; scripts/test.ts runs `main` while they build. The circuits' witness tests need only
     // the committed witness generators, so they run in `main`.

@@ -1,0 +1,46 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * Seconds each of the slowest test files took in the last fresh-clone CI run on 2 cores
+ * (`bash .ci/run`, 2026-11-28). Update them when a file's time changes a lot; files not named
+ * here run after these, in vitest's own order.
+ */
+const KNOWN_SECONDS: Readonly<Record<string, number>> = {
+  'apps/cli/src/newcomer.test.ts': 449,
+  'apps/console/src/browser.test.ts': 357,
+  'apps/cli/src/deploy-plan.test.ts': 318,
+  'apps/cli/src/deploy-crash.test.ts': 147,
+  'images/node/src/image.test.ts': 139,
+  'apps/gateway/src/gateway.test.ts': 126,
+  'libs/adapters/src/self-hosted/ssh.test.ts': 95,
+  'apps/node/src/node.test.ts': 65,
+  'examples/mnist/src/evaluate.test.ts': 62,
+  'libs/dispute/src/players.test.ts': 60,
+  'circuits/ts/circuits.test.ts': 57,
+  'apps/gateway/src/spot-check.test.ts': 48,
+  'libs/dispute/src/attacks/simulation.test.ts': 48,
+  'apps/gateway/src/fees.test.ts': 47,
+  'apps/node/src/self-hosted.test.ts': 46,
+  'libs/adapters/src/self-hosted/local.test.ts': 41,
+};
+
+/**
+ * Starts the longest files first. With two workers and no result cache (a fresh CI checkout),
+ * vitest's default order started the 450 s newcomer test 22nd and the 150 s crash test 79th,
+ * leaving one worker busy alone at the end; longest-first keeps the two finishing together.
+ */
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const base = await super.sort(files);
+    const seconds = (spec: TestSpecification) => {
+      const path = spec.moduleId.slice(this.ctx.config.root.length + 1);
+      return KNOWN_SECONDS[path] ?? 0;
+    };
+    // Projects keep vitest's order; inside each, known-long files first (a stable sort keeps
+    // vitest's order among the rest).
+    const projects = [...new Set(base.map((spec) => spec.project.name))];
+    return projects.flatMap((name) =>
+      base.filter((spec) => spec.project.name === name).sort((a, b) => seconds(b) - seconds(a)),
+    );
+  }
+}
