@@ -167,12 +167,7 @@ export async function dev(options: DevOptions): Promise<void> {
     const nodes = new DevNodes(d, bundles.node);
     cleanups.unshift(() => nodes.stop());
     const gatewaySecret = writeGatewaySecret(project.stoaDir);
-    const deployment = await recordDevDeployment(
-      project,
-      model,
-      `file://${join(d.dir, 'model.stoa')}`,
-      gatewaySecret.secret,
-    );
+    const deployment = await recordDevDeployment(project, model, `file://${join(d.dir, 'model.stoa')}`);
     // The nodes take inference only with the gateway's signature: they get its public key.
     const signedAs = { key: gatewaySigningKey(gatewaySecret.secret), deploymentId: deployment.deploymentId };
     const gatewayAccess = {

@@ -8,7 +8,6 @@ import {
   createApiKey,
   databaseUrl,
   ensureProject,
-  gatewayCredential,
   type LoadedConfig,
   loadConfig,
   openDatabase,
@@ -89,8 +88,6 @@ export function writeGatewaySecret(stoaDir: string): { file: string; secret: Buf
 
 export interface DevDeployment {
   readonly deploymentId: string;
-  /** STOA_GATEWAY_CREDENTIAL of this deployment's nodes. */
-  readonly credential: string;
   addReplica(name: string, endpoint: string): Promise<void>;
 }
 
@@ -103,7 +100,6 @@ export async function recordDevDeployment(
   project: DevProject,
   model: Model,
   artifactUrl: string,
-  gatewaySecret: Buffer,
 ): Promise<DevDeployment> {
   const { db, projectId } = project;
   const modelId = modelCommitments(model).modelId;
@@ -140,7 +136,6 @@ export async function recordDevDeployment(
   });
   return {
     deploymentId: row.id,
-    credential: gatewayCredential(gatewaySecret, row.id),
     async addReplica(name, endpoint) {
       await db.replica.create({
         data: {
