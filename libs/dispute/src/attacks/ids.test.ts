@@ -38,13 +38,30 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-/** Runs `sends` with automine off, mines them into one block once all are pending. */
+/**
+ * Runs `sends` with automine off, mines them into one block once all are pending. A send that
+ * fails before reaching the pool surfaces its own error instead of leaving the wait to time out.
+ */
 async function inOneBlock<T>(sends: (() => Promise<T>)[]): Promise<T[]> {
   const test = createTestClient({ mode: 'anvil', chain: foundry, transport: http(chain.rpcUrl) });
   await test.setAutomine(false);
   try {
+    let failed: unknown;
     const results = Promise.all(sends.map((send) => send()));
-    while ((await test.getTxpoolStatus()).pending < sends.length) await new Promise((r) => setTimeout(r, 20));
+    results.catch((error: unknown) => {
+      failed = error ?? new Error('a send failed');
+    });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (failed) throw failed;
+      const pool = await test.getTxpoolStatus();
+      if (pool.pending >= sends.length) break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `only ${pool.pending} of ${sends.length} transactions pending after 60 s (queued: ${pool.queued}): ${JSON.stringify(await test.getTxpoolContent(), (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await test.mine({ blocks: 1 });
     return await results;
   } finally {
