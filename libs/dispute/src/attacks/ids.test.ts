@@ -102,7 +102,10 @@ describe('ids come from mined events (issue 18, finding 5)', () => {
     await ensureRegistration(f.h, f.at, bob, f.model);
     const view = await honestView(f.model, randomGraph(3).inputs);
     const mine = await signView(f, view, 2n);
-    const other = { ...f, node: bob };
+    // Each node has its own client, as real nodes do. Two sends waiting on one viem client share
+    // one block watcher, and a waiter that joins it after the only block was announced never
+    // hears of it: with blocks mined by hand here, that was a 120 s hang in CI.
+    const other = { ...f, h: chainClient(chain.rpcUrl), node: bob };
     const theirs = await signView(other, view, 1n);
     const [a, b] = await inOneBlock([() => postClaim(f, [mine]), () => postClaim(other, [theirs])]);
     expect(a!.claimId).not.toBe(b!.claimId);
