@@ -1,0 +1,153 @@
+import {
+  boundaryDigest,
+  createOnnxRuntimeBackend,
+  type ExecutionBackend,
+  type IntTensor,
+  modelId,
+  type OnnxRuntimeBackend,
+  tensorDigest,
+  toHex,
+} from '@stoa/ir';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpus } from './data/corpus.js';
+import { generate } from './generate.js';
+import { generationReceiptFields, type TokenStep } from './generation-commitment.js';
+import { disputeGeneration, type GenerationClaim, generationClaimant } from './generation-dispute.js';
+import { importGpt, windows } from './integer-model.js';
+import { loadGptOnnx, loadTokenizer } from './models.js';
+import type { SamplingParams } from './sampling.js';
+
+const tokenizer = loadTokenizer();
+const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+const { model } = importGpt(loadGptOnnx(), calibration);
+const id = toHex(modelId(model));
+const TOKENS = 13;
+const PROMPT = 'call me ishmael. ';
+const SAMPLING: SamplingParams = { seed: 42n, temperatureMilli: 900 };
+let backend: OnnxRuntimeBackend;
+
+beforeAll(async () => {
+  backend = await createOnnxRuntimeBackend(model, { log: () => {} });
+});
+afterAll(async () => backend.close());
+
+const digestOf = (node: number, t: IntTensor) =>
+  toHex(boundaryDigest([tensorDigest(model.graph.nodeTypes[node]!.dtype, t.data)]));
+
+/** A node's generation with what it keeps for a dispute: per-token steps and logits. */
+async function serve(sampling: SamplingParams) {
+  const logits: IntTensor[] = [];
+  const inputs: IntTensor[] = [];
+  const keeping: ExecutionBackend = {
+    async run(given) {
+      const r = await backend.run(given);
+      inputs.push(given[0]!);
+      logits.push(r.outputs[0]!);
+      return r;
+    },
+  };
+  const g = await generate(model, keeping, tokenizer, PROMPT, { maxTokens: TOKENS, sampling });
+  const steps: TokenStep[] = g.steps.map((s, i) => ({
+    inputDigest: digestOf(model.graph.inputs[0]!, inputs[i]!),
+    outputDigest: digestOf(model.graph.outputs[0]!, logits[i]!),
+    position: s.position,
+    token: s.token,
+  }));
+  return { steps, logits, tokens: g.tokens };
+}
+
+/** The receipt the node signs for `steps`, saying `sampling`. */
+function claimOf(steps: TokenStep[], sampling: SamplingParams): GenerationClaim {
+  const promptTokens = Array.from(tokenizer.encode(PROMPT));
+  const fields = generationReceiptFields(id, promptTokens, sampling, steps);
+  return { ...fields, promptTokens, tokens: steps.map((s) => s.token), sampling };
+}
+
+const roundsFor = (n: number, k: number) => Math.ceil(Math.log2(n) / Math.log2(k));
+
+describe('a dispute over a generation', () => {
+  it('finds nothing in an honest sampled generation', async () => {
+    const node = await serve(SAMPLING);
+    const verdict = await disputeGeneration(
+      model,
+      backend,
+      claimOf(node.steps, SAMPLING),
+      generationClaimant(node.steps, node.logits),
+      4,
+    );
+    expect(verdict).toEqual({ kind: 'honest' });
+  });
+
+  it('locates one changed token in ⌈log_k tokens⌉ rounds and the sampler one-step decides it', async () => {
+    const node = await serve(SAMPLING);
+    const changed = 6;
+    const steps = node.steps.map((s, i) =>
+      i === changed ? { ...s, token: (s.token + 1) % tokenizer.vocabulary.length } : s,
+    );
+    for (const k of [2, 4, 8]) {
+      const verdict = await disputeGeneration(
+        model,
+        backend,
+        claimOf(steps, SAMPLING),
+        generationClaimant(steps, node.logits),
+        k,
+      );
+      expect(verdict).toEqual({
+        kind: 'sampler',
+        token: changed,
+        rounds: roundsFor(TOKENS, k),
+        expected: node.tokens[changed],
+        claimed: steps[changed]!.token,
+      });
+    }
+  });
+
+  it('locates the first token drawn with another seed than the receipt says', async () => {
+    const node = await serve({ ...SAMPLING, seed: SAMPLING.seed + 1n });
+    const honest = await serve(SAMPLING);
+    const first = node.tokens.findIndex((t, i) => t !== honest.tokens[i]);
+    expect(first).toBeGreaterThanOrEqual(0); // the two seeds do draw differently here
+    const verdict = await disputeGeneration(
+      model,
+      backend,
+      claimOf(node.steps, SAMPLING),
+      generationClaimant(node.steps, node.logits),
+      4,
+    );
+    expect(verdict).toMatchObject({
+      kind: 'sampler',
+      token: first,
+      rounds: roundsFor(TOKENS, 4),
+      claimed: node.tokens[first],
+      expected: honest.tokens[first],
+    });
+  });
+
+  it('hands a step with other logits on to the bisection inside its forward pass', async () => {
+    const node = await serve(SAMPLING);
+    const steps = node.steps.map((s, i) =>
+      i === 9 ? { ...s, outputDigest: node.steps[0]!.outputDigest } : s,
+    );
+    const verdict = await disputeGeneration(
+      model,
+      backend,
+      claimOf(steps, SAMPLING),
+      generationClaimant(steps, node.logits),
+      2,
+    );
+    expect(verdict).toMatchObject({ kind: 'forward-pass', token: 9, rounds: 4 });
+  });
+
+  it('rejects a receipt whose digests do not bind its tokens', async () => {
+    const node = await serve(SAMPLING);
+    const claim = { ...claimOf(node.steps, SAMPLING), tokens: [...node.tokens].reverse() };
+    const verdict = await disputeGeneration(
+      model,
+      backend,
+      claim,
+      generationClaimant(node.steps, node.logits),
+      4,
+    );
+    expect(verdict).toMatchObject({ kind: 'receipt' });
+  });
+});
