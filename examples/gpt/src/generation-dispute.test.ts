@@ -1,18 +1,9 @@
-import {
-  boundaryDigest,
-  createOnnxRuntimeBackend,
-  type ExecutionBackend,
-  type IntTensor,
-  modelId,
-  type OnnxRuntimeBackend,
-  tensorDigest,
-  toHex,
-} from '@stoa/ir';
+import { createOnnxRuntimeBackend, modelId, type OnnxRuntimeBackend, toHex } from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus } from './data/corpus.js';
-import { generate } from './generate.js';
 import { generationReceiptFields, type TokenStep } from './generation-commitment.js';
 import { disputeGeneration, type GenerationClaim, generationClaimant } from './generation-dispute.js';
+import { keptGeneration } from './generation-node.js';
 import { importGpt, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
 import type { SamplingParams } from './sampling.js';
@@ -31,30 +22,8 @@ beforeAll(async () => {
 });
 afterAll(async () => backend.close());
 
-const digestOf = (node: number, t: IntTensor) =>
-  toHex(boundaryDigest([tensorDigest(model.graph.nodeTypes[node]!.dtype, t.data)]));
-
-/** A node's generation with what it keeps for a dispute: per-token steps and logits. */
-async function serve(sampling: SamplingParams) {
-  const logits: IntTensor[] = [];
-  const inputs: IntTensor[] = [];
-  const keeping: ExecutionBackend = {
-    async run(given) {
-      const r = await backend.run(given);
-      inputs.push(given[0]!);
-      logits.push(r.outputs[0]!);
-      return r;
-    },
-  };
-  const g = await generate(model, keeping, tokenizer, PROMPT, { maxTokens: TOKENS, sampling });
-  const steps: TokenStep[] = g.steps.map((s, i) => ({
-    inputDigest: digestOf(model.graph.inputs[0]!, inputs[i]!),
-    outputDigest: digestOf(model.graph.outputs[0]!, logits[i]!),
-    position: s.position,
-    token: s.token,
-  }));
-  return { steps, logits, tokens: g.tokens };
-}
+const serve = (sampling: SamplingParams) =>
+  keptGeneration(model, backend, tokenizer, PROMPT, { maxTokens: TOKENS, sampling });
 
 /** The receipt the node signs for `steps`, saying `sampling`. */
 function claimOf(steps: TokenStep[], sampling: SamplingParams): GenerationClaim {

@@ -1,20 +1,12 @@
 import { locateFirstDifference, type TreeRevealer, treeLevels, treeRevealer } from '@stoa/dispute';
-import {
-  boundaryDigest,
-  type ExecutionBackend,
-  equalBytes,
-  type IntTensor,
-  leafHash,
-  type Model,
-  tensorDigest,
-  toHex,
-} from '@stoa/ir';
+import { type ExecutionBackend, equalBytes, type IntTensor, leafHash, type Model, toHex } from '@stoa/ir';
 import {
   generationInputDigest,
   generationOutputDigest,
   type TokenStep,
   tokenLeaf,
 } from './generation-commitment.js';
+import { boundaryTensorDigest } from './generation-node.js';
 import { logitsFrac, tokensInput, windowOf } from './integer-model.js';
 import { type SamplingParams, sampleToken } from './sampling.js';
 
@@ -64,11 +56,6 @@ export type GenerationVerdict =
       | { readonly kind: 'sampler'; readonly expected: number; readonly claimed: number }
     ));
 
-/** Digest of one boundary tensor, as an execution receipt commits to it. */
-function boundary(model: Model, node: number, tensor: IntTensor): `0x${string}` {
-  return toHex(boundaryDigest([tensorDigest(model.graph.nodeTypes[node]!.dtype, tensor.data)]));
-}
-
 /**
  * The sampler as a one-step: given the logits the step committed to (checked against its
  * outputDigest), the row, the receipt's sampling parameters and the draw number (the token's
@@ -81,16 +68,16 @@ export function samplerOneStep(
   sampling: SamplingParams,
   draw: number,
 ): number {
-  if (boundary(model, model.graph.outputs[0]!, logits) !== committed.outputDigest)
+  if (boundaryTensorDigest(model, model.graph.outputs[0]!, logits) !== committed.outputDigest)
     throw new Error(`the opened logits of token ${draw} are not the ones its step committed to`);
   return sampleToken(logits, logitsFrac(model), committed.position, sampling, draw);
 }
 
 /** Re-runs every token's step on prompt + the claimed tokens before it: the leaves an honest node commits. */
-async function honestSteps(
+export async function honestSteps(
   model: Model,
   backend: ExecutionBackend,
-  claim: GenerationClaim,
+  claim: Pick<GenerationClaim, 'promptTokens' | 'tokens' | 'sampling'>,
 ): Promise<{ steps: TokenStep[]; logits: IntTensor[] }> {
   const context = model.graph.nodeTypes[model.graph.inputs[0]!]!.shape.at(-1)!;
   const fraction = logitsFrac(model);
@@ -103,8 +90,8 @@ async function honestSteps(
     const { outputs } = await backend.run([input]);
     logits.push(outputs[0]!);
     steps.push({
-      inputDigest: boundary(model, model.graph.inputs[0]!, input),
-      outputDigest: boundary(model, model.graph.outputs[0]!, outputs[0]!),
+      inputDigest: boundaryTensorDigest(model, model.graph.inputs[0]!, input),
+      outputDigest: boundaryTensorDigest(model, model.graph.outputs[0]!, outputs[0]!),
       position,
       token: sampleToken(outputs[0]!, fraction, position, claim.sampling, t),
     });
