@@ -251,7 +251,7 @@ contract GenerationGame {
     ) external {
         Game storage g = _turn(gameId, Phase.Prove);
         _checkPrompt(g, gameId, prompt, temperatureMilli, seed);
-        if (_boundaryDigest(logits) != g.step.outputDigest) revert WrongLogits(gameId);
+        if (_boundaryDigestOf(logits) != g.step.outputDigest) revert WrongLogits(gameId);
         Shape memory s = shapes[g.modelId];
         uint256 expected = sampleToken(
             logits, g.step.position * s.vocab, s.vocab, s.logitsWidth, s.logitsFrac, temperatureMilli, seed, g.index
@@ -394,17 +394,38 @@ contract GenerationGame {
 
     /// @notice The boundary digest of one tensor's canonical bytes (H(0x04 ‖ root over its digest)).
     function _boundaryDigest(bytes memory data) private pure returns (bytes32) {
-        uint256 chunks = (data.length + Sha256Merkle.CHUNK_BYTES - 1) / Sha256Merkle.CHUNK_BYTES;
-        bytes32[] memory leaves = new bytes32[](chunks);
-        for (uint256 c = 0; c < chunks; c++) {
-            uint256 from = c * Sha256Merkle.CHUNK_BYTES;
-            uint256 to = from + Sha256Merkle.CHUNK_BYTES < data.length ? from + Sha256Merkle.CHUNK_BYTES : data.length;
+        bytes32[] memory leaves = new bytes32[](_chunks(data.length));
+        for (uint256 c = 0; c < leaves.length; c++) {
+            (uint256 from, uint256 to) = _chunkAt(c, data.length);
             bytes memory chunk = new bytes(to - from);
             for (uint256 i = from; i < to; i++) chunk[i - from] = data[i];
             leaves[c] = Sha256Merkle.leafHash(chunk);
         }
+        return _boundaryOfChunks(data.length, leaves);
+    }
+
+    /// @notice As above for calldata, whose chunks are copied by slicing (the logits: kilobytes).
+    function _boundaryDigestOf(bytes calldata data) private pure returns (bytes32) {
+        bytes32[] memory leaves = new bytes32[](_chunks(data.length));
+        for (uint256 c = 0; c < leaves.length; c++) {
+            (uint256 from, uint256 to) = _chunkAt(c, data.length);
+            leaves[c] = Sha256Merkle.leafHash(data[from:to]);
+        }
+        return _boundaryOfChunks(data.length, leaves);
+    }
+
+    function _chunks(uint256 length) private pure returns (uint256) {
+        return (length + Sha256Merkle.CHUNK_BYTES - 1) / Sha256Merkle.CHUNK_BYTES;
+    }
+
+    function _chunkAt(uint256 c, uint256 length) private pure returns (uint256 from, uint256 to) {
+        from = c * Sha256Merkle.CHUNK_BYTES;
+        to = from + Sha256Merkle.CHUNK_BYTES < length ? from + Sha256Merkle.CHUNK_BYTES : length;
+    }
+
+    function _boundaryOfChunks(uint256 length, bytes32[] memory leaves) private pure returns (bytes32) {
         bytes32[] memory one = new bytes32[](1);
-        one[0] = Sha256Merkle.tensorDigest(data.length, chunks == 0 ? bytes32(0) : Sha256Merkle.rootOfHashes(leaves));
+        one[0] = Sha256Merkle.tensorDigest(length, leaves.length == 0 ? bytes32(0) : Sha256Merkle.rootOfHashes(leaves));
         return Sha256Merkle.boundaryDigest(one);
     }
 
