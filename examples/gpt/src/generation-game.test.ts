@@ -33,7 +33,7 @@ import { honestSteps } from './generation-dispute.js';
 import { type KeptGeneration, keptGeneration } from './generation-node.js';
 import { importGpt, logitsFrac, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
-import type { SamplingParams } from './sampling.js';
+import { type SamplingParams, sampleToken } from './sampling.js';
 
 const tokenizer = loadTokenizer();
 const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
@@ -199,6 +199,48 @@ describe('the generation game on anvil', () => {
     expect(resolved).toMatchObject({ challengerWon: true });
     expect(slashed).toBe(f.parameters.slashAmount);
     gas.push({ open: openGas, ...used, proveSamplerFault: proveGas });
+  }, 60_000);
+
+  it('slashes a node whose token ran on another window than the prompt and the tokens before it', async () => {
+    const kept = await serve(SAMPLING);
+    const t = 9;
+    const steps = kept.steps.map((s, i) =>
+      i === t ? { ...s, inputDigest: kept.steps[t - 1]!.inputDigest } : s,
+    );
+    const { gameId } = await claimAndOpen(kept, steps, SAMPLING);
+    const { state } = await descend(gameId, steps, kept.steps);
+    expect(state).toMatchObject({ index: t, rounds: roundsFor(TOKENS, ARITY) });
+    const before = await bondedOf(f, node.address);
+    const sent = await f.h.send(challenger, game, abi, 'proveWindowFault', [
+      gameId,
+      ...samplingArgs(kept, SAMPLING),
+      kept.tokens,
+    ]);
+    expect(emitted(sent, game, 'GenerationResolved')).toMatchObject({ challengerWon: true });
+    expect(before - (await bondedOf(f, node.address))).toBe(f.parameters.slashAmount);
+    gas.push({ proveWindowFault: sent.receipt.gasUsed });
+  }, 60_000);
+
+  it('the on-chain sampler picks what sampling.ts picks, for every token of a generation at four temperatures', async () => {
+    const kept = await serve(SAMPLING);
+    const output = model.graph.nodeTypes[model.graph.outputs[0]!]!;
+    const vocab = output.shape.at(-1)!;
+    for (const temperatureMilli of [0, 500, 900, 1500])
+      for (let t = 0; t < TOKENS; t++) {
+        const position = kept.steps[t]!.position;
+        const onChain = await f.h.read(game, abi, 'sampleToken', [
+          logitsArg(kept, t),
+          BigInt(position * vocab),
+          BigInt(vocab),
+          BigInt(dtypeInfo(output.dtype).bytes),
+          BigInt(logitsFrac(model)),
+          BigInt(temperatureMilli),
+          SAMPLING.seed + BigInt(t),
+          BigInt(t),
+        ]);
+        const params = { seed: SAMPLING.seed + BigInt(t), temperatureMilli };
+        expect(onChain).toBe(BigInt(sampleToken(kept.logits[t]!, logitsFrac(model), position, params, t)));
+      }
   }, 60_000);
 
   it('an honest node survives a dispute: every proof reverts NoFault, the challenger times out', async () => {
