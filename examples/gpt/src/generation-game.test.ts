@@ -83,8 +83,14 @@ const serve = (sampling: SamplingParams) =>
   keptGeneration(model, backend, tokenizer, PROMPT, { maxTokens: TOKENS, sampling });
 
 /** The node signs a generation receipt for `steps` saying `sampling`, claims it; a challenger opens the game. */
-async function claimAndOpen(kept: KeptGeneration, steps: TokenStep[], sampling: SamplingParams) {
-  const fields = generationReceiptFields(id, kept.promptTokens, sampling, steps);
+async function claimAndOpen(
+  kept: KeptGeneration,
+  steps: TokenStep[],
+  sampling: SamplingParams,
+  returned?: `0x${string}`,
+) {
+  const committed = generationReceiptFields(id, kept.promptTokens, sampling, steps);
+  const fields = { ...committed, outputDigest: returned ?? committed.outputDigest };
   const domain = { chainId: foundry.id, verifyingContract: f.at.claimRegistry };
   const receipt = await signReceipt({ ...fields, node: node.address, nonce: nonce++ }, node, domain);
   const { claimId, batch } = await postClaim(f, [receipt]);
@@ -219,6 +225,25 @@ describe('the generation game on anvil', () => {
     expect(emitted(sent, game, 'GenerationResolved')).toMatchObject({ challengerWon: true });
     expect(before - (await bondedOf(f, node.address))).toBe(f.parameters.slashAmount);
     gas.push({ proveWindowFault: sent.receipt.gasUsed });
+  }, 60_000);
+
+  it('slashes a node whose token leaf disagrees with the tokens its receipt returned; a reveal must hash to its node', async () => {
+    const kept = await serve(SAMPLING);
+    const t = 3;
+    const steps = kept.steps.map((s, i) =>
+      i === t ? { ...s, token: (s.token + 1) % tokenizer.vocabulary.length } : s,
+    );
+    // The receipt returns the true tokens but its tree commits another token at t.
+    const returned = generationReceiptFields(id, kept.promptTokens, SAMPLING, kept.steps).outputDigest;
+    const { gameId } = await claimAndOpen(kept, steps, SAMPLING, returned);
+    const wrong = Array.from({ length: ARITY }, () => toHex(new Uint8Array(32)));
+    await expect(f.h.simulate(node, game, abi, 'revealChildren', [gameId, wrong])).rejects.toThrow(
+      /WrongChildren/,
+    );
+    const { state } = await descend(gameId, steps, kept.steps);
+    expect(state.index).toBe(t);
+    const sent = await f.h.send(challenger, game, abi, 'proveTokenMismatch', [gameId, kept.tokens]);
+    expect(emitted(sent, game, 'GenerationResolved')).toMatchObject({ challengerWon: true });
   }, 60_000);
 
   it('the on-chain sampler picks what sampling.ts picks, for every token of a generation at four temperatures', async () => {
