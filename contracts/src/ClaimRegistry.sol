@@ -94,6 +94,8 @@ contract ClaimRegistry {
     bytes32 public immutable receiptDomainSeparator;
     /// @notice The only address that may mark claims challenged and resolve them.
     address public disputeGame;
+    /// @notice The game over generations' tokens (GenerationGame), which also opens and resolves disputes.
+    address public generationGame;
     uint256 public claimCount;
     uint256 public demandCount;
     mapping(uint256 => Claim) private claims;
@@ -153,7 +155,7 @@ contract ClaimRegistry {
     }
 
     modifier onlyDisputeGame() {
-        if (msg.sender != disputeGame) revert NotDisputeGame(msg.sender);
+        if (msg.sender != disputeGame && msg.sender != generationGame) revert NotDisputeGame(msg.sender);
         _;
     }
 
@@ -161,6 +163,13 @@ contract ClaimRegistry {
         if (msg.sender != governor) revert NotGovernor(msg.sender);
         if (disputeGame != address(0)) revert DisputeGameAlreadySet(disputeGame);
         disputeGame = game;
+        emit DisputeGameSet(game);
+    }
+
+    function setGenerationGame(address game) external {
+        if (msg.sender != governor) revert NotGovernor(msg.sender);
+        if (generationGame != address(0)) revert DisputeGameAlreadySet(generationGame);
+        generationGame = game;
         emit DisputeGameSet(game);
     }
 

@@ -5,6 +5,7 @@ export {
   claimRegistryArtifact,
   disputeGameArtifact,
   feeEscrowArtifact,
+  generationGameArtifact,
   modelRegistryArtifact,
   reexecVerifierArtifact,
   stakeManagerArtifact,
@@ -35,6 +36,11 @@ export {
 export { HashTree, ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
 export { type ChainClient, chainClient, DEV_ACCOUNTS, emitted, type MinedEvent } from './game/client.js';
 export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';
+export {
+  deployGenerationGame,
+  type GenerationShape,
+  setGenerationShape,
+} from './game/generation.js';
 export {
   challengerFromView,
   claimantFromView,

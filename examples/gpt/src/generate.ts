@@ -1,6 +1,7 @@
-import type { ExecutionBackend, IntTensor, Model } from '@stoa/ir';
+import type { ExecutionBackend, Model } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
-import { tokensInput, window } from './integer-model.js';
+import { logitsFrac, tokensInput, windowOf } from './integer-model.js';
+import { GREEDY, type SamplingParams, sampleToken } from './sampling.js';
 
 /** One generated token: the window the model ran on, where its prediction was read, and the pick. */
 export interface GenerationStep {
@@ -19,28 +20,18 @@ export interface Generation {
   readonly finishReason: 'length' | 'stop';
 }
 
-/**
- * Greedy choice on the integer logits: the largest value of row `position`, ties to the lowest
- * id. Pure integer arithmetic on the model's committed output, so anyone re-derives it.
- */
-export function greedyToken(logits: IntTensor, position: number): number {
-  const vocab = logits.shape.at(-1)!;
-  let best = 0;
-  for (let j = 1; j < vocab; j++)
-    if (logits.data[position * vocab + j]! > logits.data[position * vocab + best]!) best = j;
-  return best;
-}
-
 export interface GenerateOptions {
   readonly maxTokens: number;
   /** Generation ends when the generated text ends with any of these (left out of `text`; `tokens` keep it). */
   readonly stop?: readonly string[];
+  /** How each token is picked from the logits: greedy (the default) or seeded sampling. */
+  readonly sampling?: SamplingParams;
   /** Called with each token as it is chosen (streaming). */
   readonly onToken?: (token: number, text: string) => void | Promise<void>;
 }
 
 /**
- * Greedy generation that recomputes the whole window for every token (no KV cache): the
+ * Generation (greedy, or seeded sampling with draw number = the token's index) that recomputes the whole window for every token (no KV cache): the
  * model's input is the text so far (its last `context` characters), and each token is one
  * plain execution of the integer model, which the caller can trace and sign like any other.
  */
@@ -52,16 +43,21 @@ export async function generate(
   options: GenerateOptions,
 ): Promise<Generation> {
   const context = model.graph.nodeTypes[model.graph.inputs[0]!]!.shape.at(-1)!;
+  const fraction = logitsFrac(model);
+  const sampling = options.sampling ?? GREEDY;
   let text = prompt;
   const tokens: number[] = [];
   const steps: GenerationStep[] = [];
   let finishReason: Generation['finishReason'] = 'length';
+  // The model reads token ids (the prompt's, then each pick), never the decoded text again.
+  const history = Array.from(tokenizer.encode(prompt));
   while (tokens.length < options.maxTokens) {
-    const { ids, length } = window(tokenizer, text, context);
+    const { ids, length } = windowOf(history, context);
     const position = Math.max(0, length - 1);
     const { outputs } = await backend.run([tokensInput(model, ids)]);
-    const token = greedyToken(outputs[0]!, position);
+    const token = sampleToken(outputs[0]!, fraction, position, sampling, tokens.length);
     tokens.push(token);
+    history.push(token);
     steps.push({ input: ids, position, token });
     const piece = tokenizer.decode([token]);
     text += piece;

@@ -6,13 +6,26 @@ export {
   type Generation,
   type GenerationStep,
   generate,
-  greedyToken,
 } from './generate.js';
-export { importGpt, integerLogits, tokensInput, window, windows } from './integer-model.js';
+export {
+  importGpt,
+  integerLogits,
+  logitsFrac,
+  tokensInput,
+  window,
+  windowOf,
+  windows,
+} from './integer-model.js';
 export { GPT_MODEL_PATH, gptConfig, loadGptOnnx, loadTokenizer, TOKENIZER_PATH, TRAINING } from './models.js';
 export { floatPerplexity, integerPerplexity, negativeLogLikelihood, type Perplexity } from './perplexity.js';
-export { type SamplingParams, sampleToken, splitMix64 } from './sampling.js';
-export { type GenerationReceipt, type GptServiceOptions, gptTextGenerator } from './serve.js';
+export { GREEDY, greedyToken, type SamplingParams, sampleToken, splitMix64 } from './sampling.js';
+export {
+  type GenerationReceipt,
+  type GptGenerationRequest,
+  type GptServiceOptions,
+  gptTextGenerator,
+  samplingOf,
+} from './serve.js';
 export { forward } from './train/gpt.js';
 export { type GptConfig, type GptParams, initGpt, parameterCount } from './train/params.js';
 export { meanLoss, trainGpt } from './train/trainer.js';

@@ -48,9 +48,20 @@ export function window(
   text: string,
   context: number,
 ): { ids: Int32Array; length: number } {
-  const all = tokenizer.encode(text);
-  const kept = all.subarray(Math.max(0, all.length - context));
+  return windowOf(tokenizer.encode(text), context);
+}
+
+/** The last `context` of token ids `all`, right-padded with 0, and how many of them are real. */
+export function windowOf(all: ArrayLike<number>, context: number): { ids: Int32Array; length: number } {
+  const start = Math.max(0, all.length - context);
   const ids = new Int32Array(context);
-  ids.set(kept);
-  return { ids, length: kept.length };
+  for (let k = start; k < all.length; k++) ids[k - start] = all[k]!;
+  return { ids, length: all.length - start };
+}
+
+/** Fractional bits of the integer logits (a per-tensor scale: the sampler reads them). */
+export function logitsFrac(model: Model): number {
+  const f = model.graph.nodeTypes[model.graph.outputs[0]!]!.frac;
+  if (typeof f !== 'number') throw new Error('the logits need a per-tensor scale for sampling');
+  return f;
 }

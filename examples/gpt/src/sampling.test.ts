@@ -1,7 +1,6 @@
 import type { IntTensor } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
-import { greedyToken } from './generate.js';
-import { sampleToken, splitMix64 } from './sampling.js';
+import { greedyToken, sampleToken, splitMix64 } from './sampling.js';
 
 const FRAC = 8;
 /** Two positions of 4 logits at frac 8: row 0 ≈ [0, ln 2, ln 4, −∞-ish], row 1 all equal. */

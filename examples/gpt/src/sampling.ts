@@ -1,5 +1,4 @@
 import { expNeg, type IntTensor } from '@stoa/ir';
-import { greedyToken } from './generate.js';
 
 /**
  * Seeded sampling that anyone re-derives from the receipt: temperature in thousandths (0 is
@@ -11,6 +10,20 @@ export interface SamplingParams {
   readonly seed: bigint;
   /** Temperature × 1000, a non-negative integer; 0 picks greedily. */
   readonly temperatureMilli: number;
+}
+
+export const GREEDY: SamplingParams = { seed: 0n, temperatureMilli: 0 };
+
+/**
+ * Greedy choice on the integer logits: the largest value of row `position`, ties to the lowest
+ * id. Pure integer arithmetic on the model's committed output, so anyone re-derives it.
+ */
+export function greedyToken(logits: IntTensor, position: number): number {
+  const vocab = logits.shape.at(-1)!;
+  let best = 0;
+  for (let j = 1; j < vocab; j++)
+    if (logits.data[position * vocab + j]! > logits.data[position * vocab + best]!) best = j;
+  return best;
 }
 
 const MASK64 = (1n << 64n) - 1n;

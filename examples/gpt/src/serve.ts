@@ -9,6 +9,8 @@ import {
 } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
 import { generate } from './generate.js';
+import { generationReceiptFields, type TokenStep } from './generation-commitment.js';
+import type { SamplingParams } from './sampling.js';
 
 export interface GptServiceOptions {
   /** The model name clients ask for. */
@@ -21,30 +23,55 @@ export interface GptServiceOptions {
   readonly nextNonce: () => bigint;
 }
 
+type JsonReceipt = Omit<SignedReceipt, 'nonce'> & { readonly nonce: string };
+
 /**
- * What a generation's receipt binds: the model, the prompt's token ids, every generated token,
- * the decoding rule, and one signed execution receipt per token (its input is the window the
- * token was read from), so that a dispute can first find the first wrong token.
+ * What a generation's receipt binds: `generation` is one signed receipt whose inputDigest binds
+ * the prompt's token ids and the sampling parameters, outputDigest every generated token and
+ * traceRoot the tree of per-token leaves (`tokenSteps`, generation-commitment.ts); `steps` are
+ * the signed execution receipts of each token's forward pass (input = the window it read).
  */
 export interface GenerationReceipt {
   readonly modelId: string;
   readonly node: string;
   readonly promptTokens: number[];
   readonly tokens: number[];
-  readonly sampling: { readonly method: 'greedy' };
-  readonly steps: (Omit<SignedReceipt, 'nonce'> & { readonly nonce: string })[];
+  readonly sampling: {
+    readonly method: 'greedy' | 'sample';
+    readonly temperatureMilli: number;
+    readonly seed: string;
+  };
+  readonly generation: JsonReceipt;
+  readonly tokenSteps: TokenStep[];
+  readonly steps: JsonReceipt[];
 }
 
-/** Greedy text generation with one traced, signed execution per token (an OpenAI route's generator). */
+export interface GptGenerationRequest {
+  readonly prompt: string;
+  readonly maxTokens: number;
+  readonly stop: readonly string[];
+  /** 0 (or absent) is greedy; above 0, seeded sampling at this temperature (rounded to thousandths). */
+  readonly temperature?: number;
+  readonly seed?: number;
+}
+
+const json = (r: SignedReceipt): JsonReceipt => ({ ...r, nonce: r.nonce.toString() });
+
+/** The sampler's parameters for a request: temperature in thousandths, seed as an unsigned 64-bit integer. */
+export function samplingOf(request: Pick<GptGenerationRequest, 'temperature' | 'seed'>): SamplingParams {
+  const temperatureMilli = Math.round((request.temperature ?? 0) * 1000);
+  if (!(temperatureMilli >= 0)) throw new RangeError(`temperature must be ≥ 0, got ${request.temperature}`);
+  return { temperatureMilli, seed: BigInt.asUintN(64, BigInt(request.seed ?? 0)) };
+}
+
+/** Text generation with one traced, signed execution per token (an OpenAI route's generator). */
 export function gptTextGenerator(options: GptServiceOptions) {
   const { model, tokenizer, signer } = options;
   const id = toHex(modelId(model));
   return {
     models: () => [options.name],
-    async generate(
-      request: { prompt: string; maxTokens: number; stop: readonly string[] },
-      onText: (piece: string) => void | Promise<void>,
-    ) {
+    async generate(request: GptGenerationRequest, onText: (piece: string) => void | Promise<void>) {
+      const sampling = samplingOf(request);
       const receipts: SignedReceipt[] = [];
       const signing: ExecutionBackend = {
         async run(inputs) {
@@ -59,15 +86,34 @@ export function gptTextGenerator(options: GptServiceOptions) {
       const g = await generate(model, signing, tokenizer, request.prompt, {
         maxTokens: request.maxTokens,
         stop: request.stop,
+        sampling,
         onToken: (_token, piece) => onText(piece),
+      });
+      const promptTokens = Array.from(tokenizer.encode(request.prompt));
+      const tokenSteps: TokenStep[] = g.steps.map((s, i) => ({
+        inputDigest: receipts[i]!.inputDigest,
+        outputDigest: receipts[i]!.outputDigest,
+        position: s.position,
+        token: s.token,
+      }));
+      const generation = signer.sign({
+        ...generationReceiptFields(id, promptTokens, sampling, tokenSteps),
+        node: signer.address,
+        nonce: options.nextNonce(),
       });
       const receipt: GenerationReceipt = {
         modelId: id,
         node: signer.address,
-        promptTokens: Array.from(tokenizer.encode(request.prompt)),
+        promptTokens,
         tokens: g.tokens,
-        sampling: { method: 'greedy' },
-        steps: receipts.map((r) => ({ ...r, nonce: r.nonce.toString() })),
+        sampling: {
+          method: sampling.temperatureMilli === 0 ? 'greedy' : 'sample',
+          temperatureMilli: sampling.temperatureMilli,
+          seed: sampling.seed.toString(),
+        },
+        generation: json(generation),
+        tokenSteps,
+        steps: receipts.map(json),
       };
       return {
         text: g.text,

@@ -12,5 +12,13 @@ export {
 export { Journal } from './journal.js';
 export { executionKey, isOnDemand, ON_DEMAND_ROOT, onDemandReceipt, rebuildView } from './on-demand.js';
 export { DisputePlayer, type PlayerOptions, type Role, type StepResult } from './player.js';
+export {
+  InconsistentReveal,
+  type Located,
+  locateFirstDifference,
+  type TreeRevealer,
+  treeLevels,
+  treeRevealer,
+} from './sequence-locator.js';
 export { loadView, saveView, viewKey } from './views.js';
 export { type ClaimSource, Watcher, type WatcherOptions, type WatcherReport } from './watcher.js';

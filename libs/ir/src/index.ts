@@ -2,6 +2,7 @@ export { dequantizeOutput, quantizeInput } from './boundary.js';
 export { DIGEST_BYTES, equalBytes, fromHex, sha256, toHex } from './commit/hash.js';
 export {
   leafHash,
+  merkleLevels,
   merkleProof,
   merkleRoot,
   merkleRootFromProof,

@@ -43,6 +43,11 @@ function layers(leafHashes: readonly Uint8Array[]): Uint8Array[][] {
   return all;
 }
 
+/** Every level of the tree over the given leaf data: leaf hashes (padded) first, the root last. */
+export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
+  return layers(leaves.map(leafHash));
+}
+
 /** Root over the given leaf data; the root of no leaves is 32 zero bytes. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY;
