@@ -37,6 +37,7 @@ interface Receipt {
   node: string;
   tokens: number[];
   promptTokens: number[];
+  sampling: { method: string; temperatureMilli: number; seed: string };
   steps: StepReceipt[];
 }
 
@@ -124,12 +125,29 @@ describe('OpenAI-compatible routes, driven by the official openai client', () =>
     expect(content).toBe(unstreamed); // greedy: the same tokens as the unstreamed request
   });
 
-  it('serves legacy completions and refuses what it cannot verify with OpenAI errors', async () => {
+  it('samples at a temperature from the seed; the receipt commits to both, and the seed replays it', async () => {
+    const sampled = (seed?: number) =>
+      client.chat.completions.create({ model: MODEL, messages, max_tokens: 6, temperature: 1.5, seed });
+    const [a, b, c] = await Promise.all([sampled(7), sampled(7), sampled()]);
+    const receiptOf = (r: typeof a) => (r as unknown as { stoa_receipt: Receipt }).stoa_receipt;
+    expect(b.choices[0]!.message.content).toBe(a.choices[0]!.message.content);
+    expect(receiptOf(a).sampling).toEqual({ method: 'sample', temperatureMilli: 1500, seed: '7' });
+    await expectReceiptMatches(receiptOf(a), a.choices[0]!.message.content!, 6);
+    // No seed: the route picks one and the receipt names it, so the answer can still be replayed.
+    const picked = receiptOf(c).sampling.seed;
+    const replay = await sampled(Number(picked));
+    expect(replay.choices[0]!.message.content).toBe(c.choices[0]!.message.content);
+  });
+
+  it('serves legacy completions and refuses bad requests with OpenAI errors', async () => {
     const completion = await client.completions.create({ model: MODEL, prompt: 'the whale', max_tokens: 2 });
     expect(completion.choices[0]!.text).toHaveLength(2);
     expect(completion.usage?.prompt_tokens).toBe(9);
     await expect(
-      client.chat.completions.create({ model: MODEL, messages, temperature: 0.7 }),
+      client.chat.completions.create({ model: MODEL, messages, temperature: 0.7, seed: -1 }),
+    ).rejects.toMatchObject({ status: 400, param: 'seed' });
+    await expect(
+      client.chat.completions.create({ model: MODEL, messages, temperature: 3 }),
     ).rejects.toMatchObject({ status: 400, param: 'temperature' });
     await expect(client.chat.completions.create({ model: 'gpt-4o', messages })).rejects.toMatchObject({
       status: 404,

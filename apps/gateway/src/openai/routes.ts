@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import {
   type ChatRequest,
@@ -92,11 +92,18 @@ function whole(kind: Kind, id: string, model: string, created: number, g: Genera
 
 /**
  * `POST /v1/completions` and `POST /v1/chat/completions` in OpenAI's request and response
- * shapes, streamed as server-sent events when `stream` is true. Decoding is greedy: a
- * temperature above 0 is refused rather than silently ignored. Usage counts are tokens of the
+ * shapes, streamed as server-sent events when `stream` is true. Decoding is greedy unless the
+ * request sets a temperature above 0 (unlike OpenAI, whose default is 1); sampling draws from
+ * the request's `seed`, or from one the route picks, and the receipt commits to both, so a
+ * sampled answer is as verifiable as a greedy one. Usage counts are tokens of the
  * model's tokenizer; the receipt comes in the final message (`stoa_receipt`) and, unstreamed,
  * in the `x-stoa-receipt` header.
  */
+/** A seed for a sampled request that names none: random, below 2^53 so JSON keeps it exact. */
+function randomSeed(): number {
+  return randomInt(2 ** 47) * 64 + randomInt(64);
+}
+
 export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions): Promise<void> {
   const { generator } = options;
   const route = (kind: Kind) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -110,15 +117,10 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
       return reply
         .code(404)
         .send(errorBody(`The model '${body.model}' does not exist`, 'model', 'model_not_found'));
-    if ((body.temperature ?? 0) > 0)
+    if (body.seed != null && (body.seed < 0 || !Number.isSafeInteger(body.seed)))
       return reply
         .code(400)
-        .send(
-          errorBody(
-            'only greedy decoding (temperature 0) is verifiable today; omit temperature or set it to 0',
-            'temperature',
-          ),
-        );
+        .send(errorBody('seed must be an integer from 0 to 2^53 - 1', 'seed'));
     const prompt =
       kind === 'chat' ? chatPrompt((body as ChatRequest).messages) : (body as CompletionRequest).prompt;
     const generation = {
@@ -126,6 +128,8 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
       prompt,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_MAX_TOKENS,
       stop: stopList(body.stop),
+      temperature: body.temperature ?? 0,
+      seed: body.seed ?? randomSeed(),
     };
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);

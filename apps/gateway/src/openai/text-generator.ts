@@ -1,12 +1,17 @@
 /**
- * What the OpenAI-compatible routes need from whoever runs the model: greedy generation that
- * streams its tokens and ends with the receipt binding the prompt and every token.
+ * What the OpenAI-compatible routes need from whoever runs the model: generation (greedy, or
+ * seeded sampling) that streams its tokens and ends with the receipt binding the prompt, the
+ * sampling parameters and every token.
  */
 export interface TextGenerationRequest {
   readonly model: string;
   readonly prompt: string;
   readonly maxTokens: number;
   readonly stop: readonly string[];
+  /** 0 is greedy; above 0, sampling at this temperature, drawn from `seed` (committed in the receipt). */
+  readonly temperature: number;
+  /** An unsigned integer below 2^53; the route picks one when the client gives none. */
+  readonly seed: number;
 }
 
 export interface GeneratedText {
