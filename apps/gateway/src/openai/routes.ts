@@ -118,9 +118,7 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
         .code(404)
         .send(errorBody(`The model '${body.model}' does not exist`, 'model', 'model_not_found'));
     if (body.seed != null && (body.seed < 0 || !Number.isSafeInteger(body.seed)))
-      return reply
-        .code(400)
-        .send(errorBody('seed must be an integer from 0 to 2^53 - 1', 'seed'));
+      return reply.code(400).send(errorBody('seed must be an integer from 0 to 2^53 - 1', 'seed'));
     const prompt =
       kind === 'chat' ? chatPrompt((body as ChatRequest).messages) : (body as CompletionRequest).prompt;
     const generation = {
