@@ -153,7 +153,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     }
     if (config.role !== 'server')
       throw new RequestError('this node is a watcher: it answers no inferences', 404);
-    return state === 'ready' ? undefined : notReady();
+    return state !== 'ready' || !model || !backend || !claimer || !signer ? notReady() : undefined;
   };
   const notReady = (): Response => ({
     status: 503,
