@@ -153,7 +153,10 @@ function answered({ status, body }: { status: number; body: unknown }): void {
 
 /** POSTs bodies to `target` over one keep-alive agent; resolves with the status and parsed JSON. */
 function poster(target: URL) {
-  const agent = new Agent({ keepAlive: true });
+  // Idle sockets are closed after 4 s, before the node's 5 s keep-alive timeout: Node 20's agent
+  // ignores the server's `Keep-Alive: timeout=5` hint when it has no timeout of its own, and an
+  // idle socket reused just as the server closes it fails with ECONNRESET (between load slices).
+  const agent = new Agent({ keepAlive: true, timeout: 4_000 });
   return (body: Buffer, contentType: string): Promise<{ status: number; body: unknown }> =>
     new Promise((resolve, reject) => {
       const req = request(
