@@ -29,6 +29,8 @@ export interface HttpOptions {
   readonly host: string;
   readonly port: number;
   readonly maxBodyBytes: number;
+  /** A route's own body limit in bytes, where it differs from `maxBodyBytes` (a batch route). */
+  readonly maxBodyBytesFor?: (path: string) => number;
   /** Open connections at most; the server closes new ones past it at once. */
   readonly maxConnections: number;
   /** Requests of the `limited` routes answered at once; more get 503 before their body is read. */
@@ -89,7 +91,7 @@ export function startHttp(
       }
       let body: Promise<Buffer> | undefined;
       const bytes = () => {
-        body ??= readBody(req, options.maxBodyBytes);
+        body ??= readBody(req, options.maxBodyBytesFor?.(path) ?? options.maxBodyBytes);
         return body;
       };
       response = await handler({
@@ -120,12 +122,18 @@ export function startHttp(
   });
 }
 
-function send(res: ServerResponse, response: Response): void {
-  const text =
+/** A response's body as sent: its JSON text, or its text body, or its body serialized (bigints as decimals). */
+export function responseText(response: Response): string {
+  return (
     response.json ??
     (response.contentType?.startsWith('text/') && typeof response.body === 'string'
       ? response.body
-      : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      : JSON.stringify(response.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+  );
+}
+
+function send(res: ServerResponse, response: Response): void {
+  const text = responseText(response);
   res.writeHead(response.status, {
     'content-type': response.contentType ?? 'application/json',
     ...response.headers,
@@ -154,6 +162,11 @@ function parseJson(req: IncomingMessage, body: Buffer): unknown {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type))
     throw new RequestError(`content-type must be application/json, got '${type.slice(0, 64)}'`);
+  return parseJsonText(body);
+}
+
+/** JSON bytes parsed, refused with a 400 RequestError past MAX_JSON_DEPTH or when not JSON. */
+export function parseJsonText(body: Buffer): unknown {
   const text = body.toString('utf8');
   const depth = fewOpenings(text) ? 0 : jsonDepth(text);
   if (depth > MAX_JSON_DEPTH)

@@ -3,7 +3,7 @@ export { DEV_KEYS, Deployment } from './dev/deployment.js';
 export { formatComparison, type LoadComparison, nodeLoadScenario } from './dev/load-scenario.js';
 export { type NodeLaunch, type NodeProcess, spawnNode } from './dev/process.js';
 export { GATEWAY_CREDENTIAL_HEADER } from './gateway-credential.js';
-export { inferRequest, type LoadReport, runLoad } from './load.js';
+export { coalescedInferRequest, inferRequest, type LoadReport, runLoad } from './load.js';
 export { jsonLogger, type Logger } from './log.js';
 export { type HealthState, httpClaimSource, type RunningNode, startNode } from './node.js';
 export { parseInputs, RequestError } from './tensors.js';

@@ -12,6 +12,7 @@ describe('the node under load on loopback', () => {
       console.log(formatComparison(result));
       expect(result.node.errors, result.node.firstError).toBe(0);
       expect(result.node.requests).toBeGreaterThan(10 * seconds);
+      expect(result.nodeSingle.errors, result.nodeSingle.firstError).toBe(0);
       expect(result.inProcess.errors, result.inProcess.firstError).toBe(0);
       expect(result.executor.errors, result.executor.firstError).toBe(0);
     },

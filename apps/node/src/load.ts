@@ -1,4 +1,6 @@
 import { Agent, request } from 'node:http';
+import { batchBody, INFER_BATCH_CONTENT_TYPE, MAX_BATCH_ITEMS } from './infer-batch.js';
+import { MicroBatcher } from './micro-batch.js';
 
 /** Latency percentiles and throughput of a bounded run. */
 export interface LoadReport {
@@ -109,19 +111,60 @@ export async function runInterleaved<K extends string>(
  * fetch's per-request CPU would be charged to the node's throughput.
  */
 export function inferRequest(url: string, inputs: readonly (readonly number[])[]): () => Promise<void> {
-  const bodies = inputs.map((input) => Buffer.from(JSON.stringify({ inputs: [input] })));
-  const target = new URL('/v1/infer', url);
-  const agent = new Agent({ keepAlive: true });
+  const bodies = inferenceBodies(inputs);
+  const post = poster(new URL('/v1/infer', url));
   let next = 0;
-  return () =>
+  return async () => answered(await post(bodies[next++ % bodies.length]!, 'application/json'));
+}
+
+/**
+ * Like `inferRequest`, but as the gateway sends (apps/gateway/src/routing/coalesce.ts): the
+ * calls made in one turn of the event loop go as one request to the node's batch route (a lone
+ * call to the single route), and each call fails unless its own answer is a 200 with a receipt.
+ */
+export function coalescedInferRequest(
+  url: string,
+  inputs: readonly (readonly number[])[],
+): () => Promise<void> {
+  const bodies = inferenceBodies(inputs);
+  const single = poster(new URL('/v1/infer', url));
+  const batch = poster(new URL('/v1/infer-batch', url));
+  const batcher = new MicroBatcher<Buffer, void>(async (items) => {
+    if (items.length === 1) return [answered(await single(items[0]!, 'application/json'))];
+    const reply = await batch(batchBody(items), INFER_BATCH_CONTENT_TYPE);
+    if (reply.status !== 200)
+      throw new Error(`HTTP ${reply.status}: ${(reply.body as { error?: string }).error}`);
+    const { answers } = reply.body as { answers: { status: number; body: unknown }[] };
+    return answers.map(answered);
+  }, MAX_BATCH_ITEMS);
+  let next = 0;
+  return () => batcher.submit(bodies[next++ % bodies.length]!);
+}
+
+function inferenceBodies(inputs: readonly (readonly number[])[]): Buffer[] {
+  return inputs.map((input) => Buffer.from(JSON.stringify({ inputs: [input] })));
+}
+
+/** Throws unless the answer is a 200 with a receipt. */
+function answered({ status, body }: { status: number; body: unknown }): void {
+  const answer = body as { receipt?: unknown; error?: string };
+  if (status !== 200 || !answer.receipt) throw new Error(`HTTP ${status}: ${answer.error}`);
+}
+
+/** POSTs bodies to `target` over one keep-alive agent; resolves with the status and parsed JSON. */
+function poster(target: URL) {
+  // Idle sockets are closed after 4 s, before the node's 5 s keep-alive timeout: Node 20's agent
+  // ignores the server's `Keep-Alive: timeout=5` hint when it has no timeout of its own, and an
+  // idle socket reused just as the server closes it fails with ECONNRESET (between load slices).
+  const agent = new Agent({ keepAlive: true, timeout: 4_000 });
+  return (body: Buffer, contentType: string): Promise<{ status: number; body: unknown }> =>
     new Promise((resolve, reject) => {
-      const body = bodies[next++ % bodies.length]!;
       const req = request(
         target,
         {
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': body.length },
+          headers: { 'content-type': contentType, 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -129,13 +172,10 @@ export function inferRequest(url: string, inputs: readonly (readonly number[])[]
           res.on('error', reject);
           res.on('end', () => {
             try {
-              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-                receipt?: unknown;
-                error?: string;
-              };
-              if (res.statusCode !== 200 || !answer.receipt)
-                reject(new Error(`HTTP ${res.statusCode}: ${answer.error}`));
-              else resolve();
+              resolve({
+                status: res.statusCode ?? 0,
+                body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+              });
             } catch (error) {
               reject(error as Error);
             }

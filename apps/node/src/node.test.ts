@@ -5,6 +5,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS, Deployment } from './dev/deployment.js';
 import { type NodeProcess, spawnNode } from './dev/process.js';
+import { batchBody, INFER_BATCH_CONTENT_TYPE, MAX_BATCH_ITEMS } from './infer-batch.js';
 
 let model: Model;
 let digits: number[][];
@@ -174,6 +175,50 @@ describe('the node, as its image runs it, on a local chain', () => {
       }
       expect((await read(a.receipt.inputDigest)).status).toBe(403);
       expect((await read(a.receipt.inputDigest, b.inputsToken)).status).toBe(403);
+
+      // Several inferences in one request: each answered as if alone, with its own receipt.
+      const batch = async (items: string[], path = `/v1/models/${d.modelId}/infer-batch`) => {
+        const r = await fetch(`${node.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': INFER_BATCH_CONTENT_TYPE },
+          body: batchBody(items.map((item) => Buffer.from(item))),
+        });
+        return {
+          status: r.status,
+          body: (await r.json()) as {
+            answers: { status: number; body: Awaited<ReturnType<typeof infer>>['body'] }[];
+            error?: string;
+          },
+        };
+      };
+      const alone = (await infer(node, digits[3]!)).body;
+      good++;
+      const mixed = await batch([
+        JSON.stringify({ inputs: [digits[3]] }),
+        '{"inputs": [',
+        JSON.stringify({ inputs: [digits[4]!.slice(1)] }),
+        JSON.stringify({ inputs: [Array(20_000).fill(0.5)] }),
+        JSON.stringify({ inputs: [digits[4]] }),
+      ]);
+      good += 2;
+      expect(mixed.status).toBe(200);
+      expect(mixed.body.answers.map((x) => x.status)).toEqual([200, 400, 400, 413, 200]);
+      expect(mixed.body.answers[1]!.body.error).toMatch(/not valid JSON/);
+      expect(mixed.body.answers[2]!.body.error).toMatch(/783 values/);
+      expect(mixed.body.answers[3]!.body.error).toMatch(/over the 65536-byte limit/);
+      const [first, , , , last] = mixed.body.answers.map((x) => x.body);
+      expect(first.outputs).toEqual(alone.outputs);
+      expect(first.receipt.outputDigest).toBe(alone.receipt.outputDigest);
+      expect(first.receipt.inputDigest).toBe(alone.receipt.inputDigest);
+      const domain = { chainId: d.chain.chainId, verifyingContract: d.at.claimRegistry };
+      for (const r of [first, last]) expect(await verifyReceipt(toReceipt(r.receipt), domain)).toBe(true);
+      expect(new Set([alone, first, last].map((r) => r.receipt.nonce)).size).toBe(3);
+      const tooMany = await batch(Array(MAX_BATCH_ITEMS + 1).fill(JSON.stringify({ inputs: [digits[0]] })));
+      expect(tooMany.status).toBe(413);
+      expect(tooMany.body.error).toMatch(new RegExp(`at most ${MAX_BATCH_ITEMS} are accepted`));
+      expect(
+        (await batch([JSON.stringify({ inputs: [digits[0]] })], '/v1/models/0xab/infer-batch')).status,
+      ).toBe(404);
 
       // A graceful stop claims the pending batch: every good request is in a claim.
       expect(await node.stop()).toBe(0);

@@ -41,7 +41,15 @@ import { loadArtifact } from './artifact.js';
 import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
 import { gatewayAuth } from './gateway-auth.js';
-import { type Handler, type HttpServer, type Request, type Response, startHttp } from './http.js';
+import {
+  type Handler,
+  type HttpServer,
+  parseJsonText,
+  type Request,
+  type Response,
+  startHttp,
+} from './http.js';
+import { answerBatch, batchBodyLimit, splitBatch } from './infer-batch.js';
 import { executionNamedBy, inputsAccess } from './inputs-access.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -136,7 +144,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
   );
 
   const fromGateway = gatewayAuth(config);
-  const infer = async (request: Request, modelIdInPath?: string): Promise<Response> => {
+  /** Why an inference request is not taken (401, 404, 503), checked before its body is parsed. */
+  const refusal = async (request: Request, modelIdInPath?: string): Promise<Response | undefined> => {
     const refused = await fromGateway(request);
     if (refused) return { status: 401, body: { error: refused } };
     if (modelIdInPath && modelIdInPath.toLowerCase() !== config.modelId) {
@@ -144,14 +153,35 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     }
     if (config.role !== 'server')
       throw new RequestError('this node is a watcher: it answers no inferences', 404);
-    if (state !== 'ready' || !model || !backend || !claimer || !signer) {
-      return {
-        status: 503,
-        body: { error: `the node is ${state}${reason ? `: ${reason}` : ''}` },
-        headers: { 'retry-after': '1' },
-      };
-    }
-    const inputs = parseInputs(model, await request.json());
+    return state !== 'ready' || !model || !backend || !claimer || !signer ? notReady() : undefined;
+  };
+  const notReady = (): Response => ({
+    status: 503,
+    body: { error: `the node is ${state}${reason ? `: ${reason}` : ''}` },
+    headers: { 'retry-after': '1' },
+  });
+
+  const infer = async (request: Request, modelIdInPath?: string): Promise<Response> =>
+    (await refusal(request, modelIdInPath)) ?? (await inferBody(await request.json()));
+
+  /** Several inferences in one request (infer-batch.ts): one signed check, answers per item. */
+  const inferBatch = async (request: Request, modelIdInPath?: string): Promise<Response> => {
+    const refused = await refusal(request, modelIdInPath);
+    if (refused) return refused;
+    const items = splitBatch(await request.bytes(), request.header('content-type'), config.maxBodyBytes);
+    return answerBatch(
+      items,
+      (item) => inferBody(parseJsonText(item)),
+      (error) =>
+        logger.log('error', 'unhandled error', {
+          error: redactSecrets(String((error as Error)?.stack ?? error)),
+        }),
+    );
+  };
+
+  const inferBody = async (body: unknown): Promise<Response> => {
+    if (state !== 'ready' || !model || !backend || !claimer || !signer) return notReady();
+    const inputs = parseInputs(model, body);
     if (answerOnDemand) {
       const begun = started();
       try {
@@ -235,6 +265,9 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       if (method === 'POST' && path === '/v1/infer') return await infer(request);
       const modelRoute = /^\/v1\/models\/([^/]+)\/infer$/.exec(path);
       if (method === 'POST' && modelRoute) return await infer(request, modelRoute[1]);
+      if (method === 'POST' && path === '/v1/infer-batch') return await inferBatch(request);
+      const batchRoute = /^\/v1\/models\/([^/]+)\/infer-batch$/.exec(path);
+      if (method === 'POST' && batchRoute) return await inferBatch(request, batchRoute[1]);
       const trace = /^\/v1\/traces\/(0x[0-9a-fA-F]{64})$/.exec(path);
       if (method === 'GET' && trace) {
         if (!limiter.take(request.client)) {
@@ -312,6 +345,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
+      maxBodyBytesFor: (path) =>
+        path.endsWith('/infer-batch') ? batchBodyLimit(config.maxBodyBytes) : config.maxBodyBytes,
       maxConnections: config.maxConnections,
       maxInFlight: MAX_IN_FLIGHT,
       limited: (method) => method === 'POST',
@@ -577,6 +612,7 @@ export function inferenceJson(
 }
 
 function routeName(path: string): string {
+  if (path.endsWith('/infer-batch')) return '/v1/infer-batch';
   if (path.startsWith('/v1/traces/')) return '/v1/traces';
   if (path.startsWith('/v1/claims/')) return '/v1/claims';
   if (path.startsWith('/v1/models/')) return '/v1/models/infer';

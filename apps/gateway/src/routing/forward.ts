@@ -1,6 +1,7 @@
 import { GATEWAY_SIGNATURE_HEADER, type SignedReceipt } from '@stoa/ir';
 import { Errors, GatewayError } from '../errors.js';
 import type { DeployedModel } from './catalog.js';
+import { sendCoalesced } from './coalesce.js';
 import { pickReplica, type ReplicaState } from './replica.js';
 
 /** What a node answered, once its receipt passed the gateway's checks. */
@@ -83,20 +84,19 @@ async function attempt(
   started: number,
   failovers: number,
 ): Promise<{ answer?: NodeAnswer; why?: string }> {
-  const path = `/v1/models/${model.modelId}/infer`;
-  const response = await replica.pool.request({
-    path,
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [CREDENTIAL_HEADER]: options.credential,
-      [GATEWAY_SIGNATURE_HEADER]: options.sign(path, body),
-    },
+  // Sent with the other inferences for this replica in this turn, as one request when there are
+  // several (coalesce.ts); a lone one goes to the single route as before.
+  const response = await sendCoalesced({
+    replica,
+    modelId: model.modelId,
     body,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+    timeoutMs: options.timeoutMs,
+    authHeaders: (path, bytes) => ({
+      [CREDENTIAL_HEADER]: options.credential,
+      [GATEWAY_SIGNATURE_HEADER]: options.sign(path, bytes),
+    }),
   });
-  const parsed = (await response.body.json().catch(() => ({}))) as NodeAnswer['body'];
+  const parsed = response.body as NodeAnswer['body'];
   const latencyMs = performance.now() - started;
   const where = `replica ${replica.id} (${replica.network})`;
   if (response.statusCode >= 500 || response.statusCode === 401 || response.statusCode === 429)

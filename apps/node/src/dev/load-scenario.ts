@@ -9,7 +9,7 @@ import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { postWhenFull } from '../claim-posting.js';
-import { inferRequest, type LoadReport, runInterleaved } from '../load.js';
+import { coalescedInferRequest, inferRequest, type LoadReport, runInterleaved } from '../load.js';
 import { MAX_BATCH, onDemandAnswers } from '../on-demand-answers.js';
 import { Serial } from '../serial.js';
 import { ensureOwnStake } from '../stake.js';
@@ -21,7 +21,13 @@ const BATCH_SIZE = 256;
 
 export interface LoadComparison {
   readonly concurrency: number;
+  /**
+   * The node over HTTP, driven as the gateway drives it (routing/coalesce.ts): the clients'
+   * calls of one event-loop turn go as one batch request, a lone call to the single route.
+   */
   readonly node: LoadReport;
+  /** The node over HTTP with one inference per request (no coalescing), for reference. */
+  readonly nodeSingle: LoadReport;
   /**
    * The same work the node does per request, minus HTTP and JSON: the node's own batched
    * answering function (hot path, signed on-demand receipt, receipt and inputs journaled) and
@@ -38,6 +44,8 @@ export interface LoadComparison {
   readonly cpuMsPerRequest: {
     readonly node: number;
     readonly client: number;
+    readonly nodeSingle: number;
+    readonly clientSingle: number;
     readonly inProcess: number;
     readonly executor: number;
   };
@@ -101,8 +109,10 @@ export async function nodeLoadScenario(options: {
     );
     try {
       await node.waitForHealth('ready');
-      const overHttp = inferRequest(node.url, digits);
-      await overHttp(); // warm-up
+      const overHttp = coalescedInferRequest(node.url, digits);
+      const oneEach = inferRequest(node.url, digits);
+      await oneEach(); // warm-up
+      await Promise.all([overHttp(), overHttp()]);
       // The node's own signer: the baseline differs from the node only by what HTTP adds.
       const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
         chainId: d.at.chainId,
@@ -148,11 +158,12 @@ export async function nodeLoadScenario(options: {
         nextNonce: () => ++nonce,
         maxBatch: MAX_BATCH,
       });
-      const cpu = { node: 0, client: 0, inProcess: 0, executor: 0 };
+      const cpu = { node: 0, client: 0, nodeSingle: 0, clientSingle: 0, inProcess: 0, executor: 0 };
       let started = { own: 0, node: 0 };
       const reports = await runInterleaved(
         {
           node: overHttp,
+          nodeSingle: oneEach,
           inProcess: async () => {
             await answer(inputs[next++ % inputs.length]!);
             postIfFull();
@@ -168,9 +179,9 @@ export async function nodeLoadScenario(options: {
             const own = ownCpuMs();
             const nodeMs = processCpuMs(node.process.pid!);
             if (phase === 'start') started = { own, node: nodeMs };
-            else if (name === 'node') {
-              cpu.client += own - started.own;
-              cpu.node += nodeMs - started.node;
+            else if (name === 'node' || name === 'nodeSingle') {
+              cpu[name === 'node' ? 'client' : 'clientSingle'] += own - started.own;
+              cpu[name] += nodeMs - started.node;
             } else cpu[name] += own - started.own;
           },
         },
@@ -183,6 +194,8 @@ export async function nodeLoadScenario(options: {
         cpuMsPerRequest: {
           node: per(cpu.node, reports.node),
           client: per(cpu.client, reports.node),
+          nodeSingle: per(cpu.nodeSingle, reports.nodeSingle),
+          clientSingle: per(cpu.clientSingle, reports.nodeSingle),
           inProcess: per(cpu.inProcess, reports.inProcess),
           executor: per(cpu.executor, reports.executor),
         },
@@ -198,8 +211,10 @@ export async function nodeLoadScenario(options: {
 }
 
 /** Node over HTTP against the same work in-process, and against the bare executor. */
-export function loadRatios({ node, inProcess, executor }: LoadComparison) {
+export function loadRatios({ node, nodeSingle, inProcess, executor }: LoadComparison) {
   return {
+    singleThroughput: nodeSingle.throughput / inProcess.throughput,
+    singleP99: nodeSingle.p99ms / inProcess.p99ms,
     throughput: node.throughput / inProcess.throughput,
     p50: node.p50ms / inProcess.p50ms,
     p99: node.p99ms / inProcess.p99ms,
@@ -209,17 +224,19 @@ export function loadRatios({ node, inProcess, executor }: LoadComparison) {
 }
 
 export function formatComparison(result: LoadComparison): string {
-  const { node, inProcess, executor, cpuMsPerRequest } = result;
+  const { node, nodeSingle, inProcess, executor, cpuMsPerRequest } = result;
   const ratios = loadRatios(result);
   const row = (name: string, r: LoadReport) =>
-    `${name.padEnd(34)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}`;
+    `${name.padEnd(36)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}${r.firstError ? `  first error: ${r.firstError}` : ''}`;
   return [
-    `${'path'.padEnd(34)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
-    row('node over HTTP', node),
+    `${'path'.padEnd(36)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    row('node over HTTP, coalesced (gateway)', node),
+    row('node over HTTP, one per request', nodeSingle),
     row('in-process: same work (+ journal)', inProcess),
     row('in-process: bare executor + sign', executor),
     `node / in-process (same work): throughput ${ratios.throughput.toFixed(2)}, p50 ${ratios.p50.toFixed(2)}, p99 ${ratios.p99.toFixed(2)}`,
+    `node one per request / in-process (same work): throughput ${ratios.singleThroughput.toFixed(2)}, p99 ${ratios.singleP99.toFixed(2)}`,
     `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
-    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)}; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
+    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)} coalesced, ${cpuMsPerRequest.nodeSingle.toFixed(2)} + ${cpuMsPerRequest.clientSingle.toFixed(2)} one per request; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
   ].join('\n');
 }
