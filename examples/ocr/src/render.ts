@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,6 +86,9 @@ export function renderLine(text: string, style: LineStyle): RgbImage {
     );
   }
   mkdirSync(CACHE_DIR, { recursive: true });
-  writeFileSync(cached, result.stdout);
+  // Written aside, then renamed: two evaluations rendering the same line never read half a file.
+  const partial = `${cached}.${process.pid}.partial`;
+  writeFileSync(partial, result.stdout);
+  renameSync(partial, cached);
   return parsePpm(result.stdout);
 }
