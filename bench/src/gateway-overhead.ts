@@ -30,8 +30,11 @@ type Path = (typeof PATHS)[number];
  * With 0 all three share both cores, and every cycle the gateway spends is taken from the node.
  */
 export async function gatewayOverhead(): Promise<void> {
-  const seconds = Number(process.env.STOA_BENCH_SECONDS ?? 8);
-  const rounds = Number(process.env.STOA_BENCH_ROUNDS ?? 3);
+  // Five short rounds (≈ 1.3 min a database on a quiet machine): the median of five is steadier
+  // than that of three long ones, and the spread shows how much the machine moved the rounds.
+  const seconds = Number(process.env.STOA_BENCH_SECONDS ?? 2);
+  const rounds = Number(process.env.STOA_BENCH_ROUNDS ?? 5);
+  const began = performance.now();
   const concurrency = Number(process.env.STOA_BENCH_CONCURRENCY ?? 4);
   const pinned = (process.env.STOA_BENCH_PIN ?? (canPin() ? '1' : '0')) === '1';
   const databases = (process.env.STOA_BENCH_DATABASES ?? 'sqlite,postgresql').split(',');
@@ -135,7 +138,7 @@ export async function gatewayOverhead(): Promise<void> {
     `MNIST CNN (onnxruntime node), autocannon; per round and path ${seconds} s at 1 client (latency) and ${seconds} s at ${concurrency} clients (throughput), ${rounds} alternated rounds, medians (min–max); ${pinned ? 'node pinned to CPU 1, gateway and client to CPU 0' : 'unpinned'}; load average at the end ${loadavg()[0]!.toFixed(1)} (2 cores: above ~3 the ratios measure the queue):\n`,
   );
   printTable(rows);
-  console.log('');
+  console.log(`\n(${((performance.now() - began) / 1000).toFixed(0)} s in all)\n`);
   for (const row of rows) {
     // The verdict takes the medians over the rounds (the first number of each cell).
     const added = Number.parseFloat(row['added p50 ms']!);
