@@ -98,7 +98,8 @@ export async function gatewayOverhead(): Promise<void> {
         }
         // Warm both paths, and every one of the 1,000 keys in use: a gateway's steady state has
         // its active keys cached (KeyCache), and first sights are not what this bench measures.
-        await cannon(gateway.url, through, { seconds: 3, connections: 10, warmUp: true });
+        // 8 s: in 3 s the gateway's CPU per request was still falling over the first two rounds (JIT).
+        await cannon(gateway.url, through, { seconds: 8, connections: 10, warmUp: true });
         await cannon(nodeUrl, direct, { seconds: 2, connections: concurrency, warmUp: true });
         // The gateway's fixed cost (key-version polls, heartbeats, catalog refresh, health
         // probes), spent with or without traffic: what the per-request CPU includes at this rate.
