@@ -5,13 +5,24 @@ import { hexToBytes } from 'viem';
 
 interface Secp256k1 {
   ecdsaRecover(signature: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
+  ecdsaVerify(signature: Uint8Array, msg32: Uint8Array, publicKey: Uint8Array): boolean;
 }
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as Secp256k1;
 
 const RECEIPT_TYPEHASH_BYTES = hexToBytes(RECEIPT_TYPEHASH);
 
-/** Recovers the address that signed a receipt (EIP-712), or undefined when it cannot. */
-export type ReceiptRecoverer = (receipt: SignedReceipt) => string | undefined;
+/** A receipt's signer, with the public key that signed (65 bytes, uncompressed). */
+export interface ReceiptSigner {
+  readonly address: string;
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * Recovers who signed a receipt (EIP-712), or undefined when it cannot; with `publicKey` (a
+ * signer recovered before), checks the signature against that key instead — about a third
+ * cheaper than a recovery — and answers it as the signer when it holds.
+ */
+export type ReceiptRecoverer = (receipt: SignedReceipt, known?: ReceiptSigner) => ReceiptSigner | undefined;
 
 /**
  * The receipt's EIP-712 digest, encoded directly and hashed in WebAssembly, and the signer
@@ -32,7 +43,7 @@ export async function createReceiptRecoverer(domain: ReceiptDomain): Promise<Rec
     if (!/^0x[0-9a-fA-F]*$/.test(hex) || into.write(hex.slice(2), at, bytes, 'hex') !== bytes)
       throw new Error('malformed');
   };
-  return (receipt) => {
+  return (receipt, known) => {
     try {
       const struct = Buffer.alloc(256);
       struct.set(RECEIPT_TYPEHASH_BYTES, 0);
@@ -44,18 +55,22 @@ export async function createReceiptRecoverer(domain: ReceiptDomain): Promise<Rec
       word(receipt.node, struct, 204, 20);
       struct.writeBigUInt64BE(BigInt(receipt.nonce), 248);
       envelope.set(keccak(struct), 34);
+      const digest = keccak(envelope);
       const signature = Buffer.from(receipt.signature.slice(2), 'hex');
       if (signature.length !== 65) return undefined;
+      // libsecp256k1's verify takes only low-s signatures; any other goes through recovery.
+      if (known && secp256k1.ecdsaVerify(signature.subarray(0, 64), digest, known.publicKey)) return known;
       const v = signature[64]!;
       const publicKey = secp256k1.ecdsaRecover(
         signature.subarray(0, 64),
         v >= 27 ? v - 27 : v,
-        keccak(envelope),
+        digest,
         false,
       );
-      return `0x${Buffer.from(keccak(publicKey.subarray(1)))
+      const address = `0x${Buffer.from(keccak(publicKey.subarray(1)))
         .subarray(12)
         .toString('hex')}`;
+      return { address, publicKey };
     } catch {
       return undefined;
     }

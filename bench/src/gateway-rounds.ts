@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { type CannedRequest, cannon } from './load-generator.js';
+
+/** One path (direct or through the gateway) in one round: wall numbers and CPU per request. */
+export interface PathRound {
+  readonly p50ms: number;
+  readonly throughput: number;
+  /** CPU µs per request of the node and of the gateway (0 on the direct path) and of this process. */
+  readonly nodeCpuUs: number;
+  readonly gatewayCpuUs: number;
+  readonly clientCpuUs: number;
+}
+
+/** One round of both paths, as the verdict compares them. */
+export interface Round {
+  readonly direct: PathRound;
+  readonly gateway: PathRound;
+  readonly addedP50: number;
+  readonly ratio: number;
+  readonly gatewayCpuUs: number;
+  readonly nodeCpuUs: number;
+}
+
+/**
+ * Measures one path: latency at one client (an offered load below saturation) and throughput
+ * at `concurrency` clients, with the CPU time each process spent over both (Linux /proc for the
+ * servers, `process.cpuUsage` for the load generator), divided by the requests answered.
+ */
+export async function measurePath(
+  origin: string,
+  requests: readonly CannedRequest[],
+  pids: { readonly node: number; readonly gateway: number },
+  { seconds, concurrency }: { seconds: number; concurrency: number },
+): Promise<PathRound> {
+  const before = { node: cpuMs(pids.node), gateway: cpuMs(pids.gateway), client: process.cpuUsage() };
+  const latency = await cannon(origin, requests, { seconds, connections: 1 });
+  const load = await cannon(origin, requests, { seconds, connections: concurrency });
+  const count = latency.requests + load.requests;
+  const client = process.cpuUsage(before.client);
+  return {
+    p50ms: latency.p50ms,
+    throughput: load.throughput,
+    nodeCpuUs: ((cpuMs(pids.node) - before.node) * 1000) / count,
+    gatewayCpuUs: ((cpuMs(pids.gateway) - before.gateway) * 1000) / count,
+    clientCpuUs: (client.user + client.system) / count,
+  };
+}
+
+export function roundOf(direct: PathRound, gateway: PathRound): Round {
+  return {
+    direct,
+    gateway,
+    addedP50: gateway.p50ms - direct.p50ms,
+    ratio: gateway.throughput / direct.throughput,
+    gatewayCpuUs: gateway.gatewayCpuUs,
+    nodeCpuUs: direct.nodeCpuUs,
+  };
+}
+
+/** The median of `xs` and its spread (min–max), formatted. */
+export function spread(xs: readonly number[], digits: number): { median: number; text: string } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const f = (x: number) => x.toFixed(digits);
+  return { median, text: `${f(median)} (${f(sorted[0]!)}–${f(sorted[sorted.length - 1]!)})` };
+}
+
+/** One database's table row: medians over the rounds, with min–max in parentheses. */
+export function summaryRow(
+  database: string,
+  pinned: boolean,
+  concurrency: number,
+  rounds: readonly Round[],
+): Record<string, string> {
+  const of = (pick: (r: Round) => number, digits: number) => spread(rounds.map(pick), digits).text;
+  return {
+    database,
+    cores: pinned ? 'node: cpu1; gateway + client: cpu0' : 'all share both',
+    rounds: String(rounds.length),
+    'direct p50 ms (1 client)': of((r) => r.direct.p50ms, 2),
+    'gateway p50 ms (1 client)': of((r) => r.gateway.p50ms, 2),
+    'added p50 ms': of((r) => r.addedP50, 2),
+    [`direct req/s (${concurrency} clients)`]: of((r) => r.direct.throughput, 0),
+    [`gateway req/s (${concurrency} clients)`]: of((r) => r.gateway.throughput, 0),
+    'throughput gateway/direct': of((r) => r.ratio, 3),
+    'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
+    'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
+    'node CPU µs/req (via gateway)': of((r) => r.gateway.nodeCpuUs, 0),
+    'client CPU µs/req (direct / via gateway)': `${spread(
+      rounds.map((r) => r.direct.clientCpuUs),
+      0,
+    ).median.toFixed(0)} / ${spread(
+      rounds.map((r) => r.gateway.clientCpuUs),
+      0,
+    ).median.toFixed(0)}`,
+  };
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
