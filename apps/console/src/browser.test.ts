@@ -262,6 +262,10 @@ describe('the console in Chromium', () => {
     expect(await run.locator('pre').textContent()).toMatch(
       /provision \S+ on self-hosted done: http:\/\/127\.0\.0\.1:\d+/,
     );
+    // Registered on `stoa dev`'s own chain (the engine reused it: `.stoa/chain.json` is stoa dev's).
+    const devChain = stoaFile('dev').rpcUrl!;
+    expect(stoaFile('chain')).toMatchObject({ owner: 'stoa dev', rpcUrl: devChain });
+    expect(await run.locator('pre').textContent()).toContain(`registered on ${devChain}`);
     await shoot(page, 'deploy-done-1280');
 
     await page.goto(`${running.url}/deployments`);
@@ -276,9 +280,6 @@ describe('the console in Chromium', () => {
     // the uploaded modelId, and a digit drawn in the playground reaches it through the gateway.
     const health = (await (await fetch(`${endpoint}/health`)).json()) as { state: string; modelId: string };
     expect(health).toMatchObject({ state: 'ready', modelId: uploadedModelId });
-    const devChain = stoaFile('dev').rpcUrl!;
-    expect(stoaFile('chain')).toMatchObject({ owner: 'stoa dev', rpcUrl: devChain });
-    expect(await run.locator('pre').textContent()).toContain(`registered on ${devChain}`);
     const store = stoaFile('store').url!;
     await expect.poll(() => gatewayServes(UPLOADED), { timeout: 30_000 }).toBe(true);
     await shoot(page, 'deployments-live-1280');
