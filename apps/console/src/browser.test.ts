@@ -285,7 +285,8 @@ describe('the console in Chromium', () => {
     await shoot(page, 'deployments-live-1280');
 
     await page.goto(`${running.url}/playground`);
-    await page.getByLabel('Model', { exact: true }).selectOption(UPLOADED);
+    // The label wraps the menu: its name is "Model" followed by the chosen option.
+    await page.getByRole('combobox', { name: /^Model/ }).selectOption(UPLOADED);
     await drawOne(page);
     await page.getByLabel('API key').fill(playgroundKey);
     await page.getByRole('button', { name: 'Run inference' }).click();
@@ -387,7 +388,7 @@ describe('the console in Chromium', () => {
     expect(out).toMatch(/through the gateway, with the API key\): answered by self-hosted/);
     expect(out).toContain('stake of "honest" 1 ETH (untouched)');
     expect(out).toContain('stake of "faulty" 0 ETH (slashed 1 ETH)');
-    expect(out).toMatch(/"disputesWon":1/);
+    expect(out).toMatch(/"disputesWon":[1-9]/); // the watcher may win a second wrong claim before its report
     const urls = stack.urls;
     expect(urls.length).toBeGreaterThanOrEqual(6); // chain, three nodes, gateway, console
     expect(await stack.stop(), stack.output()).toBe(0);
