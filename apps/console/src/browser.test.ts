@@ -28,6 +28,8 @@ let running: { url: string };
 let browser: Browser;
 let modelPath: string;
 let uploadedModelId: string;
+/** The key the playground test created (its requests show up under "playground" in Usage). */
+let playgroundKey: string;
 /** The model the test uploads and deploys; the deployment takes the project's name. */
 const UPLOADED = 'uploaded-mlp';
 const PROJECT_NAME = 'stoa-dev';
@@ -39,14 +41,30 @@ const answers = (url: string) =>
     () => false,
   );
 
-/** The chain and artifact store the deploy engine started for the project (`.stoa/{chain,store}.json`). */
-function localServicesOf(projectDir: string): string[] {
-  const read = (name: string) =>
-    JSON.parse(readFileSync(join(projectDir, '.stoa', `${name}.json`), 'utf8')) as {
-      rpcUrl?: string;
-      url?: string;
-    };
-  return [read('chain').rpcUrl!, read('store').url!];
+/** What the project's `.stoa/<name>.json` records (the dev chain, the artifact store, the dev stack). */
+const stoaFile = (name: string) =>
+  JSON.parse(readFileSync(join(stack.projectDir, '.stoa', `${name}.json`), 'utf8')) as {
+    rpcUrl?: string;
+    url?: string;
+    owner?: string;
+  };
+
+/** Whether the gateway lists `model` with a healthy replica (its catalog follows the database). */
+async function gatewayServes(model: string): Promise<boolean> {
+  const response = await fetch(`${stack.gatewayUrl}/v1/models`, {
+    headers: { authorization: `Bearer ${stack.apiKey}` },
+  });
+  const body = (await response.json()) as { data?: { id: string; replicas: { healthy: boolean }[] }[] };
+  return body.data?.find((m) => m.id === model)?.replicas.some((r) => r.healthy) ?? false;
+}
+
+/** Draws a "1" (one stroke down the middle) on the playground's canvas with the mouse. */
+async function drawOne(page: Page) {
+  const box = (await page.getByLabel(/Drawing area/).boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
+  await page.mouse.up();
 }
 
 beforeAll(async () => {
@@ -168,15 +186,10 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = (await page.getByTestId('new-key').textContent()) ?? '';
     expect(key).toMatch(/^sk_/);
+    playgroundKey = key;
 
     await page.goto(`${running.url}/playground`);
-    const canvas = page.getByLabel(/Drawing area/);
-    const box = (await canvas.boundingBox())!;
-    // A "1": one stroke down the middle, drawn with the mouse.
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
-    await page.mouse.up();
+    await drawOne(page);
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Run inference' }).click();
     await page.getByTestId('prediction').waitFor({ timeout: 60_000 });
@@ -240,7 +253,7 @@ describe('the console in Chromium', () => {
     await page.context().close();
   });
 
-  it('deploys the upload to live self-hosted nodes that serve it; teardown from Deployments leaves nothing running', async () => {
+  it('deploys the upload onto `stoa dev`’s chain, its gateway routes a drawn digit to it; teardown from Deployments leaves nothing of it running', async () => {
     const page = await openPage(1280);
     await page.goto(`${running.url}/deploy`);
     const run = page.getByRole('region', { name: 'Deploy', exact: true });
@@ -249,6 +262,10 @@ describe('the console in Chromium', () => {
     expect(await run.locator('pre').textContent()).toMatch(
       /provision \S+ on self-hosted done: http:\/\/127\.0\.0\.1:\d+/,
     );
+    // Registered on `stoa dev`'s own chain (the engine reused it: `.stoa/chain.json` is stoa dev's).
+    const devChain = stoaFile('dev').rpcUrl!;
+    expect(stoaFile('chain')).toMatchObject({ owner: 'stoa dev', rpcUrl: devChain });
+    expect(await run.locator('pre').textContent()).toContain(`registered on ${devChain}`);
     await shoot(page, 'deploy-done-1280');
 
     await page.goto(`${running.url}/deployments`);
@@ -259,18 +276,29 @@ describe('the console in Chromium', () => {
       await deployment.getByRole('row', { name: /self-hosted\s+running/ }).textContent()
     )?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
     expect(endpoint).toBeDefined();
-    // Serving: the replica answers healthy for the uploaded modelId and signs an inference.
+    // Serving on `stoa dev`'s own chain, routed by its gateway: the replica answers healthy for
+    // the uploaded modelId, and a digit drawn in the playground reaches it through the gateway.
     const health = (await (await fetch(`${endpoint}/health`)).json()) as { state: string; modelId: string };
     expect(health).toMatchObject({ state: 'ready', modelId: uploadedModelId });
-    const answer = await fetch(`${endpoint}/v1/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [uploadFiles().digit] }),
-    });
-    expect(answer.status).toBe(200);
-    expect(((await answer.json()) as { receipt: { modelId: string } }).receipt.modelId).toBe(uploadedModelId);
-    const local = localServicesOf(stack.projectDir);
+    const store = stoaFile('store').url!;
+    await expect.poll(() => gatewayServes(UPLOADED), { timeout: 30_000 }).toBe(true);
     await shoot(page, 'deployments-live-1280');
+
+    await page.goto(`${running.url}/playground`);
+    // The label wraps the menu: its name is "Model" followed by the chosen option.
+    await page.getByRole('combobox', { name: /^Model/ }).selectOption(UPLOADED);
+    await drawOne(page);
+    await page.getByLabel('API key').fill(playgroundKey);
+    await page.getByRole('button', { name: 'Run inference' }).click();
+    await page.getByTestId('prediction').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Verify receipt' }).click();
+    await page
+      .getByText(`for model ${uploadedModelId.slice(0, 10)}…`)
+      .filter({ hasText: /^Receipt verified: signed by 0x[0-9a-fA-F]{40}/ })
+      .waitFor();
+    await shoot(page, 'playground-uploaded-1280');
+
+    await page.goto(`${running.url}/deployments`);
 
     page.once('dialog', (dialog) => void dialog.accept());
     await deployment.getByRole('button', { name: 'Tear down' }).click();
@@ -278,11 +306,13 @@ describe('the console in Chromium', () => {
       .getByRole('status')
       .getByText(/^Torn down: 1 replica\(s\) released/)
       .waitFor({ timeout: 60_000 });
-    expect(await deployment.getByRole('status').textContent()).toMatch(/stopped chain and store/);
+    // The deploy's artifact store stops; the chain is `stoa dev`'s and keeps running.
+    expect(await deployment.getByRole('status').textContent()).toMatch(/stopped store/);
     await deployment.getByText('(torn-down)').waitFor();
     await shoot(page, 'deployments-torn-down-1280');
-    // Nothing the deploy started still answers: the node, the chain and the artifact store.
-    for (const url of [endpoint!, ...local]) expect(await answers(url), url).toBe(false);
+    // Nothing the deploy started still answers (the node, the artifact store); the chain does.
+    for (const url of [endpoint!, store]) expect(await answers(url), url).toBe(false);
+    expect(await answers(devChain)).toBe(true);
     // `stoa dev`'s own deployment is untouched.
     await page.getByRole('region', { name: 'Deployment mnist' }).getByText('(live)').waitFor();
     await page.context().close();
@@ -358,7 +388,7 @@ describe('the console in Chromium', () => {
     expect(out).toMatch(/through the gateway, with the API key\): answered by self-hosted/);
     expect(out).toContain('stake of "honest" 1 ETH (untouched)');
     expect(out).toContain('stake of "faulty" 0 ETH (slashed 1 ETH)');
-    expect(out).toMatch(/"disputesWon":1/);
+    expect(out).toMatch(/"disputesWon":[1-9]/); // the watcher may win a second wrong claim before its report
     const urls = stack.urls;
     expect(urls.length).toBeGreaterThanOrEqual(6); // chain, three nodes, gateway, console
     expect(await stack.stop(), stack.output()).toBe(0);

@@ -27,8 +27,10 @@ import {
   createDevKey,
   DEV_MODEL_NAME,
   type DevProject,
+  devAccountKey,
   openDevProject,
   recordDevDeployment,
+  writeDevChainFile,
   writeDevStackFile,
   writeGatewaySecret,
 } from '../dev/project.js';
@@ -96,9 +98,14 @@ export async function dev(options: DevOptions): Promise<void> {
       if (project.temporary) rmSync(project.dir, { recursive: true, force: true });
     });
     // The console (a Next.js server, the slowest process to come up) starts first, while the
-    // model imports in this process and the chain starts.
+    // model imports in this process and the chain starts. The gateway's key is made before it,
+    // so that what the console deploys serves this gateway.
+    const gatewaySecret = writeGatewaySecret(project.stoaDir);
+    const gatewayKey = gatewayPublicKey(gatewaySigningKey(gatewaySecret.secret));
     const consoleStarting = started(
-      options.console ? startConsoleProcess(project.dir, project.stoaDir) : Promise.resolve(undefined),
+      options.console
+        ? startConsoleProcess(project.dir, project.stoaDir, gatewayKey)
+        : Promise.resolve(undefined),
     );
     consoleStarting.catch(() => undefined); // reported where it is awaited
     try {
@@ -113,12 +120,19 @@ export async function dev(options: DevOptions): Promise<void> {
         (x) => `${x.chain.rpcUrl}, modelId ${x.modelId}`,
       );
       cleanups.unshift(() => d.stop());
+      // A deploy from the console lands on this chain (the deploy engine reuses it, never stops it).
+      const forgetChain = writeDevChainFile(project.stoaDir, {
+        rpcUrl: d.chain.rpcUrl,
+        contractsFile: join(d.dir, 'addresses.json'),
+        addresses: d.at,
+      });
+      cleanups.unshift(async () => forgetChain());
       const bundles = await step(
         'bundle the node and the gateway (esbuild)',
         () => bundling,
         (b) => `${b.node.at(-1)!.replace(/[^/]+$/, '')}{node,gateway}.mjs`,
       );
-      await serve(options, project, d, model, image, bundles, consoleStarting);
+      await serve(options, project, d, model, image, bundles, consoleStarting, gatewaySecret);
     } finally {
       // A console that failed or is still starting is awaited, so no process outlives the cleanups.
       await consoleStarting.catch(() => undefined);
@@ -144,7 +158,9 @@ export async function dev(options: DevOptions): Promise<void> {
         rpcUrl: d.chain.rpcUrl,
         contractsFile: join(d.dir, 'addresses.json'),
         secretFile,
-        challengerKey: DEV_KEYS.nodeD,
+        // Account 9: the deploy engine's operators take accounts 4–9 from slot 0 up, so a console
+        // deploy's first node never shares the gateway's nonce sequence.
+        challengerKey: devAccountKey(9),
         command: gatewayCommand,
       }),
     );
@@ -163,10 +179,10 @@ export async function dev(options: DevOptions): Promise<void> {
     image: number[],
     bundles: ServiceBundles,
     consoleStarting: Promise<Service | undefined>,
+    gatewaySecret: { file: string; secret: Buffer },
   ) {
     const nodes = new DevNodes(d, bundles.node);
     cleanups.unshift(() => nodes.stop());
-    const gatewaySecret = writeGatewaySecret(project.stoaDir);
     const deployment = await recordDevDeployment(project, model, `file://${join(d.dir, 'model.stoa')}`);
     // The nodes take inference only with the gateway's signature: they get its public key.
     const signedAs = { key: gatewaySigningKey(gatewaySecret.secret), deploymentId: deployment.deploymentId };

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { modelCommitments } from '@stoa/contracts';
+import { modelCommitments, type StoaAddresses } from '@stoa/contracts';
 import { encodeModel, type Model, weightsRoot } from '@stoa/ir';
 import {
   createApiKey,
@@ -14,6 +14,7 @@ import {
   type StoaDb,
 } from '@stoa/sdk';
 import { toHex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
 
 /** The model (and deployment) name clients call through the gateway (`/v1/models/mnist/infer`). */
 export const DEV_MODEL_NAME = 'mnist';
@@ -164,6 +165,29 @@ export async function recordDevDeployment(
 
 export async function createDevKey(project: DevProject): Promise<string> {
   return (await createApiKey(project.db, project.stoaDir, project.projectId, 'stoa dev')).key;
+}
+
+/**
+ * Records `stoa dev`'s chain as the project's dev chain (`.stoa/chain.json`, marked as owned by
+ * `stoa dev`), so that a deploy from the console (the SDK's deploy engine) lands on this chain,
+ * beside this gateway, and its teardown leaves the chain running. Returns how to forget it.
+ */
+export function writeDevChainFile(
+  stoaDir: string,
+  chain: { rpcUrl: string; contractsFile: string; addresses: StoaAddresses },
+): () => void {
+  const file = join(stoaDir, 'chain.json');
+  const record = { owner: 'stoa dev', pid: process.pid, ...chain };
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+/** The key of account `index` of anvil's public dev mnemonic (funded on every dev chain). */
+export function devAccountKey(index: number): `0x${string}` {
+  const key = mnemonicToAccount('test test test test test test test test test test test junk', {
+    addressIndex: index,
+  }).getHdKey().privateKey!;
+  return toHex(key);
 }
 
 export function writeDevStackFile(stoaDir: string, stack: DevStackFile): void {

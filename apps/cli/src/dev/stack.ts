@@ -97,15 +97,23 @@ export function startGatewayProcess(launch: GatewayLaunch): Promise<Service> {
   });
 }
 
-/** The console as its own process, built first when its pages changed; loopback, no login. */
-export function startConsoleProcess(projectDir: string, stoaDir: string): Promise<Service> {
+/**
+ * The console as its own process, built first when its pages changed; loopback, no login.
+ * `gatewayPublicKey`: what a deploy from the console hands its nodes, so that they take
+ * inference from `stoa dev`'s gateway (public; the secret stays with the gateway).
+ */
+export function startConsoleProcess(
+  projectDir: string,
+  stoaDir: string,
+  gatewayPublicKey: string,
+): Promise<Service> {
   mkdirSync(join(stoaDir, 'logs'), { recursive: true });
   return startService({
     name: 'the console',
     command: process.execPath,
     args: ['--import', 'tsx', CONSOLE_MAIN, '--project', projectDir, '--port', '0', '--ensure-build'],
     cwd: join(ROOT, 'apps', 'console'),
-    env: { NEXT_TELEMETRY_DISABLED: '1' },
+    env: { NEXT_TELEMETRY_DISABLED: '1', STOA_GATEWAY_PUBLIC_KEY: gatewayPublicKey },
     logFile: join(stoaDir, 'logs', 'console.log'),
     readyLine: /console: (http:\/\/127\.0\.0\.1:\d+)/,
     timeoutMs: 600_000,

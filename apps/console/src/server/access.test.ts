@@ -138,25 +138,27 @@ describe('console bound to a non-loopback address', () => {
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect((await trpcCall(origin, 'session.whoami', 'query', headers)).status).toBe(200);
     const stoaDir = join(project.dir, '.stoa');
-    const auth = new Database(join(stoaDir, 'console-auth.db'), { readonly: true });
-    try {
-      const tables = (
-        auth.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
-      ).map((t) => t.name);
-      for (const name of tables)
-        for (const row of auth.prepare(`SELECT * FROM "${name}"`).all())
-          expect(JSON.stringify(row), `a row of ${name}`).not.toContain(token);
-      expect(tables).not.toContain('session'); // better-auth's plain-token table is never made
-      // The session is there, sealed under its keyed hash.
-      expect(
-        (auth.prepare('SELECT count(*) AS n FROM console_session_store').get() as { n: number }).n,
-      ).toBeGreaterThan(0);
-    } finally {
-      auth.close();
+    // Every row of the console's user file and of the control plane's database (where sessions live).
+    for (const file of ['console-auth.db', 'stoa.db']) {
+      const database = new Database(join(stoaDir, file), { readonly: true });
+      try {
+        const tables = (
+          database.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+        ).map((t) => t.name);
+        for (const name of tables)
+          for (const row of database.prepare(`SELECT * FROM "${name}"`).all())
+            expect(JSON.stringify(row), `a row of ${file} ${name}`).not.toContain(token);
+        expect(tables).not.toContain('session'); // better-auth's plain-token table is never made
+        expect(tables).not.toContain('console_session_store'); // nor the old console-only store
+      } finally {
+        database.close();
+      }
     }
+    // The session is in the control plane's database, sealed under its keyed hash.
+    expect(await remote.services.db.consoleSession.count()).toBeGreaterThan(0);
     // Every byte of every database file (the control plane's too, with their write-ahead logs).
     const files = readdirSync(stoaDir).filter((f) => /\.db(-wal|-journal)?$/.test(f));
-    expect(files).toContain('console-auth.db');
+    expect(files).toEqual(expect.arrayContaining(['console-auth.db', 'stoa.db']));
     for (const file of files) expect(readFileSync(join(stoaDir, file)).includes(token), file).toBe(false);
     const out = await fetch(`${origin}/api/auth/sign-out`, {
       method: 'POST',

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StoaDb } from '@stoa/sdk';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import Database from 'better-sqlite3';
-import { type SessionStore, sqliteSessionStore } from './session-store.js';
+import { prismaSessionStore, type SessionStore } from './session-store.js';
 
 export interface ConsoleAdmin {
   readonly email: string;
@@ -30,8 +31,8 @@ function authSecret(stoaDir: string, env: NodeJS.ProcessEnv): string {
 
 /**
  * The console's login (better-auth, email + password, sign-up closed): users live in their own
- * SQLite file, `.stoa/console-auth.db`, beside the control plane's database; sessions in the
- * same file through `sessions` (keyed hashes and sealed values, never a plain token). The admin
+ * SQLite file, `.stoa/console-auth.db`; sessions in the control plane's database (Prisma's
+ * `ConsoleSession` table) through `sessions` (keyed hashes and sealed values, never a plain token). The admin
  * given by STOA_CONSOLE_EMAIL / STOA_CONSOLE_PASSWORD is created on first start.
  */
 function makeAuth(
@@ -61,6 +62,8 @@ function makeAuth(
 
 export async function createConsoleAuth(options: {
   stoaDir: string;
+  /** The control plane's database, where sessions live. */
+  db: StoaDb;
   origin: string;
   secureCookies: boolean;
   admin?: ConsoleAdmin;
@@ -71,7 +74,7 @@ export async function createConsoleAuth(options: {
   const secret = authSecret(options.stoaDir, options.env ?? process.env);
   const auth = makeAuth(
     database,
-    sqliteSessionStore(database, secret),
+    prismaSessionStore(options.db, secret),
     options.origin,
     secret,
     options.secureCookies,

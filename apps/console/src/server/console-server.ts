@@ -83,6 +83,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const auth = policy.loginRequired
     ? await createConsoleAuth({
         stoaDir: services.stoaDir,
+        db: services.db,
         origin: policy.origins[0]!,
         secureCookies: true,
         ...(options.admin ? { admin: options.admin } : {}),

@@ -38,7 +38,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migrations on %s', (provider) 
 
   it('takes an empty database to the latest schema, and a second run is a no-op', async () => {
     const url = fresh[provider]();
-    expect(await migrateDatabase(url)).toEqual({ applied: migrationNames(provider), total: 4 });
+    expect(await migrateDatabase(url)).toEqual({ applied: migrationNames(provider), total: 5 });
     expect((await migrateDatabase(url)).applied).toEqual([]);
     const db = await openDatabase(url);
     try {
@@ -90,6 +90,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migrations on %s', (provider) 
       '0002_gateway_limits_and_usage',
       '0003_gateway_counters_receipts_checks',
       '0004_key_versions',
+      '0005_console_sessions',
     ]);
     const db = await openDatabase(url);
     try {

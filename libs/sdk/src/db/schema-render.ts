@@ -14,6 +14,7 @@ export const MIGRATION_STEPS = [
   { name: '0002_gateway_limits_and_usage', fragments: ['GATEWAY_LIMITS', 'USAGE'] },
   { name: '0003_gateway_counters_receipts_checks', fragments: ['GATEWAY_COUNTERS', 'GATEWAY'] },
   { name: '0004_key_versions', fragments: ['KEY_VERSIONS'] },
+  { name: '0005_console_sessions', fragments: ['CONSOLE_SESSIONS'] },
 ] as const;
 
 const FRAGMENT_FILES: Record<string, string> = {
@@ -22,6 +23,7 @@ const FRAGMENT_FILES: Record<string, string> = {
   GATEWAY_COUNTERS: 'gateway-counters.fragment',
   GATEWAY: 'gateway.fragment',
   KEY_VERSIONS: 'key-versions.fragment',
+  CONSOLE_SESSIONS: 'console-sessions.fragment',
 };
 
 const WEI: Record<Provider, string> = { postgresql: 'Decimal @db.Decimal(78, 0)', sqlite: 'String' };

@@ -31,6 +31,11 @@ export interface DevChain {
   readonly rpcUrl: string;
   readonly contractsFile: string;
   readonly addresses: StoaAddresses;
+  /**
+   * Set when another tool runs this chain (`stoa dev` records its own anvil here so that a
+   * deploy lands on it): the deploy engine reuses it while it answers and never stops it.
+   */
+  readonly owner?: string;
 }
 
 export interface ArtifactStore {
@@ -52,6 +57,12 @@ const rpcAnswers = async (rpcUrl: string) => {
 export async function ensureDevChain(stoaDir: string): Promise<DevChain> {
   const file = join(stoaDir, 'chain.json');
   const known = readJson<Partial<DevChain> & { pid: number; rpcUrl: string }>(file);
+  if (known?.owner) {
+    if (known.addresses && (await rpcAnswers(known.rpcUrl).catch(() => false))) return known as DevChain;
+    throw new Error(
+      `${file}: the chain ${known.owner} runs (${known.rpcUrl}) does not answer; start ${known.owner} again or remove the file`,
+    );
+  }
   if (known?.addresses && isAlive(known.pid) && (await rpcAnswers(known.rpcUrl).catch(() => false))) {
     return known as DevChain;
   }
@@ -140,7 +151,8 @@ export function marker(stoaDir: string, service: 'chain' | 'store'): string {
 export async function stopServices(stoaDir: string): Promise<string[]> {
   const stopped: string[] = [];
   for (const name of ['chain', 'store'] as const) {
-    const known = readJson<{ pid: number }>(join(stoaDir, `${name}.json`));
+    const known = readJson<{ pid: number; owner?: string }>(join(stoaDir, `${name}.json`));
+    if (known?.owner) continue; // another tool's chain: it stops it
     const recorded = known && isAlive(known.pid);
     if (recorded) stopProcess(known.pid);
     if ((await stopMarked(marker(stoaDir, name), known?.pid)) > 0 || recorded) stopped.push(name);

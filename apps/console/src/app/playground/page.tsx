@@ -13,6 +13,7 @@ export default function Playground() {
   const target = useQuery(trpc.playground.target.queryOptions());
   const canvas = useRef<DigitCanvasHandle>(null);
   const [apiKey, setApiKey] = useState('');
+  const [model, setModel] = useState<string>();
   const infer = useMutation(trpc.playground.infer.mutationOptions());
   const verify = useMutation(trpc.playground.verify.mutationOptions());
   const challenge = useMutation(trpc.playground.challenge.mutationOptions());
@@ -31,9 +32,23 @@ export default function Playground() {
           <div className="split">
             <section aria-label="Draw a digit">
               <p>
-                Model <span className="mono">{target.data?.model}</span> through the gateway at{' '}
-                <span className="mono">{target.data?.gatewayUrl}</span>.
+                Through the gateway at <span className="mono">{target.data?.gatewayUrl}</span>.
               </p>
+              <label>
+                Model{' '}
+                <select
+                  value={model ?? target.data?.model ?? ''}
+                  onChange={(e) => {
+                    setModel(e.target.value);
+                    infer.reset();
+                    reset();
+                  }}
+                >
+                  {(target.data?.models ?? []).map((name) => (
+                    <option key={name}>{name}</option>
+                  ))}
+                </select>
+              </label>
               <DigitCanvas ref={canvas} />
               <div className="row">
                 <button type="button" onClick={() => canvas.current?.sample()}>
@@ -47,7 +62,11 @@ export default function Playground() {
                 onSubmit={(e) => {
                   e.preventDefault();
                   reset();
-                  infer.mutate({ apiKey, pixels: canvas.current!.pixels() });
+                  infer.mutate({
+                    apiKey,
+                    pixels: canvas.current!.pixels(),
+                    ...(model ? { model } : {}),
+                  });
                 }}
               >
                 <label>

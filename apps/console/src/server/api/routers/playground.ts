@@ -31,19 +31,36 @@ async function asked<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export const playgroundRouter = createTRPCRouter({
-  /** Where the playground's requests go, if anywhere. */
+  /**
+   * Where the playground's requests go, if anywhere: the gateway, its default model, and every
+   * model a live deployment of the project serves (the gateway routes each by name).
+   */
   target: protectedProcedure.query(async ({ ctx }) => {
     const chain = await projectChain(ctx.services.stoaDir);
-    return chain?.gateway ? { gatewayUrl: chain.gateway.url, model: chain.gateway.model } : null;
+    if (!chain?.gateway) return null;
+    const live = await ctx.services.db.deployment.findMany({
+      where: { projectId: ctx.services.projectId, state: 'live', replicas: { some: { state: 'running' } } },
+      orderBy: { createdAt: 'asc' },
+      select: { model: { select: { name: true } } },
+    });
+    const models = [...new Set([chain.gateway.model, ...live.map((d) => d.model.name)])];
+    return { gatewayUrl: chain.gateway.url, model: chain.gateway.model, models };
   }),
 
   /** One 28×28 digit (0–1 per pixel) through the gateway with the caller's key (never stored). */
   infer: protectedProcedure
-    .input(z.object({ apiKey, pixels: z.array(z.number().min(0).max(1)).length(784) }))
+    .input(
+      z.object({
+        apiKey,
+        model: z.string().trim().min(1).max(200).optional(),
+        pixels: z.array(z.number().min(0).max(1)).length(784),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const { gateway } = await gatewayOf(ctx.services.stoaDir);
       const client = createStoaClient({ baseUrl: gateway.url, apiKey: input.apiKey });
-      return asked(() => infer(client, { model: gateway.model, inputs: [input.pixels] }));
+      const model = input.model ?? gateway.model;
+      return asked(() => infer(client, { model, inputs: [input.pixels] }));
     }),
 
   /** Checks a receipt here, trusting no one: the node's EIP-712 signature for this chain's ClaimRegistry. */

@@ -109,6 +109,13 @@ export type SpotCheck = Prisma.SpotCheckModel
  */
 export type KeyVersion = Prisma.KeyVersionModel
 /**
+ * Model ConsoleSession
+ * The web console's sessions (better-auth's secondary storage: sessions, rate-limit counters).
+ * No row holds a session token: `keyMac` is the HMAC-SHA256 of the key under a key derived from
+ * the console's secret, `value` is AES-256-GCM-sealed under another (iv ‖ tag ‖ ciphertext).
+ */
+export type ConsoleSession = Prisma.ConsoleSessionModel
+/**
  * Model Claim
  * A batch claim posted on chain by a node of a deployment.
  */

@@ -64,6 +64,7 @@ export const ModelName = {
   GatewayReceipt: 'GatewayReceipt',
   SpotCheck: 'SpotCheck',
   KeyVersion: 'KeyVersion',
+  ConsoleSession: 'ConsoleSession',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -285,6 +286,15 @@ export const KeyVersionScalarFieldEnum = {
 } as const
 
 export type KeyVersionScalarFieldEnum = (typeof KeyVersionScalarFieldEnum)[keyof typeof KeyVersionScalarFieldEnum]
+
+
+export const ConsoleSessionScalarFieldEnum = {
+  keyMac: 'keyMac',
+  value: 'value',
+  expiresAt: 'expiresAt'
+} as const
+
+export type ConsoleSessionScalarFieldEnum = (typeof ConsoleSessionScalarFieldEnum)[keyof typeof ConsoleSessionScalarFieldEnum]
 
 
 export const ClaimScalarFieldEnum = {
