@@ -1,4 +1,4 @@
-import { equalBytes, merkleLevels, nodeHash } from '@stoa/ir';
+import { equalBytes, merkleLevels, subtreeRoot } from '@stoa/ir';
 
 /**
  * The first disputed element of a committed sequence (a generation's tokens), found the way
@@ -46,16 +46,6 @@ export interface Located {
   readonly rounds: number;
 }
 
-function fold(nodes: Uint8Array[]): Uint8Array {
-  let level = nodes;
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
-    level = next;
-  }
-  return level[0]!;
-}
-
 /**
  * Descends from the claimant's `root` to the first leaf that differs from the challenger's own
  * tree `mine` (treeLevels over the same number of leaves), with split arity `arity` (a power of
@@ -78,7 +68,7 @@ export async function locateFirstDifference(
   while (height > 0) {
     const depth = Math.min(perRound, height);
     const revealed = await claimant.reveal(height, index, depth);
-    if (revealed.length !== 2 ** depth || !equalBytes(fold(revealed), node))
+    if (revealed.length !== 2 ** depth || !equalBytes(subtreeRoot(revealed), node))
       throw new InconsistentReveal(height, index);
     rounds++;
     const below = mine[height - depth]!;

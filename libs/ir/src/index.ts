@@ -7,6 +7,7 @@ export {
   merkleRoot,
   merkleRootFromProof,
   nodeHash,
+  subtreeRoot,
   verifyMerkleProof,
 } from './commit/merkle.js';
 export { CHUNK_BYTES, chunksOf, digestBytes, tensorDigest } from './commit/tensor-digest.js';

@@ -48,6 +48,11 @@ export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
   return layers(leaves.map(leafHash));
 }
 
+/** The root of a subtree from the hashes of its nodes at one level (a power of two of them). */
+export function subtreeRoot(nodes: readonly Uint8Array[]): Uint8Array {
+  return layers(nodes).at(-1)![0]!;
+}
+
 /** Root over the given leaf data; the root of no leaves is 32 zero bytes. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return EMPTY;
