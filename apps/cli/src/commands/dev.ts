@@ -23,6 +23,7 @@ import {
 import { formatEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { bundleServices, type ServiceBundles } from '../dev/bundle.js';
+import { DevNodes } from '../dev/nodes.js';
 import {
   createDevKey,
   DEV_MODEL_NAME,
@@ -35,7 +36,7 @@ import {
   writeGatewaySecret,
 } from '../dev/project.js';
 import type { Service } from '../dev/service.js';
-import { DevNodes, startConsoleProcess, startGatewayProcess } from '../dev/stack.js';
+import { startConsoleProcess, startGatewayProcess } from '../dev/stack.js';
 import { step } from '../progress.js';
 
 export interface DevOptions {
@@ -54,8 +55,9 @@ type Wire = Omit<SignedReceipt, 'nonce'> & { nonce: string };
 /**
  * `stoa dev`: the whole product on one machine with no account anywhere. A local chain with the
  * contracts, the MNIST CNN compiled and registered, a project with its SQLite database, three
- * standard nodes started through the self-hosted adapter (the embedded default network): an
- * honest server, a server made dishonest on purpose, and a watcher auditing both; the gateway
+ * standard nodes: an honest server on io.net (emulated here, reached through the real io.net
+ * adapter, its container run as a process), a server made dishonest on purpose and a watcher
+ * auditing both, these two through the self-hosted adapter (the embedded default network); the gateway
  * in front of the two servers and the web console, each its own process on 127.0.0.1. It sends
  * a live inference to each server and a few through the gateway with a fresh API key, then
  * shows the watcher challenge the dishonest node's claim and the chain slash it.
@@ -194,16 +196,16 @@ export async function dev(options: DevOptions): Promise<void> {
     const services = startServices(project, d, gatewaySecret.file, bundles.gateway, consoleStarting);
     services.catch(() => undefined); // reported where it is awaited, after the nodes
     const [honest, faulty] = await step(
-      'start node "honest" and node "faulty" (self-hosted, local processes; "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose)',
+      'start node "honest" on io.net (emulated here: its container runs as a process) and node "faulty" (self-hosted, a local process; STOA_TEST_FAULT=perturb:3 makes it get one layer wrong on purpose)',
       () =>
         Promise.all([
-          nodes.start('honest', DEV_KEYS.nodeA, gatewayAccess),
+          nodes.start('honest', DEV_KEYS.nodeA, gatewayAccess, 'ionet'),
           nodes.start('faulty', DEV_KEYS.nodeB, { ...gatewayAccess, STOA_TEST_FAULT: 'perturb:3' }),
         ]),
       (urls) => urls.join(', '),
     );
     const watcher = await step(
-      'start node "watcher" (audits every claim of both)',
+      'start node "watcher" (self-hosted; audits every claim of both)',
       () =>
         nodes.start('watcher', DEV_KEYS.nodeC, {
           STOA_ROLE: 'watcher',
@@ -211,8 +213,8 @@ export async function dev(options: DevOptions): Promise<void> {
         }),
       (u) => u,
     );
-    await deployment.addReplica('honest', honest);
-    await deployment.addReplica('faulty', faulty);
+    await deployment.addReplica('honest', honest, 'ionet');
+    await deployment.addReplica('faulty', faulty, 'self-hosted');
     const { gateway, console: consoleService } = await step(
       'the gateway and the web console (their own processes) answer',
       () => services,

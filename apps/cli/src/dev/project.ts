@@ -89,7 +89,8 @@ export function writeGatewaySecret(stoaDir: string): { file: string; secret: Buf
 
 export interface DevDeployment {
   readonly deploymentId: string;
-  addReplica(name: string, endpoint: string): Promise<void>;
+  /** `network`: as the deploy engine names it ('self-hosted', 'ionet'). */
+  addReplica(name: string, endpoint: string, network: string): Promise<void>;
 }
 
 /**
@@ -137,11 +138,11 @@ export async function recordDevDeployment(
   });
   return {
     deploymentId: row.id,
-    async addReplica(name, endpoint) {
+    async addReplica(name, endpoint, network) {
       await db.replica.create({
         data: {
           deploymentId: row.id,
-          network: 'self-hosted',
+          network,
           adapterId: `dev-${row.id}-${name}`,
           state: 'running',
           endpoint,
@@ -156,7 +157,7 @@ export async function recordDevDeployment(
           deploymentId: row.id,
           step: 'provision',
           outcome: 'done',
-          detail: `node ${name} running at ${endpoint}`,
+          detail: `node ${name} on ${network} running at ${endpoint}`,
         },
       });
     },

@@ -1,61 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DeploymentRecord, MemoryRecordStore, selfHostedAdapter } from '@stoa/adapters';
-import type { Deployment } from '@stoa/node';
 import { type Service, startService } from './service.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const GATEWAY_MAIN = join(ROOT, 'apps', 'gateway', 'src', 'main.ts');
 const CONSOLE_MAIN = join(ROOT, 'apps', 'console', 'src', 'server', 'main.ts');
-
-/** The nodes of `stoa dev`, started through the self-hosted adapter (the embedded network). */
-export class DevNodes {
-  private readonly adapter;
-  private readonly store = new MemoryRecordStore();
-  private readonly running: DeploymentRecord[] = [];
-
-  /** `command`: how a node starts (default: the adapter's, `node --import tsx apps/node/src/main.ts`). */
-  constructor(
-    private readonly chain: Deployment,
-    command?: readonly string[],
-  ) {
-    this.adapter = selfHostedAdapter({
-      baseDir: join(chain.dir, 'nodes'),
-      healthTimeoutMs: 120_000,
-      ...(command ? { command: [...command] } : {}),
-    });
-  }
-
-  /** Starts one node; its operator key is handed over by reference (an environment variable). */
-  async start(name: string, key: `0x${string}`, env: Record<string, string>): Promise<string> {
-    const base = this.chain.env(key);
-    const keyVar = `STOA_DEV_KEY_${name.toUpperCase().replace(/-/g, '_')}`;
-    process.env[keyVar] = key;
-    const record = await this.adapter.provision(
-      {
-        name,
-        modelId: this.chain.modelId,
-        artifactUrl: base.STOA_ARTIFACT_URL!,
-        rpcUrl: this.chain.chain.rpcUrl,
-        contractsFile: base.STOA_CONTRACTS_FILE!,
-        operatorKeyRef: `env:${keyVar}`,
-        role: env.STOA_ROLE === 'watcher' ? 'watcher' : 'server',
-        cwd: ROOT,
-        // A local network whose clients agree to be audited: the watcher reads inputs freely.
-        env: { STOA_POLL_MS: '300', STOA_BATCH_SIZE: '1', STOA_PUBLIC_INPUTS: 'true', ...env },
-      },
-      { store: this.store },
-    );
-    this.running.push(record);
-    return (record.data.endpoints as string[])[0]!;
-  }
-
-  async stop(): Promise<void> {
-    for (const record of this.running.reverse())
-      await this.adapter.teardown(record, { store: this.store }).catch(() => {});
-  }
-}
 
 export interface GatewayLaunch {
   readonly stoaDir: string;

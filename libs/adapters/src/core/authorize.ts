@@ -9,7 +9,8 @@ import {
 import { createWalletClient, defineChain, type Hex, http, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { UserError } from './errors.js';
-import { resolveKeyRef } from './node-env.js';
+import { type NodeHealth, resolveKeyRef } from './node-env.js';
+import type { NodeSpec } from './types.js';
 
 export interface AuthorizeNodeOptions {
   rpcUrl: string;
@@ -80,6 +81,29 @@ async function defaultNodeFunds(
     client.read(addresses.disputeGame, disputeGameArtifact.abi, 'challengeBond'),
   ])) as [bigint, bigint];
   return 10n * claimBond + 2n * challengeBond + parseEther('0.05');
+}
+
+/**
+ * For an adapter's wait-for-health step: authorizes (`authorizeNode`) a node whose `/health`
+ * says it awaits its operator, when the spec names the operator key on this (the operator's)
+ * machine; once per node key. Every network's adapter stakes and authorizes the same way.
+ */
+export function nodeAuthorizer(opts: { enabled?: boolean; gasWei?: bigint } = {}) {
+  const authorized = new Set<string>();
+  return async (spec: NodeSpec, health: NodeHealth | undefined): Promise<void> => {
+    if (opts.enabled === false || !spec.operatorKeyRef || !spec.contractsFile) return;
+    if (health?.state !== 'starting' || !health.node) return;
+    if (!/^awaiting (authorization|stake)/.test(health.reason ?? '')) return;
+    if (authorized.has(health.node)) return;
+    await authorizeNode({
+      rpcUrl: spec.rpcUrl,
+      contractsFile: spec.contractsFile,
+      operatorKeyRef: spec.operatorKeyRef,
+      node: health.node as `0x${string}`,
+      ...(opts.gasWei !== undefined ? { gasWei: opts.gasWei } : {}),
+    });
+    authorized.add(health.node);
+  };
 }
 
 /** Run on the operator's machine when a node's key is compromised: it backs no new claims. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nodeAuthorizer } from '../core/authorize.js';
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
 import { bodyLines, mergeAsync, sseData } from '../core/lines.js';
-import { nodeEnvironment } from '../core/node-env.js';
+import { type NodeHealth, nodeEnvironment } from '../core/node-env.js';
 import {
   type DeploymentRecord,
   type LogLine,
@@ -32,6 +33,14 @@ export interface IonetConfig {
    * read when the request is made and never stored in the deployment record.
    */
   registry?: { username: string; secretRef: string };
+  /**
+   * When a container's node reports that it awaits its operator's authorization and the spec
+   * names the operator key on this machine (`operatorKeyRef`), authorize it from here, as the
+   * self-hosted adapter does (default: on). The key signs here only; the node never receives it.
+   */
+  authorizeNodes?: boolean;
+  /** Money sent to each node's own address when authorizing it (default: see `authorizeNode`). */
+  nodeGasWei?: bigint;
 }
 
 const PREFIX = '/enterprise/v1/io-cloud/caas';
@@ -174,13 +183,44 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
   const workers = async (depId: string) =>
     (await api<{ data: { workers: Worker[] } }>(`/deployment/${depId}/containers`)).data.workers;
 
-  async function health(url: string): Promise<ReplicaStatus['health']> {
+  async function healthOf(url: string): Promise<NodeHealth | undefined> {
     try {
       const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
-      if (!r.ok) return 'unreachable';
-      return ((await r.json()) as { state: ReplicaStatus['health'] }).state;
+      return r.ok ? ((await r.json()) as NodeHealth) : undefined;
     } catch {
-      return 'unreachable';
+      return undefined;
+    }
+  }
+  const health = async (url: string): Promise<ReplicaStatus['health']> =>
+    (await healthOf(url))?.state ?? 'unreachable';
+  const authorizeIfAwaiting = nodeAuthorizer({
+    ...(config.authorizeNodes !== undefined ? { enabled: config.authorizeNodes } : {}),
+    ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
+  });
+
+  /** Waits until container `w` answers ready, authorizing its node when it awaits its operator. */
+  async function untilReady(spec: NodeSpec, depId: string, w: Worker): Promise<void> {
+    const ok = await pollUntil(
+      async () => {
+        const h = await healthOf(w.public_url);
+        if (h?.state === 'ready') return true;
+        await authorizeIfAwaiting(spec, h);
+        const now = (await workers(depId)).find((x) => x.container_id === w.container_id);
+        if (h?.state === 'failed' || now?.status === 'terminated') {
+          throw new CapacityError(
+            'provider-failed',
+            `io.net container ${w.container_id} ${h?.state === 'failed' ? `failed: ${h.reason ?? 'no reason given'}` : 'exited'}`,
+            { adapter: name, hint: "read its logs ('stoa logs')" },
+          );
+        }
+        return undefined;
+      },
+      { timeoutMs: config.readyTimeoutMs ?? 30_000 },
+    );
+    if (!ok) {
+      throw new CapacityError('provider-failed', `io.net container ${w.container_id} never became healthy`, {
+        adapter: name,
+      });
     }
   }
 
@@ -264,23 +304,7 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
             throw new TransientError('timeout', `io.net deployment ${depId} not running in time`, {
               adapter: name,
             });
-          for (const w of ws) {
-            const ok = await pollUntil(
-              async () => ((await health(w.public_url)) === 'ready' ? true : undefined),
-              {
-                timeoutMs: config.readyTimeoutMs ?? 30_000,
-              },
-            );
-            if (!ok) {
-              throw new CapacityError(
-                'provider-failed',
-                `io.net container ${w.container_id} never became healthy`,
-                {
-                  adapter: name,
-                },
-              );
-            }
-          }
+          for (const w of ws) await untilReady(spec, depId, w);
           return { containers: ws.map((w) => ({ id: w.container_id, url: w.public_url })) };
         },
       },

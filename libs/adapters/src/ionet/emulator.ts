@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { delay, type RunningServer, sendJson, startServer, streamEvents } from '../testing/server.js';
+import { startWorkload, type Workload, type WorkloadRunner } from '../testing/workload.js';
 
 export interface IonetHardware {
   hardware_id: number;
@@ -17,8 +18,14 @@ export interface IonetEmulatorOptions {
   /** Account balance in USDC. */
   balance?: number;
   hardware?: IonetHardware[];
-  /** ms a container takes from `deploy` to `running`. */
+  /** ms a container takes from `deploy` to `running` (when it runs no workload). */
   startupMs?: number;
+  /**
+   * Run each container's workload (the image's entrypoint with the deployment's environment)
+   * as a local process, as io.net would: its public URL is the process's port, its status and
+   * logs are the process's, and deleting the deployment stops it. Unset: containers only pretend.
+   */
+  runWorkloads?: WorkloadRunner;
 }
 
 interface Container {
@@ -28,6 +35,8 @@ interface Container {
   started: number;
   logs: string[];
   errors: string[];
+  /** The process running it (`runWorkloads`). */
+  workload?: Workload;
 }
 interface EmuDeployment {
   id: string;
@@ -188,7 +197,7 @@ export class IonetEmulator {
           },
         });
       }
-      if (req.method === 'POST' && route === '/deploy') return this.deploy(res, body);
+      if (req.method === 'POST' && route === '/deploy') return await this.deploy(res, body);
       if (req.method === 'GET' && route === '/deployments') {
         const status = url.searchParams.get('status');
         const list = [...this.deployments.values()].filter((d) => !status || d.status === status);
@@ -218,6 +227,7 @@ export class IonetEmulator {
             if (c.status !== 'terminated') this.hw(d.hardware_id)!.available[d.location_id]! += 1;
             c.status = 'terminated';
           }
+          await Promise.all(d.containers.map((c) => c.workload?.stop()));
           return sendJson(res, 200, { status: 'success', deployment_id: d.id });
         }
         if (req.method === 'GET' && !dm[2]) {
@@ -258,7 +268,15 @@ export class IonetEmulator {
   }
 
   async close() {
+    await Promise.all(this.workloads().map((w) => w.stop()));
     await this.srv?.close();
+  }
+
+  /** The processes of containers not yet stopped (`runWorkloads`). */
+  workloads(): Workload[] {
+    return [...this.deployments.values()]
+      .flatMap((d) => d.containers)
+      .flatMap((c) => (c.workload && c.workload.state() === 'running' ? [c.workload] : []));
   }
 
   private hw(id: number) {
@@ -269,6 +287,11 @@ export class IonetEmulator {
     const now = Date.now();
     for (const d of this.deployments.values()) {
       for (const c of d.containers) {
+        if (c.workload) {
+          // A container whose process exited is over, as io.net reports a crashed one.
+          if (c.workload.state() === 'exited') c.status = 'terminated';
+          continue;
+        }
         if (c.status === 'creating' && now - c.started >= (this.opts.startupMs ?? 100)) {
           c.status = 'running';
           c.logs.push(`${new Date().toISOString()} node listening on 0.0.0.0:8080`);
@@ -279,7 +302,7 @@ export class IonetEmulator {
     }
   }
 
-  private deploy(res: Parameters<typeof sendJson>[0], body: string) {
+  private async deploy(res: Parameters<typeof sendJson>[0], body: string) {
     // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
     let b: Record<string, any>;
     try {
@@ -335,6 +358,7 @@ export class IonetEmulator {
         errors: [`${new Date().toISOString()} warning: no GPU telemetry yet`],
       };
     });
+    if (this.opts.runWorkloads) await this.runWorkloads(this.opts.runWorkloads, containers, cc);
     this.deployments.set(id, {
       id,
       name: b.resource_private_name,
@@ -350,6 +374,22 @@ export class IonetEmulator {
       containers,
     });
     return sendJson(res, 200, { status: 'success', deployment_id: id });
+  }
+
+  /** Starts each container's process; its public URL becomes the process's mapped port. */
+  private async runWorkloads(
+    runner: WorkloadRunner,
+    containers: Container[],
+    // biome-ignore lint/suspicious/noExplicitAny: the deploy body's container_config, checked in deploy
+    config: Record<string, any>,
+  ) {
+    for (const c of containers) {
+      c.workload = await startWorkload(runner, c.container_id, config.env_variables ?? {});
+      c.public_url = c.workload.url;
+      c.status = 'running';
+      c.logs = c.workload.stdout;
+      c.errors = c.workload.stderr;
+    }
   }
 }
 

@@ -1,8 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, errorFromHttpStatus, UserError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
+import { processesWithEnv } from '../testing/proc.js';
 import { sendJson, startServer } from '../testing/server.js';
 import { ionetAdapter } from './adapter.js';
 import { IonetEmulator } from './emulator.js';
@@ -205,5 +211,68 @@ describe('ionet adapter', () => {
     await expect(
       a.provision({ ...spec, name: 'io-region', region: 'mars' }, { store: new MemoryRecordStore() }),
     ).rejects.toBeInstanceOf(CapacityError);
+  });
+});
+
+describe('ionet emulator running workloads', () => {
+  const tag = `ionet-${randomUUID()}`;
+  const fakeNode = fileURLToPath(new URL('../testing/fake-node.mjs', import.meta.url));
+  let emu: IonetEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stoa-ionet-'));
+    emu = await new IonetEmulator({
+      apiKey: 'k',
+      runWorkloads: { command: [process.execPath, fakeNode], dir },
+    }).start();
+  });
+  afterAll(async () => {
+    await emu.close();
+    for (const pid of await processesWithEnv('STOA_TEST_TAG', tag)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  const adapter = () => ionetAdapter({ apiKey: 'k', baseUrl: emu.url, readyTimeoutMs: 10_000 });
+
+  it('runs each container as a process with the env the adapter sent; health, logs and teardown are the process’s', async () => {
+    const a = adapter();
+    const dep = await a.provision(
+      { ...spec, name: 'io-run', env: { STOA_TEST_TAG: tag, FAKE_READY_AFTER_MS: '300' } },
+      { store: new MemoryRecordStore() },
+    );
+    const pids = await processesWithEnv('STOA_TEST_TAG', tag);
+    expect(pids).toHaveLength(2);
+    const status = await a.status(dep);
+    expect(status.state).toBe('running');
+    expect(new Set(status.endpoints).size).toBe(2);
+    for (const url of status.endpoints) {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // Answered by the process itself: its pid, its model, its own data volume.
+      const health = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ state: 'ready', modelId: spec.modelId, role: 'server' });
+      expect(pids).toContain(health.pid);
+      expect(health.dataDir).toMatch(new RegExp(`^${dir}/[^/]+/data$`));
+    }
+    const lines = [];
+    for await (const l of a.logs(dep, {})) lines.push(l);
+    expect(lines.some((l) => /^node mnist-mlp \(server\) listening on 127\.0\.0\.1:\d+$/.test(l.line))).toBe(
+      true,
+    );
+    await a.teardown(dep);
+    expect(await processesWithEnv('STOA_TEST_TAG', tag)).toEqual([]);
+    expect(emu.activeContainers()).toBe(0);
+    const gone = emu.deployments.get(dep.data.deploymentId as string)!;
+    expect(gone.containers.map((c) => c.status)).toEqual(['terminated', 'terminated']);
+  });
+
+  it('reports a container whose process exits as failed, with nothing left running', async () => {
+    const error = await adapter()
+      .provision(
+        { ...spec, name: 'io-crash', replicas: 1, env: { STOA_TEST_TAG: tag, FAKE_FAIL: '1' } },
+        { store: new MemoryRecordStore() },
+      )
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(CapacityError);
+    expect(error.message).toMatch(/io\.net container \S+ exited/);
+    expect(emu.workloads()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { authorizeNode } from '../core/authorize.js';
+import { nodeAuthorizer } from '../core/authorize.js';
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import { TransientError, UserError } from '../core/errors.js';
@@ -130,21 +130,10 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
     return Number(out.trim());
   }
 
-  const authorized = new Set<string>();
-  /** Authorizes a node that waits for it, on this (the operator's) machine; once per node key. */
-  async function authorizeIfAwaiting(spec: NodeSpec, h: NodeHealth | undefined): Promise<void> {
-    if (config.authorizeNodes === false || !spec.operatorKeyRef || !spec.contractsFile) return;
-    if (h?.state !== 'starting' || !/^awaiting (authorization|stake)/.test(h.reason ?? '') || !h.node) return;
-    if (authorized.has(h.node)) return;
-    await authorizeNode({
-      rpcUrl: spec.rpcUrl,
-      contractsFile: spec.contractsFile,
-      operatorKeyRef: spec.operatorKeyRef,
-      node: h.node as `0x${string}`,
-      ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
-    });
-    authorized.add(h.node);
-  }
+  const authorizeIfAwaiting = nodeAuthorizer({
+    enabled: config.authorizeNodes,
+    ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
+  });
 
   async function logTail(r: Replica, n: number): Promise<string> {
     return (await host.exec(`tail -n ${n} ${sq(posix.join(r.dir, 'node.log'))} 2>/dev/null`)).stdout.trim();

@@ -79,9 +79,12 @@ export async function streamEvents(
   for (const l of tail === undefined ? lines : lines.slice(-tail)) res.write(`data: ${l}\n\n`);
   if (!follow) return void res.end();
   let n = 0;
-  const t = setInterval(
-    () => res.write(`: keep-alive\ndata: ${new Date().toISOString()} heartbeat ${++n}\n\n`),
-    100,
-  );
+  // Lines appended while following (a running workload's output) are sent as they come.
+  let sent = lines.length;
+  const t = setInterval(() => {
+    for (const l of lines.slice(Math.min(sent, lines.length))) res.write(`data: ${l}\n\n`);
+    sent = lines.length;
+    res.write(`: keep-alive\ndata: ${new Date().toISOString()} heartbeat ${++n}\n\n`);
+  }, 100);
   res.on('close', () => clearInterval(t));
 }

@@ -23,7 +23,8 @@ export function ensureOpenSsh(): void {
   execFileSync('apt-get', ['install', '-y', 'openssh-server', 'openssh-client'], { stdio: 'inherit', env });
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 now (another process may take it before it is bound). */
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as { port: number }).port;

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { processesWithEnv } from '@stoa/adapters';
+import { importMnistModel, loadMnist } from '@stoa/example-mnist';
+import { verifyReceipt } from '@stoa/ir';
+import { DEV_KEYS, Deployment } from '@stoa/node';
+import { databaseUrl, gatewayPublicKey, gatewaySigningKey } from '@stoa/sdk';
+import { privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleServices, type ServiceBundles } from './bundle.js';
+import { DevNodes } from './nodes.js';
+import {
+  createDevKey,
+  DEV_MODEL_NAME,
+  type DevProject,
+  devAccountKey,
+  openDevProject,
+  recordDevDeployment,
+  writeGatewaySecret,
+} from './project.js';
+import type { Service } from './service.js';
+import { startGatewayProcess } from './stack.js';
+
+// `stoa dev`'s io.net node, alone, with `stoa dev`'s own parts: the chain, the project database,
+// the gateway process and DevNodes. The whole `stoa dev` runs in apps/console/src/browser.test.ts.
+const TAG = `dev-ionet-${randomUUID()}`;
+let d: Deployment;
+let bundles: ServiceBundles;
+let project: DevProject;
+let nodes: DevNodes;
+let gateway: Service | undefined;
+
+beforeAll(async () => {
+  const bundling = bundleServices();
+  const { model } = importMnistModel('cnn');
+  [d, bundles, project] = await Promise.all([
+    Deployment.start(model, { challengeWindow: 3600n }),
+    bundling,
+    openDevProject(undefined),
+  ]);
+  nodes = new DevNodes(d, bundles.node);
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await nodes?.stop();
+  for (const pid of await processesWithEnv('STOA_TEST_TAG', TAG)) process.kill(pid, 'SIGKILL');
+  await d?.stop();
+  bundles?.remove();
+  if (project) {
+    await project.db.$disconnect();
+    rmSync(project.dir, { recursive: true, force: true });
+  }
+});
+
+describe('stoa dev nodes on an emulated network', () => {
+  it('serves through the gateway from an io.net replica whose container is the real node, and leaves no process behind', async () => {
+    const deployment = await recordDevDeployment(project, d.model, `file://${join(d.dir, 'model.stoa')}`);
+    const secret = writeGatewaySecret(project.stoaDir);
+    const [endpoint, started] = await Promise.all([
+      nodes.start(
+        'honest',
+        DEV_KEYS.nodeA,
+        {
+          STOA_GATEWAY_PUBLIC_KEY: gatewayPublicKey(gatewaySigningKey(secret.secret)),
+          STOA_GATEWAY_DEPLOYMENT_ID: deployment.deploymentId,
+          STOA_TEST_TAG: TAG,
+        },
+        'ionet',
+      ),
+      startGatewayProcess({
+        stoaDir: project.stoaDir,
+        databaseUrl: databaseUrl(project.dir),
+        rpcUrl: d.chain.rpcUrl,
+        contractsFile: join(d.dir, 'addresses.json'),
+        secretFile: secret.file,
+        challengerKey: devAccountKey(9),
+        command: bundles.gateway,
+      }),
+    ]);
+    gateway = started;
+    // The container's process: its own key (not the operator's), authorized by the operator.
+    const [workload] = nodes.ionetEmulator!.workloads();
+    expect(workload!.url).toBe(endpoint);
+    expect(await processesWithEnv('STOA_TEST_TAG', TAG)).toEqual([workload!.pid]);
+    const health = (await (await fetch(`${endpoint}/health`)).json()) as Record<string, string>;
+    const operator = privateKeyToAccount(DEV_KEYS.nodeA).address;
+    expect(health).toMatchObject({ state: 'ready', role: 'server', operator });
+    expect(health.node).not.toBe(operator);
+    expect(workload!.stdout.join('\n')).toContain('"msg":"listening"');
+    await deployment.addReplica('honest', endpoint, 'ionet');
+
+    const key = await createDevKey(project);
+    const digit = Array.from(loadMnist('test').images.subarray(0, 784));
+    const answer = await inferWhenRouted(gateway.ready, key, digit);
+    expect(answer.network).toBe('ionet');
+    expect(answer.receipt.node.toLowerCase()).toBe(health.node!.toLowerCase());
+    const receipt = { ...answer.receipt, nonce: BigInt(answer.receipt.nonce) };
+    const domain = { chainId: d.at.chainId, verifyingContract: d.at.claimRegistry };
+    expect(await verifyReceipt(receipt as never, domain)).toBe(true);
+
+    await nodes.stop();
+    expect(nodes.ionetEmulator!.workloads()).toEqual([]);
+    expect(await processesWithEnv('STOA_TEST_TAG', TAG)).toEqual([]);
+  }, 180_000);
+});
+
+/** The gateway reads new replicas from the database each second: retries until it routes. */
+async function inferWhenRouted(gatewayUrl: string, key: string, digit: number[]) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const response = await fetch(`${gatewayUrl}/v1/models/${DEV_MODEL_NAME}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ inputs: [digit] }),
+    });
+    const body = (await response.json()) as {
+      network: string;
+      receipt: { node: string; nonce: string } & Record<string, unknown>;
+    };
+    if (response.status === 200 || Date.now() > deadline) {
+      expect(response.status, JSON.stringify(body)).toBe(200);
+      return body;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
