@@ -212,13 +212,13 @@ describe('the console in Chromium', () => {
     // The dev deployment's log, streamed (server-sent events) once shown.
     await page.goto(`${running.url}/deployments`);
     const deployment = page.getByRole('region', { name: 'Deployment mnist' });
-    // One replica on each network: "honest" on io.net (emulated), "faulty" self-hosted.
+    // One replica on each emulated network: "honest" on io.net, "faulty" on Akash.
     await deployment.getByRole('row', { name: /ionet\s+running/ }).waitFor();
-    await deployment.getByRole('row', { name: /self-hosted\s+running/ }).waitFor();
+    await deployment.getByRole('row', { name: /akash\s+running/ }).waitFor();
     await deployment.getByRole('button', { name: /Show log/ }).click();
     await deployment
       .getByRole('log')
-      .getByText(/provision\s+done\s+node faulty on self-hosted running at http/)
+      .getByText(/provision\s+done\s+node faulty on akash running at http/)
       .waitFor();
 
     await page.goto(`${running.url}/disputes`);
@@ -388,9 +388,9 @@ describe('the console in Chromium', () => {
     const out = stack.output();
     expect(out).toMatch(/modelId 0x[0-9a-f]{64}/);
     expect(out).toMatch(/node "honest"[^\n]*→ \d, receipt signed by 0x[0-9a-fA-F]{40}/);
-    // Through the gateway, answered on both networks: io.net (emulated) and self-hosted.
+    // Through the gateway, answered on both emulated networks: io.net and Akash.
     expect(out).toMatch(/through the gateway, with the API key\): answered by [^\n]*ionet\/0x/);
-    expect(out).toMatch(/through the gateway, with the API key\): answered by [^\n]*self-hosted\/0x/);
+    expect(out).toMatch(/through the gateway, with the API key\): answered by [^\n]*akash\/0x/);
     expect(out).toContain('stake of "honest" 1 ETH (untouched)');
     expect(out).toContain('stake of "faulty" 0 ETH (slashed 1 ETH)');
     expect(out).toMatch(/"disputesWon":[1-9]/); // the watcher may win a second wrong claim before its report

@@ -8,6 +8,7 @@ export * from './core/define-adapter.js';
 export * from './core/errors.js';
 export * from './core/http.js';
 export * from './core/node-env.js';
+export * from './core/node-ready.js';
 export * from './core/record-store.js';
 export * from './core/types.js';
 export * from './ionet/adapter.js';

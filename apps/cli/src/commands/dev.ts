@@ -55,9 +55,10 @@ type Wire = Omit<SignedReceipt, 'nonce'> & { nonce: string };
 /**
  * `stoa dev`: the whole product on one machine with no account anywhere. A local chain with the
  * contracts, the MNIST CNN compiled and registered, a project with its SQLite database, three
- * standard nodes: an honest server on io.net (emulated here, reached through the real io.net
- * adapter, its container run as a process), a server made dishonest on purpose and a watcher
- * auditing both, these two through the self-hosted adapter (the embedded default network); the gateway
+ * standard nodes: an honest server on io.net and a server made dishonest on purpose on Akash
+ * (both networks emulated here and reached through their real adapters, each container run as
+ * a process), and a watcher auditing both through the self-hosted adapter (the embedded default
+ * network); the gateway
  * in front of the two servers and the web console, each its own process on 127.0.0.1. It sends
  * a live inference to each server and a few through the gateway with a fresh API key, then
  * shows the watcher challenge the dishonest node's claim and the chain slash it.
@@ -196,16 +197,17 @@ export async function dev(options: DevOptions): Promise<void> {
     const services = startServices(project, d, gatewaySecret.file, bundles.gateway, consoleStarting);
     services.catch(() => undefined); // reported where it is awaited, after the nodes
     const [honest, faulty] = await step(
-      'start node "honest" on io.net (emulated here: its container runs as a process) and node "faulty" (self-hosted, a local process; STOA_TEST_FAULT=perturb:3 makes it get one layer wrong on purpose)',
+      'start node "honest" on io.net and node "faulty" on Akash (both emulated here, reached through their adapters; each container runs as a process) — "faulty" has STOA_TEST_FAULT=perturb:3: it gets one layer wrong on purpose',
       () =>
         Promise.all([
           nodes.start('honest', DEV_KEYS.nodeA, gatewayAccess, 'ionet'),
-          nodes.start('faulty', DEV_KEYS.nodeB, { ...gatewayAccess, STOA_TEST_FAULT: 'perturb:3' }),
+          nodes.start('faulty', DEV_KEYS.nodeB, { ...gatewayAccess, STOA_TEST_FAULT: 'perturb:3' }, 'akash'),
         ]),
-      (urls) => `${urls.join(', ')} (io.net's API emulated at ${nodes.ionetEmulator?.url})`,
+      (urls) =>
+        `${urls.join(', ')} (io.net's API emulated at ${nodes.ionetEmulator?.url}, Akash's chain at ${nodes.akashEmulator?.restUrl})`,
     );
     const watcher = await step(
-      'start node "watcher" (self-hosted; audits every claim of both)',
+      'start node "watcher" (self-hosted, a local process; audits every claim of both)',
       () =>
         nodes.start('watcher', DEV_KEYS.nodeC, {
           STOA_ROLE: 'watcher',
@@ -214,7 +216,7 @@ export async function dev(options: DevOptions): Promise<void> {
       (u) => u,
     );
     await deployment.addReplica('honest', honest, 'ionet');
-    await deployment.addReplica('faulty', faulty, 'self-hosted');
+    await deployment.addReplica('faulty', faulty, 'akash');
     const { gateway, console: consoleService } = await step(
       'the gateway and the web console (their own processes) answer',
       () => services,
@@ -253,7 +255,7 @@ export async function dev(options: DevOptions): Promise<void> {
     );
     await step(
       `POST ${gateway.ready}/v1/models/${DEV_MODEL_NAME}/infer, two at a time (through the gateway, with the API key)`,
-      () => inferOnEveryNetwork(gateway.ready, apiKey, image, ['ionet', 'self-hosted']),
+      () => inferOnEveryNetwork(gateway.ready, apiKey, image, ['ionet', 'akash']),
       (a) => `answered by ${a.join(', ')}`,
     );
 

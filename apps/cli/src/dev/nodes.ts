@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AkashEmulator,
+  akashAdapter,
   DEFAULT_NODE_COMMAND,
   type DeploymentRecord,
   IonetEmulator,
@@ -10,6 +12,7 @@ import {
   type NetworkAdapter,
   type NodeSpecInput,
   selfHostedAdapter,
+  signerFromMnemonic,
 } from '@stoa/adapters';
 import type { Deployment } from '@stoa/node';
 
@@ -17,10 +20,16 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /**
  * Where a node of `stoa dev` runs: this machine through the self-hosted adapter (the embedded
- * network), or io.net, emulated on this machine and reached through the real io.net adapter.
- * Names as the deploy engine records them in a replica's `network`.
+ * network), or io.net or Akash, each emulated on this machine and reached through its real
+ * adapter. Names as the deploy engine records them in a replica's `network`.
  */
-export type DevNetwork = 'self-hosted' | 'ionet';
+export type DevNetwork = 'self-hosted' | 'ionet' | 'akash';
+
+/**
+ * The Akash wallet of `stoa dev`: anvil's public dev mnemonic (a valid BIP-39 phrase), funded on
+ * the emulated Akash chain only; like anvil's accounts it is public knowledge and holds nothing.
+ */
+const DEV_AKASH_MNEMONIC = 'test test test test test test test test test test test junk';
 
 interface Network {
   readonly adapter: NetworkAdapter;
@@ -51,6 +60,8 @@ export class DevNodes {
 
   /** io.net's emulator, once a node was started there (its containers' processes: `workloads()`). */
   ionetEmulator?: IonetEmulator;
+  /** Akash's emulator (chain and provider), once a node was started there. */
+  akashEmulator?: AkashEmulator;
 
   /** Starts one node on `network`; returns its endpoint. Its operator key is handed over by reference. */
   async start(
@@ -94,7 +105,12 @@ export class DevNodes {
   private network(name: DevNetwork): Promise<Network> {
     let network = this.networks.get(name);
     if (!network) {
-      network = name === 'ionet' ? this.startIonet() : Promise.resolve(this.selfHosted());
+      network =
+        name === 'ionet'
+          ? this.startIonet()
+          : name === 'akash'
+            ? this.startAkash()
+            : Promise.resolve(this.selfHosted());
       this.networks.set(name, network);
     }
     return network;
@@ -123,6 +139,29 @@ export class DevNodes {
     this.ionetEmulator = emulator;
     return {
       adapter: ionetAdapter({ apiKey, baseUrl: emulator.url, readyTimeoutMs: 120_000 }),
+      spec: { gpu: { kind: 'nvidia-rtx4090', count: 1 } },
+      close: () => emulator.close(),
+    };
+  }
+
+  /**
+   * Akash emulated on loopback ports: its chain's REST API (the wallet funded there) and one
+   * provider that bids, takes the manifest and runs its service (the node command) as processes.
+   */
+  private async startAkash(): Promise<Network> {
+    const { address } = await signerFromMnemonic(DEV_AKASH_MNEMONIC);
+    const emulator = await new AkashEmulator({
+      accounts: { [address]: 100_000_000 },
+      providers: [{ owner: 'akash1stoadevprovider0000000000000000000000', attributes: {}, priceUakt: 900 }],
+      runWorkloads: { command: this.command, cwd: ROOT, dir: join(this.chain.dir, 'akash') },
+    }).start();
+    this.akashEmulator = emulator;
+    return {
+      adapter: akashAdapter({
+        mnemonic: DEV_AKASH_MNEMONIC,
+        restUrl: emulator.restUrl,
+        readyTimeoutMs: 120_000,
+      }),
       spec: { gpu: { kind: 'nvidia-rtx4090', count: 1 } },
       close: () => emulator.close(),
     };

@@ -1,6 +1,7 @@
 import { generateManifestVersion, JwtTokenManager, manifestToSortedJSON } from '@akashnetwork/chain-sdk';
 import { fetch as tlsFetch } from 'undici';
 import WebSocket from 'ws';
+import { nodeAuthorizer } from '../core/authorize.js';
 import { pollUntil, withBackoff } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -12,6 +13,7 @@ import {
   UserError,
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
+import { nodeHealth, untilNodeReady } from '../core/node-ready.js';
 import type { DeploymentRecord, LogLine, NodeSpec } from '../core/types.js';
 import { type ProviderTrust, providerTrust } from './provider-tls.js';
 import { AKASH_SERVICE, generateSdl, manifestFor, type SdlOptions, sdlProblems } from './sdl.js';
@@ -49,6 +51,14 @@ export interface AkashConfig extends SdlOptions {
   gasAdjustment?: number;
   /** uakt paid per unit of gas (default 0.025, the common validator minimum). */
   gasPriceUakt?: number;
+  /**
+   * When the lease's node reports that it awaits its operator's authorization and the spec
+   * names the operator key on this machine (`operatorKeyRef`), authorize it from here, as the
+   * self-hosted adapter does (default: on). The key signs here only; the node never receives it.
+   */
+  authorizeNodes?: boolean;
+  /** Money sent to each node's own address when authorizing it (default: see `authorizeNode`). */
+  nodeGasWei?: bigint;
 }
 
 interface Bid {
@@ -286,6 +296,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
     return `${r.data.dseq}/${b.gseq}/${b.oseq}`;
   };
 
+  /** The URLs the provider lists for the lease's service now (none while it answers 404). */
+  async function leaseEndpoints(record: DeploymentRecord): Promise<string[]> {
+    const st = (await notYetOn404(async () =>
+      (await provider(`/lease/${leaseId(record)}/status`, record)).json(),
+    )) as { services: Record<string, { uris: string[] }> } | undefined;
+    return (st?.services[AKASH_SERVICE]?.uris ?? []).map((u) => (/^https?:\/\//.test(u) ? u : `http://${u}`));
+  }
+  const authorize = nodeAuthorizer({
+    ...(config.authorizeNodes !== undefined ? { enabled: config.authorizeNodes } : {}),
+    ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
+  });
+
   return defineAdapter({
     name,
     capabilities: { gpu: AKASH_GPU_KINDS, multiReplica: true, logStreaming: true },
@@ -445,6 +467,18 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
               adapter: name,
             });
           const endpoints = uris.map((u) => (/^https?:\/\//.test(u) ? u : `http://${u}`));
+          for (const url of endpoints) {
+            await untilNodeReady({
+              url,
+              spec,
+              adapter: name,
+              what: `node ${url} of lease ${leaseId(record)}`,
+              timeoutMs: config.readyTimeoutMs ?? 60_000,
+              authorize,
+              // The provider lists a service's URI while its process runs.
+              exited: async () => !(await leaseEndpoints(record)).includes(url),
+            });
+          }
           return { endpoints };
         },
       },
@@ -462,11 +496,13 @@ export function akashAdapter(config: AkashConfig): NetworkAdapter {
           state:
             svc.available_replicas >= svc.total ? 'running' : svc.available_replicas ? 'degraded' : 'failed',
           endpoints,
-          replicas: endpoints.map((e, i) => ({
-            id: `${AKASH_SERVICE}-${i}`,
-            endpoint: e,
-            health: 'ready' as const,
-          })),
+          replicas: await Promise.all(
+            endpoints.map(async (e, i) => ({
+              id: `${AKASH_SERVICE}-${i}`,
+              endpoint: e,
+              health: (await nodeHealth(e))?.state ?? ('unreachable' as const),
+            })),
+          ),
         };
       } catch (e) {
         if (isAdapterError(e)) return { state: 'failed', endpoints: [], replicas: [] };

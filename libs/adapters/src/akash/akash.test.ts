@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   generateManifest,
   JwtTokenManager,
@@ -13,6 +18,7 @@ import { CapacityError, UserError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { nodeSpecSchema } from '../core/types.js';
 import { conformanceSuite } from '../kit/conformance.js';
+import { processesWithEnv } from '../testing/proc.js';
 import { akashAdapter } from './adapter.js';
 import { AkashEmulator, type EmulatedProvider } from './emulator.js';
 import { generateSdl, manifestFor, sdlProblems, sdlToYaml } from './sdl.js';
@@ -381,5 +387,40 @@ describe('akash end to end on the emulator', () => {
       ),
     ).rejects.toMatchObject({ code: 'no-funds' });
     expect(CapacityError).toBeDefined();
+  });
+});
+
+describe('akash provider running workloads', () => {
+  it('runs the manifest’s service as processes with its env; status, health, logs and close are theirs', async () => {
+    const tag = `akash-${randomUUID()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'stoa-akash-'));
+    const fakeNode = fileURLToPath(new URL('../testing/fake-node.mjs', import.meta.url));
+    const emu = await emulator({ runWorkloads: { command: [process.execPath, fakeNode], dir } });
+    try {
+      const a = akashAdapter({ mnemonic, restUrl: emu.restUrl, ...fast });
+      const dep = await a.provision(
+        { ...spec, name: 'ak-run', replicas: 2, env: { STOA_TEST_TAG: tag, FAKE_READY_AFTER_MS: '300' } },
+        { store: new MemoryRecordStore() },
+      );
+      const pids = await processesWithEnv('STOA_TEST_TAG', tag);
+      expect(pids).toHaveLength(2);
+      const status = await a.status(dep);
+      expect(status).toMatchObject({ state: 'running' });
+      expect(status.replicas.map((r) => r.health)).toEqual(['ready', 'ready']);
+      for (const url of status.endpoints) {
+        const health = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+        expect(health).toMatchObject({ state: 'ready', modelId: spec.modelId });
+        expect(pids).toContain(health.pid);
+      }
+      const lines = [];
+      for await (const l of a.logs(dep, {})) lines.push(l.line);
+      expect(lines.filter((l) => /listening on 127\.0\.0\.1:\d+$/.test(l))).toHaveLength(2);
+      await a.teardown(dep);
+      await vitest.expect.poll(() => processesWithEnv('STOA_TEST_TAG', tag)).toEqual([]);
+      expect(emu.workloads()).toEqual([]);
+    } finally {
+      await emu.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
 import { WebSocketServer } from 'ws';
 import { selfSignedCertificate } from '../testing/certificate.js';
 import { delay, type Handler, type RunningServer, sendJson, startServer } from '../testing/server.js';
+import { startWorkload, type Workload, type WorkloadRunner } from '../testing/workload.js';
 import {
   decodeTx,
   TYPE_CLOSE_DEPLOYMENT,
@@ -53,6 +54,13 @@ export interface AkashEmulatorOptions {
   providerSeesLeaseMs?: number;
   /** ms after a manifest is accepted during which lease status still answers 404 (default 100). */
   statusAfterManifestMs?: number;
+  /**
+   * Run the manifest's service (its image's entrypoint with the manifest's env) as local
+   * processes, as a provider would: the lease's URIs are their ports, its status counts the
+   * running ones, its logs are their output, and closing the deployment stops them. Unset: a
+   * lease only pretends to run (ready after `startupMs`).
+   */
+  runWorkloads?: WorkloadRunner;
 }
 
 interface Dep {
@@ -76,6 +84,8 @@ interface Lease {
   createdAt: number;
   manifest?: unknown;
   manifestAt?: number;
+  /** The processes running its service (`runWorkloads`). */
+  workloads?: Workload[];
 }
 
 /**
@@ -244,9 +254,30 @@ export class AkashEmulator {
   }
 
   async close() {
+    await Promise.all(this.workloads().map((w) => w.stop()));
     await this.chain?.close();
     for (const s of this.providerServers.values()) await s.close().catch(() => {});
     for (const s of this.ingressServers.values()) await s.close().catch(() => {});
+  }
+
+  /** The processes of active leases' services that still run (`runWorkloads`). */
+  workloads(): Workload[] {
+    return this.leases.flatMap((l) => (l.workloads ?? []).filter((w) => w.state() === 'running'));
+  }
+
+  /** Starts a lease's service as the manifest says: `count` processes with its env. */
+  private async runManifest(runner: WorkloadRunner, l: Lease): Promise<void> {
+    // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
+    const service = (l.manifest as any)?.[0]?.services?.[0] ?? {};
+    const env = Object.fromEntries(
+      ((service.env as string[] | undefined) ?? []).map((kv) => [
+        kv.split('=')[0]!,
+        kv.slice(kv.indexOf('=') + 1),
+      ]),
+    );
+    const count = (service.count as number | undefined) ?? 1;
+    l.workloads = [];
+    for (let i = 0; i < count; i++) l.workloads.push(await startWorkload(runner, `${l.dseq}-${i}`, env));
   }
 
   /**
@@ -398,7 +429,12 @@ export class AkashEmulator {
           if (d?.state !== 'active') return reply(1104, 'deployment closed');
           d.state = 'closed';
           acct.act += d.deposit;
-          for (const l of this.leases) if (l.dseq === d.dseq && l.owner === d.owner) l.state = 'closed';
+          for (const l of this.leases) {
+            if (l.dseq !== d.dseq || l.owner !== d.owner) continue;
+            l.state = 'closed';
+            // The provider stops the lease's service (close() waits for what is still stopping).
+            for (const w of l.workloads ?? []) void w.stop();
+          }
         } else if (m.typeUrl === TYPE_MINT_ACT) {
           const burn = Number(v.coinsToBurn?.amount ?? 0);
           if (v.owner !== signer || v.to !== signer)
@@ -437,9 +473,11 @@ export class AkashEmulator {
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const up = !!l.manifestAt && Date.now() - l.manifestAt >= (this.opts.startupMs ?? 50);
-        const lines = up
-          ? ['[node] pulled image', '[node] listening on 0.0.0.0:8080']
-          : ['[node] pulling image'];
+        const lines = l.workloads
+          ? l.workloads.flatMap((w) => [...w.stdout, ...w.stderr])
+          : up
+            ? ['[node] pulled image', '[node] listening on 0.0.0.0:8080']
+            : ['[node] pulling image'];
         for (const message of lines) ws.send(JSON.stringify({ name: AKASH_SERVICE_NAME, message }));
         if (url.searchParams.get('follow') !== 'true') return ws.close(1000);
         let n = 0;
@@ -542,6 +580,7 @@ export class AkashEmulator {
           return sendJson(res, 422, { message: 'manifest version validation failed' });
         l.manifest = JSON.parse(body);
         l.manifestAt = Date.now();
+        if (this.opts.runWorkloads) await this.runManifest(this.opts.runWorkloads, l);
         res.statusCode = 200;
         return res.end();
       }
@@ -560,16 +599,22 @@ export class AkashEmulator {
         if (lm[4] === 'logs') return sendJson(res, 400, { message: 'websocket upgrade required' });
         // biome-ignore lint/suspicious/noExplicitAny: the manifest is the client's JSON, read defensively
         const count = ((l.manifest as any)?.[0]?.services?.[0]?.count as number) ?? 1;
-        const svcUrl = `${this.ingressServers.get(pr.owner)!.url}/svc/${l.dseq}`;
+        const running = l.workloads?.filter((w) => w.state() === 'running');
+        const available = running ? running.length : up ? count : 0;
+        const uris = running
+          ? running.map((w) => w.url)
+          : up
+            ? [`${this.ingressServers.get(pr.owner)!.url}/svc/${l.dseq}`]
+            : [];
         return sendJson(res, 200, {
           services: {
             node: {
               name: 'node',
-              available: up ? count : 0,
+              available,
               total: count,
-              uris: up ? [svcUrl] : [],
-              ready_replicas: up ? count : 0,
-              available_replicas: up ? count : 0,
+              uris,
+              ready_replicas: available,
+              available_replicas: available,
             },
           },
           forwarded_ports: {},

@@ -8,6 +8,7 @@
  */
 
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { connect, type PeerCertificate } from 'node:tls';
 import { Agent } from 'undici';
 import { CapacityError } from '../core/errors.js';
@@ -31,7 +32,8 @@ function presented(url: URL): Promise<{ authorized: boolean; cert: PeerCertifica
       {
         host: url.hostname,
         port: Number(url.port || 443),
-        servername: url.hostname,
+        // SNI names a host, never an address (RFC 6066): a provider reached by IP sends none.
+        ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
         rejectUnauthorized: false,
       },
       () => {

@@ -11,7 +11,8 @@ import {
 } from '../core/errors.js';
 import { httpJson } from '../core/http.js';
 import { bodyLines, mergeAsync, sseData } from '../core/lines.js';
-import { type NodeHealth, nodeEnvironment } from '../core/node-env.js';
+import { nodeEnvironment } from '../core/node-env.js';
+import { nodeHealth, untilNodeReady } from '../core/node-ready.js';
 import {
   type DeploymentRecord,
   type LogLine,
@@ -183,46 +184,12 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
   const workers = async (depId: string) =>
     (await api<{ data: { workers: Worker[] } }>(`/deployment/${depId}/containers`)).data.workers;
 
-  async function healthOf(url: string): Promise<NodeHealth | undefined> {
-    try {
-      const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
-      return r.ok ? ((await r.json()) as NodeHealth) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
   const health = async (url: string): Promise<ReplicaStatus['health']> =>
-    (await healthOf(url))?.state ?? 'unreachable';
-  const authorizeIfAwaiting = nodeAuthorizer({
+    (await nodeHealth(url))?.state ?? 'unreachable';
+  const authorize = nodeAuthorizer({
     ...(config.authorizeNodes !== undefined ? { enabled: config.authorizeNodes } : {}),
     ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
   });
-
-  /** Waits until container `w` answers ready, authorizing its node when it awaits its operator. */
-  async function untilReady(spec: NodeSpec, depId: string, w: Worker): Promise<void> {
-    const ok = await pollUntil(
-      async () => {
-        const h = await healthOf(w.public_url);
-        if (h?.state === 'ready') return true;
-        await authorizeIfAwaiting(spec, h);
-        const now = (await workers(depId)).find((x) => x.container_id === w.container_id);
-        if (h?.state === 'failed' || now?.status === 'terminated') {
-          throw new CapacityError(
-            'provider-failed',
-            `io.net container ${w.container_id} ${h?.state === 'failed' ? `failed: ${h.reason ?? 'no reason given'}` : 'exited'}`,
-            { adapter: name, hint: "read its logs ('stoa logs')" },
-          );
-        }
-        return undefined;
-      },
-      { timeoutMs: config.readyTimeoutMs ?? 30_000 },
-    );
-    if (!ok) {
-      throw new CapacityError('provider-failed', `io.net container ${w.container_id} never became healthy`, {
-        adapter: name,
-      });
-    }
-  }
 
   return defineAdapter({
     name,
@@ -304,7 +271,19 @@ export function ionetAdapter(config: IonetConfig): NetworkAdapter {
             throw new TransientError('timeout', `io.net deployment ${depId} not running in time`, {
               adapter: name,
             });
-          for (const w of ws) await untilReady(spec, depId, w);
+          for (const w of ws) {
+            await untilNodeReady({
+              url: w.public_url,
+              spec,
+              adapter: name,
+              what: `io.net container ${w.container_id}`,
+              timeoutMs: config.readyTimeoutMs ?? 30_000,
+              authorize,
+              exited: async () =>
+                (await workers(depId)).find((x) => x.container_id === w.container_id)?.status ===
+                'terminated',
+            });
+          }
           return { containers: ws.map((w) => ({ id: w.container_id, url: w.public_url })) };
         },
       },
