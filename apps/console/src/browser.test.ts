@@ -179,7 +179,8 @@ describe('the console in Chromium', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     const before = await requestsShown();
-    expect(before).toBeGreaterThanOrEqual(3);
+    // `stoa dev` sends two at a time until both networks answered: at least two.
+    expect(before).toBeGreaterThanOrEqual(2);
 
     await page.goto(`${running.url}/keys`);
     await page.getByLabel('Name').fill('playground');

@@ -83,6 +83,8 @@ export async function startWorkload(
   const stderr: string[] = [];
   collectLines(child.stdout!, stdout);
   collectLines(child.stderr!, stderr);
+  // A failed kill later is an 'error' event too: it must not crash the emulator's process.
+  child.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
@@ -94,12 +96,11 @@ export async function startWorkload(
     stderr,
     state: () => (child.exitCode === null && child.signalCode === null ? 'running' : 'exited'),
     async stop(graceMs = 5000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        killGroup(child.pid!, 'SIGTERM');
-        const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killGroup(child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
       // Whatever it started in its group goes with it.
       killGroup(child.pid!, 'SIGKILL');
     },
