@@ -106,10 +106,13 @@ export async function nodeLoadScenario(options: {
             ],
           }
         : undefined,
+      { keepLogs: false },
     );
     try {
       await node.waitForHealth('ready');
-      const overHttp = coalescedInferRequest(node.url, digits);
+      // As a caller holding float32 arrays sends through the gateway: the binary inputs form
+      // (binary-inputs.ts); the one-per-request row keeps the JSON form.
+      const overHttp = coalescedInferRequest(node.url, digits, { binary: true });
       const oneEach = inferRequest(node.url, digits);
       await oneEach(); // warm-up
       await Promise.all([overHttp(), overHttp()]);
