@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { dtypeInfo, type IntTensor, type Model, quantizeInput, sizeOf } from '@stoa/ir';
 import { RequestError } from './tensors.js';
 
@@ -101,6 +102,8 @@ export function decodeBinaryInputs(model: Model, body: Buffer): IntTensor[] {
   return tensors;
 }
 
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
 /** float32/float64 values, quantized exactly as the JSON form's numbers are. */
 function reals(
   model: Model,
@@ -111,12 +114,16 @@ function reals(
   code: number,
   field: string,
 ) {
-  const values = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const v = code === 1 ? body.readFloatLE(at + 4 * k) : body.readDoubleLE(at + 8 * k);
-    if (!Number.isFinite(v)) throw new RequestError(`${field}.data[${k}] must be a finite number, got ${v}`);
-    values[k] = v;
-  }
+  const values = code === 1 ? new Float32Array(n) : new Float64Array(n);
+  if (LITTLE_ENDIAN_HOST) {
+    // One copy into an aligned array (the body's offset need not be a multiple of 4 or 8).
+    new Uint8Array(values.buffer).set(body.subarray(at, at + values.byteLength));
+  } else
+    for (let k = 0; k < n; k++)
+      values[k] = code === 1 ? body.readFloatLE(at + 4 * k) : body.readDoubleLE(at + 8 * k);
+  for (let k = 0; k < n; k++)
+    if (!Number.isFinite(values[k]!))
+      throw new RequestError(`${field}.data[${k}] must be a finite number, got ${values[k]}`);
   return quantizeInput(model.graph, index, values);
 }
 
