@@ -162,13 +162,16 @@ function poster(target: URL) {
   // ignores the server's `Keep-Alive: timeout=5` hint when it has no timeout of its own, and an
   // idle socket reused just as the server closes it fails with ECONNRESET (between load slices).
   const agent = new Agent({ keepAlive: true, timeout: 4_000 });
+  // Options built once: a URL passed per request is converted to options each time (~3 % of
+  // the load generator's CPU in a profile).
+  const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without brackets
+  const where = { hostname, port: target.port, path: target.pathname, agent };
   return (body: Buffer, contentType: string): Promise<{ status: number; body: unknown }> =>
     new Promise((resolve, reject) => {
       const req = request(
-        target,
         {
+          ...where,
           method: 'POST',
-          agent,
           headers: { 'content-type': contentType, 'content-length': body.length },
         },
         (res) => {
