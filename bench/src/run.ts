@@ -2,6 +2,7 @@ import { demandGas } from './demand-gas.js';
 import { disputeGas } from './dispute-gas.js';
 import { gatewayFramework } from './gateway-framework.js';
 import { gatewayOverhead } from './gateway-overhead.js';
+import { inputDecoding } from './input-decoding.js';
 import { interpreterThroughput } from './interpreter-throughput.js';
 import { nodeLoad } from './node-load.js';
 import { onDemandTraces } from './on-demand.js';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   'gateway-framework': gatewayFramework,
   gateway: gatewayOverhead,
   node: nodeLoad,
+  inputs: inputDecoding,
   'on-demand': onDemandTraces,
   zk: zkProofs,
 };

@@ -1,3 +1,10 @@
+export {
+  BINARY_INPUTS_CONTENT_TYPE,
+  decodeBinaryInputs,
+  type ElementType,
+  encodeBinaryInputs,
+  isBinaryInputs,
+} from './binary-inputs.js';
 export { ConfigError, configFromEnv, type NodeConfig } from './config.js';
 export { DEV_KEYS, Deployment } from './dev/deployment.js';
 export { formatComparison, type LoadComparison, nodeLoadScenario } from './dev/load-scenario.js';

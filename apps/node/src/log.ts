@@ -29,10 +29,8 @@ export function jsonLogger(base: Record<string, unknown> = {}): Logger {
   });
   return {
     log(level, msg, fields = {}) {
-      const line = JSON.stringify(
-        { time: new Date().toISOString(), level, msg, ...base, ...fields },
-        (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
-      );
+      const entry = { time: new Date().toISOString(), level, msg, ...base, ...fields };
+      const line = stringify(entry);
       pending[level === 'error' ? 2 : 1].push(`${line}\n`);
       if (!scheduled) {
         scheduled = true;
@@ -40,4 +38,18 @@ export function jsonLogger(base: Record<string, unknown> = {}): Logger {
       }
     },
   };
+}
+
+/**
+ * JSON text of a log entry, bigints as decimals. Plain JSON.stringify first: a replacer
+ * function is called for every value, and most lines (a request's) hold no bigint; one that
+ * does makes it throw a TypeError, and is written with the replacer instead.
+ */
+function stringify(entry: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(entry);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(entry, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  }
 }

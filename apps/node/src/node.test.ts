@@ -3,6 +3,7 @@ import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { type Model, quantizeInput, type SignedReceipt, verifyReceipt } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINARY_INPUTS_CONTENT_TYPE, encodeBinaryInputs } from './binary-inputs.js';
 import { DEV_KEYS, Deployment } from './dev/deployment.js';
 import { type NodeProcess, spawnNode } from './dev/process.js';
 import { batchBody, INFER_BATCH_CONTENT_TYPE, MAX_BATCH_ITEMS } from './infer-batch.js';
@@ -177,11 +178,11 @@ describe('the node, as its image runs it, on a local chain', () => {
       expect((await read(a.receipt.inputDigest, b.inputsToken)).status).toBe(403);
 
       // Several inferences in one request: each answered as if alone, with its own receipt.
-      const batch = async (items: string[], path = `/v1/models/${d.modelId}/infer-batch`) => {
+      const batch = async (items: (string | Buffer)[], path = `/v1/models/${d.modelId}/infer-batch`) => {
         const r = await fetch(`${node.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': INFER_BATCH_CONTENT_TYPE },
-          body: batchBody(items.map((item) => Buffer.from(item))),
+          body: batchBody(items.map((item) => (typeof item === 'string' ? Buffer.from(item) : item))),
         });
         return {
           status: r.status,
@@ -199,10 +200,27 @@ describe('the node, as its image runs it, on a local chain', () => {
         JSON.stringify({ inputs: [digits[4]!.slice(1)] }),
         JSON.stringify({ inputs: [Array(20_000).fill(0.5)] }),
         JSON.stringify({ inputs: [digits[4]] }),
+        encodeBinaryInputs([digits[3]!]),
+        Buffer.from('stoa\u0001\u0001\u0001\u0000'),
       ]);
-      good += 2;
+      good += 3;
       expect(mixed.status).toBe(200);
-      expect(mixed.body.answers.map((x) => x.status)).toEqual([200, 400, 400, 413, 200]);
+      expect(mixed.body.answers.map((x) => x.status)).toEqual([200, 400, 400, 413, 200, 200, 400]);
+      expect(mixed.body.answers[6]!.body.error).toMatch(
+        /inputs\[0\]: the body ends before its element count/,
+      );
+      // The binary inputs form, in a batch and alone: the same inputs digest and outputs as JSON.
+      const single = await fetch(`${node.url}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': BINARY_INPUTS_CONTENT_TYPE },
+        body: encodeBinaryInputs([digits[3]!], 'float64'),
+      });
+      good++;
+      const binaryAlone = (await single.json()) as Awaited<ReturnType<typeof infer>>['body'];
+      for (const answer of [mixed.body.answers[5]!.body, binaryAlone]) {
+        expect(answer.receipt.inputDigest).toBe(alone.receipt.inputDigest);
+        expect(answer.outputs).toEqual(alone.outputs);
+      }
       expect(mixed.body.answers[1]!.body.error).toMatch(/not valid JSON/);
       expect(mixed.body.answers[2]!.body.error).toMatch(/783 values/);
       expect(mixed.body.answers[3]!.body.error).toMatch(/over the 65536-byte limit/);

@@ -38,6 +38,7 @@ import {
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadArtifact } from './artifact.js';
+import { BINARY_INPUTS_CONTENT_TYPE, decodeBinaryInputs, isBinaryInputs } from './binary-inputs.js';
 import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
 import { gatewayAuth } from './gateway-auth.js';
@@ -161,8 +162,14 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     headers: { 'retry-after': '1' },
   });
 
-  const infer = async (request: Request, modelIdInPath?: string): Promise<Response> =>
-    (await refusal(request, modelIdInPath)) ?? (await inferBody(await request.json()));
+  const infer = async (request: Request, modelIdInPath?: string): Promise<Response> => {
+    const refused = await refusal(request, modelIdInPath);
+    if (refused) return refused;
+    if (!request.header('content-type')?.toLowerCase().startsWith(BINARY_INPUTS_CONTENT_TYPE))
+      return inferBody(await request.json());
+    const bytes = await request.bytes();
+    return inferInputs((model) => decodeBinaryInputs(model, bytes));
+  };
 
   /** Several inferences in one request (infer-batch.ts): one signed check, answers per item. */
   const inferBatch = async (request: Request, modelIdInPath?: string): Promise<Response> => {
@@ -171,7 +178,10 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     const items = splitBatch(await request.bytes(), request.header('content-type'), config.maxBodyBytes);
     return answerBatch(
       items,
-      (item) => inferBody(parseJsonText(item)),
+      (item) =>
+        isBinaryInputs(item)
+          ? inferInputs((model) => decodeBinaryInputs(model, item))
+          : inferBody(parseJsonText(item)),
       (error) =>
         logger.log('error', 'unhandled error', {
           error: redactSecrets(String((error as Error)?.stack ?? error)),
@@ -179,9 +189,13 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     );
   };
 
-  const inferBody = async (body: unknown): Promise<Response> => {
+  /** An inference from a JSON body (tensors.ts parseInputs). */
+  const inferBody = (body: unknown): Promise<Response> => inferInputs((model) => parseInputs(model, body));
+
+  /** An inference whose inputs `read` takes from the request once the node is ready. */
+  const inferInputs = async (read: (model: Model) => IntTensor[]): Promise<Response> => {
     if (state !== 'ready' || !model || !backend || !claimer || !signer) return notReady();
-    const inputs = parseInputs(model, body);
+    const inputs = read(model);
     if (answerOnDemand) {
       const begun = started();
       try {

@@ -1,5 +1,6 @@
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
+import { encodeBinaryInputs } from '@stoa/node';
 import { gatewaySigningKey, signGatewayRequest } from '@stoa/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../server.js';
@@ -67,8 +68,10 @@ describe('coalescing the inferences of one turn for a replica', () => {
       const lone = [];
       for (const b of bodies.slice(0, 3)) lone.push(await sendCoalesced(call(b))); // one per turn
       const before = await routeCounts();
+      // The binary inputs form of digit 2 (the node's encodeBinaryInputs): the same receipt digest.
+      const binary = encodeBinaryInputs(JSON.parse(bodies[2]!.toString()).inputs);
       const batch = await Promise.all(
-        [bodies[0]!, Buffer.from('{"inputs": ['), bodies[1]!, bodies[2]!].map((b) => sendCoalesced(call(b))),
+        [bodies[0]!, Buffer.from('{"inputs": ['), bodies[1]!, binary].map((b) => sendCoalesced(call(b))),
       );
       const after = await routeCounts();
       expect(after['/v1/infer-batch 200']! - (before['/v1/infer-batch 200'] ?? 0)).toBe(1);
@@ -82,11 +85,14 @@ describe('coalescing the inferences of one turn for a replica', () => {
         expect(answer.receipt!.inputDigest).toBe(alone.receipt!.inputDigest);
         expect(answer.receipt!.nonce).not.toBe(alone.receipt!.nonce);
       }
-      // A lone inference goes to the single route, not the batch route.
+      // A lone inference goes to the single route, not the batch route; a binary one too.
       await sendCoalesced(call(bodies[3]!));
+      const loneBinary = (await sendCoalesced(call(binary))).body as Answer;
+      expect(loneBinary.receipt!.inputDigest).toBe((lone[2]!.body as Answer).receipt!.inputDigest);
+      expect(loneBinary.outputs).toEqual((lone[2]!.body as Answer).outputs);
       const last = await routeCounts();
       expect(last['/v1/infer-batch 200']).toBe(after['/v1/infer-batch 200']);
-      expect(last['/v1/models/infer 200']).toBe(after['/v1/models/infer 200']! + 1);
+      expect(last['/v1/models/infer 200']).toBe(after['/v1/models/infer 200']! + 2);
       // A batch whose signature does not cover its body is refused as a whole, and each fails.
       const forged = await Promise.all(
         bodies

@@ -15,6 +15,14 @@ import type { ReplicaState } from './replica.js';
  */
 export const INFER_BATCH_CONTENT_TYPE = 'application/vnd.stoa.infer-batch';
 
+/**
+ * The node's binary inputs form (apps/node/src/binary-inputs.ts): a body that starts with
+ * "stoa" is sent to the single route with this content type; in a batch, the node tells the
+ * forms apart by those bytes.
+ */
+export const BINARY_INPUTS_CONTENT_TYPE = 'application/vnd.stoa.inputs';
+const BINARY_INPUTS_MAGIC = Buffer.from('stoa', 'latin1');
+
 /** Inferences in one batch request at most (the node's MAX_BATCH_ITEMS). */
 export const MAX_COALESCED = 32;
 
@@ -74,7 +82,8 @@ function settle(pending: Pending, reply: Promise<NodeReply>): void {
 /** One inference to the single route: the request the gateway always sent. */
 async function sendOne(call: NodeCall): Promise<NodeReply> {
   const path = `/v1/models/${call.modelId}/infer`;
-  return post(call, path, 'application/json', call.body);
+  const binary = call.body.subarray(0, BINARY_INPUTS_MAGIC.length).equals(BINARY_INPUTS_MAGIC);
+  return post(call, path, binary ? BINARY_INPUTS_CONTENT_TYPE : 'application/json', call.body);
 }
 
 async function post(call: NodeCall, path: string, contentType: string, body: Buffer): Promise<NodeReply> {

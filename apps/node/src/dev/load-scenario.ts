@@ -26,6 +26,8 @@ export interface LoadComparison {
    * calls of one event-loop turn go as one batch request, a lone call to the single route.
    */
   readonly node: LoadReport;
+  /** The same, with the inputs as JSON (`{"inputs":[[...]]}`) instead of the binary form. */
+  readonly nodeJson: LoadReport;
   /** The node over HTTP with one inference per request (no coalescing), for reference. */
   readonly nodeSingle: LoadReport;
   /**
@@ -44,6 +46,8 @@ export interface LoadComparison {
   readonly cpuMsPerRequest: {
     readonly node: number;
     readonly client: number;
+    readonly nodeJson: number;
+    readonly clientJson: number;
     readonly nodeSingle: number;
     readonly clientSingle: number;
     readonly inProcess: number;
@@ -70,9 +74,10 @@ const ownCpuMs = () => {
  * function (`onDemandAnswers`: hot path, receipt signed by the node's signer, receipt and
  * inputs journaled, batched per event-loop turn) fed the quantized digits, posting claims of
  * the node's size in the background (`postWhenFull`, a second staked node key); a third path is the
- * bare executor (hot path and signature only). The three run interleaved in slices of
- * `sliceSeconds` until each has run `seconds`, so that the other work on a shared machine
- * weighs on all of them alike.
+ * bare executor (hot path and signature only). The node is driven coalesced with binary inputs
+ * (the must-show row), coalesced with JSON inputs, and one JSON inference per request. All run
+ * interleaved in slices of `sliceSeconds` until each has run `seconds`, so that the other work
+ * on a shared machine weighs on all of them alike.
  */
 export async function nodeLoadScenario(options: {
   readonly seconds: number;
@@ -106,13 +111,17 @@ export async function nodeLoadScenario(options: {
             ],
           }
         : undefined,
+      { keepLogs: false },
     );
     try {
       await node.waitForHealth('ready');
-      const overHttp = coalescedInferRequest(node.url, digits);
+      // As a caller holding float32 arrays sends through the gateway: the binary inputs form
+      // (binary-inputs.ts); the one-per-request row keeps the JSON form.
+      const overHttp = coalescedInferRequest(node.url, digits, { binary: true });
+      const overHttpJson = coalescedInferRequest(node.url, digits);
       const oneEach = inferRequest(node.url, digits);
       await oneEach(); // warm-up
-      await Promise.all([overHttp(), overHttp()]);
+      await Promise.all([overHttp(), overHttp(), overHttpJson(), overHttpJson()]);
       // The node's own signer: the baseline differs from the node only by what HTTP adds.
       const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
         chainId: d.at.chainId,
@@ -158,11 +167,22 @@ export async function nodeLoadScenario(options: {
         nextNonce: () => ++nonce,
         maxBatch: MAX_BATCH,
       });
-      const cpu = { node: 0, client: 0, nodeSingle: 0, clientSingle: 0, inProcess: 0, executor: 0 };
+      const cpu = {
+        node: 0,
+        client: 0,
+        nodeJson: 0,
+        clientJson: 0,
+        nodeSingle: 0,
+        clientSingle: 0,
+        inProcess: 0,
+        executor: 0,
+      };
+      const clientOf = { node: 'client', nodeJson: 'clientJson', nodeSingle: 'clientSingle' } as const;
       let started = { own: 0, node: 0 };
       const reports = await runInterleaved(
         {
           node: overHttp,
+          nodeJson: overHttpJson,
           nodeSingle: oneEach,
           inProcess: async () => {
             await answer(inputs[next++ % inputs.length]!);
@@ -179,8 +199,8 @@ export async function nodeLoadScenario(options: {
             const own = ownCpuMs();
             const nodeMs = processCpuMs(node.process.pid!);
             if (phase === 'start') started = { own, node: nodeMs };
-            else if (name === 'node' || name === 'nodeSingle') {
-              cpu[name === 'node' ? 'client' : 'clientSingle'] += own - started.own;
+            else if (name === 'node' || name === 'nodeJson' || name === 'nodeSingle') {
+              cpu[clientOf[name]] += own - started.own;
               cpu[name] += nodeMs - started.node;
             } else cpu[name] += own - started.own;
           },
@@ -194,6 +214,8 @@ export async function nodeLoadScenario(options: {
         cpuMsPerRequest: {
           node: per(cpu.node, reports.node),
           client: per(cpu.client, reports.node),
+          nodeJson: per(cpu.nodeJson, reports.nodeJson),
+          clientJson: per(cpu.clientJson, reports.nodeJson),
           nodeSingle: per(cpu.nodeSingle, reports.nodeSingle),
           clientSingle: per(cpu.clientSingle, reports.nodeSingle),
           inProcess: per(cpu.inProcess, reports.inProcess),
@@ -211,8 +233,10 @@ export async function nodeLoadScenario(options: {
 }
 
 /** Node over HTTP against the same work in-process, and against the bare executor. */
-export function loadRatios({ node, nodeSingle, inProcess, executor }: LoadComparison) {
+export function loadRatios({ node, nodeJson, nodeSingle, inProcess, executor }: LoadComparison) {
   return {
+    jsonThroughput: nodeJson.throughput / inProcess.throughput,
+    jsonP99: nodeJson.p99ms / inProcess.p99ms,
     singleThroughput: nodeSingle.throughput / inProcess.throughput,
     singleP99: nodeSingle.p99ms / inProcess.p99ms,
     throughput: node.throughput / inProcess.throughput,
@@ -224,19 +248,21 @@ export function loadRatios({ node, nodeSingle, inProcess, executor }: LoadCompar
 }
 
 export function formatComparison(result: LoadComparison): string {
-  const { node, nodeSingle, inProcess, executor, cpuMsPerRequest } = result;
+  const { node, nodeJson, nodeSingle, inProcess, executor, cpuMsPerRequest } = result;
   const ratios = loadRatios(result);
   const row = (name: string, r: LoadReport) =>
     `${name.padEnd(36)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}${r.firstError ? `  first error: ${r.firstError}` : ''}`;
   return [
     `${'path'.padEnd(36)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     row('node over HTTP, coalesced (gateway)', node),
+    row('  the same, JSON inputs', nodeJson),
     row('node over HTTP, one per request', nodeSingle),
     row('in-process: same work (+ journal)', inProcess),
     row('in-process: bare executor + sign', executor),
     `node / in-process (same work): throughput ${ratios.throughput.toFixed(2)}, p50 ${ratios.p50.toFixed(2)}, p99 ${ratios.p99.toFixed(2)}`,
+    `node coalesced, JSON inputs / in-process (same work): throughput ${ratios.jsonThroughput.toFixed(2)}, p99 ${ratios.jsonP99.toFixed(2)}`,
     `node one per request / in-process (same work): throughput ${ratios.singleThroughput.toFixed(2)}, p99 ${ratios.singleP99.toFixed(2)}`,
     `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
-    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)} coalesced, ${cpuMsPerRequest.nodeSingle.toFixed(2)} + ${cpuMsPerRequest.clientSingle.toFixed(2)} one per request; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
+    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)} coalesced, ${cpuMsPerRequest.nodeJson.toFixed(2)} + ${cpuMsPerRequest.clientJson.toFixed(2)} coalesced with JSON inputs, ${cpuMsPerRequest.nodeSingle.toFixed(2)} + ${cpuMsPerRequest.clientSingle.toFixed(2)} one per request; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
   ].join('\n');
 }

@@ -27,7 +27,20 @@ export interface NodeLaunch {
  * STOA_* variables — on a free loopback port, and resolves once it says where it listens.
  * `launch` replaces that command line (the environment still goes to it).
  */
-export function spawnNode(env: Record<string, string>, launch?: NodeLaunch): Promise<NodeProcess> {
+export function spawnNode(
+  env: Record<string, string>,
+  launch?: NodeLaunch,
+  {
+    keepLogs = true,
+  }: {
+    /**
+     * Whether to parse and keep every log line after 'listening' (`logs`). A load generator
+     * turns it off: parsing a line per request the node answers is not a gateway's work, and
+     * it would be charged to the load generator (the lines are still read and dropped).
+     */
+    readonly keepLogs?: boolean;
+  } = {},
+): Promise<NodeProcess> {
   const child = spawn(launch?.command ?? process.execPath, launch?.args ?? ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, STOA_LISTEN: '127.0.0.1:0', ...env },
@@ -41,7 +54,7 @@ export function spawnNode(env: Record<string, string>, launch?: NodeLaunch): Pro
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
@@ -49,12 +62,20 @@ export function spawnNode(env: Record<string, string>, launch?: NodeLaunch): Pro
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry.msg === 'listening') resolve(handle(String(entry.url)));
+          if (entry.msg === 'listening') {
+            resolve(handle(String(entry.url)));
+            if (!keepLogs) {
+              child.stdout!.off('data', onData);
+              child.stdout!.resume(); // read and dropped, so that the node never blocks on a full pipe
+              return;
+            }
+          }
         } catch {
           // not a log line
         }
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     void exited.then((code) => reject(new Error(`the node exited (${code}) before listening:\n${stderr}`)));
   });
 
