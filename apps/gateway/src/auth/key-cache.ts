@@ -1,4 +1,4 @@
-import { type ApiKey, keyVersions, type StoaDb } from '@stoa/sdk';
+import type { ApiKey, StoaDb } from '@stoa/sdk';
 import type { KeyInfo } from './keys.js';
 
 export interface CachedKey {
@@ -11,7 +11,8 @@ export interface CachedKey {
 
 /**
  * API key rows by prefix, kept until their project's KeyVersion moves (sdk `changeKeys` bumps
- * it in the same transaction as every key write). The counters are polled every `pollMs`
+ * it in the same transaction as every key write). The counters are polled (`versions`, the
+ * gateway's own connection on a worker thread: store/gateway-store.ts) every `pollMs`
  * (250 ms), so a revocation reaches every instance within about `pollMs` plus one query; a
  * request costs no query once its key is cached. When the poll has not succeeded for
  * `staleAfterMs` (the database is away or slow), rows are no longer trusted and every lookup
@@ -29,6 +30,7 @@ export class KeyCache {
 
   constructor(
     private readonly db: StoaDb,
+    private readonly versionsOf: () => Promise<Map<string, number>>,
     private readonly pollMs = 250,
     private readonly staleAfterMs = 3 * pollMs,
     private readonly maxRows = 200_000,
@@ -98,7 +100,7 @@ export class KeyCache {
     const started = performance.now();
     let versions: Map<string, number>;
     try {
-      versions = await keyVersions(this.db);
+      versions = await this.versionsOf();
     } catch {
       return; // rows go stale after staleAfterMs; lookups then read the database
     }
