@@ -166,7 +166,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       if (!model) throw Errors.modelNotFound(request.params.model);
       if (!allowed(key, model)) throw Errors.modelNotAllowed(request.params.model);
       if (!Buffer.isBuffer(request.body)) throw Errors.badRequest('the body must be application/json');
-      await chargeIfLimited(options, key);
+      const charging = chargeIfLimited(options, key);
+      if (charging) await charging; // most keys have no limit: no promise to wait for
       const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
       const started = performance.now();
       let answer: NodeAnswer;

@@ -17,17 +17,21 @@ const RECEIPT_INSERT = `INSERT INTO "GatewayReceipt" ("id", "keyId", "deployment
   "replicaUrl", "receipt", "createdAt")`;
 
 /**
- * The gateway's periodic database work, as plain SQL on its own connection (SqlWorker): the
+ * The gateway's periodic database work, as plain SQL on connections of its own (SqlWorker): the
  * key-version poll, the instance heartbeat and the usage batches. Same tables, same values and
  * the same idempotence as sdk `keyVersions` and `writeUsageBatch` (a batch's cells are keyed
  * `<batchId>#<i>` under UsageRecord's unique batchId, receipts by request id, both inserted with
  * ON CONFLICT DO NOTHING): a batch replayed after a crash is written once.
  */
 export class GatewayStore {
+  /** Writes (usage batches, heartbeats): a SQLite transaction, fsync included, holds its worker. */
   private readonly sql: SqlWorker;
+  /** The key-version poll on a connection of its own, never queued behind a write. */
+  private readonly reads: SqlWorker;
 
   constructor(db: StoaDb) {
     this.sql = new SqlWorker(providerOfDb(db), databaseUrlOfDb(db));
+    this.reads = new SqlWorker(providerOfDb(db), databaseUrlOfDb(db));
   }
 
   private get postgres(): boolean {
@@ -109,8 +113,8 @@ export class GatewayStore {
     return (written?.changes ?? 0) > 0;
   }
 
-  close(): Promise<void> {
-    return this.sql.close();
+  async close(): Promise<void> {
+    await Promise.all([this.sql.close(), this.reads.close()]);
   }
 
   /** A timestamp as each database stores it (Prisma's formats: ISO text on SQLite, UTC TIMESTAMP(3)). */
