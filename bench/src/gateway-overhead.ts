@@ -100,6 +100,10 @@ export async function gatewayOverhead(): Promise<void> {
         // its active keys cached (KeyCache), and first sights are not what this bench measures.
         // 8 s: in 3 s the gateway's CPU per request was still falling over the first two rounds (JIT).
         await cannon(gateway.url, through, { seconds: 8, connections: 10, warmUp: true });
+        // Each autocannon connection walks the list from its start: at a few hundred requests a
+        // second the warm-up above reaches only the first few hundred keys, so every key is
+        // also sent once (else the 1-client rounds, which walk further, measure first sights).
+        await sendEach(gateway.url, through, 8);
         await cannon(nodeUrl, direct, { seconds: 2, connections: concurrency, warmUp: true });
         // The gateway's fixed cost (key-version polls, heartbeats, catalog refresh, health
         // probes), spent with or without traffic: what the per-request CPU includes at this rate.
@@ -150,6 +154,24 @@ export async function gatewayOverhead(): Promise<void> {
         `the gateway spends ${row['gateway CPU µs/req']} µs of CPU per request, the node ${row['node CPU µs/req (direct)']} µs`,
     );
   }
+}
+
+/** Sends every request once, `concurrency` at a time; throws on an answer other than 200. */
+async function sendEach(
+  origin: string,
+  requests: readonly CannedRequest[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const { path, headers, body } = requests[next++]!;
+      const response = await fetch(`${origin}${path}`, { method: 'POST', headers, body });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`warming ${path}: HTTP ${response.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 /** Whether this machine can pin processes to cores (Linux `taskset`, at least 2 cores). */

@@ -17,6 +17,7 @@ import { voucherSigner } from './receipts/voucher.js';
 import { Catalog, type DeployedModel } from './routing/catalog.js';
 import { forward, type NodeAnswer } from './routing/forward.js';
 import { SpotChecker } from './spot-check.js';
+import { GatewayStore } from './store/gateway-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,13 +42,14 @@ export interface Gateway {
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? (() => undefined);
   const instanceId = options.instanceId ?? randomUUID();
-  const keyCache = new KeyCache(options.db, options.keyPollMs);
+  const store = new GatewayStore(options.db);
+  const keyCache = new KeyCache(options.db, () => store.keyVersions(), options.keyPollMs);
   const keys = new KeyAuthenticator(keyCache, options.keySecret);
   const failures = new FailureThrottle();
   const buckets = new TokenBuckets();
-  const instances = new InstanceRegistry(options.db, instanceId);
+  const instances = new InstanceRegistry(store, instanceId);
   const catalog = new Catalog(options.db);
-  const meter = new Meter(options.db, options.spoolDir, instanceId, options.flushMs, (error) =>
+  const meter = new Meter(store, options.spoolDir, instanceId, options.flushMs, (error) =>
     log('warn', 'writing usage failed; retrying', { error: String((error as Error).message) }),
   );
   const domain = {
@@ -164,7 +166,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       if (!model) throw Errors.modelNotFound(request.params.model);
       if (!allowed(key, model)) throw Errors.modelNotAllowed(request.params.model);
       if (!Buffer.isBuffer(request.body)) throw Errors.badRequest('the body must be application/json');
-      await chargeIfLimited(options, key);
+      const charging = chargeIfLimited(options, key);
+      if (charging) await charging; // most keys have no limit: no promise to wait for
       const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
       const started = performance.now();
       let answer: NodeAnswer;
@@ -285,6 +288,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await catalog.stop();
       await instances.stop();
       keyCache.stop();
+      await store.close();
     },
   };
 }

@@ -38,7 +38,15 @@ export {
 } from './config/schema.js';
 export { resolveSecret, type SecretRef } from './config/secrets.js';
 export { economicsOf, verificationProblems } from './config/verification.js';
-export { type ApiKey, databaseUrl, openDatabase, type StoaDb, weiOf } from './db/client.js';
+export {
+  type ApiKey,
+  databaseUrl,
+  databaseUrlOfDb,
+  openDatabase,
+  providerOfDb,
+  type StoaDb,
+  weiOf,
+} from './db/client.js';
 export { type MigrateResult, migrateDatabase, migrationNames } from './db/migrate.js';
 export { providerOf } from './db/schema-engine.js';
 export type { Provider } from './db/schema-render.js';
@@ -87,6 +95,7 @@ export {
   signGatewayRequest,
 } from './gateway/signing.js';
 export {
+  emptyUsageCell,
   type ReceiptRow,
   type UsageCell,
   type UsageQuery,

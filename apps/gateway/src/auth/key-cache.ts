@@ -1,17 +1,18 @@
-import { type ApiKey, keyVersions, type StoaDb } from '@stoa/sdk';
+import type { ApiKey, StoaDb } from '@stoa/sdk';
 import type { KeyInfo } from './keys.js';
 
 export interface CachedKey {
   readonly row: ApiKey | null;
-  /** The presented key that last matched this row, so a hit costs no HMAC. */
-  verified?: string;
+  /** The presented key that last matched this row (its bytes), so a hit costs no HMAC. */
+  verified?: Buffer;
   /** The row as the request path needs it, made once. */
   info?: KeyInfo;
 }
 
 /**
  * API key rows by prefix, kept until their project's KeyVersion moves (sdk `changeKeys` bumps
- * it in the same transaction as every key write). The counters are polled every `pollMs`
+ * it in the same transaction as every key write). The counters are polled (`versions`, the
+ * gateway's own connection on a worker thread: store/gateway-store.ts) every `pollMs`
  * (250 ms), so a revocation reaches every instance within about `pollMs` plus one query; a
  * request costs no query once its key is cached. When the poll has not succeeded for
  * `staleAfterMs` (the database is away or slow), rows are no longer trusted and every lookup
@@ -29,23 +30,27 @@ export class KeyCache {
 
   constructor(
     private readonly db: StoaDb,
+    private readonly versionsOf: () => Promise<Map<string, number>>,
     private readonly pollMs = 250,
     private readonly staleAfterMs = 3 * pollMs,
     private readonly maxRows = 200_000,
   ) {}
 
   async start(): Promise<void> {
-    await this.poll();
+    await this.pollOnce();
     const loop = () => {
-      this.timer = setTimeout(() => {
-        this.polling = this.poll().finally(() => {
-          this.polling = undefined;
-          loop();
-        });
-      }, this.pollMs);
+      this.timer = setTimeout(() => void this.pollOnce().finally(loop), this.pollMs);
       this.timer.unref();
     };
     loop();
+  }
+
+  /** The poll in flight, or a new one: however many ask, one query at a time. */
+  private pollOnce(): Promise<void> {
+    this.polling ??= this.poll().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
   }
 
   stop(): void {
@@ -55,19 +60,22 @@ export class KeyCache {
 
   /**
    * The row for `prefix` (null when no key has it), from the cache while it can be trusted.
-   * When the last poll is too old, requests wait for the poll in flight (one query for all of
-   * them) rather than each reading its row; only when that fails too is the row read.
+   * When the last poll is too old, requests wait for a poll (the one in flight, or one started
+   * now: one query for all of them) rather than each reading its row; only when that fails too
+   * is the row read.
    */
   get(prefix: string): CachedKey | Promise<CachedKey> {
     const hit = this.rows.get(prefix);
     if (hit && this.fresh()) return hit;
-    if (hit && this.polling)
-      return this.polling.then(() => (this.fresh() && this.rows.get(prefix)) || this.load(prefix));
-    return this.load(prefix);
+    if (!hit) return this.load(prefix);
+    // A poll that ran after this request arrived is as fresh as the request needs, however long
+    // it took (a slow database must not turn every lookup into a row read).
+    const asked = performance.now();
+    return this.pollOnce().then(() => (this.fresh(asked) && this.rows.get(prefix)) || this.load(prefix));
   }
 
-  private fresh(): boolean {
-    return performance.now() - this.polledAt < this.staleAfterMs;
+  private fresh(at = performance.now()): boolean {
+    return at - this.polledAt < this.staleAfterMs;
   }
 
   private load(prefix: string): Promise<CachedKey> {
@@ -98,7 +106,7 @@ export class KeyCache {
     const started = performance.now();
     let versions: Map<string, number>;
     try {
-      versions = await keyVersions(this.db);
+      versions = await this.versionsOf();
     } catch {
       return; // rows go stale after staleAfterMs; lookups then read the database
     }

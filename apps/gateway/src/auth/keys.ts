@@ -36,9 +36,10 @@ export class KeyAuthenticator {
     const row = cached.row;
     if (!row) return Errors.unknownKey();
     // Both are KEY_PATTERN-shaped (same length): compared in constant time like the hash.
-    if (!cached.verified || !timingSafeEqual(Buffer.from(cached.verified), Buffer.from(key))) {
+    const presented = Buffer.from(key);
+    if (!cached.verified || !timingSafeEqual(cached.verified, presented)) {
       if (!keyMatches(row.hash, this.secret, key)) return Errors.unknownKey();
-      cached.verified = key;
+      cached.verified = presented;
     }
     if (row.revokedAt) return Errors.revokedKey();
     if (row.expiresAt && row.expiresAt.getTime() <= now) return Errors.expiredKey();

@@ -1,4 +1,4 @@
-import type { StoaDb } from '@stoa/sdk';
+import type { GatewayStore } from '../store/gateway-store.js';
 
 /**
  * This instance's heartbeat in GatewayInstance, and how many instances beat within the last
@@ -10,7 +10,7 @@ export class InstanceRegistry {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: StoaDb,
+    private readonly store: GatewayStore,
     readonly id: string,
     private readonly beatMs = 1_000,
     private readonly staleMs = 3_000,
@@ -32,23 +32,12 @@ export class InstanceRegistry {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.db.gatewayInstance.deleteMany({ where: { id: this.id } }).catch(() => undefined);
+    await this.store.removeInstance(this.id).catch(() => undefined);
   }
 
   private async beat(): Promise<void> {
     try {
-      const now = new Date();
-      await this.db.gatewayInstance.upsert({
-        where: { id: this.id },
-        create: { id: this.id, heartbeatAt: now },
-        update: { heartbeatAt: now },
-      });
-      this.live = Math.max(
-        1,
-        await this.db.gatewayInstance.count({
-          where: { heartbeatAt: { gte: new Date(now.getTime() - this.staleMs) } },
-        }),
-      );
+      this.live = Math.max(1, await this.store.heartbeat(this.id, new Date(), this.staleMs));
     } catch {
       // The database is away: keep the last count.
     }

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { type ReceiptRow, type StoaDb, type UsageCell, writeUsageBatch } from '@stoa/sdk';
+import type { ReceiptRow, UsageCell } from '@stoa/sdk';
+import type { GatewayStore } from '../store/gateway-store.js';
 import { type SpooledBatch, type UsageEvent, UsageSpool } from './spool.js';
 
 /**
  * Metering: every answered request is spooled before its answer leaves, and every `flushMs` the
  * spool's new events go to the database as one batch, aggregated per key, model, network and
- * node, together with the receipts they returned. Leftover spools of a crashed run are
+ * node, together with the receipts they returned (one transaction of multi-row INSERTs on the
+ * gateway's own connection, on a worker thread: the event loop only cuts the batch). Leftover spools of a crashed run are
  * replayed at start (idempotently, by batch id) and then removed.
  */
 export class Meter {
@@ -16,7 +18,7 @@ export class Meter {
   private readonly recent = new Map<string, UsageEvent>();
 
   constructor(
-    private readonly db: StoaDb,
+    private readonly store: GatewayStore,
     private readonly dir: string,
     name: string,
     private readonly flushMs = 500,
@@ -79,7 +81,7 @@ export class Meter {
   }
 
   private write(batch: SpooledBatch): Promise<boolean> {
-    return writeUsageBatch(this.db, batch.id, cellsOf(batch.events), receiptsOf(batch.events));
+    return this.store.writeUsageBatch(batch.id, cellsOf(batch.events), receiptsOf(batch.events));
   }
 }
 

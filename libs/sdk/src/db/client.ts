@@ -29,10 +29,22 @@ export async function openDatabase(url: string, options: { migrate?: boolean } =
       ? (new PostgresClient({ adapter }) as unknown as StoaDb)
       : new SqliteClient({ adapter });
   providers.set(db, providerOf(url));
+  urls.set(db, url);
   return db;
 }
 
 const providers = new WeakMap<StoaDb, 'sqlite' | 'postgresql'>();
+const urls = new WeakMap<StoaDb, string>();
+
+/**
+ * The URL a client opened by `openDatabase` was opened with: for a second connection of one's
+ * own to the same database (the gateway's usage writer runs on a worker thread).
+ */
+export function databaseUrlOfDb(db: StoaDb): string {
+  const url = urls.get(db);
+  if (!url) throw new Error('databaseUrlOfDb: this client was not opened by openDatabase');
+  return url;
+}
 
 /** Which database a client opened by `openDatabase` talks to (for the few raw SQL writes). */
 export function providerOfDb(db: StoaDb): 'sqlite' | 'postgresql' {

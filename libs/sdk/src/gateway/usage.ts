@@ -47,7 +47,7 @@ export async function writeUsageBatch(
 ): Promise<boolean> {
   if (cells.length === 0 && receipts.length === 0) return false;
   // An empty cell keeps the marker even for a batch of receipts only.
-  const rows = cells.length > 0 ? cells : [emptyCell(receipts[0]!)];
+  const rows = cells.length > 0 ? cells : [emptyUsageCell(receipts[0]!)];
   const postgres = providerOfDb(db) === 'postgresql';
   const now = new Date();
   const at = (d: Date) => (postgres ? d : d.toISOString().replace('Z', '+00:00'));
@@ -80,7 +80,8 @@ export async function writeUsageBatch(
   return (written ?? 0) > 0;
 }
 
-function emptyCell(receipt: ReceiptRow): UsageCell {
+/** A cell of no usage for a receipt's key, model, network and node: a batch of receipts only keeps its marker. */
+export function emptyUsageCell(receipt: ReceiptRow): UsageCell {
   return {
     keyId: receipt.keyId,
     modelId: receipt.modelId,

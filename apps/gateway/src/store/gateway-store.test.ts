@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createApiKey,
+  openDatabase,
+  revokeApiKey,
+  type StoaDb,
+  startTestPostgres,
+  type TestPostgres,
+  type UsageCell,
+  usageTotals,
+} from '@stoa/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayStore } from './gateway-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stoa-gateway-store-'));
+let postgres: TestPostgres;
+beforeAll(async () => {
+  postgres = await startTestPostgres();
+});
+afterAll(() => {
+  postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(['sqlite', 'postgresql'] as const)("the gateway's own SQL connection on %s", (provider) => {
+  it('polls key versions, counts live instances, and writes a usage batch once however often it is replayed', async () => {
+    const url =
+      provider === 'sqlite' ? `file:${join(dir, 'stoa.db')}` : postgres.createDatabase('stoa_gateway_store');
+    const db: StoaDb = await openDatabase(url);
+    const store = new GatewayStore(db);
+    try {
+      const project = await db.project.create({ data: { name: 'p', dir } });
+      const key = await createApiKey(db, dir, project.id, 'a');
+      const before = (await store.keyVersions()).get(project.id);
+      expect(before).toBeGreaterThan(0);
+      await revokeApiKey(db, key.id);
+      expect((await store.keyVersions()).get(project.id)).toBe(before! + 1);
+
+      const now = new Date();
+      expect(await store.heartbeat('a', now, 3_000)).toBe(1);
+      expect(await store.heartbeat('b', now, 3_000)).toBe(2);
+      // An instance that has not beaten within staleMs no longer counts.
+      expect(await store.heartbeat('a', new Date(now.getTime() + 5_000), 3_000)).toBe(1);
+      await store.removeInstance('a');
+      expect(await db.gatewayInstance.findMany({ select: { id: true } })).toEqual([{ id: 'b' }]);
+
+      const cell = (requests: number, wei: bigint): UsageCell => ({
+        keyId: key.id,
+        modelId: '0xabc',
+        network: 'akash',
+        node: '0x1',
+        requests,
+        errors: 1,
+        computeOps: 2n ** 40n,
+        latencyMs: 2.5,
+        costWei: wei,
+        periodStart: now,
+      });
+      const receipts = ['r1', 'r2'].map((id) => ({
+        id: `${id}-${randomUUID()}`,
+        keyId: key.id,
+        deploymentId: 'd',
+        modelId: '0xabc',
+        network: 'akash',
+        node: '0x1',
+        replicaUrl: 'http://127.0.0.1:1',
+        receipt: JSON.stringify({ receipt: { nonce: '1' } }),
+      }));
+      const batch = [cell(3, 10n ** 20n), cell(2, 1n)];
+      expect(await store.writeUsageBatch('i:0', batch, receipts)).toBe(true);
+      // The replay after a crash: same id, nothing written twice.
+      expect(await store.writeUsageBatch('i:0', batch, receipts)).toBe(false);
+      expect(await store.writeUsageBatch('i:1', [], [])).toBe(false);
+
+      // What the sdk (Prisma) reads back: the same values, every wei and op.
+      expect(await usageTotals(db, { keyId: key.id, since: new Date(now.getTime() - 1) })).toEqual([
+        {
+          keyId: key.id,
+          modelId: '0xabc',
+          network: 'akash',
+          node: '0x1',
+          requests: 5,
+          errors: 2,
+          computeOps: (2n ** 41n).toString(),
+          meanLatencyMs: 1,
+          costWei: (10n ** 20n + 1n).toString(),
+        },
+      ]);
+      const stored = await db.gatewayReceipt.findUnique({ where: { id: receipts[0]!.id } });
+      expect(stored).toMatchObject({ keyId: key.id, receipt: receipts[0]!.receipt });
+      expect(await db.gatewayReceipt.count()).toBe(2);
+    } finally {
+      await store.close();
+      await db.$disconnect();
+    }
+  });
+});
