@@ -84,6 +84,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^perturb:\d+$/, 'must be perturb:<step>')
     .optional(),
+  /** Tests only: stream generated token <index> as another id than the one the receipt signs. */
+  STOA_TEST_GENERATION_FAULT: z
+    .string()
+    .regex(/^stream:\d+$/, 'must be stream:<token index>')
+    .optional(),
 });
 
 export interface NodeConfig {
@@ -115,6 +120,7 @@ export interface NodeConfig {
   readonly watchSampleRate: number;
   readonly watchSeed: string;
   readonly testFault?: { readonly step: number };
+  readonly testGenerationFault?: { readonly index: number };
   readonly gatewayCredential?: string;
   /** Verifies the gateway's request signatures (gateway-auth.ts) for this deployment. */
   readonly gateway?: { readonly publicKey: string; readonly deploymentId: string };
@@ -190,6 +196,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     ...(e.STOA_GATEWAY_CREDENTIAL ? { gatewayCredential: e.STOA_GATEWAY_CREDENTIAL } : {}),
     ...gatewayOf(e.STOA_GATEWAY_PUBLIC_KEY, e.STOA_GATEWAY_DEPLOYMENT_ID),
     ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
+    ...(e.STOA_TEST_GENERATION_FAULT
+      ? { testGenerationFault: { index: Number(e.STOA_TEST_GENERATION_FAULT.split(':')[1]) } }
+      : {}),
   };
 }
 

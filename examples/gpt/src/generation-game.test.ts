@@ -18,22 +18,25 @@ import { treeLevels } from '@stoa/dispute';
 import {
   createOnnxRuntimeBackend,
   dtypeInfo,
+  generationReceiptFields,
   modelId,
   type OnnxRuntimeBackend,
+  type SamplingParams,
+  sampleToken,
   signReceipt,
+  type TokenStep,
   tensorBytes,
   toHex,
+  tokenLeaf,
 } from '@stoa/ir';
 import type { Address } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus } from './data/corpus.js';
-import { generationReceiptFields, type TokenStep, tokenLeaf } from './generation-commitment.js';
 import { honestSteps } from './generation-dispute.js';
 import { type KeptGeneration, keptGeneration } from './generation-node.js';
 import { importGpt, logitsFrac, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
-import { type SamplingParams, sampleToken } from './sampling.js';
 
 const tokenizer = loadTokenizer();
 const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
