@@ -66,8 +66,8 @@ export interface GenerationServiceOptions {
   readonly signer: ReceiptSigner;
   readonly claimer: Claimer;
   readonly nextNonce: () => bigint;
-  /** STOA_TEST_GENERATION_FAULT: stream token `index` as another id than the one signed. */
-  readonly streamFault?: { readonly index: number };
+  /** STOA_TEST_GENERATION_FAULT: stream token `index` as another id than the one signed (only for `seed`, if set). */
+  readonly streamFault?: { readonly index: number; readonly seed?: string };
 }
 
 /**
@@ -100,7 +100,10 @@ export function generationResponse(options: GenerationServiceOptions, request: G
             sampling,
             stopSequences: request.stopSequences,
             onToken: (token, index) => {
-              const streamed = index === options.streamFault?.index ? token + 1 : token;
+              const fault = options.streamFault;
+              const lies =
+                fault?.index === index && (fault.seed === undefined || fault.seed === request.seed);
+              const streamed = lies ? token + 1 : token;
               write(`{"token":${streamed}}\n`);
             },
           },
