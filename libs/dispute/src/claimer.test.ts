@@ -68,6 +68,17 @@ async function claimsOnChain(net: TestNetwork): Promise<bigint[]> {
   return logs.map((l) => BigInt(l.args.receipts));
 }
 
+/** Claimer options that post only when told to (batches of 10, an hour-long age limit). */
+const unhurriedOptions = (net: TestNetwork, dir: string) => ({
+  dir,
+  client: net.client,
+  account: NODE,
+  addresses: net.fixture.at,
+  batchSize: 10,
+  maxBatchAgeMs: 60_000,
+  postInline: false,
+});
+
 describe('Claimer', () => {
   it('posts a claim when a batch is full, and another when the oldest receipt is old enough; prunes the inputs of finalized claims', async () => {
     const net = await TestNetwork.start(chain, model);
@@ -170,15 +181,7 @@ describe('Claimer', () => {
     const net = await TestNetwork.start(chain, model);
     const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
     try {
-      const options = {
-        dir,
-        client: net.client,
-        account: NODE,
-        addresses: net.fixture.at,
-        batchSize: 10,
-        maxBatchAgeMs: 60_000,
-        postInline: false,
-      };
+      const options = unhurriedOptions(net, dir);
       const dying = await Claimer.open(options);
       const receipts = [];
       for (const [i, view] of views.slice(0, 3).entries()) {
@@ -217,15 +220,7 @@ describe('Claimer', () => {
     const net = await TestNetwork.start(chain, model);
     const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
     try {
-      const options = {
-        dir,
-        client: net.client,
-        account: NODE,
-        addresses: net.fixture.at,
-        batchSize: 10,
-        maxBatchAgeMs: 60_000,
-        postInline: false,
-      };
+      const options = unhurriedOptions(net, dir);
       const claimer = await Claimer.open(options);
       const step = await net.answer(views[0]!, 1n); // journaled by the network's own claimer
       const steps = [
