@@ -12,7 +12,7 @@ import {Sha256Merkle} from "./Sha256Merkle.sol";
 /// inputDigest = H(0x11 ‖ u64 temperatureMilli ‖ u64 seed ‖ prompt ids as u32),
 /// outputDigest = H(0x12 ‖ generated ids as u32), traceRoot = the SHA-256 tree over the token
 /// leaves H(0x10 ‖ u64 index ‖ u64 position ‖ u64 token ‖ step inputDigest ‖ step outputDigest)
-/// and steps = the token count (examples/gpt generation-commitment.ts).
+/// and steps = the token count (libs/ir generation/commitment.ts).
 /// 1. The claimant descends its token tree log2(k) levels per round (it reveals the nodes, the
 ///    challenger picks one), down to one token t in ⌈log_k tokens⌉ rounds, as DisputeGame's phase 1.
 /// 2. The claimant opens leaf t. The challenger then proves one fault, each decided here:
@@ -320,7 +320,7 @@ contract GenerationGame {
         return games[gameId];
     }
 
-    // ---------------------------------------------------------------- the sampler, as examples/gpt sampling.ts
+    // ---------------------------------------------------------------- the sampler, as libs/ir generation/sampling.ts
 
     /// @notice H(0x10 ‖ u64 index ‖ u64 position ‖ u64 token ‖ inputDigest ‖ outputDigest).
     function tokenLeaf(uint256 index, TokenStep memory step) public pure returns (bytes32) {
