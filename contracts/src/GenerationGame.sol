@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ClaimRegistry} from "./ClaimRegistry.sol";
+import {DisputeGame} from "./DisputeGame.sol";
 import {FixedPoint} from "./FixedPoint.sol";
 import {Receipts} from "./Receipts.sol";
 import {Sha256Merkle} from "./Sha256Merkle.sol";
@@ -11,15 +12,17 @@ import {Sha256Merkle} from "./Sha256Merkle.sol";
 /// inputDigest = H(0x11 ‖ u64 temperatureMilli ‖ u64 seed ‖ prompt ids as u32),
 /// outputDigest = H(0x12 ‖ generated ids as u32), traceRoot = the SHA-256 tree over the token
 /// leaves H(0x10 ‖ u64 index ‖ u64 position ‖ u64 token ‖ step inputDigest ‖ step outputDigest)
-/// and steps = the token count (examples/gpt generation-commitment.ts).
+/// and steps = the token count (libs/ir generation/commitment.ts).
 /// 1. The claimant descends its token tree log2(k) levels per round (it reveals the nodes, the
 ///    challenger picks one), down to one token t in ⌈log_k tokens⌉ rounds, as DisputeGame's phase 1.
 /// 2. The claimant opens leaf t. The challenger then proves one fault, each decided here:
 ///    the leaf's token is not the receipt's token t; the step ran on another window than the
 ///    prompt + tokens before t; or the sampler step: the logits the step committed to, read at
 ///    the leaf's position with the receipt's temperature and seed and draw number t, give
-///    another token. (Wrong logits are a fault of the step's forward pass, disputed in DisputeGame
-///    over the step's own execution receipt.)
+///    another token. Wrong logits are a fault of the step's forward pass: the challenger disputes
+///    the step's own signed execution receipt (claimed by the node like any answer) in
+///    DisputeGame and hands over to that dispute (`handOver`); the generation game then waits
+///    and follows its verdict (`settleForward`).
 /// A party that does not move within `moveSeconds` loses; a node that loses is slashed by the
 /// claim registry as for any lost dispute.
 contract GenerationGame {
@@ -29,7 +32,8 @@ contract GenerationGame {
         Pick, // challenger: pick one of them
         OpenToken, // claimant: open the leaf
         Prove, // challenger: prove a fault of the opened token
-        Resolved
+        Resolved,
+        Forward // waiting for the DisputeGame over the opened token's forward pass
     }
 
     /// @notice One token's leaf: the step receipt's digests and the sampler's pick.
@@ -67,6 +71,8 @@ contract GenerationGame {
         bytes32 pending;
         TokenStep step;
         uint256 bond;
+        /// The DisputeGame over the opened token's step receipt, once handed over.
+        uint256 forwardDispute;
     }
 
     ClaimRegistry public immutable claims;
@@ -86,6 +92,7 @@ contract GenerationGame {
     event ChildrenRevealed(uint256 indexed gameId, uint8 height, uint32 index, bytes32[] children);
     event ChildPicked(uint256 indexed gameId, uint32 index, uint8 height);
     event TokenOpened(uint256 indexed gameId, uint32 index, TokenStep step);
+    event HandedOver(uint256 indexed gameId, uint256 indexed disputeId);
     event GenerationResolved(uint256 indexed gameId, bool challengerWon, uint16 rounds, string reason);
 
     error BadArity(uint256 arity);
@@ -104,6 +111,8 @@ contract GenerationGame {
     error WrongTokens(uint256 gameId);
     error WrongLogits(uint256 gameId);
     error NoFault(uint256 gameId);
+    error NotTheStep(uint256 gameId, uint256 disputeId);
+    error DisputeNotResolved(uint256 disputeId);
     error NothingToWithdraw();
     error TransferFailed(address to, uint256 amount);
 
@@ -260,10 +269,40 @@ contract GenerationGame {
         _resolve(gameId, true, "the sampler step picks another token");
     }
 
+    /// @notice The opened token's logits are not what its window computes: DisputeGame `disputeId`
+    /// disputes an execution receipt of the same node and model with the step's input and output
+    /// digests (the token's step receipt). The game waits for that dispute's verdict.
+    function handOver(uint256 gameId, uint256 disputeId) external {
+        Game storage g = _turn(gameId, Phase.Prove);
+        DisputeGame.Dispute memory d = DisputeGame(payable(claims.disputeGame())).get(disputeId);
+        if (
+            d.claimant != g.claimant || d.modelId != g.modelId || d.inputDigest != g.step.inputDigest
+                || d.outputDigest != g.step.outputDigest
+        ) revert NotTheStep(gameId, disputeId);
+        g.forwardDispute = disputeId;
+        g.phase = Phase.Forward;
+        emit HandedOver(gameId, disputeId);
+    }
+
+    /// @notice Anyone, once the forward-pass dispute has ended: its winner wins this game.
+    function settleForward(uint256 gameId) external {
+        Game storage g = games[gameId];
+        if (g.phase != Phase.Forward) revert WrongPhase(gameId, g.phase);
+        DisputeGame.Dispute memory d = DisputeGame(payable(claims.disputeGame())).get(g.forwardDispute);
+        if (d.phase != DisputeGame.Phase.Resolved) revert DisputeNotResolved(g.forwardDispute);
+        _resolve(
+            gameId,
+            d.challengerWon,
+            d.challengerWon ? "the token's forward pass is wrong (DisputeGame)" : "the token's forward pass stood"
+        );
+    }
+
     /// @notice The party to move let its deadline pass: it loses.
     function timeout(uint256 gameId) external {
         Game storage g = games[gameId];
-        if (g.phase == Phase.None || g.phase == Phase.Resolved) revert WrongPhase(gameId, g.phase);
+        if (g.phase == Phase.None || g.phase == Phase.Resolved || g.phase == Phase.Forward) {
+            revert WrongPhase(gameId, g.phase);
+        }
         if (block.timestamp <= g.deadline) revert DeadlineNotReached(gameId, g.deadline);
         bool claimantToMove = g.phase == Phase.Descend || g.phase == Phase.OpenToken;
         _resolve(gameId, claimantToMove, "timed out");
@@ -281,7 +320,7 @@ contract GenerationGame {
         return games[gameId];
     }
 
-    // ---------------------------------------------------------------- the sampler, as examples/gpt sampling.ts
+    // ---------------------------------------------------------------- the sampler, as libs/ir generation/sampling.ts
 
     /// @notice H(0x10 ‖ u64 index ‖ u64 position ‖ u64 token ‖ inputDigest ‖ outputDigest).
     function tokenLeaf(uint256 index, TokenStep memory step) public pure returns (bytes32) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
 import { gatewayCredential, gatewaySigningKey, signGatewayRequest, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FailureThrottle } from './auth/failures.js';
@@ -9,13 +10,14 @@ import { chargeIfLimited } from './limits/charge.js';
 import { InstanceRegistry } from './limits/instances.js';
 import { TokenBuckets } from './limits/token-bucket.js';
 import { Meter } from './metering/meter.js';
+import { generationOnNodes } from './openai/on-nodes.js';
 import { openAiRoutes } from './openai/routes.js';
 import type { GatewayOptions } from './options.js';
 import { receiptChecker } from './receipts/check.js';
 import { StakeCheck } from './receipts/stake.js';
 import { voucherSigner } from './receipts/voucher.js';
 import { Catalog, type DeployedModel } from './routing/catalog.js';
-import { forward, type NodeAnswer } from './routing/forward.js';
+import { CREDENTIAL_HEADER, forward, type NodeAnswer } from './routing/forward.js';
 import { SpotChecker } from './spot-check.js';
 import { GatewayStore } from './store/gateway-store.js';
 
@@ -71,16 +73,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const signingKey = gatewaySigningKey(options.gatewaySecret);
   const timeoutMs = options.upstreamTimeoutMs ?? 10_000;
+  const signFor = (model: DeployedModel) => (path: string, bytes: Buffer) =>
+    signGatewayRequest(signingKey, { method: 'POST', path, deploymentId: model.deploymentId, body: bytes });
   const send = (model: DeployedModel, body: Buffer, otherThanNetwork?: string) =>
     forward(model, body, {
       credential: credentialOf(model.deploymentId),
-      sign: (path, bytes) =>
-        signGatewayRequest(signingKey, {
-          method: 'POST',
-          path,
-          deploymentId: model.deploymentId,
-          body: bytes,
-        }),
+      sign: signFor(model),
       timeoutMs,
       checkReceipt: (receipt, replica) => checkReceipt(model, receipt, replica),
       onFailure: (replica, why) =>
@@ -139,8 +137,33 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (!state.allowed) throw Errors.rateLimited(state.resetS, headers);
   };
 
-  if (options.textGenerator)
-    await app.register(openAiRoutes, { generator: options.textGenerator, preHandler: authenticate });
+  const textGenerator =
+    options.textGenerator ??
+    (options.tokenizers &&
+      generationOnNodes({
+        models: () => catalog.models(),
+        find: (name) => catalog.find(name),
+        tokenizers: options.tokenizers,
+        authHeaders: (model, path, body) => ({
+          [CREDENTIAL_HEADER]: credentialOf(model.deploymentId),
+          [GATEWAY_SIGNATURE_HEADER]: signFor(model)(path, body),
+        }),
+        timeoutMs,
+        checkReceipt,
+        meter,
+        costWei: options.pricePerRequestWei ?? 0n,
+        onFailure: (replica, why) =>
+          log('warn', 'replica failed; trying another', { replica: replica.id, why }),
+      }));
+  // Text routes charge and meter like inference: the key check, then the per-request charge.
+  if (textGenerator)
+    await app.register(openAiRoutes, {
+      generator: textGenerator,
+      preHandler: async (request, reply) => {
+        await authenticate(request, reply);
+        await chargeIfLimited(options, request.apiKey!);
+      },
+    });
   app.get('/health', async () => ({ state: 'ready', instance: instanceId, models: catalog.models().length }));
 
   app.get('/v1/models', { preHandler: authenticate }, async (request) => ({

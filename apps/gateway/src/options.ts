@@ -34,4 +34,9 @@ export interface GatewayOptions {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** Serves `/v1/completions` and `/v1/chat/completions` (openai/routes.ts) when set. */
   readonly textGenerator?: import('./openai/text-generator.js').TextGenerator;
+  /**
+   * Tokenizers of deployed language models, by deployment name: their OpenAI routes generate on
+   * the deployment's nodes (openai/on-nodes.ts). Ignored when `textGenerator` is set.
+   */
+  readonly tokenizers?: Readonly<Record<string, import('./openai/node-text-generator.js').TextTokenizer>>;
 }

@@ -84,6 +84,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^perturb:\d+$/, 'must be perturb:<step>')
     .optional(),
+  /**
+   * Tests only: stream generated token <index> as another id than the one the receipt signs (on
+   * every generation, or only on those sampled with seed <seed>: a node that lies selectively).
+   */
+  STOA_TEST_GENERATION_FAULT: z
+    .string()
+    .regex(/^stream:\d+(@seed:\d{1,20})?$/, 'must be stream:<token index>[@seed:<seed>]')
+    .optional(),
 });
 
 export interface NodeConfig {
@@ -115,6 +123,7 @@ export interface NodeConfig {
   readonly watchSampleRate: number;
   readonly watchSeed: string;
   readonly testFault?: { readonly step: number };
+  readonly testGenerationFault?: { readonly index: number; readonly seed?: string };
   readonly gatewayCredential?: string;
   /** Verifies the gateway's request signatures (gateway-auth.ts) for this deployment. */
   readonly gateway?: { readonly publicKey: string; readonly deploymentId: string };
@@ -190,6 +199,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     ...(e.STOA_GATEWAY_CREDENTIAL ? { gatewayCredential: e.STOA_GATEWAY_CREDENTIAL } : {}),
     ...gatewayOf(e.STOA_GATEWAY_PUBLIC_KEY, e.STOA_GATEWAY_DEPLOYMENT_ID),
     ...(e.STOA_TEST_FAULT ? { testFault: { step: Number(e.STOA_TEST_FAULT.split(':')[1]) } } : {}),
+    ...(e.STOA_TEST_GENERATION_FAULT
+      ? { testGenerationFault: generationFault(e.STOA_TEST_GENERATION_FAULT) }
+      : {}),
   };
 }
 
@@ -200,4 +212,10 @@ function gatewayOf(publicKey: string | undefined, deploymentId: string | undefin
       'STOA_GATEWAY_DEPLOYMENT_ID: required with STOA_GATEWAY_PUBLIC_KEY (signatures name the deployment)',
     );
   return { gateway: { publicKey, deploymentId } };
+}
+
+/** `stream:<index>[@seed:<seed>]` (STOA_TEST_GENERATION_FAULT). */
+function generationFault(value: string): { index: number; seed?: string } {
+  const [, index, seed] = /^stream:(\d+)(?:@seed:(\d+))?$/.exec(value)!;
+  return { index: Number(index), ...(seed ? { seed } : {}) };
 }

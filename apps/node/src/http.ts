@@ -21,6 +21,11 @@ export interface Response {
   readonly json?: string;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A streamed body (a generation's tokens): written piece by piece after the head; the request
+   * counts as in flight until it returns. A rejection ends the response where it stands.
+   */
+  readonly stream?: (write: (text: string) => void) => Promise<void>;
 }
 
 export type Handler = (request: Request) => Promise<Response>;
@@ -105,6 +110,7 @@ export function startHttp(
         json: async () => parseJson(req, await bytes()),
         bytes,
       });
+      if (response.stream) return await streamTo(res, response, onError);
     } catch (error) {
       if (error instanceof RequestError) response = { status: error.status, body: { error: error.message } };
       else {
@@ -141,6 +147,20 @@ function send(res: ServerResponse, response: Response): void {
     ...(response.status === 413 || response.status === 400 ? { connection: 'close' } : {}),
   });
   res.end(text);
+}
+
+async function streamTo(res: ServerResponse, response: Response, onError: (error: unknown) => void) {
+  res.writeHead(response.status, {
+    'content-type': response.contentType ?? 'application/x-ndjson',
+    'cache-control': 'no-cache',
+    ...response.headers,
+  });
+  try {
+    await response.stream!((text) => res.write(text));
+  } catch (error) {
+    onError(redactSecrets(String((error as Error)?.stack ?? error)));
+  }
+  res.end();
 }
 
 /** A plain origin-form target ("/v1/infer"): its path is itself, no URL parse needed. */

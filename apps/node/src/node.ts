@@ -25,6 +25,7 @@ import {
   dequantizeOutput,
   dtypeInfo,
   type ExecutionBackend,
+  edgeInputsOf,
   execute,
   type IntTensor,
   type Model,
@@ -42,6 +43,7 @@ import { BINARY_INPUTS_CONTENT_TYPE, decodeBinaryInputs, isBinaryInputs } from '
 import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
 import { gatewayAuth } from './gateway-auth.js';
+import { generationResponse, parseGenerationRequest } from './generation.js';
 import {
   type Handler,
   type HttpServer,
@@ -224,6 +226,45 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
     }
   };
 
+  /** One signed, journaled execution, as an inference is answered: a generated token's step. */
+  const signedExecution = async (inputs: IntTensor[]): Promise<Answered> => {
+    if (answerOnDemand) return answerOnDemand(inputs);
+    const done = await execute(model!, inputs, { backend, sign: { signer: signer!, nonce: ++nonce } });
+    await claimer!.add(done.receipt!, { model: model!, values: done.values!, trace: done.trace! });
+    return { receipt: done.receipt!, outputs: done.outputs };
+  };
+
+  /** A text generation, streamed (generation.ts): one signed execution per token, one generation receipt. */
+  const generateText = async (request: Request, modelIdInPath: string): Promise<Response> => {
+    const refused = await refusal(request, modelIdInPath);
+    if (refused) return refused;
+    const body = parseGenerationRequest(model!, await request.json());
+    const generation = generationResponse(
+      {
+        model: model!,
+        modelId: config.modelId,
+        execute: signedExecution,
+        signer: signer!,
+        claimer: claimer!,
+        nextNonce: () => ++nonce,
+        ...(config.testGenerationFault ? { streamFault: config.testGenerationFault } : {}),
+      },
+      body,
+    );
+    return {
+      ...generation,
+      stream: async (write) => {
+        started();
+        try {
+          await generation.stream!(write);
+          postIfFull();
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+  };
+
   const started = () => {
     inFlight++;
     return performance.now();
@@ -279,6 +320,8 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       if (method === 'POST' && path === '/v1/infer') return await infer(request);
       const modelRoute = /^\/v1\/models\/([^/]+)\/infer$/.exec(path);
       if (method === 'POST' && modelRoute) return await infer(request, modelRoute[1]);
+      const generateRoute = /^\/v1\/models\/([^/]+)\/generate$/.exec(path);
+      if (method === 'POST' && generateRoute) return await generateText(request, generateRoute[1]!);
       if (method === 'POST' && path === '/v1/infer-batch') return await inferBatch(request);
       const batchRoute = /^\/v1\/models\/([^/]+)\/infer-batch$/.exec(path);
       if (method === 'POST' && batchRoute) return await inferBatch(request, batchRoute[1]);
@@ -575,11 +618,21 @@ async function openHotPath(model: Model, config: NodeConfig, traced: ExecutionBa
   return hot;
 }
 
-/** A deterministic input spanning each input's dtype range. */
+/**
+ * A deterministic input spanning each input's range: its dtype's, or the rows of the table an
+ * input indexes (a Gather's token ids: any other id is refused, not computed).
+ */
 function probeInputs(model: Model): IntTensor[] {
-  return [...model.graph.inputs].map((n, i) => {
-    const type = model.graph.nodeTypes[n]!;
-    const { min, max } = dtypeInfo(type.dtype);
+  const { graph } = model;
+  const gatherRows = (n: number) =>
+    graph.edgeOps.flatMap((op, e) => {
+      const [table, indices] = edgeInputsOf(graph, e);
+      return op === 'Gather' && indices === n ? [graph.nodeTypes[table!]!.shape[0]!] : [];
+    });
+  return [...graph.inputs].map((n, i) => {
+    const type = graph.nodeTypes[n]!;
+    const rows = gatherRows(n);
+    const { min, max } = rows.length > 0 ? { min: 0, max: Math.min(...rows) - 1 } : dtypeInfo(type.dtype);
     const data = Int32Array.from(
       { length: sizeOf(type.shape) },
       (_, k) => min + ((k * 7919 + i * 104_729) % (max - min + 1)),
@@ -629,6 +682,7 @@ function routeName(path: string): string {
   if (path.endsWith('/infer-batch')) return '/v1/infer-batch';
   if (path.startsWith('/v1/traces/')) return '/v1/traces';
   if (path.startsWith('/v1/claims/')) return '/v1/claims';
+  if (path.endsWith('/generate')) return '/v1/models/generate';
   if (path.startsWith('/v1/models/')) return '/v1/models/infer';
   return ['/health', '/metrics', '/v1/infer'].includes(path) ? path : 'other';
 }

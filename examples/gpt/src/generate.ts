@@ -1,7 +1,7 @@
 import type { ExecutionBackend, Model } from '@stoa/ir';
+import { GREEDY, type SamplingParams, sampleToken } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
 import { logitsFrac, tokensInput, windowOf } from './integer-model.js';
-import { GREEDY, type SamplingParams, sampleToken } from './sampling.js';
 
 /** One generated token: the window the model ran on, where its prediction was read, and the pick. */
 export interface GenerationStep {

@@ -1,20 +1,21 @@
+import type { SamplingParams } from '@stoa/ir';
 import {
   createOnnxRuntimeBackend,
   createReceiptSigner,
+  generationReceiptFields,
   modelId,
   type OnnxRuntimeBackend,
   type ReceiptSigner,
+  type TokenStep,
   toHex,
   verifyReceipt,
 } from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus } from './data/corpus.js';
-import { generationReceiptFields, type TokenStep } from './generation-commitment.js';
 import { disputeGeneration, type GenerationClaim, generationClaimant } from './generation-dispute.js';
 import { keptGeneration } from './generation-node.js';
 import { importGpt, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
-import type { SamplingParams } from './sampling.js';
 import { gptTextGenerator } from './serve.js';
 
 const tokenizer = loadTokenizer();

@@ -1,14 +1,20 @@
 import { locateFirstDifference, type TreeRevealer, treeLevels, treeRevealer } from '@stoa/dispute';
-import { type ExecutionBackend, equalBytes, type IntTensor, leafHash, type Model, toHex } from '@stoa/ir';
 import {
+  type ExecutionBackend,
+  equalBytes,
   generationInputDigest,
   generationOutputDigest,
+  type IntTensor,
+  leafHash,
+  type Model,
+  type SamplingParams,
+  sampleToken,
   type TokenStep,
+  toHex,
   tokenLeaf,
-} from './generation-commitment.js';
+} from '@stoa/ir';
 import { boundaryTensorDigest } from './generation-node.js';
 import { logitsFrac, tokensInput, windowOf } from './integer-model.js';
-import { type SamplingParams, sampleToken } from './sampling.js';
 
 /** What a challenger holds of a generation: the signed receipt's fields and what they bind. */
 export interface GenerationClaim {

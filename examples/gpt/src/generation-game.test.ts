@@ -1,39 +1,52 @@
 import {
   bondedOf,
   chainClient,
+  challengerFromView,
+  claimantFromView,
   DEV_ACCOUNTS,
   DEV_PARAMETERS,
   deployGenerationGame,
   emitted,
   type GameFixture,
   generationGameArtifact,
+  honestView,
   type LocalChain,
+  openDispute,
+  perturbStep,
+  playOut,
   postClaim,
   receiptArg,
   setGenerationShape,
   setUpGame,
+  signView,
+  stakeManagerArtifact,
   startAnvil,
+  tamperedView,
 } from '@stoa/contracts';
 import { treeLevels } from '@stoa/dispute';
 import {
+  boundaryTensorDigest,
   createOnnxRuntimeBackend,
   dtypeInfo,
+  generationReceiptFields,
   modelId,
   type OnnxRuntimeBackend,
+  type SamplingParams,
+  sampleToken,
   signReceipt,
+  type TokenStep,
   tensorBytes,
   toHex,
+  tokenLeaf,
 } from '@stoa/ir';
-import type { Address } from 'viem';
+import { type Address, parseEther } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus } from './data/corpus.js';
-import { generationReceiptFields, type TokenStep, tokenLeaf } from './generation-commitment.js';
 import { honestSteps } from './generation-dispute.js';
 import { type KeptGeneration, keptGeneration } from './generation-node.js';
-import { importGpt, logitsFrac, windows } from './integer-model.js';
+import { importGpt, logitsFrac, tokensInput, windowOf, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
-import { type SamplingParams, sampleToken } from './sampling.js';
 
 const tokenizer = loadTokenizer();
 const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
@@ -295,6 +308,68 @@ describe('the generation game on anvil', () => {
     expect(emitted(sent, game, 'GenerationResolved')).toMatchObject({ challengerWon: false });
     expect(await bondedOf(f, node.address)).toBe(before);
     expect(await f.h.read(game, abi, 'credit', [node.address])).toBe(f.parameters.challengeBond);
-    console.log(`generation game gas (${TOKENS} tokens, k = ${ARITY}):`, gas);
   }, 60_000);
+
+  it("hands over to DisputeGame when a token's logits are wrong; the node loses both games and is slashed", async () => {
+    const kept = await serve(SAMPLING);
+    const t = 5;
+    // The node's step t: its forward pass ends one off in element 0 of the logits (row 0, which
+    // the sampler never reads here: the prompt alone is 17 tokens), so every token stays the same
+    // and only the step's committed logits are wrong.
+    const context = model.graph.nodeTypes[model.graph.inputs[0]!]!.shape.at(-1)!;
+    const window = windowOf([...kept.promptTokens, ...kept.tokens.slice(0, t)], context).ids;
+    const honest = await honestView(model, [tokensInput(model, window)]);
+    const liar = tamperedView(honest, perturbStep(model.schedule.length - 1));
+    const output = model.graph.outputs[0]!;
+    const lyingLogits = { ...model.graph.nodeTypes[output]!, data: liar.values[output]! };
+    const steps = kept.steps.map((s, i) =>
+      i === t ? { ...s, outputDigest: boundaryTensorDigest(model, output, lyingLogits) } : s,
+    );
+    // The node claims its generation receipt, and (in another claim) the step receipt of token t.
+    const { gameId, openGas } = await claimAndOpen(kept, steps, SAMPLING);
+    const stepReceipt = await signView(f, liar, nonce++);
+    expect(stepReceipt.outputDigest).toBe(steps[t]!.outputDigest);
+    const stepClaim = await postClaim(f, [stepReceipt]);
+    const { state, used } = await descend(gameId, steps, kept.steps);
+    expect(state).toMatchObject({ index: t, rounds: roundsFor(TOKENS, ARITY), phase: 4 });
+    // Token, window and sampler all hold: the fault is in the forward pass.
+    await expect(
+      f.h.simulate(challenger, game, abi, 'proveSamplerFault', [
+        gameId,
+        ...samplingArgs(kept, SAMPLING),
+        toHex(tensorBytes(lyingLogits.dtype, lyingLogits.data)),
+      ]),
+    ).rejects.toThrow(/NoFault/);
+    // The earlier cases took most of the node's stake: it stakes again, so both slashes show.
+    await f.h.send(node, f.at.stakeManager, stakeManagerArtifact.abi, 'stake', [], parseEther('5'));
+    const staked = await bondedOf(f, node.address);
+    const disputeId = await openDispute(f, challenger, stepClaim.claimId, stepClaim.batch, 0);
+    const handed = await f.h.send(challenger, game, abi, 'handOver', [gameId, disputeId]);
+    expect(emitted(handed, game, 'HandedOver')).toMatchObject({ gameId, disputeId });
+    await expect(f.h.simulate(challenger, game, abi, 'settleForward', [gameId])).rejects.toThrow(
+      /DisputeNotResolved/,
+    );
+    const ctx = { h: f.h, game: f.at.disputeGame, disputeId, arity: ARITY };
+    let disputeMoves = 0;
+    const end = await playOut(ctx, claimantFromView(node, liar), challengerFromView(challenger, honest), {
+      onMove: () => disputeMoves++,
+    });
+    expect(end).toMatchObject({ challengerWon: true, lo: model.schedule.length - 1 });
+    // While it waits for the forward-pass verdict, the generation game has no clock to run out.
+    await f.h.advance(f.parameters.clockSeconds + 1n);
+    await expect(f.h.simulate(challenger, game, abi, 'timeout', [gameId])).rejects.toThrow(/WrongPhase/);
+    const before = await bondedOf(f, node.address);
+    expect(staked - before).toBe(f.parameters.slashAmount); // the step's claim, by DisputeGame
+    const settled = await f.h.send(deployer, game, abi, 'settleForward', [gameId]);
+    expect(emitted(settled, game, 'GenerationResolved')).toMatchObject({ challengerWon: true });
+    expect(before - (await bondedOf(f, node.address))).toBe(f.parameters.slashAmount);
+    gas.push({
+      open: openGas,
+      ...used,
+      handOver: handed.receipt.gasUsed,
+      settleForward: settled.receipt.gasUsed,
+      disputeGameMoves: BigInt(disputeMoves),
+    });
+    console.log(`generation game gas (${TOKENS} tokens, k = ${ARITY}):`, gas);
+  }, 120_000);
 });

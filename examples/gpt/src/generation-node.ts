@@ -1,19 +1,12 @@
 import {
-  boundaryDigest,
+  boundaryTensorDigest,
   type ExecutionBackend,
   type IntTensor,
   type Model,
-  tensorDigest,
-  toHex,
+  type TokenStep,
 } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
 import { type GenerateOptions, generate } from './generate.js';
-import type { TokenStep } from './generation-commitment.js';
-
-/** A boundary tensor's digest as an execution receipt commits to it. */
-export function boundaryTensorDigest(model: Model, node: number, tensor: IntTensor): `0x${string}` {
-  return toHex(boundaryDigest([tensorDigest(model.graph.nodeTypes[node]!.dtype, tensor.data)]));
-}
 
 /** A generation with what its node keeps to defend it: each token's leaf and the logits it read. */
 export interface KeptGeneration {
@@ -50,3 +43,5 @@ export async function keptGeneration(
   }));
   return { promptTokens: Array.from(tokenizer.encode(prompt)), tokens: g.tokens, steps, logits };
 }
+
+export { boundaryTensorDigest } from '@stoa/ir';

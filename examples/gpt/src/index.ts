@@ -1,3 +1,12 @@
+export {
+  GREEDY,
+  generationReceiptFields,
+  greedyToken,
+  type SamplingParams,
+  sampleToken,
+  splitMix64,
+  tokenLeaf,
+} from '@stoa/ir';
 export { CHAPTERS, chapterText, corpus, FIRST_HELD_OUT_CHAPTER, type Split } from './data/corpus.js';
 export { type Tokenizer, tokenizerOf, trainTokenizer, UNKNOWN } from './data/tokenizer.js';
 export { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './export/onnx-export.js';
@@ -18,7 +27,6 @@ export {
 } from './integer-model.js';
 export { GPT_MODEL_PATH, gptConfig, loadGptOnnx, loadTokenizer, TOKENIZER_PATH, TRAINING } from './models.js';
 export { floatPerplexity, integerPerplexity, negativeLogLikelihood, type Perplexity } from './perplexity.js';
-export { GREEDY, greedyToken, type SamplingParams, sampleToken, splitMix64 } from './sampling.js';
 export {
   type GenerationReceipt,
   type GptGenerationRequest,

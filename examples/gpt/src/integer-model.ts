@@ -5,6 +5,7 @@ import {
   importOnnx,
   type Model,
   quantizeInput,
+  windowOf,
 } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
 
@@ -51,17 +52,4 @@ export function window(
   return windowOf(tokenizer.encode(text), context);
 }
 
-/** The last `context` of token ids `all`, right-padded with 0, and how many of them are real. */
-export function windowOf(all: ArrayLike<number>, context: number): { ids: Int32Array; length: number } {
-  const start = Math.max(0, all.length - context);
-  const ids = new Int32Array(context);
-  for (let k = start; k < all.length; k++) ids[k - start] = all[k]!;
-  return { ids, length: all.length - start };
-}
-
-/** Fractional bits of the integer logits (a per-tensor scale: the sampler reads them). */
-export function logitsFrac(model: Model): number {
-  const f = model.graph.nodeTypes[model.graph.outputs[0]!]!.frac;
-  if (typeof f !== 'number') throw new Error('the logits need a per-tensor scale for sampling');
-  return f;
-}
+export { logitsFrac, windowOf } from '@stoa/ir';

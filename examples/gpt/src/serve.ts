@@ -1,16 +1,19 @@
+import type { SamplingParams } from '@stoa/ir';
 import {
   type ExecutionBackend,
   execute,
+  type GenerationReceiptJson,
+  generationReceiptFields,
   type Model,
   modelId,
   type ReceiptSigner,
   type SignedReceipt,
+  type TokenStep,
   toHex,
+  type WireReceipt,
 } from '@stoa/ir';
 import type { Tokenizer } from './data/tokenizer.js';
 import { generate } from './generate.js';
-import { generationReceiptFields, type TokenStep } from './generation-commitment.js';
-import type { SamplingParams } from './sampling.js';
 
 export interface GptServiceOptions {
   /** The model name clients ask for. */
@@ -23,28 +26,10 @@ export interface GptServiceOptions {
   readonly nextNonce: () => bigint;
 }
 
-type JsonReceipt = Omit<SignedReceipt, 'nonce'> & { readonly nonce: string };
+type JsonReceipt = WireReceipt;
 
-/**
- * What a generation's receipt binds: `generation` is one signed receipt whose inputDigest binds
- * the prompt's token ids and the sampling parameters, outputDigest every generated token and
- * traceRoot the tree of per-token leaves (`tokenSteps`, generation-commitment.ts); `steps` are
- * the signed execution receipts of each token's forward pass (input = the window it read).
- */
-export interface GenerationReceipt {
-  readonly modelId: string;
-  readonly node: string;
-  readonly promptTokens: number[];
-  readonly tokens: number[];
-  readonly sampling: {
-    readonly method: 'greedy' | 'sample';
-    readonly temperatureMilli: number;
-    readonly seed: string;
-  };
-  readonly generation: JsonReceipt;
-  readonly tokenSteps: TokenStep[];
-  readonly steps: JsonReceipt[];
-}
+/** What a generation's receipt binds (libs/ir `GenerationReceiptJson`). */
+export type GenerationReceipt = GenerationReceiptJson;
 
 export interface GptGenerationRequest {
   readonly prompt: string;

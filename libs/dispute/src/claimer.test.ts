@@ -10,7 +10,7 @@ import {
   type LocalChain,
   startAnvil,
 } from '@stoa/contracts';
-import { type Model, modelId, randomGraph, toHex } from '@stoa/ir';
+import { generationReceiptFields, type Model, modelId, randomGraph, signReceipt, toHex } from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Claimer } from './claimer.js';
 import { NODE, TestNetwork } from './testing/network.js';
@@ -67,6 +67,17 @@ async function claimsOnChain(net: TestNetwork): Promise<bigint[]> {
   } as never)) as unknown as { args: { claimId: bigint; receipts: number } }[];
   return logs.map((l) => BigInt(l.args.receipts));
 }
+
+/** Claimer options that post only when told to (batches of 10, an hour-long age limit). */
+const unhurriedOptions = (net: TestNetwork, dir: string) => ({
+  dir,
+  client: net.client,
+  account: NODE,
+  addresses: net.fixture.at,
+  batchSize: 10,
+  maxBatchAgeMs: 60_000,
+  postInline: false,
+});
 
 describe('Claimer', () => {
   it('posts a claim when a batch is full, and another when the oldest receipt is old enough; prunes the inputs of finalized claims', async () => {
@@ -170,15 +181,7 @@ describe('Claimer', () => {
     const net = await TestNetwork.start(chain, model);
     const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
     try {
-      const options = {
-        dir,
-        client: net.client,
-        account: NODE,
-        addresses: net.fixture.at,
-        batchSize: 10,
-        maxBatchAgeMs: 60_000,
-        postInline: false,
-      };
+      const options = unhurriedOptions(net, dir);
       const dying = await Claimer.open(options);
       const receipts = [];
       for (const [i, view] of views.slice(0, 3).entries()) {
@@ -207,6 +210,35 @@ describe('Claimer', () => {
       await reopened.flush();
       expect(await claimsOnChain(net)).toEqual([3n, 1n]);
       expect(reopened.pending).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await net.stop();
+    }
+  });
+
+  it('journals a generation receipt with what defends it, and reopens without a trace to rebuild', async () => {
+    const net = await TestNetwork.start(chain, model);
+    const dir = await mkdtemp(join(tmpdir(), 'stoa-claimer-'));
+    try {
+      const options = unhurriedOptions(net, dir);
+      const claimer = await Claimer.open(options);
+      const step = await net.answer(views[0]!, 1n); // journaled by the network's own claimer
+      const steps = [
+        { inputDigest: step.inputDigest, outputDigest: step.outputDigest, position: 0, token: 3 },
+      ];
+      const sampling = { temperatureMilli: 0, seed: 0n };
+      const fields = generationReceiptFields(toHex(modelId(model)), [1, 2], sampling, steps);
+      const domain = { chainId: net.fixture.at.chainId, verifyingContract: net.fixture.at.claimRegistry };
+      const generation = await signReceipt({ ...fields, node: NODE.address, nonce: 2n }, NODE, domain);
+      const kept = { promptTokens: [1, 2], tokens: [3], tokenSteps: steps };
+      await claimer.add(generation, { generation: kept });
+      await claimer.close();
+      // No model given: a traced receipt without its trace would make this throw; a generation has none.
+      const reopened = await Claimer.open(options);
+      expect(reopened.generationOf(generation)).toEqual(kept);
+      expect(reopened.generationOf(step)).toBeUndefined();
+      await reopened.flush();
+      expect(await claimsOnChain(net)).toEqual([1n]); // the generation receipt, claimed
     } finally {
       await rm(dir, { recursive: true, force: true });
       await net.stop();

@@ -33,6 +33,15 @@ export interface OnDemandExecution {
   readonly inputs: readonly IntTensor[];
 }
 
+/**
+ * A generation receipt's record (docs/generation-disputes.md): no trace of its own (its root is
+ * the token tree, its token steps are receipts of their own), only what the node keeps to
+ * defend it — the prompt, sampling parameters and token leaves, JSON-safe.
+ */
+export interface GenerationExecution {
+  readonly generation: Readonly<Record<string, unknown>>;
+}
+
 type Record_ =
   | {
       readonly kind: 'receipt';
@@ -40,6 +49,8 @@ type Record_ =
       readonly at: number;
       /** The execution's inputs (base64 of their canonical bytes): enough to rebuild its trace. */
       readonly inputs?: readonly string[];
+      /** Set for a generation receipt: what defends it (GenerationExecution). */
+      readonly generation?: Readonly<Record<string, unknown>>;
     }
   | {
       readonly kind: 'posting';
@@ -107,6 +118,8 @@ export class Claimer {
   private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
   private readonly pendingKeys = new Set<string>();
   private readonly inputsOf = new Map<string, readonly string[]>();
+  /** Generation receipts (by key) and what their node keeps to defend them. */
+  private readonly generations = new Map<string, Readonly<Record<string, unknown>>>();
   /**
    * The same inputs by execution key (what a node's inputs URL names), with how many receipts
    * not yet finalized name that execution (one input may be answered twice, in two claims).
@@ -144,6 +157,7 @@ export class Claimer {
       case 'receipt': {
         const key = keyOf(record.receipt);
         this.byKey.set(key, { receipt: record.receipt, at: record.at });
+        if (record.generation) this.generations.set(key, record.generation);
         if (record.inputs) {
           this.inputsOf.set(key, record.inputs);
           const execution = executionKey(record.receipt);
@@ -265,6 +279,11 @@ export class Claimer {
     return inputs && model ? decodeInputs(model, inputs) : undefined;
   }
 
+  /** What this node kept to defend a generation receipt it signed (GenerationExecution). */
+  generationOf(receipt: SignedReceipt): Readonly<Record<string, unknown>> | undefined {
+    return this.generations.get(keyOf(receipt));
+  }
+
   /** The journaled inputs of the execution named `key` (`executionKey` of its receipts). */
   inputsOfExecution(key: Hex): { readonly modelId: Hex; readonly inputs: IntTensor[] } | undefined {
     const found = this.inputsByExecution.get(key.toLowerCase());
@@ -277,13 +296,21 @@ export class Claimer {
    * An eager receipt comes with its traced execution, whose trace is stored behind; an
    * on-demand receipt (zero trace root) with its inputs only, rebuilt if a dispute opens.
    */
-  async add(receipt: SignedReceipt, execution: ExecutionView | OnDemandExecution): Promise<void> {
+  async add(
+    receipt: SignedReceipt,
+    execution: ExecutionView | OnDemandExecution | GenerationExecution,
+  ): Promise<void> {
     if (receipt.node.toLowerCase() !== this.options.account.address.toLowerCase()) {
       throw new Error(
         `receipt is signed for node ${receipt.node}, but this claimer posts as ${this.options.account.address}`,
       );
     }
     if (this.byKey.has(keyOf(receipt))) return; // idempotent
+    if ('generation' in execution) {
+      await this.record({ kind: 'receipt', receipt, at: this.now(), generation: execution.generation });
+      if (this.options.postInline !== false) await this.postFull();
+      return;
+    }
     const traced = 'trace' in execution;
     if (traced === isOnDemand(receipt))
       throw new Error(
@@ -426,6 +453,7 @@ export class Claimer {
     for (const key of [...this.pendingKeys, ...open]) {
       const { receipt } = this.byKey.get(key)!;
       if (isOnDemand(receipt)) continue; // its trace is built only if a dispute opens
+      if (this.generations.has(key)) continue; // a token tree: its steps are receipts of their own
       if (this.traces.has(receipt.traceRoot.slice(2).toLowerCase())) continue;
       const inputs = this.inputsOf.get(key);
       const model = this.options.models?.(receipt.modelId);

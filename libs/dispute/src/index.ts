@@ -1,5 +1,11 @@
 export { checkReceipt, openChallenge, type Verdict } from './challenger.js';
-export { type BatchInfo, Claimer, type ClaimerOptions, type OnDemandExecution } from './claimer.js';
+export {
+  type BatchInfo,
+  Claimer,
+  type ClaimerOptions,
+  type GenerationExecution,
+  type OnDemandExecution,
+} from './claimer.js';
 export { type Defence, Defender, type DefenderOptions, MAX_TAKE_ATTEMPTS } from './defender.js';
 export { DemandAnswerer, type DemandAnswererOptions, DemandKind } from './demands.js';
 export {

@@ -48,6 +48,29 @@ export {
   saturate,
   shiftRound,
 } from './fixed-point.js';
+export {
+  type GenerationReceiptJson,
+  generationInputDigest,
+  generationOutputDigest,
+  generationReceiptFields,
+  type TokenStep,
+  tokenLeaf,
+  tokenRoot,
+  type WireReceipt,
+} from './generation/commitment.js';
+export { GREEDY, greedyToken, type SamplingParams, sampleToken, splitMix64 } from './generation/sampling.js';
+export {
+  boundaryTensorDigest,
+  contextOf,
+  type GeneratedToken,
+  generateTokens,
+  logitsFrac,
+  type StepRunner,
+  type TokenGeneration,
+  type TokenGenerationOptions,
+  tokenStepOf,
+  windowOf,
+} from './generation/tokens.js';
 export { GraphBuilder, type OpOptions } from './graph/builder.js';
 export { composeParallel, composeSequential, extractSubgraph } from './graph/compose.js';
 export { canonicalSchedule, checkSchedule } from './graph/schedule.js';

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { GatewayError } from '../errors.js';
 import {
   type ChatRequest,
   type CompletionRequest,
@@ -104,6 +105,12 @@ function randomSeed(): number {
   return randomInt(2 ** 47) * 64 + randomInt(64);
 }
 
+/** The request id and, behind the gateway's key check, the API key's id and model list. */
+function callerOf(request: FastifyRequest) {
+  const key = (request as { apiKey?: { id: string; allowedModels: readonly string[] } | null }).apiKey;
+  return { requestId: request.id, ...(key ? { keyId: key.id, allowedModels: key.allowedModels } : {}) };
+}
+
 export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOptions): Promise<void> {
   const { generator } = options;
   const route = (kind: Kind) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -128,6 +135,8 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
       stop: stopList(body.stop),
       temperature: body.temperature ?? 0,
       seed: body.seed ?? randomSeed(),
+      stream: body.stream === true,
+      caller: callerOf(request),
     };
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
@@ -155,7 +164,16 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
       });
     } catch (error) {
       request.log.error({ err: error }, 'generation failed while streaming');
-      send({ error: { message: 'generation failed', type: 'server_error', param: null, code: null } });
+      // A gateway error (no replica, tokens no receipt binds) says why; anything else does not.
+      const known = error instanceof GatewayError ? error.body().error : undefined;
+      send({
+        error: {
+          message: known?.message ?? 'generation failed',
+          type: known?.type ?? 'server_error',
+          param: null,
+          code: known?.code ?? null,
+        },
+      });
     }
     raw.end('data: [DONE]\n\n');
   };

@@ -12,6 +12,14 @@ export interface TextGenerationRequest {
   readonly temperature: number;
   /** An unsigned integer below 2^53; the route picks one when the client gives none. */
   readonly seed: number;
+  /** Whether the client gets the text as it is generated (a retry must then replay it). */
+  readonly stream?: boolean;
+  /** Who asks: the gateway request id and API key, for metering and the key's model list. */
+  readonly caller?: {
+    readonly requestId: string;
+    readonly keyId?: string;
+    readonly allowedModels?: readonly string[];
+  };
 }
 
 export interface GeneratedText {

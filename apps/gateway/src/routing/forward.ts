@@ -32,7 +32,7 @@ export interface ForwardOptions {
   readonly otherThanNetwork?: string;
 }
 
-const CREDENTIAL_HEADER = 'x-stoa-gateway-credential';
+export const CREDENTIAL_HEADER = 'x-stoa-gateway-credential';
 
 /**
  * Sends an inference to the best available replica and, when it fails (connection refused,

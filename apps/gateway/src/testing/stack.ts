@@ -58,8 +58,14 @@ const SECRET_VAR = 'STOA_TEST_GATEWAY_SECRET';
 export async function startStack(
   model: Model,
   replicas: readonly ReplicaSpec[],
-  options: { readonly dbUrl?: string; readonly parameters?: Partial<ProtocolParameters> } = {},
+  options: {
+    readonly dbUrl?: string;
+    readonly parameters?: Partial<ProtocolParameters>;
+    /** The deployment's (and model row's) name; TEST_MODEL_NAME by default. */
+    readonly name?: string;
+  } = {},
 ): Promise<Stack> {
+  const name = options.name ?? TEST_MODEL_NAME;
   const deployment = await Deployment.start(model, options.parameters);
   const stoaDir = await mkdtemp(join(tmpdir(), 'stoa-gateway-'));
   const dbUrl = options.dbUrl ?? `file:${join(stoaDir, 'stoa.db')}`;
@@ -72,7 +78,7 @@ export async function startStack(
     const modelRow = await db.model.create({
       data: {
         projectId: project.id,
-        name: TEST_MODEL_NAME,
+        name,
         modelId: deployment.modelId,
         weightsRoot: '0x',
         onnxPath: '',
@@ -84,7 +90,7 @@ export async function startStack(
       data: {
         projectId: project.id,
         modelRef: modelRow.id,
-        name: TEST_MODEL_NAME,
+        name,
         state: 'live',
         plan: '{}',
         maxPerHourUsd: 1,

@@ -1,5 +1,5 @@
-import type { IntTensor } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
+import type { IntTensor } from '../tensor.js';
 import { greedyToken, sampleToken, splitMix64 } from './sampling.js';
 
 const FRAC = 8;

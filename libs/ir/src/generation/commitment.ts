@@ -1,4 +1,6 @@
-import { fromHex, merkleRoot, type Receipt, sha256, toHex } from '@stoa/ir';
+import { fromHex, sha256, toHex } from '../commit/hash.js';
+import { merkleRoot } from '../commit/merkle.js';
+import type { Receipt, SignedReceipt } from '../trace/receipt.js';
 import type { SamplingParams } from './sampling.js';
 
 type Hex = `0x${string}`;
@@ -78,4 +80,27 @@ export function generationReceiptFields(
     traceRoot: toHex(tokenRoot(steps)),
     steps: steps.length,
   };
+}
+
+/** A signed receipt as JSON carries it: the nonce as a decimal string. */
+export type WireReceipt = Omit<SignedReceipt, 'nonce'> & { readonly nonce: string };
+
+/**
+ * A generation's receipt as nodes and gateways exchange it: `generation` is the one signed
+ * receipt (generationReceiptFields), `tokenSteps` its token leaves, `steps` the signed execution
+ * receipt of each token's forward pass (input = the window it read, output = the logits).
+ */
+export interface GenerationReceiptJson {
+  readonly modelId: string;
+  readonly node: string;
+  readonly promptTokens: number[];
+  readonly tokens: number[];
+  readonly sampling: {
+    readonly method: 'greedy' | 'sample';
+    readonly temperatureMilli: number;
+    readonly seed: string;
+  };
+  readonly generation: WireReceipt;
+  readonly tokenSteps: TokenStep[];
+  readonly steps: WireReceipt[];
 }

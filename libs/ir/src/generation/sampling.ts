@@ -1,4 +1,5 @@
-import { expNeg, type IntTensor } from '@stoa/ir';
+import { expNeg } from '../fixed-point.js';
+import type { IntTensor } from '../tensor.js';
 
 /**
  * Seeded sampling that anyone re-derives from the receipt: temperature in thousandths (0 is
