@@ -35,6 +35,15 @@ const EnvSchema = z.object({
     .string()
     .regex(/^0x[0-9a-fA-F]{40}$/, 'must be the FeeEscrow contract address')
     .optional(),
+  /**
+   * Text models' tokenizers, `model=path.json` separated by commas (a vocabulary file as
+   * examples/gpt writes it): each named model is served on `/v1/completions` and
+   * `/v1/chat/completions`, generated on its deployment's nodes.
+   */
+  STOA_GATEWAY_TOKENIZERS: z
+    .string()
+    .regex(/^[^=,]+=[^,]+(,[^=,]+=[^,]+)*$/, "must be 'model=path/to/tokenizer.json', comma-separated")
+    .optional(),
 });
 
 export type GatewayConfig = ReturnType<typeof configFromEnv>;
@@ -67,5 +76,11 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
     voucherKey: e.STOA_GATEWAY_VOUCHER_KEY,
     feeEscrow: e.STOA_FEE_ESCROW as `0x${string}` | undefined,
+    tokenizerFiles: Object.fromEntries(
+      (e.STOA_GATEWAY_TOKENIZERS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split('=', 2).map((part) => part.trim()) as [string, string]),
+    ),
   };
 }

@@ -8,6 +8,7 @@ import { chainClient, readAddresses } from '@stoa/contracts';
 import { keySecret, openDatabase, resolveSecret } from '@stoa/sdk';
 import { privateKeyToAccount } from 'viem/accounts';
 import { configFromEnv } from './config.js';
+import { readTokenizers } from './openai/tokenizer-files.js';
 import { startFeeSettling } from './receipts/fee-settle-loop.js';
 import { startGateway } from './server.js';
 
@@ -15,8 +16,10 @@ const log = (level: string, msg: string, fields: Record<string, unknown> = {}) =
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
 
 let config: ReturnType<typeof configFromEnv>;
+let tokenizers: Awaited<ReturnType<typeof readTokenizers>>;
 try {
   config = configFromEnv(process.env);
+  tokenizers = await readTokenizers(config.tokenizerFiles);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(2);
@@ -36,6 +39,7 @@ const gateway = await startGateway({
   spoolDir: config.spoolDir ?? join(config.stoaDir, 'gateway-spool', String(config.port)),
   flushMs: config.flushMs,
   spotCheckRate: config.spotCheckRate,
+  ...(Object.keys(tokenizers).length > 0 ? { tokenizers } : {}),
   ...(config.challengerKey
     ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }
     : {}),

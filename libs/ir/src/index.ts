@@ -59,6 +59,7 @@ export {
   type WireReceipt,
 } from './generation/commitment.js';
 export { GREEDY, greedyToken, type SamplingParams, sampleToken, splitMix64 } from './generation/sampling.js';
+export { type CharacterTokenizer, characterTokenizer, UNKNOWN_CHARACTER } from './generation/vocabulary.js';
 export {
   boundaryTensorDigest,
   contextOf,

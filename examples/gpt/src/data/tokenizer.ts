@@ -1,16 +1,14 @@
+import { type CharacterTokenizer, characterTokenizer, UNKNOWN_CHARACTER } from '@stoa/ir';
+
 /**
  * A character-level tokenizer, trained by counting: every character seen at least `minCount`
  * times in the training text gets a token (most frequent first, ties by code point); token 0 is
- * the unknown character, decoded as '?'.
+ * the unknown character, decoded as '?'. Its ids are libs/ir's `characterTokenizer`, which the
+ * gateway uses to serve the model's text routes.
  */
-export interface Tokenizer {
-  /** Characters by token id; index 0 is the unknown token. */
-  readonly vocabulary: readonly string[];
-  encode(text: string): Int32Array;
-  decode(tokens: ArrayLike<number>): string;
-}
+export type Tokenizer = CharacterTokenizer;
 
-export const UNKNOWN = '?';
+export const UNKNOWN = UNKNOWN_CHARACTER;
 
 export function trainTokenizer(text: string, minCount = 20): Tokenizer {
   const counts = new Map<string, number>();
@@ -22,12 +20,4 @@ export function trainTokenizer(text: string, minCount = 20): Tokenizer {
   return tokenizerOf([UNKNOWN, ...kept]);
 }
 
-export function tokenizerOf(vocabulary: readonly string[]): Tokenizer {
-  if (vocabulary[0] !== UNKNOWN) throw new Error(`tokenizer: token 0 must be '${UNKNOWN}'`);
-  const ids = new Map(vocabulary.map((ch, i) => [ch, i]));
-  return {
-    vocabulary,
-    encode: (text) => Int32Array.from(text, (ch) => ids.get(ch) ?? 0),
-    decode: (tokens) => Array.from(tokens, (t) => vocabulary[t] ?? UNKNOWN).join(''),
-  };
-}
+export const tokenizerOf = characterTokenizer;
