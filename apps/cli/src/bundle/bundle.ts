@@ -3,36 +3,48 @@
  * ~2,000 modules a command loads (viem alone is 1,117), seconds of CPU per command. This bundles
  * src/main.ts and the workspace packages it imports into plain ESM under apps/cli/dist (one
  * chunk per lazily loaded command), leaving npm packages as imports Node loads without hooks.
- * bin/stoa.js runs it only while it is fresh (see ./fresh.ts); otherwise it runs the sources
- * through tsx as before.
+ * bin/stoa.js runs it only while it is fresh (bin/fresh.js); otherwise it rebuilds it first.
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { isFresh, MANIFEST, type Manifest } from '../../bin/fresh.js';
+import { freshBuild, MANIFEST, type Manifest, sha256 } from '../../bin/fresh.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = resolve(CLI, '../..');
 export const DIST = join(CLI, 'dist');
+const BUILDS = join(DIST, 'builds');
+/** Builds older than this are removed by the next build; a running `stoa` may still load its chunks. */
+const KEEP_OLD_BUILDS_MS = 60 * 60_000;
 
 /**
- * `import.meta.url` becomes the URL of the source file it is written in, so the ~25 files that
- * find assets, schemas and entry points relative to themselves find the same files from the
- * bundle. (`import.meta.resolve` resolves packages, which are hoisted to the root node_modules
- * and so resolve the same from apps/cli/dist.)
+ * `import.meta.url` becomes the URL of the source file it is written in, so the files that find
+ * assets, schemas and entry points relative to themselves find the same files from the bundle.
+ * (`import.meta.resolve` resolves packages, which are hoisted to the root node_modules and so
+ * resolve the same from apps/cli/dist; `externalPackages` checks that.)
  */
 const sourceUrls: Plugin = {
   name: 'stoa-source-urls',
   setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      const text = await readFile(args.path, 'utf8');
       const url = JSON.stringify(pathToFileURL(args.path).href);
-      return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
+      return {
+        contents: text.replaceAll('import.meta.url', url),
+        loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js',
+      };
     });
   },
 };
 
-/** npm packages stay imports (resolved by Node at run time); workspace sources are bundled. */
+/**
+ * npm packages stay imports, resolved by Node at run time from apps/cli/dist, which finds the
+ * same hoisted copy the sources find. A package installed nested (e.g. apps/gateway/node_modules)
+ * is imported by its absolute path, so the bundle never picks up a different version.
+ */
 const externalPackages: Plugin = {
   name: 'stoa-external-packages',
   setup(b) {
@@ -46,22 +58,57 @@ const externalPackages: Plugin = {
       });
       if (found.errors.length > 0) return { errors: found.errors };
       // Workspace packages are symlinks in node_modules that esbuild resolves to their sources.
-      return found.path.includes(`${'/'}node_modules/`) ? { path: args.path, external: true } : found;
+      if (!found.path.includes('/node_modules/')) return found;
+      const modules = `${join(ROOT, 'node_modules')}/`;
+      const hoisted =
+        found.path.startsWith(modules) && !found.path.slice(modules.length).includes('/node_modules/');
+      return hoisted
+        ? { path: args.path, external: true }
+        : { path: pathToFileURL(found.path).href, external: true };
     });
   },
 };
 
+/** Files beyond the bundled sources whose change must rebuild: the bundler and the manifests. */
+function extraInputs(sources: string[]): string[] {
+  const packages = new Set<string>();
+  for (const source of sources) {
+    for (let dir = dirname(source); dir.startsWith(ROOT) && dir !== ROOT; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'package.json'))) {
+        packages.add(join(dir, 'package.json'));
+        break;
+      }
+    }
+  }
+  const own = ['src/bundle/bundle.ts', 'bin/fresh.js', 'bin/stoa.js'].map((path) => join(CLI, path));
+  return [...packages, ...own, join(ROOT, 'tsconfig.json')];
+}
+
+function removeOldBuilds(current: string): void {
+  if (!existsSync(BUILDS)) return;
+  for (const name of readdirSync(BUILDS)) {
+    const path = join(BUILDS, name);
+    if (name !== current && Date.now() - statSync(path).mtimeMs > KEEP_OLD_BUILDS_MS)
+      rmSync(path, { recursive: true, force: true });
+  }
+}
+
 /**
- * Builds apps/cli/dist unless it is fresh. Written to a temporary directory and renamed into
- * place, so a concurrent `stoa` never runs a half-written bundle.
+ * Builds apps/cli/dist unless it is fresh. Each build gets its own folder under dist/builds and
+ * the manifest naming it is renamed into place last, so a concurrent `stoa` runs either the old
+ * build or the new one whole, never a mix.
  */
-export async function bundleCli(options: { force?: boolean } = {}): Promise<'fresh' | 'built'> {
-  if (!options.force && isFresh(DIST)) return 'fresh';
-  const staging = `${DIST}.${process.pid}.tmp`;
-  rmSync(staging, { recursive: true, force: true });
+export async function bundleCli(
+  options: { force?: boolean } = {},
+): Promise<{ outcome: 'fresh' | 'built'; manifest: Manifest }> {
+  const current = options.force ? undefined : freshBuild(DIST);
+  if (current) return { outcome: 'fresh', manifest: current };
+  const id = `${Date.now().toString(36)}-${process.pid}`;
+  const outdir = join(BUILDS, id);
+  mkdirSync(outdir, { recursive: true });
   const result = await build({
     entryPoints: { main: join(CLI, 'src/main.ts') },
-    outdir: staging,
+    outdir,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -72,15 +119,16 @@ export async function bundleCli(options: { force?: boolean } = {}): Promise<'fre
     logLevel: 'warning',
     plugins: [externalPackages, sourceUrls],
   });
-  const root = resolve(CLI, '../..');
-  const inputs: Manifest['inputs'] = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const path = resolve(root, input);
+  const sources = Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input));
+  const inputs: Record<string, [number, number, string]> = {};
+  for (const path of [...sources, ...extraInputs(sources)]) {
     const { mtimeMs, size } = statSync(path);
-    inputs[relative(DIST, path)] = [mtimeMs, size];
+    inputs[relative(DIST, path)] = [mtimeMs, size, sha256(path)];
   }
-  writeFileSync(join(staging, MANIFEST), JSON.stringify({ inputs } satisfies Manifest));
-  rmSync(DIST, { recursive: true, force: true });
-  renameSync(staging, DIST);
-  return 'built';
+  const manifest: Manifest = { build: id, inputs };
+  const staging = join(DIST, `${MANIFEST}.${id}.tmp`);
+  writeFileSync(staging, JSON.stringify(manifest));
+  renameSync(staging, join(DIST, MANIFEST));
+  removeOldBuilds(id);
+  return { outcome: 'built', manifest };
 }

@@ -2,5 +2,5 @@
 import { bundleCli, DIST } from './bundle.js';
 
 const started = Date.now();
-const outcome = await bundleCli({ force: process.argv.includes('--force') });
+const { outcome } = await bundleCli({ force: process.argv.includes('--force') });
 console.log(`${DIST}: ${outcome} (${Date.now() - started} ms)`);
