@@ -2,13 +2,15 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshBuild, type Manifest, sha256 } from '../../bin/fresh.js';
-import { STOA } from '../testing/harness.js';
 import { bundleCli, DIST } from './bundle.js';
 
 const run = promisify(execFile);
+// Not the test harness's STOA: importing the harness loads the Akash and io.net emulators.
+const STOA = fileURLToPath(new URL('../../bin/stoa.js', import.meta.url));
 
 describe('freshness manifest', () => {
   const dist = mkdtempSync(join(tmpdir(), 'stoa-fresh-'));
@@ -46,12 +48,13 @@ describe('compiled stoa', () => {
   it('is fresh after a build and prints what the sources print', async () => {
     await bundleCli();
     expect(freshBuild(DIST)).toBeDefined();
-    const compiled = await run(process.execPath, [STOA, 'keys', '--help'], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const sources = await run(process.execPath, [STOA, 'keys', '--help'], {
-      env: { ...process.env, NO_COLOR: '1', STOA_CLI_SOURCES: '1' },
-    });
+    // Side by side: ~3 s of CPU compiled, ~7 s from the sources.
+    const [compiled, sources] = await Promise.all([
+      run(process.execPath, [STOA, 'keys', '--help'], { env: { ...process.env, NO_COLOR: '1' } }),
+      run(process.execPath, [STOA, 'keys', '--help'], {
+        env: { ...process.env, NO_COLOR: '1', STOA_CLI_SOURCES: '1' },
+      }),
+    ]);
     expect(compiled.stdout).toContain('stoa keys');
     expect(compiled.stdout).toBe(sources.stdout);
   });

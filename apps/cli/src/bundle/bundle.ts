@@ -107,7 +107,10 @@ export async function bundleCli(
   const outdir = join(BUILDS, id);
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    entryPoints: { main: join(CLI, 'src/main.ts') },
+    // The SDK is an entry of its own, sharing chunks with the commands: a project's stoa.config.ts
+    // imports `@stoa/sdk`, which the config loader resolves to it (libs/sdk/src/config/load.ts).
+    entryPoints: { main: join(CLI, 'src/main.ts'), sdk: join(ROOT, 'libs/sdk/src/index.ts') },
+    define: { STOA_COMPILED_SDK_URL: JSON.stringify(pathToFileURL(join(outdir, 'sdk.js')).href) },
     outdir,
     bundle: true,
     splitting: true,
