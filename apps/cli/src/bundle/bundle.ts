@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { freshBuild, MANIFEST, type Manifest, sha256 } from '../../bin/fresh.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -106,14 +106,8 @@ export async function bundleCli(
   const id = `${Date.now().toString(36)}-${process.pid}`;
   const outdir = join(BUILDS, id);
   mkdirSync(outdir, { recursive: true });
-  const result = await build({
-    // The SDK is an entry of its own, sharing chunks with the commands: a project's stoa.config.ts
-    // imports `@stoa/sdk`, which the config loader resolves to it (libs/sdk/src/config/load.ts).
-    entryPoints: { main: join(CLI, 'src/main.ts'), sdk: join(ROOT, 'libs/sdk/src/index.ts') },
-    define: { STOA_COMPILED_SDK_URL: JSON.stringify(pathToFileURL(join(outdir, 'sdk.js')).href) },
-    outdir,
+  const common = {
     bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
@@ -121,8 +115,29 @@ export async function bundleCli(
     metafile: true,
     logLevel: 'warning',
     plugins: [externalPackages, sourceUrls],
-  });
-  const sources = Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input));
+  } satisfies BuildOptions;
+  const nodeMain = join(outdir, 'node', 'main.js');
+  const [cli, node] = await Promise.all([
+    build({
+      ...common,
+      // The SDK is an entry of its own, sharing chunks with the commands: a project's
+      // stoa.config.ts imports `@stoa/sdk`, which the config loader resolves to it
+      // (libs/sdk/src/config/load.ts).
+      entryPoints: { main: join(CLI, 'src/main.ts'), sdk: join(ROOT, 'libs/sdk/src/index.ts') },
+      define: {
+        STOA_COMPILED_SDK_URL: JSON.stringify(pathToFileURL(join(outdir, 'sdk.js')).href),
+        STOA_COMPILED_NODE_MAIN: JSON.stringify(nodeMain),
+      },
+      outdir,
+      splitting: true,
+    }),
+    // The node self-hosted deployments start (libs/sdk/src/deploy/network-adapters.ts): one file
+    // with no chunks, all loaded when it starts, so a node outlives the removal of its build.
+    build({ ...common, entryPoints: [join(ROOT, 'apps/node/src/main.ts')], outfile: nodeMain }),
+  ]);
+  const sources = [
+    ...new Set([...Object.keys(cli.metafile.inputs), ...Object.keys(node.metafile.inputs)]),
+  ].map((input) => resolve(ROOT, input));
   const inputs: Record<string, [number, number, string]> = {};
   for (const path of [...sources, ...extraInputs(sources)]) {
     const { mtimeMs, size } = statSync(path);
