@@ -45,6 +45,21 @@ const sourceUrls: Plugin = {
  * same hoisted copy the sources find. A package installed nested (e.g. apps/gateway/node_modules)
  * is imported by its absolute path, so the bundle never picks up a different version.
  */
+/**
+ * Pure-JavaScript packages bundled all the same: viem alone is 1,117 ES modules, each resolved
+ * and compiled on its own when external (~0.7 s of CPU per command, docs/decisions.md).
+ */
+const BUNDLED_PACKAGES = [
+  'viem',
+  'ox',
+  'abitype',
+  '@noble/curves',
+  '@noble/hashes',
+  '@scure/bip32',
+  '@scure/bip39',
+  '@scure/base',
+];
+
 const externalPackages: Plugin = {
   name: 'stoa-external-packages',
   setup(b) {
@@ -59,6 +74,8 @@ const externalPackages: Plugin = {
       if (found.errors.length > 0) return { errors: found.errors };
       // Workspace packages are symlinks in node_modules that esbuild resolves to their sources.
       if (!found.path.includes('/node_modules/')) return found;
+      if (BUNDLED_PACKAGES.some((name) => args.path === name || args.path.startsWith(`${name}/`)))
+        return found;
       const modules = `${join(ROOT, 'node_modules')}/`;
       const hoisted =
         found.path.startsWith(modules) && !found.path.slice(modules.length).includes('/node_modules/');
