@@ -10,6 +10,8 @@ export default defineConfig({
     // the second worker roughly halves the wall time on CI's 2 cores.
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
+    // Compiles the `stoa` CLI once (unless fresh) before any test spawns it: ~4 s less CPU per command.
+    globalSetup: ['scripts/cli-bundle.setup.ts'],
     // `zk` (files named *.zk.test.ts) needs the proving keys that `npm run circuits:ensure`
     // builds; scripts/test.ts runs `main` while they build. The circuits' witness tests need only
     // the committed witness generators, so they run in `main`.

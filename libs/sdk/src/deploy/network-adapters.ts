@@ -17,6 +17,13 @@ export function networkName(network: NetworkConfig): string {
   return typeof network.adapter === 'string' ? network.adapter : network.adapter.name;
 }
 
+/**
+ * Set (by esbuild's `define`) only in the compiled `stoa` (apps/cli/dist): apps/node compiled
+ * into one file beside it. Self-hosted replicas then start as `node <that file>`: ~2 s of CPU per
+ * start instead of ~5 s through tsx (docs/decisions.md). A node command in the spec still wins.
+ */
+declare const STOA_COMPILED_NODE_MAIN: string | undefined;
+
 /** Timeouts for the deploy engine (tests shorten them through the environment). */
 function timeout(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -42,6 +49,9 @@ export function adapterFor(network: NetworkConfig, projectDir: string, stoaDir: 
       return selfHostedAdapter({
         baseDir: join(stoaDir, 'nodes'),
         cwd: REPO_ROOT,
+        ...(typeof STOA_COMPILED_NODE_MAIN === 'string'
+          ? { command: ['node', STOA_COMPILED_NODE_MAIN] }
+          : {}),
         healthTimeoutMs: timeout('STOA_HEALTH_TIMEOUT_MS', 120_000),
       });
     case 'akash':
