@@ -14,6 +14,7 @@ import { adapterFor } from './network-adapters.js';
 import { BudgetError, nextBest, type Plan, planFromQuotes, quoteNetworks, specFor } from './plan.js';
 import { ensureProject, recordEvent } from './project.js';
 import { DbRecordStore } from './record-store.js';
+import { nextAttemptId, placementOf } from './replica-ids.js';
 import { ensureArtifactStore, ensureDevChain, ensureRegistered } from './services.js';
 
 /** Deployment states, in order; each is persisted once its step has completed. */
@@ -61,11 +62,6 @@ function gatewayAccess(deploymentId: string): Record<string, string> {
 /** Replica rows remember which configured network they were placed on. */
 function networkIndexOf(row: { provider: string | null }): number {
   return Number((JSON.parse(row.provider ?? '{}') as { networkIndex?: number }).networkIndex ?? -1);
-}
-
-/** `<name>-p<i>-a<n>` → i. */
-function placementOf(adapterId: string): number {
-  return Number(/-p(\d+)-a\d+$/.exec(adapterId)?.[1] ?? -1);
 }
 
 export class DeployEngine {
@@ -306,7 +302,15 @@ export class DeployEngine {
                 data: {
                   deploymentId: id,
                   network: plan.quotes[networkIndex]!.network,
-                  adapterId: `${prefix}a${attempts.length}`,
+                  adapterId: nextAttemptId(
+                    prefix,
+                    (
+                      await this.db.replica.findMany({
+                        where: { adapterId: { startsWith: prefix } },
+                        select: { adapterId: true },
+                      })
+                    ).map((r) => r.adapterId),
+                  ),
                   state: 'provisioning',
                   pricePerHourUsd: price,
                   gpu: config.networks[networkIndex]!.gpu,
