@@ -59,7 +59,6 @@ export {
   type WireReceipt,
 } from './generation/commitment.js';
 export { GREEDY, greedyToken, type SamplingParams, sampleToken, splitMix64 } from './generation/sampling.js';
-export { type CharacterTokenizer, characterTokenizer, UNKNOWN_CHARACTER } from './generation/vocabulary.js';
 export {
   boundaryTensorDigest,
   contextOf,
@@ -72,6 +71,7 @@ export {
   tokenStepOf,
   windowOf,
 } from './generation/tokens.js';
+export { type CharacterTokenizer, characterTokenizer, UNKNOWN_CHARACTER } from './generation/vocabulary.js';
 export { GraphBuilder, type OpOptions } from './graph/builder.js';
 export { composeParallel, composeSequential, extractSubgraph } from './graph/compose.js';
 export { canonicalSchedule, checkSchedule } from './graph/schedule.js';
