@@ -2,27 +2,26 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Seconds each of the slowest test files took in the last fresh-clone CI run on 2 cores
- * (`bash .ci/run`, 2026-11-28); the three CLI files are estimates after the compiled `stoa`
- * (s25-ci: their CPU fell by 36–50 %, docs/decisions.md). Update them when a file's time
+ * (`bash .ci/run`, 2026-11-29, with the compiled `stoa`). Update them when a file's time
  * changes a lot; files not named here run after these, in vitest's own order.
  */
 const KNOWN_SECONDS: Readonly<Record<string, number>> = {
-  'apps/console/src/browser.test.ts': 330,
-  'apps/cli/src/newcomer.test.ts': 250,
-  'images/node/src/image.test.ts': 207,
-  'apps/cli/src/deploy-crash.test.ts': 180,
-  'apps/cli/src/deploy-plan.test.ts': 150,
-  'libs/adapters/src/self-hosted/ssh.test.ts': 135,
-  'examples/mnist/src/evaluate.test.ts': 88,
-  'apps/gateway/src/gateway.test.ts': 83,
-  'apps/node/src/node.test.ts': 65,
-  'apps/gateway/src/fees.test.ts': 61,
-  'libs/dispute/src/players.test.ts': 60,
-  'circuits/ts/circuits.test.ts': 57,
-  'apps/gateway/src/spot-check.test.ts': 48,
-  'libs/dispute/src/attacks/simulation.test.ts': 48,
-  'apps/node/src/self-hosted.test.ts': 46,
-  'libs/adapters/src/self-hosted/local.test.ts': 41,
+  'apps/console/src/browser.test.ts': 294,
+  'apps/cli/src/newcomer.test.ts': 222,
+  'images/node/src/image.test.ts': 219,
+  'libs/adapters/src/self-hosted/ssh.test.ts': 130,
+  'apps/cli/src/deploy-crash.test.ts': 119,
+  'libs/dispute/src/attacks/simulation.test.ts': 113,
+  'apps/gateway/src/fees.test.ts': 111,
+  'apps/cli/src/deploy-plan.test.ts': 104,
+  'apps/gateway/src/gateway.test.ts': 93,
+  'examples/mnist/src/evaluate.test.ts': 92,
+  'circuits/ts/circuits.test.ts': 86,
+  'apps/node/src/node.test.ts': 83,
+  'apps/gateway/src/spot-check.test.ts': 50,
+  'libs/dispute/src/players.test.ts': 48,
+  'apps/node/src/self-hosted.test.ts': 37,
+  'libs/adapters/src/self-hosted/local.test.ts': 33,
 };
 
 /**
