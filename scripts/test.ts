@@ -5,8 +5,7 @@
  * project, whose integration tests spend much of their time waiting on anvil, child processes
  * and sockets. The `zk` project runs once both are done. Arguments are passed to both vitest runs
  * (`npm test -- libs/ir` runs the matching files of each project); lint and typecheck always run
- * whole. Lint (seconds) runs first and a failure stops the run before the tests; the typecheck
- * (~40 s of one core) runs beside the `main` project and a failure stops the tests at once.
+ * whole, and a failure of either stops the run before the tests.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -19,11 +18,10 @@ interface Running {
   stop(): void;
 }
 
-/** `label`: prefix its output lines; `group`: give it a process group of its own (stop() ends all of it). */
-function start(command: string, args: string[], label?: string, group = label !== undefined): Running {
+function start(command: string, args: string[], label?: string): Running {
   const child = spawn(command, args, {
     stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    detached: group,
+    detached: label !== undefined,
   });
   if (label) {
     // Prefixed line by line so the build's progress stays readable between vitest's lines.
@@ -40,7 +38,7 @@ function start(command: string, args: string[], label?: string, group = label !=
   });
   const stop = () => {
     if (child.pid !== undefined && child.exitCode === null)
-      process.kill(group ? -child.pid : child.pid, 'SIGTERM');
+      process.kill(label ? -child.pid : child.pid, 'SIGTERM');
   };
   return { done, stop };
 }
@@ -49,35 +47,23 @@ const run = (command: string, args: string[]) => start(command, args).done;
 const vitest = (project: string) => run('npx', ['vitest', 'run', '--project', project, ...vitestArgs]);
 
 const keys = start('nice', ['-n', '10', 'npm', 'run', '--silent', 'circuits:ensure'], 'circuits');
-let typecheck: Running | undefined;
-let mainRun: Running | undefined;
-// The key build, the typecheck and the `main` tests have process groups of their own (so that
-// each can be stopped whole), so Ctrl-C does not reach them: pass it on.
+// The key build has its own process group, so Ctrl-C does not reach it: pass it on.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    for (const running of [keys, typecheck, mainRun]) running?.stop();
+    keys.stop();
     process.exit(130);
   });
 }
-const lint = await run('npm', ['run', '--silent', 'lint']);
-if (lint !== 0) {
-  console.error(`npm run lint failed (exit ${lint}): no tests run`);
-  // Keys it finished stay in circuits/.cache (each is renamed into place whole) for the next run.
-  keys.stop();
-  process.exit(lint);
+for (const check of ['lint', 'typecheck']) {
+  const code = await run('npm', ['run', '--silent', check]);
+  if (code !== 0) {
+    console.error(`npm run ${check} failed (exit ${code}): no tests run`);
+    // Keys it finished stay in circuits/.cache (each is renamed into place whole) for the next run.
+    keys.stop();
+    process.exit(code);
+  }
 }
-// The typecheck (~40 s of one core) runs beside the `main` project, whose first minutes wait on
-// anvil and child processes; a type error stops the tests as soon as it is known.
-typecheck = start('npm', ['run', '--silent', 'typecheck'], 'typecheck');
-mainRun = start('npx', ['vitest', 'run', '--project', 'main', ...vitestArgs], undefined, true);
-const typecheckCode = await typecheck.done;
-if (typecheckCode !== 0) {
-  console.error(`npm run typecheck failed (exit ${typecheckCode}): tests stopped`);
-  mainRun.stop();
-  keys.stop();
-  process.exit(typecheckCode);
-}
-const main = await mainRun.done;
+const main = await vitest('main');
 const keysBuilt = await keys.done;
 if (keysBuilt !== 0) console.error(`circuits:ensure failed (exit ${keysBuilt}): the zk tests cannot run`);
 const zk = keysBuilt === 0 ? await vitest('zk') : 1;
