@@ -11,15 +11,14 @@ import {
   verifyReceipt,
 } from '@stoa/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpus } from './data/corpus.js';
 import { disputeGeneration, type GenerationClaim, generationClaimant } from './generation-dispute.js';
 import { keptGeneration } from './generation-node.js';
-import { importGpt, windows } from './integer-model.js';
+import { importGpt, trainingCalibration } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
 import { gptTextGenerator } from './serve.js';
 
 const tokenizer = loadTokenizer();
-const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+const calibration = trainingCalibration(tokenizer);
 const { model } = importGpt(loadGptOnnx(), calibration);
 const id = toHex(modelId(model));
 const TOKENS = 13;

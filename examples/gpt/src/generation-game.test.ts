@@ -42,14 +42,13 @@ import {
 import { type Address, parseEther } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpus } from './data/corpus.js';
 import { honestSteps } from './generation-dispute.js';
 import { type KeptGeneration, keptGeneration } from './generation-node.js';
-import { importGpt, logitsFrac, tokensInput, windowOf, windows } from './integer-model.js';
+import { importGpt, logitsFrac, tokensInput, trainingCalibration, windowOf } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
 
 const tokenizer = loadTokenizer();
-const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+const calibration = trainingCalibration(tokenizer);
 const { model } = importGpt(loadGptOnnx(), calibration);
 const id = toHex(modelId(model));
 const TOKENS = 13;

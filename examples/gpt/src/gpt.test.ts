@@ -2,14 +2,14 @@ import { createOnnxRuntimeBackend, type OnnxRuntimeBackend, referenceBackend } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus } from './data/corpus.js';
 import { generate } from './generate.js';
-import { importGpt, tokensInput, windows } from './integer-model.js';
+import { importGpt, tokensInput, trainingCalibration, windows } from './integer-model.js';
 import { loadGptOnnx, loadTokenizer } from './models.js';
 import { floatPerplexity, integerPerplexity } from './perplexity.js';
 
 const tokenizer = loadTokenizer();
 const onnx = loadGptOnnx();
 const vocab = tokenizer.vocabulary.length;
-const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+const calibration = trainingCalibration(tokenizer);
 const heldOut = windows(tokenizer.encode(corpus('heldOut')), 64, 6);
 const result = importGpt(onnx, calibration);
 let ortBackend: OnnxRuntimeBackend;

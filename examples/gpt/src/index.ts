@@ -21,6 +21,7 @@ export {
   integerLogits,
   logitsFrac,
   tokensInput,
+  trainingCalibration,
   window,
   windowOf,
   windows,

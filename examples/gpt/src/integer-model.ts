@@ -7,7 +7,16 @@ import {
   quantizeInput,
   windowOf,
 } from '@stoa/ir';
+import { corpus } from './data/corpus.js';
 import type { Tokenizer } from './data/tokenizer.js';
+
+/**
+ * The calibration the GPT is imported with in tests and examples: two 64-token windows of the
+ * training text, 10,000 tokens in.
+ */
+export function trainingCalibration(tokenizer: Tokenizer): Int32Array[] {
+  return windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+}
 
 /** Windows of `context` token ids from `tokens`, `count` of them, consecutive from `offset`. */
 export function windows(tokens: Int32Array, context: number, count: number, offset = 0): Int32Array[] {

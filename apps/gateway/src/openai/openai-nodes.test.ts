@@ -1,4 +1,4 @@
-import { corpus, importGpt, loadGptOnnx, loadTokenizer, windows } from '@stoa/example-gpt';
+import { importGpt, loadGptOnnx, loadTokenizer, trainingCalibration } from '@stoa/example-gpt';
 import {
   GREEDY,
   generateTokens,
@@ -32,7 +32,7 @@ type Receipt = NodeGenerationReceipt & { network: string };
 const receiptOf = (answer: unknown) => (answer as { stoa_receipt: Receipt }).stoa_receipt;
 
 beforeAll(async () => {
-  const calibration = windows(tokenizer.encode(corpus('train')), 64, 2, 10_000).map((w) => w.subarray(0, 64));
+  const calibration = trainingCalibration(tokenizer);
   model = importGpt(loadGptOnnx(), calibration).model;
   stack = await startStack(
     model,
