@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type SignedReceipt, verifyReceipt } from '@stoa/ir';
 import type { DevChain } from '@stoa/sdk';
@@ -7,7 +7,91 @@ import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
 import { activeDeployment } from './status.js';
 
+type ReplicaRow = Awaited<ReturnType<typeof activeDeployment>>['replicas'][number];
+
 type WireReceipt = Omit<SignedReceipt, 'nonce'> & { nonce: string };
+
+/** Who answered (a gateway names the network it routed to), what, and the node's receipt. */
+interface Answer {
+  readonly answeredBy: string;
+  readonly outputs: unknown;
+  readonly receipt: WireReceipt;
+}
+
+/**
+ * The project's gateway: `--gateway`, else STOA_GATEWAY_URL, else the gateway of a `stoa dev`
+ * serving this project (.stoa/dev.json). None: the replicas are called directly.
+ */
+function gatewayUrl(flag: string | undefined, stoaDir: string): string | undefined {
+  const given = flag ?? process.env.STOA_GATEWAY_URL;
+  if (given) return given.replace(/\/+$/, '');
+  const devStack = join(stoaDir, 'dev.json');
+  if (!existsSync(devStack)) return undefined;
+  return (JSON.parse(readFileSync(devStack, 'utf8')) as { gatewayUrl?: string }).gatewayUrl;
+}
+
+/** Through the gateway, as every API client calls: the API key from STOA_API_KEY, never a flag (shell history). */
+async function inferThroughGateway(gateway: string, model: string, body: unknown): Promise<Answer> {
+  const key = process.env.STOA_API_KEY;
+  if (!key)
+    throw new CliError(
+      `the deployment is served by the gateway at ${gateway}: set STOA_API_KEY to one of its API keys ('stoa keys create' makes one)`,
+      EXIT.usage,
+    );
+  let response: Response;
+  try {
+    response = await fetch(`${gateway}/v1/models/${encodeURIComponent(model)}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    throw new CliError(`the gateway at ${gateway} did not answer: ${(error as Error).message}`, EXIT.failure);
+  }
+  const json = (await response.json().catch(() => ({}))) as {
+    outputs?: unknown;
+    receipt?: WireReceipt;
+    network?: string;
+    error?: { message?: string; code?: string };
+  };
+  if (!response.ok || !json.receipt) {
+    const why = json.error?.message ?? 'no receipt in the answer';
+    throw new CliError(`the gateway refused (HTTP ${response.status}): ${why}`, EXIT.failure);
+  }
+  return {
+    answeredBy: `${gateway} (${json.network ?? 'a replica'})`,
+    outputs: json.outputs,
+    receipt: json.receipt,
+  };
+}
+
+/** Straight to the replicas (no gateway runs for the project): the first running one that answers. */
+async function inferDirect(replicas: readonly ReplicaRow[], body: unknown): Promise<Answer> {
+  const refusals: string[] = [];
+  let gatewayOnly = false;
+  for (const row of replicas.filter((r) => r.state === 'running' && r.endpoint)) {
+    try {
+      const response = await fetch(`${row.endpoint}/v1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const json = (await response.json()) as { outputs?: unknown; receipt?: WireReceipt; error?: string };
+      if (response.ok && json.receipt)
+        return { answeredBy: row.endpoint!, outputs: json.outputs, receipt: json.receipt };
+      gatewayOnly ||= response.status === 401;
+      refusals.push(`${row.adapterId}: HTTP ${response.status} ${json.error ?? ''}`.trim());
+    } catch (error) {
+      refusals.push(`${row.adapterId}: ${(error as Error).message}`);
+    }
+  }
+  const hint = gatewayOnly
+    ? " (this deployment's nodes take inference only from its gateway: give --gateway <url> or STOA_GATEWAY_URL, and STOA_API_KEY)"
+    : '';
+  throw new CliError(`no replica answered: ${refusals.join('; ') || 'none is running'}${hint}`, EXIT.failure);
+}
 
 function readInput(args: { input?: string; file?: string; cwd?: string }): unknown {
   if (args.input && args.file) throw new CliError('give --input or --file, not both', EXIT.usage);
@@ -32,10 +116,21 @@ function readInput(args: { input?: string; file?: string; cwd?: string }): unkno
 
 export const infer = stoaCommand({
   name: 'infer',
-  description: "send one input to a replica; print the outputs and the node's signed receipt",
+  description:
+    "send one input through the project's gateway (or straight to a replica); print the outputs and the node's signed receipt",
   args: {
     input: { type: 'string', description: 'input as JSON: {"inputs": [[...]]} or [...]' },
     file: { type: 'string', description: 'read the input JSON from a file' },
+    model: {
+      type: 'string',
+      description:
+        "the deployed model to call through the gateway, by name or modelId (default: this project's deployment)",
+    },
+    gateway: {
+      type: 'string',
+      description:
+        "the gateway's URL (default: STOA_GATEWAY_URL, else a running `stoa dev`'s); the API key comes from STOA_API_KEY",
+    },
     verify: {
       type: 'boolean',
       description: "check the receipt's signature against the chain",
@@ -46,52 +141,29 @@ export const infer = stoaCommand({
     const body = readInput(args);
     const ctx = await openProject(out, args.cwd);
     try {
-      const { replicas } = await activeDeployment(ctx);
-      // Until the gateway exists, infer calls a node directly: the first replica that answers.
-      const candidates = replicas.filter((r) => r.state === 'running' && r.endpoint);
-      let answer: { endpoint: string; outputs: unknown; receipt: WireReceipt } | undefined;
-      const refusals: string[] = [];
-      for (const row of candidates) {
-        try {
-          const response = await fetch(`${row.endpoint}/v1/infer`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(30_000),
-          });
-          const json = (await response.json()) as {
-            outputs?: unknown;
-            receipt?: WireReceipt;
-            error?: string;
-          };
-          if (response.ok && json.receipt) {
-            answer = { endpoint: row.endpoint!, outputs: json.outputs, receipt: json.receipt };
-            break;
-          }
-          refusals.push(`${row.adapterId}: HTTP ${response.status} ${json.error ?? ''}`.trim());
-        } catch (error) {
-          refusals.push(`${row.adapterId}: ${(error as Error).message}`);
-        }
-      }
-      if (!answer) throw new CliError(`no replica answered: ${refusals.join('; ')}`, EXIT.failure);
-      let verified: boolean | undefined;
-      if (args.verify) {
-        const chain = JSON.parse(readFileSync(join(ctx.stoaDir, 'chain.json'), 'utf8')) as DevChain;
-        const receipt = { ...answer.receipt, nonce: BigInt(answer.receipt.nonce) } as SignedReceipt;
-        verified = await verifyReceipt(receipt, {
-          chainId: chain.addresses.chainId,
-          verifyingContract: chain.addresses.claimRegistry,
-        });
-      }
+      const gateway = gatewayUrl(args.gateway, ctx.stoaDir);
+      if (args.model && !gateway)
+        throw new CliError(
+          '--model names a model the gateway serves: give --gateway <url> or STOA_GATEWAY_URL',
+          EXIT.usage,
+        );
+      const answer = gateway
+        ? await inferThroughGateway(
+            gateway,
+            args.model ?? (await activeDeployment(ctx)).deployment.name,
+            body,
+          )
+        : await inferDirect((await activeDeployment(ctx)).replicas, body);
+      const verified = args.verify ? await verifyAgainstChain(ctx.stoaDir, answer.receipt) : undefined;
       out.result(
         {
-          endpoint: answer.endpoint,
+          endpoint: answer.answeredBy,
           outputs: answer.outputs,
           receipt: answer.receipt,
           ...(args.verify ? { verified } : {}),
         },
         () => [
-          `answered by ${answer.endpoint}`,
+          `answered by ${answer.answeredBy}`,
           `outputs  ${JSON.stringify(answer.outputs).slice(0, 200)}`,
           `receipt  signed by ${answer.receipt.node}, nonce ${answer.receipt.nonce}`,
           `         traceRoot ${answer.receipt.traceRoot}`,
@@ -106,3 +178,16 @@ export const infer = stoaCommand({
     }
   },
 });
+
+/** The receipt's signature against the project's chain (.stoa/chain.json). */
+async function verifyAgainstChain(stoaDir: string, wire: WireReceipt): Promise<boolean> {
+  const chainFile = join(stoaDir, 'chain.json');
+  if (!existsSync(chainFile))
+    throw new CliError(`--verify needs the project's chain: ${chainFile} does not exist`, EXIT.usage);
+  const chain = JSON.parse(readFileSync(chainFile, 'utf8')) as DevChain;
+  const receipt = { ...wire, nonce: BigInt(wire.nonce) } as SignedReceipt;
+  return verifyReceipt(receipt, {
+    chainId: chain.addresses.chainId,
+    verifyingContract: chain.addresses.claimRegistry,
+  });
+}

@@ -8,6 +8,7 @@ import { DEV_KEYS, Deployment } from '@stoa/node';
 import { databaseUrl, gatewayPublicKey, gatewaySigningKey } from '@stoa/sdk';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, stoa } from '../testing/harness.js';
 import { bundleServices, type ServiceBundles } from './bundle.js';
 import { DevNodes } from './nodes.js';
 import {
@@ -17,6 +18,7 @@ import {
   devAccountKey,
   openDevProject,
   recordDevDeployment,
+  writeDevStackFile,
   writeGatewaySecret,
 } from './project.js';
 import type { Service } from './service.js';
@@ -111,6 +113,36 @@ describe('stoa dev nodes on emulated networks', () => {
       }
     }
     expect([...answeredBy].sort()).toEqual(['akash', 'ionet']);
+
+    // `stoa infer` in the project finds `stoa dev`'s gateway (.stoa/dev.json) and calls it with
+    // STOA_API_KEY, as an API client would; without a key it says which variable to set. (`stoa
+    // dev`'s own deployment is not the project's: `--model` names it.)
+    writeDevStackFile(project.stoaDir, {
+      rpcUrl: d.chain.rpcUrl,
+      chainId: d.at.chainId,
+      contractsFile: join(d.dir, 'addresses.json'),
+      gatewayUrl: started.ready,
+      deploymentId: deployment.deploymentId,
+      modelName: DEV_MODEL_NAME,
+    });
+    const input = JSON.stringify({ inputs: [digit] });
+    const [viaCli, keyless] = await Promise.all([
+      stoa(['infer', '--model', DEV_MODEL_NAME, '--input', input, '--json'], project.dir, {
+        STOA_API_KEY: key,
+      }),
+      stoa(['infer', '--model', DEV_MODEL_NAME, '--input', input], project.dir, { STOA_API_KEY: '' }),
+    ]);
+    const cliAnswer = json<{ endpoint: string; receipt: { node: string; nonce: string } }>(viaCli);
+    expect([`${started.ready} (ionet)`, `${started.ready} (akash)`], viaCli.stdout).toContain(
+      cliAnswer.endpoint,
+    );
+    expect(signers.has(cliAnswer.receipt.node.toLowerCase())).toBe(true);
+    expect(
+      await verifyReceipt({ ...cliAnswer.receipt, nonce: BigInt(cliAnswer.receipt.nonce) } as never, domain),
+    ).toBe(true);
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toContain('set STOA_API_KEY');
+    expect(keyless.stderr + keyless.stdout).not.toContain(key);
 
     await nodes.stop();
     expect(nodes.ionetEmulator!.workloads()).toEqual([]);
