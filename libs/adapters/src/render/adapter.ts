@@ -1,3 +1,4 @@
+import { nodeAuthorizer } from '../core/authorize.js';
 import { pollUntil } from '../core/backoff.js';
 import { defineAdapter, type NetworkAdapter } from '../core/define-adapter.js';
 import {
@@ -10,6 +11,7 @@ import {
 import { httpJson } from '../core/http.js';
 import { bodyLines } from '../core/lines.js';
 import { nodeEnvironment } from '../core/node-env.js';
+import { nodeHealth, untilNodeReady } from '../core/node-ready.js';
 import { type LogLine, type ReplicaStatus, statusOfReplicas } from '../core/types.js';
 import { renderAuthHeaders } from './signing.js';
 
@@ -26,6 +28,13 @@ export interface RenderConfig {
    * confirm, so quotes come from the operator's own price table and fail without one.
    */
   pricePerGpuHourUsd?: Record<string, number>;
+  /**
+   * Authorize each node's own key on chain with the operator's key from this machine, as the
+   * self-hosted, io.net and Akash adapters do (default: on). The node never receives the key.
+   */
+  authorizeNodes?: boolean;
+  /** Money sent to each node's own address when authorizing it (default: see `authorizeNode`). */
+  nodeGasWei?: bigint;
 }
 
 export type RenderJobStatus = 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
@@ -91,14 +100,12 @@ export function renderAdapter(config: RenderConfig): NetworkAdapter {
   const runsOf = async (uuid: string) =>
     (await api<{ data: RunView[] }>('GET', `/v1/job-runs?filter[job_uuid]=${encodeURIComponent(uuid)}`)).data;
 
-  async function health(url: string): Promise<ReplicaStatus['health']> {
-    try {
-      const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
-      return r.ok ? ((await r.json()) as { state: ReplicaStatus['health'] }).state : 'unreachable';
-    } catch {
-      return 'unreachable';
-    }
-  }
+  const health = async (url: string): Promise<ReplicaStatus['health']> =>
+    (await nodeHealth(url))?.state ?? 'unreachable';
+  const authorize = nodeAuthorizer({
+    ...(config.authorizeNodes !== undefined ? { enabled: config.authorizeNodes } : {}),
+    ...(config.nodeGasWei !== undefined ? { gasWei: config.nodeGasWei } : {}),
+  });
 
   return defineAdapter({
     name,
@@ -155,7 +162,7 @@ export function renderAdapter(config: RenderConfig): NetworkAdapter {
       },
       {
         name: 'wait-running',
-        async run({ data }) {
+        async run({ spec, data }) {
           const jobId = data.jobId as string;
           const urls = await pollUntil(
             async () => {
@@ -173,14 +180,15 @@ export function renderAdapter(config: RenderConfig): NetworkAdapter {
           if (!urls)
             throw new TransientError('timeout', `Render job ${jobId} not running in time`, { adapter: name });
           for (const url of urls.urls) {
-            if (
-              !(await pollUntil(async () => ((await health(url)) === 'ready' ? true : undefined), {
-                timeoutMs: 10_000,
-              }))
-            )
-              throw new CapacityError('provider-failed', `Render node ${url} never became healthy`, {
-                adapter: name,
-              });
+            await untilNodeReady({
+              url,
+              spec,
+              adapter: name,
+              what: `Render node ${url} of job ${jobId}`,
+              timeoutMs: config.readyTimeoutMs ?? 30_000,
+              authorize,
+              exited: async () => (await getJob(jobId)).status === 'FAILED',
+            });
           }
           return { runId: urls.run, endpoints: urls.urls };
         },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningServer, sendJson, startServer, streamLog } from '../testing/server.js';
+import { startWorkload, type Workload, type WorkloadRunner } from '../testing/workload.js';
 import { verifyRenderRequest } from './signing.js';
 
 export interface RenderEmulatorOptions {
@@ -12,6 +13,12 @@ export interface RenderEmulatorOptions {
   /** USD per GPU-hour per `gpu_name`, charged for the first hour when a job is created. */
   pricePerHour?: Record<string, number>;
   startupMs?: number;
+  /**
+   * Run each job's docker task (the image's entrypoint with the job's `env`) as a local process,
+   * as a Render node would: the run's node URL is the process's port, its status and logs are
+   * the process's, and cancelling the job stops it. Unset: jobs only pretend.
+   */
+  runWorkloads?: WorkloadRunner;
 }
 
 type Status = 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
@@ -23,6 +30,8 @@ interface Job {
   gpuCount: number;
   created: number;
   run: { uuid: string; nodeId: string; logs: string[] };
+  /** The process running its task (`runWorkloads`). */
+  workload?: Workload;
   // biome-ignore lint/suspicious/noExplicitAny: the docker parameters as the client sent them
   parameters: Record<string, any>;
 }
@@ -58,7 +67,21 @@ export class RenderEmulator {
   private price(gpu: string) {
     return (this.opts.pricePerHour ?? { 'RTX 4090': 0.45, A100: 1.6 })[gpu] ?? 1;
   }
+  /** The processes of jobs not yet cancelled (`runWorkloads`). */
+  workloads(): Workload[] {
+    return [...this.jobs.values()].flatMap((j) =>
+      j.workload && j.workload.state() === 'running' ? [j.workload] : [],
+    );
+  }
   private advance(j: Job) {
+    if (j.workload) {
+      // A node whose process exited fails its job, as Render reports a crashed container.
+      if (j.workload.state() === 'exited' && STATUSES_LIVE.includes(j.status)) {
+        j.status = 'FAILED';
+        this.nodes[j.gpuName] = (this.nodes[j.gpuName] ?? 0) + 1;
+      }
+      return;
+    }
     const age = Date.now() - j.created;
     const startup = this.opts.startupMs ?? 80;
     if (j.status === 'PENDING' && age > startup / 2) j.status = 'ASSIGNED';
@@ -86,7 +109,7 @@ export class RenderEmulator {
       uuid: j.run.uuid,
       job_uuid: j.uuid,
       status: j.status,
-      node_urls: live ? [`${this.url}/nodes/${j.run.nodeId}`] : [],
+      node_urls: live ? [j.workload?.url ?? `${this.url}/nodes/${j.run.nodeId}`] : [],
     };
   }
 
@@ -147,8 +170,10 @@ export class RenderEmulator {
       if (jm && !job) return sendJson(res, 404, { error: 'not_found', message: 'job not found' });
       if (job && req.method === 'GET' && !jm![2]) return sendJson(res, 200, this.view(job));
       if (job && req.method === 'PUT' && jm![2]) {
+        this.advance(job);
         if (STATUSES_LIVE.includes(job.status)) this.nodes[job.gpuName] = (this.nodes[job.gpuName] ?? 0) + 1;
         if (job.status !== 'COMPLETED' && job.status !== 'FAILED') job.status = 'CANCELLED';
+        await job.workload?.stop();
         return sendJson(res, 200, this.view(job));
       }
       return sendJson(res, 404, { error: 'not_found', message: `${req.method} ${p}` });
@@ -156,7 +181,7 @@ export class RenderEmulator {
     return this;
   }
 
-  private create(res: Parameters<typeof sendJson>[0], body: string) {
+  private async create(res: Parameters<typeof sendJson>[0], body: string) {
     // biome-ignore lint/suspicious/noExplicitAny: a request body from the wire, validated field by field below
     let b: Record<string, any>;
     try {
@@ -202,11 +227,25 @@ export class RenderEmulator {
         ],
       },
     };
+    if (this.opts.runWorkloads) {
+      job.workload = await startWorkload(this.opts.runWorkloads, job.run.uuid, stringValues(docker.env));
+      job.status = 'RUNNING';
+      job.run.logs = job.workload.stdout;
+    }
     this.jobs.set(job.uuid, job);
     return sendJson(res, 201, this.view(job));
   }
 
-  close() {
-    return this.srv.close();
+  async close() {
+    await Promise.all(this.workloads().map((w) => w.stop()));
+    await this.srv.close();
   }
+}
+
+/** A job's `env` as sent: only string values reach a container's environment. */
+function stringValues(env: unknown): Record<string, string> {
+  if (typeof env !== 'object' || env === null) return {};
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }

@@ -1,8 +1,14 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapacityError } from '../core/errors.js';
 import { MemoryRecordStore } from '../core/record-store.js';
 import { conformanceSuite } from '../kit/conformance.js';
+import { processesWithEnv } from '../testing/proc.js';
 import { renderAdapter } from './adapter.js';
 import { RenderEmulator } from './emulator.js';
 import { renderAuthHeaders, renderStringToSign } from './signing.js';
@@ -106,5 +112,68 @@ describe('render signing', () => {
     expect(job.parameters.env).toMatchObject({ STOA_OPERATOR_ADDRESS: spec.operatorAddress });
     await a.teardown(dep);
     expect(emu.jobs.get(dep.data.jobId as string)!.status).toBe('CANCELLED');
+  });
+});
+
+describe('render emulator running workloads', () => {
+  const tag = `render-${randomUUID()}`;
+  const fakeNode = fileURLToPath(new URL('../testing/fake-node.mjs', import.meta.url));
+  let emu: RenderEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stoa-render-'));
+    emu = await new RenderEmulator({
+      keys,
+      runWorkloads: { command: [process.execPath, fakeNode], dir },
+    }).start();
+  });
+  afterAll(async () => {
+    await emu.close();
+    for (const pid of await processesWithEnv('STOA_TEST_TAG', tag)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  const adapter = () =>
+    renderAdapter({
+      keyId: 'key-1',
+      secret: 'secret-1',
+      baseUrl: emu.url,
+      readyTimeoutMs: 10_000,
+      ...prices,
+    });
+
+  it('runs the job as a process with the env the adapter sent; readiness, health, logs and cancel are the process’s', async () => {
+    const a = adapter();
+    const dep = await a.provision(
+      { ...spec, name: 'rn-run', env: { STOA_TEST_TAG: tag, FAKE_READY_AFTER_MS: '300' } },
+      { store: new MemoryRecordStore() },
+    );
+    const [pid] = await processesWithEnv('STOA_TEST_TAG', tag);
+    const status = await a.status(dep);
+    expect(status.state).toBe('running');
+    expect(status.endpoints).toEqual([emu.workloads()[0]!.url]);
+    const health = (await (await fetch(`${status.endpoints[0]}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ state: 'ready', modelId: spec.modelId, role: 'server', pid });
+    expect(health.dataDir).toMatch(new RegExp(`^${dir}/[^/]+/data$`));
+    const lines = [];
+    for await (const l of a.logs(dep, {})) lines.push(l.line);
+    expect(lines.some((l) => /^node mnist-mlp \(server\) listening on 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    await a.teardown(dep);
+    expect(await processesWithEnv('STOA_TEST_TAG', tag)).toEqual([]);
+    expect(emu.jobs.get(dep.data.jobId as string)!.status).toBe('CANCELLED');
+    expect(emu.activeRuns()).toBe(0);
+  });
+
+  it('reports a job whose process exits as failed, and frees its node', async () => {
+    const free = emu.nodes['RTX 4090'];
+    const error = await adapter()
+      .provision(
+        { ...spec, name: 'rn-crash', env: { STOA_TEST_TAG: tag, FAKE_FAIL: '1' } },
+        { store: new MemoryRecordStore() },
+      )
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(CapacityError);
+    expect(error.message).toMatch(/Render (job \S+ is FAILED|node \S+ of job \S+ exited)/);
+    expect(emu.workloads()).toEqual([]);
+    expect(emu.nodes['RTX 4090']).toBe(free);
   });
 });
