@@ -52,14 +52,6 @@ beforeAll(async () => {
   client = createStoaClient({ baseUrl: gateway.url, apiKey: await stack.createKey() });
 }, 300_000);
 afterAll(async () => {
-  if (process.env.DEBUG_CHALLENGE) {
-    console.log(logged.join('\n'));
-    for (const n of stack.nodes)
-      console.log(
-        n.url,
-        JSON.stringify(n.logs.filter((l) => /disput|defen|trace|claim/i.test(JSON.stringify(l))).slice(-15)),
-      );
-  }
   await gateway?.stop();
   await stack?.stop();
 });
