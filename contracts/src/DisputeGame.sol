@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ChallengeBonds} from "./ChallengeBonds.sol";
 import {ClaimRegistry} from "./ClaimRegistry.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {Receipts} from "./Receipts.sol";
@@ -87,6 +88,9 @@ contract DisputeGame {
         bytes32 stepHash;
         bytes32 node;
         uint256 bond;
+        /// Who is paid when the challenger wins, when not the challenger itself: the client whose
+        /// deposit paid the bond of a dispute opened through `bonds` (its agent plays the moves).
+        address payee;
     }
 
     ClaimRegistry public immutable claims;
@@ -98,6 +102,8 @@ contract DisputeGame {
     uint64 public immutable clockSeconds;
     uint256 public immutable challengeBond;
     bytes32 public immutable receiptDomainSeparator;
+    /// @notice Clients' challenge deposits; the only caller of `openFor`.
+    ChallengeBonds public immutable bonds;
 
     uint256 public disputeCount;
     mapping(uint256 => Dispute) private disputes;
@@ -149,6 +155,7 @@ contract DisputeGame {
     error TileOutsideChunk(uint256 tile, uint32 chunk);
     error NothingToWithdraw();
     error TransferFailed(address to, uint256 amount);
+    error NotBonds(address caller);
 
     constructor(
         ClaimRegistry claims_,
@@ -167,6 +174,7 @@ contract DisputeGame {
         clockSeconds = clockSeconds_;
         challengeBond = challengeBond_;
         receiptDomainSeparator = Receipts.domainSeparator(address(claims_));
+        bonds = new ChallengeBonds(this);
     }
 
     /// @notice Forfeited claim bonds arrive here before they are credited.
@@ -184,6 +192,33 @@ contract DisputeGame {
         uint256 leafIndex,
         bytes32[] calldata batchProof
     ) external payable returns (uint256 disputeId) {
+        return _open(msg.sender, address(0), claimId, receipt, signature, leafIndex, batchProof);
+    }
+
+    /// @notice `open` for a client of `bonds`: `challenger` (the client's agent) plays, `payee`
+    /// (the client, whose deposit paid the bond) is paid if the challenger wins.
+    function openFor(
+        address challenger,
+        address payee,
+        uint256 claimId,
+        Receipts.Receipt calldata receipt,
+        bytes calldata signature,
+        uint256 leafIndex,
+        bytes32[] calldata batchProof
+    ) external payable returns (uint256 disputeId) {
+        if (msg.sender != address(bonds)) revert NotBonds(msg.sender);
+        return _open(challenger, payee, claimId, receipt, signature, leafIndex, batchProof);
+    }
+
+    function _open(
+        address challenger,
+        address payee,
+        uint256 claimId,
+        Receipts.Receipt calldata receipt,
+        bytes calldata signature,
+        uint256 leafIndex,
+        bytes32[] calldata batchProof
+    ) private returns (uint256 disputeId) {
         if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
         ClaimRegistry.Claim memory claim = claims.get(claimId);
         bytes32 receiptDigest = Receipts.digest(receipt, receiptDomainSeparator);
@@ -202,7 +237,8 @@ contract DisputeGame {
         Dispute storage d = disputes[disputeId];
         d.claimId = claimId;
         d.claimant = claim.node;
-        d.challenger = msg.sender;
+        d.challenger = challenger;
+        if (payee != address(0)) d.payee = payee;
         d.bond = msg.value;
         d.modelId = claim.modelId;
         d.traceRoot = receipt.traceRoot;
@@ -215,7 +251,7 @@ contract DisputeGame {
         // A receipt without a trace root (traces on demand) leaves the root to the claimant's first
         // move; everything after judges that root exactly as if the receipt had carried it.
         d.phase = receipt.traceRoot == bytes32(0) ? Phase.AwaitTrace : Phase.AwaitFinal;
-        emit DisputeOpened(disputeId, claimId, msg.sender, claim.node, receipt.traceRoot);
+        emit DisputeOpened(disputeId, claimId, challenger, claim.node, receipt.traceRoot);
 
         if (Receipts.signer(receiptDigest, signature) != claim.node || receipt.node != claim.node) {
             _resolve(disputeId, d, true, "receipt not signed by the claim's node");
@@ -580,11 +616,12 @@ contract DisputeGame {
         d.phase = Phase.Resolved;
         d.challengerWon = challengerWon;
         emit DisputeResolved(disputeId, challengerWon, reason);
+        address winner = d.payee == address(0) ? d.challenger : d.payee;
         if (challengerWon) {
-            uint256 forfeited = claims.disputeResolved(d.claimId, false, d.challenger);
-            credit[d.challenger] += d.bond + forfeited;
+            uint256 forfeited = claims.disputeResolved(d.claimId, false, winner);
+            credit[winner] += d.bond + forfeited;
         } else {
-            claims.disputeResolved(d.claimId, true, d.challenger);
+            claims.disputeResolved(d.claimId, true, winner);
             credit[d.claimant] += d.bond;
         }
     }

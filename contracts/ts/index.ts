@@ -2,6 +2,7 @@ export { type AnvilOptions, anvilBinary, freePort, type LocalChain, startAnvil }
 /** Every compiled contract, by `<contract>Artifact` (e.g. the Groth16 verifiers of contracts/src/zk). */
 export * as artifacts from './artifacts.generated.js';
 export {
+  challengeBondsArtifact,
   claimRegistryArtifact,
   disputeGameArtifact,
   feeEscrowArtifact,
@@ -10,6 +11,15 @@ export {
   reexecVerifierArtifact,
   stakeManagerArtifact,
 } from './artifacts.generated.js';
+export {
+  CHALLENGE_AUTHORIZATION_TYPES,
+  type ChallengeAuthorization,
+  type ChallengeDomain,
+  challengeAuthorizationDigest,
+  challengeAuthorizer,
+  openAuthorizedArgs,
+  signChallengeAuthorization,
+} from './challenges/authorization.js';
 export {
   DEV_PARAMETERS,
   deployStoa,

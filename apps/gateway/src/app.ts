@@ -13,7 +13,10 @@ import { Meter } from './metering/meter.js';
 import { generationOnNodes } from './openai/on-nodes.js';
 import { openAiRoutes } from './openai/routes.js';
 import type { GatewayOptions } from './options.js';
+import { clientChallengeRoutes } from './receipts/challenge-routes.js';
 import { receiptChecker } from './receipts/check.js';
+import { parseClientChallenge } from './receipts/client-challenge-request.js';
+import { ClientChallenges } from './receipts/client-challenges.js';
 import { StakeCheck } from './receipts/stake.js';
 import { voucherSigner } from './receipts/voucher.js';
 import { Catalog, type DeployedModel } from './routing/catalog.js';
@@ -35,6 +38,8 @@ export interface Gateway {
   readonly catalog: Catalog;
   readonly meter: Meter;
   readonly spotChecks: SpotChecker;
+  /** Challenges paid from clients' deposits, played by this gateway's challenger key. */
+  readonly clientChallenges: ClientChallenges;
   /** Usage batches replayed from a previous run's spool at start. */
   readonly replayed: number;
   stop(): Promise<void>;
@@ -86,6 +91,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       ...(otherThanNetwork ? { otherThanNetwork } : {}),
     });
   const spotChecks = new SpotChecker(options, send, log);
+  const clientChallenges = new ClientChallenges(options, log);
 
   await instances.start();
   await keyCache.start();
@@ -274,9 +280,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       const found = await findReceipt(request.params.id, request.apiKey!);
       const model = catalog.find(found.modelId);
       if (!model) throw Errors.modelNotFound(found.modelId);
+      const bonded = parseClientChallenge(request.body);
+      if (bonded) return clientChallenges.start(request.params.id, model, found, bonded);
       return spotChecks.challenge(request.params.id, model, found);
     },
   );
+  clientChallengeRoutes(app, {
+    challenges: clientChallenges,
+    authenticate,
+    ownReceipt: (id, request) => findReceipt(id, request.apiKey!),
+  });
 
   app.get<{ Querystring: { since?: string } }>('/v1/usage', { preHandler: authenticate }, async (request) => {
     const since = request.query.since ? new Date(request.query.since) : undefined;
@@ -303,6 +316,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     meter,
     spotChecks,
+    clientChallenges,
     replayed,
     async stop() {
       await app.close();

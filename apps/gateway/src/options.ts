@@ -28,6 +28,8 @@ export interface GatewayOptions {
   readonly spotCheckRate?: number;
   /** The account that opens disputes when a spot check finds a liar (pays the bond). */
   readonly challenger?: PrivateKeyAccount;
+  /** How long `POST /v1/receipts/{id}/challenge` with a client's bond waits for the dispute to open (30 s). */
+  readonly challengeOpenWaitMs?: number;
   /** Vouch for every answered request's receipt, so the fee escrow pays its node (issue 19). */
   readonly voucher?: VoucherOptions;
   readonly random?: () => number;

@@ -1,4 +1,15 @@
-export { type ChallengeReturnType, challenge } from './actions/challenge.js';
+export {
+  type BondedChallengeParameters,
+  type ChallengeReturnType,
+  challenge,
+} from './actions/challenge.js';
+export { type ChallengeStatus, challengeStatus, waitForChallenge } from './actions/challenge-status.js';
+export { type ChallengeTerms, getChallengeTerms } from './actions/challenge-terms.js';
+export {
+  type DepositBondParameters,
+  type DepositBondReturnType,
+  depositBond,
+} from './actions/deposit-bond.js';
 export { type GetReceiptReturnType, getReceipt } from './actions/get-receipt.js';
 export { type InferParameters, type InferReturnType, infer } from './actions/infer.js';
 export {
@@ -10,7 +21,9 @@ export { createStoaClient, type StoaClient, type StoaClientConfig } from './clie
 export { StoaError } from './errors/base.js';
 export { toReceipt, type WireReceipt } from './types.js';
 
-import { type ChallengeReturnType, challenge } from './actions/challenge.js';
+import { type BondedChallengeParameters, type ChallengeReturnType, challenge } from './actions/challenge.js';
+import { type ChallengeStatus, challengeStatus, waitForChallenge } from './actions/challenge-status.js';
+import { type DepositBondParameters, depositBond } from './actions/deposit-bond.js';
 import { getReceipt } from './actions/get-receipt.js';
 import { type InferParameters, infer } from './actions/infer.js';
 import type { StoaClient } from './client.js';
@@ -19,5 +32,12 @@ import type { StoaClient } from './client.js';
 export const stoaActions = (c: StoaClient) => ({
   infer: (p: InferParameters) => infer(c, p),
   getReceipt: (id: string) => getReceipt(c, id),
-  challenge: (id: string): Promise<ChallengeReturnType> => challenge(c, id),
+  challenge: ((id: string, bonded?: BondedChallengeParameters) =>
+    bonded ? challenge(c, id, bonded) : challenge(c, id)) as {
+    (id: string): Promise<ChallengeReturnType>;
+    (id: string, bonded: BondedChallengeParameters): Promise<ChallengeStatus>;
+  },
+  depositBond: (p: DepositBondParameters) => depositBond(c, p),
+  challengeStatus: (id: string) => challengeStatus(c, id),
+  waitForChallenge: (id: string, o?: { pollMs?: number; timeoutMs?: number }) => waitForChallenge(c, id, o),
 });

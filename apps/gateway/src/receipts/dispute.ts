@@ -63,7 +63,7 @@ export async function disputeLiar(
 }
 
 /** Waits for the node's claim that holds `receipt` and returns its receipts and the index. */
-async function claimHolding(options: GatewayOptions, replicaUrl: string, receipt: SignedReceipt) {
+export async function claimHolding(options: GatewayOptions, replicaUrl: string, receipt: SignedReceipt) {
   const { client, addresses } = options.chain;
   const deadline = Date.now() + CLAIM_WAIT_MS;
   const seen = new Set<bigint>();
@@ -91,7 +91,7 @@ async function claimHolding(options: GatewayOptions, replicaUrl: string, receipt
   );
 }
 
-function modelOf(deployed: DeployedModel): Promise<Model> {
+export function modelOf(deployed: DeployedModel): Promise<Model> {
   let model = models.get(deployed.modelId);
   if (!model) {
     const url = deployed.artifactUrl;
@@ -106,4 +106,8 @@ function modelOf(deployed: DeployedModel): Promise<Model> {
   return model;
 }
 
-const toReceipt = (r: WireReceipt): SignedReceipt => ({ ...r, nonce: BigInt(r.nonce), node: r.node as Hex });
+export const toReceipt = (r: WireReceipt): SignedReceipt => ({
+  ...r,
+  nonce: BigInt(r.nonce),
+  node: r.node as Hex,
+});
