@@ -15,6 +15,7 @@ import {
   randomAttentionGraph,
   randomGraph,
   randomTextGraph,
+  randomWideMacGraph,
   run,
   sizeOf,
   tensorBytes,
@@ -59,6 +60,10 @@ const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'];
 const TEXT_GRAPHS = 60;
 const TEXT_RANGES = 10;
 const TEXT_OPS = ['Gather', 'Gelu', 'CausalSoftmax'];
+/** Random graphs of MatMul/Conv with i16 weights (issue 15), ranges per step, outputs per range. */
+const WIDE_MAC_GRAPHS = 110;
+const WIDE_MAC_RANGES = 5;
+const WIDE_MAC_OUTPUTS = 8;
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
@@ -356,6 +361,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     ranges: number,
     ops: string[],
     label: string,
+    maxOutputs = 48,
   ) => {
     for (let seed = 1; seed <= graphs; seed++) {
       const { model, inputs } = graph(seed);
@@ -365,7 +371,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         const total = sizeOf(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.shape);
         for (let k = 0; k < ranges; k++) {
           const a = rng.int(0, total - 1);
-          const b = rng.int(a + 1, Math.min(total, a + 48));
+          const b = rng.int(a + 1, Math.min(total, a + maxOutputs));
           const mode: WindowMode = k % 3 === 0 ? 'full' : k % 3 === 1 ? 'minimal' : 'chunks';
           randomCases.push(tileCase(model, index, values, a, b, mode, `${label} ${seed}`));
         }
@@ -380,6 +386,17 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random attention graph',
   );
   pushShortRanges(randomTextGraph, TEXT_GRAPHS, TEXT_RANGES, TEXT_OPS, 'random text graph');
+  // i16 weights: reductions up to 1,170 taps, so fewer outputs per range.
+  const wideStart = randomCases.length;
+  pushShortRanges(
+    randomWideMacGraph,
+    WIDE_MAC_GRAPHS,
+    WIDE_MAC_RANGES,
+    ['MatMul', 'Conv'],
+    'random i16-weight graph',
+    WIDE_MAC_OUTPUTS,
+  );
+  const wideCases = randomCases.length - wideStart;
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
@@ -389,6 +406,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
     for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
+    expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
   });
 
   it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {
