@@ -1,5 +1,5 @@
 import { importMnistModel } from '@stoa/example-mnist';
-import { importClassifier, labeledLines } from '@stoa/example-ocr';
+import { importClassifier, importRecognizer, labeledLines, recognizerLines } from '@stoa/example-ocr';
 import {
   createModel,
   dtypeInfo,
@@ -480,25 +480,38 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     });
   }
 
-  it("re-executes, for every step of PaddleOCR's pretrained classifier, what a dispute settles: one output chunk of its largest tile", async () => {
-    const { model } = importClassifier(labeledLines(4, 1));
+  /** Kernel gas of one output chunk of the largest tile of every step, checked against the reference; per op it logs the largest. */
+  const largestChunkGas = async (model: Model, label: string) => {
     const values = run(model, randomInput(model, new Random(12)), { keepIntermediates: true }).values!;
     const cases = Array.from(model.schedule, (edge, index) => {
       const tile = tilesOf(model.graph, edge).reduce((a, b) => (b.work > a.work ? b : a));
       // The game narrows the output to one 1 KiB chunk before the one-step (docs/semantics.md §4).
       const width = dtypeInfo(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype).bytes;
       const end = Math.min(tile.end, tile.start + 1024 / width);
-      return tileCase(model, index, values, tile.start, end, 'chunks', 'ppocr classifier');
+      return tileCase(model, index, values, tile.start, end, 'chunks', label);
     });
     const gas = await checkOnChain(cases, BATCH_GAS);
     const perOp = new Map<string, number>();
     for (const [k, c] of cases.entries()) perOp.set(c.op, Math.max(perOp.get(c.op) ?? 0, gas[k]!));
     console.log(
-      `PP-OCR classifier, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
+      `${label}, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
     );
-    // Op-set version 2's tile rule keeps every step within budget (version 1: up to 5.2M).
     for (const [k, c] of cases.entries()) expect(gas[k], c.label).toBeLessThan(KERNEL_GAS_BUDGET);
+  };
+
+  it("re-executes, for every step of PaddleOCR's pretrained classifier, what a dispute settles: one output chunk of its largest tile", async () => {
+    // Op-set version 2's tile rule keeps every step within budget (version 1: up to 5.2M).
+    await largestChunkGas(importClassifier(labeledLines(4, 1)).model, 'PP-OCR classifier');
   });
+
+  // The recognizer's import takes minutes: run with STOA_RECOGNIZER_GAS=1 (issue 15, BENCHMARKS.md).
+  it.runIf(process.env.STOA_RECOGNIZER_GAS)(
+    "re-executes one output chunk of the largest tile of every step of PP-OCRv4's recognizer (i16 activations, i16 conv weights)",
+    async () => {
+      await largestChunkGas(importRecognizer(recognizerLines(1, 1)).model, 'PP-OCRv4 recognizer');
+    },
+    1_800_000,
+  );
 
   it(`re-executes the largest tile of every MNIST CNN step within ${KERNEL_GAS_BUDGET} gas`, () => {
     // The whole one-step call (calldata, input openings, kernel) must fit in 500k gas.

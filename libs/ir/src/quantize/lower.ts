@@ -53,7 +53,8 @@ const CONSTANT_DTYPE: DType = 'i16';
 
 /**
  * The largest accumulator frac at which a bias still fits i32 after rounding: 16-bit weights
- * take up to 8 more fractional bits than 8-bit ones, which a large bias could not follow.
+ * take up to 8 more fractional bits than 8-bit ones, which a large bias could not follow. (Only
+ * imports that failed before with "does not fit i32" get a lower weight frac from it.)
  */
 function biasFracCap(bias: number): number {
   if (bias === 0) return FRAC_LIMIT * 2;
@@ -118,7 +119,7 @@ export function lowerToIntegerGraph(
       Math.min(
         fracFor(maxAbs(w.data, c * per, (c + 1) * per), dtype),
         FRAC_LIMIT - inputFrac,
-        dtype === WEIGHT_DTYPE ? FRAC_LIMIT : biasFracCap(bias?.[c] ?? 0) - inputFrac,
+        biasFracCap(bias?.[c] ?? 0) - inputFrac,
       ),
     );
     const wq = Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, dtype));
