@@ -9,10 +9,10 @@ import type { RandomGraphCase } from './random-graph.js';
  * i16 weights of one MAC: per channel, a magnitude class (tiny, typical, or up to the dtype's
  * extremes, −32768 included), so products and byte splits reach their bounds.
  */
-function wideWeights(rng: Random, channels: number, reduction: number): Int32Array {
+function wideWeights(rng: Random, channels: number, reduction: number, full: boolean): Int32Array {
   const out = new Int32Array(channels * reduction);
   for (let c = 0; c < channels; c++) {
-    const roll = rng.next();
+    const roll = full ? 1 : rng.next();
     const [lo, hi] = roll < 0.15 ? [-300, 300] : roll < 0.75 ? [-9000, 9000] : [-32768, 32767];
     out.set(rng.ints(reduction, lo, hi), c * reduction);
     if (roll >= 0.9) out[c * reduction] = rng.next() < 0.5 ? -32768 : 32767;
@@ -31,7 +31,7 @@ function outputFrac(rng: Random, accFrac: number, reduction: number, inBits: num
  * Random graphs of MatMul and Conv with i16 parameter weights (issue 15's i16 × i16 MAC): i8 or
  * i16 inputs, per-channel weight fracs, an i32 bias or none, any output dtype; Conv with
  * strides, pads, dilations, sometimes groups; about one graph in five with a reduction wide
- * enough (≥ 512 taps) that the onnxruntime lowering must cut it into chunks.
+ * enough (≥ 800 taps of full-range weights) that the onnxruntime lowering must cut it into chunks.
  */
 export function randomWideMacGraph(seed: number): RandomGraphCase {
   const rng = new Random(seed);
@@ -48,7 +48,8 @@ export function randomWideMacGraph(seed: number): RandomGraphCase {
     const w = b.param(
       name,
       { dtype: 'i16', shape, frac: { axis: 0, fracs } },
-      wideWeights(rng, channels, reduction),
+      // Wide reductions get full-range weights, so that their byte sums need several chunks.
+      wideWeights(rng, channels, reduction, wide),
     );
     if (rng.next() < 0.3) return { ins: [w], reduction, fracs };
     const bias = b.param(
@@ -60,7 +61,7 @@ export function randomWideMacGraph(seed: number): RandomGraphCase {
   };
 
   if (rng.next() < 0.35) {
-    const k = wide ? rng.int(520, 1100) : rng.int(1, 200);
+    const k = wide ? rng.int(800, 1100) : rng.int(1, 200);
     const shape = [rng.int(1, 4), k];
     const x = b.input('x', { dtype: act, shape, frac: fx });
     const n = rng.int(1, 12);
@@ -75,7 +76,7 @@ export function randomWideMacGraph(seed: number): RandomGraphCase {
   const kw = rng.int(1, 3);
   const grouped = !wide && rng.next() < 0.2;
   const group = grouped ? rng.int(2, 3) : 1;
-  const c = wide ? rng.int(Math.ceil(520 / (kh * kw)), 130) : group * rng.int(1, 6);
+  const c = wide ? rng.int(Math.ceil(800 / (kh * kw)), Math.ceil(1100 / (kh * kw))) : group * rng.int(1, 6);
   const o = group * rng.int(1, grouped ? 3 : 6);
   const [dh, dw] = [rng.next() < 0.2 ? 2 : 1, 1];
   const shape = [1, c, rng.int(kh * dh, kh * dh + 5), rng.int(kw, kw + 6)];
