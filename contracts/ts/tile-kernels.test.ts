@@ -1,5 +1,5 @@
 import { importMnistModel } from '@stoa/example-mnist';
-import { importClassifier, labeledLines } from '@stoa/example-ocr';
+import { importClassifier, importRecognizer, labeledLines, recognizerLines } from '@stoa/example-ocr';
 import {
   createModel,
   dtypeInfo,
@@ -15,6 +15,7 @@ import {
   randomAttentionGraph,
   randomGraph,
   randomTextGraph,
+  randomWideMacGraph,
   run,
   sizeOf,
   tensorBytes,
@@ -59,6 +60,10 @@ const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'];
 const TEXT_GRAPHS = 60;
 const TEXT_RANGES = 10;
 const TEXT_OPS = ['Gather', 'Gelu', 'CausalSoftmax'];
+/** Random graphs of MatMul/Conv with i16 weights (issue 15), ranges per step, outputs per range. */
+const WIDE_MAC_GRAPHS = 110;
+const WIDE_MAC_RANGES = 5;
+const WIDE_MAC_OUTPUTS = 8;
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
@@ -356,6 +361,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     ranges: number,
     ops: string[],
     label: string,
+    maxOutputs = 48,
   ) => {
     for (let seed = 1; seed <= graphs; seed++) {
       const { model, inputs } = graph(seed);
@@ -365,7 +371,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         const total = sizeOf(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.shape);
         for (let k = 0; k < ranges; k++) {
           const a = rng.int(0, total - 1);
-          const b = rng.int(a + 1, Math.min(total, a + 48));
+          const b = rng.int(a + 1, Math.min(total, a + maxOutputs));
           const mode: WindowMode = k % 3 === 0 ? 'full' : k % 3 === 1 ? 'minimal' : 'chunks';
           randomCases.push(tileCase(model, index, values, a, b, mode, `${label} ${seed}`));
         }
@@ -380,6 +386,17 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random attention graph',
   );
   pushShortRanges(randomTextGraph, TEXT_GRAPHS, TEXT_RANGES, TEXT_OPS, 'random text graph');
+  // i16 weights: reductions up to 1,170 taps, so fewer outputs per range.
+  const wideStart = randomCases.length;
+  pushShortRanges(
+    randomWideMacGraph,
+    WIDE_MAC_GRAPHS,
+    WIDE_MAC_RANGES,
+    ['MatMul', 'Conv'],
+    'random i16-weight graph',
+    WIDE_MAC_OUTPUTS,
+  );
+  const wideCases = randomCases.length - wideStart;
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
@@ -389,6 +406,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
     for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
+    expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
   });
 
   it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {
@@ -462,25 +480,65 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     });
   }
 
-  it("re-executes, for every step of PaddleOCR's pretrained classifier, what a dispute settles: one output chunk of its largest tile", async () => {
-    const { model } = importClassifier(labeledLines(4, 1));
+  /** One output chunk of the largest tile of every step: what a dispute's one-step re-executes (docs/semantics.md §4). */
+  const largestChunks = (model: Model, label: string) => {
     const values = run(model, randomInput(model, new Random(12)), { keepIntermediates: true }).values!;
-    const cases = Array.from(model.schedule, (edge, index) => {
+    return Array.from(model.schedule, (edge, index) => {
       const tile = tilesOf(model.graph, edge).reduce((a, b) => (b.work > a.work ? b : a));
-      // The game narrows the output to one 1 KiB chunk before the one-step (docs/semantics.md §4).
       const width = dtypeInfo(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype).bytes;
       const end = Math.min(tile.end, tile.start + 1024 / width);
-      return tileCase(model, index, values, tile.start, end, 'chunks', 'ppocr classifier');
+      return tileCase(model, index, values, tile.start, end, 'chunks', label);
     });
+  };
+
+  /** Checks the cases against the reference; logs and returns the largest kernel gas per op. */
+  const gasPerOp = async (cases: readonly TileCase[], label: string) => {
     const gas = await checkOnChain(cases, BATCH_GAS);
     const perOp = new Map<string, number>();
     for (const [k, c] of cases.entries()) perOp.set(c.op, Math.max(perOp.get(c.op) ?? 0, gas[k]!));
     console.log(
-      `PP-OCR classifier, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
+      `${label}, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
     );
+    return { gas, perOp };
+  };
+
+  it("re-executes, for every step of PaddleOCR's pretrained classifier, what a dispute settles: one output chunk of its largest tile", async () => {
+    const cases = largestChunks(importClassifier(labeledLines(4, 1)).model, 'ppocr classifier');
+    const { gas } = await gasPerOp(cases, 'PP-OCR classifier');
     // Op-set version 2's tile rule keeps every step within budget (version 1: up to 5.2M).
     for (const [k, c] of cases.entries()) expect(gas[k], c.label).toBeLessThan(KERNEL_GAS_BUDGET);
   });
+
+  // The recognizer's import takes minutes: run with STOA_RECOGNIZER_GAS=1 (issue 15, BENCHMARKS.md).
+  it.runIf(process.env.STOA_RECOGNIZER_GAS)(
+    "re-executes one output chunk of the largest tile of every step of PP-OCRv4's recognizer (i16 activations, i16 conv weights)",
+    async () => {
+      const cases = largestChunks(importRecognizer(recognizerLines(1, 1)).model, 'ppocr recognizer');
+      const perOp = new Map<string, number>();
+      // One op at a time: a step past an eth_call's gas cap (the CTC head's Softmax over 6,625
+      // classes) is reported, not fatal to the others.
+      for (const op of new Set(cases.map((c) => c.op))) {
+        const mine = cases.filter((c) => c.op === op);
+        try {
+          for (const [k, g] of (await gasPerOp(mine, `PP-OCRv4 recognizer ${op}`)).gas.entries())
+            perOp.set(
+              `${mine[k]!.label} ${mine[k]!.step.inputTypes.map((t) => t.shape.join('×')).join(', ')}`,
+              g,
+            );
+        } catch (error) {
+          if (!(error instanceof BaseError)) throw error; // a mismatch with the reference fails the test
+          console.log(`PP-OCRv4 recognizer ${op}: ${(error as Error).message.split('\n')[0]}`);
+          perOp.set(`${op} (failed)`, Number.POSITIVE_INFINITY);
+        }
+      }
+      // Every chunk matched the reference (checkOnChain); the budget is not met by every step yet
+      // (BENCHMARKS.md: the i16-weight convs' generic kernel path), so the gas is recorded, not asserted.
+      const over = [...perOp].filter(([, used]) => used >= KERNEL_GAS_BUDGET);
+      console.log(`steps over ${KERNEL_GAS_BUDGET} kernel gas: ${JSON.stringify(Object.fromEntries(over))}`);
+      expect(perOp.size).toBeGreaterThan(0);
+    },
+    1_800_000,
+  );
 
   it(`re-executes the largest tile of every MNIST CNN step within ${KERNEL_GAS_BUDGET} gas`, () => {
     // The whole one-step call (calldata, input openings, kernel) must fit in 500k gas.

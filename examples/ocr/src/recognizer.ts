@@ -80,12 +80,16 @@ export function neckDtypes(graph: FloatGraph): Map<string, 'i16'> {
   return new Map(graph.nodes.slice(last + 1).map((n) => [n.output, 'i16']));
 }
 
-/** The recognizer quantized to the integer op set, calibrated on rendered lines. */
+/**
+ * The recognizer quantized to the integer op set, calibrated on rendered lines. Its 24 ordinary
+ * (group-1) convolutions get i16 weights by default (`convWeightDtype`): with i8 weights they
+ * cost +0.81 pp CER on 100 lines, their rounding alone (docs/decisions.md).
+ */
 export function importRecognizer(
   calibration: readonly TextLine[],
   precision: RecognizerPrecision = 'i16',
   mseExtraBits?: number,
-  scales: { method?: 'max' | 'mse'; headroomBits?: number } = {},
+  scales: { method?: 'max' | 'mse'; headroomBits?: number; convWeightDtype?: 'i8' | 'i16' } = {},
 ): ImportResult {
   const bytes = readFileSync(RECOGNIZER_FILE);
   const shape = { dims: RECOGNIZER_DIMS, label: RECOGNIZER_FILE };
@@ -95,6 +99,7 @@ export function importRecognizer(
     calibrationMethod: scales.method ?? 'mse',
     mseExtraBits,
     headroomBits: scales.headroomBits,
+    convWeightDtype: scales.convWeightDtype ?? 'i16',
     activationDtype: precision === 'i16' ? 'i16' : 'i8',
     activationDtypes: precision === 'mixed' ? neckDtypes(importOnnxFloat(bytes, shape)) : undefined,
     name: 'ppocr-rec-v4',

@@ -2,8 +2,9 @@ import { modelId, toHex } from '@stoa/ir';
 import { compareRecognizer, importRecognizer, recognizerLines } from '../recognizer.js';
 
 /**
- * `npm run ocr:cer [-- lines] [--i8 | --mixed] [--calibration n] [--mse-bits n] [--max] [--headroom n]`:
- * integer vs float PP-OCRv4 recognizer, CER on rendered lines; i16 activations by default.
+ * `npm run ocr:cer [-- lines] [--i8 | --mixed] [--i8-weights] [--calibration n] [--mse-bits n] [--max] [--headroom n]`:
+ * integer vs float PP-OCRv4 recognizer, CER on rendered lines; i16 activations and i16 weights
+ * in the ordinary convolutions by default (`--i8-weights`: i8 weights everywhere, as before).
  */
 const args = process.argv.slice(2);
 const dtype = args.includes('--mixed') ? 'mixed' : args.includes('--i8') ? 'i8' : 'i16';
@@ -19,6 +20,7 @@ const mseBits = bitsFlag >= 0 ? Number(args[bitsFlag + 1]) : undefined;
 const headroomFlag = args.indexOf('--headroom');
 const headroomBits = headroomFlag >= 0 ? Number(args[headroomFlag + 1]) : undefined;
 const method = args.includes('--max') ? 'max' : 'mse';
+const convWeightDtype = args.includes('--i8-weights') ? 'i8' : 'i16';
 const started = Date.now();
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -28,6 +30,7 @@ console.error(
 const result = importRecognizer(recognizerLines(CALIBRATION_LINES, 1), dtype, mseBits, {
   method,
   headroomBits,
+  convWeightDtype,
 });
 console.error(`modelId ${toHex(modelId(result.model))}; rendering ${lines} test lines…`);
 const test = recognizerLines(lines, 2);
@@ -41,7 +44,7 @@ const report = await compareRecognizer(result, test, (soFar) => {
     );
 });
 console.log(
-  `PP-OCRv4 recognizer, ${report.lines} lines (${report.characters} characters), ${dtype === 'mixed' ? 'i8 backbone, i16 neck and head' : dtype} activations`,
+  `PP-OCRv4 recognizer, ${report.lines} lines (${report.characters} characters), ${dtype === 'mixed' ? 'i8 backbone, i16 neck and head' : dtype} activations, ${convWeightDtype} weights in the group-1 convolutions`,
 );
 console.log(`  CER float (onnxruntime):        ${percent(report.floatCer)}`);
 console.log(`  CER integer (traced backend):   ${percent(report.integerCer)}`);

@@ -1,10 +1,19 @@
 import { channelFrac, formatType, frac, type TensorType } from '../graph/types.js';
-import { ACCUMULATOR_LIMIT, maxAbsOf } from './op.js';
+import { ACCUMULATOR_LIMIT, INTERMEDIATE_LIMIT, maxAbsOf } from './op.js';
+
+/**
+ * The accumulator bound of a MAC edge: int32 for i8 (and i32) weights, as onnxruntime's integer
+ * kernels accumulate; i16 weights (i16 × i16 products) get an i64 accumulator bounded by 2^47,
+ * where doubles, and the double requantization of the onnxruntime lowering, stay exact.
+ */
+export function accumulatorLimit(weights: TensorType): number {
+  return weights.dtype === 'i16' ? INTERMEDIATE_LIMIT : ACCUMULATOR_LIMIT;
+}
 
 /**
  * Shared checks of the multiply-accumulate ops (MatMul, Conv): weights and bias may be scaled
  * per output channel (axis 0); the bias frac must equal input frac + weight frac per channel;
- * and the int32 accumulator bound must hold for every channel.
+ * and the accumulator bound (`accumulatorLimit`) must hold for every channel.
  */
 export function accumulatorProblems(
   inTypes: readonly TensorType[],
@@ -33,6 +42,7 @@ export function accumulatorProblems(
   const weights = constants[1];
   const biasValues = constants[2];
   const maxW = maxAbsOf(w, undefined);
+  const limit = accumulatorLimit(w);
   for (let c = 0; c < channels; c++) {
     if (bias && channelFrac(bias, c) !== fx + channelFrac(w, c)) {
       problems.push(
@@ -47,9 +57,9 @@ export function accumulatorProblems(
       bound = reduction * maxW * maxX;
     }
     bound += biasValues ? Math.abs(biasValues[c]!) : bias ? maxAbsOf(bias, undefined) : 0;
-    if (bound >= ACCUMULATOR_LIMIT) {
+    if (bound >= limit) {
       problems.push(
-        `the int32 accumulator of output channel ${c} may reach ${bound} (limit 2^31): lower the input or weight precision`,
+        `the ${limit === ACCUMULATOR_LIMIT ? 'int32' : 'int64'} accumulator of output channel ${c} may reach ${bound} (limit 2^${Math.log2(limit)}): lower the input or weight precision`,
       );
       break;
     }

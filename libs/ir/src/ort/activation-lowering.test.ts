@@ -3,6 +3,7 @@ import { run } from '../interpreter.js';
 import { randomActivationGraph } from '../testing/random-activation-graph.js';
 import { randomAttentionGraph } from '../testing/random-attention-graph.js';
 import type { RandomGraphCase } from '../testing/random-graph.js';
+import { randomWideMacGraph } from '../testing/random-wide-mac-graph.js';
 import { createOnnxRuntimeBackend } from './backend.js';
 
 /** Generators of random graphs around the ops added for PP-OCR, and the ops each must cover. */
@@ -23,6 +24,13 @@ const FAMILIES: readonly {
     generate: randomAttentionGraph,
     graphs: 60,
     ops: ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'],
+  },
+  {
+    // i16 weights (issue 15): both operands split into bytes, wide reductions cut into chunks.
+    name: 'MatMul and Conv with i16 weights',
+    generate: randomWideMacGraph,
+    graphs: 120,
+    ops: [],
   },
 ];
 

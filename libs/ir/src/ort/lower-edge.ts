@@ -13,6 +13,7 @@ import { hardSigmoidScales } from '../ops/activation.js';
 import { intsAttr } from '../ops/op.js';
 import { sizeOf } from '../tensor.js';
 import { carrierOf } from './carrier.js';
+import { lowerWideMac, type WideMac, wideMacChunks } from './lower-wide-mac.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
 /** Shifts beyond these give the same saturated result (|x| < 2^47) and keep doubles exact. */
@@ -225,6 +226,10 @@ export function fallbackReason(graph: Hypergraph, edge: number): string | undefi
     return `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`;
   if (op === 'MatMul' || op === 'Conv') {
     const [x, wt] = [...edgeInputsOf(graph, edge)].map((n) => graph.nodeTypes[n]!);
+    if (wt!.dtype === 'i16')
+      return wideMacOf(graph, edge)
+        ? undefined
+        : `${op} with i16 weights needs i8/i16 input and parameter weights in ≤ 32 exact float32 chunks`;
     if (x!.dtype === 'i16' && bytesFit(graph, edge)) return undefined;
     if (x!.dtype !== 'i8' || wt!.dtype !== 'i8') return `${op}Integer needs i8 operands`;
   }
@@ -415,6 +420,34 @@ function lowerOnPending(w: OnnxGraphWriter, graph: Hypergraph, edge: number, p: 
   }
 }
 
+/** An i16-weight MatMul/Conv with an exact byte-split lowering (lower-wide-mac.ts), if it has one. */
+function wideMacOf(
+  graph: Hypergraph,
+  edge: number,
+): { mac: WideMac; chunks: [number, number][] } | undefined {
+  const ins = [...edgeInputsOf(graph, edge)];
+  const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
+  const weights = graph.params.get(ins[1]!);
+  if (wt.dtype !== 'i16' || !weights) return undefined;
+  const op = graph.edgeOps[edge] as 'MatMul' | 'Conv';
+  const mac: WideMac = { op, x, weights, shape: wt.shape, geometry: macGeometry(graph, edge) };
+  const chunks = wideMacChunks(mac);
+  return chunks ? { mac, chunks } : undefined;
+}
+
+/** Conv's attributes as onnxruntime takes them (empty for MatMul). */
+function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
+  if (graph.edgeOps[edge] !== 'Conv') return {};
+  const attrs = graph.edgeAttrs[edge]!;
+  return {
+    strides: intsAttr(attrs, 'strides'),
+    pads: intsAttr(attrs, 'pads'),
+    dilations: intsAttr(attrs, 'dilations'),
+    group: attrs.group as number,
+    kernel_shape: graph.nodeTypes[[...edgeInputsOf(graph, edge)][1]!]!.shape.slice(2),
+  };
+}
+
 /** MatMul and Conv: float32 kernels where exact, chunked float32 where that is, else integer kernels. */
 function lowerMac(
   w: OnnxGraphWriter,
@@ -427,21 +460,11 @@ function lowerMac(
   const ins = [...edgeInputsOf(graph, edge)];
   const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
   const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
-  const attrs = graph.edgeAttrs[edge]!;
   const channels = wt.shape[0]!;
   const reduction = sizeOf(wt.shape) / channels;
   const shifts = channelShifts(x, wt, out);
   const biasShape = op === 'Conv' ? [channels, 1, 1] : [channels];
-  const geometry: Record<string, number | readonly number[]> =
-    op === 'Conv'
-      ? {
-          strides: intsAttr(attrs, 'strides'),
-          pads: intsAttr(attrs, 'pads'),
-          dilations: intsAttr(attrs, 'dilations'),
-          group: attrs.group as number,
-          kernel_shape: wt.shape.slice(2),
-        }
-      : {};
+  const geometry = macGeometry(graph, edge);
   const input = value(ins[0]!);
   const int8 = (n: number) => {
     const data = graph.params.get(n);
@@ -478,6 +501,8 @@ function lowerMac(
   };
 
   const weights = graph.params.get(ins[1]!);
+  const wide = wideMacOf(graph, edge);
+  if (wide) return finishDouble(lowerWideMac(w, wide.mac, input, wide.chunks));
   if (weights && x.dtype === 'i16') {
     // x = 256·hi + lo, both halves' products exact in float32 (bytesFit), summed in double.
     const byte = w.constant('float', [], [256]);

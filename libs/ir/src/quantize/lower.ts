@@ -31,6 +31,12 @@ export interface LowerOptions {
    * the calibrated maximum still fit, for inputs unlike the calibration samples.
    */
   readonly headroomBits?: number;
+  /**
+   * Weight dtype of convolutions with group 1 (default i8); depthwise and grouped convolutions
+   * and MatMul keep i8. i16 gives those convs an i16 × i16 MAC with an i64 accumulator
+   * (docs/semantics.md §3). The weights' dtype is part of the model's bytes, so it changes the modelId.
+   */
+  readonly convWeightDtype?: 'i8' | 'i16';
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -44,6 +50,16 @@ const WEIGHT_DTYPE: DType = 'i8';
 /** HardSwish's gate clamp(x/6 + 1/2, 0, 1) is an i16 at this frac: 1.0 exactly, steps of 2^−14. */
 const HARD_SWISH_GATE_FRAC = 14;
 const CONSTANT_DTYPE: DType = 'i16';
+
+/**
+ * The largest accumulator frac at which a bias still fits i32 after rounding: 16-bit weights
+ * take up to 8 more fractional bits than 8-bit ones, which a large bias could not follow. (Only
+ * imports that failed before with "does not fit i32" get a lower weight frac from it.)
+ */
+function biasFracCap(bias: number): number {
+  if (bias === 0) return FRAC_LIMIT * 2;
+  return Math.floor(Math.log2((dtypeInfo('i32').max - 1) / Math.abs(bias)));
+}
 
 function transpose2d(data: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(data.length);
@@ -89,24 +105,25 @@ export function lowerToIntegerGraph(
     return id;
   };
 
-  /** i8 weights [N, ...] scaled per output channel, and the i32 bias at input frac + weight frac. */
+  /** Weights [N, ...] (i8 unless told) scaled per output channel, and the i32 bias at input frac + weight frac. */
   const weightsAndBias = (
     node: FloatNode,
     inputFrac: number,
     w: FloatTensor,
     bias: Float64Array | undefined,
+    dtype: DType = WEIGHT_DTYPE,
   ) => {
     const channels = w.shape[0]!;
     const per = sizeOf(w.shape) / channels;
     const fracs = Array.from({ length: channels }, (_, c) =>
-      Math.min(fracFor(maxAbs(w.data, c * per, (c + 1) * per), WEIGHT_DTYPE), FRAC_LIMIT - inputFrac),
+      Math.min(
+        fracFor(maxAbs(w.data, c * per, (c + 1) * per), dtype),
+        FRAC_LIMIT - inputFrac,
+        biasFracCap(bias?.[c] ?? 0) - inputFrac,
+      ),
     );
-    const wq = Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, WEIGHT_DTYPE));
-    const weights = b.param(
-      `${node.name}.weight`,
-      { dtype: WEIGHT_DTYPE, shape: w.shape, frac: { axis: 0, fracs } },
-      wq,
-    );
+    const wq = Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, dtype));
+    const weights = b.param(`${node.name}.weight`, { dtype, shape: w.shape, frac: { axis: 0, fracs } }, wq);
     if (!bias) return [weights];
     const biasFracs = fracs.map((f) => inputFrac + f);
     const bq = Array.from(bias, (v, c) => {
@@ -124,6 +141,10 @@ export function lowerToIntegerGraph(
       ),
     ];
   };
+
+  /** The option's weight dtype for a group-1 Conv; i8 for depthwise and grouped ones. */
+  const convWeightDtype = (node: FloatNode): DType =>
+    attrInt(node, 'group', 1) === 1 ? (options.convWeightDtype ?? WEIGHT_DTYPE) : WEIGHT_DTYPE;
 
   const emit = (
     node: FloatNode,
@@ -229,7 +250,7 @@ export function lowerToIntegerGraph(
         emit(
           node,
           'Conv',
-          [x, ...weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data)],
+          [x, ...weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node))],
           outFrac(node),
           {
             ...windowAttrs(node),
