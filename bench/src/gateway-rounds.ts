@@ -75,7 +75,7 @@ export function summaryRow(
   const of = (pick: (r: Round) => number, digits: number) => spread(rounds.map(pick), digits).text;
   return {
     database,
-    cores: pinned ? 'node: cpu1; gateway + client: cpu0' : 'all share both',
+    cores: pinned ? 'pinned: node cpu1; gateway, its db, client cpu0' : 'unpinned: all share both',
     rounds: String(rounds.length),
     'direct p50 ms (1 client)': of((r) => r.direct.p50ms, 2),
     'gateway p50 ms (1 client)': of((r) => r.gateway.p50ms, 2),
