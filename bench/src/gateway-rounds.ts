@@ -19,6 +19,8 @@ export interface Round {
   readonly ratio: number;
   readonly gatewayCpuUs: number;
   readonly nodeCpuUs: number;
+  /** The same gateway sending each turn whole (one batch in flight), when measured. */
+  readonly wholeTurns?: { readonly addedP50: number; readonly ratio: number; readonly gatewayCpuUs: number };
 }
 
 /**
@@ -46,8 +48,17 @@ export async function measurePath(
   };
 }
 
-export function roundOf(direct: PathRound, gateway: PathRound): Round {
+export function roundOf(direct: PathRound, gateway: PathRound, wholeTurns?: PathRound): Round {
   return {
+    ...(wholeTurns
+      ? {
+          wholeTurns: {
+            addedP50: wholeTurns.p50ms - direct.p50ms,
+            ratio: wholeTurns.throughput / direct.throughput,
+            gatewayCpuUs: wholeTurns.gatewayCpuUs,
+          },
+        }
+      : {}),
     direct,
     gateway,
     addedP50: gateway.p50ms - direct.p50ms,
@@ -84,6 +95,13 @@ export function summaryRow(
     [`gateway req/s (${concurrency} clients)`]: of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),
     'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
+    ...(rounds.every((r) => r.wholeTurns)
+      ? {
+          'one batch in flight: added p50 ms': of((r) => r.wholeTurns!.addedP50, 2),
+          'one batch in flight: throughput': of((r) => r.wholeTurns!.ratio, 3),
+          'one batch in flight: gateway CPU µs/req': of((r) => r.wholeTurns!.gatewayCpuUs, 0),
+        }
+      : {}),
     'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
     'node CPU µs/req (via gateway)': of((r) => r.gateway.nodeCpuUs, 0),
     'client CPU µs/req (direct / via gateway)': `${spread(

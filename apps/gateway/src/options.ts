@@ -20,6 +20,11 @@ export interface GatewayOptions {
   /** How often the key change counters are polled (default 250 ms; revocation shows within ~this). */
   readonly keyPollMs?: number;
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 2): a batch
+   * takes at most this share of the replica's outstanding inferences. 1 sends each turn whole.
+   */
+  readonly batchesInFlight?: number;
   readonly maxBodyBytes?: number;
   /** USD charged per request against spend caps; wei metered per request. */
   readonly pricePerRequestUsd?: number;

@@ -66,17 +66,18 @@ export function sendCoalesced(call: NodeCall): Promise<NodeReply> {
 }
 
 /**
- * Inferences the next batch to `replica` takes at most: half of what the router has outstanding
- * on it (`ReplicaState.outstanding`: routed there and not yet answered, these included), rounded
- * up. Closed-loop clients answered in one batch come back in one turn, so sending each turn
- * whole keeps one batch in flight: the node idle while the gateway and its clients work, and
- * they idle while the node works. Half of the outstanding keeps two batches in flight, one's
- * round trip overlapping the other's execution (docs/decisions.md, "two batches in flight").
- * A caller that does not count outstanding requests (0) gets whole turns.
+ * Inferences the next batch to `replica` takes at most: its share (1 / `batchesInFlight`, 2 by
+ * default) of what the router has outstanding on it (`ReplicaState.outstanding`: routed there
+ * and not yet answered, these included), rounded up. Closed-loop clients answered in one batch
+ * come back in one turn, so sending each turn whole keeps one batch in flight: the node idle
+ * while the gateway and its clients work, and they idle while the node works. Half of the
+ * outstanding keeps two batches in flight, one's round trip overlapping the other's execution
+ * (docs/decisions.md, "two batches in flight"). A caller that does not count outstanding
+ * requests (0) gets whole turns.
  */
 function batchCap(replica: ReplicaState): number {
-  if (replica.outstanding <= 0) return MAX_COALESCED;
-  return Math.min(MAX_COALESCED, Math.ceil(replica.outstanding / 2));
+  if (replica.outstanding <= 0 || replica.batchesInFlight <= 1) return MAX_COALESCED;
+  return Math.min(MAX_COALESCED, Math.ceil(replica.outstanding / replica.batchesInFlight));
 }
 
 function drain(replica: ReplicaState): void {
