@@ -274,15 +274,21 @@ export function loadRatios({
   };
 }
 
-/** Issue 14's must-show 4: ≥ 0.8× in-process throughput, p99 ≤ 2× in-process, zero errors. */
+/**
+ * Issue 14's must-show 4: ≥ 0.8× in-process throughput, p99 ≤ 2× in-process, zero errors,
+ * against the node's own arrangement in-process (one batch per turn, as the node answers); the
+ * line also gives the ratio against the faster of the two in-process arrangements, so that
+ * two batches in flight on the HTTP side cannot pass for a gain the baseline could have had.
+ */
 export function mustShow4(result: LoadComparison): { readonly met: boolean; readonly line: string } {
-  const { throughput, p99 } = loadRatios(result);
+  const { throughput, p99, pipelinedBaselineThroughput } = loadRatios(result);
   const errors = result.node.errors;
   const met = throughput >= 0.8 && p99 <= 2 && errors === 0;
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const stricter = Math.min(throughput, pipelinedBaselineThroughput);
   return {
     met,
-    line: `issue 14 must-show 4 (${result.concurrency} clients): ${met ? 'MET' : 'NOT MET'} — throughput ${throughput.toFixed(2)}× in-process (≥ 0.8: ${mark(throughput >= 0.8)}), p99 ${p99.toFixed(2)}× (≤ 2: ${mark(p99 <= 2)}), errors ${errors} (0: ${mark(errors === 0)})`,
+    line: `issue 14 must-show 4 (${result.concurrency} clients): ${met ? 'MET' : 'NOT MET'} — throughput ${throughput.toFixed(2)}× in-process (≥ 0.8: ${mark(throughput >= 0.8)}), p99 ${p99.toFixed(2)}× (≤ 2: ${mark(p99 <= 2)}), errors ${errors} (0: ${mark(errors === 0)}); against the faster in-process arrangement ${stricter.toFixed(2)}× (${mark(stricter >= 0.8)})`,
   };
 }
 
