@@ -13,8 +13,8 @@ import { printTable } from './measure.js';
 
 const KEYS = 10_000;
 const IDLE_SECONDS = 3;
-/** `gateway1`: a second gateway sending each turn's inferences whole (one batch in flight). */
-const PATHS = ['direct', 'gateway', 'gateway1'] as const;
+/** `gateway2`: a second gateway keeping two coalesced batches in flight to the node. */
+const PATHS = ['direct', 'gateway', 'gateway2'] as const;
 type Path = (typeof PATHS)[number];
 
 /**
@@ -70,11 +70,11 @@ export async function gatewayOverhead(): Promise<void> {
         stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')),
         profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
       );
-      // The same gateway with one coalesced batch in flight per replica (before session 26), as a
-      // third arm of every round: the same-run A/B of the coalescer's two batches in flight.
-      const gatewayWhole = await spawnGateway({
-        ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-1')),
-        STOA_GATEWAY_BATCHES_IN_FLIGHT: '1',
+      // The same gateway with two coalesced batches in flight per replica, as a third arm of
+      // every round: the same-run A/B of STOA_GATEWAY_BATCHES_IN_FLIGHT (the default is 1).
+      const gatewayTwo = await spawnGateway({
+        ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
+        STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
       });
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
@@ -107,13 +107,17 @@ export async function gatewayOverhead(): Promise<void> {
           headers: { ...json, authorization: `Bearer ${key}` },
           body: bodies[i % bodies.length]!,
         }));
-        const pids = { node: stack.nodes[0]!.process.pid!, gateway: gateway.process.pid! };
         const postmaster = database === 'postgresql' ? postmasterOf(postgres.port) : undefined;
+        const pids = {
+          node: stack.nodes[0]!.process.pid!,
+          gateway: gateway.process.pid!,
+          ...(postmaster !== undefined ? { database: () => processTree(postmaster) } : {}),
+        };
         const lay = (layout: Layout) => {
           const gatewaySide = layout === 'pinned' ? '0' : '0-1';
           pin(pids.node, layout === 'pinned' ? '1' : '0-1');
           pin(pids.gateway, gatewaySide);
-          pin(gatewayWhole.process.pid!, gatewaySide);
+          pin(gatewayTwo.process.pid!, gatewaySide);
           pin(process.pid, gatewaySide);
           // The postmaster and its backends (new backends inherit the postmaster's CPUs).
           if (postmaster !== undefined) for (const pid of processTree(postmaster)) pin(pid, gatewaySide);
@@ -127,8 +131,8 @@ export async function gatewayOverhead(): Promise<void> {
         // second the warm-up above reaches only the first few hundred keys, so every key is
         // also sent once (else the 1-client rounds, which walk further, measure first sights).
         await sendEach(gateway.url, through, 8);
-        await cannon(gatewayWhole.url, through, { seconds: 4, connections: 10, warmUp: true });
-        await sendEach(gatewayWhole.url, through, 8);
+        await cannon(gatewayTwo.url, through, { seconds: 4, connections: 10, warmUp: true });
+        await sendEach(gatewayTwo.url, through, 8);
         await cannon(nodeUrl, direct, { seconds: 2, connections: concurrency, warmUp: true });
         // The gateway's fixed cost (key-version polls, heartbeats, catalog refresh, health
         // probes), spent with or without traffic: what the per-request CPU includes at this rate.
@@ -144,15 +148,15 @@ export async function gatewayOverhead(): Promise<void> {
             const measured: Partial<Record<Path, PathRound>> = {};
             for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse())
               measured[path] = await measurePath(
-                path === 'direct' ? nodeUrl : path === 'gateway' ? gateway.url : gatewayWhole.url,
+                path === 'direct' ? nodeUrl : path === 'gateway' ? gateway.url : gatewayTwo.url,
                 path === 'direct' ? direct : through,
-                path === 'gateway1' ? { ...pids, gateway: gatewayWhole.process.pid! } : pids,
+                path === 'gateway2' ? { ...pids, gateway: gatewayTwo.process.pid! } : pids,
                 { seconds, concurrency },
               );
-            const last = roundOf(measured.direct!, measured.gateway!, measured.gateway1);
+            const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2);
             measuredRounds.get(layout)!.push(last);
             console.log(
-              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}× (one batch in flight: ${last.wholeTurns!.addedP50.toFixed(2)} ms, ${last.wholeTurns!.ratio.toFixed(3)}×), gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req (load avg ${loadavg()[0]!.toFixed(1)})`,
+              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}× (two batches in flight: ${last.twoInFlight!.addedP50.toFixed(2)} ms, ${last.twoInFlight!.ratio.toFixed(3)}×), gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req (load avg ${loadavg()[0]!.toFixed(1)})`,
             );
           }
         }
@@ -162,7 +166,7 @@ export async function gatewayOverhead(): Promise<void> {
             'gateway idle CPU ms/s': idleMsPerS.toFixed(1),
           });
       } finally {
-        await gatewayWhole.stop();
+        await gatewayTwo.stop();
         await gateway.stop();
         await stack.stop();
       }

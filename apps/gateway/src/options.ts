@@ -21,8 +21,8 @@ export interface GatewayOptions {
   readonly keyPollMs?: number;
   readonly upstreamTimeoutMs?: number;
   /**
-   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 2): a batch
-   * takes at most this share of the replica's outstanding inferences. 1 sends each turn whole.
+   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 1, each turn
+   * sent whole): with n, a batch takes at most 1/n of the replica's outstanding inferences.
    */
   readonly batchesInFlight?: number;
   readonly maxBodyBytes?: number;

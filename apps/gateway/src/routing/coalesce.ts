@@ -66,14 +66,14 @@ export function sendCoalesced(call: NodeCall): Promise<NodeReply> {
 }
 
 /**
- * Inferences the next batch to `replica` takes at most: its share (1 / `batchesInFlight`, 2 by
- * default) of what the router has outstanding on it (`ReplicaState.outstanding`: routed there
- * and not yet answered, these included), rounded up. Closed-loop clients answered in one batch
- * come back in one turn, so sending each turn whole keeps one batch in flight: the node idle
- * while the gateway and its clients work, and they idle while the node works. Half of the
- * outstanding keeps two batches in flight, one's round trip overlapping the other's execution
- * (docs/decisions.md, "two batches in flight"). A caller that does not count outstanding
- * requests (0) gets whole turns.
+ * Inferences the next batch to `replica` takes at most: all of this turn's by default
+ * (`batchesInFlight` 1), else 1 / `batchesInFlight` of what the router has outstanding on it
+ * (`ReplicaState.outstanding`: routed there and not yet answered, these included), rounded up.
+ * Closed-loop clients answered in one batch come back in one turn, so whole turns keep one batch
+ * in flight; with 2, two batches alternate and one's round trip overlaps the other's execution
+ * (docs/decisions.md, "two batches in flight": it helped the node's lockstep load test a little
+ * and cost the gateway bench CPU and throughput, so it is not the default). A caller that does
+ * not count outstanding requests (0) gets whole turns.
  */
 function batchCap(replica: ReplicaState): number {
   if (replica.outstanding <= 0 || replica.batchesInFlight <= 1) return MAX_COALESCED;
