@@ -3,9 +3,8 @@ import { formatComparison, mustShow4, nodeLoadScenario } from '@stoa/node';
 
 /**
  * The node's HTTP path (parse, hot-path inference, sign, journal) against the same work in-process:
- * the node driven as the gateway drives it (the calls of one turn coalesced into batch requests,
- * two batches in flight) and, for reference, with one batch in flight and one inference per
- * request. Ends with issue 14's must-show 4 verdict per concurrency and the load average.
+ * the node driven as the gateway drives it (the calls of one turn coalesced into one batch
+ * request) and, for reference, with two batches in flight and with one inference per request. Ends with issue 14's must-show 4 verdict per concurrency and the load average.
  */
 export async function nodeLoad(): Promise<void> {
   const seconds = Number(process.env.STOA_LOAD_SECONDS ?? 30);

@@ -123,8 +123,8 @@ export function inferRequest(url: string, inputs: readonly (readonly number[])[]
  * calls made in one turn of the event loop go as one request to the node's batch route (a lone
  * call to the single route), and each call fails unless its own answer is a 200 with a receipt.
  * With `binary`, each inference's body is the binary form (binary-inputs.ts) instead of JSON,
- * as a caller holding float32 arrays sends it through the gateway. With `pipelined`, as the
- * gateway does now, two batches are kept in flight (micro-batch.ts: a batch takes at most half
+ * as a caller holding float32 arrays sends it through the gateway. With `pipelined`, as a
+ * gateway with STOA_GATEWAY_BATCHES_IN_FLIGHT=2 does, two batches are kept in flight (micro-batch.ts: a batch takes at most half
  * of the outstanding calls, the rest goes a turn later) instead of one.
  */
 export function coalescedInferRequest(
