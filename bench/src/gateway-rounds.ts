@@ -9,6 +9,8 @@ export interface PathRound {
   readonly nodeCpuUs: number;
   readonly gatewayCpuUs: number;
   readonly clientCpuUs: number;
+  /** CPU µs per request of the database server's processes (PostgreSQL; 0 for SQLite, in the gateway). */
+  readonly databaseCpuUs: number;
 }
 
 /** One round of both paths, as the verdict compares them. */
@@ -19,6 +21,8 @@ export interface Round {
   readonly ratio: number;
   readonly gatewayCpuUs: number;
   readonly nodeCpuUs: number;
+  /** The same with two coalesced batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2), when measured. */
+  readonly twoInFlight?: { readonly addedP50: number; readonly ratio: number; readonly gatewayCpuUs: number };
 }
 
 /**
@@ -29,10 +33,16 @@ export interface Round {
 export async function measurePath(
   origin: string,
   requests: readonly CannedRequest[],
-  pids: { readonly node: number; readonly gateway: number },
+  pids: { readonly node: number; readonly gateway: number; readonly database?: () => readonly number[] },
   { seconds, concurrency }: { seconds: number; concurrency: number },
 ): Promise<PathRound> {
-  const before = { node: cpuMs(pids.node), gateway: cpuMs(pids.gateway), client: process.cpuUsage() };
+  const databaseMs = () => (pids.database?.() ?? []).reduce((sum, pid) => sum + cpuMsIfAlive(pid), 0);
+  const before = {
+    node: cpuMs(pids.node),
+    gateway: cpuMs(pids.gateway),
+    database: databaseMs(),
+    client: process.cpuUsage(),
+  };
   const latency = await cannon(origin, requests, { seconds, connections: 1 });
   const load = await cannon(origin, requests, { seconds, connections: concurrency });
   const count = latency.requests + load.requests;
@@ -43,11 +53,21 @@ export async function measurePath(
     nodeCpuUs: ((cpuMs(pids.node) - before.node) * 1000) / count,
     gatewayCpuUs: ((cpuMs(pids.gateway) - before.gateway) * 1000) / count,
     clientCpuUs: (client.user + client.system) / count,
+    databaseCpuUs: ((databaseMs() - before.database) * 1000) / count,
   };
 }
 
-export function roundOf(direct: PathRound, gateway: PathRound): Round {
+export function roundOf(direct: PathRound, gateway: PathRound, twoInFlight?: PathRound): Round {
   return {
+    ...(twoInFlight
+      ? {
+          twoInFlight: {
+            addedP50: twoInFlight.p50ms - direct.p50ms,
+            ratio: twoInFlight.throughput / direct.throughput,
+            gatewayCpuUs: twoInFlight.gatewayCpuUs,
+          },
+        }
+      : {}),
     direct,
     gateway,
     addedP50: gateway.p50ms - direct.p50ms,
@@ -75,7 +95,7 @@ export function summaryRow(
   const of = (pick: (r: Round) => number, digits: number) => spread(rounds.map(pick), digits).text;
   return {
     database,
-    cores: pinned ? 'node: cpu1; gateway + client: cpu0' : 'all share both',
+    cores: pinned ? 'pinned: node cpu1; gateway, its db, client cpu0' : 'unpinned: all share both',
     rounds: String(rounds.length),
     'direct p50 ms (1 client)': of((r) => r.direct.p50ms, 2),
     'gateway p50 ms (1 client)': of((r) => r.gateway.p50ms, 2),
@@ -84,6 +104,14 @@ export function summaryRow(
     [`gateway req/s (${concurrency} clients)`]: of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),
     'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
+    'database server CPU µs/req (gateway arm)': of((r) => r.gateway.databaseCpuUs, 0),
+    ...(rounds.every((r) => r.twoInFlight)
+      ? {
+          'two batches in flight: added p50 ms': of((r) => r.twoInFlight!.addedP50, 2),
+          'two batches in flight: throughput': of((r) => r.twoInFlight!.ratio, 3),
+          'two batches in flight: gateway CPU µs/req': of((r) => r.twoInFlight!.gatewayCpuUs, 0),
+        }
+      : {}),
     'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
     'node CPU µs/req (via gateway)': of((r) => r.gateway.nodeCpuUs, 0),
     'client CPU µs/req (direct / via gateway)': `${spread(
@@ -94,6 +122,15 @@ export function summaryRow(
       0,
     ).median.toFixed(0)}`,
   };
+}
+
+/** As `cpuMs`, or 0 for a process that has exited (a database backend). */
+function cpuMsIfAlive(pid: number): number {
+  try {
+    return cpuMs(pid);
+  } catch {
+    return 0;
+  }
 }
 
 /** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** How often the gateway settles finalized claims' fees (with a voucher key and an escrow). */
   STOA_GATEWAY_SETTLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  STOA_GATEWAY_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(1),
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),
@@ -73,6 +74,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     flushMs: e.STOA_GATEWAY_FLUSH_MS,
     settleMs: e.STOA_GATEWAY_SETTLE_MS,
     spotCheckRate: e.STOA_GATEWAY_SPOT_CHECK_RATE,
+    batchesInFlight: e.STOA_GATEWAY_BATCHES_IN_FLIGHT,
     challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
     voucherKey: e.STOA_GATEWAY_VOUCHER_KEY,
     feeEscrow: e.STOA_FEE_ESCROW as `0x${string}` | undefined,

@@ -39,6 +39,7 @@ const gateway = await startGateway({
   spoolDir: config.spoolDir ?? join(config.stoaDir, 'gateway-spool', String(config.port)),
   flushMs: config.flushMs,
   spotCheckRate: config.spotCheckRate,
+  batchesInFlight: config.batchesInFlight,
   ...(Object.keys(tokenizers).length > 0 ? { tokenizers } : {}),
   ...(config.challengerKey
     ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }

@@ -20,6 +20,11 @@ export interface GatewayOptions {
   /** How often the key change counters are polled (default 250 ms; revocation shows within ~this). */
   readonly keyPollMs?: number;
   readonly upstreamTimeoutMs?: number;
+  /**
+   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 1, each turn
+   * sent whole): with n, a batch takes at most 1/n of the replica's outstanding inferences.
+   */
+  readonly batchesInFlight?: number;
   readonly maxBodyBytes?: number;
   /** USD charged per request against spend caps; wei metered per request. */
   readonly pricePerRequestUsd?: number;

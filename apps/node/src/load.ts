@@ -123,25 +123,31 @@ export function inferRequest(url: string, inputs: readonly (readonly number[])[]
  * calls made in one turn of the event loop go as one request to the node's batch route (a lone
  * call to the single route), and each call fails unless its own answer is a 200 with a receipt.
  * With `binary`, each inference's body is the binary form (binary-inputs.ts) instead of JSON,
- * as a caller holding float32 arrays sends it through the gateway.
+ * as a caller holding float32 arrays sends it through the gateway. With `pipelined`, as a
+ * gateway with STOA_GATEWAY_BATCHES_IN_FLIGHT=2 does, two batches are kept in flight (micro-batch.ts: a batch takes at most half
+ * of the outstanding calls, the rest goes a turn later) instead of one.
  */
 export function coalescedInferRequest(
   url: string,
   inputs: readonly (readonly number[])[],
-  { binary = false }: { readonly binary?: boolean } = {},
+  { binary = false, pipelined = false }: { readonly binary?: boolean; readonly pipelined?: boolean } = {},
 ): () => Promise<void> {
   const bodies = binary ? inputs.map((input) => encodeBinaryInputs([input])) : inferenceBodies(inputs);
   const singleType = binary ? BINARY_INPUTS_CONTENT_TYPE : 'application/json';
   const single = poster(new URL('/v1/infer', url));
   const batch = poster(new URL('/v1/infer-batch', url));
-  const batcher = new MicroBatcher<Buffer, void>(async (items) => {
-    if (items.length === 1) return [answered(await single(items[0]!, singleType))];
-    const reply = await batch(batchBody(items), INFER_BATCH_CONTENT_TYPE);
-    if (reply.status !== 200)
-      throw new Error(`HTTP ${reply.status}: ${(reply.body as { error?: string }).error}`);
-    const { answers } = reply.body as { answers: { status: number; body: unknown }[] };
-    return answers.map(answered);
-  }, MAX_BATCH_ITEMS);
+  const batcher = new MicroBatcher<Buffer, void>(
+    async (items) => {
+      if (items.length === 1) return [answered(await single(items[0]!, singleType))];
+      const reply = await batch(batchBody(items), INFER_BATCH_CONTENT_TYPE);
+      if (reply.status !== 200)
+        throw new Error(`HTTP ${reply.status}: ${(reply.body as { error?: string }).error}`);
+      const { answers } = reply.body as { answers: { status: number; body: unknown }[] };
+      return answers.map(answered);
+    },
+    MAX_BATCH_ITEMS,
+    { pipelined },
+  );
   let next = 0;
   return () => batcher.submit(bodies[next++ % bodies.length]!);
 }

@@ -14,6 +14,40 @@ describe('MicroBatcher', () => {
     expect(batches).toEqual([[1, 2, 3, 4], [5, 6], [7]]);
   });
 
+  it('pipelined: a batch takes at most half of the outstanding items, so two are in flight', async () => {
+    const batches: number[][] = [];
+    const release: (() => void)[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      (items) => {
+        batches.push([...items]);
+        return new Promise((resolve) => release.push(() => resolve(items.map((n) => n * 10))));
+      },
+      32,
+      { pipelined: true },
+    );
+    const turn = (ns: number[]) => ns.map((n) => batcher.submit(n));
+    const first = turn([1, 2, 3, 4]); // 4 outstanding: 2 now, the other 2 a turn later
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    release.shift()!();
+    expect(await Promise.all(first.slice(0, 2))).toEqual([10, 20]);
+    // Two back while two are out: 4 outstanding, so the two go together.
+    const second = turn([5, 6]);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    for (const go of release.splice(0)) go();
+    expect(await Promise.all([...first.slice(2), ...second])).toEqual([30, 40, 50, 60]);
+  });
+
   it('fails every request of a failed batch with its error, and serves the next batch', async () => {
     let fail = true;
     const batcher = new MicroBatcher<number, number>(async (items) => {

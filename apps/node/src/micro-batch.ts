@@ -1,3 +1,16 @@
+/** How a MicroBatcher sizes its batches. */
+export interface MicroBatcherOptions {
+  /**
+   * Keep two batches in flight instead of one: a batch takes at most half of the outstanding
+   * items (in flight plus queued, rounded up), and what is left goes one turn later. Closed-loop
+   * callers answered together submit together, so without this they move in lockstep — one
+   * batch out, the caller idle while it is out, the server idle while the caller works; with
+   * it, two groups alternate and one's processing overlaps the other's round trip
+   * (docs/decisions.md, "two batches in flight").
+   */
+  readonly pipelined?: boolean;
+}
+
 /**
  * Gathers the items submitted during one turn of the event loop (at most `maxBatch`; a full
  * batch goes at once) and hands them to `process` together; each submitter gets its own
@@ -8,10 +21,13 @@
 export class MicroBatcher<In, Out> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (error: Error) => void }[] = [];
   private scheduled = false;
+  /** Items handed to `process` whose batch has not settled yet. */
+  private inFlight = 0;
 
   constructor(
     private readonly process: (items: readonly In[]) => Promise<readonly Out[]>,
     private readonly maxBatch: number,
+    private readonly options: MicroBatcherOptions = {},
   ) {
     if (!(maxBatch >= 1)) throw new Error(`maxBatch must be at least 1, got ${maxBatch}`);
   }
@@ -20,28 +36,40 @@ export class MicroBatcher<In, Out> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.run();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.run());
-      }
+      else this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.run());
+  }
+
+  /** Items the next batch takes at most. */
+  private nextSize(): number {
+    if (!this.options.pipelined) return this.maxBatch;
+    return Math.min(this.maxBatch, Math.max(1, Math.ceil((this.inFlight + this.queue.length) / 2)));
   }
 
   private run(): void {
     this.scheduled = false;
-    const batch = this.queue.splice(0, this.maxBatch);
-    if (this.queue.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.run());
-    }
+    const batch = this.queue.splice(0, this.nextSize());
+    if (this.queue.length > 0) this.schedule();
     if (batch.length === 0) return;
     const fail = (error: Error) => {
       for (const b of batch) b.reject(error);
     };
-    this.process(batch.map((b) => b.item)).then((outs) => {
-      if (outs.length !== batch.length)
-        fail(new Error(`a batch of ${batch.length} gave ${outs.length} results`));
-      else for (const [i, b] of batch.entries()) b.resolve(outs[i]!);
-    }, fail);
+    this.inFlight += batch.length;
+    const settled = () => {
+      this.inFlight -= batch.length;
+    };
+    this.process(batch.map((b) => b.item))
+      .finally(settled)
+      .then((outs) => {
+        if (outs.length !== batch.length)
+          fail(new Error(`a batch of ${batch.length} gave ${outs.length} results`));
+        else for (const [i, b] of batch.entries()) b.resolve(outs[i]!);
+      }, fail);
   }
 }

@@ -24,6 +24,8 @@ export class Catalog {
 
   constructor(
     private readonly db: StoaDb,
+    /** Coalesced batches kept in flight to each replica (coalesce.ts). */
+    private readonly replicaOptions: { readonly batchesInFlight?: number } = {},
     private readonly refreshMs = 1_000,
     private readonly healthMs = 500,
   ) {}
@@ -78,7 +80,9 @@ export class Catalog {
       const replicas = d.replicas.map((r) => {
         const known = this.replicas.get(r.id);
         const state =
-          known && known.url === r.endpoint ? known : new ReplicaState(r.id, r.network, r.endpoint!, d.id);
+          known && known.url === r.endpoint
+            ? known
+            : new ReplicaState(r.id, r.network, r.endpoint!, d.id, this.replicaOptions.batchesInFlight);
         seen.set(r.id, state);
         return state;
       });

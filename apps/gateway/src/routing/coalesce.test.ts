@@ -48,7 +48,7 @@ async function routeCounts(): Promise<Record<string, number>> {
 describe('coalescing the inferences of one turn for a replica', () => {
   it('sends them as one batch request and splits the answers back, each as if sent alone', async () => {
     const node = stack.nodes[0]!;
-    const replica = new ReplicaState('r0', 'akash', node.url, stack.deploymentId);
+    const replica = new ReplicaState('r0', 'akash', node.url, stack.deploymentId, 2);
     const key = gatewaySigningKey(stack.gatewaySecret);
     const call = (body: Buffer): NodeCall => ({
       replica,
@@ -102,6 +102,18 @@ describe('coalescing the inferences of one turn for a replica', () => {
           ),
       );
       expect(forged.map((r) => r.statusCode)).toEqual([401, 401]);
+      // Two batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2) and the router's count of
+      // outstanding inferences (forward.ts begins each): a turn takes at most half of them, so
+      // four routed at once go as two batches of two.
+      const beforeSplit = await routeCounts();
+      for (let i = 0; i < 4; i++) replica.begin();
+      const split = await Promise.all(bodies.slice(0, 4).map((b) => sendCoalesced(call(b))));
+      for (let i = 0; i < 4; i++) replica.succeeded(1);
+      expect(split.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+      for (const [i, r] of split.slice(0, 3).entries())
+        expect((r.body as Answer).outputs).toEqual((lone[i]!.body as Answer).outputs);
+      const afterSplit = await routeCounts();
+      expect(afterSplit['/v1/infer-batch 200']! - beforeSplit['/v1/infer-batch 200']!).toBe(2);
     } finally {
       await replica.close();
     }

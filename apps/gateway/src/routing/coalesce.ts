@@ -65,14 +65,29 @@ export function sendCoalesced(call: NodeCall): Promise<NodeReply> {
   });
 }
 
+/**
+ * Inferences the next batch to `replica` takes at most: all of this turn's by default
+ * (`batchesInFlight` 1), else 1 / `batchesInFlight` of what the router has outstanding on it
+ * (`ReplicaState.outstanding`: routed there and not yet answered, these included), rounded up.
+ * Closed-loop clients answered in one batch come back in one turn, so whole turns keep one batch
+ * in flight; with 2, two batches alternate and one's round trip overlaps the other's execution
+ * (docs/decisions.md, "two batches in flight": it helped the node's lockstep load test a little
+ * and cost the gateway bench CPU and throughput, so it is not the default). A caller that does
+ * not count outstanding requests (0) gets whole turns.
+ */
+function batchCap(replica: ReplicaState): number {
+  if (replica.outstanding <= 0 || replica.batchesInFlight <= 1) return MAX_COALESCED;
+  return Math.min(MAX_COALESCED, Math.ceil(replica.outstanding / replica.batchesInFlight));
+}
+
 function drain(replica: ReplicaState): void {
   const queue = waiting.get(replica) ?? [];
-  waiting.delete(replica);
-  for (let at = 0; at < queue.length; at += MAX_COALESCED) {
-    const group = queue.slice(at, at + MAX_COALESCED);
-    if (group.length === 1 || singlesOnly.has(replica)) for (const p of group) settle(p, sendOne(p.call));
-    else void sendBatch(group);
-  }
+  const group = queue.splice(0, batchCap(replica));
+  // What the cap left goes a turn later, with whatever joins it meanwhile.
+  if (queue.length === 0) waiting.delete(replica);
+  else setImmediate(() => drain(replica));
+  if (group.length === 1 || singlesOnly.has(replica)) for (const p of group) settle(p, sendOne(p.call));
+  else void sendBatch(group);
 }
 
 function settle(pending: Pending, reply: Promise<NodeReply>): void {

@@ -27,6 +27,8 @@ export class ReplicaState {
     readonly network: string,
     readonly url: string,
     readonly deploymentId: string,
+    /** Coalesced batches kept in flight to it (coalesce.ts): 1 sends each turn whole. */
+    readonly batchesInFlight = 1,
   ) {
     this.pool = new Pool(url, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
   }

@@ -22,12 +22,15 @@ const BATCH_SIZE = 256;
 export interface LoadComparison {
   readonly concurrency: number;
   /**
-   * The node over HTTP, driven as the gateway drives it (routing/coalesce.ts): the clients'
-   * calls of one event-loop turn go as one batch request, a lone call to the single route.
+   * The node over HTTP, driven as the gateway drives it by default (routing/coalesce.ts): the
+   * clients' calls of one event-loop turn go as one batch request, a lone call to the single route.
    */
   readonly node: LoadReport;
-  /** The same, with the inputs as JSON (`{"inputs":[[...]]}`) instead of the binary form. */
-  readonly nodeJson: LoadReport;
+  /**
+   * The same with two batches kept in flight (a batch takes at most half of the outstanding
+   * calls), as a gateway with STOA_GATEWAY_BATCHES_IN_FLIGHT=2 sends them.
+   */
+  readonly nodeTwoInFlight: LoadReport;
   /** The node over HTTP with one inference per request (no coalescing), for reference. */
   readonly nodeSingle: LoadReport;
   /**
@@ -36,6 +39,11 @@ export interface LoadComparison {
    * its background claim posting (a claim per 256 receipts).
    */
   readonly inProcess: LoadReport;
+  /**
+   * The same work with two batches in flight: shown so that no ratio is flattered by a
+   * scheduling the baseline could use too.
+   */
+  readonly inProcessPipelined: LoadReport;
   /** The bare executor: the hot path and a signed receipt, nothing journaled. */
   readonly executor: LoadReport;
   /**
@@ -46,11 +54,12 @@ export interface LoadComparison {
   readonly cpuMsPerRequest: {
     readonly node: number;
     readonly client: number;
-    readonly nodeJson: number;
-    readonly clientJson: number;
+    readonly nodeTwoInFlight: number;
+    readonly clientTwoInFlight: number;
     readonly nodeSingle: number;
     readonly clientSingle: number;
     readonly inProcess: number;
+    readonly inProcessPipelined: number;
     readonly executor: number;
   };
 }
@@ -73,9 +82,10 @@ const ownCpuMs = () => {
  * same work in-process with the same concurrency on the same digits: the node's own answering
  * function (`onDemandAnswers`: hot path, receipt signed by the node's signer, receipt and
  * inputs journaled, batched per event-loop turn) fed the quantized digits, posting claims of
- * the node's size in the background (`postWhenFull`, a second staked node key); a third path is the
- * bare executor (hot path and signature only). The node is driven coalesced with binary inputs
- * (the must-show row), coalesced with JSON inputs, and one JSON inference per request. All run
+ * the node's size in the background (`postWhenFull`, a second staked node key), with one batch
+ * and with two batches in flight; a last path is the bare executor (hot path and signature
+ * only). The node is driven coalesced with binary inputs, one batch in flight (the must-show
+ * row), the same with two batches in flight, and one JSON inference per request. All run
  * interleaved in slices of `sliceSeconds` until each has run `seconds`, so that the other work
  * on a shared machine weighs on all of them alike.
  */
@@ -118,10 +128,10 @@ export async function nodeLoadScenario(options: {
       // As a caller holding float32 arrays sends through the gateway: the binary inputs form
       // (binary-inputs.ts); the one-per-request row keeps the JSON form.
       const overHttp = coalescedInferRequest(node.url, digits, { binary: true });
-      const overHttpJson = coalescedInferRequest(node.url, digits);
+      const overHttpTwo = coalescedInferRequest(node.url, digits, { binary: true, pipelined: true });
       const oneEach = inferRequest(node.url, digits);
       await oneEach(); // warm-up
-      await Promise.all([overHttp(), overHttp(), overHttpJson(), overHttpJson()]);
+      await Promise.all([overHttp(), overHttp(), overHttpTwo(), overHttpTwo()]);
       // The node's own signer: the baseline differs from the node only by what HTTP adds.
       const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
         chainId: d.at.chainId,
@@ -159,36 +169,45 @@ export async function nodeLoadScenario(options: {
         },
       });
       let postError: Error | undefined;
-      const answer = onDemandAnswers({
+      const answering = {
         model,
         hotPath: backend,
         signer,
         claimer,
         nextNonce: () => ++nonce,
         maxBatch: MAX_BATCH,
-      });
+      };
+      const answer = onDemandAnswers(answering);
+      const answerPipelined = onDemandAnswers({ ...answering, pipelined: true });
+      const inProcessWith = (answerOf: typeof answer) => async () => {
+        await answerOf(inputs[next++ % inputs.length]!);
+        postIfFull();
+        if (postError) throw postError;
+      };
       const cpu = {
         node: 0,
         client: 0,
-        nodeJson: 0,
-        clientJson: 0,
+        nodeTwoInFlight: 0,
+        clientTwoInFlight: 0,
         nodeSingle: 0,
         clientSingle: 0,
         inProcess: 0,
+        inProcessPipelined: 0,
         executor: 0,
       };
-      const clientOf = { node: 'client', nodeJson: 'clientJson', nodeSingle: 'clientSingle' } as const;
+      const clientOf = {
+        node: 'client',
+        nodeTwoInFlight: 'clientTwoInFlight',
+        nodeSingle: 'clientSingle',
+      } as const;
       let started = { own: 0, node: 0 };
       const reports = await runInterleaved(
         {
           node: overHttp,
-          nodeJson: overHttpJson,
+          nodeTwoInFlight: overHttpTwo,
           nodeSingle: oneEach,
-          inProcess: async () => {
-            await answer(inputs[next++ % inputs.length]!);
-            postIfFull();
-            if (postError) throw postError;
-          },
+          inProcess: inProcessWith(answer),
+          inProcessPipelined: inProcessWith(answerPipelined),
           executor,
         },
         {
@@ -199,7 +218,7 @@ export async function nodeLoadScenario(options: {
             const own = ownCpuMs();
             const nodeMs = processCpuMs(node.process.pid!);
             if (phase === 'start') started = { own, node: nodeMs };
-            else if (name === 'node' || name === 'nodeJson' || name === 'nodeSingle') {
+            else if (name === 'node' || name === 'nodeTwoInFlight' || name === 'nodeSingle') {
               cpu[clientOf[name]] += own - started.own;
               cpu[name] += nodeMs - started.node;
             } else cpu[name] += own - started.own;
@@ -214,11 +233,12 @@ export async function nodeLoadScenario(options: {
         cpuMsPerRequest: {
           node: per(cpu.node, reports.node),
           client: per(cpu.client, reports.node),
-          nodeJson: per(cpu.nodeJson, reports.nodeJson),
-          clientJson: per(cpu.clientJson, reports.nodeJson),
+          nodeTwoInFlight: per(cpu.nodeTwoInFlight, reports.nodeTwoInFlight),
+          clientTwoInFlight: per(cpu.clientTwoInFlight, reports.nodeTwoInFlight),
           nodeSingle: per(cpu.nodeSingle, reports.nodeSingle),
           clientSingle: per(cpu.clientSingle, reports.nodeSingle),
           inProcess: per(cpu.inProcess, reports.inProcess),
+          inProcessPipelined: per(cpu.inProcessPipelined, reports.inProcessPipelined),
           executor: per(cpu.executor, reports.executor),
         },
       };
@@ -233,36 +253,74 @@ export async function nodeLoadScenario(options: {
 }
 
 /** Node over HTTP against the same work in-process, and against the bare executor. */
-export function loadRatios({ node, nodeJson, nodeSingle, inProcess, executor }: LoadComparison) {
+export function loadRatios({
+  node,
+  nodeTwoInFlight,
+  nodeSingle,
+  inProcess,
+  inProcessPipelined,
+  executor,
+}: LoadComparison) {
   return {
-    jsonThroughput: nodeJson.throughput / inProcess.throughput,
-    jsonP99: nodeJson.p99ms / inProcess.p99ms,
-    singleThroughput: nodeSingle.throughput / inProcess.throughput,
-    singleP99: nodeSingle.p99ms / inProcess.p99ms,
     throughput: node.throughput / inProcess.throughput,
     p50: node.p50ms / inProcess.p50ms,
     p99: node.p99ms / inProcess.p99ms,
+    pipelinedBaselineThroughput: node.throughput / inProcessPipelined.throughput,
+    pipelinedBaselineP99: node.p99ms / inProcessPipelined.p99ms,
+    twoInFlightThroughput: nodeTwoInFlight.throughput / inProcess.throughput,
+    twoInFlightP99: nodeTwoInFlight.p99ms / inProcess.p99ms,
+    singleThroughput: nodeSingle.throughput / inProcess.throughput,
+    singleP99: nodeSingle.p99ms / inProcess.p99ms,
     executorThroughput: node.throughput / executor.throughput,
     executorP99: node.p99ms / executor.p99ms,
   };
 }
 
+/**
+ * Issue 14's must-show 4: ≥ 0.8× in-process throughput, p99 ≤ 2× in-process, zero errors,
+ * against the node's own arrangement in-process (one batch per turn, as the node answers); the
+ * line also gives the ratio against the faster of the two in-process arrangements (one or two
+ * batches in flight), so that no scheduling the baseline could use too flatters the ratio.
+ */
+export function mustShow4(result: LoadComparison): { readonly met: boolean; readonly line: string } {
+  const { throughput, p99, pipelinedBaselineThroughput } = loadRatios(result);
+  const errors = result.node.errors;
+  const met = throughput >= 0.8 && p99 <= 2 && errors === 0;
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const stricter = Math.min(throughput, pipelinedBaselineThroughput);
+  return {
+    met,
+    line: `issue 14 must-show 4 (${result.concurrency} clients): ${met ? 'MET' : 'NOT MET'} — throughput ${throughput.toFixed(2)}× in-process (≥ 0.8: ${mark(throughput >= 0.8)}), p99 ${p99.toFixed(2)}× (≤ 2: ${mark(p99 <= 2)}), errors ${errors} (0: ${mark(errors === 0)}); against the faster in-process arrangement ${stricter.toFixed(2)}× (${mark(stricter >= 0.8)})`,
+  };
+}
+
 export function formatComparison(result: LoadComparison): string {
-  const { node, nodeJson, nodeSingle, inProcess, executor, cpuMsPerRequest } = result;
+  const {
+    node,
+    nodeTwoInFlight,
+    nodeSingle,
+    inProcess,
+    inProcessPipelined,
+    executor,
+    cpuMsPerRequest: cpu,
+  } = result;
   const ratios = loadRatios(result);
   const row = (name: string, r: LoadReport) =>
-    `${name.padEnd(36)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}${r.firstError ? `  first error: ${r.firstError}` : ''}`;
+    `${name.padEnd(40)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(6)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50ms.toFixed(2).padStart(8)} ${r.p99ms.toFixed(2).padStart(8)}${r.firstError ? `  first error: ${r.firstError}` : ''}`;
   return [
-    `${'path'.padEnd(36)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    `${'path'.padEnd(40)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     row('node over HTTP, coalesced (gateway)', node),
-    row('  the same, JSON inputs', nodeJson),
-    row('node over HTTP, one per request', nodeSingle),
+    row('  the same, two batches in flight', nodeTwoInFlight),
+    row('node over HTTP, one per request (JSON)', nodeSingle),
     row('in-process: same work (+ journal)', inProcess),
+    row('  the same, two batches in flight', inProcessPipelined),
     row('in-process: bare executor + sign', executor),
     `node / in-process (same work): throughput ${ratios.throughput.toFixed(2)}, p50 ${ratios.p50.toFixed(2)}, p99 ${ratios.p99.toFixed(2)}`,
-    `node coalesced, JSON inputs / in-process (same work): throughput ${ratios.jsonThroughput.toFixed(2)}, p99 ${ratios.jsonP99.toFixed(2)}`,
+    `node / in-process with two batches in flight: throughput ${ratios.pipelinedBaselineThroughput.toFixed(2)}, p99 ${ratios.pipelinedBaselineP99.toFixed(2)}`,
+    `node with two batches in flight / in-process (same work): throughput ${ratios.twoInFlightThroughput.toFixed(2)}, p99 ${ratios.twoInFlightP99.toFixed(2)}`,
     `node one per request / in-process (same work): throughput ${ratios.singleThroughput.toFixed(2)}, p99 ${ratios.singleP99.toFixed(2)}`,
     `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
-    `CPU ms per request: node process ${cpuMsPerRequest.node.toFixed(2)} + load generator ${cpuMsPerRequest.client.toFixed(2)} coalesced, ${cpuMsPerRequest.nodeJson.toFixed(2)} + ${cpuMsPerRequest.clientJson.toFixed(2)} coalesced with JSON inputs, ${cpuMsPerRequest.nodeSingle.toFixed(2)} + ${cpuMsPerRequest.clientSingle.toFixed(2)} one per request; in-process same work ${cpuMsPerRequest.inProcess.toFixed(2)}, bare executor ${cpuMsPerRequest.executor.toFixed(2)}`,
+    `CPU ms per request: node process ${cpu.node.toFixed(2)} + load generator ${cpu.client.toFixed(2)} coalesced, ${cpu.nodeTwoInFlight.toFixed(2)} + ${cpu.clientTwoInFlight.toFixed(2)} with two batches in flight, ${cpu.nodeSingle.toFixed(2)} + ${cpu.clientSingle.toFixed(2)} one per request; in-process same work ${cpu.inProcess.toFixed(2)} (${cpu.inProcessPipelined.toFixed(2)} two batches in flight), bare executor ${cpu.executor.toFixed(2)}`,
+    mustShow4(result).line,
   ].join('\n');
 }
