@@ -49,7 +49,7 @@ const vitest = (project: string) => run('npx', ['vitest', 'run', '--project', pr
 // Detached, the build is a session of its own, and with autogroups (on in CI's kernel) Linux shares
 // the CPU between sessions first: `nice` counts only inside it, so it takes about one core of two
 // while the tests want both (measured, docs/decisions.md "CI time, s26-ci"). Kept so: it ends
-// ~490 s before `main`, and on CPU-bound cores a lower share would only move its ~1,000 s of CPU
+// ~450-490 s before `main`, and on CPU-bound cores a lower share would only move its ~1,000 s of CPU
 // later, at the risk of `zk` waiting for it.
 const keys = start('nice', ['-n', '10', 'npm', 'run', '--silent', 'circuits:ensure'], 'circuits');
 // The key build has its own process group, so Ctrl-C does not reach it: pass it on.
