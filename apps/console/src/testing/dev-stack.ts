@@ -24,14 +24,10 @@ export interface DevStack {
 /** Runs `stoa dev --project <tmp>` and resolves once it prints the console URL and the API key. */
 export function startDevStack(timeoutMs: number): Promise<DevStack> {
   const projectDir = mkdtempSync(join(tmpdir(), 'stoa-dev-e2e-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [STOA, 'dev', '--project', projectDir],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, [STOA, 'dev', '--project', projectDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async () => {
