@@ -46,6 +46,11 @@ function start(command: string, args: string[], label?: string): Running {
 const run = (command: string, args: string[]) => start(command, args).done;
 const vitest = (project: string) => run('npx', ['vitest', 'run', '--project', project, ...vitestArgs]);
 
+// Detached, the build is a session of its own, and with autogroups (on in CI's kernel) Linux shares
+// the CPU between sessions first: `nice` counts only inside it, so it takes about one core of two
+// while the tests want both (measured, docs/decisions.md "CI time, s26-ci"). Kept so: it ends
+// ~450-490 s before `main`, and on CPU-bound cores a lower share would only move its ~1,000 s of CPU
+// later, at the risk of `zk` waiting for it.
 const keys = start('nice', ['-n', '10', 'npm', 'run', '--silent', 'circuits:ensure'], 'circuits');
 // The key build has its own process group, so Ctrl-C does not reach it: pass it on.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -64,7 +69,12 @@ for (const check of ['lint', 'typecheck']) {
   }
 }
 const main = await vitest('main');
+// Whether the key build kept the `zk` project waiting after `main` (it shares the CPU with it).
+const waitStarted = performance.now();
 const keysBuilt = await keys.done;
+console.log(
+  `[circuits] zk waited ${((performance.now() - waitStarted) / 1000).toFixed(0)} s for the keys after main`,
+);
 if (keysBuilt !== 0) console.error(`circuits:ensure failed (exit ${keysBuilt}): the zk tests cannot run`);
 const zk = keysBuilt === 0 ? await vitest('zk') : 1;
 process.exit(main !== 0 ? main : zk);

@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** The compiled `stoa` a user runs (globalSetup builds it): the sources through tsx take ~5 s of CPU to start. */
+const STOA = fileURLToPath(new URL('../bin/stoa.js', import.meta.url));
 
 // The whole `stoa dev` (scenario, gateway, console, Ctrl-C) runs in apps/console/src/browser.test.ts.
 describe('stoa dev', () => {
   it('refuses a bad command or flag with a usage line and exit code 2', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+        const child = spawn(process.execPath, [STOA, ...args], {
           stdio: ['ignore', 'ignore', 'pipe'],
         });
         let err = '';

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   createHotPathBackend,
   createOnnxRuntimeBackend,
@@ -18,6 +19,7 @@ import { digit, importMnistModel, inputShapeOf, measureAccuracy } from './evalua
 import { MNIST_MODELS } from './models.js';
 
 const HELD_OUT = 2000;
+const execFileAsync = promisify(execFile);
 const probe = fileURLToPath(new URL('./testing/inference-probe.ts', import.meta.url));
 
 describe.each(['mlp', 'cnn'] as const)('MNIST %s', (kind) => {
@@ -47,14 +49,16 @@ describe.each(['mlp', 'cnn'] as const)('MNIST %s', (kind) => {
     await session.release();
   });
 
-  it('gives the same modelId and byte-identical tensors in two separate processes', () => {
-    const runProbe = () =>
-      JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', probe, kind], { encoding: 'utf8' }));
-    const first = runProbe();
-    const second = runProbe();
+  it('gives the same modelId and byte-identical tensors in two separate processes', async () => {
+    const runProbe = async () =>
+      JSON.parse((await execFileAsync(process.execPath, ['--import', 'tsx', probe, kind])).stdout);
+    // Side by side: each is seconds of CPU, and one after the other they took 25-30 s in CI.
+    const probes = Promise.all([runProbe(), runProbe()]);
+    const expectedId = toHex(modelId(importMnistModel(kind).model)); // meanwhile, in this process
+    const [first, second] = await probes;
     expect(first.digests).toHaveLength(10);
     expect(second).toEqual(first);
-    expect(first.modelId).toBe(toHex(modelId(importMnistModel(kind).model)));
+    expect(first.modelId).toBe(expectedId);
   });
 
   it('changes modelId when one bit of one quantized weight flips', () => {

@@ -25,6 +25,13 @@ const KEEP_OLD_BUILDS_MS = 60 * 60_000;
  * (`import.meta.resolve` resolves packages, which are hoisted to the root node_modules and so
  * resolve the same from apps/cli/dist; `externalPackages` checks that.)
  */
+/**
+ * `import.meta.url` in code, not inside quotes: apps/cli/src/dev/bundle.ts names it in a string
+ * to rewrite it in `stoa dev`'s own bundles, and rewriting that string too left the gateway
+ * `stoa dev` bundles looking for its database schema beside the bundle (s26-ci).
+ */
+const IMPORT_META_URL = /(?<!['"`])\bimport\.meta\.url\b(?!['"`])/g;
+
 const sourceUrls: Plugin = {
   name: 'stoa-source-urls',
   setup(b) {
@@ -33,7 +40,7 @@ const sourceUrls: Plugin = {
       const text = await readFile(args.path, 'utf8');
       const url = JSON.stringify(pathToFileURL(args.path).href);
       return {
-        contents: text.replaceAll('import.meta.url', url),
+        contents: text.replace(IMPORT_META_URL, url),
         loader: /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js',
       };
     });
