@@ -15,6 +15,7 @@ import {
   randomAttentionGraph,
   randomGraph,
   randomTextGraph,
+  randomUpsampleGraph,
   run,
   sizeOf,
   tensorBytes,
@@ -59,8 +60,12 @@ const ATTENTION_OPS = ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'];
 const TEXT_GRAPHS = 60;
 const TEXT_RANGES = 10;
 const TEXT_OPS = ['Gather', 'Gelu', 'CausalSoftmax'];
+/** Random graphs of a DB text detector's upsampling ops (Resize, ConvTranspose; issue #15), and ranges per step. */
+const UPSAMPLE_GRAPHS = 60;
+const UPSAMPLE_RANGES = 10;
+const UPSAMPLE_OPS = ['Resize', 'ConvTranspose'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
-const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS];
+const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS, ...UPSAMPLE_OPS];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
 const BATCH_GAS = 20_000_000;
 const BATCH_BYTES = 64 * 1024;
@@ -380,6 +385,13 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random attention graph',
   );
   pushShortRanges(randomTextGraph, TEXT_GRAPHS, TEXT_RANGES, TEXT_OPS, 'random text graph');
+  pushShortRanges(
+    randomUpsampleGraph,
+    UPSAMPLE_GRAPHS,
+    UPSAMPLE_RANGES,
+    UPSAMPLE_OPS,
+    'random upsample graph',
+  );
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
@@ -389,6 +401,25 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
     for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
+  });
+
+  it(`re-executes the largest canonical tile of every Resize and ConvTranspose step within ${KERNEL_GAS_BUDGET} gas`, async () => {
+    const cases: TileCase[] = [];
+    for (let seed = 1; seed <= UPSAMPLE_GRAPHS; seed++) {
+      const { model, inputs } = randomUpsampleGraph(seed);
+      const values = run(model, inputs, { keepIntermediates: true }).values!;
+      model.schedule.forEach((edge, index) => {
+        const tile = tilesOf(model.graph, edge).reduce((a, b) => (b.work > a.work ? b : a));
+        cases.push(tileCase(model, index, values, tile.start, tile.end, 'minimal', `upsample ${seed}`));
+      });
+    }
+    const gas = await checkOnChain(cases);
+    const largest = new Map<string, number>();
+    for (const [k, c] of cases.entries()) largest.set(c.op, Math.max(largest.get(c.op) ?? 0, gas[k]!));
+    console.log(
+      `Resize/ConvTranspose, kernel gas of the largest canonical tile: ${JSON.stringify(Object.fromEntries(largest))}`,
+    );
+    for (const [k, c] of cases.entries()) expect(gas[k], c.label).toBeLessThan(KERNEL_GAS_BUDGET);
   });
 
   it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {

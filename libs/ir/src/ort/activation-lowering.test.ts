@@ -3,6 +3,7 @@ import { run } from '../interpreter.js';
 import { randomActivationGraph } from '../testing/random-activation-graph.js';
 import { randomAttentionGraph } from '../testing/random-attention-graph.js';
 import type { RandomGraphCase } from '../testing/random-graph.js';
+import { randomUpsampleGraph } from '../testing/random-upsample-graph.js';
 import { createOnnxRuntimeBackend } from './backend.js';
 
 /** Generators of random graphs around the ops added for PP-OCR, and the ops each must cover. */
@@ -23,6 +24,12 @@ const FAMILIES: readonly {
     generate: randomAttentionGraph,
     graphs: 60,
     ops: ['BatchMatMul', 'ReduceMean', 'Slice', 'LayerNorm'],
+  },
+  {
+    name: 'Resize and ConvTranspose',
+    generate: randomUpsampleGraph,
+    graphs: 100,
+    ops: ['Resize', 'ConvTranspose'],
   },
 ];
 
