@@ -38,6 +38,7 @@ export {
   RECOGNIZER_FILE,
   recognizerAlphabet,
 } from './models.js';
+export { type OcrLine, type OcrModels, readPage, readText } from './pipeline.js';
 export {
   compareRecognizer,
   ctcDecode,
