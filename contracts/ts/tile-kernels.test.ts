@@ -1,5 +1,12 @@
 import { importMnistModel } from '@stoa/example-mnist';
-import { importClassifier, importRecognizer, labeledLines, recognizerLines } from '@stoa/example-ocr';
+import {
+  importClassifier,
+  importDetector,
+  importRecognizer,
+  labeledLines,
+  recognizerLines,
+  textPages,
+} from '@stoa/example-ocr';
 import {
   createModel,
   dtypeInfo,
@@ -15,6 +22,7 @@ import {
   randomAttentionGraph,
   randomGraph,
   randomTextGraph,
+  randomUpsampleGraph,
   randomWideMacGraph,
   run,
   sizeOf,
@@ -64,8 +72,12 @@ const TEXT_OPS = ['Gather', 'Gelu', 'CausalSoftmax'];
 const WIDE_MAC_GRAPHS = 110;
 const WIDE_MAC_RANGES = 5;
 const WIDE_MAC_OUTPUTS = 8;
+/** Random graphs of a DB text detector's upsampling ops (Resize, ConvTranspose; issue #15), and ranges per step. */
+const UPSAMPLE_GRAPHS = 60;
+const UPSAMPLE_RANGES = 10;
+const UPSAMPLE_OPS = ['Resize', 'ConvTranspose'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
-const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS];
+const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS, ...UPSAMPLE_OPS];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
 const BATCH_GAS = 20_000_000;
 const BATCH_BYTES = 64 * 1024;
@@ -397,6 +409,13 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     WIDE_MAC_OUTPUTS,
   );
   const wideCases = randomCases.length - wideStart;
+  pushShortRanges(
+    randomUpsampleGraph,
+    UPSAMPLE_GRAPHS,
+    UPSAMPLE_RANGES,
+    UPSAMPLE_OPS,
+    'random upsample graph',
+  );
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
@@ -407,6 +426,25 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
     for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
     expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
+  });
+
+  it(`re-executes the largest canonical tile of every Resize and ConvTranspose step within ${KERNEL_GAS_BUDGET} gas`, async () => {
+    const cases: TileCase[] = [];
+    for (let seed = 1; seed <= UPSAMPLE_GRAPHS; seed++) {
+      const { model, inputs } = randomUpsampleGraph(seed);
+      const values = run(model, inputs, { keepIntermediates: true }).values!;
+      model.schedule.forEach((edge, index) => {
+        const tile = tilesOf(model.graph, edge).reduce((a, b) => (b.work > a.work ? b : a));
+        cases.push(tileCase(model, index, values, tile.start, tile.end, 'minimal', `upsample ${seed}`));
+      });
+    }
+    const gas = await checkOnChain(cases);
+    const largest = new Map<string, number>();
+    for (const [k, c] of cases.entries()) largest.set(c.op, Math.max(largest.get(c.op) ?? 0, gas[k]!));
+    console.log(
+      `Resize/ConvTranspose, kernel gas of the largest canonical tile: ${JSON.stringify(Object.fromEntries(largest))}`,
+    );
+    for (const [k, c] of cases.entries()) expect(gas[k], c.label).toBeLessThan(KERNEL_GAS_BUDGET);
   });
 
   it('matches the reference on dilated, asymmetric, rectangular and wide-dtype windows', async () => {
@@ -538,6 +576,41 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
       expect(perOp.size).toBeGreaterThan(0);
     },
     1_800_000,
+  );
+
+  // The detector's import takes minutes: measured on demand (STOA_DETECTOR_GAS=1), not in CI.
+  it.runIf(process.env.STOA_DETECTOR_GAS === '1')(
+    "re-executes, for every step of PP-OCRv4's detector, one output chunk of its largest tile",
+    async () => {
+      const { model } = importDetector(textPages(1, 1));
+      const values = run(model, randomInput(model, new Random(13)), { keepIntermediates: true }).values!;
+      const cases = Array.from(model.schedule, (edge, index) => {
+        const tile = tilesOf(model.graph, edge).reduce((a, b) => (b.work > a.work ? b : a));
+        const width = dtypeInfo(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype).bytes;
+        return tileCase(
+          model,
+          index,
+          values,
+          tile.start,
+          Math.min(tile.end, tile.start + 1024 / width),
+          'chunks',
+          'det',
+        );
+      });
+      // A window is contiguous: a tile reading every channel of one pixel opens the whole tensor.
+      const tooWide = cases.filter((c) => windowBytes(c) > 128 * 1024);
+      console.log(
+        `PP-OCRv4 detector: ${tooWide.length} of ${cases.length} steps need more than 128 KiB of opened input: ${tooWide.map((c) => `${c.op} ${Math.round(windowBytes(c) / 1024)} KiB`).join(', ')}`,
+      );
+      const settled = cases.filter((c) => !tooWide.includes(c));
+      const gas = await checkOnChain(settled, BATCH_GAS);
+      const perOp = new Map<string, number>();
+      for (const [k, c] of settled.entries()) perOp.set(c.op, Math.max(perOp.get(c.op) ?? 0, gas[k]!));
+      console.log(
+        `PP-OCRv4 detector, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
+      );
+    },
+    900_000,
   );
 
   it(`re-executes the largest tile of every MNIST CNN step within ${KERNEL_GAS_BUDGET} gas`, () => {

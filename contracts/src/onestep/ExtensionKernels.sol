@@ -9,6 +9,7 @@ import {AttentionKernels} from "./AttentionKernels.sol";
 import {PoolKernels} from "./PoolKernels.sol";
 import {SliceKernels} from "./SliceKernels.sol";
 import {TextKernels} from "./TextKernels.sol";
+import {UpsampleKernels} from "./UpsampleKernels.sol";
 
 /// @title ExtensionKernels: tiles of the ops added after TileKernels filled a contract.
 /// @notice Same contract as TileKernels.run (docs/semantics.md §3, bit for bit) for the ops
@@ -24,11 +25,14 @@ library ExtensionKernels {
     uint16 internal constant GATHER = 70;
     uint16 internal constant GELU = 71;
     uint16 internal constant CAUSAL_SOFTMAX = 72;
+    uint16 internal constant CONV_TRANSPOSE = 23;
+    uint16 internal constant RESIZE = 44;
 
     /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
     uint256 private constant OPS =
         (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
-        | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX);
+        | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX) | (1 << CONV_TRANSPOSE)
+        | (1 << RESIZE);
 
     function isExtension(uint16 op) internal pure returns (bool) {
         return op < 256 && (OPS >> op) & 1 == 1;
@@ -65,6 +69,10 @@ library ExtensionKernels {
             TextKernels.gelu(step, inputs, start, end, dst);
         } else if (op == CAUSAL_SOFTMAX) {
             TextKernels.causalSoftmax(step, inputs, start, end, dst);
+        } else if (op == CONV_TRANSPOSE) {
+            UpsampleKernels.convTranspose(step, inputs, start, end, dst);
+        } else if (op == RESIZE) {
+            UpsampleKernels.resize(step, inputs, start, end, dst);
         } else {
             uint32[] memory shape = step.inputTypes[0].shape;
             PoolKernels.planeMeans(step, inputs, start, end, dst, shape[shape.length - 1]);

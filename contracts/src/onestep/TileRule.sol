@@ -43,6 +43,14 @@ library TileRule {
             uint32[] calldata a = step.inputTypes[0].shape;
             return (a[a.length - 1], 1); // BatchMatMul: K; ReduceMean: the last axis
         }
+        if (op == 44) return (1, 1); // Resize
+        if (op == 23) {
+            // ConvTranspose: C · ⌈kh / sh⌉ · ⌈kw / sw⌉ taps at most per output, + 3 per output
+            uint32[] calldata w = step.inputTypes[1].shape;
+            uint256 sh = uint256(int256(step.attrs[1]));
+            uint256 sw = uint256(int256(step.attrs[2]));
+            return (uint256(w[1]) * ((w[2] + sh - 1) / sh) * ((w[3] + sw - 1) / sw) + 3, 1);
+        }
         revert UnknownOp(op);
     }
 

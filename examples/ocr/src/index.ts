@@ -10,7 +10,23 @@ export {
   lineInput,
 } from './classifier.js';
 export { textLines } from './corpus.js';
+export { type DbOptions, dbBoxes, iou, matchedBoxes, type TextBox } from './db-boxes.js';
+export {
+  DETECTOR_DIMS,
+  DETECTOR_FILE,
+  DETECTOR_SIZE,
+  type Detector,
+  type DetectorImportOptions,
+  detectorInput,
+  floatDetector,
+  importDetector,
+  integerDetector,
+  type PageSize,
+  type TextPage,
+  textPages,
+} from './detector.js';
 export { type ClassifierReport, compareClassifier } from './evaluate.js';
+export { compareDetector, type DetectorReport, type PageBoxes } from './evaluate-detector.js';
 export {
   CLASSIFIER_DIMS,
   CLASSIFIER_FILE,
@@ -22,6 +38,7 @@ export {
   RECOGNIZER_FILE,
   recognizerAlphabet,
 } from './models.js';
+export { type OcrLine, type OcrModels, readPage, readText } from './pipeline.js';
 export {
   compareRecognizer,
   ctcDecode,

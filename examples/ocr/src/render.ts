@@ -32,7 +32,7 @@ export const FONTS = [
 const CACHE_DIR = fileURLToPath(new URL('../.cache/lines', import.meta.url));
 
 /** Debian's ImageMagick 6 binary (its `convert` may be shadowed by another tool on PATH). */
-function imageMagick(): string {
+export function imageMagick(): string {
   for (const candidate of ['/usr/bin/convert-im6.q16', '/usr/bin/convert']) {
     if (existsSync(candidate)) return candidate;
   }

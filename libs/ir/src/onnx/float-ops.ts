@@ -5,6 +5,7 @@ import { attrInt, attrInts, type FloatNode, type FloatTensor } from './float-gra
 import { elementwise, type FloatOp } from './float-op.js';
 import { EXTRA_FLOAT_OPS } from './float-ops-extra.js';
 import { TEXT_FLOAT_OPS } from './float-ops-text.js';
+import { UPSAMPLE_FLOAT_OPS } from './float-ops-upsample.js';
 
 /**
  * Float semantics of the importable ONNX ops (float64), written independently of the integer
@@ -334,4 +335,5 @@ export const FLOAT_OPS: Readonly<Record<string, FloatOp>> = {
   },
   ...EXTRA_FLOAT_OPS,
   ...TEXT_FLOAT_OPS,
+  ...UPSAMPLE_FLOAT_OPS,
 };

@@ -11,6 +11,7 @@ import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
 import type { OpDefinition } from './op.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
 import { Slice } from './slice.js';
+import { ConvTranspose, Resize } from './upsample.js';
 
 /**
  * Version of the op set's semantics. It is part of every modelId: changing any kernel's
@@ -44,6 +45,8 @@ const ALL: readonly OpDefinition[] = [
   Gather,
   Gelu,
   CausalSoftmax,
+  Resize,
+  ConvTranspose,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

@@ -3,6 +3,7 @@ import { run } from '../interpreter.js';
 import { randomActivationGraph } from '../testing/random-activation-graph.js';
 import { randomAttentionGraph } from '../testing/random-attention-graph.js';
 import type { RandomGraphCase } from '../testing/random-graph.js';
+import { randomUpsampleGraph } from '../testing/random-upsample-graph.js';
 import { randomWideMacGraph } from '../testing/random-wide-mac-graph.js';
 import { createOnnxRuntimeBackend } from './backend.js';
 
@@ -31,6 +32,12 @@ const FAMILIES: readonly {
     generate: randomWideMacGraph,
     graphs: 120,
     ops: [],
+  },
+  {
+    name: 'Resize and ConvTranspose',
+    generate: randomUpsampleGraph,
+    graphs: 100,
+    ops: ['Resize', 'ConvTranspose'],
   },
 ];
 

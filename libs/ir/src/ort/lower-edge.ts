@@ -13,6 +13,7 @@ import { hardSigmoidScales } from '../ops/activation.js';
 import { intsAttr } from '../ops/op.js';
 import { sizeOf } from '../tensor.js';
 import { carrierOf } from './carrier.js';
+import { lowerUpsample, UPSAMPLE_OPS, upsampleFallbackReason } from './lower-upsample.js';
 import { lowerWideMac, type WideMac, wideMacChunks } from './lower-wide-mac.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
@@ -44,7 +45,7 @@ function saturateTo(w: OnnxGraphWriter, y: string, from: 'float' | 'double', out
  * addition stays below 2^53 and scaling by a power of two never rounds. Doubles rather than
  * int64 because onnxruntime's int64 Div is a real division and several times slower.
  */
-function requantize(
+export function requantize(
   w: OnnxGraphWriter,
   x: string,
   shifts: readonly number[],
@@ -68,7 +69,7 @@ function requantize(
 }
 
 /** Per-output-channel shifts for MatMul/Conv: accumulator frac (input + weight) − output frac. */
-function channelShifts(x: TensorType, weights: TensorType, out: TensorType): number[] {
+export function channelShifts(x: TensorType, weights: TensorType, out: TensorType): number[] {
   return Array.from({ length: weights.shape[0]! }, (_, c) => frac(x) + channelFrac(weights, c) - frac(out));
 }
 
@@ -222,6 +223,7 @@ function bytesFit(graph: Hypergraph, edge: number): boolean {
 /** Why an edge has no exact onnxruntime lowering (it then runs on the reference kernel), if it has none. */
 export function fallbackReason(graph: Hypergraph, edge: number): string | undefined {
   const op = graph.edgeOps[edge]!;
+  if (UPSAMPLE_OPS.has(op)) return upsampleFallbackReason(graph, edge);
   if (!LOWERED_OPS.has(op))
     return `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`;
   if (op === 'MatMul' || op === 'Conv') {
@@ -353,6 +355,7 @@ export function lowerEdge(
       return { output: clampCarrier(w, requantize(w, affine, [shift], [], out), 0, 2 ** frac(out), out) };
     }
     default:
+      if (UPSAMPLE_OPS.has(op)) return lowerUpsample(w, graph, edge, value);
       return { fallback: `no exact onnxruntime lowering for ${op}` };
   }
 }

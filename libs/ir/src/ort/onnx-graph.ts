@@ -24,13 +24,15 @@ export class OnnxGraphWriter {
   node(
     opType: string,
     inputs: readonly string[],
-    attrs: Record<string, number | readonly number[]> = {},
+    attrs: Record<string, number | string | readonly number[]> = {},
     output = this.fresh(),
   ): string {
     const attribute: AttributeProto[] = Object.entries(attrs).map(([name, v]) =>
       typeof v === 'number'
         ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v }
-        : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] },
+        : typeof v === 'string'
+          ? { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
+          : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] },
     );
     this.nodes.push({ opType, input: [...inputs], output: [output], attribute, name: output });
     return output;

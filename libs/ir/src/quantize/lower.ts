@@ -12,6 +12,7 @@ import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
 import { INTEGER_INPUT, lowerTextOp } from './lower-text.js';
+import { lowerUpsampleOp } from './lower-upsample.js';
 
 export interface LowerOptions {
   /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
@@ -412,7 +413,22 @@ export function lowerToIntegerGraph(
         emit(node, 'HardSigmoid', [wire(node, first!)], unitRange(node), hardSigmoidAttrs(node));
         break;
       default:
-        if (!lowerTextOp(node, { b, actOf, wire, constant, constParam, emit, outFrac, fail }))
+        if (
+          !lowerTextOp(node, { b, actOf, wire, constant, constParam, emit, outFrac, fail }) &&
+          !lowerUpsampleOp(node, {
+            b,
+            actOf,
+            wire,
+            constant,
+            constParam,
+            emit,
+            outFrac,
+            fail,
+            weightsAndBias,
+            emitWith: emit,
+            shapeOf: (name) => graph.shapes.get(name)!,
+          })
+        )
           fail(node, 'no integer lowering for this op');
     }
   }

@@ -1,0 +1,46 @@
+import { DEV_PARAMETERS, honestView, type LocalChain, startAnvil } from '@stoa/contracts';
+import { detectorInput, importDetector, textPages } from '@stoa/example-ocr';
+import { quantizeInput } from '@stoa/ir';
+import { describe, expect, it } from 'vitest';
+import { perturbValue } from './testing/faults.js';
+import { TestNetwork } from './testing/network.js';
+
+/** Minutes on a loaded machine: run on demand with STOA_DETECTOR_DISPUTE=1, not in CI. */
+describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCRv4 detector', () => {
+  it('slashes a node whose trace has one wrong value in a Resize step, played to the end on anvil', async () => {
+    const chain: LocalChain = await startAnvil();
+    const size = { height: 64, width: 96 };
+    const { model } = importDetector(textPages(1, 1, 2, size));
+    const [page] = textPages(1, 5, 2, size);
+    const honest = await honestView(model, [quantizeInput(model.graph, 0, detectorInput(page!.image))]);
+    const step = model.schedule.findIndex((edge) => model.graph.edgeOps[edge] === 'Resize');
+    const net = await TestNetwork.start(chain, model, { clockSeconds: 900n });
+    try {
+      await net.answer(perturbValue(honest, step, 7, 3), 1n);
+      await net.claimer.flush();
+      const stake = await net.bonded();
+      const first = await net.client.reader.getBlockNumber();
+      await net.settle(await net.defender(), await net.watcher());
+      const last = await net.client.reader.getBlockNumber();
+      let [transactions, gas, largest] = [0, 0n, 0n];
+      for (let n = first + 1n; n <= last; n++) {
+        const block = await net.client.reader.getBlock({ blockNumber: n });
+        for (const hash of block.transactions) {
+          const receipt = await net.client.reader.getTransactionReceipt({ hash });
+          if (receipt.to?.toLowerCase() !== net.fixture.at.disputeGame.toLowerCase()) continue;
+          transactions++;
+          gas += receipt.gasUsed;
+          if (receipt.gasUsed > largest) largest = receipt.gasUsed;
+        }
+      }
+      console.log(
+        `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${transactions} DisputeGame transactions, ${gas} gas in all, largest ${largest}; ${await net.resolutionReasons()}`,
+      );
+      expect(await net.bonded()).toBe(stake - DEV_PARAMETERS.slashAmount);
+      expect(await net.resolutionReasons()).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
+    } finally {
+      await net.stop();
+      await chain.stop();
+    }
+  }, 900_000);
+});
