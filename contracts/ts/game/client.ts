@@ -10,6 +10,7 @@ import {
   parseEventLogs,
   publicActions,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
@@ -75,6 +76,25 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
   ) => wallet(account).simulateContract({ address, abi, functionName, args, value, account } as never);
   const nonces = new AccountNonces(reader);
   /**
+   * Polls for the receipt itself. viem's waitForTransactionReceipt re-checks on new blocks; on
+   * an automining chain the last transaction anyone sends is followed by no block, and a
+   * waiter that looked a moment too early then waited out its 180 s timeout (a CI run: the last
+   * of 25 concurrent FeeEscrow settles).
+   */
+  const minedReceipt = async (hash: Hex, timeoutMs = 180_000): Promise<TransactionReceipt> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await reader.getTransactionReceipt({ hash });
+      } catch (error) {
+        if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`transaction ${hash} was not mined within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  /**
    * Simulates, estimates and submits, holding the account's nonce lock; returns the hash. A
    * caller that knows a bound on the gas (`gas`) skips the estimate: on anvil an estimate
    * re-executes the call a dozen times (1.7 s for a 500-receipt FeeEscrow settle).
@@ -114,7 +134,7 @@ export function chainClient(rpcUrl: string, chain: Chain = foundry) {
       gas?: bigint,
     ) {
       const hash = await submit(account, address, abi, functionName, args, value, gas);
-      const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      const receipt = await minedReceipt(hash);
       if (receipt.status !== 'success') {
         throw new Error(
           `${functionName} passed simulation but reverted on chain (transaction ${receipt.transactionHash}, gas used ${receipt.gasUsed})`,

@@ -100,6 +100,8 @@ export interface DetectorImportOptions {
   readonly calibrationMethod?: 'max' | 'mse';
   /** Bits of headroom below every calibrated frac (default 0). */
   readonly headroomBits?: number;
+  /** Weights of the ordinary (group-1) convolutions (default i8; i16 as the recognizer's, docs/semantics.md §3). */
+  readonly convWeightDtype?: 'i8' | 'i16';
 }
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
@@ -115,6 +117,7 @@ export function importDetector(
     activationDtype: options.activationDtype ?? 'i16',
     calibrationMethod: options.calibrationMethod ?? 'max',
     headroomBits: options.headroomBits,
+    convWeightDtype: options.convWeightDtype ?? 'i8',
     label: DETECTOR_FILE,
   });
 }
