@@ -69,7 +69,11 @@ export async function firstLoadJs(browser: Browser, url: string): Promise<FirstL
   const page = await context.newPage();
   const bodies = new Map<string, Promise<Buffer>>();
   page.on('response', (response) => {
-    if (response.request().resourceType() === 'script') bodies.set(response.url(), response.body());
+    if (response.request().resourceType() !== 'script') return;
+    const body = response.body();
+    // Lazy chunks are never awaited: their bodies fail once the context closes, unobserved.
+    body.catch(() => undefined);
+    bodies.set(response.url(), body);
   });
   const document = await page.goto(url, { waitUntil: 'load' });
   const html = (await document?.text()) ?? '';

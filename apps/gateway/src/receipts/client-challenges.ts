@@ -16,7 +16,7 @@ import type { DeployedModel } from '../routing/catalog.js';
 import type { WireReceipt } from '../routing/forward.js';
 import { fetchInputs } from '../spot-check.js';
 import type { ClientChallengeRequest } from './client-challenge-request.js';
-import { claimHolding, modelOf, toReceipt } from './dispute.js';
+import { claimHolding, modelOf, playOut, toReceipt } from './dispute.js';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -54,7 +54,6 @@ interface Entry {
 /** The game phase number of a resolved dispute (DisputeGame.Phase.Resolved). */
 const RESOLVED = 11;
 /** Failed moves in a row before the agent gives a game up (each retried after 1 s). */
-const MAX_MOVE_FAILURES = 30;
 
 /**
  * Challenges paid from a client's deposit in ChallengeBonds and played by this gateway's agent
@@ -250,29 +249,6 @@ export class ClientChallenges {
       role: 'challenger',
       view: verdict.view,
     });
-    void this.playOut(player, disputeId);
-  }
-
-  /**
-   * Plays to the end, taking a failed move up again: the player recomputes every move from the
-   * chain, and a client's bond is lost if its agent stops moving (a dropped transaction, a
-   * nonce race with the agent's other games, an RPC hiccup).
-   */
-  private async playOut(player: DisputePlayer, disputeId: bigint): Promise<void> {
-    for (let failures = 0; failures < MAX_MOVE_FAILURES; ) {
-      try {
-        const end = await player.playToEnd({ pollMs: 500 });
-        this.log('info', 'client challenge over', { disputeId: String(disputeId), won: end.won });
-        return;
-      } catch (error) {
-        failures++;
-        this.log('warn', 'a move of a client challenge failed; retrying', {
-          disputeId: String(disputeId),
-          error: String((error as Error).message).split('\n')[0],
-        });
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
-    this.log('error', 'gave up playing a client challenge', { disputeId: String(disputeId) });
+    void playOut(player, this.log, 'client challenge');
   }
 }

@@ -51,15 +51,44 @@ export async function disputeLiar(
       view: verdict.view,
     });
     log('info', 'dispute opened', { disputeId: String(player.options.disputeId), node: receipt.node });
-    void player
-      .playToEnd({ pollMs: 500 })
-      .then((end) =>
-        log('info', 'dispute over', { disputeId: String(player.options.disputeId), won: end.won }),
-      )
-      .catch((error) => log('error', 'playing the dispute failed', { error: String(error) }));
+    void playOut(player, log, 'dispute');
     return { disputeId: player.options.disputeId, node: receipt.node.toLowerCase() };
   }
   return undefined;
+}
+
+/** Failed moves a played dispute takes up again before it gives up. */
+const MAX_MOVE_FAILURES = 30;
+
+/**
+ * Plays a dispute to the end, taking a failed move up again: the player recomputes every move
+ * from the chain, and a challenger that stops moving loses its bond on the clock (a dropped
+ * transaction, a nonce race with its other games, a read of the game just as the node moved).
+ */
+export async function playOut(
+  player: {
+    playToEnd(o: { pollMs: number }): Promise<{ won: boolean }>;
+    readonly options: { disputeId: bigint };
+  },
+  log: Log,
+  what: string,
+): Promise<void> {
+  const disputeId = String(player.options.disputeId);
+  for (let failures = 0; failures < MAX_MOVE_FAILURES; ) {
+    try {
+      const end = await player.playToEnd({ pollMs: 500 });
+      log('info', `${what} over`, { disputeId, won: end.won });
+      return;
+    } catch (error) {
+      failures++;
+      log('warn', `a move of a ${what} failed; retrying`, {
+        disputeId,
+        error: String((error as Error).message).split('\n')[0],
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+  log('error', `gave up playing a ${what}`, { disputeId });
 }
 
 /** Waits for the node's claim that holds `receipt` and returns its receipts and the index. */
