@@ -275,23 +275,23 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
    * group-committed with concurrent ones): a crash never loses it. A full batch is claimed in
    * the background: the answer does not wait for the chain.
    */
-  const answer = (model: Model, { receipt, outputs }: Answered, begun: number): Response => {
+  const answer = (model: Model, answered: Answered, begun: number): Response => {
     postIfFull();
     metrics.observeLatency((performance.now() - begun) / 1000);
-    return {
-      status: 200,
-      // Serialized here, without a replacer walking every value: the answer's hot part.
-      json: inferenceJson(
-        config.modelId,
-        model,
-        outputs,
-        receipt,
-        // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}); an
-        // on-demand receipt's root is zero, so its token names the inputs it opens.
-        access.tokenFor(executionKey(receipt), isOnDemand(receipt)),
-      ),
-    };
+    // On demand, serialized while the journal committed (onDemandAnswers' `prepare`).
+    return { status: 200, json: answered.prepared ?? answerJson(model, answered) };
   };
+  /** An answer's body, serialized without a replacer walking every value: the answer's hot part. */
+  const answerJson = (model: Model, { receipt, outputs }: Answered): string =>
+    inferenceJson(
+      config.modelId,
+      model,
+      outputs,
+      receipt,
+      // Presented to read this receipt's inputs back (GET /v1/traces/{traceRoot}); an
+      // on-demand receipt's root is zero, so its token names the inputs it opens.
+      access.tokenFor(executionKey(receipt), isOnDemand(receipt)),
+    );
   /** Set once the claimer is open: one posting queued at a time, only once a batch is full. */
   let postIfFull = () => {};
 
@@ -511,6 +511,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
           claimer,
           nextNonce: () => ++nonce,
           maxBatch: MAX_BATCH,
+          prepare: (answered) => answerJson(model!, answered),
         });
       }
     } else {

@@ -15,6 +15,8 @@ export const MAX_BATCH = 32;
 export interface Answered {
   readonly receipt: SignedReceipt;
   readonly outputs: IntTensor[];
+  /** What `prepare` made of this answer, if the answering function was given one. */
+  readonly prepared?: string;
 }
 
 export interface OnDemandAnswersOptions {
@@ -28,6 +30,12 @@ export interface OnDemandAnswersOptions {
   readonly maxBatch: number;
   /** Two batches in flight instead of one (micro-batch.ts); the node itself does not. */
   readonly pipelined?: boolean;
+  /**
+   * Work on each signed answer that does not need the journal (the node serializes its HTTP
+   * answer here): run while the batch's write and fdatasync are in flight, on a main thread
+   * that would otherwise wait for them. The answer is still handed back only once committed.
+   */
+  readonly prepare?: (answered: Answered) => string;
 }
 
 /**
@@ -40,7 +48,7 @@ export interface OnDemandAnswersOptions {
  * calls the same function in-process as its baseline.
  */
 export function onDemandAnswers(options: OnDemandAnswersOptions): (inputs: IntTensor[]) => Promise<Answered> {
-  const { model, hotPath, signer, claimer, nextNonce } = options;
+  const { model, hotPath, signer, claimer, nextNonce, prepare } = options;
   const batcher = new MicroBatcher<IntTensor[], Answered>(
     async (batch) => {
       const outputs = await Promise.all(batch.map((inputs) => hotPath.run(inputs)));
@@ -49,11 +57,38 @@ export function onDemandAnswers(options: OnDemandAnswersOptions): (inputs: IntTe
         outputs: outputs[i]!,
       }));
       // Appended in one turn: one write and one fdatasync for the whole batch.
-      await Promise.all(answered.map((a, i) => claimer.add(a.receipt, { model, inputs: batch[i]! })));
-      return answered;
+      const committed = Promise.all(
+        answered.map((a, i) => claimer.add(a.receipt, { model, inputs: batch[i]! })),
+      );
+      return prepare ? preparedWhileCommitting(answered, committed, prepare) : committed.then(() => answered);
     },
     options.maxBatch,
     { pipelined: options.pipelined ?? false },
   );
   return (inputs) => batcher.submit(inputs);
+}
+
+/**
+ * `prepare` applied to each answer while the batch's journal commit runs. The journal starts
+ * its write in the next check phase (setImmediate, first in line), so preparing in the
+ * immediate after it overlaps the answers' serialization with the write and fdatasync; the
+ * answers are handed back only once `committed` resolves.
+ */
+export async function preparedWhileCommitting(
+  answered: readonly Answered[],
+  committed: Promise<unknown>,
+  prepare: (answered: Answered) => string,
+): Promise<Answered[]> {
+  committed.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+  const prepared = await new Promise<Answered[]>((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(answered.map((a) => ({ ...a, prepared: prepare(a) })));
+      } catch (error) {
+        reject(error as Error);
+      }
+    }),
+  );
+  await committed;
+  return prepared;
 }

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -35,47 +38,64 @@ export function spawnNode(
   }: {
     /**
      * Whether to parse and keep every log line after 'listening' (`logs`). A load generator
-     * turns it off: parsing a line per request the node answers is not a gateway's work, and
-     * it would be charged to the load generator (the lines are still read and dropped).
+     * turns it off: the node's stdout then goes to a file (as a deployment's log collector
+     * takes it), not a pipe the load generator would have to wake up and read for every
+     * request the node answers; 'listening' is read from that file.
      */
     readonly keepLogs?: boolean;
   } = {},
 ): Promise<NodeProcess> {
+  const logDir = keepLogs ? undefined : mkdtempSync(join(tmpdir(), 'stoa-node-log-'));
+  const logFile = logDir && join(logDir, 'stdout.jsonl');
+  const logFd = logFile ? openSync(logFile, 'w') : undefined;
   const child = spawn(launch?.command ?? process.execPath, launch?.args ?? ['--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, STOA_LISTEN: '127.0.0.1:0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
   });
+  if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      if (logDir) rmSync(logDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     let buffered = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const onData = (d: Buffer) => {
-      buffered += d.toString();
+    /** Parses whole lines; true once 'listening' was among them. */
+    const onText = (text: string): boolean => {
+      buffered += text;
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
+      let listening = false;
       for (const line of lines) {
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
           if (entry.msg === 'listening') {
             resolve(handle(String(entry.url)));
-            if (!keepLogs) {
-              child.stdout!.off('data', onData);
-              child.stdout!.resume(); // read and dropped, so that the node never blocks on a full pipe
-              return;
-            }
+            listening = true;
           }
         } catch {
           // not a log line
         }
       }
+      return listening;
     };
-    child.stdout!.on('data', onData);
+    if (logFile) {
+      let read = 0;
+      const poll = setInterval(() => {
+        const text = readFileSync(logFile, 'utf8');
+        const listening = onText(text.slice(read));
+        read = text.length;
+        if (listening || child.exitCode !== null) clearInterval(poll);
+      }, 20);
+    } else child.stdout!.on('data', (d: Buffer) => onText(d.toString()));
     void exited.then((code) => reject(new Error(`the node exited (${code}) before listening:\n${stderr}`)));
   });
 
