@@ -4,7 +4,7 @@ import { type Answered, preparedWhileCommitting } from './on-demand-answers.js';
 
 const answer = (n: number): Answered => ({
   receipt: { nonce: BigInt(n) } as unknown as SignedReceipt,
-  outputs: [{ dtype: 'int32', shape: [1], data: Int32Array.of(n) } as IntTensor],
+  outputs: [{ dtype: 'i32', shape: [1], data: Int32Array.of(n) } satisfies IntTensor],
 });
 
 /** A commit the test settles by hand. */
