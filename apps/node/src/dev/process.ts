@@ -90,10 +90,12 @@ export function spawnNode(
     if (logFile) {
       let read = 0;
       const poll = setInterval(() => {
+        // An exited node's directory is removed on 'exit'; `exited` reports why it stopped.
+        if (child.exitCode !== null || child.signalCode !== null) return clearInterval(poll);
         const text = readFileSync(logFile, 'utf8');
         const listening = onText(text.slice(read));
         read = text.length;
-        if (listening || child.exitCode !== null) clearInterval(poll);
+        if (listening) clearInterval(poll);
       }, 20);
     } else child.stdout!.on('data', (d: Buffer) => onText(d.toString()));
     void exited.then((code) => reject(new Error(`the node exited (${code}) before listening:\n${stderr}`)));
