@@ -4,7 +4,8 @@
  * 1. Every distinct tile circuit of the MNIST CNN (circuits/ts/catalog.ts) is written as a
  *    main component over circuits/circom/stoa.circom and compiled with circom2 (--r1cs --wasm).
  * 2. A development powers-of-tau ceremony of the smallest power that fits the largest circuit:
- *    `powersoftau new`, one public beacon contribution, `prepare phase2`. Cached in
+ *    `powersoftau new`, one public beacon contribution, `prepare phase2` of only the domain sizes
+ *    the circuits use (prepare-phase2.ts). Cached in
  *    circuits/.cache (gitignored) and never downloaded. Its only contribution is a beacon, so
  *    anyone can recompute it — and its toxic waste: fine for development, never for production
  *    (production starts from a public multi-party ceremony, see circuits/README.md).
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { importMnistModel } from '@stoa/example-mnist';
 import { ARTIFACTS_DIR, CACHE_DIR, type Manifest, type ManifestCircuit } from '../ts/artifacts.js';
 import { distinctCircuits } from '../ts/catalog.js';
+import { circuitPower, powersFor, preparedPtauName, preparePhase2 } from './prepare-phase2.js';
 
 const require = createRequire(import.meta.url);
 // snarkjs exports only its library entry: its CLI sits at the package root.
@@ -51,6 +53,8 @@ copyFileSync(LIBRARY, `${CACHE_DIR}stoa.circom`);
 
 const circuits = distinctCircuits([importMnistModel('cnn').model]);
 const compiled: ManifestCircuit[] = [];
+/** Each circuit's output signals: with its public inputs, they size `zkey new`'s domain. */
+const outputs = new Map<string, number>();
 for (const circuit of circuits) {
   step(`compile ${circuit.name} = ${circuit.template}`);
   writeFileSync(
@@ -69,16 +73,23 @@ for (const circuit of circuits) {
     publicSignals: count('Public Inputs'),
     wires: count('Wires'),
   });
+  outputs.set(circuit.name, count('Outputs'));
 }
 
 // Groth16 needs a domain of at least constraints + public inputs + 1.
 const needed = Math.max(...compiled.map((c) => c.constraints + c.publicSignals + 1));
 const power = Math.max(8, Math.ceil(Math.log2(needed)));
-const ptau = `pot${power}_final.ptau`;
+// `prepare phase2` dominates the build: only the domain sizes these circuits use are prepared.
+const powers = powersFor(
+  compiled.map((c) => circuitPower(c.constraints, c.publicSignals + outputs.get(c.name)!)),
+);
+const ptau = existsSync(`${CACHE_DIR}pot${power}_final.ptau`)
+  ? `pot${power}_final.ptau` // every power, from a build before the prepared powers were chosen
+  : preparedPtauName(power, powers);
 if (existsSync(`${CACHE_DIR}${ptau}`)) {
   step(`ceremony: reusing .cache/${ptau}`);
 } else {
-  step(`ceremony: powers of tau 2^${power} (prepare phase2 is the slow part)`);
+  step(`ceremony: powers of tau 2^${power}, prepared at 2^(${powers.tauG1.join(', ')}) (the slow part)`);
   snarkjs('powersoftau', 'new', 'bn128', String(power), `pot${power}_0.ptau`);
   snarkjs(
     'powersoftau',
@@ -88,7 +99,7 @@ if (existsSync(`${CACHE_DIR}${ptau}`)) {
     BEACON,
     String(BEACON_ITERATIONS_EXP),
   );
-  snarkjs('powersoftau', 'prepare', 'phase2', `pot${power}_beacon.ptau`, `${ptau}.tmp`);
+  await preparePhase2(`${CACHE_DIR}pot${power}_beacon.ptau`, `${CACHE_DIR}${ptau}.tmp`, powers);
   renameSync(`${CACHE_DIR}${ptau}.tmp`, `${CACHE_DIR}${ptau}`);
 }
 
