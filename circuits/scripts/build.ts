@@ -4,7 +4,8 @@
  * 1. Every distinct tile circuit of the MNIST CNN (circuits/ts/catalog.ts) is written as a
  *    main component over circuits/circom/stoa.circom and compiled with circom2 (--r1cs --wasm).
  * 2. A development powers-of-tau ceremony of the smallest power that fits the largest circuit:
- *    `powersoftau new`, one public beacon contribution, `prepare phase2`. Cached in
+ *    `powersoftau new`, one public beacon contribution, `prepare phase2` of only the domain sizes
+ *    the circuits use (prepare-phase2.ts). Cached in
  *    circuits/.cache (gitignored) and never downloaded. Its only contribution is a beacon, so
  *    anyone can recompute it — and its toxic waste: fine for development, never for production
  *    (production starts from a public multi-party ceremony, see circuits/README.md).
@@ -21,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { importMnistModel } from '@stoa/example-mnist';
 import { ARTIFACTS_DIR, CACHE_DIR, type Manifest, type ManifestCircuit } from '../ts/artifacts.js';
 import { distinctCircuits } from '../ts/catalog.js';
+import { buildKey, circuitSize, releaseCurve } from './keys.js';
+import { circuitPower, powersFor, preparedPtauName, preparePhase2 } from './prepare-phase2.js';
 
 const require = createRequire(import.meta.url);
 // snarkjs exports only its library entry: its CLI sits at the package root.
@@ -51,6 +54,8 @@ copyFileSync(LIBRARY, `${CACHE_DIR}stoa.circom`);
 
 const circuits = distinctCircuits([importMnistModel('cnn').model]);
 const compiled: ManifestCircuit[] = [];
+/** Each circuit's output signals: with its public inputs, they size `zkey new`'s domain. */
+const outputs = new Map<string, number>();
 for (const circuit of circuits) {
   step(`compile ${circuit.name} = ${circuit.template}`);
   writeFileSync(
@@ -59,26 +64,32 @@ for (const circuit of circuits) {
   );
   run(CIRCOM, [`${circuit.name}.circom`, '--r1cs', '--wasm', '-o', '.']);
   copyFileSync(`${CACHE_DIR}${circuit.name}_js/${circuit.name}.wasm`, `${ARTIFACTS_DIR}${circuit.name}.wasm`);
-  const info = snarkjs('r1cs', 'info', `${circuit.name}.r1cs`);
-  const count = (label: string) => Number(new RegExp(`# of ${label}: (\\d+)`).exec(info)?.[1] ?? Number.NaN);
+  const size = await circuitSize(`${CACHE_DIR}${circuit.name}.r1cs`);
   compiled.push({
     name: circuit.name,
     template: circuit.template,
     blockParam: circuit.blockParam,
-    constraints: count('Constraints'),
-    publicSignals: count('Public Inputs'),
-    wires: count('Wires'),
+    constraints: size.constraints,
+    publicSignals: size.publicSignals,
+    wires: size.wires,
   });
+  outputs.set(circuit.name, size.outputs);
 }
 
 // Groth16 needs a domain of at least constraints + public inputs + 1.
 const needed = Math.max(...compiled.map((c) => c.constraints + c.publicSignals + 1));
 const power = Math.max(8, Math.ceil(Math.log2(needed)));
-const ptau = `pot${power}_final.ptau`;
+// `prepare phase2` dominates the build: only the domain sizes these circuits use are prepared.
+const powers = powersFor(
+  compiled.map((c) => circuitPower(c.constraints, c.publicSignals + outputs.get(c.name)!)),
+);
+const ptau = existsSync(`${CACHE_DIR}pot${power}_final.ptau`)
+  ? `pot${power}_final.ptau` // every power, from a build before the prepared powers were chosen
+  : preparedPtauName(power, powers);
 if (existsSync(`${CACHE_DIR}${ptau}`)) {
   step(`ceremony: reusing .cache/${ptau}`);
 } else {
-  step(`ceremony: powers of tau 2^${power} (prepare phase2 is the slow part)`);
+  step(`ceremony: powers of tau 2^${power}, prepared at 2^(${powers.tauG1.join(', ')}) (the slow part)`);
   snarkjs('powersoftau', 'new', 'bn128', String(power), `pot${power}_0.ptau`);
   snarkjs(
     'powersoftau',
@@ -88,33 +99,24 @@ if (existsSync(`${CACHE_DIR}${ptau}`)) {
     BEACON,
     String(BEACON_ITERATIONS_EXP),
   );
-  snarkjs('powersoftau', 'prepare', 'phase2', `pot${power}_beacon.ptau`, `${ptau}.tmp`);
+  await preparePhase2(`${CACHE_DIR}pot${power}_beacon.ptau`, `${CACHE_DIR}${ptau}.tmp`, powers);
   renameSync(`${CACHE_DIR}${ptau}.tmp`, `${CACHE_DIR}${ptau}`);
 }
 
 for (const circuit of compiled) {
   step(`setup ${circuit.name} (${circuit.constraints} constraints, ${circuit.publicSignals} public signals)`);
-  snarkjs('groth16', 'setup', `${circuit.name}.r1cs`, ptau, `${circuit.name}_0.zkey`);
-  snarkjs(
-    'zkey',
-    'beacon',
-    `${circuit.name}_0.zkey`,
-    `${circuit.name}.zkey.tmp`,
-    BEACON,
-    String(BEACON_ITERATIONS_EXP),
-    '-n=stoa-dev',
+  // `circuits:ensure` counts a key as built once its file exists: buildKey renames it into place whole.
+  const verifier = await buildKey(
+    {
+      r1cs: `${CACHE_DIR}${circuit.name}.r1cs`,
+      ptau: `${CACHE_DIR}${ptau}`,
+      initialZkey: `${CACHE_DIR}${circuit.name}_0.zkey`,
+      zkey: `${CACHE_DIR}${circuit.name}.zkey`,
+      vkey: `${ARTIFACTS_DIR}${circuit.name}.vkey.json`,
+    },
+    { hash: BEACON, iterationsExp: BEACON_ITERATIONS_EXP, name: 'stoa-dev' },
   );
-  // `circuits:ensure` counts a key as built once its file exists: never let it see half of one.
-  renameSync(`${CACHE_DIR}${circuit.name}.zkey.tmp`, `${CACHE_DIR}${circuit.name}.zkey`);
-  snarkjs(
-    'zkey',
-    'export',
-    'verificationkey',
-    `${circuit.name}.zkey`,
-    `${ARTIFACTS_DIR}${circuit.name}.vkey.json`,
-  );
-  snarkjs('zkey', 'export', 'solidityverifier', `${circuit.name}.zkey`, `${circuit.name}.sol`);
-  const source = readFileSync(`${CACHE_DIR}${circuit.name}.sol`, 'utf8')
+  const source = verifier
     .replace(
       'contract Groth16Verifier',
       `/// @notice Groth16 verifier of circuit ${circuit.name} = ${circuit.template} (circuits/, generated by \`npm run circuits:build\`).\ncontract ${circuit.name}Verifier`,
@@ -122,6 +124,7 @@ for (const circuit of compiled) {
     .replace(/pragma solidity >=0\.7\.0 <0\.9\.0;/, 'pragma solidity ^0.8.24;');
   replaceIfChanged(`${ZK_SOURCES}${circuit.name}Verifier.sol`, source);
 }
+await releaseCurve();
 
 /**
  * `npm test` runs this build beside tests that compile contracts/src: an unchanged verifier is left

@@ -23,4 +23,23 @@ declare module 'snarkjs' {
       out: { type: 'mem' },
     ): Promise<void>;
   };
+  /** Used by circuits/scripts/build.ts: the CLI's steps, run in one process (one curve, one thread pool). */
+  export const r1cs: {
+    info(
+      path: string,
+    ): Promise<{ nConstraints: number; nPubInputs: number; nOutputs: number; nVars: number }>;
+  };
+  export const zKey: {
+    newZKey(r1cs: string, ptau: string, zkey: string): Promise<unknown>;
+    /** numIterationsExp as the CLI passes it: a string. */
+    beacon(
+      oldZkey: string,
+      newZkey: string,
+      name: string,
+      beaconHash: string,
+      numIterationsExp: string,
+    ): Promise<unknown>;
+    exportVerificationKey(zkey: string): Promise<unknown>;
+    exportSolidityVerifier(zkey: string, templates: { groth16: string }): Promise<string>;
+  };
 }
