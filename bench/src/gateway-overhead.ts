@@ -21,7 +21,16 @@ const IDLE_SECONDS = 3;
  * "The gateway bench: two arms by default").
  */
 const TWO_IN_FLIGHT = process.env.STOA_BENCH_TWO_IN_FLIGHT === '1';
-const PATHS = TWO_IN_FLIGHT ? (['direct', 'gateway', 'gateway2'] as const) : (['direct', 'gateway'] as const);
+/**
+ * `STOA_BENCH_BASELINE_CHECKOUT=<dir>`: the third arm is instead the gateway of another checkout
+ * of this repository (its `apps/gateway/src/main.ts`, its own node_modules), one batch in flight,
+ * in front of the same node and database: a same-run A/B of two versions of the gateway.
+ */
+const BASELINE_CHECKOUT = process.env.STOA_BENCH_BASELINE_CHECKOUT;
+const PATHS =
+  TWO_IN_FLIGHT || BASELINE_CHECKOUT
+    ? (['direct', 'gateway', 'gateway2'] as const)
+    : (['direct', 'gateway'] as const);
 type Path = 'direct' | 'gateway' | 'gateway2';
 /** Above this load average per core the machine's queue, not the gateway, sets the numbers. */
 const BUSY_LOAD_PER_CORE = 1.5;
@@ -81,12 +90,22 @@ export async function gatewayOverhead(): Promise<void> {
       );
       // The same gateway with two coalesced batches in flight per replica, as a third arm of
       // every round: the same-run A/B of STOA_GATEWAY_BATCHES_IN_FLIGHT (the default is 1).
-      const gatewayTwo = TWO_IN_FLIGHT
-        ? await spawnGateway({
-            ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
-            STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
-          })
-        : undefined;
+      const gatewayTwo = BASELINE_CHECKOUT
+        ? // `node --import tsx <baseline main.ts> …`: the script named first runs; what follows is its argv.
+          await spawnGateway(stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')), [
+            '--import',
+            'tsx',
+            join(BASELINE_CHECKOUT, 'apps/gateway/src/main.ts'),
+          ])
+        : TWO_IN_FLIGHT
+          ? await spawnGateway({
+              ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
+              STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
+            })
+          : undefined;
+      const thirdArm = BASELINE_CHECKOUT
+        ? `baseline gateway (${BASELINE_CHECKOUT})`
+        : 'two batches in flight';
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
         const nodeUrl = stack.nodes[0]!.url;
@@ -169,7 +188,7 @@ export async function gatewayOverhead(): Promise<void> {
             const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2, loadavg()[0]!);
             measuredRounds.get(layout)!.push(last);
             const two = last.twoInFlight
-              ? ` (two batches in flight: ${last.twoInFlight.addedP50.toFixed(2)} ms, ${last.twoInFlight.ratio.toFixed(3)}×)`
+              ? ` (${thirdArm}: ${last.twoInFlight.addedP50.toFixed(2)} ms, ${last.twoInFlight.ratio.toFixed(3)}×, ${last.twoInFlight.gatewayCpuUs.toFixed(0)} µs CPU/req)`
               : '';
             console.log(
               `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)} (load avg ${last.loadAverage.toFixed(1)})`,
@@ -178,9 +197,15 @@ export async function gatewayOverhead(): Promise<void> {
         }
         for (const layout of layouts)
           rows.push({
-            ...summaryRow(database, layout === 'pinned', concurrency, measuredRounds.get(layout)!),
+            ...summaryRow(database, layout === 'pinned', concurrency, measuredRounds.get(layout)!, thirdArm),
             'gateway idle CPU ms/s': idleMsPerS.toFixed(1),
           });
+      } catch (error) {
+        // A failed request through a gateway reads "internal error; see the gateway log": show it.
+        for (const g of [gateway, gatewayTwo])
+          for (const entry of g?.logs.filter((l) => l.level === 'error' || l.level === 'warn') ?? [])
+            console.error(`  gateway log: ${JSON.stringify(entry)}`);
+        throw error;
       } finally {
         await gatewayTwo?.stop();
         await gateway.stop();

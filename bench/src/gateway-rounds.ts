@@ -99,6 +99,8 @@ export function summaryRow(
   pinned: boolean,
   concurrency: number,
   rounds: readonly Round[],
+  /** What the third arm was (two batches in flight, or another checkout's gateway). */
+  thirdArm = 'two batches in flight',
 ): Record<string, string> {
   const of = (pick: (r: Round) => number, digits: number) => spread(rounds.map(pick), digits).text;
   return {
@@ -119,9 +121,9 @@ export function summaryRow(
     'database server CPU µs/req (gateway arm)': of((r) => r.gateway.databaseCpuUs, 0),
     ...(rounds.every((r) => r.twoInFlight)
       ? {
-          'two batches in flight: added p50 ms': of((r) => r.twoInFlight!.addedP50, 2),
-          'two batches in flight: throughput': of((r) => r.twoInFlight!.ratio, 3),
-          'two batches in flight: gateway CPU µs/req': of((r) => r.twoInFlight!.gatewayCpuUs, 0),
+          [`${thirdArm}: added p50 ms`]: of((r) => r.twoInFlight!.addedP50, 2),
+          [`${thirdArm}: throughput`]: of((r) => r.twoInFlight!.ratio, 3),
+          [`${thirdArm}: gateway CPU µs/req`]: of((r) => r.twoInFlight!.gatewayCpuUs, 0),
         }
       : {}),
     'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
