@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { DEV_KEYS, spawnGateway, startStack, TEST_MODEL_NAME } from '@stoa/gateway';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
@@ -88,14 +88,15 @@ export async function gatewayOverhead(): Promise<void> {
         stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')),
         profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
       );
-      // The same gateway with two coalesced batches in flight per replica, as a third arm of
-      // every round: the same-run A/B of STOA_GATEWAY_BATCHES_IN_FLIGHT (the default is 1).
+      // The third arm, when asked for: another checkout's gateway, or this one with two
+      // coalesced batches in flight per replica (STOA_GATEWAY_BATCHES_IN_FLIGHT; the default is 1).
       const gatewayTwo = BASELINE_CHECKOUT
         ? // `node --import tsx <baseline main.ts> …`: the script named first runs; what follows is its argv.
           await spawnGateway(stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')), [
             '--import',
             'tsx',
-            join(BASELINE_CHECKOUT, 'apps/gateway/src/main.ts'),
+            // Relative to where `npm run bench` was started (npm's INIT_CWD), not to bench/.
+            resolve(process.env.INIT_CWD ?? process.cwd(), BASELINE_CHECKOUT, 'apps/gateway/src/main.ts'),
           ])
         : TWO_IN_FLIGHT
           ? await spawnGateway({
