@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { DEV_KEYS, spawnGateway, startStack, TEST_MODEL_NAME } from '@stoa/gateway';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
@@ -13,9 +13,27 @@ import { printTable } from './measure.js';
 
 const KEYS = 10_000;
 const IDLE_SECONDS = 3;
-/** `gateway2`: a second gateway keeping two coalesced batches in flight to the node. */
-const PATHS = ['direct', 'gateway', 'gateway2'] as const;
-type Path = (typeof PATHS)[number];
+/**
+ * `gateway2`: a second gateway keeping two coalesced batches in flight to the node, an arm only
+ * with `STOA_BENCH_TWO_IN_FLIGHT=1`. It was the same-run A/B behind keeping one batch in flight
+ * (docs/decisions.md, session 26); run in every round, its idle gateway polled on the gateway's
+ * core through the other arms and the rounds took half as long again (docs/decisions.md,
+ * "The gateway bench: two arms by default").
+ */
+const TWO_IN_FLIGHT = process.env.STOA_BENCH_TWO_IN_FLIGHT === '1';
+/**
+ * `STOA_BENCH_BASELINE_CHECKOUT=<dir>`: the third arm is instead the gateway of another checkout
+ * of this repository (its `apps/gateway/src/main.ts`, its own node_modules), one batch in flight,
+ * in front of the same node and database: a same-run A/B of two versions of the gateway.
+ */
+const BASELINE_CHECKOUT = process.env.STOA_BENCH_BASELINE_CHECKOUT;
+const PATHS =
+  TWO_IN_FLIGHT || BASELINE_CHECKOUT
+    ? (['direct', 'gateway', 'gateway2'] as const)
+    : (['direct', 'gateway'] as const);
+type Path = 'direct' | 'gateway' | 'gateway2';
+/** Above this load average per core the machine's queue, not the gateway, sets the numbers. */
+const BUSY_LOAD_PER_CORE = 1.5;
 
 /**
  * The gateway's cost (issue 12, must show 1): the same MNIST requests sent straight to a node
@@ -70,12 +88,25 @@ export async function gatewayOverhead(): Promise<void> {
         stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')),
         profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
       );
-      // The same gateway with two coalesced batches in flight per replica, as a third arm of
-      // every round: the same-run A/B of STOA_GATEWAY_BATCHES_IN_FLIGHT (the default is 1).
-      const gatewayTwo = await spawnGateway({
-        ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
-        STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
-      });
+      // The third arm, when asked for: another checkout's gateway, or this one with two
+      // coalesced batches in flight per replica (STOA_GATEWAY_BATCHES_IN_FLIGHT; the default is 1).
+      const gatewayTwo = BASELINE_CHECKOUT
+        ? // `node --import tsx <baseline main.ts> …`: the script named first runs; what follows is its argv.
+          await spawnGateway(stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')), [
+            '--import',
+            'tsx',
+            // Relative to where `npm run bench` was started (npm's INIT_CWD), not to bench/.
+            resolve(process.env.INIT_CWD ?? process.cwd(), BASELINE_CHECKOUT, 'apps/gateway/src/main.ts'),
+          ])
+        : TWO_IN_FLIGHT
+          ? await spawnGateway({
+              ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
+              STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
+            })
+          : undefined;
+      const thirdArm = BASELINE_CHECKOUT
+        ? `baseline gateway (${BASELINE_CHECKOUT})`
+        : 'two batches in flight';
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
         const nodeUrl = stack.nodes[0]!.url;
@@ -117,7 +148,7 @@ export async function gatewayOverhead(): Promise<void> {
           const gatewaySide = layout === 'pinned' ? '0' : '0-1';
           pin(pids.node, layout === 'pinned' ? '1' : '0-1');
           pin(pids.gateway, gatewaySide);
-          pin(gatewayTwo.process.pid!, gatewaySide);
+          if (gatewayTwo) pin(gatewayTwo.process.pid!, gatewaySide);
           pin(process.pid, gatewaySide);
           // The postmaster and its backends (new backends inherit the postmaster's CPUs).
           if (postmaster !== undefined) for (const pid of processTree(postmaster)) pin(pid, gatewaySide);
@@ -131,8 +162,10 @@ export async function gatewayOverhead(): Promise<void> {
         // second the warm-up above reaches only the first few hundred keys, so every key is
         // also sent once (else the 1-client rounds, which walk further, measure first sights).
         await sendEach(gateway.url, through, 8);
-        await cannon(gatewayTwo.url, through, { seconds: 4, connections: 10, warmUp: true });
-        await sendEach(gatewayTwo.url, through, 8);
+        if (gatewayTwo) {
+          await cannon(gatewayTwo.url, through, { seconds: 4, connections: 10, warmUp: true });
+          await sendEach(gatewayTwo.url, through, 8);
+        }
         await cannon(nodeUrl, direct, { seconds: 2, connections: concurrency, warmUp: true });
         // The gateway's fixed cost (key-version polls, heartbeats, catalog refresh, health
         // probes), spent with or without traffic: what the per-request CPU includes at this rate.
@@ -148,25 +181,34 @@ export async function gatewayOverhead(): Promise<void> {
             const measured: Partial<Record<Path, PathRound>> = {};
             for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse())
               measured[path] = await measurePath(
-                path === 'direct' ? nodeUrl : path === 'gateway' ? gateway.url : gatewayTwo.url,
+                path === 'direct' ? nodeUrl : path === 'gateway' ? gateway.url : gatewayTwo!.url,
                 path === 'direct' ? direct : through,
-                path === 'gateway2' ? { ...pids, gateway: gatewayTwo.process.pid! } : pids,
+                path === 'gateway2' ? { ...pids, gateway: gatewayTwo!.process.pid! } : pids,
                 { seconds, concurrency },
               );
-            const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2);
+            const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2, loadavg()[0]!);
             measuredRounds.get(layout)!.push(last);
+            const two = last.twoInFlight
+              ? ` (${thirdArm}: ${last.twoInFlight.addedP50.toFixed(2)} ms, ${last.twoInFlight.ratio.toFixed(3)}×, ${last.twoInFlight.gatewayCpuUs.toFixed(0)} µs CPU/req)`
+              : '';
             console.log(
-              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}× (two batches in flight: ${last.twoInFlight!.addedP50.toFixed(2)} ms, ${last.twoInFlight!.ratio.toFixed(3)}×), gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req (load avg ${loadavg()[0]!.toFixed(1)})`,
+              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)} (load avg ${last.loadAverage.toFixed(1)})`,
             );
           }
         }
         for (const layout of layouts)
           rows.push({
-            ...summaryRow(database, layout === 'pinned', concurrency, measuredRounds.get(layout)!),
+            ...summaryRow(database, layout === 'pinned', concurrency, measuredRounds.get(layout)!, thirdArm),
             'gateway idle CPU ms/s': idleMsPerS.toFixed(1),
           });
+      } catch (error) {
+        // A failed request through a gateway reads "internal error; see the gateway log": show it.
+        for (const g of [gateway, gatewayTwo])
+          for (const entry of g?.logs.filter((l) => l.level === 'error' || l.level === 'warn') ?? [])
+            console.error(`  gateway log: ${JSON.stringify(entry)}`);
+        throw error;
       } finally {
-        await gatewayTwo.stop();
+        await gatewayTwo?.stop();
         await gateway.stop();
         await stack.stop();
       }
@@ -179,14 +221,20 @@ export async function gatewayOverhead(): Promise<void> {
   );
   printTable(rows);
   console.log(`\n(${((performance.now() - began) / 1000).toFixed(0)} s in all)\n`);
+  const busyAbove = BUSY_LOAD_PER_CORE * cpus().length;
   for (const row of rows) {
     // The verdict takes the medians over the rounds (the first number of each cell).
     const added = Number.parseFloat(row['added p50 ms']!);
     const ratio = Number.parseFloat(row['throughput gateway/direct']!);
+    const load = Number.parseFloat(row['load average']!);
+    const busy =
+      load > busyAbove
+        ? ` — measured at load average ${load.toFixed(1)} on ${cpus().length} cores (above ${busyAbove.toFixed(1)}): the machine's queue sets these numbers, so this verdict is not evidence either way; rerun on a quiet machine`
+        : '';
     console.log(
       `issue 12 must-show 1, ${row.database}, ${row.cores}: ${added <= 1 && ratio >= 0.9 ? 'MET' : 'NOT MET'} — added p50 ${added.toFixed(2)} ms (bar ≤ 1 ms: ${added <= 1 ? 'met' : 'NOT met'}), ` +
         `throughput ${ratio.toFixed(3)}× direct (bar ≥ 0.9×: ${ratio >= 0.9 ? 'met' : 'NOT met'}); ` +
-        `the gateway spends ${row['gateway CPU µs/req']} µs of CPU per request, the node ${row['node CPU µs/req (direct)']} µs`,
+        `the gateway spends ${row['gateway CPU µs/req']} µs of CPU per request, the node ${row['node CPU µs/req (direct)']} µs${busy}`,
     );
   }
 }

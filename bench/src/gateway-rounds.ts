@@ -21,6 +21,8 @@ export interface Round {
   readonly ratio: number;
   readonly gatewayCpuUs: number;
   readonly nodeCpuUs: number;
+  /** The machine's 1-minute load average at the end of the round (other engineers' work included). */
+  readonly loadAverage: number;
   /** The same with two coalesced batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2), when measured. */
   readonly twoInFlight?: { readonly addedP50: number; readonly ratio: number; readonly gatewayCpuUs: number };
 }
@@ -57,8 +59,14 @@ export async function measurePath(
   };
 }
 
-export function roundOf(direct: PathRound, gateway: PathRound, twoInFlight?: PathRound): Round {
+export function roundOf(
+  direct: PathRound,
+  gateway: PathRound,
+  twoInFlight: PathRound | undefined,
+  loadAverage: number,
+): Round {
   return {
+    loadAverage,
     ...(twoInFlight
       ? {
           twoInFlight: {
@@ -91,6 +99,8 @@ export function summaryRow(
   pinned: boolean,
   concurrency: number,
   rounds: readonly Round[],
+  /** What the third arm was (two batches in flight, or another checkout's gateway). */
+  thirdArm = 'two batches in flight',
 ): Record<string, string> {
   const of = (pick: (r: Round) => number, digits: number) => spread(rounds.map(pick), digits).text;
   return {
@@ -104,12 +114,16 @@ export function summaryRow(
     [`gateway req/s (${concurrency} clients)`]: of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),
     'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
+    // Both processes' CPU per request inflates with the machine's load (caches, frequency,
+    // preemption); their ratio moves far less, so it compares runs made at different loads.
+    'gateway CPU / node CPU': of((r) => r.gatewayCpuUs / r.nodeCpuUs, 2),
+    'load average': of((r) => r.loadAverage, 1),
     'database server CPU µs/req (gateway arm)': of((r) => r.gateway.databaseCpuUs, 0),
     ...(rounds.every((r) => r.twoInFlight)
       ? {
-          'two batches in flight: added p50 ms': of((r) => r.twoInFlight!.addedP50, 2),
-          'two batches in flight: throughput': of((r) => r.twoInFlight!.ratio, 3),
-          'two batches in flight: gateway CPU µs/req': of((r) => r.twoInFlight!.gatewayCpuUs, 0),
+          [`${thirdArm}: added p50 ms`]: of((r) => r.twoInFlight!.addedP50, 2),
+          [`${thirdArm}: throughput`]: of((r) => r.twoInFlight!.ratio, 3),
+          [`${thirdArm}: gateway CPU µs/req`]: of((r) => r.twoInFlight!.gatewayCpuUs, 0),
         }
       : {}),
     'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
