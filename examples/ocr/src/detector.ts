@@ -100,8 +100,13 @@ export interface DetectorImportOptions {
   readonly calibrationMethod?: 'max' | 'mse';
   /** Bits of headroom below every calibrated frac (default 0). */
   readonly headroomBits?: number;
-  /** Weights of the ordinary (group-1) convolutions (default i8; i16 as the recognizer's, docs/semantics.md §3). */
+  /** Weights of the ordinary (group-1) convolutions (default i16, as the recognizer's, docs/semantics.md §3). */
   readonly convWeightDtype?: 'i8' | 'i16';
+  /**
+   * Weights of the depthwise convolutions (default i16: with i8 ones 87.5% of the float boxes
+   * were matched, BENCHMARKS.md).
+   */
+  readonly groupedWeightDtype?: 'i8' | 'i16';
 }
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
@@ -117,7 +122,8 @@ export function importDetector(
     activationDtype: options.activationDtype ?? 'i16',
     calibrationMethod: options.calibrationMethod ?? 'max',
     headroomBits: options.headroomBits,
-    convWeightDtype: options.convWeightDtype ?? 'i8',
+    convWeightDtype: options.convWeightDtype ?? 'i16',
+    groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
     label: DETECTOR_FILE,
   });
 }

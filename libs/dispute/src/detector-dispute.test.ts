@@ -3,6 +3,7 @@ import { detectorInput, importDetector, textPages } from '@stoa/example-ocr';
 import { quantizeInput } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
 import { perturbValue } from './testing/faults.js';
+import { disputeGameGas } from './testing/game-gas.js';
 import { TestNetwork } from './testing/network.js';
 
 /** Minutes on a loaded machine: run on demand with STOA_DETECTOR_DISPUTE=1, not in CI. */
@@ -21,18 +22,7 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
       const stake = await net.bonded();
       const first = await net.client.reader.getBlockNumber();
       await net.settle(await net.defender(), await net.watcher());
-      const last = await net.client.reader.getBlockNumber();
-      let [transactions, gas, largest] = [0, 0n, 0n];
-      for (let n = first + 1n; n <= last; n++) {
-        const block = await net.client.reader.getBlock({ blockNumber: n });
-        for (const hash of block.transactions) {
-          const receipt = await net.client.reader.getTransactionReceipt({ hash });
-          if (receipt.to?.toLowerCase() !== net.fixture.at.disputeGame.toLowerCase()) continue;
-          transactions++;
-          gas += receipt.gasUsed;
-          if (receipt.gasUsed > largest) largest = receipt.gasUsed;
-        }
-      }
+      const { transactions, gas, largest } = await disputeGameGas(net, first);
       console.log(
         `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${transactions} DisputeGame transactions, ${gas} gas in all, largest ${largest}; ${await net.resolutionReasons()}`,
       );

@@ -4,7 +4,7 @@ import { type DetectorImportOptions, importDetector, textPages } from '../detect
 import { compareDetector } from '../evaluate-detector.js';
 
 /**
- * `npm run ocr:detect [-- pages] [--i8] [--mse] [--i16-weights] [--calibration n] [--quiet]`: DB boxes of the
+ * `npm run ocr:detect [-- pages] [--i8] [--mse] [--i8-weights] [--i8-depthwise] [--calibration n] [--quiet]`: DB boxes of the
  * float detector (onnxruntime) and of the integer one (traced onnxruntime backend) on rendered
  * pages of Moby Dick lines, and the share of float boxes the integer model finds with IoU ≥ 0.9.
  */
@@ -19,7 +19,8 @@ const calibrationPages = numberFlag('--calibration', 4);
 const options: DetectorImportOptions = {
   activationDtype: flag('--i8') ? 'i8' : 'i16',
   calibrationMethod: flag('--mse') ? 'mse' : 'max',
-  convWeightDtype: flag('--i16-weights') ? 'i16' : 'i8',
+  convWeightDtype: flag('--i8-weights') ? 'i8' : 'i16',
+  groupedWeightDtype: flag('--i8-weights') || flag('--i8-depthwise') ? 'i8' : 'i16',
 };
 const percent = (n: number, d: number) => `${((100 * n) / Math.max(1, d)).toFixed(2)}%`;
 const show = (boxes: readonly TextBox[]) => boxes.map((b) => `[${b.x0},${b.y0},${b.x1},${b.y1}]`).join(' ');
@@ -36,7 +37,7 @@ const report = await compareDetector(result, test, (index, boxes) => {
   if ((index + 1) % 25 === 0) console.error(`  ${index + 1}/${test.length} pages`);
 });
 console.log(
-  `PP-OCRv4 detector, ${report.pages} pages (${test.reduce((n, p) => n + p.lines.length, 0)} lines), ${options.activationDtype} activations, ${options.convWeightDtype} conv weights, '${options.calibrationMethod}' calibration on ${calibrationPages} pages`,
+  `PP-OCRv4 detector, ${report.pages} pages (${test.reduce((n, p) => n + p.lines.length, 0)} lines), ${options.activationDtype} activations, ${options.convWeightDtype} conv weights, ${options.groupedWeightDtype} depthwise weights, '${options.calibrationMethod}' calibration on ${calibrationPages} pages`,
 );
 console.log(`  boxes: float ${report.floatBoxes}, integer ${report.integerBoxes}`);
 console.log(

@@ -38,6 +38,12 @@ export interface LowerOptions {
    * (docs/semantics.md §3). The weights' dtype is part of the model's bytes, so it changes the modelId.
    */
   readonly convWeightDtype?: 'i8' | 'i16';
+  /**
+   * Weight dtype of depthwise and grouped convolutions (default i8). i16 as `convWeightDtype`:
+   * per-channel i8 weights of a 3 × 3 depthwise kernel move the PP-OCRv4 detector's
+   * activations by 2% (BENCHMARKS.md, the detector). Part of the model's bytes, like `convWeightDtype`.
+   */
+  readonly groupedWeightDtype?: 'i8' | 'i16';
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -143,9 +149,9 @@ export function lowerToIntegerGraph(
     ];
   };
 
-  /** The option's weight dtype for a group-1 Conv; i8 for depthwise and grouped ones. */
+  /** The options' weight dtype for a Conv: `convWeightDtype` for group 1, else `groupedWeightDtype`. */
   const convWeightDtype = (node: FloatNode): DType =>
-    attrInt(node, 'group', 1) === 1 ? (options.convWeightDtype ?? WEIGHT_DTYPE) : WEIGHT_DTYPE;
+    (attrInt(node, 'group', 1) === 1 ? options.convWeightDtype : options.groupedWeightDtype) ?? WEIGHT_DTYPE;
 
   const emit = (
     node: FloatNode,

@@ -95,4 +95,44 @@ describe("the importer's convWeightDtype: i16 weights for group-1 convolutions",
       await backend.close();
     }
   });
+
+  it('gives depthwise convolutions i16 weights with groupedWeightDtype, closer to float, bit-identical on onnxruntime', async () => {
+    const both = createModel(
+      lowerToIntegerGraph(g, ranges, {
+        activationDtype: 'i16',
+        convWeightDtype: 'i16',
+        groupedWeightDtype: 'i16',
+      }),
+      'wide',
+    );
+    expect(weightDtypes(both)).toEqual(['i16', 'i16']);
+    const dwError = (model: Model) => {
+      let sum = 0;
+      for (const [x] of samples) {
+        const expected = runFloatGraph(g, [x!]).get('dw')!.data;
+        const actual = dequantizeOutput(
+          model.graph,
+          1,
+          run(model, [quantizeInput(model.graph, 0, x!)]).outputs[1]!,
+        );
+        for (let i = 0; i < expected.length; i++) sum += Math.abs(actual[i]! - expected[i]!);
+      }
+      return sum;
+    };
+    expect(dwError(both)).toBeLessThan(dwError(wide) / 2);
+    const backend = await createOnnxRuntimeBackend(both, { log: () => {} });
+    try {
+      expect(backend.fallbackSteps).toEqual([]);
+      for (const [x] of samples) {
+        const inputs = [quantizeInput(both.graph, 0, x!)];
+        const reference = run(both, inputs, { keepIntermediates: true }).values!;
+        const fast = await backend.run(inputs);
+        reference.forEach((v, n) => {
+          expect(Array.from(fast.values[n]!)).toEqual(Array.from(v!));
+        });
+      }
+    } finally {
+      await backend.close();
+    }
+  });
 });

@@ -1,0 +1,35 @@
+import { disputeGameArtifact } from '@stoa/contracts';
+import { decodeFunctionData, type Hex } from 'viem';
+import type { TestNetwork } from './network.js';
+
+/** What a played dispute cost: DisputeGame transactions in blocks after `afterBlock`, gas in all and the largest. */
+export interface GameGas {
+  readonly transactions: number;
+  readonly gas: bigint;
+  readonly largest: bigint;
+  /** Transactions per DisputeGame function (the bisection moves are the game's rounds). */
+  readonly calls: Readonly<Record<string, number>>;
+}
+
+/** Sums the receipts of every transaction sent to the network's DisputeGame after `afterBlock`. */
+export async function disputeGameGas(net: TestNetwork, afterBlock: bigint): Promise<GameGas> {
+  const { reader } = net.client;
+  const game = net.fixture.at.disputeGame.toLowerCase();
+  const last = await reader.getBlockNumber();
+  let [transactions, gas, largest] = [0, 0n, 0n];
+  const calls: Record<string, number> = {};
+  for (let n = afterBlock + 1n; n <= last; n++) {
+    const block = await reader.getBlock({ blockNumber: n });
+    for (const hash of block.transactions as readonly Hex[]) {
+      const receipt = await reader.getTransactionReceipt({ hash });
+      if (receipt.to?.toLowerCase() !== game) continue;
+      transactions++;
+      const { input } = await reader.getTransaction({ hash });
+      const { functionName } = decodeFunctionData({ abi: disputeGameArtifact.abi, data: input });
+      calls[functionName] = (calls[functionName] ?? 0) + 1;
+      gas += receipt.gasUsed;
+      if (receipt.gasUsed > largest) largest = receipt.gasUsed;
+    }
+  }
+  return { transactions, gas, largest, calls };
+}
