@@ -37,10 +37,21 @@ library LayoutKernels {
         copyStrided(step, inputs, strides, 0, start, end, dst);
     }
 
+    /// @dev An odometer over the output axes before the contiguous run: their coordinates and the
+    /// input element where the current run starts.
+    struct Walk {
+        uint32[] shape;
+        uint256[] strides;
+        uint256[] coord;
+        uint256 outer;
+        uint256 run;
+        uint256 src;
+    }
+
     /// @notice Output element i (coordinates c) is input element base + Σ c_d · strides[d]. Copied
-    /// in runs: the trailing output axes that are contiguous in the input (strides 1, then each the
-    /// product of the output extents after it) move as one mcopy, so data movement costs a few gas
-    /// per byte and one coordinate decomposition per run instead of per element.
+    /// in runs: the trailing output axes that are contiguous in the input (stride 1, then each the
+    /// product of the output extents after it) move as one mcopy; the axes before them are walked
+    /// as an odometer, so a run costs one window check and a few additions, never a division.
     function copyStrided(
         Step memory step,
         Window[] memory inputs,
@@ -51,24 +62,52 @@ library LayoutKernels {
         uint256 dst
     ) internal pure {
         TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
-        uint32[] memory outShape = step.outputType.shape;
-        uint256[] memory outStrides = TileOperands.stridesOf(outShape);
-        uint256 run = 1;
-        for (uint256 d = outShape.length; d > 0 && strides[d - 1] == run; d--) run *= outShape[d - 1];
+        Walk memory w = walkFrom(step.outputType.shape, strides, base, start);
+        uint256 within = start % w.run;
         uint256 width = x.width;
-        for (uint256 i = start; i < end;) {
-            uint256 rest = i;
-            uint256 src = base;
-            for (uint256 d = 0; d < outStrides.length; d++) {
-                uint256 coord = rest / outStrides[d];
-                rest -= coord * outStrides[d];
-                src += coord * strides[d];
+        unchecked {
+            for (uint256 left = end - start; left > 0;) {
+                uint256 n = w.run - within;
+                if (n > left) n = left;
+                copyElements(dst, x.span(w.src + within, w.src + within + n - 1), n * width);
+                dst += n * width;
+                left -= n;
+                within = 0;
+                advance(w);
             }
-            uint256 n = run - i % run;
-            if (n > end - i) n = end - i;
-            copyElements(dst, x.span(src, src + n - 1), n * width);
-            dst += n * width;
-            i += n;
+        }
+    }
+
+    /// @dev The walk positioned at the run holding output element `start`.
+    function walkFrom(uint32[] memory shape, uint256[] memory strides, uint256 base, uint256 start)
+        private
+        pure
+        returns (Walk memory w)
+    {
+        w.shape = shape;
+        w.strides = strides;
+        w.run = 1;
+        w.outer = shape.length;
+        for (; w.outer > 0 && strides[w.outer - 1] == w.run; w.outer--) w.run *= shape[w.outer - 1];
+        w.coord = new uint256[](w.outer);
+        uint256 rest = start / w.run;
+        w.src = base;
+        for (uint256 d = w.outer; d > 0; d--) {
+            w.coord[d - 1] = rest % shape[d - 1];
+            rest /= shape[d - 1];
+            w.src += w.coord[d - 1] * strides[d - 1];
+        }
+    }
+
+    /// @dev To the next run: the last outer axis steps, carrying into the ones before it.
+    function advance(Walk memory w) private pure {
+        unchecked {
+            for (uint256 d = w.outer; d > 0; d--) {
+                w.src += w.strides[d - 1];
+                if (++w.coord[d - 1] < w.shape[d - 1]) return;
+                w.src -= w.strides[d - 1] * w.shape[d - 1];
+                w.coord[d - 1] = 0;
+            }
         }
     }
 
