@@ -21,6 +21,7 @@ import {
   randomActivationGraph,
   randomAttentionGraph,
   randomGraph,
+  randomMovementGraph,
   randomTextGraph,
   randomUpsampleGraph,
   randomWideMacGraph,
@@ -88,7 +89,14 @@ let chain: LocalChain;
 let harness: Address;
 /** ExtensionKernels (ops added after TileKernels filled a contract) has a harness of its own. */
 let extensionHarness: Address;
-const harnessOf = (c: TileCase) => (EXTENSION_OPS.includes(c.op) ? extensionHarness : harness);
+/** Ops moved from TileKernels into ExtensionKernels (s27-opgas: their cheaper kernels did not fit ReexecVerifier). */
+const MOVED_TO_EXTENSION = ['Transpose', 'Concat', 'Softmax', 'Sigmoid', 'Tanh'];
+/** Random graphs of those ops and Slice (run copies, assembly expNeg), ranges per step, outputs per range. */
+const MOVEMENT_GRAPHS = 60;
+const MOVEMENT_RANGES = 10;
+const MOVEMENT_OUTPUTS = 600;
+const harnessOf = (c: TileCase) =>
+  EXTENSION_OPS.includes(c.op) || MOVED_TO_EXTENSION.includes(c.op) ? extensionHarness : harness;
 let h: ReturnType<typeof chainHarness>;
 
 beforeAll(async () => {
@@ -417,6 +425,15 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random upsample graph',
   );
 
+  pushShortRanges(
+    randomMovementGraph,
+    MOVEMENT_GRAPHS,
+    MOVEMENT_RANGES,
+    [...MOVED_TO_EXTENSION, 'Slice'],
+    'random movement graph',
+    MOVEMENT_OUTPUTS,
+  );
+
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
     for (const c of randomCases) perOp.set(c.op, perOp.get(c.op)! + 1);
@@ -424,7 +441,8 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
-    for (const name of EXTENSION_OPS) expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
+    for (const name of [...EXTENSION_OPS, ...MOVED_TO_EXTENSION])
+      expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
     expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
   });
 

@@ -6,6 +6,8 @@ import {TileKernels} from "./TileKernels.sol";
 import {TileOperands} from "./TileOperands.sol";
 import {ActivationKernels} from "./ActivationKernels.sol";
 import {AttentionKernels} from "./AttentionKernels.sol";
+import {LayoutKernels} from "./LayoutKernels.sol";
+import {NonlinearKernels} from "./NonlinearKernels.sol";
 import {PoolKernels} from "./PoolKernels.sol";
 import {SliceKernels} from "./SliceKernels.sol";
 import {TextKernels} from "./TextKernels.sol";
@@ -27,12 +29,18 @@ library ExtensionKernels {
     uint16 internal constant CAUSAL_SOFTMAX = 72;
     uint16 internal constant CONV_TRANSPOSE = 23;
     uint16 internal constant RESIZE = 44;
+    /// @dev Moved from TileKernels (s27-opgas): Transpose, Concat, Softmax, Sigmoid, Tanh.
+    uint16 internal constant TRANSPOSE = 41;
+    uint16 internal constant CONCAT = 42;
+    uint16 internal constant SOFTMAX = 50;
+    uint16 internal constant SIGMOID = 51;
+    uint16 internal constant TANH = 52;
 
     /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
     uint256 private constant OPS =
         (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
         | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX) | (1 << CONV_TRANSPOSE)
-        | (1 << RESIZE);
+        | (1 << RESIZE) | (1 << TRANSPOSE) | (1 << CONCAT) | (1 << SOFTMAX) | (1 << SIGMOID) | (1 << TANH);
 
     function isExtension(uint16 op) internal pure returns (bool) {
         return op < 256 && (OPS >> op) & 1 == 1;
@@ -73,6 +81,14 @@ library ExtensionKernels {
             UpsampleKernels.convTranspose(step, inputs, start, end, dst);
         } else if (op == RESIZE) {
             UpsampleKernels.resize(step, inputs, start, end, dst);
+        } else if (op == TRANSPOSE) {
+            LayoutKernels.transpose(step, inputs, start, end, dst);
+        } else if (op == CONCAT) {
+            LayoutKernels.concat(step, inputs, start, end, dst);
+        } else if (op == SOFTMAX) {
+            NonlinearKernels.softmax(step, inputs, start, end, dst);
+        } else if (op == SIGMOID || op == TANH) {
+            NonlinearKernels.sigmoidOrTanh(step, inputs, start, end, dst);
         } else {
             uint32[] memory shape = step.inputTypes[0].shape;
             PoolKernels.planeMeans(step, inputs, start, end, dst, shape[shape.length - 1]);

@@ -28,30 +28,90 @@ library LayoutKernels {
         internal
         pure
     {
-        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
         uint256[] memory inStrides = TileOperands.stridesOf(step.inputTypes[0].shape);
-        uint256[] memory outStrides = TileOperands.stridesOf(step.outputType.shape);
-        uint256 rank = outStrides.length;
         (uint256 at,) = TileOperands.attr(step.attrs, 0);
-        uint256[] memory strides = new uint256[](rank);
-        for (uint256 d = 0; d < rank; d++) {
+        uint256[] memory strides = new uint256[](inStrides.length);
+        for (uint256 d = 0; d < strides.length; d++) {
             strides[d] = inStrides[uint256(int256(step.attrs[at + d]))];
         }
+        copyStrided(step, inputs, strides, 0, start, end, dst);
+    }
+
+    /// @dev An odometer over the output axes before the contiguous run: their coordinates and the
+    /// input element where the current run starts.
+    struct Walk {
+        uint32[] shape;
+        uint256[] strides;
+        uint256[] coord;
+        uint256 outer;
+        uint256 run;
+        uint256 src;
+    }
+
+    /// @notice Output element i (coordinates c) is input element base + Σ c_d · strides[d]. Copied
+    /// in runs: the trailing output axes that are contiguous in the input (stride 1, then each the
+    /// product of the output extents after it) move as one mcopy; the axes before them are walked
+    /// as an odometer, so a run costs one window check and a few additions, never a division.
+    function copyStrided(
+        Step memory step,
+        Window[] memory inputs,
+        uint256[] memory strides,
+        uint256 base,
+        uint256 start,
+        uint256 end,
+        uint256 dst
+    ) internal pure {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        Walk memory w = walkFrom(step.outputType.shape, strides, base, start);
+        uint256 within = start % w.run;
         uint256 width = x.width;
-        for (uint256 i = start; i < end; i++) {
-            uint256 rest = i;
-            uint256 src = 0;
-            for (uint256 d = 0; d < rank; d++) {
-                uint256 coord = rest / outStrides[d];
-                rest -= coord * outStrides[d];
-                src += coord * strides[d];
+        unchecked {
+            for (uint256 left = end - start; left > 0;) {
+                uint256 n = w.run - within;
+                if (n > left) n = left;
+                copyElements(dst, x.span(w.src + within, w.src + within + n - 1), n * width);
+                dst += n * width;
+                left -= n;
+                within = 0;
+                advance(w);
             }
-            copyElement(dst, x.span(src, src), width);
-            dst += width;
         }
     }
 
-    /// @notice Inputs joined along `axis` in order.
+    /// @dev The walk positioned at the run holding output element `start`.
+    function walkFrom(uint32[] memory shape, uint256[] memory strides, uint256 base, uint256 start)
+        private
+        pure
+        returns (Walk memory w)
+    {
+        w.shape = shape;
+        w.strides = strides;
+        w.run = 1;
+        w.outer = shape.length;
+        for (; w.outer > 0 && strides[w.outer - 1] == w.run; w.outer--) w.run *= shape[w.outer - 1];
+        w.coord = new uint256[](w.outer);
+        uint256 rest = start / w.run;
+        w.src = base;
+        for (uint256 d = w.outer; d > 0; d--) {
+            w.coord[d - 1] = rest % shape[d - 1];
+            rest /= shape[d - 1];
+            w.src += w.coord[d - 1] * strides[d - 1];
+        }
+    }
+
+    /// @dev To the next run: the last outer axis steps, carrying into the ones before it.
+    function advance(Walk memory w) private pure {
+        unchecked {
+            for (uint256 d = w.outer; d > 0; d--) {
+                w.src += w.strides[d - 1];
+                if (++w.coord[d - 1] < w.shape[d - 1]) return;
+                w.src -= w.strides[d - 1] * w.shape[d - 1];
+                w.coord[d - 1] = 0;
+            }
+        }
+    }
+
+    /// @notice Inputs joined along `axis` in order; each input's part of an output row is one run.
     function concat(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
         internal
         pure
@@ -59,10 +119,13 @@ library LayoutKernels {
         (uint256[] memory offsets, uint256[] memory rowSizes, uint256 outRow) = concatLayout(step);
         TileOperands.Operand[] memory operands = new TileOperands.Operand[](offsets.length);
         uint256 width = TileOperands.widthOf(step.outputType.dtype);
-        for (uint256 i = start; i < end; i++) {
-            (uint256 k, uint256 src) = concatSource(offsets, rowSizes, outRow, i);
-            copyElement(dst, lazySpan(step, inputs, operands, k, src), width);
-            dst += width;
+        for (uint256 i = start; i < end;) {
+            (uint256 k, uint256 src, uint256 n) = concatSource(offsets, rowSizes, outRow, i);
+            if (n > end - i) n = end - i;
+            if (operands[k].width == 0) operands[k] = TileOperands.operand(step.inputTypes, inputs, k);
+            copyElements(dst, operands[k].span(src, src + n - 1), n * width);
+            dst += n * width;
+            i += n;
         }
     }
 
@@ -87,35 +150,24 @@ library LayoutKernels {
         }
     }
 
-    /// @notice The input and its element that output element i comes from.
+    /// @notice The input and its element that output element i comes from, and how many output
+    /// elements from i on come from consecutive elements of that input.
     function concatSource(uint256[] memory offsets, uint256[] memory rowSizes, uint256 outRow, uint256 i)
         private
         pure
-        returns (uint256 k, uint256 src)
+        returns (uint256 k, uint256 src, uint256 n)
     {
         uint256 outer = i / outRow;
         uint256 within = i - outer * outRow;
         k = offsets.length - 1;
         while (offsets[k] > within) k--;
         src = outer * rowSizes[k] + within - offsets[k];
+        n = offsets[k] + rowSizes[k] - within;
     }
 
-    /// @notice Address of element `src` of input k; its window is looked up on first use, so an
-    /// input the tile never reads needs no window.
-    function lazySpan(
-        Step memory step,
-        Window[] memory inputs,
-        TileOperands.Operand[] memory operands,
-        uint256 k,
-        uint256 src
-    ) private pure returns (uint256) {
-        if (operands[k].width == 0) operands[k] = TileOperands.operand(step.inputTypes, inputs, k);
-        return operands[k].span(src, src);
-    }
-
-    function copyElement(uint256 dst, uint256 src, uint256 width) private pure {
+    function copyElements(uint256 dst, uint256 src, uint256 length) private pure {
         assembly ("memory-safe") {
-            mcopy(dst, src, width)
+            mcopy(dst, src, length)
         }
     }
 }

@@ -8,7 +8,6 @@ import {MacKernels} from "./MacKernels.sol";
 import {ConvKernels} from "./ConvKernels.sol";
 import {PoolKernels} from "./PoolKernels.sol";
 import {LayoutKernels} from "./LayoutKernels.sol";
-import {NonlinearKernels} from "./NonlinearKernels.sol";
 
 /// @title TileKernels: re-execution of one tile of any op of the integer op set.
 /// @notice `run` computes output elements [start, end) of one step from windows of its inputs'
@@ -32,11 +31,8 @@ library TileKernels {
     uint16 internal constant AVERAGE_POOL = 31;
     uint16 internal constant GLOBAL_AVERAGE_POOL = 32;
     uint16 internal constant RESHAPE = 40;
-    uint16 internal constant TRANSPOSE = 41;
-    uint16 internal constant CONCAT = 42;
-    uint16 internal constant SOFTMAX = 50;
-    uint16 internal constant SIGMOID = 51;
-    uint16 internal constant TANH = 52;
+    // Transpose (41), Concat (42), Softmax (50), Sigmoid (51) and Tanh (52) run in
+    // ExtensionKernels since s27-opgas: their run-copy and assembly kernels did not fit here.
 
     /// @notice The canonical bytes (little-endian two's complement, 1, 2 or 4 bytes per element
     /// by the output dtype) of output elements [start, end) of `step`.
@@ -66,11 +62,7 @@ library TileKernels {
         else if (op == CONV) ConvKernels.conv(step, inputs, start, end, dst);
         else if (op == MAX_POOL || op == AVERAGE_POOL) PoolKernels.windowed(step, inputs, start, end, dst);
         else if (op == GLOBAL_AVERAGE_POOL) PoolKernels.globalAverage(step, inputs, start, end, dst);
-        else if (op == RESHAPE) LayoutKernels.reshape(step, inputs, start, end, dst);
-        else if (op == TRANSPOSE) LayoutKernels.transpose(step, inputs, start, end, dst);
-        else if (op == CONCAT) LayoutKernels.concat(step, inputs, start, end, dst);
-        else if (op == SOFTMAX) NonlinearKernels.softmax(step, inputs, start, end, dst);
-        else NonlinearKernels.sigmoidOrTanh(step, inputs, start, end, dst);
+        else LayoutKernels.reshape(step, inputs, start, end, dst);
         // Word-wide kernels may write past the last output byte: keep the padding clean.
         uint256 length = out.length;
         assembly ("memory-safe") {
@@ -79,10 +71,10 @@ library TileKernels {
     }
 
     /// @dev Bit `op` is set for each op above (ADD..REQUANTIZE, MATMUL, CONV, MAX_POOL..
-    /// GLOBAL_AVERAGE_POOL, RESHAPE..CONCAT, SOFTMAX..TANH): one shift instead of a comparison
-    /// chain keeps ReexecVerifier under the EIP-170 code size limit.
+    /// GLOBAL_AVERAGE_POOL, RESHAPE): one shift instead of a comparison chain keeps
+    /// ReexecVerifier under the EIP-170 code size limit.
     uint256 private constant KNOWN_OPS = (0x1f << ADD) | (1 << MATMUL) | (1 << CONV) | (0x7 << MAX_POOL)
-        | (0x7 << RESHAPE) | (0x7 << SOFTMAX);
+        | (1 << RESHAPE);
 
     function known(uint16 op) private pure returns (bool) {
         return op < 256 && (KNOWN_OPS >> op) & 1 == 1;
