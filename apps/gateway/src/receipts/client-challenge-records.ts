@@ -1,7 +1,7 @@
+import type { ChallengeState, ChallengeStatus } from '@stoa/client';
 import type { ChallengeAuthorization } from '@stoa/contracts';
 import type { StoaDb } from '@stoa/sdk';
 import type { Address, Hex } from 'viem';
-import type { ChallengeState, ChallengeStatus } from './client-challenges.js';
 
 /** The states in which a challenge still needs a player. */
 const UNFINISHED: ChallengeState[] = ['waiting_for_claim', 'open'];

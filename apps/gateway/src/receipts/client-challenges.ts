@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ChallengeStatus, ChallengeTerms } from '@stoa/client';
 import {
   challengeAuthorizer,
   challengeBondsArtifact,
@@ -22,32 +23,6 @@ import { claimHolding, modelOf, playOut, toReceipt } from './dispute.js';
 
 type StoredReceipt = { receipt: WireReceipt; inputsToken?: string };
 type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-
-/** What a client needs to sign a challenge authorization for this gateway. */
-export interface ChallengeTerms {
-  readonly agent: Address;
-  readonly bonds: Address;
-  readonly chainId: number;
-  readonly claimRegistry: Address;
-  /** Wei; the dispute game's fixed challenge bond. */
-  readonly challengeBond: string;
-}
-
-export type ChallengeState = 'waiting_for_claim' | 'open' | 'resolved' | 'failed';
-
-export interface ChallengeStatus {
-  readonly id: string;
-  readonly client: Address;
-  readonly state: ChallengeState;
-  readonly bond: string;
-  /** The gateway's own re-execution of the receipt, before opening. */
-  readonly gatewayVerdict?: string;
-  readonly disputeId?: string;
-  /** The game's phase number (DisputeGame.Phase) while open. */
-  readonly phase?: number;
-  readonly outcome?: 'challenger_won' | 'node_won';
-  readonly error?: string;
-}
 
 /** The game phase number of a resolved dispute (DisputeGame.Phase.Resolved). */
 const RESOLVED = 11;
