@@ -28,6 +28,8 @@ type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<strin
 const RESOLVED = 11;
 /** How long a gateway instance holds a game it plays without renewing (renewed every third). */
 const LEASE_MS = 6_000;
+/** How long `stop` waits for games to reach a point where they can stop. */
+const STOP_WAIT_MS = 2_000;
 
 /**
  * Challenges paid from a client's deposit in ChallengeBonds and played by this gateway's agent
@@ -73,7 +75,14 @@ export class ClientChallenges {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.resumeTimer);
-    await Promise.allSettled([...this.playing.values()].map((p) => p.done));
+    // A game between moves stops at once; one still opening (waiting for the node's claim) is
+    // not waited for: its lease is handed back here and whoever claims it next finds it opened.
+    const ids = [...this.playing.keys()];
+    await Promise.race([
+      Promise.allSettled([...this.playing.values()].map((p) => p.done)),
+      new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
+    ]);
+    await Promise.allSettled(ids.map((id) => this.records.release(id)));
   }
 
   /** The agent, the bonds contract and the bond; 503 when this gateway has no agent key. */
@@ -176,7 +185,19 @@ export class ClientChallenges {
     const opened = new Promise<void>((resolve) => {
       markOpened = resolve;
     });
-    const done = this.playToEnd(id, markOpened)
+    // The lease is renewed through every stage (re-execution and waiting for the claim can take
+    // longer than a lease); once another instance holds it, this one stops at its next step.
+    const lease = { held: true };
+    const renew = setInterval(() => {
+      this.records.claim(id).then(
+        (held) => {
+          lease.held &&= held;
+        },
+        () => {},
+      );
+    }, this.leaseMs / 3);
+    renew.unref();
+    const done = this.playToEnd(id, markOpened, () => lease.held && !this.stopped)
       .catch(async (error) => {
         this.log('warn', 'client challenge failed', { id, error: (error as Error).message });
         await this.records.progress(id, { state: 'failed', error: (error as Error).message });
@@ -185,6 +206,7 @@ export class ClientChallenges {
         this.log('error', 'recording a failed challenge failed', { id, error: String(error) }),
       )
       .finally(async () => {
+        clearInterval(renew);
         markOpened();
         this.playing.delete(id);
         await this.records.release(id).catch(() => {});
@@ -194,7 +216,7 @@ export class ClientChallenges {
     return entry;
   }
 
-  private async playToEnd(id: string, markOpened: () => void): Promise<void> {
+  private async playToEnd(id: string, markOpened: () => void, holding: () => boolean): Promise<void> {
     const record = await this.records.get(id);
     if (!record) return;
     const deployed = this.deployedModel(record.modelId);
@@ -213,14 +235,7 @@ export class ClientChallenges {
       role: 'challenger',
       view,
     });
-    let renewedAt = Date.now();
-    const keepGoing = async () => {
-      if (this.stopped) return false;
-      if (Date.now() - renewedAt < this.leaseMs / 3) return true;
-      renewedAt = Date.now();
-      return this.records.claim(id);
-    };
-    const end = await playOut(player, this.log, 'client challenge', { keepGoing });
+    const end = await playOut(player, this.log, 'client challenge', { keepGoing: async () => holding() });
     if (end) await this.records.resolved(id, end.won ? 'challenger_won' : 'node_won');
   }
 
