@@ -203,6 +203,16 @@ describe('a client challenge across a kill -9 of the gateway', () => {
     // Only the gateway process below plays: the in-process one would take the game up too.
     await gateway?.stop();
     gateway = undefined;
+    // Slashed by the test above, the liar is unstaked and the gateway no longer routes to it: it stakes again.
+    if ((await stack.deployment.bondedOf(liar)) < DEV_PARAMETERS.minStake)
+      await stack.deployment.client.send(
+        privateKeyToAccount(DEV_KEYS.nodeA),
+        stack.deployment.at.stakeManager,
+        stakeManagerArtifact.abi,
+        'stake',
+        [],
+        DEV_PARAMETERS.minStake,
+      );
     const payer = privateKeyToAccount(keccak256(toHex('a client whose gateway restarts')));
     await stack.deployment.client.reader.request({
       method: 'anvil_setBalance',
@@ -225,7 +235,11 @@ describe('a client challenge across a kill -9 of the gateway', () => {
       const { lie } = await answersFromBothNetworks(first);
       const stake = await stack.deployment.bondedOf(liar);
       const creditBefore = await credit(payer.address);
-      const opened = await challenge(first, lie, { account: payer, bond: challengeBond });
+      // The test above moved the chain's clock past the unbonding delay: valid for an hour of chain time.
+      const { timestamp } = await stack.deployment.client.reader.getBlock();
+      const validForSeconds = Number(timestamp) - Math.floor(Date.now() / 1000) + 3600;
+      const opened = await challenge(first, lie, { account: payer, bond: challengeBond, validForSeconds });
+      expect(opened.error, JSON.stringify(child.logs.slice(-5))).toBeUndefined();
       expect(opened).toMatchObject({ state: 'open', client: payer.address });
       // Mid-game: the agent has moved at least once (the game has left its first two phases).
       const phases = new Set<number>();
