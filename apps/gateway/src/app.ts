@@ -91,11 +91,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       ...(otherThanNetwork ? { otherThanNetwork } : {}),
     });
   const spotChecks = new SpotChecker(options, send, log);
-  const clientChallenges = new ClientChallenges(options, log);
+  const clientChallenges = new ClientChallenges(options, log, (modelId) => catalog.find(modelId));
 
   await instances.start();
   await keyCache.start();
   await catalog.start();
+  await clientChallenges.startResuming();
   const replayed = await meter.start();
   if (replayed > 0) log('info', 'replayed usage left by an earlier run', { batches: replayed });
 
@@ -321,6 +322,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       await app.close();
       await spotChecks.idle();
+      await clientChallenges.stop();
       await meter.stop();
       await catalog.stop();
       await instances.stop();

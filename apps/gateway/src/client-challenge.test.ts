@@ -14,10 +14,11 @@ import {
   stakeManagerArtifact,
 } from '@stoa/contracts';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
-import type { Address, Hex } from 'viem';
+import { type Address, type Hex, keccak256, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from './server.js';
+import { type GatewayProcess, spawnGateway } from './testing/process.js';
 import { DEV_KEYS, type Stack, startStack, TEST_MODEL_NAME } from './testing/stack.js';
 
 /** Anvil's sixth dev account: a client with its own key, used nowhere else in the stack. */
@@ -29,7 +30,7 @@ const liar = privateKeyToAccount(DEV_KEYS.nodeA).address;
 const honest = privateKeyToAccount(DEV_KEYS.nodeB).address;
 
 let stack: Stack;
-let gateway: RunningGateway;
+let gateway: RunningGateway | undefined;
 let client: ReturnType<typeof createStoaClient>;
 const logged: string[] = [];
 
@@ -69,7 +70,7 @@ const rewardOwed = async (who: Address) =>
  * Answers to one input from each network whose outputs differ: the liar's (akash; its wrong
  * layer does not always reach the output) and the honest node's (ionet).
  */
-async function answersFromBothNetworks() {
+async function answersFromBothNetworks(client: ReturnType<typeof createStoaClient>) {
   const images = loadMnist('test').images;
   for (let i = 0; i < 30; i++) {
     const inputs = [Array.from(images.subarray(784 * i, 784 * (i + 1)))];
@@ -99,7 +100,7 @@ describe('a challenge paid from the client’s bond, played by the gateway', () 
       rpcUrl: stack.deployment.chain.rpcUrl,
     });
     expect(deposited.deposit).toBe(2n * challengeBond);
-    const { lie, truth } = await answersFromBothNetworks();
+    const { lie, truth } = await answersFromBothNetworks(client);
     expect(lie && truth).toBeTruthy();
 
     // Bad input: 400 naming the field; no key: 401.
@@ -130,7 +131,7 @@ describe('a challenge paid from the client’s bond, played by the gateway', () 
       signature: `0x${'00'.repeat(65)}`,
     });
     expect(unsigned.message).toMatch(/^authorization\.receiptDigest: not this receipt/);
-    const anonymous = await fetch(`${gateway.url}/v1/receipts/${lie}/challenge`, { method: 'POST' });
+    const anonymous = await fetch(`${gateway!.url}/v1/receipts/${lie}/challenge`, { method: 'POST' });
     expect(anonymous.status).toBe(401);
 
     const stakes = {
@@ -195,4 +196,81 @@ describe('a challenge paid from the client’s bond, played by the gateway', () 
     // The client's key never reached the gateway, so never its log.
     expect(logged.join('\n')).not.toContain(CLIENT_KEY.slice(2));
   }, 400_000);
+});
+
+describe('a client challenge across a kill -9 of the gateway', () => {
+  it('is resumed from the database by the restarted gateway and finished: the node slashed, the client paid', async () => {
+    // Only the gateway process below plays: the in-process one would take the game up too.
+    await gateway?.stop();
+    gateway = undefined;
+    // Slashed by the test above, the liar is unstaked and the gateway no longer routes to it: it stakes again.
+    if ((await stack.deployment.bondedOf(liar)) < DEV_PARAMETERS.minStake)
+      await stack.deployment.client.send(
+        privateKeyToAccount(DEV_KEYS.nodeA),
+        stack.deployment.at.stakeManager,
+        stakeManagerArtifact.abi,
+        'stake',
+        [],
+        DEV_PARAMETERS.minStake,
+      );
+    const payer = privateKeyToAccount(keccak256(toHex('a client whose gateway restarts')));
+    await stack.deployment.client.reader.request({
+      method: 'anvil_setBalance',
+      params: [payer.address, toHex(parseEther('10'))],
+    } as never);
+    const env = {
+      ...stack.gatewayEnv(`${stack.stoaDir}/challenge-spool`),
+      STOA_GATEWAY_CHALLENGER_KEY: 'env:STOA_TEST_AGENT_KEY',
+      STOA_TEST_AGENT_KEY: DEV_KEYS.nodeD,
+    };
+    let child: GatewayProcess = await spawnGateway(env);
+    const apiKey = await stack.createKey();
+    try {
+      const first = createStoaClient({ baseUrl: child.url, apiKey });
+      await depositBond(first, {
+        account: payer,
+        amount: challengeBond,
+        rpcUrl: stack.deployment.chain.rpcUrl,
+      });
+      const { lie } = await answersFromBothNetworks(first);
+      const stake = await stack.deployment.bondedOf(liar);
+      const creditBefore = await credit(payer.address);
+      // The test above moved the chain's clock past the unbonding delay: valid for an hour of chain time.
+      const { timestamp } = await stack.deployment.client.reader.getBlock();
+      const validForSeconds = Number(timestamp) - Math.floor(Date.now() / 1000) + 3600;
+      const opened = await challenge(first, lie, { account: payer, bond: challengeBond, validForSeconds });
+      expect(opened.error, JSON.stringify(child.logs.slice(-5))).toBeUndefined();
+      expect(opened).toMatchObject({ state: 'open', client: payer.address });
+      // Mid-game: the agent has moved at least once (the game has left its first two phases).
+      const phases = new Set<number>();
+      for (let i = 0; i < 100 && phases.size < 3; i++) {
+        const status = await first.request<ChallengeStatus>('GET', `/v1/receipts/${lie}/challenge`);
+        if (status.phase !== undefined) phases.add(status.phase);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(phases.size).toBeGreaterThanOrEqual(3);
+      await child.kill();
+      const row = await stack.db.clientChallenge.findUniqueOrThrow({ where: { receiptId: lie } });
+      expect(row).toMatchObject({ state: 'open', client: payer.address, payee: payer.address });
+      expect(row.leaseOwner).not.toBeNull();
+      expect(JSON.stringify(row)).not.toContain(DEV_KEYS.nodeD.slice(2));
+
+      child = await spawnGateway(env);
+      const second = createStoaClient({ baseUrl: child.url, apiKey });
+      const won = await waitForChallenge(second, lie, { pollMs: 500, timeoutMs: 180_000 });
+      expect(won).toMatchObject({ state: 'resolved', outcome: 'challenger_won' });
+      expect(child.logs.some((l) => l.msg === 'resuming a client challenge' && l.id === lie)).toBe(true);
+      expect(await stack.deployment.bondedOf(liar)).toBe(stake - slashAmount);
+      // The client is paid: its bond back and the node's forfeited claim bond, the reward owed.
+      expect(await credit(payer.address)).toBe(creditBefore + challengeBond + claimBond);
+      expect(await rewardOwed(payer.address)).toBe((slashAmount * DEV_PARAMETERS.rewardBps) / 10_000n);
+      expect(await stack.db.clientChallenge.findUniqueOrThrow({ where: { receiptId: lie } })).toMatchObject({
+        state: 'resolved',
+        outcome: 'challenger_won',
+        leaseOwner: null,
+      });
+    } finally {
+      await child.stop();
+    }
+  }, 300_000);
 });

@@ -3,7 +3,12 @@ export {
   type ChallengeReturnType,
   challenge,
 } from './actions/challenge.js';
-export { type ChallengeStatus, challengeStatus, waitForChallenge } from './actions/challenge-status.js';
+export {
+  type ChallengeState,
+  type ChallengeStatus,
+  challengeStatus,
+  waitForChallenge,
+} from './actions/challenge-status.js';
 export { type ChallengeTerms, getChallengeTerms } from './actions/challenge-terms.js';
 export {
   type DepositBondParameters,

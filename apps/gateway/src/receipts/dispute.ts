@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { claimRegistryArtifact } from '@stoa/contracts';
-import { checkReceipt, openChallenge } from '@stoa/dispute';
+import { checkReceipt, type DisputePlayer, openChallenge } from '@stoa/dispute';
 import { decodeModel, type IntTensor, type Model, type SignedReceipt } from '@stoa/ir';
 import type { Hex } from 'viem';
 import type { GatewayOptions } from '../options.js';
@@ -57,28 +57,37 @@ export async function disputeLiar(
   return undefined;
 }
 
-/** Failed moves a played dispute takes up again before it gives up. */
-const MAX_MOVE_FAILURES = 30;
+/**
+ * Failed steps in a row a played dispute takes up again before it gives up. A guard, no longer
+ * what makes games finish: the player itself re-reads and decides again when it loses a race
+ * with the other side (libs/dispute, player.ts); what is left to retry is the transient (an RPC
+ * hiccup, a dropped transaction), and a real error should surface after a few tries.
+ */
+const MAX_STEP_FAILURES = 5;
 
 /**
- * Plays a dispute to the end, taking a failed move up again: the player recomputes every move
- * from the chain, and a challenger that stops moving loses its bond on the clock (a dropped
- * transaction, a nonce race with its other games, a read of the game just as the node moved).
+ * Plays a dispute to the end, one step at a time while `keepGoing` (e.g. this instance still
+ * holds the game's lease), waiting `pollMs` while the opponent thinks. Returns the outcome, or
+ * undefined when it stopped or gave up (the game may go on; a player rebuilt later resumes it
+ * from the chain).
  */
 export async function playOut(
-  player: {
-    playToEnd(o: { pollMs: number }): Promise<{ won: boolean }>;
-    readonly options: { disputeId: bigint };
-  },
+  player: Pick<DisputePlayer, 'step' | 'options'>,
   log: Log,
   what: string,
-): Promise<void> {
+  options: { readonly pollMs?: number; readonly keepGoing?: () => Promise<boolean> } = {},
+): Promise<{ readonly won: boolean } | undefined> {
   const disputeId = String(player.options.disputeId);
-  for (let failures = 0; failures < MAX_MOVE_FAILURES; ) {
+  for (let failures = 0; failures < MAX_STEP_FAILURES; ) {
+    if (options.keepGoing && !(await options.keepGoing())) return undefined;
     try {
-      const end = await player.playToEnd({ pollMs: 500 });
-      log('info', `${what} over`, { disputeId, won: end.won });
-      return;
+      const result = await player.step();
+      failures = 0;
+      if (result.kind === 'over') {
+        log('info', `${what} over`, { disputeId, won: result.won });
+        return { won: result.won };
+      }
+      if (result.kind === 'waiting') await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
     } catch (error) {
       failures++;
       log('warn', `a move of a ${what} failed; retrying`, {
@@ -89,6 +98,7 @@ export async function playOut(
     }
   }
   log('error', `gave up playing a ${what}`, { disputeId });
+  return undefined;
 }
 
 /** Waits for the node's claim that holds `receipt` and returns its receipts and the index. */

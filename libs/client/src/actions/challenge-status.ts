@@ -1,11 +1,17 @@
 import type { Address } from 'viem';
 import type { StoaClient } from '../client.js';
 
-/** A bonded challenge as the gateway reports it. */
+/** Where a bonded challenge stands: opening (the node's claim awaited), open, resolved or failed. */
+export type ChallengeState = 'waiting_for_claim' | 'open' | 'resolved' | 'failed';
+
+/**
+ * A bonded challenge as the gateway reports it. The one definition of this wire type: the
+ * gateway answers with it (apps/gateway imports it from here).
+ */
 export interface ChallengeStatus {
   readonly id: string;
   readonly client: Address;
-  readonly state: 'waiting_for_claim' | 'open' | 'resolved' | 'failed';
+  readonly state: ChallengeState;
   /** Wei, as a decimal string. */
   readonly bond: string;
   /** The gateway's own re-execution of the receipt, before the dispute opened. */

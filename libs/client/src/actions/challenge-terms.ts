@@ -1,7 +1,10 @@
 import type { Address } from 'viem';
 import type { StoaClient } from '../client.js';
 
-/** What a client signs a bonded challenge for: this gateway's agent, the bonds contract, the bond. */
+/**
+ * What a client signs a bonded challenge for: this gateway's agent, the bonds contract, the bond.
+ * The one definition of this wire type: the gateway answers with it (apps/gateway imports it).
+ */
 export interface ChallengeTerms {
   readonly agent: Address;
   readonly bonds: Address;

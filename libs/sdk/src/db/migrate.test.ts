@@ -38,7 +38,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migrations on %s', (provider) 
 
   it('takes an empty database to the latest schema, and a second run is a no-op', async () => {
     const url = fresh[provider]();
-    expect(await migrateDatabase(url)).toEqual({ applied: migrationNames(provider), total: 5 });
+    expect(await migrateDatabase(url)).toEqual({ applied: migrationNames(provider), total: 6 });
     expect((await migrateDatabase(url)).applied).toEqual([]);
     const db = await openDatabase(url);
     try {
@@ -91,6 +91,7 @@ describe.each(['sqlite', 'postgresql'] as const)('migrations on %s', (provider) 
       '0003_gateway_counters_receipts_checks',
       '0004_key_versions',
       '0005_console_sessions',
+      '0006_client_challenges',
     ]);
     const db = await openDatabase(url);
     try {

@@ -15,6 +15,7 @@ export const MIGRATION_STEPS = [
   { name: '0003_gateway_counters_receipts_checks', fragments: ['GATEWAY_COUNTERS', 'GATEWAY'] },
   { name: '0004_key_versions', fragments: ['KEY_VERSIONS'] },
   { name: '0005_console_sessions', fragments: ['CONSOLE_SESSIONS'] },
+  { name: '0006_client_challenges', fragments: ['CLIENT_CHALLENGES'] },
 ] as const;
 
 const FRAGMENT_FILES: Record<string, string> = {
@@ -24,6 +25,7 @@ const FRAGMENT_FILES: Record<string, string> = {
   GATEWAY: 'gateway.fragment',
   KEY_VERSIONS: 'key-versions.fragment',
   CONSOLE_SESSIONS: 'console-sessions.fragment',
+  CLIENT_CHALLENGES: 'client-challenges.fragment',
 };
 
 const WEI: Record<Provider, string> = { postgresql: 'Decimal @db.Decimal(78, 0)', sqlite: 'String' };

@@ -116,6 +116,14 @@ export type KeyVersion = Prisma.KeyVersionModel
  */
 export type ConsoleSession = Prisma.ConsoleSessionModel
 /**
+ * Model ClientChallenge
+ * A client's bonded challenge of a receipt, accepted by a gateway and played by a gateway's agent
+ * key on the client's behalf. No private key is here: the client's EIP-712 authorization and its
+ * signature are public data (they go on chain when the game opens). Any instance answers a
+ * status from here; exactly one plays an unfinished game, the one holding its lease.
+ */
+export type ClientChallenge = Prisma.ClientChallengeModel
+/**
  * Model Claim
  * A batch claim posted on chain by a node of a deployment.
  */

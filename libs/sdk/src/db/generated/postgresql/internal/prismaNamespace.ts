@@ -411,6 +411,7 @@ export const ModelName = {
   SpotCheck: 'SpotCheck',
   KeyVersion: 'KeyVersion',
   ConsoleSession: 'ConsoleSession',
+  ClientChallenge: 'ClientChallenge',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -429,7 +430,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "gatewayInstance" | "gatewayReceipt" | "spotCheck" | "keyVersion" | "consoleSession" | "claim" | "dispute" | "auditLog"
+    modelProps: "project" | "model" | "artifact" | "deployment" | "deploymentEvent" | "replica" | "quote" | "apiKey" | "usageRecord" | "gatewayInstance" | "gatewayReceipt" | "spotCheck" | "keyVersion" | "consoleSession" | "clientChallenge" | "claim" | "dispute" | "auditLog"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1469,6 +1470,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ClientChallenge: {
+      payload: Prisma.$ClientChallengePayload<ExtArgs>
+      fields: Prisma.ClientChallengeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ClientChallengeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ClientChallengeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        findFirst: {
+          args: Prisma.ClientChallengeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ClientChallengeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        findMany: {
+          args: Prisma.ClientChallengeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>[]
+        }
+        create: {
+          args: Prisma.ClientChallengeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        createMany: {
+          args: Prisma.ClientChallengeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ClientChallengeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>[]
+        }
+        delete: {
+          args: Prisma.ClientChallengeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        update: {
+          args: Prisma.ClientChallengeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        deleteMany: {
+          args: Prisma.ClientChallengeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ClientChallengeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ClientChallengeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>[]
+        }
+        upsert: {
+          args: Prisma.ClientChallengeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ClientChallengePayload>
+        }
+        aggregate: {
+          args: Prisma.ClientChallengeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateClientChallenge>
+        }
+        groupBy: {
+          args: Prisma.ClientChallengeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ClientChallengeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ClientChallengeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ClientChallengeCountAggregateOutputType> | number
+        }
+      }
+    }
     Claim: {
       payload: Prisma.$ClaimPayload<ExtArgs>
       fields: Prisma.ClaimFieldRefs
@@ -1941,6 +2016,31 @@ export const ConsoleSessionScalarFieldEnum = {
 export type ConsoleSessionScalarFieldEnum = (typeof ConsoleSessionScalarFieldEnum)[keyof typeof ConsoleSessionScalarFieldEnum]
 
 
+export const ClientChallengeScalarFieldEnum = {
+  receiptId: 'receiptId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  replicaUrl: 'replicaUrl',
+  receipt: 'receipt',
+  client: 'client',
+  payee: 'payee',
+  authorization: 'authorization',
+  signature: 'signature',
+  bond: 'bond',
+  state: 'state',
+  gatewayVerdict: 'gatewayVerdict',
+  disputeId: 'disputeId',
+  outcome: 'outcome',
+  error: 'error',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type ClientChallengeScalarFieldEnum = (typeof ClientChallengeScalarFieldEnum)[keyof typeof ClientChallengeScalarFieldEnum]
+
+
 export const ClaimScalarFieldEnum = {
   id: 'id',
   deploymentId: 'deploymentId',
@@ -2284,6 +2384,7 @@ export type GlobalOmitConfig = {
   spotCheck?: Prisma.SpotCheckOmit
   keyVersion?: Prisma.KeyVersionOmit
   consoleSession?: Prisma.ConsoleSessionOmit
+  clientChallenge?: Prisma.ClientChallengeOmit
   claim?: Prisma.ClaimOmit
   dispute?: Prisma.DisputeOmit
   auditLog?: Prisma.AuditLogOmit

@@ -65,6 +65,7 @@ export const ModelName = {
   SpotCheck: 'SpotCheck',
   KeyVersion: 'KeyVersion',
   ConsoleSession: 'ConsoleSession',
+  ClientChallenge: 'ClientChallenge',
   Claim: 'Claim',
   Dispute: 'Dispute',
   AuditLog: 'AuditLog'
@@ -292,6 +293,31 @@ export const ConsoleSessionScalarFieldEnum = {
 } as const
 
 export type ConsoleSessionScalarFieldEnum = (typeof ConsoleSessionScalarFieldEnum)[keyof typeof ConsoleSessionScalarFieldEnum]
+
+
+export const ClientChallengeScalarFieldEnum = {
+  receiptId: 'receiptId',
+  deploymentId: 'deploymentId',
+  modelId: 'modelId',
+  replicaUrl: 'replicaUrl',
+  receipt: 'receipt',
+  client: 'client',
+  payee: 'payee',
+  authorization: 'authorization',
+  signature: 'signature',
+  bond: 'bond',
+  state: 'state',
+  gatewayVerdict: 'gatewayVerdict',
+  disputeId: 'disputeId',
+  outcome: 'outcome',
+  error: 'error',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type ClientChallengeScalarFieldEnum = (typeof ClientChallengeScalarFieldEnum)[keyof typeof ClientChallengeScalarFieldEnum]
 
 
 export const ClaimScalarFieldEnum = {
