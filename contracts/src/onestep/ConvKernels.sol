@@ -184,7 +184,7 @@ library ConvKernels {
             }
             // Σ x·w over one output's in-bounds taps: every channel of its group, kernel rows
             // uLo.., columns vLo.. (xp and wp address the first tap). i16 · i16 with one kernel row
-            // of one or three contiguous taps (the recognizer's 1×1 and 1×3 convolutions) reads
+            // of one to three contiguous taps (the recognizer's 1×1 and 1×3 convolutions) reads
             // both operands straight from the window words.
             function dot(f, at, xp, wp, xWidth, wWidth) -> acc {
                 let channels := mload(add(f, 128))
@@ -196,8 +196,10 @@ library ConvKernels {
                         acc := dot16Taps1(xp, wp, channels, xChan, wChan)
                         leave
                     }
-                    if and(eq(cols, 3), eq(mload(add(f, 448)), 1)) {
-                        acc := dot16Taps3(xp, wp, channels, xChan, wChan)
+                    // Two or three contiguous taps (a 1×3 kernel, clipped at a border or not): the
+                    // weight word masked to those taps, so the third product is 0 for two.
+                    if and(and(gt(cols, 1), lt(cols, 4)), eq(mload(add(f, 448)), 1)) {
+                        acc := dot16Taps3(xp, wp, channels, xChan, wChan, not(shr(shl(4, cols), not(0))))
                         leave
                     }
                 }
@@ -213,10 +215,10 @@ library ConvKernels {
                     xp := add(xp, xChan)
                 }
             }
-            function dot16Taps3(xp, wp, channels, xChan, wChan) -> acc {
+            function dot16Taps3(xp, wp, channels, xChan, wChan, mask) -> acc {
                 for { let wEnd := add(wp, mul(channels, wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
                     let mx := mload(xp)
-                    let mw := mload(wp)
+                    let mw := and(mload(wp), mask)
                     acc := add(
                         acc,
                         add(
