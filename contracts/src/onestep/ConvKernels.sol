@@ -215,25 +215,18 @@ library ConvKernels {
                     xp := add(xp, xChan)
                 }
             }
-            // Byte-swapping each 16-bit lane of the two words turns their little-endian i16s into
-            // big-endian ones, so tap k is sar(240, shl(16k, ·)): cheaper than three extractions.
             function dot16Taps3(xp, wp, channels, xChan, wChan, mask) -> acc {
                 for { let wEnd := add(wp, mul(channels, wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
-                    let sx := mload(xp)
-                    sx := or(
-                        and(shl(8, sx), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00),
-                        and(shr(8, sx), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                    )
-                    let sw := and(mload(wp), mask)
-                    sw := or(
-                        and(shl(8, sw), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00),
-                        and(shr(8, sw), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                    )
+                    let mx := mload(xp)
+                    let mw := and(mload(wp), mask)
                     acc := add(
                         acc,
                         add(
-                            add(mul(sar(240, sx), sar(240, sw)), mul(sar(240, shl(16, sx)), sar(240, shl(16, sw)))),
-                            mul(sar(240, shl(32, sx)), sar(240, shl(32, sw)))
+                            add(
+                                mul(or(shl(8, sar(248, shl(8, mx))), byte(0, mx)), or(shl(8, sar(248, shl(8, mw))), byte(0, mw))),
+                                mul(or(shl(8, sar(248, shl(24, mx))), byte(2, mx)), or(shl(8, sar(248, shl(24, mw))), byte(2, mw)))
+                            ),
+                            mul(or(shl(8, sar(248, shl(40, mx))), byte(4, mx)), or(shl(8, sar(248, shl(40, mw))), byte(4, mw)))
                         )
                     )
                     xp := add(xp, xChan)
