@@ -296,9 +296,9 @@ function randomInput(model: Model, rng: Random): IntTensor[] {
  * kernels, i16 activations, i32 weights, count_include_pad with padding, a three-way Concat.
  */
 /**
- * GlobalAveragePool and ReduceMean over long planes of i8 or i16 (the on-chain sum reads 32
- * bytes at a time and folds its lanes every 128 words): plane sizes from a few elements (the
- * element-by-element tail only) past 4,096 bytes, with random, all-minimum and all-maximum planes.
+ * GlobalAveragePool and ReduceMean over long planes of i8 or i16 (the on-chain plane sum has its
+ * own i8 and i16 loops; a word-at-a-time sum, folding lanes every 128 words, was tried on these):
+ * plane sizes from a few elements past 4,096 bytes, with random, all-minimum and all-maximum planes.
  */
 function randomPlaneSumGraph(seed: number): { model: Model; inputs: IntTensor[] } {
   const rng = new Random(7_000 + seed);
