@@ -76,6 +76,9 @@ const WIDE_MAC_OUTPUTS = 8;
 /** Random graphs of a DB text detector's upsampling ops (Resize, ConvTranspose; issue #15), and ranges per step. */
 const UPSAMPLE_GRAPHS = 60;
 const UPSAMPLE_RANGES = 10;
+/** Plane sums (GlobalAveragePool, ReduceMean) summed a word at a time: planes up to 5,000 elements. */
+const PLANE_SUM_GRAPHS = 100;
+const PLANE_SUM_RANGES = 5;
 const UPSAMPLE_OPS = ['Resize', 'ConvTranspose'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS, ...UPSAMPLE_OPS];
@@ -300,6 +303,32 @@ function randomInput(model: Model, rng: Random): IntTensor[] {
  * Window geometry the random graphs never produce: dilations, asymmetric pads, rectangular
  * kernels, i16 activations, i32 weights, count_include_pad with padding, a three-way Concat.
  */
+/**
+ * GlobalAveragePool and ReduceMean over long planes of i8 or i16 (the on-chain plane sum has its
+ * own i8 and i16 loops; a word-at-a-time sum, folding lanes every 128 words, was tried on these):
+ * plane sizes from a few elements past 4,096 bytes, with random, all-minimum and all-maximum planes.
+ */
+function randomPlaneSumGraph(seed: number): { model: Model; inputs: IntTensor[] } {
+  const rng = new Random(7_000 + seed);
+  const dtype = rng.next() < 0.5 ? 'i8' : 'i16';
+  const { min, max } = dtypeInfo(dtype);
+  const area = rng.next() < 0.3 ? rng.int(1, 40) : rng.int(40, dtype === 'i8' ? 5_000 : 2_600);
+  const h = rng.int(1, 4);
+  const shape = [1, rng.int(1, 4), h, Math.ceil(area / h)];
+  const b = new GraphBuilder();
+  const x = b.input('x', { dtype, shape, frac: rng.int(0, 6) });
+  b.output(b.op('GlobalAveragePool', [x]));
+  b.output(b.op('ReduceMean', [x]));
+  const plane = shape[2]! * shape[3]!;
+  const data = rng.ints(sizeOf(shape), min, max);
+  for (let c = 0; c < shape[1]!; c++) {
+    const roll = rng.next();
+    if (roll < 0.2) data.fill(min, c * plane, (c + 1) * plane);
+    else if (roll < 0.4) data.fill(max, c * plane, (c + 1) * plane);
+  }
+  return { model: createModel(b.build(), `random-plane-sum-${seed}`), inputs: [{ dtype, shape, data }] };
+}
+
 function geometryModel(): Model {
   const rng = new Random(7);
   const b = new GraphBuilder();
@@ -433,6 +462,16 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random movement graph',
     MOVEMENT_OUTPUTS,
   );
+  const planeSumStart = randomCases.length;
+  pushShortRanges(
+    randomPlaneSumGraph,
+    PLANE_SUM_GRAPHS,
+    PLANE_SUM_RANGES,
+    ['GlobalAveragePool', 'ReduceMean'],
+    'random plane-sum graph',
+    4,
+  );
+  const planeSumCases = randomCases.slice(planeSumStart);
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
@@ -444,6 +483,11 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     for (const name of [...EXTENSION_OPS, ...MOVED_TO_EXTENSION])
       expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
     expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
+    for (const name of ['GlobalAveragePool', 'ReduceMean'])
+      expect(
+        planeSumCases.filter((c) => c.op === name).length,
+        `long-plane tiles of ${name}`,
+      ).toBeGreaterThanOrEqual(500);
   });
 
   it(`re-executes the largest canonical tile of every Resize and ConvTranspose step within ${KERNEL_GAS_BUDGET} gas`, async () => {

@@ -151,26 +151,6 @@ library ConvKernels {
                 let xWidth := mload(add(mload(add(f, 512)), 128))
                 let stride := mul(mload(add(f, 320)), xWidth)
                 let cols := mload(add(at, 256))
-                if and(and(eq(xWidth, 1), eq(mload(add(mload(add(f, 544)), 128)), 1)), and(eq(cols, 3), eq(mload(add(f, 448)), 1))) {
-                    // i8 · i8, three contiguous taps: the weights stay on the stack.
-                    let w0 := sar(248, mload(wp))
-                    let w1 := sar(248, mload(add(wp, 1)))
-                    let w2 := sar(248, mload(add(wp, 2)))
-                    for { let slot := accs } lt(slot, end_) { slot := add(slot, 32) } {
-                        mstore(
-                            slot,
-                            add(
-                                mload(slot),
-                                add(
-                                    add(mul(sar(248, mload(xp)), w0), mul(sar(248, mload(add(xp, 1))), w1)),
-                                    mul(sar(248, mload(add(xp, 2))), w2)
-                                )
-                            )
-                        )
-                        xp := add(xp, stride)
-                    }
-                    leave
-                }
                 let wWidth := mload(add(mload(add(f, 544)), 128))
                 let xColumn := mul(mload(add(f, 448)), xWidth)
                 for { let slot := accs } lt(slot, end_) { slot := add(slot, 32) } {

@@ -449,18 +449,31 @@ library PoolKernels {
     }
 
     /// @notice Sum of `count` consecutive little-endian elements of `width` bytes from `p`, in
-    /// one assembly loop (a plane of a global average can hold thousands of elements).
+    /// one assembly loop (a plane of a global average can hold thousands of elements); i8 and i16
+    /// read with one shift each, no byte loop (a word-at-a-time sum was faster but did not fit
+    /// ReexecVerifier's code-size limit).
     function planeSum(uint256 p, uint256 count, uint256 width) private pure returns (int256 sum) {
         assembly ("memory-safe") {
-            let top := sub(width, 1)
-            for { let end := add(p, mul(count, width)) } lt(p, end) { p := add(p, width) } {
-                let m := mload(p)
-                let v := 0
-                for { let k := width } k {} {
-                    k := sub(k, 1)
-                    v := or(shl(8, v), byte(k, m))
+            let end := add(p, mul(count, width))
+            switch width
+            case 1 { for {} lt(p, end) { p := add(p, 1) } { sum := add(sum, sar(248, mload(p))) } }
+            case 2 {
+                for {} lt(p, end) { p := add(p, 2) } {
+                    let m := mload(p)
+                    sum := add(sum, or(shl(8, sar(248, shl(8, m))), byte(0, m)))
                 }
-                sum := add(sum, signextend(top, v))
+            }
+            default {
+                let top := sub(width, 1)
+                for {} lt(p, end) { p := add(p, width) } {
+                    let m := mload(p)
+                    let v := 0
+                    for { let k := width } k {} {
+                        k := sub(k, 1)
+                        v := or(shl(8, v), byte(k, m))
+                    }
+                    sum := add(sum, signextend(top, v))
+                }
             }
         }
     }
