@@ -151,6 +151,26 @@ library ConvKernels {
                 let xWidth := mload(add(mload(add(f, 512)), 128))
                 let stride := mul(mload(add(f, 320)), xWidth)
                 let cols := mload(add(at, 256))
+                if and(and(eq(xWidth, 1), eq(mload(add(mload(add(f, 544)), 128)), 1)), and(eq(cols, 3), eq(mload(add(f, 448)), 1))) {
+                    // i8 · i8, three contiguous taps: the weights stay on the stack.
+                    let w0 := sar(248, mload(wp))
+                    let w1 := sar(248, mload(add(wp, 1)))
+                    let w2 := sar(248, mload(add(wp, 2)))
+                    for { let slot := accs } lt(slot, end_) { slot := add(slot, 32) } {
+                        mstore(
+                            slot,
+                            add(
+                                mload(slot),
+                                add(
+                                    add(mul(sar(248, mload(xp)), w0), mul(sar(248, mload(add(xp, 1))), w1)),
+                                    mul(sar(248, mload(add(xp, 2))), w2)
+                                )
+                            )
+                        )
+                        xp := add(xp, stride)
+                    }
+                    leave
+                }
                 let wWidth := mload(add(mload(add(f, 544)), 128))
                 let xColumn := mul(mload(add(f, 448)), xWidth)
                 for { let slot := accs } lt(slot, end_) { slot := add(slot, 32) } {
@@ -160,6 +180,74 @@ library ConvKernels {
                     }
                     mstore(slot, acc)
                     xp := add(xp, stride)
+                }
+            }
+            // Σ x·w over one output's in-bounds taps: every channel of its group, kernel rows
+            // uLo.., columns vLo.. (xp and wp address the first tap). i16 · i16 with one kernel row
+            // of one to three contiguous taps (the recognizer's 1×1 and 1×3 convolutions) reads
+            // both operands straight from the window words.
+            function dot(f, at, xp, wp, xWidth, wWidth) -> acc {
+                let channels := mload(add(f, 128))
+                let xChan := mul(mul(mload(add(f, 32)), mload(add(f, 64))), xWidth)
+                let wChan := mul(mul(mload(add(f, 160)), mload(add(f, 192))), wWidth)
+                if and(and(eq(xWidth, 2), eq(wWidth, 2)), eq(mload(add(at, 320)), 1)) {
+                    let cols := mload(add(at, 256))
+                    if eq(cols, 1) {
+                        acc := dot16Taps1(xp, wp, channels, xChan, wChan)
+                        leave
+                    }
+                    // Two or three contiguous taps (a 1×3 kernel, clipped at a border or not): the
+                    // weight word masked to those taps, so the third product is 0 for two.
+                    if and(and(gt(cols, 1), lt(cols, 4)), eq(mload(add(f, 448)), 1)) {
+                        acc := dot16Taps3(xp, wp, channels, xChan, wChan, not(shr(shl(4, cols), not(0))))
+                        leave
+                    }
+                }
+                acc := dotAny(f, at, xp, wp, xWidth, wWidth)
+            }
+            // A little-endian i16 at byte 2k of a word is or(shl(8, sar(248, shl(16k + 8, m))), byte(2k, m)):
+            // the signed high byte shifted up, the low byte below it.
+            function dot16Taps1(xp, wp, channels, xChan, wChan) -> acc {
+                for { let wEnd := add(wp, mul(channels, wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
+                    let mx := mload(xp)
+                    let mw := mload(wp)
+                    acc := add(acc, mul(or(shl(8, sar(248, shl(8, mx))), byte(0, mx)), or(shl(8, sar(248, shl(8, mw))), byte(0, mw))))
+                    xp := add(xp, xChan)
+                }
+            }
+            function dot16Taps3(xp, wp, channels, xChan, wChan, mask) -> acc {
+                for { let wEnd := add(wp, mul(channels, wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
+                    let mx := mload(xp)
+                    let mw := and(mload(wp), mask)
+                    acc := add(
+                        acc,
+                        add(
+                            add(
+                                mul(or(shl(8, sar(248, shl(8, mx))), byte(0, mx)), or(shl(8, sar(248, shl(8, mw))), byte(0, mw))),
+                                mul(or(shl(8, sar(248, shl(24, mx))), byte(2, mx)), or(shl(8, sar(248, shl(24, mw))), byte(2, mw)))
+                            ),
+                            mul(or(shl(8, sar(248, shl(40, mx))), byte(4, mx)), or(shl(8, sar(248, shl(40, mw))), byte(4, mw)))
+                        )
+                    )
+                    xp := add(xp, xChan)
+                }
+            }
+            // Any widths, kernel rows, columns and dilations.
+            function dotAny(f, at, xp, wp, xWidth, wWidth) -> acc {
+                let xCol := mul(mload(add(f, 448)), xWidth)
+                let cols := mload(add(at, 256))
+                for { let c := mload(add(f, 128)) } c { c := sub(c, 1) } {
+                    let xu := xp
+                    let wu := wp
+                    for { let u := mload(add(at, 320)) } u { u := sub(u, 1) } {
+                        for { let v := 0 } lt(v, cols) { v := add(v, 1) } {
+                            acc := add(acc, mul(load(add(xu, mul(v, xCol)), xWidth), load(add(wu, mul(v, wWidth)), wWidth)))
+                        }
+                        xu := add(xu, mul(mul(mload(add(f, 416)), mload(add(f, 64))), xWidth))
+                        wu := add(wu, mul(mload(add(f, 192)), wWidth))
+                    }
+                    xp := add(xp, mul(mul(mload(add(f, 32)), mload(add(f, 64))), xWidth))
+                    wp := add(wp, mul(mul(mload(add(f, 160)), mload(add(f, 192))), wWidth))
                 }
             }
             // Checks the run's whole receptive field against both windows once, then adds every
@@ -200,6 +288,16 @@ library ConvKernels {
                 }
                 let xWidth := mload(add(mload(add(f, 512)), 128))
                 let wWidth := mload(add(mload(add(f, 544)), 128))
+                if iszero(and(eq(xWidth, 1), eq(wWidth, 1))) {
+                    // Wide operands: one output at a time, its whole reduction in one loop (a
+                    // run here is often one output over hundreds of channels).
+                    let xStep := mul(mload(add(f, 320)), xWidth)
+                    for { let accEnd := add(accs, shl(5, mload(add(at, 192)))) } lt(accs, accEnd) { accs := add(accs, 32) } {
+                        mstore(accs, add(mload(accs), dot(f, at, px, pw, xWidth, wWidth)))
+                        px := add(px, xStep)
+                    }
+                    leave
+                }
                 for { let c := 0 } lt(c, mload(add(f, 128))) { c := add(c, 1) } {
                     let xp := add(px, mul(mul(mul(c, mload(add(f, 32))), mload(add(f, 64))), xWidth))
                     let wp := add(pw, mul(mul(mul(c, mload(add(f, 160))), mload(add(f, 192))), wWidth))

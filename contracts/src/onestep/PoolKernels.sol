@@ -448,32 +448,60 @@ library PoolKernels {
         }
     }
 
-    /// @notice Sum of `count` consecutive little-endian elements of `width` bytes from `p`, in
-    /// one assembly loop (a plane of a global average can hold thousands of elements); i8 and i16
-    /// read with one shift each, no byte loop (a word-at-a-time sum was faster but did not fit
-    /// ReexecVerifier's code-size limit).
+    /// @notice Sum of `count` consecutive little-endian elements of `width` bytes from `p` (a plane
+    /// of a global average can hold thousands of elements). i8 and i16 are summed a word at a time
+    /// (SWAR): each byte offset to unsigned (x + 2^7 or the high byte + 2^7) and added into 16-bit
+    /// lanes, the lanes folded every 128 words (each lane gains at most 255 a word, 128 · 255 < 2^16), the offset
+    /// taken off at the end; the tail of under 32 bytes one element at a time.
     function planeSum(uint256 p, uint256 count, uint256 width) private pure returns (int256 sum) {
         assembly ("memory-safe") {
-            let end := add(p, mul(count, width))
-            switch width
-            case 1 { for {} lt(p, end) { p := add(p, 1) } { sum := add(sum, sar(248, mload(p))) } }
-            case 2 {
-                for {} lt(p, end) { p := add(p, 2) } {
-                    let m := mload(p)
-                    sum := add(sum, or(shl(8, sar(248, shl(8, m))), byte(0, m)))
-                }
+            // Sum of the sixteen 16-bit lanes of v: pairs into 32-bit lanes, then one MUL puts
+            // the sum of all eight in the top lane (each lower coefficient stays under 2^32).
+            function fold(v) -> total {
+                let pairs := add(
+                    and(v, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff),
+                    and(shr(16, v), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                )
+                total := shr(224, mul(pairs, 0x0000000100000001000000010000000100000001000000010000000100000001))
             }
-            default {
-                let top := sub(width, 1)
-                for {} lt(p, end) { p := add(p, width) } {
-                    let m := mload(p)
-                    let v := 0
-                    for { let k := width } k {} {
-                        k := sub(k, 1)
-                        v := or(shl(8, v), byte(k, m))
+            let end := add(p, mul(count, width))
+            if lt(width, 3) {
+                let flip := 0x8080808080808080808080808080808080808080808080808080808080808080
+                if eq(width, 2) { flip := 0x0080008000800080008000800080008000800080008000800080008000800080 }
+                let bytes := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+                let words := div(mul(count, width), 32)
+                let oddWeight := 1
+                if eq(width, 2) { oddWeight := 256 }
+                // Byte 2i (the low byte of an i16) and byte 2i + 1 of every word, each in its lane.
+                let even := 0
+                let odd := 0
+                for { let w := 0 } lt(w, words) { w := add(w, 1) } {
+                    let u := xor(mload(p), flip)
+                    even := add(even, and(shr(8, u), bytes))
+                    odd := add(odd, and(u, bytes))
+                    p := add(p, 32)
+                    if iszero(and(add(w, 1), 127)) {
+                        sum := add(sum, add(fold(even), mul(fold(odd), oddWeight)))
+                        even := 0
+                        odd := 0
                     }
-                    sum := add(sum, signextend(top, v))
                 }
+                // width 1: both lanes hold elements (x + 128); width 2: low bytes + 256 · (high + 128).
+                sum := add(sum, add(fold(even), mul(fold(odd), oddWeight)))
+                // Every word added 32 · 2^7 (i8) or 16 · 2^15 (i16).
+                switch width
+                case 1 { sum := sub(sum, shl(12, words)) }
+                default { sum := sub(sum, shl(19, words)) }
+            }
+            let top := sub(width, 1)
+            for {} lt(p, end) { p := add(p, width) } {
+                let m := mload(p)
+                let v := 0
+                for { let k := width } k {} {
+                    k := sub(k, 1)
+                    v := or(shl(8, v), byte(k, m))
+                }
+                sum := add(sum, signextend(top, v))
             }
         }
     }
