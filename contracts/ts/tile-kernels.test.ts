@@ -621,7 +621,11 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
   };
 
   it("re-executes, for every step of PaddleOCR's pretrained classifier, what a dispute settles: one output chunk of its largest tile", async () => {
-    const cases = largestChunks(importClassifier(labeledLines(4, 1)).model, 'ppocr classifier', new Random(14));
+    const cases = largestChunks(
+      importClassifier(labeledLines(4, 1)).model,
+      'ppocr classifier',
+      new Random(14),
+    );
     const { gas } = await gasPerOp(cases, 'PP-OCR classifier');
     // Op-set version 2's tile rule keeps every step within budget (version 1: up to 5.2M).
     for (const [k, c] of cases.entries()) expect(gas[k], c.label).toBeLessThan(KERNEL_GAS_BUDGET);
