@@ -5,7 +5,8 @@
  *    main component over circuits/circom/stoa.circom and compiled with circom2 (--r1cs --wasm).
  * 2. A development powers-of-tau ceremony of the smallest power that fits the largest circuit:
  *    `powersoftau new`, one public beacon contribution, `prepare phase2` of only the domain sizes
- *    the circuits use (prepare-phase2.ts). Cached in
+ *    the circuits use (prepare-phase2.ts), computed from the beacon's public key (fixed-base
+ *    multiplications, not group IFFTs). Cached in
  *    circuits/.cache (gitignored) and never downloaded. Its only contribution is a beacon, so
  *    anyone can recompute it — and its toxic waste: fine for development, never for production
  *    (production starts from a public multi-party ceremony, see circuits/README.md).
@@ -99,7 +100,9 @@ if (existsSync(`${CACHE_DIR}${ptau}`)) {
     BEACON,
     String(BEACON_ITERATIONS_EXP),
   );
-  await preparePhase2(`${CACHE_DIR}pot${power}_beacon.ptau`, `${CACHE_DIR}${ptau}.tmp`, powers);
+  await preparePhase2(`${CACHE_DIR}pot${power}_beacon.ptau`, `${CACHE_DIR}${ptau}.tmp`, powers, {
+    beacon: { hash: BEACON, iterationsExp: BEACON_ITERATIONS_EXP },
+  });
   renameSync(`${CACHE_DIR}${ptau}.tmp`, `${CACHE_DIR}${ptau}`);
 }
 

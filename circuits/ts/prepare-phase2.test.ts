@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import { circuitPower, powersFor, preparedPtauName, preparePhase2 } from '../scr
 const SNARKJS = join(dirname(createRequire(import.meta.url).resolve('snarkjs')), '..', 'cli.js');
 const work = mkdtempSync(join(tmpdir(), 'stoa-prepare-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+const BEACON = { hash: '0102030405060708090a0b0c0d0e0f10', iterationsExp: 10 };
 const snarkjs = (...args: string[]) =>
   execFileSync(process.execPath, [SNARKJS, ...args], { cwd: work, stdio: 'ignore' });
 
@@ -29,7 +30,7 @@ describe('prepare phase2 at the used domain sizes only', () => {
   it("writes snarkjs's bytes at every power `zkey new` reads, and zeros elsewhere", async () => {
     // A 2^7 ceremony, prepared by snarkjs (every power) and by prepare-phase2.ts (powers 5 and 7).
     snarkjs('powersoftau', 'new', 'bn128', '7', 'p0.ptau');
-    snarkjs('powersoftau', 'beacon', 'p0.ptau', 'pb.ptau', '0102030405060708090a0b0c0d0e0f10', '10');
+    snarkjs('powersoftau', 'beacon', 'p0.ptau', 'pb.ptau', BEACON.hash, String(BEACON.iterationsExp));
     snarkjs('powersoftau', 'prepare', 'phase2', 'pb.ptau', 'full.ptau');
     const powers = powersFor([circuitPower(20, 3), circuitPower(100, 10)]);
     expect(powers).toEqual({ lagrange: [5, 7], tauG1: [5, 6, 7, 8] });
@@ -56,5 +57,15 @@ describe('prepare phase2 at the used domain sizes only', () => {
           ).toBe(true);
       }
     }
+
+    // From the beacon's key (fixed-base multiplications instead of group IFFTs): the same file.
+    await preparePhase2(join(work, 'pb.ptau'), join(work, 'keyed.ptau'), powers, { beacon: BEACON });
+    expect(readFileSync(join(work, 'keyed.ptau')).equals(readFileSync(part))).toBe(true);
+    // A key that did not make the file is refused before anything is computed from it.
+    await expect(
+      preparePhase2(join(work, 'pb.ptau'), join(work, 'wrong.ptau'), powers, {
+        beacon: { ...BEACON, iterationsExp: BEACON.iterationsExp + 1 },
+      }),
+    ).rejects.toThrow(/the ceremony's τ·G1 is not the beacon/);
   }, 120_000);
 });
