@@ -79,8 +79,18 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
   const aliveCheck = (pid: number | string, id: string) =>
     `kill -0 ${pid} 2>/dev/null && { [ ! -r /proc/${pid}/environ ] || tr '\\0' '\\n' < /proc/${pid}/environ | grep -qx ${sq(`${MARKER}=${id}`)}; }`;
 
+  /** The host's command that prints the node's /health answer (an empty line when none). */
+  const healthCommand = (port: number) =>
+    `${sq(nodeBin)} -e ${sq(`fetch('http://127.0.0.1:${port}/health',{signal:AbortSignal.timeout(2000)}).then(r=>r.text()).then(t=>console.log(t),()=>console.log(''))`)}`;
+  const parseHealth = (out: string): NodeHealth | undefined => {
+    try {
+      return out ? (JSON.parse(out) as NodeHealth) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
   async function probeHealth(port: number): Promise<NodeHealth | undefined> {
-    const js = `fetch('http://127.0.0.1:${port}/health',{signal:AbortSignal.timeout(2000)}).then(r=>r.text()).then(t=>console.log(t),()=>console.log(''))`;
     if (host instanceof LocalHost) {
       try {
         const r = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
@@ -89,12 +99,25 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
         return undefined;
       }
     }
-    const out = (await host.exec(`${sq(nodeBin)} -e ${sq(js)}`)).stdout.trim();
-    try {
-      return out ? (JSON.parse(out) as NodeHealth) : undefined;
-    } catch {
-      return undefined;
-    }
+    return parseHealth((await host.exec(healthCommand(port))).stdout.trim());
+  }
+
+  /**
+   * A starting replica's health and, on a remote host, whether its process is gone, in one
+   * command there (each command is a channel and a shell on the host). Locally `dead` is left
+   * for the caller to check.
+   */
+  async function probeStarting(r: Replica, id: string): Promise<{ health?: NodeHealth; dead?: boolean }> {
+    if (host instanceof LocalHost || !r.pid) return { health: await probeHealth(r.port) };
+    const out = (
+      await host.exec(
+        `${healthCommand(r.port)}; if ${aliveCheck(r.pid, id)}; then echo alive; else echo dead; fi`,
+      )
+    ).stdout
+      .trim()
+      .split('\n');
+    const alive = out.pop();
+    return { health: parseHealth(out.join('\n').trim()), dead: alive !== 'alive' };
   }
 
   /** A port free on the host now (it may be taken again before the node binds it: see launch). */
@@ -208,10 +231,10 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
             let portRetries = 3;
             const ok = await pollUntil(
               async () => {
-                const h = await probeHealth(r.port);
+                const { health: h, dead: gone } = await probeStarting(r, record.id);
                 if (h?.state === 'ready' || h?.state === 'busy') return true;
                 await authorizeIfAwaiting(spec, h);
-                const dead = r.pid && (await host.exec(aliveCheck(r.pid, record.id))).code !== 0;
+                const dead = gone ?? (r.pid && (await host.exec(aliveCheck(r.pid, record.id))).code !== 0);
                 // The port was free when chosen, but another process (a client's ephemeral port,
                 // say) took it before the node bound it: start the replica again on a new one.
                 if (dead && portRetries > 0 && /EADDRINUSE/.test(await logTail(r, 40))) {

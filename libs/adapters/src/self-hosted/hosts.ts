@@ -1,4 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TransientError, UserError } from '../core/errors.js';
 
 /** Quote a string for a POSIX shell. */
@@ -94,6 +98,67 @@ export interface SshHostConfig {
   connectTimeoutS?: number;
   /** The `ssh` binary. */
   sshBinary?: string;
+  /**
+   * Seconds an idle shared connection stays open (OpenSSH `ControlPersist`): the commands of a
+   * deploy reuse one authenticated connection instead of a key exchange each. 0 turns sharing
+   * off. Default 60.
+   */
+  connectionPersistS?: number;
+}
+
+/**
+ * The control sockets of this process's shared SSH connections (OpenSSH `ControlMaster`), in one
+ * owner-only directory made on first use. A socket is named by everything that decides how the
+ * connection is authenticated (user, host, port, identity, known_hosts, checking), so a host
+ * configured with another key never rides on a connection made with this one.
+ */
+const shared = {
+  dir: undefined as string | undefined,
+  sockets: new Map<string, { ssh: string; user: string; host: string; port: number }>(),
+};
+
+function controlSocket(c: SshHostConfig): string {
+  if (!shared.dir) {
+    shared.dir = mkdtempSync(join(tmpdir(), 'stoa-ssh-')); // mode 0700
+    process.once('exit', closeSharedSshConnectionsSync);
+  }
+  const id = createHash('sha256')
+    .update(
+      JSON.stringify([
+        c.sshBinary ?? 'ssh',
+        c.user,
+        c.host,
+        c.port ?? 22,
+        c.identityFile,
+        c.knownHostsFile ?? '',
+        c.strictHostKeyChecking ?? 'yes',
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 16); // short: a socket path must fit in 104 bytes
+  const path = join(shared.dir, id);
+  shared.sockets.set(path, { ssh: c.sshBinary ?? 'ssh', user: c.user, host: c.host, port: c.port ?? 22 });
+  return path;
+}
+
+/**
+ * Closes this process's shared SSH connections now, all of them or those to one `host:port`
+ * (each master exits and removes its socket). Runs by itself when the process exits.
+ */
+export function closeSharedSshConnectionsSync(to?: { host: string; port: number }): void {
+  for (const [socket, c] of shared.sockets) {
+    if (to && (to.host !== c.host || to.port !== c.port)) continue;
+    // `-O exit` asks the master over its socket; nothing to do when it already left (idle).
+    spawnSync(c.ssh, ['-S', socket, '-O', 'exit', `${c.user}@${c.host}`], {
+      stdio: 'ignore',
+      timeout: 5_000,
+    });
+    shared.sockets.delete(socket);
+  }
+  if (!to && shared.dir) {
+    rmSync(shared.dir, { recursive: true, force: true });
+    shared.dir = undefined;
+  }
 }
 
 /** Runs commands through the OpenSSH client binary (`ssh`), with batch mode on (no prompts). */
@@ -124,6 +189,13 @@ export class SshHost implements ProcessHost {
       'LogLevel=ERROR',
     ];
     if (c.knownHostsFile) a.push('-o', `UserKnownHostsFile=${c.knownHostsFile}`);
+    const persist = c.connectionPersistS ?? 60;
+    if (persist > 0) {
+      // The first command opens the connection and leaves it in the background; the next ones
+      // (and concurrent ones, once it is up) run as channels on it.
+      a.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlSocket(c)}`);
+      a.push('-o', `ControlPersist=${persist}`);
+    }
     a.push(`${c.user}@${c.host}`, remoteCommand);
     return a;
   }

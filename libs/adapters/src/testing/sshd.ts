@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { closeSharedSshConnectionsSync } from '../self-hosted/hosts.js';
 
 export interface TestSshd {
   port: number;
@@ -76,6 +77,11 @@ export async function startTestSshd(): Promise<TestSshd> {
       'UsePAM no',
       'PrintMotd no',
       'LogLevel ERROR',
+      // Bash runs ~/.bashrc for a command sent over SSH only as the first shell level: this
+      // machine's root .bashrc runs `pyenv init` (~1.4 s of CPU per remote command, which was
+      // most of the SSH tests' CPU). A session of this server starts one level deeper, so the
+      // commands run without the machine's interactive setup.
+      'SetEnv SHLVL=1',
     ].join('\n'),
   );
   await mkdir('/run/sshd', { recursive: true }); // privilege-separation directory
@@ -93,6 +99,8 @@ export async function startTestSshd(): Promise<TestSshd> {
     identityFile: join(dir, 'id_ed25519'),
     knownHostsFile: join(dir, 'known_hosts'),
     async stop() {
+      // The adapter's shared connections to this server end with it (not after their idle time).
+      closeSharedSshConnectionsSync({ host: '127.0.0.1', port });
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       await rm(dir, { recursive: true, force: true });
