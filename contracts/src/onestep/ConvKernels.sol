@@ -183,23 +183,18 @@ library ConvKernels {
                 }
             }
             // Σ x·w over one output's in-bounds taps: every channel of its group, kernel rows
-            // uLo.., columns vLo.. (xp and wp address the first tap). i16 · i16 with one kernel row
-            // of one to three contiguous taps (the recognizer's 1×1 and 1×3 convolutions) reads
-            // both operands straight from the window words.
+            // uLo.., columns vLo.. (xp and wp address the first tap). i16 · i16 with one to three
+            // contiguous taps per kernel row (the recognizer's 1×1 and 1×3 convolutions, the
+            // detector's 3×3 ones) reads both operands straight from the window words.
             function dot(f, at, xp, wp, xWidth, wWidth) -> acc {
-                let channels := mload(add(f, 128))
-                let xChan := mul(mul(mload(add(f, 32)), mload(add(f, 64))), xWidth)
-                let wChan := mul(mul(mload(add(f, 160)), mload(add(f, 192))), wWidth)
-                if and(and(eq(xWidth, 2), eq(wWidth, 2)), eq(mload(add(at, 320)), 1)) {
+                if and(eq(xWidth, 2), eq(wWidth, 2)) {
                     let cols := mload(add(at, 256))
-                    if eq(cols, 1) {
-                        acc := dot16Taps1(xp, wp, channels, xChan, wChan)
+                    if and(eq(cols, 1), eq(mload(add(at, 320)), 1)) {
+                        acc := dot16Taps1(xp, wp, mload(add(f, 128)), mul(mul(mload(add(f, 32)), mload(add(f, 64))), 2), mul(mul(mload(add(f, 160)), mload(add(f, 192))), 2))
                         leave
                     }
-                    // Two or three contiguous taps (a 1×3 kernel, clipped at a border or not): the
-                    // weight word masked to those taps, so the third product is 0 for two.
                     if and(and(gt(cols, 1), lt(cols, 4)), eq(mload(add(f, 448)), 1)) {
-                        acc := dot16Taps3(xp, wp, channels, xChan, wChan, not(shr(shl(4, cols), not(0))))
+                        acc := dot16Rows(f, at, xp, wp, cols)
                         leave
                     }
                 }
@@ -215,20 +210,45 @@ library ConvKernels {
                     xp := add(xp, xChan)
                 }
             }
-            function dot16Taps3(xp, wp, channels, xChan, wChan, mask) -> acc {
-                for { let wEnd := add(wp, mul(channels, wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
-                    let mx := mload(xp)
-                    let mw := and(mload(wp), mask)
-                    acc := add(
-                        acc,
-                        add(
-                            add(
-                                mul(or(shl(8, sar(248, shl(8, mx))), byte(0, mx)), or(shl(8, sar(248, shl(8, mw))), byte(0, mw))),
-                                mul(or(shl(8, sar(248, shl(24, mx))), byte(2, mx)), or(shl(8, sar(248, shl(24, mw))), byte(2, mw)))
-                            ),
-                            mul(or(shl(8, sar(248, shl(40, mx))), byte(4, mx)), or(shl(8, sar(248, shl(40, mw))), byte(4, mw)))
-                        )
+            // Two or three contiguous taps per kernel row (a 1×3 or 3×3 kernel, clipped at a border
+            // or not), one MUL per (channel, kernel row): the three i16 of each word are
+            // byte-swapped into big-endian 16-bit lanes, offset to unsigned (xor 0x8000), copied
+            // into 64-bit lanes by one MUL, masked and the offset taken off, so that
+            // X = x0·2^128 + x1·2^64 + x2 and W = w0·2^32 + w1·2^96 + w2·2^160 (signed, mod 2^256);
+            // for two taps the mask drops w2. x_j·w_i lands at bit 160 + 64(i − j), so the
+            // coefficient of 2^160 in Σ X·W is the dot. Below it the cross terms sum to under
+            // 2^(129 + 31) in magnitude for fewer than 2^31 (channel, row) pairs, above it they
+            // start at 2^224, and |dot| < 2^63: adding 2^159 and sign-extending bits 160..223
+            // recovers it.
+            function dot16Rows(f, at, xp, wp, cols) -> acc {
+                let wMask := 0xffff000000000000ffff000000000000ffff00000000
+                let wOffset := 0x80000000000000008000000000000000800000000000
+                if eq(cols, 2) {
+                    wMask := 0xffff000000000000ffff00000000
+                    wOffset := 0x8000000000000000800000000000
+                }
+                for { let u := mload(add(at, 320)) } u { u := sub(u, 1) } {
+                    acc := add(acc, dot16Lanes(f, xp, wp, wMask, wOffset))
+                    // Next kernel row: dh input rows down, kw weights on.
+                    xp := add(xp, mul(mul(mload(add(f, 416)), mload(add(f, 64))), 2))
+                    wp := add(wp, mul(mload(add(f, 192)), 2))
+                }
+                acc := signextend(7, shr(160, add(acc, shl(159, 1))))
+            }
+            // Σ X·W (mod 2^256, see dot16Rows) over the channels of one kernel row.
+            function dot16Lanes(f, xp, wp, wMask, wOffset) -> acc {
+                let xChan := mul(mul(mload(add(f, 32)), mload(add(f, 64))), 2)
+                let wChan := mul(mul(mload(add(f, 160)), mload(add(f, 192))), 2)
+                for { let wEnd := add(wp, mul(mload(add(f, 128)), wChan)) } lt(wp, wEnd) { wp := add(wp, wChan) } {
+                    let y := shr(208, mload(xp))
+                    y := xor(or(and(shr(8, y), 0x00ff00ff00ff), and(shl(8, y), 0xff00ff00ff00)), 0x800080008000)
+                    let x := sub(
+                        and(mul(y, 0x1000000000001000000000001), 0xffff000000000000ffff000000000000ffff),
+                        0x800000000000000080000000000000008000
                     )
+                    y := shr(208, mload(wp))
+                    y := xor(or(and(shr(8, y), 0x00ff00ff00ff), and(shl(8, y), 0xff00ff00ff00)), 0x800080008000)
+                    acc := add(acc, mul(x, sub(and(mul(y, 0x10000000000000000000100000000000000000001), wMask), wOffset)))
                     xp := add(xp, xChan)
                 }
             }

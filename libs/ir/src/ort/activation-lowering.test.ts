@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../interpreter.js';
 import { randomActivationGraph } from '../testing/random-activation-graph.js';
 import { randomAttentionGraph } from '../testing/random-attention-graph.js';
+import { randomConvTapsGraph } from '../testing/random-conv-taps-graph.js';
 import type { RandomGraphCase } from '../testing/random-graph.js';
 import { randomUpsampleGraph } from '../testing/random-upsample-graph.js';
 import { randomWideMacGraph } from '../testing/random-wide-mac-graph.js';
@@ -32,6 +33,13 @@ const FAMILIES: readonly {
     generate: randomWideMacGraph,
     graphs: 120,
     ops: [],
+  },
+  {
+    // i16 × i16 Conv with two or three kernel columns, often all −32768/32767 (ConvKernels' packed dot).
+    name: 'Conv over i16 activations and weights, two or three kernel columns',
+    generate: randomConvTapsGraph,
+    graphs: 110,
+    ops: ['Conv'],
   },
   {
     name: 'Resize and ConvTranspose',

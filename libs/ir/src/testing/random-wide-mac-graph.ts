@@ -21,7 +21,13 @@ function wideWeights(rng: Random, channels: number, reduction: number, full: boo
 }
 
 /** An output frac that keeps a typical accumulator inside the output dtype, sometimes saturating. */
-function outputFrac(rng: Random, accFrac: number, reduction: number, inBits: number, out: DType): number {
+export function outputFrac(
+  rng: Random,
+  accFrac: number,
+  reduction: number,
+  inBits: number,
+  out: DType,
+): number {
   const typicalBits = inBits + 13 + Math.ceil(Math.log2(reduction) / 2);
   const outBits = out === 'i8' ? 7 : out === 'i16' ? 15 : 31;
   return accFrac - (typicalBits - outBits) + rng.int(-2, 2);
