@@ -192,7 +192,7 @@ export async function gatewayOverhead(): Promise<void> {
               ? ` (${thirdArm}: ${last.twoInFlight.addedP50.toFixed(2)} ms, ${last.twoInFlight.ratio.toFixed(3)}×, ${last.twoInFlight.gatewayCpuUs.toFixed(0)} µs CPU/req)`
               : '';
             console.log(
-              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)} (load avg ${last.loadAverage.toFixed(1)})`,
+              `  ${database} ${layout} round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; ${concurrency} clients: direct ${last.direct.throughput.toFixed(0)} req/s (node busy ≈ ${((last.direct.throughput * last.direct.nodeCpuUs) / 1e4).toFixed(0)}%), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ≈ ${((last.gateway.throughput * last.gateway.nodeCpuUs) / 1e4).toFixed(0)}%, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
             );
           }
         }
