@@ -11,6 +11,13 @@ export interface PathRound {
   readonly clientCpuUs: number;
   /** CPU µs per request of the database server's processes (PostgreSQL; 0 for SQLite, in the gateway). */
   readonly databaseCpuUs: number;
+  /**
+   * Over the throughput run only, the share of one core each side kept busy: the node, and the
+   * gateway side (gateway + database server + load generator: CPU 0 in the pinned layout). When
+   * neither is near 1, the closed-loop clients are bound by round-trip latency, not by CPU.
+   */
+  readonly nodeBusy: number;
+  readonly gatewaySideBusy: number;
 }
 
 /** One round of both paths, as the verdict compares them. */
@@ -46,9 +53,16 @@ export async function measurePath(
     client: process.cpuUsage(),
   };
   const latency = await cannon(origin, requests, { seconds, connections: 1 });
+  const loadStart = {
+    node: cpuMs(pids.node),
+    side: cpuMs(pids.gateway) + databaseMs() + cpuUsageMs(process.cpuUsage()),
+    at: performance.now(),
+  };
   const load = await cannon(origin, requests, { seconds, connections: concurrency });
+  const loadWallMs = performance.now() - loadStart.at;
   const count = latency.requests + load.requests;
   const client = process.cpuUsage(before.client);
+  const sideMs = cpuMs(pids.gateway) + databaseMs() + cpuUsageMs(process.cpuUsage()) - loadStart.side;
   return {
     p50ms: latency.p50ms,
     throughput: load.throughput,
@@ -56,7 +70,14 @@ export async function measurePath(
     gatewayCpuUs: ((cpuMs(pids.gateway) - before.gateway) * 1000) / count,
     clientCpuUs: (client.user + client.system) / count,
     databaseCpuUs: ((databaseMs() - before.database) * 1000) / count,
+    nodeBusy: (cpuMs(pids.node) - loadStart.node) / loadWallMs,
+    // On the direct path pids.gateway is the idle gateway: its polls count, as they do on CPU 0.
+    gatewaySideBusy: sideMs / loadWallMs,
   };
+}
+
+function cpuUsageMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }
 
 export function roundOf(
@@ -107,11 +128,12 @@ export function summaryRow(
     database,
     cores: pinned ? 'pinned: node cpu1; gateway, its db, client cpu0' : 'unpinned: all share both',
     rounds: String(rounds.length),
+    clients: String(concurrency),
     'direct p50 ms (1 client)': of((r) => r.direct.p50ms, 2),
     'gateway p50 ms (1 client)': of((r) => r.gateway.p50ms, 2),
     'added p50 ms': of((r) => r.addedP50, 2),
-    [`direct req/s (${concurrency} clients)`]: of((r) => r.direct.throughput, 0),
-    [`gateway req/s (${concurrency} clients)`]: of((r) => r.gateway.throughput, 0),
+    'direct req/s': of((r) => r.direct.throughput, 0),
+    'gateway req/s': of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),
     'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
     // Both processes' CPU per request inflates with the machine's load (caches, frequency,
@@ -126,6 +148,15 @@ export function summaryRow(
           [`${thirdArm}: gateway CPU µs/req`]: of((r) => r.twoInFlight!.gatewayCpuUs, 0),
         }
       : {}),
+    // Over the throughput run: is either side's core full (CPU-bound), or neither (latency-bound)?
+    'node busy (direct / via gateway)': `${spread(
+      rounds.map((r) => r.direct.nodeBusy),
+      2,
+    ).median.toFixed(2)} / ${spread(
+      rounds.map((r) => r.gateway.nodeBusy),
+      2,
+    ).median.toFixed(2)}`,
+    'gateway side busy (via gateway)': of((r) => r.gateway.gatewaySideBusy, 2),
     'node CPU µs/req (direct)': of((r) => r.nodeCpuUs, 0),
     'node CPU µs/req (via gateway)': of((r) => r.gateway.nodeCpuUs, 0),
     'client CPU µs/req (direct / via gateway)': `${spread(

@@ -12,6 +12,7 @@ import {
   type UsageCell,
   usageTotals,
 } from '@stoa/sdk';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayStore } from './gateway-store.js';
 
@@ -97,4 +98,51 @@ describe.each(['sqlite', 'postgresql'] as const)("the gateway's own SQL connecti
       await db.$disconnect();
     }
   });
+});
+
+it('polls key versions while a usage batch waits for the database (its own connection)', async () => {
+  const file = join(dir, 'locked.db');
+  const db: StoaDb = await openDatabase(`file:${file}`);
+  const store = new GatewayStore(db);
+  const locker = new Database(file);
+  try {
+    const project = await db.project.create({ data: { name: 'p', dir } });
+    await createApiKey(db, dir, project.id, 'a');
+    // Another writer holds the write lock: the usage batch waits for it on the write connection.
+    locker.exec('BEGIN IMMEDIATE');
+    let written = false;
+    const writing = store
+      .writeUsageBatch(
+        'locked:0',
+        [],
+        [
+          {
+            id: randomUUID(),
+            keyId: null,
+            deploymentId: 'd',
+            modelId: '0xabc',
+            network: 'akash',
+            node: '0x1',
+            replicaUrl: 'http://127.0.0.1:1',
+            receipt: '{}',
+          },
+        ],
+      )
+      .then((wrote) => {
+        written = wrote;
+      });
+    await new Promise((r) => setTimeout(r, 100));
+    // Queued behind that write, the poll would wait as long as the lock is held (up to 5 s).
+    const asked = performance.now();
+    expect((await store.keyVersions()).get(project.id)).toBeGreaterThan(0);
+    expect(performance.now() - asked).toBeLessThan(2_000);
+    expect(written).toBe(false);
+    locker.exec('COMMIT');
+    await writing;
+    expect(written).toBe(true);
+  } finally {
+    locker.close();
+    await store.close();
+    await db.$disconnect();
+  }
 });

@@ -40,7 +40,10 @@ export class GatewayStore {
 
   /** Every project's key change counter, as `projectId → version` (one small query). */
   async keyVersions(): Promise<Map<string, number>> {
-    const [result] = await this.sql.run([
+    // On `reads`, not `sql`: queued behind a usage batch (a PostgreSQL round trip of hundreds of
+    // receipt rows, or a SQLite commit's fsync), a late poll let the key rows go stale, and every
+    // request then waited for the poll (auth/key-cache.ts `get`).
+    const [result] = await this.reads.run([
       { sql: 'SELECT "projectId", "version" FROM "KeyVersion"', params: [] },
     ]);
     return new Map(result!.rows.map((r) => [String(r.projectId), Number(r.version)]));
