@@ -1,5 +1,5 @@
 /**
- * The whole product in a real Chromium (playwright-core + Debian's chromium), against the stack
+ * The whole product in a real Chromium (playwright-core + Debian's chromium-headless-shell), against the stack
  * `stoa dev` starts (chain, database, three nodes, gateway, console): the model import →
  * hypergraph → tiles flow, the API key flow, the deploy wizard's quotes and economics, then a key
  * → a drawn digit through the gateway → the receipt verified → the usage chart updated → the

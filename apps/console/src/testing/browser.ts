@@ -4,10 +4,16 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 
-/** Debian's chromium (`apt-get install chromium`), headless, as CI runs it. */
+/**
+ * Debian's Chromium headless shell (`apt-get install chromium-headless-shell`), as CI runs it:
+ * the same Blink and V8 as the `chromium` package without the full browser's windows and UI
+ * renderers, which is what Playwright itself runs for headless tests. The browser test's Chromium
+ * CPU went from ~115 s to ~67 s (docs/decisions.md, "The console's browser test in Chromium's
+ * headless shell"). `CHROMIUM_PATH` names another build (e.g. `/usr/bin/chromium`).
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell',
     args: [
       '--no-sandbox',
       '--disable-gpu',
