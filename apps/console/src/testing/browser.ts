@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -9,11 +10,11 @@ const require = createRequire(import.meta.url);
  * the same Blink and V8 as the `chromium` package without the full browser's windows and UI
  * renderers, which is what Playwright itself runs for headless tests. The browser test's Chromium
  * CPU went from ~115 s to ~67 s (docs/decisions.md, "The console's browser test in Chromium's
- * headless shell"). `CHROMIUM_PATH` names another build (e.g. `/usr/bin/chromium`).
+ * headless shell"). Without it, Debian's full `chromium` is used; `CHROMIUM_PATH` names another build.
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell',
+    executablePath: chromiumPath(),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -23,6 +24,18 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+const DEBIAN_CHROMIUMS = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'];
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const found = DEBIAN_CHROMIUMS.find((path) => existsSync(path));
+  if (!found)
+    throw new Error(
+      `no Chromium at ${DEBIAN_CHROMIUMS.join(' or ')}: apt-get install chromium-headless-shell, or set CHROMIUM_PATH`,
+    );
+  return found;
 }
 
 export interface AxeViolation {
