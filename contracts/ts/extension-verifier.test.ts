@@ -1,22 +1,31 @@
 import {
+  createModel,
+  type DType,
+  dtypeInfo,
   edgeOutputsOf,
   executeTile,
+  GraphBuilder,
+  Random,
   randomActivationGraph,
   sha256,
+  sizeOf,
   tensorBytes,
   tilesOf,
   toHex,
 } from '@stoa/ir';
-import type { Address } from 'viem';
+import { type Address, decodeAbiParameters, encodeAbiParameters, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
 import { reexecVerifierArtifact } from './artifacts.generated.js';
 import { honestView } from './game/scenario.js';
-import { tileWitness } from './game/witness.js';
+import { OPENINGS_ABI, tileWitness } from './game/witness.js';
 import { stepDescriptor } from './one-step/descriptor.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
 const GRAPHS = 6;
+/** Wide Conv and ConvTranspose graphs, and tiles of each, whose input is opened as several ranges. */
+const WIDE_GRAPHS = 8;
+const TILES = 6;
 
 let chain: LocalChain;
 let h: ReturnType<typeof chainHarness>;
@@ -57,5 +66,107 @@ describe('ReexecVerifier on the ops it forwards to its ExtensionVerifier', () =>
       }
     }
     expect([...seen].sort()).toEqual(['Add', 'Clip', 'HardSigmoid', 'Mul']);
+  });
+});
+
+/**
+ * A Conv or ConvTranspose whose input planes are several KiB, so that a tile reading every
+ * channel of a few pixels opens those rows of each channel (several ranges) instead of the
+ * whole run of planes between them.
+ */
+function wideConv(seed: number) {
+  const rng = new Random(seed);
+  const b = new GraphBuilder();
+  const transposed = seed % 2 === 0;
+  const act: DType = rng.next() < 0.5 ? 'i8' : 'i16';
+  const shape = [1, rng.int(2, 5), rng.int(6, 12), rng.int(150, 300)];
+  const x = b.input('x', { dtype: act, shape, frac: rng.int(0, 6) });
+  const c = shape[1]!;
+  const o = rng.int(1, 3);
+  const k = transposed ? rng.int(1, 3) : rng.pick([1, 3]);
+  const fracs = Array.from({ length: o }, () => rng.int(0, 6));
+  const w = b.param(
+    'w',
+    { dtype: 'i8', shape: [o, c, k, k], frac: { axis: 0, fracs } },
+    rng.ints(o * c * k * k, -128, 127),
+  );
+  const bias = b.param(
+    'bias',
+    {
+      dtype: 'i32',
+      shape: [o],
+      frac: { axis: 0, fracs: fracs.map((f) => f + (b.typeOf(x).frac as number)) },
+    },
+    rng.ints(o, -20000, 20000),
+  );
+  const stride = rng.int(1, 2);
+  const pad = k > 1 ? rng.int(0, 1) : 0;
+  const attrs = transposed
+    ? { strides: [stride, stride], pads: [pad, pad, pad, pad] }
+    : { strides: [stride, stride], pads: [pad, pad, pad, pad], dilations: [1, 1] };
+  b.output(
+    b.op(transposed ? 'ConvTranspose' : 'Conv', [x, w, bias], { dtype: 'i16', frac: rng.int(0, 8), attrs }),
+  );
+  const model = createModel(b.build(), `wide-conv-${seed}`);
+  const { min, max } = dtypeInfo(act);
+  return { model, inputs: [{ dtype: act, shape, data: rng.ints(sizeOf(shape), min, max) }], rng };
+}
+
+type Opening = {
+  chunks: readonly bigint[];
+  chunkProofs: readonly (readonly Hex[])[];
+  data: Hex;
+  firstChunk: bigint;
+};
+
+describe('ReexecVerifier opens a Conv or ConvTranspose input as several ranges', () => {
+  it('settles tiles whose input rows are opened channel by channel, and refuses a missing range', async () => {
+    let several = 0;
+    for (let seed = 1; seed <= WIDE_GRAPHS; seed++) {
+      const { model, inputs, rng } = wideConv(seed);
+      const view = await honestView(model, inputs);
+      const edge = model.schedule[0]!;
+      const tiles = tilesOf(model.graph, edge);
+      const picks = [0, tiles.length - 1, Math.floor(tiles.length / 2)];
+      while (picks.length < TILES) picks.push(rng.int(0, tiles.length - 1));
+      const dtype = model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype;
+      for (const t of picks) {
+        const tile = tiles[t]!;
+        const witness = tileWitness(view, 0, tile.start, tile.end);
+        const args = (w: Hex) => [
+          toHex(view.trace.stateRoots[0]!),
+          stepDescriptor(model, 0),
+          BigInt(tile.start),
+          BigInt(tile.end),
+          w,
+        ];
+        const label = `seed ${seed} ${model.graph.edgeOps[edge]} tile ${t}`;
+        const stepInputs = stepDescriptor(model, 0).inputNodes.map(
+          (n) => view.values[n] ?? model.graph.params.get(n)!,
+        );
+        const expected = toHex(sha256(tensorBytes(dtype, executeTile(model.graph, edge, stepInputs, tile))));
+        expect(await h.read(verifier, reexecVerifierArtifact.abi, 'outputHash', args(witness)), label).toBe(
+          expected,
+        );
+        const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
+        const x = openings[0]!;
+        if (x.chunks.length === 0) continue;
+        several++;
+        // Without the last listed chunk, the rows of some channel are missing: refused.
+        const cut = {
+          ...x,
+          chunks: x.chunks.slice(0, -1),
+          chunkProofs: x.chunkProofs.slice(0, -1),
+          data: x.data.slice(0, 2 + 2 * 1024 * (x.chunks.length - 1)) as Hex,
+        };
+        const fewer = encodeAbiParameters(OPENINGS_ABI, [[cut, ...openings.slice(1)] as never]);
+        await expect(
+          h.read(verifier, reexecVerifierArtifact.abi, 'outputHash', args(fewer)),
+          label,
+        ).rejects.toThrow(/CannotCrop/);
+      }
+    }
+    // Most tiles of these shapes read a few rows of every channel: several ranges were opened.
+    expect(several).toBeGreaterThan(WIDE_GRAPHS * 2);
   });
 });

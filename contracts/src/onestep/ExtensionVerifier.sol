@@ -17,6 +17,9 @@ contract ExtensionVerifier is IOneStepVerifier, TensorOpener {
     {
         TensorOpening[] memory openings = abi.decode(witness, (TensorOpening[]));
         Window[] memory windows = _openAll(stateRoot, step, openings);
-        return sha256(ExtensionKernels.run(step, windows, start, end));
+        Step memory s = step;
+        uint256[2] memory tile = [start, end];
+        if (openings.length != 0 && openings[0].chunks.length != 0) windows[0] = _cropRows(s, openings[0], tile);
+        return sha256(ExtensionKernels.run(s, windows, tile[0], tile[1]));
     }
 }

@@ -26,7 +26,10 @@ contract ReexecVerifier is IOneStepVerifier, TensorOpener {
         if (ExtensionKernels.isExtension(opOf(step))) forwardCall(extension);
         TensorOpening[] memory openings = abi.decode(witness, (TensorOpening[]));
         Window[] memory windows = _openAll(stateRoot, step, openings);
-        return sha256(TileKernels.run(step, windows, start, end));
+        Step memory s = step;
+        uint256[2] memory tile = [start, end];
+        if (openings.length != 0 && openings[0].chunks.length != 0) windows[0] = _cropRows(s, openings[0], tile);
+        return sha256(TileKernels.run(s, windows, tile[0], tile[1]));
     }
 
     /// @dev step.op read straight from calldata (the ABI decoder's checks cost code size; a

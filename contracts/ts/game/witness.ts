@@ -15,6 +15,7 @@ import {
 } from '@stoa/ir';
 import { encodeAbiParameters, type Hex } from 'viem';
 import { modelLayout, type StepDescriptor, stepDescriptor, stepProof } from '../one-step/descriptor.js';
+import { cropChunks, listedBytes } from '../one-step/windows.js';
 
 /**
  * One party's knowledge of an execution: every node's value and the trace built from them.
@@ -158,6 +159,7 @@ export const OPENINGS_ABI = [
       { name: 'firstChunk', type: 'uint256' },
       { name: 'data', type: 'bytes' },
       { name: 'chunkProofs', type: 'bytes32[][]' },
+      { name: 'chunks', type: 'uint256[]' },
     ],
   },
 ] as const;
@@ -166,7 +168,9 @@ export const OPENINGS_ABI = [
  * The ReexecVerifier witness for output elements [start, end) of `step`: each input's digest
  * opened in the state before the step, and the chunks of it that the tile reads. Which
  * elements a tile reads is found by running the reference kernel on recording inputs, so the
- * openings follow the semantics of every op without a second description of them.
+ * openings follow the semantics of every op without a second description of them. A Conv's or
+ * ConvTranspose's input 0 is opened as several ranges (the input rows the tile reads, in every
+ * channel: `cropChunks`) when that is fewer chunks than one contiguous range.
  */
 export function tileWitness(view: ExecutionView, step: number, start: number, end: number): Hex {
   const { model } = view;
@@ -174,6 +178,7 @@ export function tileWitness(view: ExecutionView, step: number, start: number, en
   const inputs = [...edgeInputsOf(model.graph, edge)];
   const ranges = readRanges(view, step, start, end);
   const tree = stateTreeBefore(view, step);
+  const descriptor = stepDescriptor(model, step);
   const openings = inputs.map((n, j) => {
     const bytes = nodeBytes(view, n);
     const chunks = chunksOf(bytes);
@@ -181,15 +186,21 @@ export function tileWitness(view: ExecutionView, step: number, start: number, en
     const [lo, hi] = ranges[j]!;
     const first = Math.floor((lo * width) / CHUNK_BYTES);
     const last = hi < lo ? first - 1 : Math.floor((hi * width + width - 1) / CHUNK_BYTES);
-    const opened = [];
-    for (let c = first; c <= last; c++) opened.push(c);
+    const listed = j === 0 ? cropChunks(descriptor, width, start, end) : undefined;
+    const several = listed !== undefined && listed.length < last - first + 1;
+    const opened = several ? listed : Array.from({ length: last - first + 1 }, (_, k) => first + k);
     return {
       digest: toHex(view.trace.nodeDigests[n]!),
       stateProof: tree.proof(n).map(toHex),
       chunkRoot: toHex(merkleRoot(chunks)),
-      firstChunk: BigInt(first),
-      data: toHex(bytes.subarray(first * CHUNK_BYTES, Math.min(bytes.length, (last + 1) * CHUNK_BYTES))),
+      firstChunk: BigInt(several ? listed[0]! : first),
+      data: toHex(
+        several
+          ? listedBytes(bytes, listed)
+          : bytes.subarray(first * CHUNK_BYTES, Math.min(bytes.length, (last + 1) * CHUNK_BYTES)),
+      ),
       chunkProofs: opened.map((c) => merkleProof(chunks, c).map(toHex)),
+      chunks: several ? listed.map(BigInt) : [],
     };
   });
   return encodeAbiParameters(OPENINGS_ABI, [openings]);

@@ -42,3 +42,72 @@ export function chunksCovering(firstByte: number, endByte: number): [number, num
     Math.floor((Math.max(endByte, firstByte + 1) - 1) / CHUNK_BYTES),
   ];
 }
+
+/** Value `k` of attribute number `attribute` of a step's flattened attributes (TileOperands.attrValue). */
+function attrValue(attrs: readonly bigint[], attribute: number, k: number): number {
+  let at = 0;
+  for (let a = 0; a < attribute; a++) at += 1 + Number(attrs[at]!);
+  if (k >= Number(attrs[at] ?? 0n)) throw new Error(`step attribute ${attribute} has no value ${k}`);
+  return Number(attrs[at + 1 + k]!);
+}
+
+/** What a step descriptor needs to say for `cropRows`: its op code, attributes and shapes. */
+export interface CropStep {
+  readonly op: number;
+  readonly attrs: readonly bigint[];
+  readonly inputTypes: readonly { readonly shape: readonly number[] }[];
+  readonly outputType: { readonly shape: readonly number[] };
+}
+
+/**
+ * The chunks of a Conv's (code 21) or ConvTranspose's (23) input 0 that TensorOpener._cropRows
+ * reads for output elements [start, end): in every channel, the input rows that the tile's output
+ * rows read. Undefined where the verifier cannot crop (batch > 1, a tile across two output
+ * planes, rows the padding alone covers): such a tile opens one contiguous range.
+ */
+export function cropChunks(step: CropStep, width: number, start: number, end: number): number[] | undefined {
+  if (step.op !== 21 && step.op !== 23) return undefined;
+  const [n, channels, height, cols] = step.inputTypes[0]!.shape as [number, number, number, number];
+  const [, , outH, outW] = step.outputType.shape as [number, number, number, number];
+  const plane = outH * outW;
+  if (n !== 1 || end <= start || Math.floor(start / plane) !== Math.floor((end - 1) / plane))
+    return undefined;
+  const i0 = Math.floor((start % plane) / outW);
+  const i1 = Math.floor(((end - 1) % plane) / outW);
+  const top = attrValue(step.attrs, 1, 0);
+  const sh = attrValue(step.attrs, 0, 0);
+  const kh = step.inputTypes[1]!.shape[2]!;
+  let lo = i0 * sh - top;
+  let hi: number;
+  if (step.op === 21) hi = i1 * sh - top + (kh - 1) * attrValue(step.attrs, 2, 0);
+  else {
+    // ConvTranspose: output row y reads input row i where y = i·sh − top + u, u < kh.
+    lo = i0 + top - kh + 1 <= 0 ? 0 : Math.floor((i0 + top - kh + sh) / sh);
+    hi = Math.floor((i1 + top) / sh);
+  }
+  lo = Math.max(lo, 0);
+  hi = Math.min(hi, height - 1);
+  const newTop = step.op === 21 ? top + lo - i0 * sh : top + i0 - lo * sh;
+  if (hi < lo || newTop < 0) return undefined;
+  const rowBytes = cols * width;
+  const chunks: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    const [first, last] = chunksCovering((c * height + lo) * rowBytes, (c * height + hi + 1) * rowBytes);
+    for (let k = Math.max(first, (chunks.at(-1) ?? -1) + 1); k <= last; k++) chunks.push(k);
+  }
+  return chunks;
+}
+
+/** The ABI form of `TensorOpening.chunks` opened as several ranges: the listed chunks' bytes. */
+export function listedBytes(bytes: Uint8Array, chunks: readonly number[]): Uint8Array {
+  const out = new Uint8Array(
+    chunks.reduce((sum, k) => sum + Math.min(CHUNK_BYTES, bytes.length - k * CHUNK_BYTES), 0),
+  );
+  let at = 0;
+  for (const k of chunks) {
+    const part = bytes.subarray(k * CHUNK_BYTES, Math.min(bytes.length, (k + 1) * CHUNK_BYTES));
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
