@@ -130,6 +130,7 @@ export { randomActivationGraph } from './testing/random-activation-graph.js';
 export { randomAttentionGraph } from './testing/random-attention-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export { randomMovementGraph } from './testing/random-movement-graph.js';
+export { randomSoftmaxSegmentsGraph } from './testing/random-softmax-segments-graph.js';
 export { randomTextGraph } from './testing/random-text-graph.js';
 export { randomUpsampleGraph } from './testing/random-upsample-graph.js';
 export { randomWideMacGraph } from './testing/random-wide-mac-graph.js';
