@@ -7,9 +7,10 @@ import { intAttr, type OpDefinition, perTensorProblems } from './op.js';
  * Softmax rows longer than this are split by the importer into SegmentMax, SoftmaxSegmentSum
  * and SoftmaxNormalize: one Softmax tile is a whole row, and a row of 6,625 (PP-OCRv4's CTC
  * head) costs 7.6M kernel gas on-chain; segments of this many values keep every tile of the
- * three steps under the 300k budget (docs/decisions.md).
+ * three steps under the 300k budget: 512 was measured at 399k kernel gas for one segment's sum
+ * on the recognizer (docs/decisions.md).
  */
-export const SOFTMAX_SEGMENT = 512;
+export const SOFTMAX_SEGMENT = 256;
 
 function segmentOf(attrs: Parameters<OpDefinition['inferShape']>[1], row: number): number {
   return Math.min(intAttr(attrs, 'segment'), row);
