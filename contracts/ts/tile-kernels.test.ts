@@ -23,6 +23,7 @@ import {
   randomConvTapsGraph,
   randomGraph,
   randomMovementGraph,
+  randomSoftmaxSegmentsGraph,
   randomTextGraph,
   randomUpsampleGraph,
   randomWideMacGraph,
@@ -95,8 +96,18 @@ const UPSAMPLE_RANGES = 10;
 const PLANE_SUM_GRAPHS = 100;
 const PLANE_SUM_RANGES = 5;
 const UPSAMPLE_OPS = ['Resize', 'ConvTranspose'];
+/** Random graphs of a long-row Softmax in three steps (issue 15), and ranges per step. */
+const SOFTMAX_SEGMENT_GRAPHS = 60;
+const SOFTMAX_SEGMENT_RANGES = 9;
+const SOFTMAX_SEGMENT_OPS = ['SegmentMax', 'SoftmaxSegmentSum', 'SoftmaxNormalize'];
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
-const EXTENSION_OPS = [...ACTIVATION_OPS, ...ATTENTION_OPS, ...TEXT_OPS, ...UPSAMPLE_OPS];
+const EXTENSION_OPS = [
+  ...ACTIVATION_OPS,
+  ...ATTENTION_OPS,
+  ...TEXT_OPS,
+  ...UPSAMPLE_OPS,
+  ...SOFTMAX_SEGMENT_OPS,
+];
 /** Tiles per eth_call: per-call overhead dominates, and a batch must stay under anvil's gas cap. */
 const BATCH_GAS = 20_000_000;
 const BATCH_BYTES = 64 * 1024;
@@ -497,10 +508,30 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     4,
   );
   const planeSumCases = randomCases.slice(planeSumStart);
+  // The long-row Softmax's three steps, checked in a test of their own (a segment's output reads
+  // up to 600 inputs, up to 600 expNeg): a few outputs per range.
+  const segmentStart = randomCases.length;
+  pushShortRanges(
+    randomSoftmaxSegmentsGraph,
+    SOFTMAX_SEGMENT_GRAPHS,
+    SOFTMAX_SEGMENT_RANGES,
+    SOFTMAX_SEGMENT_OPS.slice(0, 2),
+    'random softmax-segments graph',
+    3,
+  );
+  pushShortRanges(
+    randomSoftmaxSegmentsGraph,
+    SOFTMAX_SEGMENT_GRAPHS,
+    SOFTMAX_SEGMENT_RANGES,
+    SOFTMAX_SEGMENT_OPS.slice(2),
+    'random softmax-segments graph',
+    32,
+  );
+  const segmentCases = randomCases.splice(segmentStart);
 
   it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles covering every op`, async () => {
     const perOp = new Map<string, number>(opNames().map((name) => [name, 0]));
-    for (const c of randomCases) perOp.set(c.op, perOp.get(c.op)! + 1);
+    for (const c of [...randomCases, ...segmentCases]) perOp.set(c.op, perOp.get(c.op)! + 1);
     await checkOnChain(randomCases);
     console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
@@ -517,6 +548,10 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         `long-plane tiles of ${name}`,
       ).toBeGreaterThanOrEqual(500);
   }, 300_000);
+
+  it(`matches the reference on ${MIN_RANDOM_TILES}+ random tiles of each of SegmentMax, SoftmaxSegmentSum and SoftmaxNormalize`, async () => {
+    await checkOnChain(segmentCases);
+  }, 600_000);
 
   it(`re-executes the largest canonical tile of every Resize and ConvTranspose step within ${KERNEL_GAS_BUDGET} gas`, async () => {
     const cases: TileCase[] = [];
@@ -664,11 +699,13 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
   it.runIf(process.env.STOA_RECOGNIZER_GAS)(
     "re-executes one output chunk of the largest tile of every step of PP-OCRv4's recognizer (i16 activations, i16 conv weights)",
     async () => {
+      // STOA_RECOGNIZER_OPS=SegmentMax,SoftmaxSegmentSum measures only those ops' steps.
+      const only = process.env.STOA_RECOGNIZER_OPS?.split(',');
       const cases = largestChunks(
         importRecognizer(recognizerLines(1, 1)).model,
         'ppocr recognizer',
         new Random(14),
-      );
+      ).filter((c) => !only || only.includes(c.op));
       const perOp = new Map<string, number>();
       // One op at a time: a step past an eth_call's gas cap (the CTC head's Softmax over 6,625
       // classes) is reported, not fatal to the others.

@@ -35,12 +35,17 @@ library ExtensionKernels {
     uint16 internal constant SOFTMAX = 50;
     uint16 internal constant SIGMOID = 51;
     uint16 internal constant TANH = 52;
+    /// @dev A Softmax over rows past 256 values, in three steps (docs/semantics.md §3).
+    uint16 internal constant SEGMENT_MAX = 55;
+    uint16 internal constant SOFTMAX_SEGMENT_SUM = 56;
+    uint16 internal constant SOFTMAX_NORMALIZE = 57;
 
     /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
     uint256 private constant OPS =
         (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
         | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX) | (1 << CONV_TRANSPOSE)
-        | (1 << RESIZE) | (1 << TRANSPOSE) | (1 << CONCAT) | (1 << SOFTMAX) | (1 << SIGMOID) | (1 << TANH);
+        | (1 << RESIZE) | (1 << TRANSPOSE) | (1 << CONCAT) | (1 << SOFTMAX) | (1 << SIGMOID) | (1 << TANH)
+        | (1 << SEGMENT_MAX) | (1 << SOFTMAX_SEGMENT_SUM) | (1 << SOFTMAX_NORMALIZE);
 
     function isExtension(uint16 op) internal pure returns (bool) {
         return op < 256 && (OPS >> op) & 1 == 1;
@@ -87,6 +92,12 @@ library ExtensionKernels {
             LayoutKernels.concat(step, inputs, start, end, dst);
         } else if (op == SOFTMAX) {
             NonlinearKernels.softmax(step, inputs, start, end, dst);
+        } else if (op == SEGMENT_MAX) {
+            NonlinearKernels.segmentMax(step, inputs, start, end, dst);
+        } else if (op == SOFTMAX_SEGMENT_SUM) {
+            NonlinearKernels.softmaxSegmentSum(step, inputs, start, end, dst);
+        } else if (op == SOFTMAX_NORMALIZE) {
+            NonlinearKernels.softmaxNormalize(step, inputs, start, end, dst);
         } else if (op == SIGMOID || op == TANH) {
             NonlinearKernels.sigmoidOrTanh(step, inputs, start, end, dst);
         } else {

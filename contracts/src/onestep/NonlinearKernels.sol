@@ -72,6 +72,161 @@ library NonlinearKernels {
         }
     }
 
+    /// @notice SegmentMax: the max of each segment of `segment` values of a row (the last one
+    /// may be shorter); reference: libs/ir/src/ops/softmax-segments.ts.
+    function segmentMax(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        (uint256 L, uint256 S, uint256 J) = segmentGeometry(step);
+        uint256 w = x.width;
+        // Unchecked: indices below the tensor's element count, values i8/i16.
+        unchecked {
+            for (uint256 i = start; i < end; i++) {
+                (uint256 from, uint256 to) = segmentRange(i, L, S, J);
+                uint256 p = x.span(from, to - 1);
+                int256 max = TileOperands.read(p, w);
+                for (uint256 q = p + w; q < p + (to - from) * w; q += w) {
+                    int256 v = TileOperands.read(q, w);
+                    if (v > max) max = v;
+                }
+                TileOperands.write(dst, w, max);
+                dst += w;
+            }
+        }
+    }
+
+    /// @notice SoftmaxSegmentSum(x, m): Σ expNeg(min(0, x_k − M), fx) over each segment of a row,
+    /// M the max of the row's segment maxima m; i32 outputs.
+    function softmaxSegmentSum(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        TileOperands.Operand memory x = TileOperands.operand(step.inputTypes, inputs, 0);
+        TileOperands.Operand memory m = TileOperands.operand(step.inputTypes, inputs, 1);
+        (uint256 L, uint256 S, uint256 J) = segmentGeometry(step);
+        int256 fx = TileOperands.fracOf(step.inputTypes[0], 0);
+        uint256 w = x.width;
+        // Unchecked: x − M ≥ −2^16 and a segment's sum ≤ 2^14 · 2^16 (the op's row limit).
+        unchecked {
+            for (uint256 i = start; i < end; i++) {
+                int256 max = rowMaxOf(m, i / J, J);
+                (uint256 from, uint256 to) = segmentRange(i, L, S, J);
+                uint256 p = x.span(from, to - 1);
+                int256 sum;
+                for (uint256 q = p; q < p + (to - from) * w; q += w) {
+                    int256 d = TileOperands.read(q, w) - max;
+                    sum += expNeg(d > 0 ? int256(0) : d, fx);
+                }
+                TileOperands.write(dst, 4, sum);
+                dst += 4;
+            }
+        }
+    }
+
+    /// @notice SoftmaxNormalize(x, m, s): divRound(expNeg(min(0, x_k − M), fx) · 2^fo, max(1, Σ s))
+    /// per row, M the max of the row's segment maxima m, Σ s the sum of its segment sums.
+    function softmaxNormalize(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)
+        internal
+        pure
+    {
+        Rows memory g;
+        g.x = TileOperands.operand(step.inputTypes, inputs, 0);
+        g.m = TileOperands.operand(step.inputTypes, inputs, 1);
+        g.s = TileOperands.operand(step.inputTypes, inputs, 2);
+        uint32[] memory shape = step.inputTypes[0].shape;
+        g.L = shape[shape.length - 1];
+        shape = step.inputTypes[1].shape;
+        g.J = shape[shape.length - 1];
+        Scales memory sc = scales(step, g.x.width);
+        for (uint256 r = start / g.L; r * g.L < end; r++) {
+            dst = normalizeRow(g, r, start, end, sc, dst);
+        }
+    }
+
+    /// @dev SoftmaxNormalize's operands: x, the segment maxima m and sums s; row length and segments.
+    struct Rows {
+        TileOperands.Operand x;
+        TileOperands.Operand m;
+        TileOperands.Operand s;
+        uint256 L;
+        uint256 J;
+    }
+
+    /// @dev The outputs of row r inside [start, end); returns the next output address.
+    function normalizeRow(Rows memory g, uint256 r, uint256 start, uint256 end, Scales memory sc, uint256 dst)
+        private
+        pure
+        returns (uint256)
+    {
+        int256 max = rowMaxOf(g.m, r, g.J);
+        int256 sum = rowSumOf(g.s, r, g.J);
+        uint256 from = r * g.L > start ? r * g.L : start;
+        uint256 to = (r + 1) * g.L < end ? (r + 1) * g.L : end;
+        return normalizeRun(g.x.span(from, to - 1), to - from, max, sum, sc, dst);
+    }
+
+    /// @dev max(1, Σ s) over the J segment sums (i32) of row r.
+    function rowSumOf(TileOperands.Operand memory s, uint256 r, uint256 J) private pure returns (int256 sum) {
+        uint256 q = s.span(r * J, r * J + J - 1);
+        // Unchecked: |Σ s| < J · 2^31.
+        unchecked {
+            for (uint256 j = 0; j < J; j++) sum += TileOperands.read(q + 4 * j, 4);
+        }
+        if (sum < 1) sum = 1;
+    }
+
+    /// @dev `count` outputs from the inputs at `p`; returns the next output address.
+    function normalizeRun(uint256 p, uint256 count, int256 max, int256 sum, Scales memory sc, uint256 dst)
+        private
+        pure
+        returns (uint256)
+    {
+        // Unchecked: x − max ≥ −2^16 (clamped to ≤ 0), e · 2^fo ≤ 2^46, sum ≥ 1.
+        unchecked {
+            for (uint256 k = 0; k < count; k++) {
+                int256 d = TileOperands.read(p, sc.width) - max;
+                int256 a = expNeg(d > 0 ? int256(0) : d, sc.fx) << sc.scaleBits;
+                int256 y;
+                assembly ("memory-safe") {
+                    y := div(add(add(a, a), sum), add(sum, sum))
+                }
+                TileOperands.write(dst, sc.outWidth, FixedPoint.saturate(y, sc.lo, sc.hi));
+                p += sc.width;
+                dst += sc.outWidth;
+            }
+        }
+        return dst;
+    }
+
+    /// @dev Row length L, segment S = min(attribute segment, L) and segments per row J.
+    function segmentGeometry(Step memory step) private pure returns (uint256 L, uint256 S, uint256 J) {
+        uint32[] memory shape = step.inputTypes[0].shape;
+        L = shape[shape.length - 1];
+        S = uint256(TileOperands.attrValue(step.attrs, 0, 0));
+        if (S > L) S = L;
+        J = (L + S - 1) / S;
+    }
+
+    /// @dev Elements [from, to) of x that segment output i covers.
+    function segmentRange(uint256 i, uint256 L, uint256 S, uint256 J) private pure returns (uint256 from, uint256 to) {
+        uint256 r = i / J;
+        from = r * L + (i - r * J) * S;
+        to = from + S < (r + 1) * L ? from + S : (r + 1) * L;
+    }
+
+    /// @dev The max of the J segment maxima of row r.
+    function rowMaxOf(TileOperands.Operand memory m, uint256 r, uint256 J) private pure returns (int256 max) {
+        uint256 p = m.span(r * J, r * J + J - 1);
+        uint256 w = m.width;
+        max = TileOperands.read(p, w);
+        for (uint256 j = 1; j < J; j++) {
+            int256 v = TileOperands.read(p + j * w, w);
+            if (v > max) max = v;
+        }
+    }
+
     /// @notice Sigmoid: evaluated on the side where the exponent is non-positive. Tanh:
     /// sign(x) · (1 − e^{−2|x|}) / (1 + e^{−2|x|}), e^{−2|x|} = expNeg(−|x|, fx − 1).
     function sigmoidOrTanh(Step memory step, Window[] memory inputs, uint256 start, uint256 end, uint256 dst)

@@ -43,7 +43,16 @@ library TileRule {
             uint32[] calldata a = step.inputTypes[0].shape;
             return (a[a.length - 1], 1); // BatchMatMul: K; ReduceMean: the last axis
         }
-        if (op == 44) return (1, 1); // Resize
+        if (op == 44 || op == 57) return (op == 44 ? 1 : 3, 1); // Resize; SoftmaxNormalize
+        if (op == 55 || op == 56) {
+            // SegmentMax: S = min(segment, L) reads; SoftmaxSegmentSum: S + J (the row's segment maxima)
+            uint32[] calldata x = step.inputTypes[0].shape;
+            uint256 s = uint256(int256(step.attrs[1]));
+            if (s > x[x.length - 1]) s = x[x.length - 1];
+            if (op == 55) return (s, 1);
+            uint32[] calldata m = step.inputTypes[1].shape;
+            return (s + m[m.length - 1], 1);
+        }
         if (op == 23) {
             // ConvTranspose: C · ⌈kh / sh⌉ · ⌈kw / sw⌉ taps at most per output, + 3 per output
             uint32[] calldata w = step.inputTypes[1].shape;

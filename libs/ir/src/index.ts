@@ -131,6 +131,7 @@ export { randomAttentionGraph } from './testing/random-attention-graph.js';
 export { randomConvTapsGraph } from './testing/random-conv-taps-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export { randomMovementGraph } from './testing/random-movement-graph.js';
+export { randomSoftmaxSegmentsGraph } from './testing/random-softmax-segments-graph.js';
 export { randomTextGraph } from './testing/random-text-graph.js';
 export { randomUpsampleGraph } from './testing/random-upsample-graph.js';
 export { randomWideMacGraph } from './testing/random-wide-mac-graph.js';

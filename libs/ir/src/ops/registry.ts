@@ -11,6 +11,7 @@ import { Sigmoid, Softmax, Tanh } from './nonlinear.js';
 import type { OpDefinition } from './op.js';
 import { AveragePool, GlobalAveragePool, MaxPool } from './pool.js';
 import { Slice } from './slice.js';
+import { SegmentMax, SoftmaxNormalize, SoftmaxSegmentSum } from './softmax-segments.js';
 import { ConvTranspose, Resize } from './upsample.js';
 
 /**
@@ -47,6 +48,9 @@ const ALL: readonly OpDefinition[] = [
   CausalSoftmax,
   Resize,
   ConvTranspose,
+  SegmentMax,
+  SoftmaxSegmentSum,
+  SoftmaxNormalize,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

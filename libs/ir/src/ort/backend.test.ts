@@ -5,6 +5,7 @@ import { createModel, type Model } from '../model.js';
 import type { IntTensor } from '../tensor.js';
 import { Random } from '../testing/random.js';
 import { randomGraph } from '../testing/random-graph.js';
+import { randomSoftmaxSegmentsGraph } from '../testing/random-softmax-segments-graph.js';
 import { createHotPathBackend, createOnnxRuntimeBackend, exactProviders } from './backend.js';
 import { float32Exact } from './lower-edge.js';
 
@@ -66,6 +67,15 @@ describe('onnxruntime backend', () => {
     }
     // Most steps must really run on onnxruntime, not on the reference fallback.
     expect(fallbacks / steps).toBeLessThan(0.35);
+  });
+
+  it('runs SegmentMax on onnxruntime and the split Softmax bit-identically on 40 random graphs', async () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { model, inputs } = randomSoftmaxSegmentsGraph(seed);
+      const fallbacks = await expectBitIdentical(model, inputs, `softmax segments seed ${seed}`);
+      // SoftmaxSegmentSum, SoftmaxNormalize and Softmax (exp, rounding division) run on the reference.
+      expect(fallbacks.map((step) => model.graph.edgeOps[model.schedule[step]!])).not.toContain('SegmentMax');
+    }
   });
 
   it('saturates, rounds negative ties and handles per-channel weights, bias, groups, strides and pads exactly', async () => {

@@ -203,6 +203,7 @@ const LOWERED_OPS = new Set([
   'ReduceMean',
   'Slice',
   'LayerNorm',
+  'SegmentMax',
 ]);
 
 /**
@@ -329,6 +330,10 @@ export function lowerEdge(
       const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
       return { output: w.node('Slice', [value(ins[0]!), ints(starts), ints(ends), ints(axes)]) };
     }
+    case 'SegmentMax':
+      return {
+        output: segmentMax(w, value(ins[0]!), t[0]!, Math.min(attrs.segment as number, t[0]!.shape.at(-1)!)),
+      };
     case 'Reshape':
       return {
         output: w.node('Reshape', [value(ins[0]!), w.constant('int64', [out.shape.length], out.shape)]),
@@ -365,6 +370,27 @@ export function lowerEdge(
  * quotient of integers whose numerator is below 2^52 is never rounded onto the next integer,
  * so Floor of it is exact.
  */
+/**
+ * SegmentMax: the row padded with the dtype's minimum to J · S values (which moves no maximum),
+ * seen as [..., J, S], and ReduceMax over the last axis. Exact: values are only compared.
+ */
+function segmentMax(w: OnnxGraphWriter, x: string, type: TensorType, segment: number): string {
+  const L = type.shape.at(-1)!;
+  const J = Math.ceil(L / segment);
+  const rank = type.shape.length;
+  const padded =
+    J * segment === L
+      ? x
+      : w.node('Pad', [
+          x,
+          w.constant('int64', [2 * rank], [...Array(2 * rank - 1).fill(0), J * segment - L]),
+          w.constant(carrierOf(type.dtype), [], [dtypeInfo(type.dtype).min]),
+        ]);
+  const shape = [...type.shape.slice(0, -1), J, segment];
+  const rows = w.node('Reshape', [padded, w.constant('int64', [shape.length], shape)]);
+  return w.node('ReduceMax', [rows], { axes: [-1], keepdims: 0 });
+}
+
 function divRoundBy(w: OnnxGraphWriter, sum: string, count: number): string {
   const num = w.node('Add', [
     w.node('Mul', [sum, w.constant('double', [], [2])]),

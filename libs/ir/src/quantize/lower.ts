@@ -1,6 +1,6 @@
 import { type DType, dtypeInfo } from '../dtype.js';
 import { IrError } from '../errors.js';
-import { quantizeValue } from '../fixed-point.js';
+import { EXP_FRAC, quantizeValue } from '../fixed-point.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Hypergraph } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
@@ -8,6 +8,7 @@ import { clipBounds, sliceStarts } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
 import { LAYER_NORM_LIMIT } from '../ops/attention.js';
 import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
+import { SOFTMAX_SEGMENT } from '../ops/softmax-segments.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
@@ -350,7 +351,21 @@ export function lowerToIntegerGraph(
         const rank = graph.shapes.get(first!)!.length;
         const axis = (attrInt(node, 'axis', -1) + rank) % rank;
         if (axis !== rank - 1) fail(node, `softmax over axis ${axis} is not supported (only the last axis)`);
-        emit(node, 'Softmax', [wire(node, first!)], unitRange(node));
+        const x = wire(node, first!);
+        if (b.typeOf(x).shape.at(-1)! <= SOFTMAX_SEGMENT) {
+          emit(node, 'Softmax', [x], unitRange(node));
+          break;
+        }
+        // A row past one segment is three steps of small tiles, the same integers as Softmax.
+        const attrs = { segment: SOFTMAX_SEGMENT };
+        const m = b.op('SegmentMax', [x], { name: `${node.name}.segment_max`, attrs });
+        const s = b.op('SoftmaxSegmentSum', [x, m], {
+          name: `${node.name}.segment_sum`,
+          dtype: 'i32',
+          frac: EXP_FRAC,
+          attrs,
+        });
+        emit(node, 'SoftmaxNormalize', [x, m, s], unitRange(node));
         break;
       }
       case 'Sigmoid':
