@@ -139,14 +139,16 @@ export function responseText(response: Response): string {
 }
 
 function send(res: ServerResponse, response: Response): void {
-  const text = responseText(response);
+  const body = Buffer.from(responseText(response));
   res.writeHead(response.status, {
     'content-type': response.contentType ?? 'application/json',
+    // Known up front: one write of head and body, not a chunked body (chunk head, body, last chunk).
+    'content-length': String(body.length),
     ...response.headers,
     // A refused request's body was not read: the connection cannot carry another request.
     ...(response.status === 413 || response.status === 400 ? { connection: 'close' } : {}),
   });
-  res.end(text);
+  res.end(body);
 }
 
 async function streamTo(res: ServerResponse, response: Response, onError: (error: unknown) => void) {

@@ -1,6 +1,6 @@
-import { Agent, request } from 'node:http';
 import { BINARY_INPUTS_CONTENT_TYPE, encodeBinaryInputs } from './binary-inputs.js';
 import { batchBody, INFER_BATCH_CONTENT_TYPE, MAX_BATCH_ITEMS } from './infer-batch.js';
+import { keepAlivePoster } from './load-client.js';
 import { MicroBatcher } from './micro-batch.js';
 
 /** Latency percentiles and throughput of a bounded run. */
@@ -107,13 +107,14 @@ export async function runInterleaved<K extends string>(
 
 /**
  * POSTs one inference per call, cycling through `inputs` (distinct requests, as real traffic
- * is), and fails unless the node answers 200 with a receipt. It speaks node:http over a
- * keep-alive agent rather than fetch: the load generator shares the machine with the node, and
- * fetch's per-request CPU would be charged to the node's throughput.
+ * is), and fails unless the node answers 200 with a receipt. It speaks HTTP/1.1 over raw
+ * keep-alive sockets (load-client.ts) rather than fetch or node:http: the load generator shares
+ * the machine with the node, and the client's per-request CPU would be charged to the node's
+ * throughput.
  */
 export function inferRequest(url: string, inputs: readonly (readonly number[])[]): () => Promise<void> {
   const bodies = inferenceBodies(inputs);
-  const post = poster(new URL('/v1/infer', url));
+  const post = keepAlivePoster(new URL('/v1/infer', url));
   let next = 0;
   return async () => answered(await post(bodies[next++ % bodies.length]!, 'application/json'));
 }
@@ -134,8 +135,8 @@ export function coalescedInferRequest(
 ): () => Promise<void> {
   const bodies = binary ? inputs.map((input) => encodeBinaryInputs([input])) : inferenceBodies(inputs);
   const singleType = binary ? BINARY_INPUTS_CONTENT_TYPE : 'application/json';
-  const single = poster(new URL('/v1/infer', url));
-  const batch = poster(new URL('/v1/infer-batch', url));
+  const single = keepAlivePoster(new URL('/v1/infer', url));
+  const batch = keepAlivePoster(new URL('/v1/infer-batch', url));
   const batcher = new MicroBatcher<Buffer, void>(
     async (items) => {
       if (items.length === 1) return [answered(await single(items[0]!, singleType))];
@@ -160,43 +161,4 @@ function inferenceBodies(inputs: readonly (readonly number[])[]): Buffer[] {
 function answered({ status, body }: { status: number; body: unknown }): void {
   const answer = body as { receipt?: unknown; error?: string };
   if (status !== 200 || !answer.receipt) throw new Error(`HTTP ${status}: ${answer.error}`);
-}
-
-/** POSTs bodies to `target` over one keep-alive agent; resolves with the status and parsed JSON. */
-function poster(target: URL) {
-  // Idle sockets are closed after 4 s, before the node's 5 s keep-alive timeout: Node 20's agent
-  // ignores the server's `Keep-Alive: timeout=5` hint when it has no timeout of its own, and an
-  // idle socket reused just as the server closes it fails with ECONNRESET (between load slices).
-  const agent = new Agent({ keepAlive: true, timeout: 4_000 });
-  // Options built once: a URL passed per request is converted to options each time (~3 % of
-  // the load generator's CPU in a profile).
-  const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without brackets
-  const where = { hostname, port: target.port, path: target.pathname, agent };
-  return (body: Buffer, contentType: string): Promise<{ status: number; body: unknown }> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          ...where,
-          method: 'POST',
-          headers: { 'content-type': contentType, 'content-length': body.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            try {
-              resolve({
-                status: res.statusCode ?? 0,
-                body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-              });
-            } catch (error) {
-              reject(error as Error);
-            }
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
 }
