@@ -10,6 +10,7 @@ import { DEV_PARAMETERS, deployStoa, type StoaAddresses } from './deploy.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
 const [deployer, node, slasher, challenger] = DEV_ACCOUNTS;
+const EIP_170 = 24_576;
 const DELAY = 3600n;
 const stake = stakeManagerArtifact.abi;
 
@@ -37,6 +38,21 @@ afterAll(async () => {
 describe('compiled artifacts', () => {
   it('are up to date with contracts/src', () => {
     expect(readFileSync(ARTIFACTS_FILE, 'utf8')).toBe(renderArtifacts(compileContracts()));
+  });
+
+  it('deploy under EIP-170: the one-step verifiers, the only contracts near the limit', async () => {
+    // A kernel that pushes ReexecVerifier (or the ExtensionVerifier its constructor creates) over
+    // the limit makes deployStoa revert; this prints how much room is left.
+    for (const [name, address] of [
+      ['ReexecVerifier', at.reexecVerifier],
+      ['DisputeGame', at.disputeGame],
+    ] as const) {
+      const code = (await h.reader.getCode({ address })) ?? '0x';
+      const bytes = (code.length - 2) / 2;
+      console.log(`${name}: ${bytes} bytes of runtime code (EIP-170: ${EIP_170})`);
+      expect(bytes, name).toBeGreaterThan(0);
+      expect(bytes, name).toBeLessThanOrEqual(EIP_170);
+    }
   });
 });
 
