@@ -2,30 +2,30 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Seconds each of the slowest test files took in the last fresh-clone CI run on 2 cores
- * (`bash .ci/run`, 2026-11-29, session 26's merged tree, /work/ci-check.log). Update them when a
+ * (`bash .ci/run`, 2026-11-29, session 28's merged tree: 1,204 s in all). Update them when a
  * file's time changes a lot; files not named here run after these, in vitest's own order.
  */
 const KNOWN_SECONDS: Readonly<Record<string, number>> = {
-  'apps/console/src/browser.test.ts': 357,
-  'apps/cli/src/newcomer.test.ts': 280,
-  'images/node/src/image.test.ts': 194,
-  'apps/cli/src/deploy-plan.test.ts': 125,
-  'apps/gateway/src/fees.test.ts': 122,
-  'examples/mnist/src/evaluate.test.ts': 116,
-  'apps/cli/src/deploy-crash.test.ts': 106,
-  'apps/gateway/src/gateway.test.ts': 104,
-  'libs/dispute/src/attacks/simulation.test.ts': 81,
-  'circuits/ts/circuits.test.ts': 71,
-  'apps/node/src/node.test.ts': 61,
-  // 149 s in session 27's run; an estimate since s28-cib cut its CPU from 90 s to 24 s.
-  'libs/adapters/src/self-hosted/ssh.test.ts': 60,
-  'libs/dispute/src/players.test.ts': 59,
-  'apps/node/src/self-hosted.test.ts': 40,
-  // 392 s in that run, stalled by the failure fixed since (playOut); 21-50 s passing.
-  'apps/gateway/src/spot-check.test.ts': 35,
-  'apps/node/src/load.test.ts': 34,
+  'apps/console/src/browser.test.ts': 249,
+  'apps/cli/src/newcomer.test.ts': 212,
+  'images/node/src/image.test.ts': 129,
+  'apps/cli/src/deploy-crash.test.ts': 90,
+  'apps/cli/src/deploy-plan.test.ts': 83,
+  'apps/gateway/src/gateway.test.ts': 75,
+  'apps/gateway/src/fees.test.ts': 71,
+  'examples/mnist/src/evaluate.test.ts': 58,
+  'circuits/ts/circuits.test.ts': 50,
+  'libs/dispute/src/attacks/simulation.test.ts': 49,
+  'libs/dispute/src/players.test.ts': 42,
+  'apps/gateway/src/client-challenge.test.ts': 42,
+  'apps/node/src/load.test.ts': 32,
   'libs/adapters/src/self-hosted/local.test.ts': 29,
+  'contracts/ts/contracts.test.ts': 29,
+  'apps/node/src/node.test.ts': 27,
+  'contracts/ts/tile-kernels.test.ts': 23,
   'libs/dispute/src/attacks/concurrent-griefers.test.ts': 22,
+  'apps/node/src/self-hosted.test.ts': 21,
+  'apps/gateway/src/spot-check.test.ts': 21,
 };
 
 /**
