@@ -3,8 +3,7 @@ import { detectorInput, importDetector, textPages } from '@stoa/example-ocr';
 import { edgeInputsOf, quantizeInput } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
 import { perturbValue } from './testing/faults.js';
-import { disputeGameGas } from './testing/game-gas.js';
-import { TestNetwork } from './testing/network.js';
+import { playFaultyAnswer } from './testing/game-gas.js';
 
 /** Minutes on a loaded machine: run on demand with STOA_DETECTOR_DISPUTE=1, not in CI. */
 describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCRv4 detector', () => {
@@ -15,21 +14,14 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
     const [page] = textPages(1, 5, 2, size);
     const honest = await honestView(model, [quantizeInput(model.graph, 0, detectorInput(page!.image))]);
     const step = model.schedule.findIndex((edge) => model.graph.edgeOps[edge] === 'Resize');
-    const net = await TestNetwork.start(chain, model, { clockSeconds: 900n });
     try {
-      await net.answer(perturbValue(honest, step, 7, 3), 1n);
-      await net.claimer.flush();
-      const stake = await net.bonded();
-      const first = await net.client.reader.getBlockNumber();
-      await net.settle(await net.defender(), await net.watcher());
-      const { transactions, gas, largest } = await disputeGameGas(net, first);
+      const played = await playFaultyAnswer(chain, perturbValue(honest, step, 7, 3), 900n);
       console.log(
-        `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${transactions} DisputeGame transactions, ${gas} gas in all, largest ${largest}; ${await net.resolutionReasons()}`,
+        `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest}; ${played.reasons}`,
       );
-      expect(await net.bonded()).toBe(stake - DEV_PARAMETERS.slashAmount);
-      expect(await net.resolutionReasons()).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
+      expect(played.slashed).toBe(DEV_PARAMETERS.slashAmount);
+      expect(played.reasons).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
     } finally {
-      await net.stop();
       await chain.stop();
     }
   }, 900_000);
@@ -46,21 +38,14 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
         model.graph.nodeTypes[edgeInputsOf(model.graph, edge)[0]!]!.shape[1] === 96 &&
         model.graph.nodeTypes[edgeInputsOf(model.graph, edge)[1]!]!.shape[1] === 96,
     );
-    const net = await TestNetwork.start(chain, model, { clockSeconds: 900n });
     try {
-      await net.answer(perturbValue(honest, step, 7, 3), 1n);
-      await net.claimer.flush();
-      const stake = await net.bonded();
-      const first = await net.client.reader.getBlockNumber();
-      await net.settle(await net.defender(), await net.watcher());
-      const { transactions, gas, largest } = await disputeGameGas(net, first);
+      const played = await playFaultyAnswer(chain, perturbValue(honest, step, 7, 3), 900n);
       console.log(
-        `detector dispute at 192 × 384 (fault at step ${step} of ${model.schedule.length}, Conv over 96 channels): ${transactions} DisputeGame transactions, ${gas} gas in all, largest ${largest}; ${await net.resolutionReasons()}`,
+        `detector dispute at 192 × 384 (fault at step ${step} of ${model.schedule.length}, Conv over 96 channels): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest}; ${played.reasons}`,
       );
-      expect(await net.bonded()).toBe(stake - DEV_PARAMETERS.slashAmount);
-      expect(await net.resolutionReasons()).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
+      expect(played.slashed).toBe(DEV_PARAMETERS.slashAmount);
+      expect(played.reasons).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
     } finally {
-      await net.stop();
       await chain.stop();
     }
   }, 1_800_000);

@@ -3,8 +3,7 @@ import { importRecognizer, recognizerLines } from '@stoa/example-ocr';
 import { edgeInputsOf, quantizeInput } from '@stoa/ir';
 import { describe, expect, it } from 'vitest';
 import { perturbValue } from './testing/faults.js';
-import { disputeGameGas } from './testing/game-gas.js';
-import { TestNetwork } from './testing/network.js';
+import { playFaultyAnswer } from './testing/game-gas.js';
 
 /**
  * Minutes on a loaded machine (import, and three reference runs of the recognizer: the honest
@@ -23,21 +22,14 @@ describe.runIf(process.env.STOA_RECOGNIZER_DISPUTE === '1')('a dispute over the 
     expect(edgeInputsOf(graph, model.schedule[step]!).every((n) => !graph.params.has(n))).toBe(true);
     // Head 2, query row 5, key 17: inside the tensor, not its first value.
     const element = 2 * 40 * 40 + 5 * 40 + 17;
-    const net = await TestNetwork.start(chain, model, { clockSeconds: 3600n });
     try {
-      await net.answer(perturbValue(honest, step, element, 3), 1n);
-      await net.claimer.flush();
-      const stake = await net.bonded();
-      const first = await net.client.reader.getBlockNumber();
-      await net.settle(await net.defender(), await net.watcher());
-      const { transactions, gas, largest, calls } = await disputeGameGas(net, first);
+      const played = await playFaultyAnswer(chain, perturbValue(honest, step, element, 3), 3600n);
       console.log(
-        `recognizer dispute (fault at step ${step} of ${model.schedule.length}, BatchMatMul q·kᵀ, element ${element}): ${transactions} DisputeGame transactions ${JSON.stringify(calls)}, ${gas} gas in all, largest ${largest}; ${await net.resolutionReasons()}`,
+        `recognizer dispute (fault at step ${step} of ${model.schedule.length}, BatchMatMul q·kᵀ, element ${element}): ${played.transactions} DisputeGame transactions ${JSON.stringify(played.calls)}, ${played.gas} gas in all, largest ${played.largest}; ${played.reasons}`,
       );
-      expect(await net.bonded()).toBe(stake - DEV_PARAMETERS.slashAmount);
-      expect(await net.resolutionReasons()).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
+      expect(played.slashed).toBe(DEV_PARAMETERS.slashAmount);
+      expect(played.reasons).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
     } finally {
-      await net.stop();
       await chain.stop();
     }
   }, 1_800_000);

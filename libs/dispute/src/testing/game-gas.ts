@@ -1,6 +1,6 @@
-import { disputeGameArtifact } from '@stoa/contracts';
+import { disputeGameArtifact, type ExecutionView, type LocalChain } from '@stoa/contracts';
 import { decodeFunctionData, type Hex } from 'viem';
-import type { TestNetwork } from './network.js';
+import { TestNetwork } from './network.js';
 
 /** What a played dispute cost: DisputeGame transactions in blocks after `afterBlock`, gas in all and the largest. */
 export interface GameGas {
@@ -32,4 +32,34 @@ export async function disputeGameGas(net: TestNetwork, afterBlock: bigint): Prom
     }
   }
   return { transactions, gas, largest, calls };
+}
+
+/** How a played-out dispute over one faulty answer ended, and what it cost. */
+export interface PlayedFault extends GameGas {
+  /** The node's bonded stake before the dispute minus after it. */
+  readonly slashed: bigint;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * A node answers with `faulty` (a whole execution view, e.g. from `perturbValue`) on a fresh
+ * TestNetwork, its claim is posted, and the defender and the watcher play the game to the end.
+ */
+export async function playFaultyAnswer(
+  chain: LocalChain,
+  faulty: ExecutionView,
+  clockSeconds: bigint,
+): Promise<PlayedFault> {
+  const net = await TestNetwork.start(chain, faulty.model, { clockSeconds });
+  try {
+    await net.answer(faulty, 1n);
+    await net.claimer.flush();
+    const stake = await net.bonded();
+    const first = await net.client.reader.getBlockNumber();
+    await net.settle(await net.defender(), await net.watcher());
+    const gas = await disputeGameGas(net, first);
+    return { ...gas, slashed: stake - (await net.bonded()), reasons: await net.resolutionReasons() };
+  } finally {
+    await net.stop();
+  }
 }
