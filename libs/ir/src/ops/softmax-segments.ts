@@ -92,10 +92,7 @@ export const SegmentMax: OpDefinition = {
     const S = segmentOf(attrs, L);
     const J = outType.shape.at(-1)!;
     for (let i = start; i < end; i++) {
-      const r = Math.floor(i / J);
-      const j = i - r * J;
-      const from = r * L + j * S;
-      const to = r * L + Math.min(L, (j + 1) * S);
+      const [from, to] = segmentRange(i, J, L, S);
       let max = x[from]!;
       for (let k = from + 1; k < to; k++) max = Math.max(max, x[k]!);
       out[i] = max;
@@ -138,11 +135,10 @@ export const SoftmaxSegmentSum: OpDefinition = {
     const S = segmentOf(attrs, L);
     const J = inTypes[1]!.shape.at(-1)!;
     for (let i = start; i < end; i++) {
-      const r = Math.floor(i / J);
-      const j = i - r * J;
+      const [from, to, r] = segmentRange(i, J, L, S);
       const max = rowMax(m, r, J);
       let sum = 0;
-      for (let k = r * L + j * S; k < r * L + Math.min(L, (j + 1) * S); k++) {
+      for (let k = from; k < to; k++) {
         sum += expNeg(Math.min(0, x[k]! - max), fx);
       }
       out[i] = sum;
@@ -193,3 +189,10 @@ export const SoftmaxNormalize: OpDefinition = {
     }
   },
 };
+
+/** Output i of a per-segment op (J segments a row of L, S values each, the last shorter): its row's flat range and the row. */
+function segmentRange(i: number, J: number, L: number, S: number): [from: number, to: number, row: number] {
+  const r = Math.floor(i / J);
+  const j = i - r * J;
+  return [r * L + j * S, r * L + Math.min(L, (j + 1) * S), r];
+}
