@@ -22,7 +22,6 @@ import {
   createHotPathBackend,
   createOnnxRuntimeBackend,
   createReceiptSigner,
-  dequantizeOutput,
   dtypeInfo,
   type ExecutionBackend,
   edgeInputsOf,
@@ -38,6 +37,7 @@ import {
 } from '@stoa/ir';
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { inferenceJson } from './answer-json.js';
 import { loadArtifact } from './artifact.js';
 import { BINARY_INPUTS_CONTENT_TYPE, decodeBinaryInputs, isBinaryInputs } from './binary-inputs.js';
 import { postWhenFull } from './claim-posting.js';
@@ -659,24 +659,6 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
       );
     }
   });
-}
-
-/** The body of an inference answer, as JSON text (the receipt's bigint nonce as a decimal string). */
-export function inferenceJson(
-  modelId: Hex,
-  model: Model,
-  outputs: readonly IntTensor[],
-  receipt: SignedReceipt,
-  inputsToken: string,
-): string {
-  const described = outputs.map(
-    (t, i) =>
-      `{"shape":${JSON.stringify(t.shape)},"data":${JSON.stringify(Array.from(dequantizeOutput(model.graph, i, t)))},"raw":${JSON.stringify(Array.from(t.data))}}`,
-  );
-  const fields = Object.entries(receipt).map(
-    ([k, v]) => `${JSON.stringify(k)}:${typeof v === 'bigint' ? `"${v}"` : JSON.stringify(v)}`,
-  );
-  return `{"modelId":${JSON.stringify(modelId)},"outputs":[${described.join(',')}],"receipt":{${fields.join(',')}},"inputsToken":${JSON.stringify(inputsToken)}}`;
 }
 
 function routeName(path: string): string {
