@@ -540,12 +540,15 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
           countClaims({}, claimer!.batchCount - before);
         });
       }
+      // One block number for both pollers: each read its own before, one RPC a tick more, and an
+      // RPC through viem costs more CPU than the rest of an idle tick (docs/decisions.md, session 29).
+      const latest = demands || defender ? await chain!.reader.getBlockNumber() : undefined;
       // Demands on chain ("reveal or lose", issue 18): may post a batch, so serialised with the claimer.
-      if (demands) await serial.run(() => demands!.poll());
+      if (demands) await serial.run(() => demands!.poll(latest));
       if (defender) {
         const outcomes = () => [...defender!.defences.values()].filter((d) => d.outcome).length;
         const before = outcomes();
-        await defender.poll();
+        await defender.poll(latest);
         for (const d of [...defender.defences.values()].slice(before))
           if (d.outcome) countDisputes({ role: 'claimant', outcome: d.outcome });
       }
