@@ -26,7 +26,7 @@ type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<strin
 
 /** The game phase number of a resolved dispute (DisputeGame.Phase.Resolved). */
 const RESOLVED = 11;
-/** How long a gateway instance holds a game it plays without renewing (renewed every third). */
+/** How long a gateway instance holds a game it plays without renewing (renewed every third), by default. */
 const LEASE_MS = 6_000;
 /** How long `stop` waits for games to reach a point where they can stop. */
 const STOP_WAIT_MS = 2_000;
@@ -48,15 +48,16 @@ export class ClientChallenges {
   private terms?: Promise<ChallengeTerms>;
   private resumeTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly options: GatewayOptions,
     private readonly log: Log,
     /** The deployed model of a modelId, as the catalog knows it now. */
     private readonly deployedModel: (modelId: string) => DeployedModel | undefined,
-    private readonly leaseMs = LEASE_MS,
   ) {
-    this.records = new ChallengeRecords(options.db, randomUUID(), leaseMs);
+    this.leaseMs = options.challengeLeaseMs ?? LEASE_MS;
+    this.records = new ChallengeRecords(options.db, randomUUID(), this.leaseMs);
   }
 
   /** Takes up every unfinished challenge no live instance plays, now and every lease period. */
@@ -323,18 +324,28 @@ export class ClientChallenges {
       chainId: terms.chainId,
       verifyingContract: terms.claimRegistry,
     }).proof(index);
-    const sent = await this.options.chain.client.send(
-      this.options.challenger!,
-      terms.bonds,
-      challengeBondsArtifact.abi,
-      'openAuthorized',
-      openAuthorizedArgs(record.client, record.authorization, record.signature, {
-        claimId,
-        receipt: receipts[index]!,
-        index,
-        proof,
-      }) as unknown as unknown[],
-    );
+    let sent: Awaited<ReturnType<typeof this.options.chain.client.send>>;
+    try {
+      sent = await this.options.chain.client.send(
+        this.options.challenger!,
+        terms.bonds,
+        challengeBondsArtifact.abi,
+        'openAuthorized',
+        openAuthorizedArgs(record.client, record.authorization, record.signature, {
+          claimId,
+          receipt: receipts[index]!,
+          index,
+          proof,
+        }) as unknown as unknown[],
+      );
+    } catch (error) {
+      // Another instance that held this challenge's lease while this one waited for the claim
+      // (this one's lease ran out under it) opened the game first and spent the nonce: that game
+      // is this challenge's, whoever plays it now.
+      const opened = await this.openedBefore(terms, record);
+      if (opened === undefined) throw error;
+      return opened;
+    }
     const disputeId = emitted(sent, terms.bonds, 'ChallengeOpened').disputeId as bigint;
     this.log('info', 'client challenge opened', { id: record.receiptId, disputeId: String(disputeId) });
     return disputeId;
