@@ -32,6 +32,8 @@ declare module 'fastify' {
 
 /** A key with no limits set still gets one: a runaway client cannot take the whole gateway. */
 const DEFAULT_RATE = 1_000;
+/** A request id as the gateway makes them (Fastify genReqId: randomUUID). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface Gateway {
   readonly app: FastifyInstance;
@@ -305,13 +307,23 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     };
   });
 
+  /**
+   * The receipt of request `id`, answered to `key` by this instance or another. Another instance
+   * writes its receipts with its usage, every flush period: an id this instance has not seen is
+   * looked up again for up to four periods before it is a 404, so that a client behind a load
+   * balancer can challenge (or fetch) an answer at once on whichever instance it reaches.
+   */
   const findReceipt = async (id: string, key: KeyInfo) => {
-    const recent = meter.recentReceipt(id);
-    const row = recent
-      ? { ...recent, receipt: recent.receipt! }
-      : await options.db.gatewayReceipt.findUnique({ where: { id } });
-    if (!row || row.keyId !== key.id) throw Errors.receiptNotFound(id);
-    return row;
+    const deadline = Date.now() + (UUID.test(id) ? 4 * (options.flushMs ?? 500) : 0);
+    for (;;) {
+      const recent = meter.recentReceipt(id);
+      const row = recent
+        ? { ...recent, receipt: recent.receipt! }
+        : await options.db.gatewayReceipt.findUnique({ where: { id } });
+      if (row && row.keyId === key.id) return row;
+      if (row || Date.now() >= deadline) throw Errors.receiptNotFound(id);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
 
   return {

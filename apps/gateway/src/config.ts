@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   STOA_GATEWAY_SETTLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   STOA_GATEWAY_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  /** How long an instance holds a client challenge without renewing (see GatewayOptions.challengeLeaseMs). */
+  STOA_GATEWAY_CHALLENGE_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(6_000),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),
   /** The key that vouches for requests to the fee escrow, by reference; with the escrow's address. */
@@ -76,6 +78,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     spotCheckRate: e.STOA_GATEWAY_SPOT_CHECK_RATE,
     batchesInFlight: e.STOA_GATEWAY_BATCHES_IN_FLIGHT,
     challengerKey: e.STOA_GATEWAY_CHALLENGER_KEY,
+    challengeLeaseMs: e.STOA_GATEWAY_CHALLENGE_LEASE_MS,
     voucherKey: e.STOA_GATEWAY_VOUCHER_KEY,
     feeEscrow: e.STOA_FEE_ESCROW as `0x${string}` | undefined,
     tokenizerFiles: Object.fromEntries(

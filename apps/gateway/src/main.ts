@@ -40,6 +40,7 @@ const gateway = await startGateway({
   flushMs: config.flushMs,
   spotCheckRate: config.spotCheckRate,
   batchesInFlight: config.batchesInFlight,
+  challengeLeaseMs: config.challengeLeaseMs,
   ...(Object.keys(tokenizers).length > 0 ? { tokenizers } : {}),
   ...(config.challengerKey
     ? { challenger: privateKeyToAccount(resolveSecret(config.challengerKey) as `0x${string}`) }

@@ -36,6 +36,11 @@ export interface GatewayOptions {
   readonly challenger?: PrivateKeyAccount;
   /** How long `POST /v1/receipts/{id}/challenge` with a client's bond waits for the dispute to open (30 s). */
   readonly challengeOpenWaitMs?: number;
+  /**
+   * How long an instance holds a client challenge it plays without renewing (6 s; renewed every
+   * third of it): how soon another instance takes up the games of one that died.
+   */
+  readonly challengeLeaseMs?: number;
   /** Vouch for every answered request's receipt, so the fee escrow pays its node (issue 19). */
   readonly voucher?: VoucherOptions;
   readonly random?: () => number;

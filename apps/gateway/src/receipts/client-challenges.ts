@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChallengeStatus, ChallengeTerms } from '@stoa/client';
 import {
+  type ChainClient,
   challengeAuthorizer,
   challengeBondsArtifact,
   disputeGameArtifact,
@@ -26,8 +27,10 @@ type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<strin
 
 /** The game phase number of a resolved dispute (DisputeGame.Phase.Resolved). */
 const RESOLVED = 11;
-/** How long a gateway instance holds a game it plays without renewing (renewed every third). */
+/** How long a gateway instance holds a game it plays without renewing (renewed every third), by default. */
 const LEASE_MS = 6_000;
+/** Sends of `openAuthorized` before a challenge fails (the agent's key may be busy on another instance). */
+const OPEN_ATTEMPTS = 3;
 /** How long `stop` waits for games to reach a point where they can stop. */
 const STOP_WAIT_MS = 2_000;
 
@@ -48,15 +51,16 @@ export class ClientChallenges {
   private terms?: Promise<ChallengeTerms>;
   private resumeTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly options: GatewayOptions,
     private readonly log: Log,
     /** The deployed model of a modelId, as the catalog knows it now. */
     private readonly deployedModel: (modelId: string) => DeployedModel | undefined,
-    private readonly leaseMs = LEASE_MS,
   ) {
-    this.records = new ChallengeRecords(options.db, randomUUID(), leaseMs);
+    this.leaseMs = options.challengeLeaseMs ?? LEASE_MS;
+    this.records = new ChallengeRecords(options.db, randomUUID(), this.leaseMs);
   }
 
   /** Takes up every unfinished challenge no live instance plays, now and every lease period. */
@@ -323,18 +327,37 @@ export class ClientChallenges {
       chainId: terms.chainId,
       verifyingContract: terms.claimRegistry,
     }).proof(index);
-    const sent = await this.options.chain.client.send(
-      this.options.challenger!,
-      terms.bonds,
-      challengeBondsArtifact.abi,
-      'openAuthorized',
-      openAuthorizedArgs(record.client, record.authorization, record.signature, {
-        claimId,
-        receipt: receipts[index]!,
-        index,
-        proof,
-      }) as unknown as unknown[],
-    );
+    const args = openAuthorizedArgs(record.client, record.authorization, record.signature, {
+      claimId,
+      receipt: receipts[index]!,
+      index,
+      proof,
+    }) as unknown as unknown[];
+    let sent: Awaited<ReturnType<ChainClient['send']>> | undefined;
+    for (let attempt = 1; !sent; attempt++) {
+      try {
+        sent = await this.options.chain.client.send(
+          this.options.challenger!,
+          terms.bonds,
+          challengeBondsArtifact.abi,
+          'openAuthorized',
+          args,
+        );
+      } catch (error) {
+        // Another instance that held this challenge's lease while this one waited for the claim
+        // (this one's lease ran out under it) opened the game first and spent the nonce: that
+        // game is this challenge's, whoever plays it now. Otherwise the failure may be another
+        // instance's transaction taking the agent's account nonce at the same moment: tried again.
+        const opened = await this.openedBefore(terms, record);
+        if (opened !== undefined) return opened;
+        if (attempt === OPEN_ATTEMPTS) throw error;
+        this.log('warn', 'opening a client challenge failed; retrying', {
+          id: record.receiptId,
+          error: String((error as Error).message).split('\n')[0],
+        });
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
     const disputeId = emitted(sent, terms.bonds, 'ChallengeOpened').disputeId as bigint;
     this.log('info', 'client challenge opened', { id: record.receiptId, disputeId: String(disputeId) });
     return disputeId;

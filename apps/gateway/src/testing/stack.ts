@@ -42,7 +42,69 @@ export interface Stack {
   createKey(limits?: KeyLimits): Promise<string>;
   /** The environment `apps/gateway/src/main.ts` runs this stack's gateway with. */
   gatewayEnv(spoolDir: string): Record<string, string>;
+  /**
+   * This stack on a second database (e.g. PostgreSQL beside the default SQLite): its project,
+   * model, deployment and replica rows copied there with the same ids (the nodes know the
+   * deployment's), sharing the chain and the nodes. Its `stop` only closes that database.
+   */
+  onDatabase(url: string): Promise<Stack>;
   stop(): Promise<void>;
+}
+
+type Shared = Pick<
+  Stack,
+  'deployment' | 'stoaDir' | 'projectId' | 'deploymentId' | 'gatewaySecret' | 'nodes' | 'replicaIds' | 'stop'
+>;
+
+/** The stack's helpers over one database. */
+function stackOn(db: StoaDb, dbUrl: string, shared: Shared): Stack {
+  const { deployment, stoaDir, gatewaySecret } = shared;
+  const secret = keySecret(stoaDir);
+  const stack: Stack = {
+    ...shared,
+    db,
+    dbUrl,
+    gatewayOptions: (extra = {}) => ({
+      db,
+      keySecret: secret,
+      gatewaySecret,
+      chain: { client: deployment.client, addresses: deployment.at },
+      spoolDir: join(stoaDir, `spool-${randomBytes(4).toString('hex')}`),
+      ...extra,
+    }),
+    startGateway: (extra = {}) => startGateway(stack.gatewayOptions(extra)),
+    createKey: async (limits = {}) => (await createApiKey(db, stoaDir, shared.projectId, 'test', limits)).key,
+    gatewayEnv: (spoolDir) => ({
+      STOA_DIR: stoaDir,
+      DATABASE_URL: dbUrl,
+      STOA_RPC_URL: deployment.chain.rpcUrl,
+      STOA_CONTRACTS_FILE: join(deployment.dir, 'addresses.json'),
+      STOA_GATEWAY_SECRET: `env:${SECRET_VAR}`,
+      [SECRET_VAR]: gatewaySecret.toString('utf8'),
+      STOA_GATEWAY_SPOOL_DIR: spoolDir,
+      STOA_GATEWAY_LISTEN: '127.0.0.1:0',
+      STOA_GATEWAY_SPOT_CHECK_RATE: '0',
+    }),
+    async onDatabase(url) {
+      const other = await openDatabase(url);
+      try {
+        const row = await db.deployment.findUniqueOrThrow({
+          where: { id: shared.deploymentId },
+          include: { project: true, model: true, replicas: true },
+        });
+        const { project, model, replicas, ...deploymentRow } = row;
+        await other.project.create({ data: project });
+        await other.model.create({ data: model });
+        await other.deployment.create({ data: deploymentRow });
+        await other.replica.createMany({ data: replicas });
+      } catch (error) {
+        await other.$disconnect();
+        throw error;
+      }
+      return stackOn(other, url, { ...shared, stop: () => other.$disconnect() });
+    },
+  };
+  return stack;
 }
 
 export const TEST_MODEL_NAME = 'mnist';
@@ -130,45 +192,21 @@ export async function startStack(
       });
       replicaIds.push(replica.id);
     }
-    const secret = keySecret(stoaDir);
-    const stack: Stack = {
+    const stack = stackOn(db, dbUrl, {
       deployment,
-      db,
-      dbUrl,
       stoaDir,
       projectId: project.id,
       deploymentId: row.id,
       gatewaySecret,
       nodes,
       replicaIds,
-      gatewayOptions: (extra = {}) => ({
-        db,
-        keySecret: secret,
-        gatewaySecret,
-        chain: { client: deployment.client, addresses: deployment.at },
-        spoolDir: join(stoaDir, `spool-${randomBytes(4).toString('hex')}`),
-        ...extra,
-      }),
-      startGateway: (extra = {}) => startGateway(stack.gatewayOptions(extra)),
-      createKey: async (limits = {}) => (await createApiKey(db, stoaDir, project.id, 'test', limits)).key,
-      gatewayEnv: (spoolDir) => ({
-        STOA_DIR: stoaDir,
-        DATABASE_URL: dbUrl,
-        STOA_RPC_URL: deployment.chain.rpcUrl,
-        STOA_CONTRACTS_FILE: join(deployment.dir, 'addresses.json'),
-        STOA_GATEWAY_SECRET: `env:${SECRET_VAR}`,
-        [SECRET_VAR]: gatewaySecret.toString('utf8'),
-        STOA_GATEWAY_SPOOL_DIR: spoolDir,
-        STOA_GATEWAY_LISTEN: '127.0.0.1:0',
-        STOA_GATEWAY_SPOT_CHECK_RATE: '0',
-      }),
       async stop() {
         await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
         await db.$disconnect();
         await deployment.stop();
         await rm(stoaDir, { recursive: true, force: true });
       },
-    };
+    });
     return stack;
   } catch (error) {
     await Promise.all(nodes.map((n) => n.kill().catch(() => undefined)));
