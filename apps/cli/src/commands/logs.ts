@@ -1,11 +1,12 @@
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { activeDeployment, networkIndexOf, recordOf } from './status.js';
 
 export const logs = stoaCommand({
   name: 'logs',
-  description: "the nodes' log lines (-f to follow)",
+  description: DESCRIPTIONS.logs,
   args: {
     follow: { type: 'boolean', alias: 'f', description: 'keep printing new lines', default: false },
     replica: { type: 'string', description: 'only this replica (see stoa status)' },
