@@ -31,7 +31,7 @@ export const logs = stoaCommand({
         chosen.map(async (row) => {
           const record = await recordOf(ctx.db, row.adapterId);
           if (!record) return;
-          const adapter = ctx.engine().adapter(networkIndexOf(row));
+          const adapter = await ctx.engine().adapter(networkIndexOf(row));
           for await (const l of adapter.logs(record, {
             follow: args.follow,
             tail: Number(args.tail),

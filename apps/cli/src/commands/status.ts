@@ -43,9 +43,7 @@ export const status = stoaCommand({
       for (const row of replicas) {
         const record = row.state === 'running' ? await recordOf(ctx.db, row.adapterId) : undefined;
         const health = record
-          ? await ctx
-              .engine()
-              .adapter(networkIndexOf(row))
+          ? await (await ctx.engine().adapter(networkIndexOf(row)))
               .status(record)
               .catch((e: Error) => ({ state: `error: ${e.message}`, endpoints: [] }))
           : undefined;
