@@ -115,4 +115,21 @@ describe('what a command loads', () => {
     expect(help).toEqual(light);
     expect(version).toEqual(light);
   });
+
+  it('the SDK loads without its adapters, database client, tsx or onnxruntime; stoa init without the SDK', async () => {
+    await bundleCli();
+    const dir = mkdtempSync(join(tmpdir(), 'stoa-init-'));
+    try {
+      const [deployHelp, init] = await Promise.all([
+        loaded(['deploy', '--help']),
+        loaded(['init', join(dir, 'p')]),
+      ]);
+      expect(deployHelp.sources).toContain('libs/sdk/src/index.ts');
+      expect(deployHelp.packages).toEqual(['citty', 'zod']);
+      expect(init.sources.filter((s) => s.startsWith('libs/sdk/'))).toEqual([]);
+      expect(init.packages).toEqual(['citty']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
