@@ -1,4 +1,3 @@
-import { cliStartup } from './cli-startup.js';
 import { demandGas } from './demand-gas.js';
 import { disputeGas } from './dispute-gas.js';
 import { gatewayFramework } from './gateway-framework.js';
@@ -23,7 +22,6 @@ const BENCHES: Record<string, () => void | Promise<void>> = {
   inputs: inputDecoding,
   'on-demand': onDemandTraces,
   zk: zkProofs,
-  'cli-startup': cliStartup,
 };
 
 const requested = process.argv.slice(2);
