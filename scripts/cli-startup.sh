@@ -17,7 +17,8 @@ one() { # <dir> <root> <args...>: prints "wall cpu"
   local dir=$1 root=$2
   shift 2
   (cd "$dir" && /usr/bin/time -o "$W/time" -f '%e %U %S' node "$root/apps/cli/bin/stoa.js" "$@" >/dev/null 2>&1) || true
-  awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$W/time"
+  # A failing command (stoa status without a deployment exits 7) adds a line before the times.
+  tail -n 1 "$W/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 printf '%-28s %12s %12s %12s %12s\n' command 'base wall' 'base CPU' 'this wall' 'this CPU'
