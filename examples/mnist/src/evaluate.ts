@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { importOnnx, type Model, modelId, quantizeInput, run, toHex } from '@stoa/ir';
-import * as ort from 'onnxruntime-node';
 import { loadMnist, type MnistSplit } from './data/mnist.js';
 import { MNIST_MODELS, type MnistModelKind } from './models.js';
 
@@ -46,6 +45,8 @@ export function predictInteger(q: QuantizedMnist, image: Float32Array): number {
 
 /** Classes predicted by onnxruntime running the original float32 ONNX model. */
 export async function predictFloat(q: QuantizedMnist, split: MnistSplit, count: number): Promise<Uint8Array> {
+  // Loaded here: `stoa init` imports this package for the digits and the model file alone.
+  const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(q.onnx);
   const predictions = new Uint8Array(count);
   const batch = 500;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { freshBuild, MANIFEST, type Manifest, sha256 } from '../../bin/fresh.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -108,6 +108,24 @@ function extraInputs(sources: string[]): string[] {
   return [...packages, ...own, join(ROOT, 'tsconfig.json')];
 }
 
+/**
+ * Which sources each file of a build holds (paths relative to the repository), written beside
+ * it as outputs.json: what a command loaded, from the files Node loaded (apps/cli/src/bundle/bundle.test.ts).
+ */
+export const OUTPUTS = 'outputs.json';
+export type Outputs = Record<string, string[]>;
+
+function outputsOf(metafile: Metafile, outdir: string): Outputs {
+  const outputs: Outputs = {};
+  for (const [file, { inputs }] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('.js')) continue;
+    outputs[relative(outdir, resolve(file))] = Object.keys(inputs).map((input) =>
+      relative(ROOT, resolve(input)),
+    );
+  }
+  return outputs;
+}
+
 function removeOldBuilds(current: string): void {
   if (!existsSync(BUILDS)) return;
   for (const name of readdirSync(BUILDS)) {
@@ -159,6 +177,7 @@ export async function bundleCli(
     // with no chunks, all loaded when it starts, so a node outlives the removal of its build.
     build({ ...common, entryPoints: [join(ROOT, 'apps/node/src/main.ts')], outfile: nodeMain }),
   ]);
+  writeFileSync(join(outdir, OUTPUTS), JSON.stringify(outputsOf(cli.metafile, outdir)));
   const sources = [
     ...new Set([...Object.keys(cli.metafile.inputs), ...Object.keys(node.metafile.inputs)]),
   ].map((input) => resolve(ROOT, input));

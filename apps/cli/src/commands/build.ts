@@ -1,9 +1,10 @@
 import { buildModel, loadConfig } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export const build = stoaCommand({
   name: 'build',
-  description: 'import and quantize the model; float vs integer accuracy on the eval set',
+  description: DESCRIPTIONS.build,
   async run(args, out) {
     const project = await loadConfig({ from: args.cwd ?? process.cwd() });
     out.progress('start', `importing ${project.config.model.onnx}`);

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { databaseUrl, findConfig, migrateDatabase, providerOf } from '@stoa/sdk';
 import { defineCommand } from 'citty';
 import { stoaCommand } from '../lib/command.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 const migrate = stoaCommand({
   name: 'migrate',
@@ -21,6 +22,6 @@ const migrate = stoaCommand({
 });
 
 export const db = defineCommand({
-  meta: { name: 'db', description: 'the control-plane database' },
+  meta: { name: 'db', description: DESCRIPTIONS.db },
   subCommands: { migrate },
 });

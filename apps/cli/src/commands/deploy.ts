@@ -1,10 +1,11 @@
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { planLines, quoteTable } from './quote.js';
 
 export const deploy = stoaCommand({
   name: 'deploy',
-  description: 'plan, then publish, register, provision and wait healthy (resumable)',
+  description: DESCRIPTIONS.deploy,
   args: {
     'dry-run': {
       type: 'boolean',

@@ -1,11 +1,11 @@
 import { stoaCommand } from '../lib/command.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { dev } from './dev.js';
 
 export const devCommand = stoaCommand({
   name: 'dev',
-  description:
-    'the whole product on this machine: chain, database, three nodes, gateway, web console, a live dispute',
+  description: DESCRIPTIONS.dev,
   args: {
     once: { type: 'boolean', description: 'run the scenario once and exit', default: false },
     digit: { type: 'string', description: 'which held-out MNIST test digit to send (0..9999)', default: '0' },

@@ -3,6 +3,7 @@ import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
 import { table } from '../lib/output.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 const list = stoaCommand({
   name: 'list',
@@ -58,6 +59,6 @@ const show = stoaCommand({
 });
 
 export const disputes = defineCommand({
-  meta: { name: 'disputes', description: 'disputes over this project’s claims: list, show' },
+  meta: { name: 'disputes', description: DESCRIPTIONS.disputes },
   subCommands: { list, show },
 });

@@ -5,6 +5,7 @@ import type { DevChain } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { activeDeployment } from './status.js';
 
 type ReplicaRow = Awaited<ReturnType<typeof activeDeployment>>['replicas'][number];
@@ -116,8 +117,7 @@ function readInput(args: { input?: string; file?: string; cwd?: string }): unkno
 
 export const infer = stoaCommand({
   name: 'infer',
-  description:
-    "send one input through the project's gateway (or straight to a replica); print the outputs and the node's signed receipt",
+  description: DESCRIPTIONS.infer,
   args: {
     input: { type: 'string', description: 'input as JSON: {"inputs": [[...]]} or [...]' },
     file: { type: 'string', description: 'read the input JSON from a file' },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadMnist, MNIST_MODELS } from '@stoa/example-mnist';
 import { stoaCommand } from '../lib/command.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 const PIXELS = 784;
 
@@ -49,7 +50,7 @@ function digits(split: 'train' | 'test', count: number) {
 
 export const init = stoaCommand({
   name: 'init',
-  description: 'scaffold a project from a template (mnist-cnn)',
+  description: DESCRIPTIONS.init,
   args: {
     dir: { type: 'positional', description: 'directory to create', required: false, default: '.' },
     template: { type: 'enum', options: ['mnist-cnn'], default: 'mnist-cnn', description: 'project template' },

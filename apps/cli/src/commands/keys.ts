@@ -4,6 +4,7 @@ import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
 import { table } from '../lib/output.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 const number = (value: string | undefined, flag: string) => {
   if (value === undefined) return undefined;
@@ -87,6 +88,6 @@ const revoke = stoaCommand({
 });
 
 export const keys = defineCommand({
-  meta: { name: 'keys', description: 'API keys: create, list, revoke' },
+  meta: { name: 'keys', description: DESCRIPTIONS.keys },
   subCommands: { create, list, revoke },
 });

@@ -1,11 +1,12 @@
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
+import { DESCRIPTIONS } from './descriptions.js';
 import { activeDeployment, networkIndexOf, recordOf } from './status.js';
 
 export const logs = stoaCommand({
   name: 'logs',
-  description: "the nodes' log lines (-f to follow)",
+  description: DESCRIPTIONS.logs,
   args: {
     follow: { type: 'boolean', alias: 'f', description: 'keep printing new lines', default: false },
     replica: { type: 'string', description: 'only this replica (see stoa status)' },
@@ -30,7 +31,7 @@ export const logs = stoaCommand({
         chosen.map(async (row) => {
           const record = await recordOf(ctx.db, row.adapterId);
           if (!record) return;
-          const adapter = ctx.engine().adapter(networkIndexOf(row));
+          const adapter = await ctx.engine().adapter(networkIndexOf(row));
           for await (const l of adapter.logs(record, {
             follow: args.follow,
             tail: Number(args.tail),

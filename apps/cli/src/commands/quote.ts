@@ -2,6 +2,7 @@ import type { Plan } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
 import { table } from '../lib/output.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** Every network's offers side by side, with the plan's pick marked. */
 export function quoteTable(plan: Plan): string[] {
@@ -41,7 +42,7 @@ export function planLines(plan: Plan): string[] {
 
 export const quote = stoaCommand({
   name: 'quote',
-  description: 'quotes from every configured network, side by side, and which the plan picks',
+  description: DESCRIPTIONS.quote,
   async run(args, out) {
     const ctx = await openProject(out, args.cwd);
     try {

@@ -4,6 +4,7 @@ import { stoaCommand } from '../lib/command.js';
 import { openProject, type ProjectContext } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/exit-codes.js';
 import { table } from '../lib/output.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** The active deployment and its replica rows, or exit 7. */
 export async function activeDeployment(ctx: ProjectContext) {
@@ -26,7 +27,7 @@ export async function recordOf(db: StoaDb, adapterId: string): Promise<Deploymen
 
 export const status = stoaCommand({
   name: 'status',
-  description: 'the deployment, its replicas and their health',
+  description: DESCRIPTIONS.status,
   async run(args, out) {
     const ctx = await openProject(out, args.cwd);
     try {
@@ -42,9 +43,7 @@ export const status = stoaCommand({
       for (const row of replicas) {
         const record = row.state === 'running' ? await recordOf(ctx.db, row.adapterId) : undefined;
         const health = record
-          ? await ctx
-              .engine()
-              .adapter(networkIndexOf(row))
+          ? await (await ctx.engine().adapter(networkIndexOf(row)))
               .status(record)
               .catch((e: Error) => ({ state: `error: ${e.message}`, endpoints: [] }))
           : undefined;

@@ -1,10 +1,11 @@
 import { teardown as teardownProject } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
 import { openProject } from '../lib/context.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export const teardown = stoaCommand({
   name: 'teardown',
-  description: 'release every replica and lease, revoke deploy keys, stop the local chain and store',
+  description: DESCRIPTIONS.teardown,
   async run(args, out) {
     const ctx = await openProject(out, args.cwd);
     try {

@@ -5,6 +5,7 @@ import { CliError, EXIT } from '../lib/exit-codes.js';
 import { feesLines } from '../lib/fees-table.js';
 import { table } from '../lib/output.js';
 import { projectChain } from '../lib/project-chain.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /**
  * `stoa usage`: what the gateway metered, per key, model, network and node; and, for each
@@ -12,7 +13,7 @@ import { projectChain } from '../lib/project-chain.js';
  */
 export const usage = stoaCommand({
   name: 'usage',
-  description: 'metered usage per key, model, network and node, and fees paid per deployment and node',
+  description: DESCRIPTIONS.usage,
   args: {
     key: { type: 'string', description: 'only this key (id or prefix)' },
     since: { type: 'string', description: 'from this date (ISO 8601, default: the start of this month)' },

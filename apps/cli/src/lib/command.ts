@@ -1,6 +1,14 @@
 import { type ArgsDef, type CommandDef, defineCommand, type ParsedArgs } from 'citty';
-import { COMMON_ARGS } from './context.js';
 import { Output } from './output.js';
+
+/**
+ * Flags every command takes. Here rather than in context.ts, which imports the SDK: a command
+ * that opens no project (`stoa init`) does not load it.
+ */
+export const COMMON_ARGS = {
+  json: { type: 'boolean', description: 'print one JSON document (progress goes to stderr)', default: false },
+  cwd: { type: 'string', description: 'project directory (default: the current one)' },
+} as const;
 
 type WithCommon<A extends ArgsDef> = A & typeof COMMON_ARGS;
 

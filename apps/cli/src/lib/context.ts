@@ -9,12 +9,6 @@ import {
 } from '@stoa/sdk';
 import type { Output } from './output.js';
 
-/** Flags every command takes. */
-export const COMMON_ARGS = {
-  json: { type: 'boolean', description: 'print one JSON document (progress goes to stderr)', default: false },
-  cwd: { type: 'string', description: 'project directory (default: the current one)' },
-} as const;
-
 export interface ProjectContext {
   readonly project: LoadedConfig;
   readonly db: StoaDb;

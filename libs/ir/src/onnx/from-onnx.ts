@@ -6,7 +6,7 @@ import { foldConstantNode } from './fold.js';
 import {
   type AttributeProto,
   type ModelProto,
-  onnx,
+  onnxSchema,
   type TensorProto,
   toInt,
   type ValueInfoProto,
@@ -20,11 +20,16 @@ export interface ShapeOptions {
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
-const DataType = onnx.TensorProto.DataType;
+/** ONNX's tensor element types (an enum of onnx-proto's, loaded on first use). */
+const dataTypes = () => onnxSchema().TensorProto.DataType;
 
 function tensorFromProto(t: TensorProto, where: string): FloatTensor {
+  const DataType = dataTypes();
   const name = t.name || where;
-  if ((t.externalData ?? []).length > 0 || t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+  if (
+    (t.externalData ?? []).length > 0 ||
+    t.dataLocation === onnxSchema().TensorProto.DataLocation.EXTERNAL
+  ) {
     throw new IrError(
       'ONNX_UNSUPPORTED',
       `tensor '${name}' stores its data in an external file; embed the weights in the .onnx file`,
@@ -81,7 +86,7 @@ function tensorFromProto(t: TensorProto, where: string): FloatTensor {
 }
 
 function attrFromProto(a: AttributeProto, node: string): FloatAttr | FloatTensor {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnxSchema().AttributeProto.AttributeType;
   switch (a.type) {
     case T.FLOAT:
       return a.f ?? 0;
@@ -105,11 +110,13 @@ function attrFromProto(a: AttributeProto, node: string): FloatAttr | FloatTensor
 
 /** INT64 and INT32 inputs carry integers (token ids for a Gather). */
 function isIntegerInput(info: ValueInfoProto): boolean {
+  const DataType = dataTypes();
   const type = info.type?.tensorType?.elemType;
   return type === DataType.INT64 || type === DataType.INT32;
 }
 
 function resolveInputShape(info: ValueInfoProto, options: ShapeOptions): number[] {
+  const DataType = dataTypes();
   const name = info.name ?? '?';
   const tensorType = info.type?.tensorType;
   if (!tensorType?.shape) {

@@ -1,7 +1,18 @@
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 import { IrError } from '../errors.js';
 
-export const { onnx } = onnxProto;
+type OnnxSchema = typeof onnxProto.onnx;
+let schema: OnnxSchema | undefined;
+
+/**
+ * ONNX's protobuf classes, loaded on first use: onnx-proto and protobufjs are ~330 KB of
+ * CommonJS that importing @stoa/ir (every `stoa` command with a config does) need not load.
+ */
+export function onnxSchema(): OnnxSchema {
+  schema ??= (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx;
+  return schema;
+}
 export type ModelProto = onnxProto.onnx.ModelProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
@@ -26,7 +37,7 @@ export function readOnnx(bytes: Uint8Array, label = 'model.onnx'): ModelProto {
   if (bytes.length === 0) throw new IrError('ONNX_CORRUPT', `${label} is empty`);
   let model: ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = onnxSchema().ModelProto.decode(bytes);
   } catch (error) {
     throw new IrError(
       'ONNX_CORRUPT',

@@ -1,4 +1,4 @@
-import { type AttributeProto, onnx, type ValueInfoProto } from './read.js';
+import { type AttributeProto, onnxSchema, type ValueInfoProto } from './read.js';
 
 /** A float attribute whose value happens to be an integer (e.g. alpha = 1) must say so. */
 export interface FloatValue {
@@ -38,7 +38,7 @@ export interface OnnxModelSpec {
 }
 
 function attribute(name: string, value: OnnxAttr): AttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnxSchema().AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
     return Number.isInteger(value) ? { name, type: T.INT, i: value } : { name, type: T.FLOAT, f: value };
@@ -58,7 +58,7 @@ function valueInfo(
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType[dtype === 'int64' ? 'INT64' : 'FLOAT'],
+        elemType: onnxSchema().TensorProto.DataType[dtype === 'int64' ? 'INT64' : 'FLOAT'],
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -82,7 +82,7 @@ function int64LittleEndian(values: ArrayLike<number>): Uint8Array {
 
 /** Writes a float32 ONNX model (ModelProto bytes) from a plain description. */
 export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
-  const model = onnx.ModelProto.create({
+  const model = onnxSchema().ModelProto.create({
     irVersion: 8,
     producerName: 'stoa',
     opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
@@ -93,7 +93,7 @@ export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
       initializer: spec.initializers.map((t) => ({
         name: t.name,
         dims: [...t.shape],
-        dataType: onnx.TensorProto.DataType[t.dtype === 'int64' ? 'INT64' : 'FLOAT'],
+        dataType: onnxSchema().TensorProto.DataType[t.dtype === 'int64' ? 'INT64' : 'FLOAT'],
         rawData: t.dtype === 'int64' ? int64LittleEndian(t.data) : float32LittleEndian(t.data),
       })),
       node: spec.nodes.map((n) => ({
@@ -106,5 +106,5 @@ export function writeOnnx(spec: OnnxModelSpec): Uint8Array {
       })),
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return onnxSchema().ModelProto.encode(model).finish();
 }

@@ -1,14 +1,15 @@
-import { type AttributeProto, type NodeProto, onnx, type TensorProto } from '../onnx/read.js';
+import { type AttributeProto, type NodeProto, onnxSchema, type TensorProto } from '../onnx/read.js';
 
-const DataType = onnx.TensorProto.DataType;
 export type ElemType = 'int8' | 'int32' | 'int64' | 'float' | 'double';
-const ELEM: Record<ElemType, number> = {
-  int8: DataType.INT8,
-  int32: DataType.INT32,
-  int64: DataType.INT64,
-  float: DataType.FLOAT,
-  double: DataType.DOUBLE,
-};
+const ELEM_NAMES = {
+  int8: 'INT8',
+  int32: 'INT32',
+  int64: 'INT64',
+  float: 'FLOAT',
+  double: 'DOUBLE',
+} as const;
+/** ONNX's number for an element type (onnx-proto's enum, loaded on first use). */
+const elem = (type: ElemType): number => onnxSchema().TensorProto.DataType[ELEM_NAMES[type]];
 
 /** Accumulates an ONNX graph: nodes, constants and fresh value names. */
 export class OnnxGraphWriter {
@@ -29,10 +30,10 @@ export class OnnxGraphWriter {
   ): string {
     const attribute: AttributeProto[] = Object.entries(attrs).map(([name, v]) =>
       typeof v === 'number'
-        ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v }
+        ? { name, type: onnxSchema().AttributeProto.AttributeType.INT, i: v }
         : typeof v === 'string'
-          ? { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
-          : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] },
+          ? { name, type: onnxSchema().AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
+          : { name, type: onnxSchema().AttributeProto.AttributeType.INTS, ints: [...v] },
     );
     this.nodes.push({ opType, input: [...inputs], output: [output], attribute, name: output });
     return output;
@@ -44,7 +45,7 @@ export class OnnxGraphWriter {
     const known = this.constants.get(key);
     if (known) return known;
     const name = this.fresh('c');
-    const tensor: TensorProto = { name, dims: [...shape], dataType: ELEM[type] };
+    const tensor: TensorProto = { name, dims: [...shape], dataType: elem(type) };
     if (type === 'int64')
       tensor.rawData = new Uint8Array(BigInt64Array.from(Array.from(values), (v) => BigInt(v)).buffer);
     else if (type === 'float') tensor.rawData = new Uint8Array(Float32Array.from(values).buffer);
@@ -69,7 +70,7 @@ export class OnnxGraphWriter {
   }
 
   cast(input: string, to: ElemType): string {
-    return this.node('Cast', [input], { to: ELEM[to] });
+    return this.node('Cast', [input], { to: elem(to) });
   }
 
   /**
@@ -83,10 +84,10 @@ export class OnnxGraphWriter {
     const info = ({ name, shape }: { name: string; shape: readonly number[] }) => ({
       name,
       type: {
-        tensorType: { elemType: DataType.INT32, shape: { dim: shape.map((d) => ({ dimValue: d })) } },
+        tensorType: { elemType: elem('int32'), shape: { dim: shape.map((d) => ({ dimValue: d })) } },
       },
     });
-    const model = onnx.ModelProto.create({
+    const model = onnxSchema().ModelProto.create({
       irVersion: 8,
       producerName: 'stoa',
       opsetImport: [{ domain: '', version: 17 }],
@@ -98,6 +99,6 @@ export class OnnxGraphWriter {
         output: outputs.map(info),
       },
     });
-    return onnx.ModelProto.encode(model).finish();
+    return onnxSchema().ModelProto.encode(model).finish();
   }
 }

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { edgeInputsOf, edgeOutputsOf } from '../graph/types.js';
 import { executeTile } from '../interpreter.js';
 import type { Model } from '../model.js';
@@ -106,6 +106,12 @@ function segmentGraph(
   return { bytes: w.encode(feeds.map(boundary), exposed.map(boundary)), feeds, exposed };
 }
 
+/**
+ * onnxruntime, loaded by the first plan: importing @stoa/ir (every `stoa` command that loads a
+ * config does) need not load the native runtime. Segments exist only once a plan loaded it.
+ */
+let runtime: typeof ort | undefined;
+
 export async function planSegments(
   model: Model,
   exposeAll: boolean,
@@ -133,7 +139,8 @@ export async function planSegments(
       continue;
     }
     const built = segmentGraph(model, g, (n) => exposeAll || readOutside.has(n), !exposeAll);
-    const session = await ort.InferenceSession.create(built.bytes, sessionOptions);
+    runtime ??= await import('onnxruntime-node');
+    const session = await runtime.InferenceSession.create(built.bytes, sessionOptions);
     segments.push({ kind: 'onnx', session, feeds: built.feeds, exposed: built.exposed });
   }
   return { segments, fallbackSteps: groups.filter((g) => typeof g === 'number') };
@@ -162,7 +169,7 @@ export async function runSegments(
     }
     const feed: Record<string, ort.Tensor> = {};
     for (const n of segment.feeds)
-      feed[nodeName(n)] = new ort.Tensor('int32', values[n]!, graph.nodeTypes[n]!.shape as number[]);
+      feed[nodeName(n)] = new runtime!.Tensor('int32', values[n]!, graph.nodeTypes[n]!.shape as number[]);
     const result = await segment.session.run(feed);
     for (const n of segment.exposed) values[n] = result[nodeName(n)]!.data as Int32Array;
   }

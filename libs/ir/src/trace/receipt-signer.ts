@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { createKeccak } from 'hash-wasm';
 import { type Address, type Hex, hexToBytes } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { NoncePool, SECP256K1_N } from './nonce-pool.js';
@@ -15,7 +14,8 @@ import {
 interface Secp256k1 {
   ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
 }
-const secp256k1 = createRequire(import.meta.url)('secp256k1') as Secp256k1;
+/** Loaded by the first signer: importing @stoa/ir (every `stoa` command with a config does) need not load the addon. */
+let secp256k1: Secp256k1 | undefined;
 
 const RECEIPT_TYPEHASH_BYTES = hexToBytes(RECEIPT_TYPEHASH);
 
@@ -76,7 +76,9 @@ export async function createReceiptSigner(
   const pool = options.nonces === 'precomputed' ? await NoncePool.open() : undefined;
   const secret = BigInt(privateKey);
   // Keccak-256 in WebAssembly: 4 µs per call here against 22 µs for viem's JavaScript one.
-  const hasher = await createKeccak(256);
+  const hasher = await (await import('hash-wasm')).createKeccak(256);
+  secp256k1 ??= createRequire(import.meta.url)('secp256k1') as Secp256k1;
+  const ecdsa = secp256k1;
   const keccak = (data: Uint8Array): Uint8Array => {
     hasher.init();
     hasher.update(data);
@@ -108,7 +110,7 @@ export async function createReceiptSigner(
       const digest = keccak(envelope);
       const fast = pool && signWithNonce(digest, secret, pool);
       if (fast) return { ...receipt, signature: fast as Hex };
-      const { signature, recid } = secp256k1.ecdsaSign(digest, key);
+      const { signature, recid } = ecdsa.ecdsaSign(digest, key);
       return {
         ...receipt,
         signature: `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}`,

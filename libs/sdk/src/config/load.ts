@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { register as registerTsx, type ScopedImport, tsImport } from 'tsx/esm/api';
+import type { ScopedImport } from 'tsx/esm/api';
 import { isDefinedModel, parseConfig } from './define-model.js';
 import type { StoaConfig } from './schema.js';
 
@@ -66,6 +66,8 @@ let compiledImport: ScopedImport | undefined;
  */
 async function importConfig(file: string): Promise<unknown> {
   const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
+  // tsx loads with the first config, not with the SDK.
+  const { register: registerTsx, tsImport } = await import('tsx/esm/api');
   if (typeof STOA_COMPILED_SDK_URL === 'string') {
     if (!compiledImport) {
       compiledImport = registerTsx({ namespace: 'stoa-config' }).import;

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
-import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
+import type { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
 import { migrateDatabase } from './migrate.js';
 import { adapterFactory, providerOf } from './schema-engine.js';
 
@@ -19,15 +18,21 @@ export function databaseUrl(projectDir: string, env: NodeJS.ProcessEnv = process
   return `file:${join(resolve(projectDir), '.stoa', 'stoa.db')}`;
 }
 
-/** Opens the database, applying committed migrations first (a no-op once they are applied). */
+/**
+ * Opens the database, applying committed migrations first (a no-op once they are applied).
+ * The Prisma client and its driver load here, not when the SDK is imported (a config file
+ * imports the SDK; `stoa init` and `stoa --help` open no database).
+ */
 export async function openDatabase(url: string, options: { migrate?: boolean } = {}): Promise<StoaDb> {
   if (providerOf(url) === 'sqlite') mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
   if (options.migrate !== false) await migrateDatabase(url);
-  const adapter = adapterFactory(url);
+  const adapter = await adapterFactory(url);
   const db =
     providerOf(url) === 'postgresql'
-      ? (new PostgresClient({ adapter }) as unknown as StoaDb)
-      : new SqliteClient({ adapter });
+      ? (new (await import('./generated/postgresql/client.js')).PrismaClient({
+          adapter,
+        }) as unknown as StoaDb)
+      : new (await import('./generated/sqlite/client.js')).PrismaClient({ adapter });
   providers.set(db, providerOf(url));
   urls.set(db, url);
   return db;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
+
+type Bindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
 /**
  * Prisma's schema engine compiled to WebAssembly. The package is laid out for bundlers (it
@@ -16,10 +17,12 @@ interface WasmApi {
 /** Node's WebAssembly global (this repo's TypeScript lib settings do not declare it). */
 const wasmApi = () => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-let ready: Promise<typeof bindings> | undefined;
+let ready: Promise<Bindings> | undefined;
 
-export function schemaEngineModule(): Promise<typeof bindings> {
+/** The engine, loaded and instantiated on first use (~0.5 s of CPU: a command that opens no database skips it). */
+export function schemaEngineModule(): Promise<Bindings> {
   ready ??= (async () => {
+    const bindings = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     // The .wasm is not in the package's exports: find it beside the glue module.
     const wasmPath = fileURLToPath(
       new URL('schema_engine_bg.wasm', import.meta.resolve('@prisma/schema-engine-wasm')),

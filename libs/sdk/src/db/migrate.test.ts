@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, weiOf } from './client.js';
-import { migrateDatabase } from './migrate.js';
+import { migrateDatabase, migrationsApplied } from './migrate.js';
 import { MIGRATIONS_DIR, migrationNames } from './migrations.js';
 import { diffSchemas } from './schema-diff.js';
 import { MIGRATION_STEPS, type Provider, renderSchema } from './schema-render.js';
@@ -111,5 +111,27 @@ describe.each(['sqlite', 'postgresql'] as const)('migrations on %s', (provider) 
     } finally {
       await db.$disconnect();
     }
+  });
+
+  it('skips the schema engine only when every migration is applied and none failed', async () => {
+    const names = migrationNames(provider);
+    const url = fresh[provider]();
+    expect(await migrationsApplied(url, names)).toBe(false);
+    await migrateDatabase(url, { upTo: 2 });
+    expect(await migrationsApplied(url, names.slice(0, 2))).toBe(true);
+    expect(await migrationsApplied(url, names)).toBe(false);
+    await migrateDatabase(url);
+    expect(await migrationsApplied(url, names)).toBe(true);
+    // A migration that started and never finished: the engine must see it (and refuse).
+    const db = await openDatabase(url, { migrate: false });
+    try {
+      await db.$executeRawUnsafe(
+        `INSERT INTO "_prisma_migrations" ("id","checksum","migration_name","started_at","applied_steps_count") VALUES ('failed1', 'x', '0007_unfinished', CURRENT_TIMESTAMP, 0)`,
+      );
+    } finally {
+      await db.$disconnect();
+    }
+    expect(await migrationsApplied(url, names)).toBe(false);
+    await expect(migrateDatabase(url)).rejects.toThrow(/migration failed/);
   });
 });

@@ -1,9 +1,4 @@
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { schemaEngineModule } from './engine.js';
 import { type Provider, renderSchema } from './schema-render.js';
@@ -18,11 +13,11 @@ export function providerOf(url: string): Provider {
   );
 }
 
-/** A Prisma driver-adapter factory for the URL (better-sqlite3 or pg). */
-export function adapterFactory(url: string) {
+/** A Prisma driver-adapter factory for the URL (better-sqlite3 or pg), its driver loaded on first use. */
+export async function adapterFactory(url: string) {
   return providerOf(url) === 'postgresql'
-    ? new PrismaPg({ connectionString: url })
-    : new PrismaBetterSqlite3({ url });
+    ? new (await import('@prisma/adapter-pg')).PrismaPg({ connectionString: url })
+    : new (await import('@prisma/adapter-better-sqlite3')).PrismaBetterSqlite3({ url });
 }
 
 export interface OpenEngine {
@@ -35,7 +30,7 @@ export interface OpenEngine {
 export async function openSchemaEngine(url: string, onLog?: (line: string) => void): Promise<OpenEngine> {
   const { SchemaEngine } = await schemaEngineModule();
   const schema = renderSchema(providerOf(url));
-  const factory = adapterFactory(url);
+  const factory = await adapterFactory(url);
   const opened: { dispose(): Promise<void> }[] = [];
   const tracked: SqlMigrationAwareDriverAdapterFactory = {
     provider: factory.provider,
@@ -51,6 +46,7 @@ export async function openSchemaEngine(url: string, onLog?: (line: string) => vo
       return adapter;
     },
   };
+  const { bindMigrationAwareSqlAdapterFactory } = await import('@prisma/driver-adapter-utils');
   const bound = bindMigrationAwareSqlAdapterFactory(tracked);
   const engine = await SchemaEngine.new(
     { datamodels: [['schema.prisma', schema]] },

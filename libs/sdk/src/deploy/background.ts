@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { processesWithEnv } from '@stoa/adapters';
 
 /** A process started to outlive the command that started it (the dev chain, the artifact store). */
 export interface BackgroundProcess {
@@ -53,6 +52,8 @@ export function stopProcess(pid: number): void {
 
 /** Stops every process carrying this service marker except `keep`; returns how many. */
 export async function stopMarked(marker: string, keep?: number): Promise<number> {
+  // Loaded here: @stoa/adapters' index loads every adapter and its SDKs (network-adapters.ts).
+  const { processesWithEnv } = await import('@stoa/adapters');
   const pids = (await processesWithEnv('STOA_SERVICE', marker)).filter((pid) => pid !== keep);
   for (const pid of pids) stopProcess(pid);
   return pids.length;

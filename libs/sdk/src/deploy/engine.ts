@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isAdapterError, type NetworkAdapter } from '@stoa/adapters';
+import type { NetworkAdapter } from '@stoa/adapters';
 import { decodeModel } from '@stoa/ir';
 import { mnemonicToAccount } from 'viem/accounts';
 import type { LoadedConfig } from '../config/load.js';
@@ -67,7 +67,7 @@ function networkIndexOf(row: { provider: string | null }): number {
 export class DeployEngine {
   readonly stoaDir: string;
   private readonly store: DbRecordStore;
-  private readonly adapters = new Map<number, NetworkAdapter>();
+  private readonly adapters = new Map<number, Promise<NetworkAdapter>>();
 
   constructor(
     readonly project: LoadedConfig,
@@ -78,7 +78,8 @@ export class DeployEngine {
     this.store = new DbRecordStore(db);
   }
 
-  adapter(index: number): NetworkAdapter {
+  /** The adapter of the config's network `index` (one per engine and network). */
+  adapter(index: number): Promise<NetworkAdapter> {
     let adapter = this.adapters.get(index);
     if (!adapter) {
       adapter = adapterFor(this.project.config.networks[index]!, this.project.dir, this.stoaDir);
@@ -319,7 +320,7 @@ export class DeployEngine {
               });
         const index = networkIndexOf(row);
         const network = config.networks[index]!;
-        const adapter = this.adapter(index);
+        const adapter = await this.adapter(index);
         this.events.step?.(`provision ${row.adapterId} on ${row.network}`, 'start');
         try {
           const record = await adapter.provision(
@@ -349,6 +350,7 @@ export class DeployEngine {
             `${row.adapterId} on ${row.network}: ${endpoints.join(', ')}`,
           );
         } catch (error) {
+          const { isAdapterError } = await import('@stoa/adapters');
           const reason = isAdapterError(error)
             ? `${error.kind}/${error.code}: ${error.message}`
             : (error as Error).message;
@@ -407,7 +409,7 @@ export class DeployEngine {
     for (const row of rows) {
       const record = await this.store.get(row.adapterId);
       const index = networkIndexOf(row);
-      const status = record ? await this.adapter(index).status(record) : undefined;
+      const status = record ? await (await this.adapter(index)).status(record) : undefined;
       if (status?.state !== 'running') {
         throw new Error(
           `${row.adapterId} on ${row.network} is ${status?.state ?? 'missing'}; run 'stoa deploy' again to replace it`,

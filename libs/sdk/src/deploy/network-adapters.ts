@@ -1,12 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  akashAdapter,
-  ionetAdapter,
-  type NetworkAdapter,
-  renderAdapter,
-  selfHostedAdapter,
-} from '@stoa/adapters';
+import type { NetworkAdapter } from '@stoa/adapters';
 import type { NetworkConfig } from '../config/schema.js';
 import { resolveSecret, type SecretRef } from '../config/secrets.js';
 
@@ -40,10 +34,17 @@ function credential(network: NetworkConfig, field: string, projectDir: string): 
 
 /**
  * The adapter for a configured network, with its credentials read now (from the environment or
- * a file), never stored. Plugins are used as given.
+ * a file), never stored. Plugins are used as given. The built-in adapters load here, when a
+ * command first talks to a network: with the Akash SDK, cosmjs, undici and ws they cost ~1.5 s
+ * of CPU to load, which `stoa keys`, `stoa usage` and loading a config need not pay.
  */
-export function adapterFor(network: NetworkConfig, projectDir: string, stoaDir: string): NetworkAdapter {
+export async function adapterFor(
+  network: NetworkConfig,
+  projectDir: string,
+  stoaDir: string,
+): Promise<NetworkAdapter> {
   if (typeof network.adapter !== 'string') return network.adapter as unknown as NetworkAdapter;
+  const { akashAdapter, ionetAdapter, renderAdapter, selfHostedAdapter } = await import('@stoa/adapters');
   switch (network.adapter) {
     case 'self-hosted':
       return selfHostedAdapter({

@@ -62,13 +62,13 @@ const QUOTE_PLACEHOLDERS = {
 /** Asks every configured network for offers, side by side; a failing network is reported, not fatal. */
 export async function quoteNetworks(
   config: StoaConfig,
-  adapters: (index: number) => NetworkAdapter,
+  adapters: (index: number) => Promise<NetworkAdapter>,
 ): Promise<NetworkQuote[]> {
   return Promise.all(
     config.networks.map(async (network, networkIndex): Promise<NetworkQuote> => {
       const name = networkName(network);
       try {
-        const offers = await adapters(networkIndex).quote({
+        const offers = await (await adapters(networkIndex)).quote({
           ...QUOTE_PLACEHOLDERS,
           ...specFor(config, network),
         });

@@ -27,7 +27,7 @@ export async function teardown(
       const record = JSON.parse(row.record!) as DeploymentRecord;
       const index = Number((JSON.parse(row.provider ?? '{}') as { networkIndex?: number }).networkIndex);
       if (record.state !== 'torn-down' || row.state !== 'torn-down') {
-        await engine.adapter(index).teardown(record, { store: undefined });
+        await (await engine.adapter(index)).teardown(record, { store: undefined });
         replicasTornDown.push(row.adapterId);
         onReplica?.(row.adapterId);
       }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { providerOfDb, type StoaDb } from '../db/client.js';
-import { join, sql } from '../db/generated/sqlite/internal/prismaNamespace.js';
 
 /** One metered cell of a batch: what one key did on one model, network and node. */
 export interface UsageCell {
@@ -46,6 +45,8 @@ export async function writeUsageBatch(
   receipts: readonly ReceiptRow[] = [],
 ): Promise<boolean> {
   if (cells.length === 0 && receipts.length === 0) return false;
+  // Prisma's SQL template tags: its runtime loads with the first database use, not with the SDK.
+  const { join, sql } = await import('../db/generated/sqlite/internal/prismaNamespace.js');
   // An empty cell keeps the marker even for a batch of receipts only.
   const rows = cells.length > 0 ? cells : [emptyUsageCell(receipts[0]!)];
   const postgres = providerOfDb(db) === 'postgresql';
