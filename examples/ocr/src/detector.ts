@@ -107,7 +107,20 @@ export interface DetectorImportOptions {
    * were matched, BENCHMARKS.md).
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
+  /**
+   * Group-1 convolutions whose tiles read more than this many 1 KiB input chunks become chains
+   * of ConvAccumulate over input-channel groups (default `DETECTOR_CONV_SPLIT_CHUNKS`; the same
+   * integers, one-steps within one call: docs/decisions.md). `Infinity` keeps every Conv whole.
+   */
+  readonly convSplitChunks?: number;
 }
+
+/**
+ * The input chunks a detector Conv tile may read before the importer splits the Conv over its
+ * input channels. Off (every Conv whole) until ConvAccumulate has its on-chain kernel: a
+ * dispute at a step no verifier runs could not be settled.
+ */
+export const DETECTOR_CONV_SPLIT_CHUNKS = Number.POSITIVE_INFINITY;
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
 export function importDetector(
@@ -115,6 +128,7 @@ export function importDetector(
   options: DetectorImportOptions = {},
 ): ImportResult {
   const { height, width } = calibration[0]!.image;
+  const splitChunks = options.convSplitChunks ?? DETECTOR_CONV_SPLIT_CHUNKS;
   return importOnnx(readFileSync(DETECTOR_FILE), {
     dims: { ...DETECTOR_DIMS, 'p2o.DynamicDimension.1': height, 'p2o.DynamicDimension.2': width },
     calibration: calibration.map((page) => [detectorInput(page.image)]),
@@ -124,6 +138,7 @@ export function importDetector(
     headroomBits: options.headroomBits,
     convWeightDtype: options.convWeightDtype ?? 'i16',
     groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
+    convSplitChunks: splitChunks === Number.POSITIVE_INFINITY ? undefined : splitChunks,
     label: DETECTOR_FILE,
   });
 }

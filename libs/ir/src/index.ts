@@ -128,6 +128,7 @@ export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './
 export { Random } from './testing/random.js';
 export { randomActivationGraph } from './testing/random-activation-graph.js';
 export { randomAttentionGraph } from './testing/random-attention-graph.js';
+export { randomConvAccumulateGraph } from './testing/random-conv-accumulate-graph.js';
 export { randomConvTapsGraph } from './testing/random-conv-taps-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export { randomMovementGraph } from './testing/random-movement-graph.js';
