@@ -11,7 +11,7 @@ import {
   perturbStep,
   playOut,
   postClaim,
-  reexecVerifierArtifact,
+  reexecVerifierAbi,
   setUpGame,
   signView,
   startAnvil,
@@ -70,7 +70,7 @@ async function oneStepGas(client: ChainClient, verifier: Address, view: Executio
 
 function encodeOutputHash(model: Model, view: ExecutionView, step: number, start: number, end: number) {
   return encodeFunctionData({
-    abi: reexecVerifierArtifact.abi,
+    abi: reexecVerifierAbi,
     functionName: 'outputHash',
     args: [
       `0x${Buffer.from(view.trace.stateRoots[step]!).toString('hex')}`,

@@ -11,9 +11,10 @@ import {
   artifacts,
   chainClient,
   DEV_ACCOUNTS,
+  deployReexecVerifier,
   type ExecutionView,
   honestView,
-  reexecVerifierArtifact,
+  reexecVerifierAbi,
   startAnvil,
   stepDescriptor,
   tileWitness,
@@ -66,7 +67,7 @@ export async function zkProofs(): Promise<void> {
     const test = loadMnist('test');
     const view = await honestView(model, [quantizeInput(model.graph, 0, test.images.subarray(0, 784))]);
     const { zkVerifier } = await deployZkVerifier(h, deployer, [model]);
-    const reexec = await h.deploy(deployer, reexecVerifierArtifact);
+    const reexec = await deployReexecVerifier((artifact, args) => h.deploy(deployer, artifact, args));
     const gasOf = async (to: Address, data: Hex) => (await h.reader.estimateGas({ to, data })) - 21_000n;
 
     const rows: Record<string, string | number>[] = [];
@@ -97,7 +98,7 @@ export async function zkProofs(): Promise<void> {
       );
       const reexecGas = await gasOf(
         reexec,
-        callData(reexecVerifierArtifact.abi, view, step, start, end, tileWitness(view, step, start, end)),
+        callData(reexecVerifierAbi, view, step, start, end, tileWitness(view, step, start, end)),
       );
       const tileConstraints = constraints * blocks.length;
       largestTile = Math.max(largestTile, tileConstraints);

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { type ModelPreimage, modelIdOf } from '@stoa/ir';
-import { type Address, type Hex, parseEther } from 'viem';
+import { type Address, type Hex, parseEther, toFunctionSelector } from 'viem';
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
-import { modelRegistryArtifact, stakeManagerArtifact } from './artifacts.generated.js';
+import {
+  modelRegistryArtifact,
+  reexecVerifierArtifact,
+  stakeManagerArtifact,
+} from './artifacts.generated.js';
 import { ARTIFACTS_FILE, compileContracts, renderArtifacts } from './compile.js';
-import { DEV_PARAMETERS, deployStoa, type StoaAddresses } from './deploy.js';
+import { DEV_PARAMETERS, deployStoa, KERNEL_VERIFIER_ARTIFACTS, type StoaAddresses } from './deploy.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
 const [deployer, node, slasher, challenger] = DEV_ACCOUNTS;
@@ -40,11 +44,17 @@ describe('compiled artifacts', () => {
     expect(readFileSync(ARTIFACTS_FILE, 'utf8')).toBe(renderArtifacts(compileContracts()));
   });
 
-  it('deploy under EIP-170: the one-step verifiers, the only contracts near the limit', async () => {
-    // A kernel that pushes ReexecVerifier (or the ExtensionVerifier its constructor creates) over
-    // the limit makes deployStoa revert; this prints how much room is left.
+  it('deploy under EIP-170: the kernel verifiers, the only contracts near the limit', async () => {
+    // A kernel that pushes a kernel verifier over the limit makes deployStoa revert; this prints
+    // how much room each has left.
+    const [kernels] = (await h.read(at.reexecVerifier, reexecVerifierArtifact.abi, 'kernelVerifiers')) as [
+      readonly Address[],
+      readonly bigint[],
+    ];
+    expect(kernels).toHaveLength(KERNEL_VERIFIER_ARTIFACTS.length);
     for (const [name, address] of [
       ['ReexecVerifier', at.reexecVerifier],
+      ...kernels.map((k, i) => [`kernel verifier ${i}`, k] as const),
       ['DisputeGame', at.disputeGame],
     ] as const) {
       const code = (await h.reader.getCode({ address })) ?? '0x';
@@ -53,6 +63,50 @@ describe('compiled artifacts', () => {
       expect(bytes, name).toBeGreaterThan(0);
       expect(bytes, name).toBeLessThanOrEqual(EIP_170);
     }
+  });
+});
+
+describe('ReexecVerifier routes each op to one kernel verifier', () => {
+  const deployRouter = (kernels: Address[]) => h.deploy(deployer, reexecVerifierArtifact, [kernels]);
+
+  it('names its kernel verifiers and their ops, which never overlap', async () => {
+    const [kernels, ops] = (await h.read(
+      at.reexecVerifier,
+      reexecVerifierArtifact.abi,
+      'kernelVerifiers',
+    )) as [readonly Address[], readonly bigint[]];
+    for (const [i, artifact] of KERNEL_VERIFIER_ARTIFACTS.entries()) {
+      expect(await h.read(kernels[i]!, artifact.abi, 'ops'), `kernel verifier ${i}`).toBe(ops[i]);
+      expect(ops[i], `kernel verifier ${i} claims ops`).not.toBe(0n);
+    }
+    expect(
+      ops.reduce(
+        (a, b) => a & b,
+        ops.reduce((a, b) => a | b, 0n),
+      ),
+    ).toBe(0n);
+  });
+
+  it('refuses no verifiers, more than four, and two verifiers claiming one op', async () => {
+    const [kernels] = (await h.read(at.reexecVerifier, reexecVerifierArtifact.abi, 'kernelVerifiers')) as [
+      Address[],
+      bigint[],
+    ];
+    // A reverted deployment reports only the error's selector.
+    const error = (signature: string) => new RegExp(toFunctionSelector(signature));
+    await expect(deployRouter([])).rejects.toThrow(error('NoKernelVerifiers()'));
+    await expect(deployRouter([...kernels, ...kernels, ...kernels])).rejects.toThrow(
+      error('TooManyKernelVerifiers(uint256)'),
+    );
+    await expect(deployRouter([kernels[0]!, kernels[1]!, kernels[0]!])).rejects.toThrow(
+      error('OpsClaimedTwice(address,uint256)'),
+    );
+    const one = await deployRouter([kernels[1]!]);
+    const [alone] = (await h.read(one, reexecVerifierArtifact.abi, 'kernelVerifiers')) as [
+      Address[],
+      bigint[],
+    ];
+    expect(alone).toEqual([kernels[1]]);
   });
 });
 

@@ -12,9 +12,11 @@ import {
 import {
   claimRegistryArtifact,
   disputeGameArtifact,
+  extensionVerifierArtifact,
   modelRegistryArtifact,
   reexecVerifierArtifact,
   stakeManagerArtifact,
+  tileVerifierArtifact,
 } from './artifacts.generated.js';
 
 export interface ProtocolParameters {
@@ -70,6 +72,26 @@ export const DEV_PARAMETERS: ProtocolParameters = {
   answerSeconds: 1800n,
 };
 
+/** Deploys `artifact` with constructor `args` and resolves to the new contract's address. */
+export type ContractDeployer = (
+  artifact: { readonly abi: readonly unknown[]; readonly bytecode: Hex },
+  args: unknown[],
+) => Promise<Address>;
+
+/**
+ * The kernel verifiers ReexecVerifier forwards to, each under EIP-170 on its own and claiming
+ * its own ops (`ops()`); a new kernel goes into one with room, or a new one appended here
+ * (ReexecVerifier takes up to four).
+ */
+export const KERNEL_VERIFIER_ARTIFACTS = [tileVerifierArtifact, extensionVerifierArtifact] as const;
+
+/** Deploys the kernel verifiers, then the ReexecVerifier that routes each step to one of them. */
+export async function deployReexecVerifier(deploy: ContractDeployer): Promise<Address> {
+  const kernels: Address[] = [];
+  for (const artifact of KERNEL_VERIFIER_ARTIFACTS) kernels.push(await deploy(artifact, []));
+  return deploy(reexecVerifierArtifact, [kernels]);
+}
+
 export interface StoaAddresses {
   readonly chainId: number;
   readonly stakeManager: Address;
@@ -97,7 +119,7 @@ export async function deployStoa(options: {
     chain: options.chain,
     transport: http(options.rpcUrl),
   }).extend(publicActions);
-  const deploy = async (artifact: { abi: readonly unknown[]; bytecode: Hex }, args: unknown[]) => {
+  const deploy: ContractDeployer = async (artifact, args) => {
     const hash = await wallet.deployContract({
       abi: artifact.abi,
       bytecode: artifact.bytecode,
@@ -122,7 +144,7 @@ export async function deployStoa(options: {
       answerSeconds: p.answerSeconds,
     },
   ]);
-  const reexecVerifier = await deploy(reexecVerifierArtifact, []);
+  const reexecVerifier = await deployReexecVerifier(deploy);
   const disputeGame = await deploy(disputeGameArtifact, [
     claimRegistry,
     modelRegistry,

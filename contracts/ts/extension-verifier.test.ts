@@ -16,10 +16,11 @@ import {
 import { type Address, decodeAbiParameters, encodeAbiParameters, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
-import { reexecVerifierArtifact } from './artifacts.generated.js';
+import { deployReexecVerifier } from './deploy.js';
 import { honestView } from './game/scenario.js';
 import { OPENINGS_ABI, tileWitness } from './game/witness.js';
 import { stepDescriptor } from './one-step/descriptor.js';
+import { reexecVerifierAbi } from './one-step/verifier-abi.js';
 import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
 
 const GRAPHS = 6;
@@ -34,7 +35,7 @@ let verifier: Address;
 beforeAll(async () => {
   chain = await startAnvil();
   h = chainHarness(chain);
-  verifier = await h.deploy(DEV_ACCOUNTS[0], reexecVerifierArtifact);
+  verifier = await deployReexecVerifier((artifact, args) => h.deploy(DEV_ACCOUNTS[0], artifact, args));
 });
 afterAll(async () => {
   await chain?.stop();
@@ -52,7 +53,7 @@ describe('ReexecVerifier on the ops it forwards to its ExtensionVerifier', () =>
         const stepInputs = stepDescriptor(model, step).inputNodes.map((n) => view.values[n]!);
         const out = executeTile(model.graph, edge, stepInputs, tile);
         const dtype = model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype;
-        const hash = await h.read(verifier, reexecVerifierArtifact.abi, 'outputHash', [
+        const hash = await h.read(verifier, reexecVerifierAbi, 'outputHash', [
           toHex(view.trace.stateRoots[step]!),
           stepDescriptor(model, step),
           BigInt(tile.start),
@@ -145,9 +146,7 @@ describe('ReexecVerifier opens a Conv or ConvTranspose input as several ranges',
           (n) => view.values[n] ?? model.graph.params.get(n)!,
         );
         const expected = toHex(sha256(tensorBytes(dtype, executeTile(model.graph, edge, stepInputs, tile))));
-        expect(await h.read(verifier, reexecVerifierArtifact.abi, 'outputHash', args(witness)), label).toBe(
-          expected,
-        );
+        expect(await h.read(verifier, reexecVerifierAbi, 'outputHash', args(witness)), label).toBe(expected);
         const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
         const x = openings[0]!;
         if (x.chunks.length === 0) continue;
@@ -160,10 +159,9 @@ describe('ReexecVerifier opens a Conv or ConvTranspose input as several ranges',
           data: x.data.slice(0, 2 + 2 * 1024 * (x.chunks.length - 1)) as Hex,
         };
         const fewer = encodeAbiParameters(OPENINGS_ABI, [[cut, ...openings.slice(1)] as never]);
-        await expect(
-          h.read(verifier, reexecVerifierArtifact.abi, 'outputHash', args(fewer)),
-          label,
-        ).rejects.toThrow(/CannotCrop/);
+        await expect(h.read(verifier, reexecVerifierAbi, 'outputHash', args(fewer)), label).rejects.toThrow(
+          /CannotCrop/,
+        );
       }
     }
     // Most tiles of these shapes read a few rows of every channel: several ranges were opened.

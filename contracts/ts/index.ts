@@ -21,8 +21,11 @@ export {
   signChallengeAuthorization,
 } from './challenges/authorization.js';
 export {
+  type ContractDeployer,
   DEV_PARAMETERS,
+  deployReexecVerifier,
   deployStoa,
+  KERNEL_VERIFIER_ARTIFACTS,
   type ProtocolParameters,
   readAddresses,
   type StoaAddresses,
@@ -108,3 +111,4 @@ export {
   stepProof,
   stepsRoot,
 } from './one-step/descriptor.js';
+export { reexecVerifierAbi } from './one-step/verifier-abi.js';

@@ -49,14 +49,12 @@ import {
 import { foundry } from 'viem/chains';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalChain, startAnvil } from './anvil.js';
-import {
-  extensionKernelsHarnessArtifact,
-  reexecVerifierArtifact,
-  tileKernelsHarnessArtifact,
-} from './artifacts.generated.js';
+import { extensionKernelsHarnessArtifact, tileKernelsHarnessArtifact } from './artifacts.generated.js';
+import { deployReexecVerifier } from './deploy.js';
 import { honestView } from './game/scenario.js';
 import { OPENINGS_ABI, tileWitness } from './game/witness.js';
 import { type StepDescriptor, stepDescriptor } from './one-step/descriptor.js';
+import { reexecVerifierAbi } from './one-step/verifier-abi.js';
 import {
   chunksCovering,
   chunkWindow,
@@ -776,7 +774,9 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         `PP-OCRv4 detector, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
       );
       const view = await honestView(model, inputs);
-      const verifier = await h.deploy(DEV_ACCOUNTS[0], reexecVerifierArtifact);
+      const verifier = await deployReexecVerifier((artifact, args) =>
+        h.deploy(DEV_ACCOUNTS[0], artifact, args),
+      );
       const client = createPublicClient({ chain: foundry, transport: http(chain.rpcUrl) });
       const rows: string[] = [];
       for (const c of tooWide) {
@@ -789,7 +789,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
           BigInt(c.end),
           witness,
         ] as const;
-        const abi = reexecVerifierArtifact.abi;
+        const abi = reexecVerifierAbi;
         expect(await h.read(verifier, abi, 'outputHash', [...args]), c.label).toBe(toHex(sha256(c.expected)));
         const data = encodeFunctionData({ abi, functionName: 'outputHash', args: [...args] as never });
         const used = await client.estimateGas({ account: DEV_ACCOUNTS[0], to: verifier, data });

@@ -15,8 +15,8 @@ import {UpsampleKernels} from "./UpsampleKernels.sol";
 
 /// @title ExtensionKernels: tiles of the ops added after TileKernels filled a contract.
 /// @notice Same contract as TileKernels.run (docs/semantics.md §3, bit for bit) for the ops
-/// `isExtension` names. ReexecVerifier's code is at the EIP-170 limit (24,576 bytes), so these
-/// run in ExtensionVerifier, a second contract that ReexecVerifier creates and forwards to.
+/// `isExtension` names. They run in ExtensionVerifier, a kernel verifier of its own, because
+/// TileVerifier's code is at the EIP-170 limit (24,576 bytes).
 library ExtensionKernels {
     uint16 internal constant CLIP = 15;
     uint16 internal constant HARD_SIGMOID = 53;
@@ -40,8 +40,8 @@ library ExtensionKernels {
     uint16 internal constant SOFTMAX_SEGMENT_SUM = 56;
     uint16 internal constant SOFTMAX_NORMALIZE = 57;
 
-    /// @dev One bit per op above: one shift in ReexecVerifier, whose code is at its size limit.
-    uint256 private constant OPS =
+    /// @dev One bit per op above; ReexecVerifier routes by it (ExtensionVerifier.ops).
+    uint256 internal constant OPS =
         (1 << CLIP) | (1 << HARD_SIGMOID) | (1 << BATCH_MATMUL) | (1 << REDUCE_MEAN) | (1 << SLICE)
         | (1 << LAYER_NORM) | (1 << GATHER) | (1 << GELU) | (1 << CAUSAL_SOFTMAX) | (1 << CONV_TRANSPOSE)
         | (1 << RESIZE) | (1 << TRANSPOSE) | (1 << CONCAT) | (1 << SOFTMAX) | (1 << SIGMOID) | (1 << TANH)

@@ -2,38 +2,81 @@
 pragma solidity ^0.8.24;
 
 import {IOneStepVerifier} from "./IOneStepVerifier.sol";
-import {Step, Window} from "./StepTypes.sol";
-import {TensorOpener} from "./TensorOpener.sol";
+import {IKernelVerifier} from "./IKernelVerifier.sol";
+import {Step} from "./StepTypes.sol";
 import {TileKernels} from "./TileKernels.sol";
-import {ExtensionKernels} from "./ExtensionKernels.sol";
-import {ExtensionVerifier} from "./ExtensionVerifier.sol";
 
-/// @title ReexecVerifier: settles a tile by re-executing it on-chain.
-/// @notice Each input of the step is opened against the agreed state root (its tensor digest
-/// is the leaf at its node id), then the 1 KiB chunks of the input that the tile reads are
-/// opened against that digest (TensorOpener); TileKernels computes the tile with the arithmetic
-/// of docs/semantics.md, bit for bit.
-contract ReexecVerifier is IOneStepVerifier, TensorOpener {
-    /// @dev This contract's code is at the EIP-170 limit: ops added later run in a second
-    /// verifier with the same interface, created here (its code is in the creation code only).
-    address private immutable extension = address(new ExtensionVerifier());
+/// @title ReexecVerifier: settles a tile by re-executing it on-chain, in the kernel verifier
+/// that holds its op.
+/// @notice The op set's kernels do not fit one contract (EIP-170: 24,576 bytes of code), so they
+/// live in up to four kernel verifiers (TileVerifier, ExtensionVerifier, ...), deployed first and
+/// named here at construction. Each step is forwarded unchanged to the verifier whose `ops()`
+/// bitmap holds its op; no two verifiers may claim one op. A new kernel goes into a verifier
+/// with room, or a new one, without touching the dispute game.
+contract ReexecVerifier is IOneStepVerifier {
+    error NoKernelVerifiers();
+    error TooManyKernelVerifiers(uint256 count);
+    /// @notice `verifier` claims ops (`overlap`'s bits) that an earlier verifier already claims.
+    error OpsClaimedTwice(address verifier, uint256 overlap);
 
-    function outputHash(bytes32 stateRoot, Step calldata step, uint256 start, uint256 end, bytes calldata witness)
+    uint256 public constant MAX_KERNEL_VERIFIERS = 4;
+
+    address private immutable verifier0;
+    address private immutable verifier1;
+    address private immutable verifier2;
+    address private immutable verifier3;
+    uint256 private immutable ops0;
+    uint256 private immutable ops1;
+    uint256 private immutable ops2;
+    uint256 private immutable ops3;
+
+    constructor(IKernelVerifier[] memory verifiers) {
+        uint256 count = verifiers.length;
+        if (count == 0) revert NoKernelVerifiers();
+        if (count > MAX_KERNEL_VERIFIERS) revert TooManyKernelVerifiers(count);
+        address[MAX_KERNEL_VERIFIERS] memory at;
+        uint256[MAX_KERNEL_VERIFIERS] memory ops;
+        uint256 claimed;
+        for (uint256 i = 0; i < count; i++) {
+            at[i] = address(verifiers[i]);
+            ops[i] = verifiers[i].ops();
+            if (ops[i] & claimed != 0) revert OpsClaimedTwice(at[i], ops[i] & claimed);
+            claimed |= ops[i];
+        }
+        (verifier0, verifier1, verifier2, verifier3) = (at[0], at[1], at[2], at[3]);
+        (ops0, ops1, ops2, ops3) = (ops[0], ops[1], ops[2], ops[3]);
+    }
+
+    /// @notice The kernel verifiers and the ops each one settles, for auditors.
+    function kernelVerifiers() external view returns (address[] memory verifiers, uint256[] memory ops) {
+        address[4] memory at = [verifier0, verifier1, verifier2, verifier3];
+        uint256[4] memory bits = [ops0, ops1, ops2, ops3];
+        uint256 count = 0;
+        while (count < MAX_KERNEL_VERIFIERS && at[count] != address(0)) count++;
+        verifiers = new address[](count);
+        ops = new uint256[](count);
+        for (uint256 i = 0; i < count; i++) (verifiers[i], ops[i]) = (at[i], bits[i]);
+    }
+
+    /// @dev Never returns: the kernel verifier's answer (or revert) is this call's.
+    function outputHash(bytes32, Step calldata step, uint256, uint256, bytes calldata)
         external
         view
         returns (bytes32)
     {
-        if (ExtensionKernels.isExtension(opOf(step))) forwardCall(extension);
-        TensorOpening[] memory openings = abi.decode(witness, (TensorOpening[]));
-        Window[] memory windows = _openAll(stateRoot, step, openings);
-        Step memory s = step;
-        uint256[2] memory tile = [start, end];
-        if (openings.length != 0 && openings[0].chunks.length != 0) windows[0] = _cropRows(s, openings[0], tile);
-        return sha256(TileKernels.run(s, windows, tile[0], tile[1]));
+        forwardCall(verifierOf(opOf(step)));
     }
 
-    /// @dev step.op read straight from calldata (the ABI decoder's checks cost code size; a
-    /// malformed step still fails them in whichever verifier runs it).
+    function verifierOf(uint16 op) private view returns (address) {
+        uint256 bit = op < 256 ? 1 << op : 0;
+        if (ops0 & bit != 0) return verifier0;
+        if (ops1 & bit != 0) return verifier1;
+        if (ops2 & bit != 0) return verifier2;
+        if (ops3 & bit != 0) return verifier3;
+        revert TileKernels.UnknownOp(op);
+    }
+
+    /// @dev step.op read straight from calldata; the kernel verifier decodes and checks the step.
     function opOf(Step calldata step) private pure returns (uint16 op) {
         assembly ("memory-safe") {
             op := and(calldataload(add(step, 0x40)), 0xffff)

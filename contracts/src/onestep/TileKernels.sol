@@ -72,8 +72,8 @@ library TileKernels {
 
     /// @dev Bit `op` is set for each op above (ADD..REQUANTIZE, MATMUL, CONV, MAX_POOL..
     /// GLOBAL_AVERAGE_POOL, RESHAPE): one shift instead of a comparison chain keeps
-    /// ReexecVerifier under the EIP-170 code size limit.
-    uint256 private constant KNOWN_OPS = (0x1f << ADD) | (1 << MATMUL) | (1 << CONV) | (0x7 << MAX_POOL)
+    /// TileVerifier under the EIP-170 code size limit. ReexecVerifier routes by it.
+    uint256 internal constant KNOWN_OPS = (0x1f << ADD) | (1 << MATMUL) | (1 << CONV) | (0x7 << MAX_POOL)
         | (1 << RESHAPE);
 
     function known(uint16 op) private pure returns (bool) {
