@@ -108,19 +108,21 @@ export interface DetectorImportOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Group-1 convolutions whose tiles read more than this many 1 KiB input chunks become chains
-   * of ConvAccumulate over input-channel groups (default `DETECTOR_CONV_SPLIT_CHUNKS`; the same
-   * integers, one-steps within one call: docs/decisions.md). `Infinity` keeps every Conv whole.
+   * Input channels per ConvAccumulate link of a group-1 convolution whose input is over
+   * `DETECTOR_CONV_SPLIT_BYTES` (default `DETECTOR_CONV_SPLIT_CHANNELS`; the same integers,
+   * one-steps within one call: docs/decisions.md). 0 keeps every Conv whole.
    */
-  readonly convSplitChunks?: number;
+  readonly convSplitChannels?: number;
 }
 
 /**
- * The input chunks a detector Conv tile may read before the importer splits the Conv over its
- * input channels. Off (every Conv whole) until ConvAccumulate has its on-chain kernel: a
- * dispute at a step no verifier runs could not be settled.
+ * A detector Conv over more input than this is split over its input channels: the 10 convolutions
+ * whose tiles needed 209–858 KiB opened at 192 × 384 (BENCHMARKS.md); below it a tile's window
+ * is what ReexecVerifier settled before.
  */
-export const DETECTOR_CONV_SPLIT_CHUNKS = Number.POSITIVE_INFINITY;
+export const DETECTOR_CONV_SPLIT_BYTES = 128 * 1024;
+/** Input channels per link of a split detector Conv: a tile then opens a few chunks of input rows. */
+export const DETECTOR_CONV_SPLIT_CHANNELS = 3;
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
 export function importDetector(
@@ -128,7 +130,7 @@ export function importDetector(
   options: DetectorImportOptions = {},
 ): ImportResult {
   const { height, width } = calibration[0]!.image;
-  const splitChunks = options.convSplitChunks ?? DETECTOR_CONV_SPLIT_CHUNKS;
+  const splitChannels = options.convSplitChannels ?? DETECTOR_CONV_SPLIT_CHANNELS;
   return importOnnx(readFileSync(DETECTOR_FILE), {
     dims: { ...DETECTOR_DIMS, 'p2o.DynamicDimension.1': height, 'p2o.DynamicDimension.2': width },
     calibration: calibration.map((page) => [detectorInput(page.image)]),
@@ -138,7 +140,8 @@ export function importDetector(
     headroomBits: options.headroomBits,
     convWeightDtype: options.convWeightDtype ?? 'i16',
     groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
-    convSplitChunks: splitChunks === Number.POSITIVE_INFINITY ? undefined : splitChunks,
+    convSplit:
+      splitChannels > 0 ? { minInputBytes: DETECTOR_CONV_SPLIT_BYTES, channels: splitChannels } : undefined,
     label: DETECTOR_FILE,
   });
 }

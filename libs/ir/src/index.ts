@@ -111,6 +111,7 @@ export {
   type OnnxNodeSpec,
   writeOnnx,
 } from './onnx/write.js';
+export { inputChannelWeights } from './ops/conv-accumulate.js';
 export type { OpDefinition } from './ops/op.js';
 export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
 export {

@@ -60,7 +60,7 @@ describe('ConvAccumulate', () => {
     ).toThrow(/previous accumulator must be \[1,2,3,3,2\]/);
   });
 
-  it('is what the importer lowers a group-1 Conv to when its tiles would read too many input chunks', () => {
+  it('is what the importer lowers a group-1 Conv to when its input is over convSplit.minInputBytes', () => {
     const rng = new Random(58);
     const tensor = (shape: number[], scale: number): FloatTensor => ({
       shape,
@@ -87,14 +87,14 @@ describe('ConvAccumulate', () => {
     };
     const samples = Array.from({ length: 4 }, () => [tensor([1, 12, 24, 40], 1).data]);
     const ranges = calibrate(g, samples);
-    const lower = (convSplitChunks?: number) =>
+    const lower = (convSplit?: { minInputBytes: number; channels: number }) =>
       createModel(
-        lowerToIntegerGraph(g, ranges, { activationDtype: 'i16', convWeightDtype: 'i16', convSplitChunks }),
+        lowerToIntegerGraph(g, ranges, { activationDtype: 'i16', convWeightDtype: 'i16', convSplit }),
         'split',
       );
-    const [whole, split] = [lower(), lower(4)];
+    const [whole, split] = [lower(), lower({ minInputBytes: 16 * 1024, channels: 2 })];
     expect(whole.graph.edgeOps).toEqual(['Conv']);
-    // 24 × 40 i16 = 1,920 bytes a channel (2 chunks): 2 channels a link, 6 links.
+    // 12 channels of 24 × 40 i16 = 22.5 KiB, over 16 KiB: 2 channels a link, 6 links.
     expect(split.graph.edgeOps).toEqual(Array(6).fill('ConvAccumulate'));
     for (const [x] of samples) {
       const input = quantizeInput(whole.graph, 0, x!);

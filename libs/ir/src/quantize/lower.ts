@@ -48,19 +48,13 @@ export interface LowerOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Off by default. When set, a group-1 Conv whose tile reads more than this many 1 KiB chunks
-   * of its input (a channel of ≥ 1 KiB counted as 2: a tile's rows may straddle a chunk) becomes
-   * a chain of ConvAccumulate steps over groups of input channels that each read at most this
-   * many, the last requantizing as Conv does: the same integers, each one-step within one
-   * call's calldata (docs/decisions.md, "The detector's wide convolutions split over input channels").
+   * Off by default. When set, a group-1 Conv whose input (one batch item) is over `minInputBytes`
+   * becomes a chain of ConvAccumulate steps over groups of `channels` input channels, the last
+   * requantizing as Conv does: the same integers, and a tile of each link reads the rows of
+   * `channels` channels instead of every channel, so its one-step fits one call
+   * (docs/decisions.md, "The detector's wide convolutions split over input channels").
    */
-  readonly convSplitChunks?: number;
-}
-
-/** Input channels per ConvAccumulate link so that a tile reads about `chunks` 1 KiB chunks of x. */
-export function convSplitChannels(planeBytes: number, chunks: number): number {
-  const perChannel = planeBytes >= 1024 ? 2 : planeBytes / 1024;
-  return Math.max(1, Math.floor(chunks / perChannel));
+  readonly convSplit?: { readonly minInputBytes: number; readonly channels: number };
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -344,11 +338,9 @@ export function lowerToIntegerGraph(
           group: attrInt(node, 'group', 1),
         };
         const [, channels, h, wd] = b.typeOf(x).shape as [number, number, number, number];
-        const planeBytes = h * wd * dtypeInfo(b.typeOf(x).dtype).bytes;
-        const perLink =
-          options.convSplitChunks === undefined
-            ? channels
-            : convSplitChannels(planeBytes, options.convSplitChunks);
+        const inputBytes = channels * h * wd * dtypeInfo(b.typeOf(x).dtype).bytes;
+        const split = options.convSplit;
+        const perLink = split && inputBytes > split.minInputBytes ? Math.max(1, split.channels) : channels;
         if (attrs.group !== 1 || channels <= perLink) {
           const params = weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
           emit(node, 'Conv', [x, ...params], outFrac(node), attrs);
