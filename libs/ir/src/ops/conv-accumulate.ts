@@ -127,7 +127,9 @@ export const ConvAccumulate: OpDefinition = {
     }
     return problems;
   },
-  elementWork: (inTypes) => inTypes[1]!.shape[1]! * inTypes[1]!.shape[2]! * inTypes[1]!.shape[3]! + 2,
+  // + 12: a position's fixed cost on-chain (its indices, the previous limbs, the limbs or the
+  // requantization) measured at ~20k gas, as much as ~12 taps (BENCHMARKS.md, s29-acc).
+  elementWork: (inTypes) => inTypes[1]!.shape[1]! * inTypes[1]!.shape[2]! * inTypes[1]!.shape[3]! + 12,
   tileGranule: (_in, _out, attrs) => (intAttr(attrs, 'requantize') === 0 ? 2 : 1),
   kernel({ inputs, inTypes, outType, attrs }, out, start, end) {
     const [x, w, p] = inputs as [Int32Array, Int32Array, Int32Array | undefined];
