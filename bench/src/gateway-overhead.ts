@@ -7,28 +7,39 @@ import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { DEV_KEYS, spawnGateway, startStack, TEST_MODEL_NAME } from '@stoa/gateway';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
 import { gatewaySigningKey, hashKey, keySecret, signGatewayRequest, startTestPostgres } from '@stoa/sdk';
-import { cpuMs, measurePath, type PathRound, type Round, roundOf, summaryRow } from './gateway-rounds.js';
+import {
+  cpuMs,
+  measurePath,
+  type PathRound,
+  type PathTarget,
+  pairedLatency,
+  type Round,
+  roundOf,
+  summaryRow,
+} from './gateway-rounds.js';
 import { type CannedRequest, cannon } from './load-generator.js';
 import { printTable } from './measure.js';
 
 const KEYS = 10_000;
 const IDLE_SECONDS = 3;
 /**
- * `gateway2`: a second gateway keeping two coalesced batches in flight to the node, an arm only
- * with `STOA_BENCH_TWO_IN_FLIGHT=1`. It was the same-run A/B behind keeping one batch in flight
- * (docs/decisions.md, session 26); run in every round, its idle gateway polled on the gateway's
- * core through the other arms and the rounds took half as long again (docs/decisions.md,
- * "The gateway bench: two arms by default").
+ * `gateway2`, an arm only when asked for: `STOA_BENCH_BATCHES_IN_FLIGHT=<n>` runs a second gateway
+ * of this checkout with `STOA_GATEWAY_BATCHES_IN_FLIGHT=<n>` (coalesce.ts; the default is 2), in
+ * front of the same node and database: a same-run A/B of the coalescer's setting. Not run by
+ * default: its idle gateway polls on the gateway's core through the other arms, and the rounds take
+ * half as long again (docs/decisions.md, "The gateway bench: two arms by default").
  */
-const TWO_IN_FLIGHT = process.env.STOA_BENCH_TWO_IN_FLIGHT === '1';
+const THIRD_BATCHES = process.env.STOA_BENCH_BATCHES_IN_FLIGHT;
+if (THIRD_BATCHES !== undefined && !/^[1-8]$/.test(THIRD_BATCHES))
+  throw new Error(`STOA_BENCH_BATCHES_IN_FLIGHT: "${THIRD_BATCHES}" is not a count of 1 to 8`);
 /**
  * `STOA_BENCH_BASELINE_CHECKOUT=<dir>`: the third arm is instead the gateway of another checkout
- * of this repository (its `apps/gateway/src/main.ts`, its own node_modules), one batch in flight,
+ * of this repository (its `apps/gateway/src/main.ts`, its own node_modules, its own defaults),
  * in front of the same node and database: a same-run A/B of two versions of the gateway.
  */
 const BASELINE_CHECKOUT = process.env.STOA_BENCH_BASELINE_CHECKOUT;
 const PATHS =
-  TWO_IN_FLIGHT || BASELINE_CHECKOUT
+  THIRD_BATCHES || BASELINE_CHECKOUT
     ? (['direct', 'gateway', 'gateway2'] as const)
     : (['direct', 'gateway'] as const);
 type Path = 'direct' | 'gateway' | 'gateway2';
@@ -39,9 +50,10 @@ const BUSY_LOAD_PER_CORE = 1.5;
  * The gateway's cost (issue 12, must show 1): the same MNIST requests sent straight to a node
  * (signed with the gateway's key, as the node requires) and through a gateway process in front of it, rounds
  * alternated, 10,000 API keys in the database and requests spread over 1,000 of them; once on
- * SQLite, once on PostgreSQL. Load comes from autocannon in this process. Each round measures
+ * SQLite, once on PostgreSQL. Load comes from this process (autocannon; node:http for latency). Each round measures
  * latency at one client (an offered load below saturation: the p50 is the path's own time, not
- * a queue) and throughput at each of `STOA_BENCH_CONCURRENCY` clients (default 4 and 16, both arms
+ * a queue; the paths' requests alternated one by one on one connection each, so that both p50s come
+ * from the same seconds) and throughput at each of `STOA_BENCH_CONCURRENCY` clients (default 4 and 16, both arms
  * at each; the verdict's row is the most clients, where the direct arm keeps the node busy).
  *
  * Two process layouts, both measured in every round (`STOA_BENCH_LAYOUTS`, default
@@ -54,9 +66,12 @@ const BUSY_LOAD_PER_CORE = 1.5;
  * database spends is taken from the node. The same layout applies to both arms of a round.
  */
 export async function gatewayOverhead(): Promise<void> {
-  // Five short rounds (≈ 1.3 min a database on a quiet machine): the median of five is steadier
-  // than that of three long ones, and the spread shows how much the machine moved the rounds.
-  const seconds = Number(process.env.STOA_BENCH_SECONDS ?? 2);
+  // Five rounds of 3 s per arm (≈ 3 min a database on a quiet machine, ≈ 6.5 min for both): a
+  // round is, per layout, one latency run with every path alternated request by request, then
+  // each path's throughput at each client count. With 2 s arms the direct arm's own rate moved
+  // 822–1,276 req/s between rounds of one run (BENCHMARKS.md, "Lead's reruns after merging
+  // session 28"); the verdict takes the median of the rounds and prints their spread.
+  const seconds = Number(process.env.STOA_BENCH_SECONDS ?? 3);
   const rounds = Number(process.env.STOA_BENCH_ROUNDS ?? 5);
   const began = performance.now();
   // Closed-loop clients for the throughput run, both arms at each (docs/decisions.md, "The gateway
@@ -98,8 +113,8 @@ export async function gatewayOverhead(): Promise<void> {
         stack.gatewayEnv(join(stack.stoaDir, 'bench-spool')),
         profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
       );
-      // The third arm, when asked for: another checkout's gateway, or this one with two
-      // coalesced batches in flight per replica (STOA_GATEWAY_BATCHES_IN_FLIGHT; the default is 1).
+      // The third arm, when asked for: another checkout's gateway, or this one with another
+      // count of coalesced batches in flight per replica (STOA_GATEWAY_BATCHES_IN_FLIGHT).
       const gatewayTwo = BASELINE_CHECKOUT
         ? // `node --import tsx <baseline main.ts> …`: the script named first runs; what follows is its argv.
           await spawnGateway(stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')), [
@@ -108,15 +123,15 @@ export async function gatewayOverhead(): Promise<void> {
             // Relative to where `npm run bench` was started (npm's INIT_CWD), not to bench/.
             resolve(process.env.INIT_CWD ?? process.cwd(), BASELINE_CHECKOUT, 'apps/gateway/src/main.ts'),
           ])
-        : TWO_IN_FLIGHT
+        : THIRD_BATCHES
           ? await spawnGateway({
               ...stack.gatewayEnv(join(stack.stoaDir, 'bench-spool-2')),
-              STOA_GATEWAY_BATCHES_IN_FLIGHT: '2',
+              STOA_GATEWAY_BATCHES_IN_FLIGHT: THIRD_BATCHES,
             })
           : undefined;
       const thirdArm = BASELINE_CHECKOUT
         ? `baseline gateway (${BASELINE_CHECKOUT})`
-        : 'two batches in flight';
+        : `${THIRD_BATCHES} batches in flight`;
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
         const nodeUrl = stack.nodes[0]!.url;
@@ -148,6 +163,11 @@ export async function gatewayOverhead(): Promise<void> {
           headers: { ...json, authorization: `Bearer ${key}` },
           body: bodies[i % bodies.length]!,
         }));
+        const target: Record<Path, PathTarget> = {
+          direct: { origin: nodeUrl, requests: direct },
+          gateway: { origin: gateway.url, requests: through },
+          gateway2: { origin: gatewayTwo?.url ?? '', requests: through },
+        };
         const postmaster = database === 'postgresql' ? postmasterOf(postgres.port) : undefined;
         const pids = {
           node: stack.nodes[0]!.process.pid!,
@@ -186,25 +206,34 @@ export async function gatewayOverhead(): Promise<void> {
         const arms = layouts.flatMap((layout) => concurrencies.map((clients) => ({ layout, clients })));
         const measuredRounds = new Map<string, Round[]>(arms.map((a) => [`${a.layout}@${a.clients}`, []]));
         for (let round = 0; round < rounds; round++) {
-          // Layouts alternated too: each round measures both arms in each layout.
-          for (const { layout, clients } of round % 2 === 0 ? arms : [...arms].reverse()) {
+          // Layouts alternated too: each round measures every arm in each layout.
+          for (const layout of round % 2 === 0 ? layouts : [...layouts].reverse()) {
             lay(layout);
-            const measured: Partial<Record<Path, PathRound>> = {};
-            for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse())
-              measured[path] = await measurePath(
-                path === 'direct' ? nodeUrl : path === 'gateway' ? gateway.url : gatewayTwo!.url,
-                path === 'direct' ? direct : through,
-                path === 'gateway2' ? { ...pids, gateway: gatewayTwo!.process.pid! } : pids,
-                { seconds, concurrency: clients },
-              );
-            const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2, loadavg()[0]!);
-            measuredRounds.get(`${layout}@${clients}`)!.push(last);
-            const two = last.twoInFlight
-              ? ` (${thirdArm}: ${last.twoInFlight.addedP50.toFixed(2)} ms, ${last.twoInFlight.ratio.toFixed(3)}×, ${last.twoInFlight.gatewayCpuUs.toFixed(0)} µs CPU/req)`
-              : '';
-            console.log(
-              `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
+            const paths = round % 2 === 0 ? PATHS : [...PATHS].reverse();
+            // Latency at one client once per layout and round, every path's requests alternated.
+            const p50s = await pairedLatency(
+              paths.map((path) => target[path]),
+              seconds,
             );
+            const p50Of = (path: Path) => p50s[(paths as readonly Path[]).indexOf(path)]!;
+            for (const clients of round % 2 === 0 ? concurrencies : [...concurrencies].reverse()) {
+              const measured: Partial<Record<Path, PathRound>> = {};
+              for (const path of paths)
+                measured[path] = await measurePath(
+                  target[path],
+                  p50Of(path),
+                  path === 'gateway2' ? { ...pids, gateway: gatewayTwo!.process.pid! } : pids,
+                  { seconds, concurrency: clients },
+                );
+              const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2, loadavg()[0]!);
+              measuredRounds.get(`${layout}@${clients}`)!.push(last);
+              const two = last.third
+                ? ` (${thirdArm}: ${last.third.addedP50.toFixed(2)} ms, ${last.third.ratio.toFixed(3)}×, ${last.third.gatewayCpuUs.toFixed(0)} µs CPU/req, node busy ${last.third.nodeBusy.toFixed(2)}, gateway side ${last.third.gatewaySideBusy.toFixed(2)})`
+                : '';
+              console.log(
+                `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
+              );
+            }
           }
         }
         for (const { layout, clients } of arms)
@@ -234,7 +263,7 @@ export async function gatewayOverhead(): Promise<void> {
     postgres.stop();
   }
   console.log(
-    `MNIST CNN (onnxruntime node), autocannon; per round and path ${seconds} s at 1 client (latency) and ${seconds} s at ${concurrencies.join(' and ')} clients (throughput), ${rounds} alternated rounds, medians (min–max); layouts: ${layouts.join(', ')} (pinned: node on CPU 1; gateway, its database and the client on CPU 0); load average at the end ${loadavg()[0]!.toFixed(1)} (2 cores: above ~3 the ratios measure the queue):\n`,
+    `MNIST CNN (onnxruntime node), autocannon; per round and layout ${seconds} s at 1 client with every path's requests alternated (latency), then per path ${seconds} s at ${concurrencies.join(' and ')} clients (throughput; CPU per request over these runs), ${rounds} alternated rounds, medians (min–max); layouts: ${layouts.join(', ')} (pinned: node on CPU 1; gateway, its database and the client on CPU 0); load average at the end ${loadavg()[0]!.toFixed(1)} (2 cores: above ~3 the ratios measure the queue):\n`,
   );
   printTable(rows);
   console.log(`\n(${((performance.now() - began) / 1000).toFixed(0)} s in all)\n`);

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { type CannedRequest, cannon } from './load-generator.js';
 
 /** One path (direct or through the gateway) in one round: wall numbers and CPU per request. */
 export interface PathRound {
+  /** At one client, alternated with the other paths' requests (`pairedLatency`). */
   readonly p50ms: number;
   readonly throughput: number;
-  /** CPU µs per request of the node and of the gateway (0 on the direct path) and of this process. */
+  /**
+   * CPU µs per request over the throughput run, of the node, of the gateway (its idle cost on the
+   * direct path) and of this process (the load generator).
+   */
   readonly nodeCpuUs: number;
   readonly gatewayCpuUs: number;
   readonly clientCpuUs: number;
@@ -30,18 +35,87 @@ export interface Round {
   readonly nodeCpuUs: number;
   /** The machine's 1-minute load average at the end of the round (other engineers' work included). */
   readonly loadAverage: number;
-  /** The same with two coalesced batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2), when measured. */
-  readonly twoInFlight?: { readonly addedP50: number; readonly ratio: number; readonly gatewayCpuUs: number };
+  /** The same for the third arm (another coalescer setting, or another checkout's gateway), when measured. */
+  readonly third?: {
+    readonly addedP50: number;
+    readonly ratio: number;
+    readonly gatewayCpuUs: number;
+    readonly nodeBusy: number;
+    readonly gatewaySideBusy: number;
+  };
+}
+
+/** One path's origin and the requests the load generator cycles through on it. */
+export interface PathTarget {
+  readonly origin: string;
+  readonly requests: readonly CannedRequest[];
 }
 
 /**
- * Measures one path: latency at one client (an offered load below saturation) and throughput
- * at `concurrency` clients, with the CPU time each process spent over both (Linux /proc for the
- * servers, `process.cpuUsage` for the load generator), divided by the requests answered.
+ * Latency at one client on every path at once: one keep-alive connection per path, the paths'
+ * requests alternated one by one (the order reversed every pair), for `seconds`. Each path's
+ * p50 comes from the same minutes as the others', so a machine that drifts (other processes, CPU
+ * frequency) moves every path alike and their difference, the added latency, stays put: measured
+ * one path after the other, 2 s each, the direct arm's own p50 moved 1.39–2.58 ms between rounds
+ * (BENCHMARKS.md, "Lead's reruns after merging session 28"). A request's fresh headers (the direct
+ * path's signature) are made before its clock starts. Returns each path's p50 in ms.
+ */
+export async function pairedLatency(paths: readonly PathTarget[], seconds: number): Promise<number[]> {
+  const agents = paths.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const latencies: number[][] = paths.map(() => []);
+  try {
+    const until = performance.now() + seconds * 1000;
+    for (let i = 0; performance.now() < until; i++) {
+      const order = paths.map((_, p) => (i % 2 === 0 ? p : paths.length - 1 - p));
+      for (const p of order) {
+        const { origin, requests } = paths[p]!;
+        latencies[p]!.push(await timedPost(agents[p]!, origin, requests[i % requests.length]!));
+      }
+    }
+  } finally {
+    for (const agent of agents) agent.destroy();
+  }
+  return latencies.map((ms) => {
+    const sorted = ms.sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  });
+}
+
+/** One POST on `agent`'s connection; resolves with its round trip in ms, rejects unless 200. */
+function timedPost(agent: Agent, origin: string, canned: CannedRequest): Promise<number> {
+  const url = new URL(origin);
+  const headers = {
+    ...canned.headers,
+    ...canned.fresh?.(),
+    'content-length': String(Buffer.byteLength(canned.body)),
+  };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const sent = request(
+      { host: url.hostname, port: url.port, path: canned.path, method: 'POST', agent, headers },
+      (response) => {
+        response.resume();
+        response.on('end', () => {
+          const ms = performance.now() - started;
+          if (response.statusCode === 200) resolve(ms);
+          else reject(new Error(`${origin}${canned.path}: HTTP ${response.statusCode}`));
+        });
+      },
+    );
+    sent.on('error', reject);
+    sent.end(canned.body);
+  });
+}
+
+/**
+ * Measures one path's throughput at `concurrency` closed-loop clients, with the CPU time each
+ * process spent over that run (Linux /proc for the servers, `process.cpuUsage` for the load
+ * generator) divided by the requests answered. `p50ms` is the path's latency from
+ * `pairedLatency`, measured beside the other paths'.
  */
 export async function measurePath(
-  origin: string,
-  requests: readonly CannedRequest[],
+  { origin, requests }: PathTarget,
+  p50ms: number,
   pids: { readonly node: number; readonly gateway: number; readonly database?: () => readonly number[] },
   { seconds, concurrency }: { seconds: number; concurrency: number },
 ): Promise<PathRound> {
@@ -51,28 +125,25 @@ export async function measurePath(
     gateway: cpuMs(pids.gateway),
     database: databaseMs(),
     client: process.cpuUsage(),
-  };
-  const latency = await cannon(origin, requests, { seconds, connections: 1 });
-  const loadStart = {
-    node: cpuMs(pids.node),
-    side: cpuMs(pids.gateway) + databaseMs() + cpuUsageMs(process.cpuUsage()),
     at: performance.now(),
   };
   const load = await cannon(origin, requests, { seconds, connections: concurrency });
-  const loadWallMs = performance.now() - loadStart.at;
-  const count = latency.requests + load.requests;
+  const wallMs = performance.now() - before.at;
   const client = process.cpuUsage(before.client);
-  const sideMs = cpuMs(pids.gateway) + databaseMs() + cpuUsageMs(process.cpuUsage()) - loadStart.side;
+  const gatewayMs = cpuMs(pids.gateway) - before.gateway;
+  const dbMs = databaseMs() - before.database;
+  const nodeMs = cpuMs(pids.node) - before.node;
+  const count = load.requests;
   return {
-    p50ms: latency.p50ms,
+    p50ms,
     throughput: load.throughput,
-    nodeCpuUs: ((cpuMs(pids.node) - before.node) * 1000) / count,
-    gatewayCpuUs: ((cpuMs(pids.gateway) - before.gateway) * 1000) / count,
+    nodeCpuUs: (nodeMs * 1000) / count,
+    gatewayCpuUs: (gatewayMs * 1000) / count,
     clientCpuUs: (client.user + client.system) / count,
-    databaseCpuUs: ((databaseMs() - before.database) * 1000) / count,
-    nodeBusy: (cpuMs(pids.node) - loadStart.node) / loadWallMs,
+    databaseCpuUs: (dbMs * 1000) / count,
+    nodeBusy: nodeMs / wallMs,
     // On the direct path pids.gateway is the idle gateway: its polls count, as they do on CPU 0.
-    gatewaySideBusy: sideMs / loadWallMs,
+    gatewaySideBusy: (gatewayMs + dbMs + cpuUsageMs(client)) / wallMs,
   };
 }
 
@@ -83,17 +154,19 @@ function cpuUsageMs(usage: NodeJS.CpuUsage): number {
 export function roundOf(
   direct: PathRound,
   gateway: PathRound,
-  twoInFlight: PathRound | undefined,
+  third: PathRound | undefined,
   loadAverage: number,
 ): Round {
   return {
     loadAverage,
-    ...(twoInFlight
+    ...(third
       ? {
-          twoInFlight: {
-            addedP50: twoInFlight.p50ms - direct.p50ms,
-            ratio: twoInFlight.throughput / direct.throughput,
-            gatewayCpuUs: twoInFlight.gatewayCpuUs,
+          third: {
+            addedP50: third.p50ms - direct.p50ms,
+            ratio: third.throughput / direct.throughput,
+            gatewayCpuUs: third.gatewayCpuUs,
+            nodeBusy: third.nodeBusy,
+            gatewaySideBusy: third.gatewaySideBusy,
           },
         }
       : {}),
@@ -141,11 +214,18 @@ export function summaryRow(
     'gateway CPU / node CPU': of((r) => r.gatewayCpuUs / r.nodeCpuUs, 2),
     'load average': of((r) => r.loadAverage, 1),
     'database server CPU µs/req (gateway arm)': of((r) => r.gateway.databaseCpuUs, 0),
-    ...(rounds.every((r) => r.twoInFlight)
+    ...(rounds.every((r) => r.third)
       ? {
-          [`${thirdArm}: added p50 ms`]: of((r) => r.twoInFlight!.addedP50, 2),
-          [`${thirdArm}: throughput`]: of((r) => r.twoInFlight!.ratio, 3),
-          [`${thirdArm}: gateway CPU µs/req`]: of((r) => r.twoInFlight!.gatewayCpuUs, 0),
+          [`${thirdArm}: added p50 ms`]: of((r) => r.third!.addedP50, 2),
+          [`${thirdArm}: throughput`]: of((r) => r.third!.ratio, 3),
+          [`${thirdArm}: gateway CPU µs/req`]: of((r) => r.third!.gatewayCpuUs, 0),
+          [`${thirdArm}: node busy / gateway side busy`]: `${spread(
+            rounds.map((r) => r.third!.nodeBusy),
+            2,
+          ).median.toFixed(2)} / ${spread(
+            rounds.map((r) => r.third!.gatewaySideBusy),
+            2,
+          ).median.toFixed(2)}`,
         }
       : {}),
     // Over the throughput run: is either side's core full (CPU-bound), or neither (latency-bound)?

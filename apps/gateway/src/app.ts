@@ -55,7 +55,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const failures = new FailureThrottle();
   const buckets = new TokenBuckets();
   const instances = new InstanceRegistry(store, instanceId);
-  const catalog = new Catalog(options.db, { batchesInFlight: options.batchesInFlight ?? 1 });
+  const catalog = new Catalog(() => store.liveDeployments(), {
+    batchesInFlight: options.batchesInFlight ?? 2,
+  });
   const meter = new Meter(store, options.spoolDir, instanceId, options.flushMs, (error) =>
     log('warn', 'writing usage failed; retrying', { error: String((error as Error).message) }),
   );

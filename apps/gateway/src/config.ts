@@ -26,7 +26,7 @@ const EnvSchema = z.object({
   STOA_GATEWAY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** How often the gateway settles finalized claims' fees (with a voucher key and an escrow). */
   STOA_GATEWAY_SETTLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  STOA_GATEWAY_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(1),
+  STOA_GATEWAY_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   STOA_GATEWAY_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(0.01),
   /** The key of the account that opens disputes on spot-check mismatches, by reference. */
   STOA_GATEWAY_CHALLENGER_KEY: secretRef.optional(),

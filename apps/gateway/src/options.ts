@@ -21,8 +21,9 @@ export interface GatewayOptions {
   readonly keyPollMs?: number;
   readonly upstreamTimeoutMs?: number;
   /**
-   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 1, each turn
-   * sent whole): with n, a batch takes at most 1/n of the replica's outstanding inferences.
+   * Coalesced batches kept in flight to each replica (routing/coalesce.ts; default 2; 1 sends each
+   * turn whole): with n, a batch takes at most 1/n of the replica's outstanding inferences, and
+   * never fewer than 4 (MIN_SPLIT_BATCH).
    */
   readonly batchesInFlight?: number;
   readonly maxBodyBytes?: number;

@@ -32,6 +32,18 @@ describe('binary inputs', () => {
     }
   });
 
+  it('decode each body into tensors of its own (the reused scratch array is never handed out)', () => {
+    // Item bodies at odd offsets, as the items of a batch body lie in it.
+    const bodies = digits.slice(0, 8).map((digit, i) => {
+      const body = encodeBinaryInputs([digit]);
+      return Buffer.concat([Buffer.alloc(1 + (i % 3)), body]).subarray(1 + (i % 3));
+    });
+    const decoded = bodies.map((body) => decodeBinaryInputs(model, body));
+    decoded.forEach((tensors, i) => {
+      expect(tensors[0]!.data).toEqual(parseInputs(model, { inputs: [digits[i]] })[0]!.data);
+    });
+  });
+
   it('are told apart from JSON by their first bytes', () => {
     expect(isBinaryInputs(encodeBinaryInputs([digits[0]!]))).toBe(true);
     expect(isBinaryInputs(Buffer.from(JSON.stringify({ inputs: [digits[0]] })))).toBe(false);

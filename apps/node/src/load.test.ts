@@ -17,6 +17,12 @@ describe('the node under load on loopback', () => {
       expect(result.inProcess.errors, result.inProcess.firstError).toBe(0);
       expect(result.inProcessPipelined.errors, result.inProcessPipelined.firstError).toBe(0);
       expect(result.executor.errors, result.executor.firstError).toBe(0);
+      // The main threads' share is read apart, and is a part of its process's CPU.
+      const cpu = result.cpuMsPerRequest;
+      expect(cpu.nodeMain).toBeGreaterThan(0);
+      expect(cpu.nodeMain).toBeLessThanOrEqual(cpu.node);
+      expect(cpu.inProcessMain).toBeGreaterThan(0);
+      expect(cpu.inProcessMain).toBeLessThanOrEqual(cpu.inProcess);
     },
     180_000 + 6 * seconds * 1000 * 2,
   );

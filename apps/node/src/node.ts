@@ -22,7 +22,6 @@ import {
   createHotPathBackend,
   createOnnxRuntimeBackend,
   createReceiptSigner,
-  dequantizeOutput,
   dtypeInfo,
   type ExecutionBackend,
   edgeInputsOf,
@@ -38,6 +37,7 @@ import {
 } from '@stoa/ir';
 import { defineChain, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { inferenceJson } from './answer-json.js';
 import { loadArtifact } from './artifact.js';
 import { BINARY_INPUTS_CONTENT_TYPE, decodeBinaryInputs, isBinaryInputs } from './binary-inputs.js';
 import { postWhenFull } from './claim-posting.js';
@@ -540,12 +540,15 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
           countClaims({}, claimer!.batchCount - before);
         });
       }
+      // One block number for both pollers: each read its own before, one RPC a tick more, and an
+      // RPC through viem costs more CPU than the rest of an idle tick (docs/decisions.md, session 29).
+      const latest = demands || defender ? await chain!.reader.getBlockNumber() : undefined;
       // Demands on chain ("reveal or lose", issue 18): may post a batch, so serialised with the claimer.
-      if (demands) await serial.run(() => demands!.poll());
+      if (demands) await serial.run(() => demands!.poll(latest));
       if (defender) {
         const outcomes = () => [...defender!.defences.values()].filter((d) => d.outcome).length;
         const before = outcomes();
-        await defender.poll();
+        await defender.poll(latest);
         for (const d of [...defender.defences.values()].slice(before))
           if (d.outcome) countDisputes({ role: 'claimant', outcome: d.outcome });
       }
@@ -659,24 +662,6 @@ async function selfCheck(model: Model, backend: ExecutionBackend): Promise<void>
       );
     }
   });
-}
-
-/** The body of an inference answer, as JSON text (the receipt's bigint nonce as a decimal string). */
-export function inferenceJson(
-  modelId: Hex,
-  model: Model,
-  outputs: readonly IntTensor[],
-  receipt: SignedReceipt,
-  inputsToken: string,
-): string {
-  const described = outputs.map(
-    (t, i) =>
-      `{"shape":${JSON.stringify(t.shape)},"data":${JSON.stringify(Array.from(dequantizeOutput(model.graph, i, t)))},"raw":${JSON.stringify(Array.from(t.data))}}`,
-  );
-  const fields = Object.entries(receipt).map(
-    ([k, v]) => `${JSON.stringify(k)}:${typeof v === 'bigint' ? `"${v}"` : JSON.stringify(v)}`,
-  );
-  return `{"modelId":${JSON.stringify(modelId)},"outputs":[${described.join(',')}],"receipt":{${fields.join(',')}},"inputsToken":${JSON.stringify(inputsToken)}}`;
 }
 
 function routeName(path: string): string {

@@ -98,18 +98,19 @@ export class Defender {
    * Finds new disputes against this node and moves every open one once — all of them at once,
    * the one with the least time left on this node's clock first (issue 18, finding 2): a node
    * facing many griefers at the same time must not spend one block per game per round.
+   * `latest`: the chain's block number, when the caller has just read it (the node's tick).
    */
-  async poll(): Promise<void> {
+  async poll(latest?: bigint): Promise<void> {
     await this.retryFailed(); // those that failed on an earlier poll
-    await this.discover();
+    await this.discover(latest);
     const order = await this.leastClockFirst();
     await Promise.all(order.map((disputeId) => this.stepOne(disputeId)));
   }
 
-  private async discover(): Promise<void> {
+  private async discover(known?: bigint): Promise<void> {
     const { client, addresses, account } = this.options;
     const ended = new Set(this.journal.all.flatMap((r) => (r.kind === 'ended' ? [r.disputeId] : [])));
-    const latest = await client.reader.getBlockNumber();
+    const latest = known ?? (await client.reader.getBlockNumber());
     if (latest < this.nextBlock) return;
     const logs = (await client.reader.getContractEvents({
       address: addresses.disputeGame,

@@ -46,14 +46,18 @@ export class DemandAnswerer {
 
   constructor(private readonly options: DemandAnswererOptions) {}
 
-  async poll(): Promise<void> {
-    await this.discover();
+  /**
+   * Finds new demands on this node and answers every open one. `latest`: the chain's block
+   * number, when the caller has just read it (the node reads it once per tick for every poller).
+   */
+  async poll(latest?: bigint): Promise<void> {
+    await this.discover(latest);
     await Promise.all([...this.open].map((demandId) => this.answerOne(demandId)));
   }
 
-  private async discover(): Promise<void> {
+  private async discover(known?: bigint): Promise<void> {
     const { client, addresses, account } = this.options;
-    const latest = await client.reader.getBlockNumber();
+    const latest = known ?? (await client.reader.getBlockNumber());
     if (latest < this.nextBlock) return;
     const logs = (await client.reader.getContractEvents({
       address: addresses.claimRegistry,

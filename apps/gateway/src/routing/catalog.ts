@@ -1,4 +1,4 @@
-import type { StoaDb } from '@stoa/sdk';
+import type { LiveDeployment } from '../store/gateway-store.js';
 import { ReplicaState } from './replica.js';
 
 /** A deployed model the gateway routes to. */
@@ -23,7 +23,8 @@ export class Catalog {
   private stopped = false;
 
   constructor(
-    private readonly db: StoaDb,
+    /** The live deployments and their running replicas (GatewayStore `liveDeployments`). */
+    private readonly live: () => Promise<readonly LiveDeployment[]>,
     /** Coalesced batches kept in flight to each replica (coalesce.ts). */
     private readonly replicaOptions: { readonly batchesInFlight?: number } = {},
     private readonly refreshMs = 1_000,
@@ -69,11 +70,7 @@ export class Catalog {
   }
 
   async refresh(): Promise<void> {
-    const deployments = await this.db.deployment.findMany({
-      where: { state: 'live' },
-      include: { model: true, replicas: { where: { state: 'running', endpoint: { not: null } } } },
-      orderBy: { createdAt: 'asc' },
-    });
+    const deployments = await this.live();
     const byName = new Map<string, DeployedModel>();
     const seen = new Map<string, ReplicaState>();
     for (const d of deployments) {
@@ -82,14 +79,14 @@ export class Catalog {
         const state =
           known && known.url === r.endpoint
             ? known
-            : new ReplicaState(r.id, r.network, r.endpoint!, d.id, this.replicaOptions.batchesInFlight);
+            : new ReplicaState(r.id, r.network, r.endpoint, d.id, this.replicaOptions.batchesInFlight);
         seen.set(r.id, state);
         return state;
       });
       const entry: DeployedModel = {
         deploymentId: d.id,
-        name: d.model.name,
-        modelId: d.model.modelId.toLowerCase(),
+        name: d.name,
+        modelId: d.modelId.toLowerCase(),
         artifactUrl: d.artifactUrl,
         replicas,
       };

@@ -5,7 +5,7 @@ import { gatewaySigningKey, signGatewayRequest } from '@stoa/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../server.js';
 import { DEV_KEYS, type Stack, startStack, TEST_MODEL_NAME } from '../testing/stack.js';
-import { type NodeCall, sendCoalesced } from './coalesce.js';
+import { MIN_SPLIT_BATCH, type NodeCall, type NodeReply, sendCoalesced } from './coalesce.js';
 import { ReplicaState } from './replica.js';
 
 // A real anvil, SQLite control plane and one real node: the node's batch route answers what
@@ -65,7 +65,7 @@ describe('coalescing the inferences of one turn for a replica', () => {
       }),
     });
     try {
-      const lone = [];
+      const lone: NodeReply[] = [];
       for (const b of bodies.slice(0, 3)) lone.push(await sendCoalesced(call(b))); // one per turn
       const before = await routeCounts();
       // The binary inputs form of digit 2 (the node's encodeBinaryInputs): the same receipt digest.
@@ -102,18 +102,25 @@ describe('coalescing the inferences of one turn for a replica', () => {
           ),
       );
       expect(forged.map((r) => r.statusCode)).toEqual([401, 401]);
-      // Two batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2) and the router's count of
-      // outstanding inferences (forward.ts begins each): a turn takes at most half of them, so
-      // four routed at once go as two batches of two.
-      const beforeSplit = await routeCounts();
-      for (let i = 0; i < 4; i++) replica.begin();
-      const split = await Promise.all(bodies.slice(0, 4).map((b) => sendCoalesced(call(b))));
-      for (let i = 0; i < 4; i++) replica.succeeded(1);
-      expect(split.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
-      for (const [i, r] of split.slice(0, 3).entries())
-        expect((r.body as Answer).outputs).toEqual((lone[i]!.body as Answer).outputs);
-      const afterSplit = await routeCounts();
-      expect(afterSplit['/v1/infer-batch 200']! - beforeSplit['/v1/infer-batch 200']!).toBe(2);
+      // Two batches in flight (STOA_GATEWAY_BATCHES_IN_FLIGHT=2, the default) and the router's
+      // count of outstanding inferences (forward.ts begins each): a turn takes at most half of
+      // them, never fewer than MIN_SPLIT_BATCH, so eight routed at once go as two batches of four
+      // and four as one.
+      const routedAtOnce = async (n: number) => {
+        const before = await routeCounts();
+        for (let i = 0; i < n; i++) replica.begin();
+        const sent = Array.from({ length: n }, (_, i) => bodies[i % bodies.length]!);
+        const answers = await Promise.all(sent.map((b) => sendCoalesced(call(b))));
+        for (let i = 0; i < n; i++) replica.succeeded(1);
+        expect(answers.map((r) => r.statusCode)).toEqual(Array(n).fill(200));
+        for (const [i, r] of answers.entries())
+          if (i % bodies.length < 3)
+            expect((r.body as Answer).outputs).toEqual((lone[i % bodies.length]!.body as Answer).outputs);
+        return (await routeCounts())['/v1/infer-batch 200']! - before['/v1/infer-batch 200']!;
+      };
+      expect(MIN_SPLIT_BATCH).toBe(4);
+      expect(await routedAtOnce(8)).toBe(2);
+      expect(await routedAtOnce(4)).toBe(1);
     } finally {
       await replica.close();
     }

@@ -66,18 +66,29 @@ export function sendCoalesced(call: NodeCall): Promise<NodeReply> {
 }
 
 /**
- * Inferences the next batch to `replica` takes at most: all of this turn's by default
- * (`batchesInFlight` 1), else 1 / `batchesInFlight` of what the router has outstanding on it
- * (`ReplicaState.outstanding`: routed there and not yet answered, these included), rounded up.
- * Closed-loop clients answered in one batch come back in one turn, so whole turns keep one batch
- * in flight; with 2, two batches alternate and one's round trip overlaps the other's execution
- * (docs/decisions.md, "two batches in flight": it helped the node's lockstep load test a little
- * and cost the gateway bench CPU and throughput, so it is not the default). A caller that does
- * not count outstanding requests (0) gets whole turns.
+ * A turn's inferences are never split into batches smaller than this: below it a second batch's
+ * own costs (the gateway's signature and HTTP request, the node's request check and journal
+ * commit) outweigh the overlap it buys (docs/decisions.md, "two batches in flight", session 26: at 4
+ * clients two batches of 2 lost on both CPU and throughput).
+ */
+export const MIN_SPLIT_BATCH = 4;
+
+/**
+ * Inferences the next batch to `replica` takes at most: all of this turn's with `batchesInFlight`
+ * 1, else 1 / `batchesInFlight` of what the router has outstanding on it
+ * (`ReplicaState.outstanding`: routed there and not yet answered, these included), rounded up,
+ * and never fewer than MIN_SPLIT_BATCH. Closed-loop clients answered in one batch come back in one
+ * turn: sent whole, that turn's batch keeps the node busy while the gateway idles, then the
+ * gateway checks every receipt and answers every client while the node idles (at 16 clients the
+ * node was busy 0.40–0.45 of its core through the gateway against 0.94–1.02 direct). Split in two,
+ * the node computes one half while the gateway answers the other, so each side's work overlaps
+ * the other's (docs/decisions.md, "The gateway's hand-off at 16 clients"). A caller that does not
+ * count outstanding requests (0) gets whole turns.
  */
 function batchCap(replica: ReplicaState): number {
   if (replica.outstanding <= 0 || replica.batchesInFlight <= 1) return MAX_COALESCED;
-  return Math.min(MAX_COALESCED, Math.ceil(replica.outstanding / replica.batchesInFlight));
+  const share = Math.ceil(replica.outstanding / replica.batchesInFlight);
+  return Math.min(MAX_COALESCED, Math.max(MIN_SPLIT_BATCH, share));
 }
 
 function drain(replica: ReplicaState): void {

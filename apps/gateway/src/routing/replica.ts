@@ -28,7 +28,7 @@ export class ReplicaState {
     readonly url: string,
     readonly deploymentId: string,
     /** Coalesced batches kept in flight to it (coalesce.ts): 1 sends each turn whole. */
-    readonly batchesInFlight = 1,
+    readonly batchesInFlight = 2,
   ) {
     this.pool = new Pool(url, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
   }

@@ -27,7 +27,7 @@ afterAll(() => {
 });
 
 describe.each(['sqlite', 'postgresql'] as const)("the gateway's own SQL connection on %s", (provider) => {
-  it('polls key versions, counts live instances, and writes a usage batch once however often it is replayed', async () => {
+  it('polls key versions, counts live instances, writes a usage batch once however often it is replayed, and lists live deployments', async () => {
     const url =
       provider === 'sqlite' ? `file:${join(dir, 'stoa.db')}` : postgres.createDatabase('stoa_gateway_store');
     const db: StoaDb = await openDatabase(url);
@@ -93,6 +93,61 @@ describe.each(['sqlite', 'postgresql'] as const)("the gateway's own SQL connecti
       const stored = await db.gatewayReceipt.findUnique({ where: { id: receipts[0]!.id } });
       expect(stored).toMatchObject({ keyId: key.id, receipt: receipts[0]!.receipt });
       expect(await db.gatewayReceipt.count()).toBe(2);
+
+      // The catalog's refresh: live deployments oldest first, each with its model's name and id
+      // and only its running replicas that have an endpoint; a live one with none has none.
+      const model = await db.model.create({
+        data: {
+          projectId: project.id,
+          name: 'mnist',
+          modelId: '0xAB',
+          weightsRoot: '0x0',
+          onnxPath: 'm.onnx',
+          activationBits: 8,
+        },
+      });
+      const deploy = (name: string, state: string, at: number) =>
+        db.deployment.create({
+          data: {
+            projectId: project.id,
+            modelRef: model.id,
+            name,
+            state,
+            plan: '{}',
+            maxPerHourUsd: 1,
+            createdAt: new Date(now.getTime() + at),
+          },
+        });
+      const later = await deploy('later', 'live', 2_000);
+      const gone = await deploy('gone', 'torn-down', 0);
+      const first = await deploy('first', 'live', 1_000);
+      const replica = (deploymentId: string, id: string, state: string, endpoint: string | null) =>
+        db.replica.create({
+          data: {
+            id,
+            deploymentId,
+            network: 'akash',
+            adapterId: id,
+            state,
+            endpoint,
+            pricePerHourUsd: 1,
+            gpu: 'none',
+          },
+        });
+      await replica(first.id, 'a', 'running', 'http://127.0.0.1:1');
+      await replica(first.id, 'b', 'running', null);
+      await replica(first.id, 'c', 'stopped', 'http://127.0.0.1:2');
+      await replica(gone.id, 'd', 'running', 'http://127.0.0.1:3');
+      expect(await store.liveDeployments()).toEqual([
+        {
+          id: first.id,
+          name: 'mnist',
+          modelId: '0xAB',
+          artifactUrl: null,
+          replicas: [{ id: 'a', network: 'akash', endpoint: 'http://127.0.0.1:1' }],
+        },
+        { id: later.id, name: 'mnist', modelId: '0xAB', artifactUrl: null, replicas: [] },
+      ]);
     } finally {
       await store.close();
       await db.$disconnect();

@@ -9,6 +9,15 @@ import {
 } from '@stoa/sdk';
 import { SqlWorker, type Statement } from './sql-worker.js';
 
+/** A live deployment as the catalog routes to it, with its running replicas (`liveDeployments`). */
+export interface LiveDeployment {
+  readonly id: string;
+  readonly name: string;
+  readonly modelId: string;
+  readonly artifactUrl: string | null;
+  readonly replicas: readonly { readonly id: string; readonly network: string; readonly endpoint: string }[];
+}
+
 /** Rows per INSERT on PostgreSQL: far below its bound-parameter limit (13 columns a row). */
 const ROWS_PER_INSERT = 500;
 const USAGE_INSERT = `INSERT INTO "UsageRecord" ("id", "batchId", "keyId", "modelId", "network", "node", "requests",
@@ -47,6 +56,47 @@ export class GatewayStore {
       { sql: 'SELECT "projectId", "version" FROM "KeyVersion"', params: [] },
     ]);
     return new Map(result!.rows.map((r) => [String(r.projectId), Number(r.version)]));
+  }
+
+  /**
+   * The live deployments, oldest first, with their models' names and ids and their running
+   * replicas that have an endpoint: the catalog's refresh, once a second. One query on the read
+   * connection's worker: as a Prisma `findMany` with includes it took ~4.5 ms (PostgreSQL) to
+   * ~8 ms (SQLite, whose Prisma adapter runs on the event loop) of the gateway's main thread a
+   * call (docs/decisions.md, "The gateway's hand-off at 16 clients", part 4).
+   */
+  async liveDeployments(): Promise<LiveDeployment[]> {
+    const [result] = await this.reads.run([
+      {
+        sql: `SELECT d."id", d."artifactUrl", m."name", m."modelId", r."id" AS "replicaId", r."network", r."endpoint"
+          FROM "Deployment" d JOIN "Model" m ON m."id" = d."modelRef"
+          LEFT JOIN "Replica" r ON r."deploymentId" = d."id" AND r."state" = 'running' AND r."endpoint" IS NOT NULL
+          WHERE d."state" = 'live' ORDER BY d."createdAt", d."id", r."createdAt", r."id"`,
+        params: [],
+      },
+    ]);
+    const byId = new Map<string, LiveDeployment & { replicas: LiveDeployment['replicas'][number][] }>();
+    for (const row of result!.rows) {
+      const id = String(row.id);
+      let deployment = byId.get(id);
+      if (!deployment) {
+        deployment = {
+          id,
+          name: String(row.name),
+          modelId: String(row.modelId),
+          artifactUrl: row.artifactUrl === null ? null : String(row.artifactUrl),
+          replicas: [],
+        };
+        byId.set(id, deployment);
+      }
+      if (row.replicaId !== null)
+        deployment.replicas.push({
+          id: String(row.replicaId),
+          network: String(row.network),
+          endpoint: String(row.endpoint),
+        });
+    }
+    return [...byId.values()];
   }
 
   /** Records this instance's heartbeat; returns how many instances beat since `now - staleMs`. */

@@ -61,12 +61,29 @@ export interface LoadComparison {
     readonly inProcess: number;
     readonly inProcessPipelined: number;
     readonly executor: number;
+    /**
+     * The main threads alone (the rest is the thread pool's journal writes, onnxruntime and V8's
+     * helpers): the node's during its coalesced slices, and this process's during the
+     * in-process same-work slices (which also runs the callers' loops). Session 28 found the
+     * node's extra CPU all on its main thread.
+     */
+    readonly nodeMain: number;
+    readonly inProcessMain: number;
   };
 }
 
 /** CPU time (user + system) of a process so far, in ms, from /proc (Linux; read between slices). */
 function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time of a process's main thread (its thread id is its pid) so far, in ms. */
+function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime at USER_HZ = 100
 }
@@ -194,13 +211,15 @@ export async function nodeLoadScenario(options: {
         inProcess: 0,
         inProcessPipelined: 0,
         executor: 0,
+        nodeMain: 0,
+        inProcessMain: 0,
       };
       const clientOf = {
         node: 'client',
         nodeTwoInFlight: 'clientTwoInFlight',
         nodeSingle: 'clientSingle',
       } as const;
-      let started = { own: 0, node: 0 };
+      let started = { own: 0, node: 0, nodeMain: 0, ownMain: 0 };
       const reports = await runInterleaved(
         {
           node: overHttp,
@@ -217,11 +236,17 @@ export async function nodeLoadScenario(options: {
           onSlice: (name, phase) => {
             const own = ownCpuMs();
             const nodeMs = processCpuMs(node.process.pid!);
-            if (phase === 'start') started = { own, node: nodeMs };
+            const nodeMain = mainThreadCpuMs(node.process.pid!);
+            const ownMain = mainThreadCpuMs(process.pid);
+            if (phase === 'start') started = { own, node: nodeMs, nodeMain, ownMain };
             else if (name === 'node' || name === 'nodeTwoInFlight' || name === 'nodeSingle') {
               cpu[clientOf[name]] += own - started.own;
               cpu[name] += nodeMs - started.node;
-            } else cpu[name] += own - started.own;
+              if (name === 'node') cpu.nodeMain += nodeMain - started.nodeMain;
+            } else {
+              cpu[name] += own - started.own;
+              if (name === 'inProcess') cpu.inProcessMain += ownMain - started.ownMain;
+            }
           },
         },
       );
@@ -240,6 +265,8 @@ export async function nodeLoadScenario(options: {
           inProcess: per(cpu.inProcess, reports.inProcess),
           inProcessPipelined: per(cpu.inProcessPipelined, reports.inProcessPipelined),
           executor: per(cpu.executor, reports.executor),
+          nodeMain: per(cpu.nodeMain, reports.node),
+          inProcessMain: per(cpu.inProcessMain, reports.inProcess),
         },
       };
     } finally {
@@ -321,6 +348,7 @@ export function formatComparison(result: LoadComparison): string {
     `node one per request / in-process (same work): throughput ${ratios.singleThroughput.toFixed(2)}, p99 ${ratios.singleP99.toFixed(2)}`,
     `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
     `CPU ms per request: node process ${cpu.node.toFixed(2)} + load generator ${cpu.client.toFixed(2)} coalesced, ${cpu.nodeTwoInFlight.toFixed(2)} + ${cpu.clientTwoInFlight.toFixed(2)} with two batches in flight, ${cpu.nodeSingle.toFixed(2)} + ${cpu.clientSingle.toFixed(2)} one per request; in-process same work ${cpu.inProcess.toFixed(2)} (${cpu.inProcessPipelined.toFixed(2)} two batches in flight), bare executor ${cpu.executor.toFixed(2)}`,
+    `CPU ms per request on the main threads: node ${cpu.nodeMain.toFixed(2)} of ${cpu.node.toFixed(2)} coalesced; in-process same work ${cpu.inProcessMain.toFixed(2)} of ${cpu.inProcess.toFixed(2)} (its callers' loops included)`,
     mustShow4(result).line,
   ].join('\n');
 }
