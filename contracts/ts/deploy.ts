@@ -11,6 +11,7 @@ import {
 } from 'viem';
 import {
   claimRegistryArtifact,
+  convAccumulateVerifierArtifact,
   disputeGameArtifact,
   extensionVerifierArtifact,
   modelRegistryArtifact,
@@ -83,7 +84,11 @@ export type ContractDeployer = (
  * its own ops (`ops()`); a new kernel goes into one with room, or a new one appended here
  * (ReexecVerifier takes up to four).
  */
-export const KERNEL_VERIFIER_ARTIFACTS = [tileVerifierArtifact, extensionVerifierArtifact] as const;
+export const KERNEL_VERIFIER_ARTIFACTS = [
+  tileVerifierArtifact,
+  extensionVerifierArtifact,
+  convAccumulateVerifierArtifact,
+] as const;
 
 /** Deploys the kernel verifiers, then the ReexecVerifier that routes each step to one of them. */
 export async function deployReexecVerifier(deploy: ContractDeployer): Promise<Address> {

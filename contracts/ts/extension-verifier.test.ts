@@ -2,9 +2,11 @@ import {
   createModel,
   type DType,
   dtypeInfo,
+  edgeInputsOf,
   edgeOutputsOf,
   executeTile,
   GraphBuilder,
+  inputChannelWeights,
   Random,
   randomActivationGraph,
   sha256,
@@ -120,51 +122,111 @@ type Opening = {
   firstChunk: bigint;
 };
 
-describe('ReexecVerifier opens a Conv or ConvTranspose input as several ranges', () => {
+/**
+ * Settles TILES tiles of step `index` (first, last, middle, random) through ReexecVerifier with
+ * tileWitness's openings; where input 0 was listed as several ranges, checks that dropping the
+ * last listed chunk is refused (CannotCrop). Resolves to the number of listed openings.
+ */
+async function settleTiles(
+  model: ReturnType<typeof wideConv>['model'],
+  inputs: ReturnType<typeof wideConv>['inputs'],
+  rng: Random,
+  index: number,
+): Promise<number> {
+  let several = 0;
+  const view = await honestView(model, inputs);
+  const edge = model.schedule[index]!;
+  const tiles = tilesOf(model.graph, edge);
+  const picks = [0, tiles.length - 1, Math.floor(tiles.length / 2)];
+  while (picks.length < TILES) picks.push(rng.int(0, tiles.length - 1));
+  const dtype = model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype;
+  for (const t of picks) {
+    const tile = tiles[t]!;
+    const witness = tileWitness(view, index, tile.start, tile.end);
+    const args = (w: Hex) => [
+      toHex(view.trace.stateRoots[index]!),
+      stepDescriptor(model, index),
+      BigInt(tile.start),
+      BigInt(tile.end),
+      w,
+    ];
+    const label = `${model.name} step ${index} ${model.graph.edgeOps[edge]} tile ${t}`;
+    const stepInputs = stepDescriptor(model, index).inputNodes.map(
+      (n) => view.values[n] ?? model.graph.params.get(n)!,
+    );
+    const expected = toHex(sha256(tensorBytes(dtype, executeTile(model.graph, edge, stepInputs, tile))));
+    expect(await h.read(verifier, reexecVerifierAbi, 'outputHash', args(witness)), label).toBe(expected);
+    const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
+    const x = openings[0]!;
+    if (x.chunks.length === 0) continue;
+    several++;
+    // Without the last listed chunk, the rows of some channel are missing: refused.
+    const cut = {
+      ...x,
+      chunks: x.chunks.slice(0, -1),
+      chunkProofs: x.chunkProofs.slice(0, -1),
+      data: x.data.slice(0, 2 + 2 * 1024 * (x.chunks.length - 1)) as Hex,
+    };
+    const fewer = encodeAbiParameters(OPENINGS_ABI, [[cut, ...openings.slice(1)] as never]);
+    await expect(h.read(verifier, reexecVerifierAbi, 'outputHash', args(fewer)), label).rejects.toThrow(
+      /CannotCrop/,
+    );
+  }
+  return several;
+}
+
+/** A wide Conv's graph, its Conv replaced by a chain of ConvAccumulate links of 1–3 input channels. */
+function wideConvChain(seed: number) {
+  const { model, inputs, rng } = wideConv(2 * seed - 1);
+  const g = model.graph;
+  const edge = model.schedule[0]!;
+  const [xNode, wNode, biasNode] = [...edgeInputsOf(g, edge)] as [number, number, number];
+  const b = new GraphBuilder();
+  const x = b.input('x', g.nodeTypes[xNode]!);
+  const wType = g.nodeTypes[wNode]!;
+  const { strides, pads, dilations } = g.edgeAttrs[edge] as Record<string, number[]>;
+  const out = g.nodeTypes[edgeOutputsOf(g, edge)[0]!]!;
+  const channels = wType.shape[1]!;
+  const perLink = rng.int(1, 3);
+  let previous = b.param('bias', g.nodeTypes[biasNode]!, g.params.get(biasNode)!);
+  for (let start = 0; start < channels; start += perLink) {
+    const c = Math.min(perLink, channels - start);
+    const last = start + c === channels;
+    const link = b.param(
+      `w${start}`,
+      { ...wType, shape: [wType.shape[0]!, c, ...wType.shape.slice(2)] },
+      inputChannelWeights(g.params.get(wNode)!, wType.shape, start, c),
+    );
+    previous = b.op('ConvAccumulate', [x, link, previous], {
+      ...(last ? { dtype: out.dtype, frac: out.frac as number } : { dtype: 'i32', frac: 0 }),
+      attrs: { strides, pads, dilations, start, requantize: last ? 1 : 0 },
+    });
+  }
+  b.output(previous);
+  return { model: createModel(b.build(), `wide-conv-chain-${seed}`), inputs, rng };
+}
+
+describe('ReexecVerifier opens a Conv, ConvTranspose or ConvAccumulate input as several ranges', () => {
   it('settles tiles whose input rows are opened channel by channel, and refuses a missing range', async () => {
     let several = 0;
     for (let seed = 1; seed <= WIDE_GRAPHS; seed++) {
       const { model, inputs, rng } = wideConv(seed);
-      const view = await honestView(model, inputs);
-      const edge = model.schedule[0]!;
-      const tiles = tilesOf(model.graph, edge);
-      const picks = [0, tiles.length - 1, Math.floor(tiles.length / 2)];
-      while (picks.length < TILES) picks.push(rng.int(0, tiles.length - 1));
-      const dtype = model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype;
-      for (const t of picks) {
-        const tile = tiles[t]!;
-        const witness = tileWitness(view, 0, tile.start, tile.end);
-        const args = (w: Hex) => [
-          toHex(view.trace.stateRoots[0]!),
-          stepDescriptor(model, 0),
-          BigInt(tile.start),
-          BigInt(tile.end),
-          w,
-        ];
-        const label = `seed ${seed} ${model.graph.edgeOps[edge]} tile ${t}`;
-        const stepInputs = stepDescriptor(model, 0).inputNodes.map(
-          (n) => view.values[n] ?? model.graph.params.get(n)!,
-        );
-        const expected = toHex(sha256(tensorBytes(dtype, executeTile(model.graph, edge, stepInputs, tile))));
-        expect(await h.read(verifier, reexecVerifierAbi, 'outputHash', args(witness)), label).toBe(expected);
-        const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
-        const x = openings[0]!;
-        if (x.chunks.length === 0) continue;
-        several++;
-        // Without the last listed chunk, the rows of some channel are missing: refused.
-        const cut = {
-          ...x,
-          chunks: x.chunks.slice(0, -1),
-          chunkProofs: x.chunkProofs.slice(0, -1),
-          data: x.data.slice(0, 2 + 2 * 1024 * (x.chunks.length - 1)) as Hex,
-        };
-        const fewer = encodeAbiParameters(OPENINGS_ABI, [[cut, ...openings.slice(1)] as never]);
-        await expect(h.read(verifier, reexecVerifierAbi, 'outputHash', args(fewer)), label).rejects.toThrow(
-          /CannotCrop/,
-        );
-      }
+      several += await settleTiles(model, inputs, rng, 0);
     }
     // Most tiles of these shapes read a few rows of every channel: several ranges were opened.
     expect(several).toBeGreaterThan(WIDE_GRAPHS * 2);
+  });
+
+  it("settles ConvAccumulate tiles whose input rows are opened in the link's channels only (ConvAccumulateVerifier)", async () => {
+    let several = 0;
+    let links = 0;
+    for (let seed = 1; seed <= WIDE_GRAPHS / 2; seed++) {
+      const { model, inputs, rng } = wideConvChain(seed);
+      for (let index = 0; index < model.schedule.length; index++) {
+        several += await settleTiles(model, inputs, rng, index);
+        links++;
+      }
+    }
+    expect(several).toBeGreaterThan(links);
   });
 });

@@ -138,7 +138,7 @@ abstract contract TensorOpener {
     /// @dev Rows lo .. lo + rows − 1 of every channel of the [1, C, H, W] input opened in `o`:
     /// each channel's rows are chunks k0..k1, which the opening must list consecutively.
     function _rowImage(TensorOpening memory o, uint32[] memory xs, uint256 width, uint256 lo, uint256 rows)
-        private
+        internal
         pure
         returns (bytes memory image)
     {

@@ -22,10 +22,11 @@ library TileRule {
     function workAndGranule(Step calldata step) internal pure returns (uint256 work, uint256 granule) {
         uint16 op = step.op;
         if (op == 20) return (step.inputTypes[1].shape[1], 1); // MatMul: K
-        if (op == 21) {
-            // Conv: (C/group) · kh · kw
+        if (op == 21 || op == 58) {
+            // Conv: (C/group) · kh · kw; ConvAccumulate: c · kh · kw + 12, a position's two limbs in one tile
             uint32[] calldata w = step.inputTypes[1].shape;
-            return (uint256(w[1]) * w[2] * w[3], 1);
+            if (op == 21) return (uint256(w[1]) * w[2] * w[3], 1);
+            return (uint256(w[1]) * w[2] * w[3] + 12, step.outputType.shape.length == 5 ? 2 : 1);
         }
         if (op == 30 || op == 31) return (uint256(int256(step.attrs[1])) * uint256(int256(step.attrs[2])), 1); // kernel_shape
         if (op == 32) {

@@ -66,6 +66,7 @@ export interface CropStep {
  * planes, rows the padding alone covers): such a tile opens one contiguous range.
  */
 export function cropChunks(step: CropStep, width: number, start: number, end: number): number[] | undefined {
+  if (step.op === 58) return channelRowChunks(step, width, start, end);
   if (step.op !== 21 && step.op !== 23) return undefined;
   const [n, channels, height, cols] = step.inputTypes[0]!.shape as [number, number, number, number];
   const [, , outH, outW] = step.outputType.shape as [number, number, number, number];
@@ -94,6 +95,38 @@ export function cropChunks(step: CropStep, width: number, start: number, end: nu
   for (let c = 0; c < channels; c++) {
     const [first, last] = chunksCovering((c * height + lo) * rowBytes, (c * height + hi + 1) * rowBytes);
     for (let k = Math.max(first, (chunks.at(-1) ?? -1) + 1); k <= last; k++) chunks.push(k);
+  }
+  return chunks;
+}
+
+/**
+ * The chunks of a ConvAccumulate's (58) input 0 that ConvAccumulateVerifier._cropChannelRows
+ * reads for output elements [start, end) (a limb output counts each position twice): in each of
+ * the link's input channels [start, start + c), the input rows the tile's output rows read.
+ * Undefined where the verifier cannot crop (batch > 1, a tile across two output planes, rows the
+ * padding alone covers).
+ */
+function channelRowChunks(step: CropStep, width: number, start: number, end: number): number[] | undefined {
+  const [n, , height, cols] = step.inputTypes[0]!.shape as [number, number, number, number];
+  const [, links, kh] = step.inputTypes[1]!.shape as [number, number, number];
+  const row = step.outputType.shape[3]! * (step.outputType.shape.length === 5 ? 2 : 1);
+  const plane = step.outputType.shape[2]! * row;
+  if (n !== 1 || end <= start || Math.floor(start / plane) !== Math.floor((end - 1) / plane))
+    return undefined;
+  const top = attrValue(step.attrs, 1, 0);
+  const sh = attrValue(step.attrs, 0, 0);
+  const lo = Math.max(0, Math.floor((start % plane) / row) * sh - top);
+  const hi = Math.min(
+    height - 1,
+    Math.floor(((end - 1) % plane) / row) * sh - top + (kh - 1) * attrValue(step.attrs, 2, 0),
+  );
+  if (hi < lo) return undefined;
+  const first = attrValue(step.attrs, 3, 0);
+  const rowBytes = cols * width;
+  const chunks: number[] = [];
+  for (let c = first; c < first + links; c++) {
+    const [a, b] = chunksCovering((c * height + lo) * rowBytes, (c * height + hi + 1) * rowBytes);
+    for (let k = Math.max(a, (chunks.at(-1) ?? -1) + 1); k <= b; k++) chunks.push(k);
   }
   return chunks;
 }

@@ -107,7 +107,22 @@ export interface DetectorImportOptions {
    * were matched, BENCHMARKS.md).
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
+  /**
+   * Input channels per ConvAccumulate link of a group-1 convolution whose input is over
+   * `DETECTOR_CONV_SPLIT_BYTES` (default `DETECTOR_CONV_SPLIT_CHANNELS`; the same integers,
+   * one-steps within one call: docs/decisions.md). 0 keeps every Conv whole.
+   */
+  readonly convSplitChannels?: number;
 }
+
+/**
+ * A detector Conv over more input than this is split over its input channels: the 10 convolutions
+ * whose tiles needed 209–858 KiB opened at 192 × 384 (BENCHMARKS.md); below it a tile's window
+ * is what ReexecVerifier settled before.
+ */
+export const DETECTOR_CONV_SPLIT_BYTES = 128 * 1024;
+/** Input channels per link of a split detector Conv: a tile then opens a few chunks of input rows. */
+export const DETECTOR_CONV_SPLIT_CHANNELS = 3;
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
 export function importDetector(
@@ -115,6 +130,7 @@ export function importDetector(
   options: DetectorImportOptions = {},
 ): ImportResult {
   const { height, width } = calibration[0]!.image;
+  const splitChannels = options.convSplitChannels ?? DETECTOR_CONV_SPLIT_CHANNELS;
   return importOnnx(readFileSync(DETECTOR_FILE), {
     dims: { ...DETECTOR_DIMS, 'p2o.DynamicDimension.1': height, 'p2o.DynamicDimension.2': width },
     calibration: calibration.map((page) => [detectorInput(page.image)]),
@@ -124,6 +140,8 @@ export function importDetector(
     headroomBits: options.headroomBits,
     convWeightDtype: options.convWeightDtype ?? 'i16',
     groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
+    convSplit:
+      splitChannels > 0 ? { minInputBytes: DETECTOR_CONV_SPLIT_BYTES, channels: splitChannels } : undefined,
     label: DETECTOR_FILE,
   });
 }

@@ -111,6 +111,7 @@ export {
   type OnnxNodeSpec,
   writeOnnx,
 } from './onnx/write.js';
+export { inputChannelWeights } from './ops/conv-accumulate.js';
 export type { OpDefinition } from './ops/op.js';
 export { findOp, OPSET_VERSION, opNames } from './ops/registry.js';
 export {
@@ -128,6 +129,7 @@ export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './
 export { Random } from './testing/random.js';
 export { randomActivationGraph } from './testing/random-activation-graph.js';
 export { randomAttentionGraph } from './testing/random-attention-graph.js';
+export { randomConvAccumulateGraph } from './testing/random-conv-accumulate-graph.js';
 export { randomConvTapsGraph } from './testing/random-conv-taps-graph.js';
 export { type RandomGraphCase, randomGraph } from './testing/random-graph.js';
 export { randomMovementGraph } from './testing/random-movement-graph.js';

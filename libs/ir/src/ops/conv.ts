@@ -3,7 +3,7 @@ import { channelFrac, frac } from '../graph/types.js';
 import { formatShape } from '../tensor.js';
 import { accumulatorProblems } from './accumulate.js';
 import { intAttr, type OpDefinition } from './op.js';
-import { windowAttrs, windowOf, windowOutput } from './window.js';
+import { type Window2d, windowAttrs, windowOf, windowOutput } from './window.js';
 
 /**
  * 2-D convolution, NCHW, weights [O, C/group, kh, kw], zero padding:
@@ -42,39 +42,70 @@ export const Conv: OpDefinition = {
     const [, c, h, wd] = inTypes[0]!.shape as [number, number, number, number];
     const [o, cg, kh, kw] = inTypes[1]!.shape as [number, number, number, number];
     const [, , ho, wo] = outType.shape as [number, number, number, number];
-    const win = windowOf(attrs, [kh, kw]);
-    const [sh, sw] = win.strides;
-    const [dh, dw] = win.dilations;
-    const [pt, pl] = win.pads;
+    const geometry = { h, wd, win: windowOf(attrs, [kh, kw]) };
     const og = o / intAttr(attrs, 'group');
     const fx = frac(inTypes[0]!);
     const fo = frac(outType);
     for (let idx = start; idx < end; idx++) {
-      let rest = idx;
-      const j = rest % wo;
-      rest = (rest - j) / wo;
-      const i = rest % ho;
-      rest = (rest - i) / ho;
-      const oc = rest % o;
-      const n = (rest - oc) / o;
+      const [n, oc, i, j] = nchwIndex(idx, o, ho, wo);
       const c0 = Math.floor(oc / og) * cg;
-      let acc = bias ? bias[oc]! : 0;
-      for (let ci = 0; ci < cg; ci++) {
-        const xPlane = (n * c + c0 + ci) * h;
-        const wBase = (oc * cg + ci) * kh;
-        for (let u = 0; u < kh; u++) {
-          const y = i * sh + u * dh - pt;
-          if (y < 0 || y >= h) continue;
-          const xRow = (xPlane + y) * wd;
-          const wRow = (wBase + u) * kw;
-          for (let v = 0; v < kw; v++) {
-            const xx = j * sw + v * dw - pl;
-            if (xx < 0 || xx >= wd) continue;
-            acc += x[xRow + xx]! * w[wRow + v]!;
-          }
-        }
-      }
+      const acc = (bias ? bias[oc]! : 0) + convTaps(x, w, geometry, n * c + c0, oc, cg, i, j);
       out[idx] = requantize(acc, fx + channelFrac(inTypes[1]!, oc), fo, outType.dtype);
     }
   },
 };
+
+/** A 2-D window over input planes of h × wd (Conv and ConvAccumulate). */
+export interface ConvGeometry {
+  readonly h: number;
+  readonly wd: number;
+  readonly win: Window2d;
+}
+
+/**
+ * Σ_{ci<count, u, v} x[plane0 + ci, i·sh + u·dh − pt, j·sw + v·dw − pl] · w[oc, ci, u, v] over
+ * `count` consecutive input planes from `plane0` (the batch item's offset included) and the
+ * weights [·, count, kh, kw]; positions outside the image contribute 0.
+ */
+export function convTaps(
+  x: Int32Array,
+  w: Int32Array,
+  { h, wd, win }: ConvGeometry,
+  plane0: number,
+  oc: number,
+  count: number,
+  i: number,
+  j: number,
+): number {
+  const [kh, kw] = win.kernel;
+  const [sh, sw] = win.strides;
+  const [dh, dw] = win.dilations;
+  const [pt, pl] = win.pads;
+  let acc = 0;
+  for (let ci = 0; ci < count; ci++) {
+    const xPlane = (plane0 + ci) * h;
+    const wBase = (oc * count + ci) * kh;
+    for (let u = 0; u < kh; u++) {
+      const y = i * sh + u * dh - pt;
+      if (y < 0 || y >= h) continue;
+      const xRow = (xPlane + y) * wd;
+      const wRow = (wBase + u) * kw;
+      for (let v = 0; v < kw; v++) {
+        const xx = j * sw + v * dw - pl;
+        if (xx < 0 || xx >= wd) continue;
+        acc += x[xRow + xx]! * w[wRow + v]!;
+      }
+    }
+  }
+  return acc;
+}
+
+/** The (n, c, i, j) of flat index `idx` of an NCHW tensor of c channels of ho × wo. */
+export function nchwIndex(idx: number, c: number, ho: number, wo: number): [number, number, number, number] {
+  const j = idx % wo;
+  let rest = (idx - j) / wo;
+  const i = rest % ho;
+  rest = (rest - i) / ho;
+  const oc = rest % c;
+  return [(rest - oc) / c, oc, i, j];
+}

@@ -2,6 +2,7 @@ import { Clip, HardSigmoid } from './activation.js';
 import { BatchMatMul, LayerNorm, ReduceMean } from './attention.js';
 import { CausalSoftmax } from './causal-softmax.js';
 import { Conv } from './conv.js';
+import { ConvAccumulate } from './conv-accumulate.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Gather } from './gather.js';
 import { Gelu } from './gelu.js';
@@ -51,6 +52,7 @@ const ALL: readonly OpDefinition[] = [
   SegmentMax,
   SoftmaxSegmentSum,
   SoftmaxNormalize,
+  ConvAccumulate,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

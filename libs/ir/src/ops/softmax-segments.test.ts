@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { dequantizeOutput, quantizeInput } from '../boundary.js';
 import { GraphBuilder } from '../graph/builder.js';
-import { tilesOf } from '../graph/tiles.js';
-import { edgeInputsOf, edgeOutputsOf } from '../graph/types.js';
-import { executeTile, run } from '../interpreter.js';
+import { run } from '../interpreter.js';
 import { createModel } from '../model.js';
 import { runFloatGraph } from '../onnx/float-exec.js';
 import type { FloatGraph } from '../onnx/float-graph.js';
 import { calibrate } from '../quantize/calibrate.js';
 import { lowerToIntegerGraph } from '../quantize/lower.js';
+import { expectTilesEqualWholeOps } from '../testing/expect-tiles.js';
 import { floatNode } from '../testing/float-node.js';
 import { Random } from '../testing/random.js';
 import { randomSoftmaxSegmentsGraph } from '../testing/random-softmax-segments-graph.js';
@@ -20,17 +19,7 @@ describe('SegmentMax, SoftmaxSegmentSum and SoftmaxNormalize', () => {
       const { model, inputs } = randomSoftmaxSegmentsGraph(seed);
       const { outputs, values } = run(model, inputs, { keepIntermediates: true });
       expect(outputs[2]!.data, `seed ${seed}`).toEqual(outputs[3]!.data);
-      if (seed > 15) continue;
-      const { graph } = model;
-      for (const e of model.schedule) {
-        const full = values![edgeOutputsOf(graph, e)[0]!]!;
-        const ins = [...edgeInputsOf(graph, e)].map((n) => values![n]!);
-        for (const tile of tilesOf(graph, e)) {
-          expect(executeTile(graph, e, ins, tile), `seed ${seed} edge ${e}`).toEqual(
-            full.slice(tile.start, tile.end),
-          );
-        }
-      }
+      if (seed <= 15) expectTilesEqualWholeOps(model, values!, `seed ${seed}`);
     }
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../interpreter.js';
 import { randomActivationGraph } from '../testing/random-activation-graph.js';
 import { randomAttentionGraph } from '../testing/random-attention-graph.js';
+import { randomConvAccumulateGraph } from '../testing/random-conv-accumulate-graph.js';
 import { randomConvTapsGraph } from '../testing/random-conv-taps-graph.js';
 import type { RandomGraphCase } from '../testing/random-graph.js';
 import { randomUpsampleGraph } from '../testing/random-upsample-graph.js';
@@ -46,6 +47,13 @@ const FAMILIES: readonly {
     generate: randomUpsampleGraph,
     graphs: 100,
     ops: ['Resize', 'ConvTranspose'],
+  },
+  {
+    // A Conv split over input channels (issue 15): the limbs and the final requantization.
+    name: 'ConvAccumulate chains',
+    generate: randomConvAccumulateGraph,
+    graphs: 40,
+    ops: ['ConvAccumulate'],
   },
 ];
 

@@ -204,6 +204,7 @@ const LOWERED_OPS = new Set([
   'Slice',
   'LayerNorm',
   'SegmentMax',
+  'ConvAccumulate',
 ]);
 
 /**
@@ -227,6 +228,8 @@ export function fallbackReason(graph: Hypergraph, edge: number): string | undefi
   if (UPSAMPLE_OPS.has(op)) return upsampleFallbackReason(graph, edge);
   if (!LOWERED_OPS.has(op))
     return `no exact onnxruntime lowering for ${op} (its exp and rounding division run in the reference kernel)`;
+  if (op === 'ConvAccumulate' && !wideMacOf(graph, edge))
+    return 'ConvAccumulate needs parameter weights in ≤ 32 exact float32 chunks';
   if (op === 'MatMul' || op === 'Conv') {
     const [x, wt] = [...edgeInputsOf(graph, edge)].map((n) => graph.nodeTypes[n]!);
     if (wt!.dtype === 'i16')
@@ -269,6 +272,8 @@ export function lowerEdge(
     case 'MatMul':
     case 'Conv':
       return lowerMac(w, graph, edge, value, lazy !== undefined);
+    case 'ConvAccumulate':
+      return { output: lowerConvAccumulate(w, graph, edge, value) };
     case 'Add':
     case 'Sub': {
       const F = Math.max(frac(t[0]!), frac(t[1]!));
@@ -449,7 +454,10 @@ function lowerOnPending(w: OnnxGraphWriter, graph: Hypergraph, edge: number, p: 
   }
 }
 
-/** An i16-weight MatMul/Conv with an exact byte-split lowering (lower-wide-mac.ts), if it has one. */
+/**
+ * An i16-weight MatMul/Conv, or a ConvAccumulate link of any weight dtype, with an exact
+ * byte-split lowering (lower-wide-mac.ts), if it has one.
+ */
 function wideMacOf(
   graph: Hypergraph,
   edge: number,
@@ -457,22 +465,72 @@ function wideMacOf(
   const ins = [...edgeInputsOf(graph, edge)];
   const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
   const weights = graph.params.get(ins[1]!);
-  if (wt.dtype !== 'i16' || !weights) return undefined;
-  const op = graph.edgeOps[edge] as 'MatMul' | 'Conv';
+  const edgeOp = graph.edgeOps[edge]!;
+  if ((wt.dtype !== 'i16' && edgeOp !== 'ConvAccumulate') || !weights) return undefined;
+  const op = edgeOp === 'MatMul' ? 'MatMul' : 'Conv';
   const mac: WideMac = { op, x, weights, shape: wt.shape, geometry: macGeometry(graph, edge) };
   const chunks = wideMacChunks(mac);
   return chunks ? { mac, chunks } : undefined;
 }
 
+/**
+ * ConvAccumulate: its input channels sliced out of x, Σ x·w exact in double (lower-wide-mac.ts,
+ * any weight dtype), plus the bias or the previous link's limbs (hi · 2^16 + lo, exact below
+ * 2^53); then Conv's requantization, or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two:
+ * exact), lo = acc − 2^16 · hi, hi clipped to i32, stacked on a last axis of 2.
+ */
+function lowerConvAccumulate(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  edge: number,
+  value: (node: number) => string,
+): string {
+  const { mac, chunks } = wideMacOf(graph, edge)!;
+  const ins = [...edgeInputsOf(graph, edge)];
+  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
+  const attrs = graph.edgeAttrs[edge]!;
+  const [o, c] = mac.shape as [number, number];
+  const start = attrs.start as number;
+  const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
+  const x =
+    start === 0 && c === mac.x.shape[1]
+      ? value(ins[0]!)
+      : w.node('Slice', [value(ins[0]!), ints([start]), ints([start + c]), ints([1])]);
+  let acc = lowerWideMac(w, mac, x, chunks);
+  const limb = (v: number) => w.constant('double', [], [v]);
+  if (ins[2] !== undefined) {
+    const p = graph.nodeTypes[ins[2]]!;
+    const previous = value(ins[2]);
+    if (p.shape.length === 1) {
+      acc = w.node('Add', [acc, w.node('Reshape', [previous, ints([o, 1, 1])])]);
+    } else {
+      const part = (k: number) =>
+        w.node('Reshape', [
+          w.node('Slice', [previous, ints([k]), ints([k + 1]), ints([-1])]),
+          ints(p.shape.slice(0, 4)),
+        ]);
+      acc = w.node('Add', [acc, w.node('Add', [w.node('Mul', [part(0), limb(2 ** 16)]), part(1)])]);
+    }
+  }
+  if (attrs.requantize === 1)
+    return requantize(w, acc, channelShifts(mac.x, graph.nodeTypes[ins[1]!]!, out), [o, 1, 1], out);
+  const high = w.node('Floor', [w.node('Mul', [acc, limb(2 ** -16)])]);
+  const low = w.node('Sub', [acc, w.node('Mul', [high, limb(2 ** 16)])]);
+  const i32 = dtypeInfo('i32');
+  const clipped = w.node('Clip', [high, limb(i32.min), limb(i32.max)]);
+  const column = (v: string) => w.node('Reshape', [v, ints([...out.shape.slice(0, 4), 1])]);
+  return w.node('Concat', [column(clipped), column(low)], { axis: -1 });
+}
+
 /** Conv's attributes as onnxruntime takes them (empty for MatMul). */
 function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
-  if (graph.edgeOps[edge] !== 'Conv') return {};
+  if (graph.edgeOps[edge] === 'MatMul') return {};
   const attrs = graph.edgeAttrs[edge]!;
   return {
     strides: intsAttr(attrs, 'strides'),
     pads: intsAttr(attrs, 'pads'),
     dilations: intsAttr(attrs, 'dilations'),
-    group: attrs.group as number,
+    group: (attrs.group as number | undefined) ?? 1, // ConvAccumulate: group 1
     kernel_shape: graph.nodeTypes[[...edgeInputsOf(graph, edge)][1]!]!.shape.slice(2),
   };
 }

@@ -2,11 +2,13 @@ import { type DType, dtypeInfo } from '../dtype.js';
 import { IrError } from '../errors.js';
 import { EXP_FRAC, quantizeValue } from '../fixed-point.js';
 import { GraphBuilder } from '../graph/builder.js';
-import type { Hypergraph } from '../graph/types.js';
+import type { Hypergraph, TensorType } from '../graph/types.js';
 import { attrInt, attrInts, type FloatGraph, type FloatNode, type FloatTensor } from '../onnx/float-graph.js';
 import { clipBounds, sliceStarts } from '../onnx/float-ops-extra.js';
 import { batchNormAffine } from '../onnx/fold.js';
 import { LAYER_NORM_LIMIT } from '../ops/attention.js';
+import { Conv } from '../ops/conv.js';
+import { inputChannelWeights } from '../ops/conv-accumulate.js';
 import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
 import { SOFTMAX_SEGMENT } from '../ops/softmax-segments.js';
 import { formatShape, sizeOf } from '../tensor.js';
@@ -45,6 +47,14 @@ export interface LowerOptions {
    * activations by 2% (BENCHMARKS.md, the detector). Part of the model's bytes, like `convWeightDtype`.
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
+  /**
+   * Off by default. When set, a group-1 Conv whose input (one batch item) is over `minInputBytes`
+   * becomes a chain of ConvAccumulate steps over groups of `channels` input channels, the last
+   * requantizing as Conv does: the same integers, and a tile of each link reads the rows of
+   * `channels` channels instead of every channel, so its one-step fits one call
+   * (docs/decisions.md, "The detector's wide convolutions split over input channels").
+   */
+  readonly convSplit?: { readonly minInputBytes: number; readonly channels: number };
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -113,13 +123,13 @@ export function lowerToIntegerGraph(
     return id;
   };
 
-  /** Weights [N, ...] (i8 unless told) scaled per output channel, and the i32 bias at input frac + weight frac. */
-  const weightsAndBias = (
+  /** Weights [N, ...] (i8 unless told) scaled per output channel, and the i32 bias at input frac + weight frac, as values. */
+  const quantizeWeightsAndBias = (
     node: FloatNode,
     inputFrac: number,
     w: FloatTensor,
     bias: Float64Array | undefined,
-    dtype: DType = WEIGHT_DTYPE,
+    dtype: DType,
   ) => {
     const channels = w.shape[0]!;
     const per = sizeOf(w.shape) / channels;
@@ -130,29 +140,96 @@ export function lowerToIntegerGraph(
         biasFracCap(bias?.[c] ?? 0) - inputFrac,
       ),
     );
-    const wq = Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, dtype));
-    const weights = b.param(`${node.name}.weight`, { dtype, shape: w.shape, frac: { axis: 0, fracs } }, wq);
-    if (!bias) return [weights];
+    const weights = {
+      type: { dtype, shape: w.shape, frac: { axis: 0, fracs } } as TensorType,
+      data: Int32Array.from(w.data, (v, i) => quantizeValue(v, fracs[Math.floor(i / per)]!, dtype)),
+    };
+    if (!bias) return { weights };
     const biasFracs = fracs.map((f) => inputFrac + f);
-    const bq = Array.from(bias, (v, c) => {
+    const data = Int32Array.from(bias, (v, c) => {
       const q = Math.floor(v * 2 ** biasFracs[c]! + 0.5);
       if (Math.abs(q) > dtypeInfo('i32').max)
         fail(node, `bias of channel ${c} (${v}) does not fit i32 at frac ${biasFracs[c]}`);
       return q;
     });
-    return [
+    return {
       weights,
-      b.param(
-        `${node.name}.bias`,
-        { dtype: 'i32', shape: [channels], frac: { axis: 0, fracs: biasFracs } },
-        bq,
-      ),
-    ];
+      bias: {
+        type: { dtype: 'i32', shape: [channels], frac: { axis: 0, fracs: biasFracs } } as TensorType,
+        data,
+      },
+    };
+  };
+
+  /** Weights [N, ...] (i8 unless told) scaled per output channel, and the i32 bias at input frac + weight frac. */
+  const weightsAndBias = (
+    node: FloatNode,
+    inputFrac: number,
+    w: FloatTensor,
+    bias: Float64Array | undefined,
+    dtype: DType = WEIGHT_DTYPE,
+  ) => {
+    const q = quantizeWeightsAndBias(node, inputFrac, w, bias, dtype);
+    const weights = b.param(`${node.name}.weight`, q.weights.type, q.weights.data);
+    return q.bias ? [weights, b.param(`${node.name}.bias`, q.bias.type, q.bias.data)] : [weights];
   };
 
   /** The options' weight dtype for a Conv: `convWeightDtype` for group 1, else `groupedWeightDtype`. */
   const convWeightDtype = (node: FloatNode): DType =>
     (attrInt(node, 'group', 1) === 1 ? options.convWeightDtype : options.groupedWeightDtype) ?? WEIGHT_DTYPE;
+
+  /**
+   * A group-1 Conv as a chain of ConvAccumulate links over `perLink` input channels each: the
+   * weights sliced per link (same per-channel fracs), the bias into the first, the last
+   * requantizing to the Conv's output. Conv's own checks run first on the whole edge, so its
+   * accumulator bound, which covers every partial sum, holds for the chain.
+   */
+  const convChain = (
+    node: FloatNode,
+    x: number,
+    q: ReturnType<typeof quantizeWeightsAndBias>,
+    perLink: number,
+    attrs: {
+      strides: readonly number[];
+      pads: readonly number[];
+      dilations: readonly number[];
+      group: number;
+    },
+  ): number => {
+    const xType = b.typeOf(x);
+    const wType = q.weights.type;
+    const inTypes = [xType, wType, ...(q.bias ? [q.bias.type] : [])];
+    const shape = Conv.inferShape(inTypes, attrs);
+    if (typeof shape === 'string') return fail(node, shape);
+    const out = outFrac(node);
+    const problems = Conv.check({
+      inTypes,
+      outType: { ...out, shape },
+      attrs,
+      constants: [undefined, q.weights.data, q.bias?.data],
+    });
+    if (problems.length > 0) fail(node, problems.join('; '));
+    const [o, channels, kh, kw] = wType.shape as [number, number, number, number];
+    const data = q.weights.data;
+    const { strides, pads, dilations } = attrs;
+    let previous = q.bias ? b.param(`${node.name}.bias`, q.bias.type, q.bias.data) : undefined;
+    for (let start = 0; start < channels; start += perLink) {
+      const c = Math.min(perLink, channels - start);
+      const sliced = inputChannelWeights(data, wType.shape, start, c);
+      const link = b.param(
+        `${node.name}.weight[${start}:${start + c}]`,
+        { ...wType, shape: [o, c, kh, kw] },
+        sliced,
+      );
+      const last = start + c === channels;
+      previous = b.op('ConvAccumulate', [x, link, ...(previous === undefined ? [] : [previous])], {
+        name: last ? node.name : `${node.name}.accumulate[${start}:${start + c}]`,
+        attrs: { strides, pads, dilations, start, requantize: last ? 1 : 0 },
+        ...(last ? out : { dtype: 'i32' as const, frac: 0 }),
+      });
+    }
+    return previous!;
+  };
 
   const emit = (
     node: FloatNode,
@@ -255,17 +332,22 @@ export function lowerToIntegerGraph(
         const kernel = attrInts(node, 'kernel_shape', W.shape.slice(2));
         if (kernel[0] !== W.shape[2] || kernel[1] !== W.shape[3])
           fail(node, 'kernel_shape disagrees with the weights');
-        emit(
-          node,
-          'Conv',
-          [x, ...weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node))],
-          outFrac(node),
-          {
-            ...windowAttrs(node),
-            dilations: attrInts(node, 'dilations', [1, 1]),
-            group: attrInt(node, 'group', 1),
-          },
-        );
+        const attrs = {
+          ...windowAttrs(node),
+          dilations: attrInts(node, 'dilations', [1, 1]),
+          group: attrInt(node, 'group', 1),
+        };
+        const [, channels, h, wd] = b.typeOf(x).shape as [number, number, number, number];
+        const inputBytes = channels * h * wd * dtypeInfo(b.typeOf(x).dtype).bytes;
+        const split = options.convSplit;
+        const perLink = split && inputBytes > split.minInputBytes ? Math.max(1, split.channels) : channels;
+        if (attrs.group !== 1 || channels <= perLink) {
+          const params = weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
+          emit(node, 'Conv', [x, ...params], outFrac(node), attrs);
+          break;
+        }
+        const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
+        wires.set(node.output, convChain(node, x, q, perLink, attrs));
         break;
       }
       case 'Add':

@@ -1,0 +1,157 @@
+import { requantize, saturate } from '../fixed-point.js';
+import { channelFrac, frac, type TensorType } from '../graph/types.js';
+import { formatShape, sizeOf } from '../tensor.js';
+import { accumulatorLimit } from './accumulate.js';
+import { convTaps, nchwIndex } from './conv.js';
+import { intAttr, maxAbsOf, type OpDefinition, perTensorProblems } from './op.js';
+import { windowAttrs, windowOf, windowOutput } from './window.js';
+
+/** A partial accumulator a is carried as the limbs (⌊a / 2^16⌋, a mod 2^16) on a last axis of 2. */
+export const ACCUMULATOR_LIMB_BITS = 16;
+const LIMB = 2 ** ACCUMULATOR_LIMB_BITS;
+
+type Attrs = Parameters<OpDefinition['inferShape']>[1];
+
+/** The previous link's role: none, a bias [O], or a partial accumulator [N, O, Ho, Wo, 2]. */
+function previousKind(p: TensorType | undefined): 'none' | 'bias' | 'partial' {
+  if (!p) return 'none';
+  return p.shape.length === 1 ? 'bias' : 'partial';
+}
+
+function outputSpatial(inTypes: readonly TensorType[], attrs: Attrs): [number, number] | string {
+  const [x, w] = inTypes as [TensorType, TensorType];
+  return windowOutput(x.shape[2]!, x.shape[3]!, windowOf(attrs, w.shape.slice(2)));
+}
+
+/**
+ * One link of a convolution split over input channels (the importer's lowering of a Conv whose
+ * tile reads too many input channels to open in one call; docs/semantics.md §9):
+ * acc[n,o,i,j] = P + Σ_{ci<c,u,v} x[n, start + ci, i·sh + u·dh − pt, j·sw + v·dw − pl] · w[o,ci,u,v],
+ * w [O, c, kh, kw] the weights of input channels [start, start + c), P the bias[o] (first link),
+ * the previous link's accumulator p[n,o,i,j,0]·2^16 + p[n,o,i,j,1], or 0. With requantize = 0 the
+ * output is the accumulator's limbs, i32 [N, O, Ho, Wo, 2]: (saturate_i32(⌊acc / 2^16⌋),
+ * acc − 2^16·⌊acc / 2^16⌋); with requantize = 1 it is Conv's output,
+ * requantize(acc, fx + fw[o], fo, dtype). A chain over every input channel is Conv, integer for
+ * integer, whenever Conv's accumulator bound holds (every partial sum is then within it).
+ */
+/** Weights [O, C, kh, kw] of input channels [start, start + count): [O, count, kh, kw]. */
+export function inputChannelWeights(
+  weights: Int32Array,
+  shape: readonly number[],
+  start: number,
+  count: number,
+): Int32Array {
+  const [o, channels, kh, kw] = shape as [number, number, number, number];
+  const taps = kh * kw;
+  const sliced = new Int32Array(o * count * taps);
+  for (let oc = 0; oc < o; oc++)
+    sliced.set(
+      weights.subarray((oc * channels + start) * taps, (oc * channels + start + count) * taps),
+      oc * count * taps,
+    );
+  return sliced;
+}
+
+export const ConvAccumulate: OpDefinition = {
+  name: 'ConvAccumulate',
+  code: 58,
+  minInputs: 2,
+  maxInputs: 3,
+  attrs: {
+    ...windowAttrs,
+    dilations: { kind: 'ints', default: [1, 1] },
+    start: { kind: 'int' },
+    requantize: { kind: 'int' },
+  },
+  inferShape(inTypes, attrs) {
+    const [x, w, p] = inTypes as [TensorType, TensorType, TensorType | undefined];
+    if (x.shape.length !== 4) return `input 0 must be NCHW (rank 4), got ${formatShape(x.shape)}`;
+    if (w.shape.length !== 4) return `weights must be [O, c, kh, kw], got ${formatShape(w.shape)}`;
+    const [n, channels] = x.shape as [number, number];
+    const [o, c] = w.shape as [number, number];
+    const start = intAttr(attrs, 'start');
+    if (!Number.isInteger(start) || start < 0 || start + c > channels)
+      return `input channels [${start}, ${start + c}) must lie within the input's ${channels}`;
+    const mode = intAttr(attrs, 'requantize');
+    if (mode !== 0 && mode !== 1) return `requantize must be 0 or 1, got ${mode}`;
+    const spatial = outputSpatial(inTypes, attrs);
+    if (typeof spatial === 'string') return spatial;
+    const partialShape = [n, o, spatial[0], spatial[1], 2];
+    const kind = previousKind(p);
+    if (kind === 'bias' && p!.shape[0] !== o) return `bias must be [${o}], got ${formatShape(p!.shape)}`;
+    if (kind === 'partial' && p!.shape.join(',') !== partialShape.join(','))
+      return `the previous accumulator must be ${formatShape(partialShape)}, got ${formatShape(p!.shape)}`;
+    return mode === 1 ? partialShape.slice(0, 4) : partialShape;
+  },
+  check({ inTypes, outType, attrs, constants }) {
+    const [x, w, p] = inTypes as [TensorType, TensorType, TensorType | undefined];
+    const problems = perTensorProblems([x], ['input 0']);
+    if (x.dtype === 'i32') problems.push('input 0 must be i8 or i16');
+    if (typeof w.frac !== 'number' && (w.frac.axis !== 0 || w.frac.fracs.length !== w.shape[0]))
+      problems.push(`weights must be scaled per tensor or per output channel (axis 0, ${w.shape[0]} fracs)`);
+    const kind = previousKind(p);
+    if (p && p.dtype !== 'i32') problems.push(`input 2 (${kind}) must be i32`);
+    if (kind === 'partial' && p!.frac !== 0)
+      problems.push('the previous accumulator must have frac 0 (limbs)');
+    if (intAttr(attrs, 'requantize') === 0) {
+      if (outType.dtype !== 'i32' || outType.frac !== 0)
+        problems.push('the accumulator limbs (requantize 0) must be i32 with frac 0');
+    } else {
+      problems.push(...perTensorProblems([outType], ['the output']));
+    }
+    if (problems.length > 0) return problems;
+    const fx = frac(x);
+    const channels = w.shape[0]!;
+    const reduction = sizeOf(w.shape) / channels;
+    const maxX = maxAbsOf(x, undefined);
+    const weights = constants[1];
+    const limit = accumulatorLimit(w);
+    for (let o = 0; o < channels; o++) {
+      if (kind === 'bias' && channelFrac(p!, o) !== fx + channelFrac(w, o)) {
+        problems.push(
+          `bias frac of channel ${o} must be input frac + weight frac = ${fx + channelFrac(w, o)}`,
+        );
+        break;
+      }
+      let bound = 0;
+      if (weights)
+        for (let k = o * reduction; k < (o + 1) * reduction; k++) bound += Math.abs(weights[k]!) * maxX;
+      else bound = reduction * maxAbsOf(w, undefined) * maxX;
+      if (kind === 'bias') bound += constants[2] ? Math.abs(constants[2][o]!) : maxAbsOf(p!, undefined);
+      if (bound >= limit) {
+        problems.push(
+          `this link's sum for output channel ${o} may reach ${bound} (limit 2^${Math.log2(limit)}): fewer input channels per link`,
+        );
+        break;
+      }
+    }
+    return problems;
+  },
+  // + 12: a position's fixed cost on-chain (its indices, the previous limbs, the limbs or the
+  // requantization) measured at ~20k gas, as much as ~12 taps (BENCHMARKS.md, s29-acc).
+  elementWork: (inTypes) => inTypes[1]!.shape[1]! * inTypes[1]!.shape[2]! * inTypes[1]!.shape[3]! + 12,
+  tileGranule: (_in, _out, attrs) => (intAttr(attrs, 'requantize') === 0 ? 2 : 1),
+  kernel({ inputs, inTypes, outType, attrs }, out, start, end) {
+    const [x, w, p] = inputs as [Int32Array, Int32Array, Int32Array | undefined];
+    const kind = previousKind(inTypes[2]);
+    const [, channels, h, wd] = inTypes[0]!.shape as [number, number, number, number];
+    const [o, c, kh, kw] = inTypes[1]!.shape as [number, number, number, number];
+    const limbs = intAttr(attrs, 'requantize') === 0;
+    const [ho, wo] = outputSpatial(inTypes, attrs) as [number, number];
+    const geometry = { h, wd, win: windowOf(attrs, [kh, kw]) };
+    const c0 = intAttr(attrs, 'start');
+    const fx = frac(inTypes[0]!);
+    for (let idx = start; idx < end; idx++) {
+      const pos = limbs ? Math.floor(idx / 2) : idx;
+      const [n, oc, i, j] = nchwIndex(pos, o, ho, wo);
+      let acc = kind === 'bias' ? p![oc]! : kind === 'partial' ? p![2 * pos]! * LIMB + p![2 * pos + 1]! : 0;
+      acc += convTaps(x, w, geometry, n * channels + c0, oc, c, i, j);
+      if (!limbs) {
+        out[idx] = requantize(acc, fx + channelFrac(inTypes[1]!, oc), frac(outType), outType.dtype);
+        continue;
+      }
+      const high = Math.floor(acc / LIMB);
+      out[idx] = idx % 2 === 0 ? saturate(high, 'i32') : acc - high * LIMB;
+    }
+  },
+};
