@@ -2,30 +2,30 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Seconds each of the slowest test files took in the last fresh-clone CI run on 2 cores
- * (`bash .ci/run`, 2026-11-29, session 28's merged tree: 1,204 s in all). Update them when a
+ * (`bash .ci/run`, 2026-11-29, session 29's merged tree: 1,296 s in all). Update them when a
  * file's time changes a lot; files not named here run after these, in vitest's own order.
  */
 const KNOWN_SECONDS: Readonly<Record<string, number>> = {
-  'apps/console/src/browser.test.ts': 249,
-  'apps/cli/src/newcomer.test.ts': 212,
-  'images/node/src/image.test.ts': 129,
-  'apps/cli/src/deploy-crash.test.ts': 90,
-  'apps/cli/src/deploy-plan.test.ts': 83,
-  'apps/gateway/src/gateway.test.ts': 75,
-  'apps/gateway/src/fees.test.ts': 71,
-  'examples/mnist/src/evaluate.test.ts': 58,
-  'circuits/ts/circuits.test.ts': 50,
-  'libs/dispute/src/attacks/simulation.test.ts': 49,
-  'libs/dispute/src/players.test.ts': 42,
-  'apps/gateway/src/client-challenge.test.ts': 42,
-  'apps/node/src/load.test.ts': 32,
-  'libs/adapters/src/self-hosted/local.test.ts': 29,
-  'contracts/ts/contracts.test.ts': 29,
-  'apps/node/src/node.test.ts': 27,
-  'contracts/ts/tile-kernels.test.ts': 23,
-  'libs/dispute/src/attacks/concurrent-griefers.test.ts': 22,
-  'apps/node/src/self-hosted.test.ts': 21,
-  'apps/gateway/src/spot-check.test.ts': 21,
+  'apps/console/src/browser.test.ts': 253,
+  'apps/cli/src/newcomer.test.ts': 167,
+  'images/node/src/image.test.ts': 141,
+  'apps/cli/src/deploy-plan.test.ts': 79,
+  'apps/cli/src/deploy-crash.test.ts': 74,
+  'apps/gateway/src/fees.test.ts': 73,
+  'apps/gateway/src/client-challenge.test.ts': 64,
+  'libs/dispute/src/players.test.ts': 61,
+  'apps/gateway/src/gateway.test.ts': 61,
+  'examples/mnist/src/evaluate.test.ts': 51,
+  'circuits/ts/circuits.test.ts': 48,
+  'libs/dispute/src/attacks/simulation.test.ts': 41,
+  'apps/node/src/load.test.ts': 30,
+  'apps/gateway/src/openai/openai-nodes.test.ts': 29,
+  'apps/cli/src/dev/nodes.test.ts': 29,
+  'libs/adapters/src/self-hosted/local.test.ts': 28,
+  'contracts/ts/dispute-game.test.ts': 28,
+  'apps/gateway/src/spot-check.test.ts': 28,
+  'apps/node/src/self-hosted.test.ts': 25,
+  'contracts/ts/tile-kernels.test.ts': 24,
 };
 
 /**
