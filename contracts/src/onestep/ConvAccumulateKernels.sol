@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Step, Window} from "./StepTypes.sol";
+import {TileKernels} from "./TileKernels.sol";
 import {TileOperands} from "./TileOperands.sol";
 
 /// @title ConvAccumulateKernels: tiles of ConvAccumulate (58), one link of a Conv split over
@@ -10,8 +11,6 @@ library ConvAccumulateKernels {
     using TileOperands for TileOperands.Operand;
 
     uint16 internal constant CONV_ACCUMULATE = 58;
-    error UnknownOp(uint16 op);
-    error TileOutOfRange(uint256 start, uint256 end, uint256 total);
 
     /// @notice The canonical bytes of output elements [start, end) of a ConvAccumulate step.
     function run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)
@@ -19,9 +18,9 @@ library ConvAccumulateKernels {
         pure
         returns (bytes memory out)
     {
-        if (step.op != CONV_ACCUMULATE) revert UnknownOp(step.op);
+        if (step.op != CONV_ACCUMULATE) revert TileKernels.UnknownOp(step.op);
         uint256 total = TileOperands.elementCount(step.outputType.shape);
-        if (start > end || end > total) revert TileOutOfRange(start, end, total);
+        if (start > end || end > total) revert TileKernels.TileOutOfRange(start, end, total);
         out = new bytes((end - start) * TileOperands.widthOf(step.outputType.dtype));
         uint256 dst;
         assembly ("memory-safe") {

@@ -50,12 +50,7 @@ export function accumulatorProblems(
       );
       break;
     }
-    let bound = 0;
-    if (weights) {
-      for (let k = c * reduction; k < (c + 1) * reduction; k++) bound += Math.abs(weights[k]!) * maxX;
-    } else {
-      bound = reduction * maxW * maxX;
-    }
+    let bound = productBound(weights, maxW, maxX, c, reduction);
     bound += biasValues ? Math.abs(biasValues[c]!) : bias ? maxAbsOf(bias, undefined) : 0;
     if (bound >= limit) {
       problems.push(
@@ -65,4 +60,21 @@ export function accumulatorProblems(
     }
   }
   return problems;
+}
+
+/**
+ * The most |Σ_k w[c, k] · x_k| can reach for output channel `c` over `reduction` products: from
+ * the weights' values when they are constants, else from their dtype's bound.
+ */
+export function productBound(
+  weights: Int32Array | undefined,
+  maxW: number,
+  maxX: number,
+  c: number,
+  reduction: number,
+): number {
+  if (!weights) return reduction * maxW * maxX;
+  let bound = 0;
+  for (let k = c * reduction; k < (c + 1) * reduction; k++) bound += Math.abs(weights[k]!) * maxX;
+  return bound;
 }

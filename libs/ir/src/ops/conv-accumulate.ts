@@ -1,7 +1,7 @@
 import { requantize, saturate } from '../fixed-point.js';
 import { channelFrac, frac, type TensorType } from '../graph/types.js';
 import { formatShape, sizeOf } from '../tensor.js';
-import { accumulatorLimit } from './accumulate.js';
+import { accumulatorLimit, productBound } from './accumulate.js';
 import { convTaps, nchwIndex } from './conv.js';
 import { intAttr, maxAbsOf, type OpDefinition, perTensorProblems } from './op.js';
 import { windowAttrs, windowOf, windowOutput } from './window.js';
@@ -105,6 +105,7 @@ export const ConvAccumulate: OpDefinition = {
     const reduction = sizeOf(w.shape) / channels;
     const maxX = maxAbsOf(x, undefined);
     const weights = constants[1];
+    const maxW = maxAbsOf(w, undefined);
     const limit = accumulatorLimit(w);
     for (let o = 0; o < channels; o++) {
       if (kind === 'bias' && channelFrac(p!, o) !== fx + channelFrac(w, o)) {
@@ -113,10 +114,7 @@ export const ConvAccumulate: OpDefinition = {
         );
         break;
       }
-      let bound = 0;
-      if (weights)
-        for (let k = o * reduction; k < (o + 1) * reduction; k++) bound += Math.abs(weights[k]!) * maxX;
-      else bound = reduction * maxAbsOf(w, undefined) * maxX;
+      let bound = productBound(weights, maxW, maxX, o, reduction);
       if (kind === 'bias') bound += constants[2] ? Math.abs(constants[2][o]!) : maxAbsOf(p!, undefined);
       if (bound >= limit) {
         problems.push(
