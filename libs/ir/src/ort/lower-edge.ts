@@ -474,6 +474,25 @@ function wideMacOf(
 }
 
 /**
+ * A run of input channels [start, start + mac.shape[1]) of a group-1 Conv's accumulation: one
+ * ConvAccumulate link, or a whole chain of them fused on the hot path (conv-chain.ts).
+ */
+export interface Accumulation {
+  readonly mac: WideMac;
+  readonly chunks: [number, number][];
+  /** The input x (all its channels) and the first input channel this accumulation reads. */
+  readonly x: number;
+  readonly start: number;
+  /** The bias [O] or the previous link's limbs [N, O, Ho, Wo, 2], if any. */
+  readonly previous: number | undefined;
+  /** The weights' type whose per-channel fracs requantize (its values are `mac.weights`). */
+  readonly weightType: TensorType;
+  /** The limbs (frac 0, rank 5), or Conv's output when it requantizes. */
+  readonly out: TensorType;
+  readonly requantize: boolean;
+}
+
+/**
  * ConvAccumulate: its input channels sliced out of x, Σ x·w exact in double (lower-wide-mac.ts,
  * any weight dtype), plus the bias or the previous link's limbs (hi · 2^16 + lo, exact below
  * 2^53); then Conv's requantization, or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two:
@@ -487,20 +506,38 @@ function lowerConvAccumulate(
 ): string {
   const { mac, chunks } = wideMacOf(graph, edge)!;
   const ins = [...edgeInputsOf(graph, edge)];
-  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
   const attrs = graph.edgeAttrs[edge]!;
+  return lowerAccumulation(w, graph, value, {
+    mac,
+    chunks,
+    x: ins[0]!,
+    start: attrs.start as number,
+    previous: ins[2],
+    weightType: graph.nodeTypes[ins[1]!]!,
+    out: graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!,
+    requantize: attrs.requantize === 1,
+  });
+}
+
+/** Lowers an `Accumulation` (see `lowerConvAccumulate`). */
+export function lowerAccumulation(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  value: (node: number) => string,
+  a: Accumulation,
+): string {
+  const { mac, out } = a;
   const [o, c] = mac.shape as [number, number];
-  const start = attrs.start as number;
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
   const x =
-    start === 0 && c === mac.x.shape[1]
-      ? value(ins[0]!)
-      : w.node('Slice', [value(ins[0]!), ints([start]), ints([start + c]), ints([1])]);
-  let acc = lowerWideMac(w, mac, x, chunks);
+    a.start === 0 && c === mac.x.shape[1]
+      ? value(a.x)
+      : w.node('Slice', [value(a.x), ints([a.start]), ints([a.start + c]), ints([1])]);
+  let acc = lowerWideMac(w, mac, x, a.chunks);
   const limb = (v: number) => w.constant('double', [], [v]);
-  if (ins[2] !== undefined) {
-    const p = graph.nodeTypes[ins[2]]!;
-    const previous = value(ins[2]);
+  if (a.previous !== undefined) {
+    const p = graph.nodeTypes[a.previous]!;
+    const previous = value(a.previous);
     if (p.shape.length === 1) {
       acc = w.node('Add', [acc, w.node('Reshape', [previous, ints([o, 1, 1])])]);
     } else {
@@ -512,8 +549,7 @@ function lowerConvAccumulate(
       acc = w.node('Add', [acc, w.node('Add', [w.node('Mul', [part(0), limb(2 ** 16)]), part(1)])]);
     }
   }
-  if (attrs.requantize === 1)
-    return requantize(w, acc, channelShifts(mac.x, graph.nodeTypes[ins[1]!]!, out), [o, 1, 1], out);
+  if (a.requantize) return requantize(w, acc, channelShifts(mac.x, a.weightType, out), [o, 1, 1], out);
   const high = w.node('Floor', [w.node('Mul', [acc, limb(2 ** -16)])]);
   const low = w.node('Sub', [acc, w.node('Mul', [high, limb(2 ** 16)])]);
   const i32 = dtypeInfo('i32');
@@ -523,7 +559,7 @@ function lowerConvAccumulate(
 }
 
 /** Conv's attributes as onnxruntime takes them (empty for MatMul). */
-function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
+export function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
   if (graph.edgeOps[edge] === 'MatMul') return {};
   const attrs = graph.edgeAttrs[edge]!;
   return {
