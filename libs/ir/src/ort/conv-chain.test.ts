@@ -66,7 +66,9 @@ describe('ConvAccumulate chains on the hot path', () => {
     let fused = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const { model, inputs } = randomConvAccumulateGraph(seed);
-      const links = [...model.schedule].filter((e) => model.graph.edgeOps[e] === 'ConvAccumulate');
+      const links = [...model.schedule]
+        .filter((e) => model.graph.edgeOps[e] === 'ConvAccumulate')
+        .sort((a, b) => a - b);
       const chains = [...chainsOf(model).values()];
       // Every chain the generator builds qualifies: one input, one window, channels covered once.
       expect(
