@@ -12,7 +12,7 @@ describe('the node under load on loopback', () => {
       console.log(formatComparison(result));
       expect(result.node.errors, result.node.firstError).toBe(0);
       expect(result.node.requests).toBeGreaterThan(10 * seconds);
-      expect(result.nodeTwoInFlight.errors, result.nodeTwoInFlight.firstError).toBe(0);
+      expect(result.nodeOneInFlight.errors, result.nodeOneInFlight.firstError).toBe(0);
       expect(result.nodeSingle.errors, result.nodeSingle.firstError).toBe(0);
       expect(result.inProcess.errors, result.inProcess.firstError).toBe(0);
       expect(result.inProcessPipelined.errors, result.inProcessPipelined.firstError).toBe(0);
