@@ -112,7 +112,7 @@ const ownCpuMs = () => {
  * and with two batches in flight; a last path is the bare executor (hot path and signature
  * only). The node is driven coalesced with binary inputs as the gateway does by default (two
  * batches in flight, never split below 4: the must-show row), the same with one batch in flight,
- * and one JSON inference per request. All run
+ * and one JSON inference per request. After `warmupSeconds` of each, unmeasured, all run
  * interleaved in slices of `sliceSeconds` until each has run `seconds`, so that the other work
  * on a shared machine weighs on all of them alike.
  */
@@ -120,6 +120,8 @@ export async function nodeLoadScenario(options: {
   readonly seconds: number;
   readonly concurrency: number;
   readonly sliceSeconds?: number;
+  /** Seconds each path runs unmeasured before the measured slices (default 2; 0: none). */
+  readonly warmupSeconds?: number;
 }): Promise<LoadComparison> {
   const { model } = importMnistModel('cnn');
   const images = loadMnist('test').images;
@@ -234,36 +236,47 @@ export async function nodeLoadScenario(options: {
         nodeSingle: 'clientSingle',
       } as const;
       let started = { own: 0, node: 0, nodeMain: 0, ownMain: 0 };
-      const reports = await runInterleaved(
-        {
-          node: overHttp,
-          nodeOneInFlight: overHttpOne,
-          nodeSingle: oneEach,
-          inProcess: inProcessWith(answer),
-          inProcessPipelined: inProcessWith(answerPipelined),
-          executor,
+      const targets = {
+        node: overHttp,
+        nodeOneInFlight: overHttpOne,
+        nodeSingle: oneEach,
+        inProcess: inProcessWith(answer),
+        inProcessPipelined: inProcessWith(answerPipelined),
+        executor,
+      };
+      // Every path runs unmeasured first, so that each process's code is optimized for its load
+      // before the clock starts: a fresh node's main thread spent about twice the CPU per request
+      // in its first seconds (its per-request code still in V8's baseline tiers), the in-process
+      // paths about 1.2 times (docs/decisions.md, "The node keeps up, session 30").
+      const warmup = options.warmupSeconds ?? 2;
+      if (warmup > 0)
+        await runInterleaved(targets, {
+          seconds: warmup,
+          concurrency: options.concurrency,
+          sliceSeconds: warmup,
+        });
+      const reports = await runInterleaved(targets, {
+        sliceSeconds: 2,
+        seconds: options.seconds,
+        concurrency: options.concurrency,
+        ...(options.sliceSeconds ? { sliceSeconds: options.sliceSeconds } : {}),
+        // Sampled between slices, when no request is in flight (the node's ticks count too).
+        onSlice: (name, phase) => {
+          const own = ownCpuMs();
+          const nodeMs = processCpuMs(node.process.pid!);
+          const nodeMain = mainThreadCpuMs(node.process.pid!);
+          const ownMain = mainThreadCpuMs(process.pid);
+          if (phase === 'start') started = { own, node: nodeMs, nodeMain, ownMain };
+          else if (name === 'node' || name === 'nodeOneInFlight' || name === 'nodeSingle') {
+            cpu[clientOf[name]] += own - started.own;
+            cpu[name] += nodeMs - started.node;
+            if (name === 'node') cpu.nodeMain += nodeMain - started.nodeMain;
+          } else {
+            cpu[name] += own - started.own;
+            if (name === 'inProcess') cpu.inProcessMain += ownMain - started.ownMain;
+          }
         },
-        {
-          sliceSeconds: 2,
-          ...options,
-          // Sampled between slices, when no request is in flight (the node's ticks count too).
-          onSlice: (name, phase) => {
-            const own = ownCpuMs();
-            const nodeMs = processCpuMs(node.process.pid!);
-            const nodeMain = mainThreadCpuMs(node.process.pid!);
-            const ownMain = mainThreadCpuMs(process.pid);
-            if (phase === 'start') started = { own, node: nodeMs, nodeMain, ownMain };
-            else if (name === 'node' || name === 'nodeOneInFlight' || name === 'nodeSingle') {
-              cpu[clientOf[name]] += own - started.own;
-              cpu[name] += nodeMs - started.node;
-              if (name === 'node') cpu.nodeMain += nodeMain - started.nodeMain;
-            } else {
-              cpu[name] += own - started.own;
-              if (name === 'inProcess') cpu.inProcessMain += ownMain - started.ownMain;
-            }
-          },
-        },
-      );
+      });
       const per = (ms: number, r: LoadReport) => ms / Math.max(1, r.requests - r.errors);
       await claimer.close();
       return {
