@@ -108,21 +108,25 @@ export interface DetectorImportOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Input channels per ConvAccumulate link of a group-1 convolution whose input is over
-   * `DETECTOR_CONV_SPLIT_BYTES` (default `DETECTOR_CONV_SPLIT_CHANNELS`; the same integers,
-   * one-steps within one call: docs/decisions.md). 0 keeps every Conv whole.
+   * The most input chunks one tile of a ConvAccumulate link may open (default
+   * `DETECTOR_CONV_SPLIT_CHUNKS`): every group-1 Conv whose tile would open more is split over its
+   * input channels, as many a link as fit (the same integers, one-steps within one call:
+   * docs/decisions.md). 0 keeps every Conv whole.
    */
-  readonly convSplitChannels?: number;
+  readonly convSplitChunks?: number;
 }
 
 /**
- * A detector Conv over more input than this is split over its input channels: the 10 convolutions
- * whose tiles needed 209–858 KiB opened at 192 × 384 (BENCHMARKS.md); below it a tile's window
- * is what ReexecVerifier settled before.
+ * Input chunks a tile of a split detector Conv may open: with the link's other openings (its
+ * accumulator, weights, proofs) a one-step stays near 13 KiB of calldata, under 500k gas at
+ * EIP-7623's 40 gas a byte (BENCHMARKS.md, the detector's whole one-steps).
  */
-export const DETECTOR_CONV_SPLIT_BYTES = 128 * 1024;
-/** Input channels per link of a split detector Conv: a tile then opens a few chunks of input rows. */
-export const DETECTOR_CONV_SPLIT_CHANNELS = 3;
+export const DETECTOR_CONV_SPLIT_CHUNKS = 4;
+/**
+ * Products a link of a split detector Conv may compute for one output (channels · kh · kw): a
+ * one-output tile of 21 channels of a 3 × 3 kernel needed 727k gas, of 5 channels 415k.
+ */
+export const DETECTOR_CONV_SPLIT_PRODUCTS = 48;
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
 export function importDetector(
@@ -130,7 +134,7 @@ export function importDetector(
   options: DetectorImportOptions = {},
 ): ImportResult {
   const { height, width } = calibration[0]!.image;
-  const splitChannels = options.convSplitChannels ?? DETECTOR_CONV_SPLIT_CHANNELS;
+  const splitChunks = options.convSplitChunks ?? DETECTOR_CONV_SPLIT_CHUNKS;
   return importOnnx(readFileSync(DETECTOR_FILE), {
     dims: { ...DETECTOR_DIMS, 'p2o.DynamicDimension.1': height, 'p2o.DynamicDimension.2': width },
     calibration: calibration.map((page) => [detectorInput(page.image)]),
@@ -141,7 +145,7 @@ export function importDetector(
     convWeightDtype: options.convWeightDtype ?? 'i16',
     groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
     convSplit:
-      splitChannels > 0 ? { minInputBytes: DETECTOR_CONV_SPLIT_BYTES, channels: splitChannels } : undefined,
+      splitChunks > 0 ? { tileChunks: splitChunks, tileProducts: DETECTOR_CONV_SPLIT_PRODUCTS } : undefined,
     label: DETECTOR_FILE,
   });
 }

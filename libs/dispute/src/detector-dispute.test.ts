@@ -32,7 +32,7 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
     const [page] = textPages(1, 5);
     const honest = await honestView(model, [quantizeInput(model.graph, 0, detectorInput(page!.image))]);
     // The last Conv reading 96 channels of 48 × 96 (858 KiB) is a chain of ConvAccumulate links
-    // of 3 channels: the last link that emits accumulator limbs.
+    // of 2 channels (DETECTOR_CONV_SPLIT_CHUNKS): the last link that emits accumulator limbs.
     const step = model.schedule.findLastIndex((edge) => {
       const x = model.graph.nodeTypes[edgeInputsOf(model.graph, edge)[0]!]!;
       return (

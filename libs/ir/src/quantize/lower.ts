@@ -14,6 +14,7 @@ import { SOFTMAX_SEGMENT } from '../ops/softmax-segments.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
+import { type ConvSplit, channelsPerLink } from './conv-split.js';
 import { INTEGER_INPUT, lowerTextOp } from './lower-text.js';
 import { lowerUpsampleOp } from './lower-upsample.js';
 
@@ -48,13 +49,14 @@ export interface LowerOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Off by default. When set, a group-1 Conv whose input (one batch item) is over `minInputBytes`
-   * becomes a chain of ConvAccumulate steps over groups of `channels` input channels, the last
-   * requantizing as Conv does: the same integers, and a tile of each link reads the rows of
-   * `channels` channels instead of every channel, so its one-step fits one call
-   * (docs/decisions.md, "The detector's wide convolutions split over input channels").
+   * Off by default. When set, a group-1 Conv over more than `minInputBytes` of input becomes a
+   * chain of ConvAccumulate steps over groups of its input channels (`channels` each, or as many
+   * as keep a link's tile within `tileChunks` opened chunks), the last requantizing as Conv does:
+   * the same integers, and a tile of each link reads a few channels instead of every channel, so
+   * its one-step fits one call (docs/decisions.md, "The detector's wide convolutions split over
+   * input channels").
    */
-  readonly convSplit?: { readonly minInputBytes: number; readonly channels: number };
+  readonly convSplit?: ConvSplit;
 }
 
 /** The dtype of activation `name` under the options: its own entry, else the default. */
@@ -337,10 +339,17 @@ export function lowerToIntegerGraph(
           dilations: attrInts(node, 'dilations', [1, 1]),
           group: attrInt(node, 'group', 1),
         };
-        const [, channels, h, wd] = b.typeOf(x).shape as [number, number, number, number];
-        const inputBytes = channels * h * wd * dtypeInfo(b.typeOf(x).dtype).bytes;
-        const split = options.convSplit;
-        const perLink = split && inputBytes > split.minInputBytes ? Math.max(1, split.channels) : channels;
+        const [, channels, height, width] = b.typeOf(x).shape as [number, number, number, number];
+        const perLink = channelsPerLink(options.convSplit, {
+          channels,
+          height,
+          width,
+          valueBytes: dtypeInfo(b.typeOf(x).dtype).bytes,
+          kernelHeight: kernel[0]!,
+          kernelWidth: kernel[1]!,
+          strideHeight: attrs.strides[0]!,
+          dilationHeight: attrs.dilations[0]!,
+        });
         if (attrs.group !== 1 || channels <= perLink) {
           const params = weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
           emit(node, 'Conv', [x, ...params], outFrac(node), attrs);

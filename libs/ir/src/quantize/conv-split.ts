@@ -1,0 +1,69 @@
+import { CHUNK_BYTES } from '../commit/tensor-digest.js';
+
+/**
+ * How a group-1 Conv is split into a chain of ConvAccumulate links over its input channels
+ * (docs/decisions.md, "The detector's wide convolutions split over input channels"). Either a
+ * fixed number of channels a link, or a budget of input chunks one tile of a link may open.
+ */
+export interface ConvSplit {
+  /** Convs whose input (one batch item) is at most this many bytes stay whole (default 0). */
+  readonly minInputBytes?: number;
+  /** Input channels per link. */
+  readonly channels?: number;
+  /**
+   * The most input chunks (of `CHUNK_BYTES`) a tile of one link may need opened, in the worst
+   * alignment: each link then gets as many channels as fit. A one-step's calldata is mostly its
+   * openings, and under EIP-7623 every byte of it costs up to 40 gas, so this bounds its gas.
+   */
+  readonly tileChunks?: number;
+  /**
+   * With `tileChunks`: the most products (channels · kh · kw) a link may compute for one output.
+   * A link's tile is at least one output, and the kernel's gas grows with its products.
+   */
+  readonly tileProducts?: number;
+}
+
+/** The shape facts the split needs about one Conv. */
+export interface ConvSplitShape {
+  /** Input channels, rows, columns and the bytes of one input value. */
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly valueBytes: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly strideHeight: number;
+  readonly dilationHeight: number;
+}
+
+/**
+ * Input channels per link for a Conv of `shape` under `split`, or `shape.channels` when the Conv
+ * stays whole.
+ */
+export function channelsPerLink(split: ConvSplit | undefined, shape: ConvSplitShape): number {
+  const { channels, height, width, valueBytes } = shape;
+  if (!split || channels * height * width * valueBytes <= (split.minInputBytes ?? 0)) return channels;
+  if (split.channels !== undefined) return Math.min(channels, Math.max(1, split.channels));
+  if (split.tileChunks === undefined) return channels;
+  const fits = (c: number) =>
+    worstTileChunks(shape, c) <= split.tileChunks! &&
+    c * shape.kernelHeight * shape.kernelWidth <= (split.tileProducts ?? Number.POSITIVE_INFINITY);
+  let perLink = 1;
+  while (perLink < channels && fits(perLink + 1)) perLink++;
+  return perLink;
+}
+
+/**
+ * The most input chunks a tile of a link over `c` channels opens: the input rows under one output
+ * row and the next (a tile may end on the following row) in each channel, listed per channel, or
+ * the c channels' planes as one contiguous range when that is fewer; each range may straddle one
+ * chunk boundary more than its length needs.
+ */
+export function worstTileChunks(shape: ConvSplitShape, c: number): number {
+  const { height, width, valueBytes, kernelHeight, strideHeight, dilationHeight } = shape;
+  const planeBytes = height * width * valueBytes;
+  const rows = Math.min(height, (kernelHeight - 1) * dilationHeight + 1 + strideHeight);
+  const perChannel = Math.ceil((rows * width * valueBytes) / CHUNK_BYTES) + 1;
+  const contiguous = Math.ceil((c * planeBytes) / CHUNK_BYTES) + 1;
+  return Math.min(c * perChannel, contiguous);
+}
