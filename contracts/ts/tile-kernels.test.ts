@@ -103,10 +103,14 @@ const UPSAMPLE_OPS = ['Resize', 'ConvTranspose'];
 const SOFTMAX_SEGMENT_GRAPHS = 60;
 const SOFTMAX_SEGMENT_RANGES = 9;
 const SOFTMAX_SEGMENT_OPS = ['SegmentMax', 'SoftmaxSegmentSum', 'SoftmaxNormalize'];
-/** Random graphs of a Conv split over input channels (ConvAccumulate; issue 15), ranges per step, outputs per range. */
+/**
+ * Random graphs of a Conv (ConvAccumulate) and of a ConvTranspose (ConvTransposeAccumulate) split
+ * over input channels (issue 15), ranges per step, outputs per range.
+ */
 const CONV_ACCUMULATE_GRAPHS = 40;
 const CONV_ACCUMULATE_RANGES = 4;
 const CONV_ACCUMULATE_OUTPUTS = 8;
+const CONV_TRANSPOSE_ACCUMULATE_GRAPHS = 48;
 /** Ops whose kernels live in ExtensionKernels (ReexecVerifier's code is at its size limit). */
 const EXTENSION_OPS = [
   ...ACTIVATION_OPS,
@@ -134,7 +138,7 @@ const MOVEMENT_GRAPHS = 60;
 const MOVEMENT_RANGES = 10;
 const MOVEMENT_OUTPUTS = 600;
 const harnessOf = (c: TileCase) =>
-  c.op === 'ConvAccumulate'
+  c.op === 'ConvAccumulate' || c.op === 'ConvTransposeAccumulate'
     ? convAccumulateHarness
     : EXTENSION_OPS.includes(c.op) || MOVED_TO_EXTENSION.includes(c.op)
       ? extensionHarness
@@ -530,6 +534,14 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     'random conv-accumulate graph',
     CONV_ACCUMULATE_OUTPUTS,
   );
+  pushShortRanges(
+    (seed) => randomConvAccumulateGraph(seed, true),
+    CONV_TRANSPOSE_ACCUMULATE_GRAPHS,
+    CONV_ACCUMULATE_RANGES,
+    ['ConvTransposeAccumulate'],
+    'random conv-transpose-accumulate graph',
+    CONV_ACCUMULATE_OUTPUTS,
+  );
   // The long-row Softmax's three steps, checked in a test of their own (a segment's output reads
   // up to 600 inputs, up to 600 expNeg): a few outputs per range.
   const segmentStart = randomCases.length;
@@ -558,7 +570,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     console.log(`random tiles per op: ${JSON.stringify(Object.fromEntries(perOp))}`);
     expect(randomCases.length).toBeGreaterThanOrEqual(MIN_RANDOM_TILES);
     for (const [name, count] of perOp) expect(count, `tiles of ${name}`).toBeGreaterThan(0);
-    for (const name of [...EXTENSION_OPS, ...MOVED_TO_EXTENSION, 'ConvAccumulate'])
+    for (const name of [...EXTENSION_OPS, ...MOVED_TO_EXTENSION, 'ConvAccumulate', 'ConvTransposeAccumulate'])
       expect(perOp.get(name), `tiles of ${name}`).toBeGreaterThanOrEqual(500);
     expect(wideCases, 'tiles of MatMul/Conv with i16 weights').toBeGreaterThanOrEqual(500);
     expect(convTapsCases, 'tiles of i16 × i16 Conv with two or three kernel columns').toBeGreaterThanOrEqual(
@@ -807,9 +819,10 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
       );
       const client = createPublicClient({ chain: foundry, transport: http(chain.rpcUrl) });
       const rows: string[] = [];
-      // ConvAccumulate links (a wide Conv split over input channels) are settled whole as well:
+      // ConvAccumulate and ConvTransposeAccumulate links (a wide Conv or ConvTranspose split over
+      // input channels) are settled whole as well:
       // their openings, listed per channel, are what the split was for.
-      const links = settled.filter((c) => c.op === 'ConvAccumulate');
+      const links = settled.filter((c) => c.op === 'ConvAccumulate' || c.op === 'ConvTransposeAccumulate');
       const linkGas: [number, string][] = [];
       for (const c of [...tooWide, ...links]) {
         const index = c.step.index;
@@ -827,12 +840,12 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         const used = await client.estimateGas({ account: DEV_ACCOUNTS[0], to: verifier, data });
         const [openings] = decodeAbiParameters(OPENINGS_ABI, witness);
         const row = `| ${index} | ${c.op} | ${c.step.inputTypes[0]!.shape.join('×')} → ${c.step.outputType.shape.join('×')} | ${c.end - c.start} | ${Math.round(windowBytes(c) / 1024)} | ${openings[0]!.chunks.length} | ${Math.round((data.length - 2) / 2 / 1024)} | ${used.toLocaleString('en-US')} |`;
-        if (c.op === 'ConvAccumulate') linkGas.push([Number(used), row]);
+        if (links.includes(c)) linkGas.push([Number(used), row]);
         else rows.push(row);
       }
       linkGas.sort(([a], [b]) => b - a);
       console.log(
-        `PP-OCRv4 detector, the wide steps settled by ReexecVerifier.outputHash (opening + kernel, eth_estimateGas), and the ${linkGas.length} ConvAccumulate cases' costliest 16:\n| step | op | input → output | outputs | contiguous KiB | chunks listed | calldata KiB | gas |\n|---|---|---|---|---|---|---|---|\n${[...rows, ...linkGas.slice(0, 16).map(([, r]) => r)].join('\n')}`,
+        `PP-OCRv4 detector, the wide steps settled by ReexecVerifier.outputHash (opening + kernel, eth_estimateGas), and the ${linkGas.length} link cases' costliest 16:\n| step | op | input → output | outputs | contiguous KiB | chunks listed | calldata KiB | gas |\n|---|---|---|---|---|---|---|---|\n${[...rows, ...linkGas.slice(0, 16).map(([, r]) => r)].join('\n')}`,
       );
       for (const [used, row] of linkGas) expect(used, row).toBeLessThan(500_000);
     },

@@ -475,9 +475,7 @@ function wideMacOf(
 
 /**
  * ConvAccumulate: its input channels sliced out of x, Σ x·w exact in double (lower-wide-mac.ts,
- * any weight dtype), plus the bias or the previous link's limbs (hi · 2^16 + lo, exact below
- * 2^53); then Conv's requantization, or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two:
- * exact), lo = acc − 2^16 · hi, hi clipped to i32, stacked on a last axis of 2.
+ * any weight dtype), then `accumulateLink`.
  */
 function lowerConvAccumulate(
   w: OnnxGraphWriter,
@@ -486,17 +484,50 @@ function lowerConvAccumulate(
   value: (node: number) => string,
 ): string {
   const { mac, chunks } = wideMacOf(graph, edge)!;
+  return accumulateLink(
+    w,
+    graph,
+    edge,
+    value,
+    lowerWideMac(w, mac, linkChannels(w, graph, edge, value), chunks),
+  );
+}
+
+/** A link's input channels [start, start + c) of x (ConvAccumulate, ConvTransposeAccumulate). */
+export function linkChannels(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  edge: number,
+  value: (node: number) => string,
+): string {
+  const ins = [...edgeInputsOf(graph, edge)];
+  const c = graph.nodeTypes[ins[1]!]!.shape[1]!;
+  const start = graph.edgeAttrs[edge]!.start as number;
+  const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
+  return start === 0 && c === graph.nodeTypes[ins[0]!]!.shape[1]
+    ? value(ins[0]!)
+    : w.node('Slice', [value(ins[0]!), ints([start]), ints([start + c]), ints([1])]);
+}
+
+/**
+ * A link's output from its sum `acc` (double, exact) over its channels: plus the bias or the
+ * previous link's limbs (hi · 2^16 + lo, exact below 2^53); then the whole op's requantization,
+ * or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two: exact), lo = acc − 2^16 · hi, hi
+ * clipped to i32, stacked on a last axis of 2.
+ */
+export function accumulateLink(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  edge: number,
+  value: (node: number) => string,
+  sum: string,
+): string {
   const ins = [...edgeInputsOf(graph, edge)];
   const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
-  const attrs = graph.edgeAttrs[edge]!;
-  const [o, c] = mac.shape as [number, number];
-  const start = attrs.start as number;
+  const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
+  const o = wt.shape[0]!;
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
-  const x =
-    start === 0 && c === mac.x.shape[1]
-      ? value(ins[0]!)
-      : w.node('Slice', [value(ins[0]!), ints([start]), ints([start + c]), ints([1])]);
-  let acc = lowerWideMac(w, mac, x, chunks);
+  let acc = sum;
   const limb = (v: number) => w.constant('double', [], [v]);
   if (ins[2] !== undefined) {
     const p = graph.nodeTypes[ins[2]]!;
@@ -512,8 +543,8 @@ function lowerConvAccumulate(
       acc = w.node('Add', [acc, w.node('Add', [w.node('Mul', [part(0), limb(2 ** 16)]), part(1)])]);
     }
   }
-  if (attrs.requantize === 1)
-    return requantize(w, acc, channelShifts(mac.x, graph.nodeTypes[ins[1]!]!, out), [o, 1, 1], out);
+  if (graph.edgeAttrs[edge]!.requantize === 1)
+    return requantize(w, acc, channelShifts(x, wt, out), [o, 1, 1], out);
   const high = w.node('Floor', [w.node('Mul', [acc, limb(2 ** -16)])]);
   const low = w.node('Sub', [acc, w.node('Mul', [high, limb(2 ** 16)])]);
   const i32 = dtypeInfo('i32');

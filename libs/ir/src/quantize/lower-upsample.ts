@@ -12,6 +12,17 @@ export interface UpsampleLoweringContext extends TextLoweringContext {
     w: FloatTensor,
     bias: Float64Array | undefined,
   ): number[];
+  /** Input channels per link of a conv-like op on x (all of them when it is not split). */
+  splitPerLink(x: number): number;
+  /** Emits ConvTranspose as a chain of ConvTransposeAccumulate links; its output's id. */
+  convTransposeChain(
+    node: FloatNode,
+    x: number,
+    w: FloatTensor,
+    bias: Float64Array | undefined,
+    perLink: number,
+    geometry: { strides: readonly number[]; pads: readonly number[] },
+  ): number;
   emitWith(
     node: FloatNode,
     op: string,
@@ -55,6 +66,11 @@ export function lowerUpsampleOp(node: FloatNode, c: UpsampleLoweringContext): bo
       const geometry = convTransposeGeometry(node, W.shape);
       if (typeof geometry === 'string') return c.fail(node, geometry);
       const x = c.wire(node, first!);
+      const perLink = c.splitPerLink(x);
+      if (perLink < c.b.typeOf(x).shape[1]!) {
+        c.convTransposeChain(node, x, outputChannelsFirst(W), B?.data, perLink, geometry);
+        return true;
+      }
       const params = c.weightsAndBias(node, c.b.typeOf(x).frac as number, outputChannelsFirst(W), B?.data);
       c.emitWith(
         node,
