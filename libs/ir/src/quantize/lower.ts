@@ -49,11 +49,12 @@ export interface LowerOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Off by default. When set, a group-1 Conv whose input (one batch item) is over `minInputBytes`
-   * becomes a chain of ConvAccumulate steps over groups of `channels` input channels, the last
-   * requantizing as Conv does: the same integers, and a tile of each link reads the rows of
-   * `channels` channels instead of every channel, so its one-step fits one call
-   * (docs/decisions.md, "The detector's wide convolutions split over input channels").
+   * Off by default. When set, a group-1 Conv (a ConvTranspose) whose input (one batch item) is
+   * over `minInputBytes` becomes a chain of ConvAccumulate (ConvTransposeAccumulate) steps over
+   * groups of `channels` input channels, the last requantizing as the whole op does: the same
+   * integers, and a tile of each link reads the rows of `channels` channels instead of every
+   * channel, so its one-step fits one call (docs/decisions.md, "The detector's wide
+   * convolutions split over input channels", and "The detector's ConvTransposes split too").
    */
   readonly convSplit?: { readonly minInputBytes: number; readonly channels: number };
 }
