@@ -120,18 +120,31 @@ export function inferRequest(url: string, inputs: readonly (readonly number[])[]
 }
 
 /**
+ * The gateway's default coalescing (apps/gateway routing/coalesce.ts: two batches in flight,
+ * `MIN_SPLIT_BATCH` = 4): a turn of 4 calls goes whole, 16 go as 8 + 8. Kept equal to the
+ * gateway's by hand (an app does not import another app); the node's load test drives the node
+ * this way for its must-show row, as a deployed gateway does.
+ */
+export const GATEWAY_MIN_SPLIT_BATCH = 4;
+
+/**
  * Like `inferRequest`, but as the gateway sends (apps/gateway/src/routing/coalesce.ts): the
  * calls made in one turn of the event loop go as one request to the node's batch route (a lone
  * call to the single route), and each call fails unless its own answer is a 200 with a receipt.
  * With `binary`, each inference's body is the binary form (binary-inputs.ts) instead of JSON,
- * as a caller holding float32 arrays sends it through the gateway. With `pipelined`, as a
- * gateway with STOA_GATEWAY_BATCHES_IN_FLIGHT=2 does, two batches are kept in flight (micro-batch.ts: a batch takes at most half
- * of the outstanding calls, the rest goes a turn later) instead of one.
+ * as a caller holding float32 arrays sends it through the gateway. With `pipelined`, two batches
+ * are kept in flight (micro-batch.ts: a batch takes at most half of the outstanding calls, the
+ * rest goes a turn later) instead of one; `minSplit` is the smallest batch such a split may make
+ * (GATEWAY_MIN_SPLIT_BATCH is the gateway's default arrangement, STOA_GATEWAY_BATCHES_IN_FLIGHT=2).
  */
 export function coalescedInferRequest(
   url: string,
   inputs: readonly (readonly number[])[],
-  { binary = false, pipelined = false }: { readonly binary?: boolean; readonly pipelined?: boolean } = {},
+  {
+    binary = false,
+    pipelined = false,
+    minSplit = 1,
+  }: { readonly binary?: boolean; readonly pipelined?: boolean; readonly minSplit?: number } = {},
 ): () => Promise<void> {
   const bodies = binary ? inputs.map((input) => encodeBinaryInputs([input])) : inferenceBodies(inputs);
   const singleType = binary ? BINARY_INPUTS_CONTENT_TYPE : 'application/json';
@@ -147,7 +160,7 @@ export function coalescedInferRequest(
       return answers.map(answered);
     },
     MAX_BATCH_ITEMS,
-    { pipelined },
+    { pipelined, minSplit },
   );
   let next = 0;
   return () => batcher.submit(bodies[next++ % bodies.length]!);

@@ -48,6 +48,35 @@ describe('MicroBatcher', () => {
     expect(await Promise.all([...first.slice(2), ...second])).toEqual([30, 40, 50, 60]);
   });
 
+  it('pipelined with minSplit: never splits below the floor, as the gateway coalesces', async () => {
+    const batches: number[][] = [];
+    const release: (() => void)[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      (items) => {
+        batches.push([...items]);
+        return new Promise((resolve) => release.push(() => resolve(items.map((n) => -n))));
+      },
+      32,
+      { pipelined: true, minSplit: 4 },
+    );
+    const four = [1, 2, 3, 4].map((n) => batcher.submit(n)); // 4 outstanding: not split
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2, 3, 4]]);
+    const eight = [5, 6, 7, 8, 9, 10, 11, 12].map((n) => batcher.submit(n)); // 12 outstanding: 6 now
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8, 9, 10],
+      [11, 12],
+    ]);
+    for (const go of release.splice(0)) go();
+    expect(await Promise.all([...four, ...eight])).toEqual([
+      -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12,
+    ]);
+    expect(() => new MicroBatcher(async () => [], 8, { pipelined: true, minSplit: 0 })).toThrow(/minSplit/);
+  });
+
   it('fails every request of a failed batch with its error, and serves the next batch', async () => {
     let fail = true;
     const batcher = new MicroBatcher<number, number>(async (items) => {

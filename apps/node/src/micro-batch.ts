@@ -9,6 +9,13 @@ export interface MicroBatcherOptions {
    * (docs/decisions.md, "two batches in flight").
    */
   readonly pipelined?: boolean;
+  /**
+   * With `pipelined`, a batch is never cut below this many items (default 1): what is
+   * outstanding is split in two only when each half holds at least this many. The gateway's
+   * coalescer keeps 4 (apps/gateway routing/coalesce.ts `MIN_SPLIT_BATCH`): a turn of 4 goes
+   * whole, 16 go as 8 + 8, since each batch has costs of its own that two items do not repay.
+   */
+  readonly minSplit?: number;
 }
 
 /**
@@ -30,6 +37,9 @@ export class MicroBatcher<In, Out> {
     private readonly options: MicroBatcherOptions = {},
   ) {
     if (!(maxBatch >= 1)) throw new Error(`maxBatch must be at least 1, got ${maxBatch}`);
+    const { minSplit = 1 } = options;
+    if (!(Number.isInteger(minSplit) && minSplit >= 1))
+      throw new Error(`minSplit must be an integer of at least 1, got ${minSplit}`);
   }
 
   submit(item: In): Promise<Out> {
@@ -49,7 +59,8 @@ export class MicroBatcher<In, Out> {
   /** Items the next batch takes at most. */
   private nextSize(): number {
     if (!this.options.pipelined) return this.maxBatch;
-    return Math.min(this.maxBatch, Math.max(1, Math.ceil((this.inFlight + this.queue.length) / 2)));
+    const half = Math.ceil((this.inFlight + this.queue.length) / 2);
+    return Math.min(this.maxBatch, Math.max(this.options.minSplit ?? 1, half));
   }
 
   private run(): void {

@@ -9,7 +9,13 @@ import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
 import { privateKeyToAccount } from 'viem/accounts';
 import { postWhenFull } from '../claim-posting.js';
-import { coalescedInferRequest, inferRequest, type LoadReport, runInterleaved } from '../load.js';
+import {
+  coalescedInferRequest,
+  GATEWAY_MIN_SPLIT_BATCH,
+  inferRequest,
+  type LoadReport,
+  runInterleaved,
+} from '../load.js';
 import { MAX_BATCH, onDemandAnswers } from '../on-demand-answers.js';
 import { Serial } from '../serial.js';
 import { ensureOwnStake } from '../stake.js';
@@ -22,15 +28,18 @@ const BATCH_SIZE = 256;
 export interface LoadComparison {
   readonly concurrency: number;
   /**
-   * The node over HTTP, driven as the gateway drives it by default (routing/coalesce.ts): the
-   * clients' calls of one event-loop turn go as one batch request, a lone call to the single route.
+   * The node over HTTP, driven as the gateway drives it by default (routing/coalesce.ts,
+   * STOA_GATEWAY_BATCHES_IN_FLIGHT=2): the clients' calls of one event-loop turn go as batch
+   * requests, two batches in flight, never split below 4 (4 clients: one batch of 4; 16: 8 + 8);
+   * a lone call goes to the single route.
    */
   readonly node: LoadReport;
   /**
-   * The same with two batches kept in flight (a batch takes at most half of the outstanding
-   * calls), as a gateway with STOA_GATEWAY_BATCHES_IN_FLIGHT=2 sends them.
+   * The same with one batch in flight (every turn's calls whole), as a gateway with
+   * STOA_GATEWAY_BATCHES_IN_FLIGHT=1 sends them: the must-show row up to session 29. At 4
+   * clients it is the same arrangement as `node`, so the two rows show the bench's noise.
    */
-  readonly nodeTwoInFlight: LoadReport;
+  readonly nodeOneInFlight: LoadReport;
   /** The node over HTTP with one inference per request (no coalescing), for reference. */
   readonly nodeSingle: LoadReport;
   /**
@@ -54,8 +63,8 @@ export interface LoadComparison {
   readonly cpuMsPerRequest: {
     readonly node: number;
     readonly client: number;
-    readonly nodeTwoInFlight: number;
-    readonly clientTwoInFlight: number;
+    readonly nodeOneInFlight: number;
+    readonly clientOneInFlight: number;
     readonly nodeSingle: number;
     readonly clientSingle: number;
     readonly inProcess: number;
@@ -101,8 +110,9 @@ const ownCpuMs = () => {
  * inputs journaled, batched per event-loop turn) fed the quantized digits, posting claims of
  * the node's size in the background (`postWhenFull`, a second staked node key), with one batch
  * and with two batches in flight; a last path is the bare executor (hot path and signature
- * only). The node is driven coalesced with binary inputs, one batch in flight (the must-show
- * row), the same with two batches in flight, and one JSON inference per request. All run
+ * only). The node is driven coalesced with binary inputs as the gateway does by default (two
+ * batches in flight, never split below 4: the must-show row), the same with one batch in flight,
+ * and one JSON inference per request. After `warmupSeconds` of each, unmeasured, all run
  * interleaved in slices of `sliceSeconds` until each has run `seconds`, so that the other work
  * on a shared machine weighs on all of them alike.
  */
@@ -110,6 +120,8 @@ export async function nodeLoadScenario(options: {
   readonly seconds: number;
   readonly concurrency: number;
   readonly sliceSeconds?: number;
+  /** Seconds each path runs unmeasured before the measured slices (default 2; 0: none). */
+  readonly warmupSeconds?: number;
 }): Promise<LoadComparison> {
   const { model } = importMnistModel('cnn');
   const images = loadMnist('test').images;
@@ -144,11 +156,15 @@ export async function nodeLoadScenario(options: {
       await node.waitForHealth('ready');
       // As a caller holding float32 arrays sends through the gateway: the binary inputs form
       // (binary-inputs.ts); the one-per-request row keeps the JSON form.
-      const overHttp = coalescedInferRequest(node.url, digits, { binary: true });
-      const overHttpTwo = coalescedInferRequest(node.url, digits, { binary: true, pipelined: true });
+      const overHttp = coalescedInferRequest(node.url, digits, {
+        binary: true,
+        pipelined: true,
+        minSplit: GATEWAY_MIN_SPLIT_BATCH,
+      });
+      const overHttpOne = coalescedInferRequest(node.url, digits, { binary: true });
       const oneEach = inferRequest(node.url, digits);
       await oneEach(); // warm-up
-      await Promise.all([overHttp(), overHttp(), overHttpTwo(), overHttpTwo()]);
+      await Promise.all([overHttp(), overHttp(), overHttpOne(), overHttpOne()]);
       // The node's own signer: the baseline differs from the node only by what HTTP adds.
       const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
         chainId: d.at.chainId,
@@ -204,8 +220,8 @@ export async function nodeLoadScenario(options: {
       const cpu = {
         node: 0,
         client: 0,
-        nodeTwoInFlight: 0,
-        clientTwoInFlight: 0,
+        nodeOneInFlight: 0,
+        clientOneInFlight: 0,
         nodeSingle: 0,
         clientSingle: 0,
         inProcess: 0,
@@ -216,40 +232,51 @@ export async function nodeLoadScenario(options: {
       };
       const clientOf = {
         node: 'client',
-        nodeTwoInFlight: 'clientTwoInFlight',
+        nodeOneInFlight: 'clientOneInFlight',
         nodeSingle: 'clientSingle',
       } as const;
       let started = { own: 0, node: 0, nodeMain: 0, ownMain: 0 };
-      const reports = await runInterleaved(
-        {
-          node: overHttp,
-          nodeTwoInFlight: overHttpTwo,
-          nodeSingle: oneEach,
-          inProcess: inProcessWith(answer),
-          inProcessPipelined: inProcessWith(answerPipelined),
-          executor,
+      const targets = {
+        node: overHttp,
+        nodeOneInFlight: overHttpOne,
+        nodeSingle: oneEach,
+        inProcess: inProcessWith(answer),
+        inProcessPipelined: inProcessWith(answerPipelined),
+        executor,
+      };
+      // Every path runs unmeasured first, so that each process's code is optimized for its load
+      // before the clock starts: a fresh node's main thread spent about twice the CPU per request
+      // in its first seconds (its per-request code still in V8's baseline tiers), the in-process
+      // paths about 1.2 times (docs/decisions.md, "The node keeps up, session 30").
+      const warmup = options.warmupSeconds ?? 2;
+      if (warmup > 0)
+        await runInterleaved(targets, {
+          seconds: warmup,
+          concurrency: options.concurrency,
+          sliceSeconds: warmup,
+        });
+      const reports = await runInterleaved(targets, {
+        sliceSeconds: 2,
+        seconds: options.seconds,
+        concurrency: options.concurrency,
+        ...(options.sliceSeconds ? { sliceSeconds: options.sliceSeconds } : {}),
+        // Sampled between slices, when no request is in flight (the node's ticks count too).
+        onSlice: (name, phase) => {
+          const own = ownCpuMs();
+          const nodeMs = processCpuMs(node.process.pid!);
+          const nodeMain = mainThreadCpuMs(node.process.pid!);
+          const ownMain = mainThreadCpuMs(process.pid);
+          if (phase === 'start') started = { own, node: nodeMs, nodeMain, ownMain };
+          else if (name === 'node' || name === 'nodeOneInFlight' || name === 'nodeSingle') {
+            cpu[clientOf[name]] += own - started.own;
+            cpu[name] += nodeMs - started.node;
+            if (name === 'node') cpu.nodeMain += nodeMain - started.nodeMain;
+          } else {
+            cpu[name] += own - started.own;
+            if (name === 'inProcess') cpu.inProcessMain += ownMain - started.ownMain;
+          }
         },
-        {
-          sliceSeconds: 2,
-          ...options,
-          // Sampled between slices, when no request is in flight (the node's ticks count too).
-          onSlice: (name, phase) => {
-            const own = ownCpuMs();
-            const nodeMs = processCpuMs(node.process.pid!);
-            const nodeMain = mainThreadCpuMs(node.process.pid!);
-            const ownMain = mainThreadCpuMs(process.pid);
-            if (phase === 'start') started = { own, node: nodeMs, nodeMain, ownMain };
-            else if (name === 'node' || name === 'nodeTwoInFlight' || name === 'nodeSingle') {
-              cpu[clientOf[name]] += own - started.own;
-              cpu[name] += nodeMs - started.node;
-              if (name === 'node') cpu.nodeMain += nodeMain - started.nodeMain;
-            } else {
-              cpu[name] += own - started.own;
-              if (name === 'inProcess') cpu.inProcessMain += ownMain - started.ownMain;
-            }
-          },
-        },
-      );
+      });
       const per = (ms: number, r: LoadReport) => ms / Math.max(1, r.requests - r.errors);
       await claimer.close();
       return {
@@ -258,8 +285,8 @@ export async function nodeLoadScenario(options: {
         cpuMsPerRequest: {
           node: per(cpu.node, reports.node),
           client: per(cpu.client, reports.node),
-          nodeTwoInFlight: per(cpu.nodeTwoInFlight, reports.nodeTwoInFlight),
-          clientTwoInFlight: per(cpu.clientTwoInFlight, reports.nodeTwoInFlight),
+          nodeOneInFlight: per(cpu.nodeOneInFlight, reports.nodeOneInFlight),
+          clientOneInFlight: per(cpu.clientOneInFlight, reports.nodeOneInFlight),
           nodeSingle: per(cpu.nodeSingle, reports.nodeSingle),
           clientSingle: per(cpu.clientSingle, reports.nodeSingle),
           inProcess: per(cpu.inProcess, reports.inProcess),
@@ -282,7 +309,7 @@ export async function nodeLoadScenario(options: {
 /** Node over HTTP against the same work in-process, and against the bare executor. */
 export function loadRatios({
   node,
-  nodeTwoInFlight,
+  nodeOneInFlight,
   nodeSingle,
   inProcess,
   inProcessPipelined,
@@ -294,8 +321,8 @@ export function loadRatios({
     p99: node.p99ms / inProcess.p99ms,
     pipelinedBaselineThroughput: node.throughput / inProcessPipelined.throughput,
     pipelinedBaselineP99: node.p99ms / inProcessPipelined.p99ms,
-    twoInFlightThroughput: nodeTwoInFlight.throughput / inProcess.throughput,
-    twoInFlightP99: nodeTwoInFlight.p99ms / inProcess.p99ms,
+    oneInFlightThroughput: nodeOneInFlight.throughput / inProcess.throughput,
+    oneInFlightP99: nodeOneInFlight.p99ms / inProcess.p99ms,
     singleThroughput: nodeSingle.throughput / inProcess.throughput,
     singleP99: nodeSingle.p99ms / inProcess.p99ms,
     executorThroughput: node.throughput / executor.throughput,
@@ -324,7 +351,7 @@ export function mustShow4(result: LoadComparison): { readonly met: boolean; read
 export function formatComparison(result: LoadComparison): string {
   const {
     node,
-    nodeTwoInFlight,
+    nodeOneInFlight,
     nodeSingle,
     inProcess,
     inProcessPipelined,
@@ -337,17 +364,17 @@ export function formatComparison(result: LoadComparison): string {
   return [
     `${'path'.padEnd(40)} ${'requests'.padStart(8)} ${'errors'.padStart(6)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     row('node over HTTP, coalesced (gateway)', node),
-    row('  the same, two batches in flight', nodeTwoInFlight),
+    row('  the same, one batch in flight', nodeOneInFlight),
     row('node over HTTP, one per request (JSON)', nodeSingle),
     row('in-process: same work (+ journal)', inProcess),
     row('  the same, two batches in flight', inProcessPipelined),
     row('in-process: bare executor + sign', executor),
     `node / in-process (same work): throughput ${ratios.throughput.toFixed(2)}, p50 ${ratios.p50.toFixed(2)}, p99 ${ratios.p99.toFixed(2)}`,
     `node / in-process with two batches in flight: throughput ${ratios.pipelinedBaselineThroughput.toFixed(2)}, p99 ${ratios.pipelinedBaselineP99.toFixed(2)}`,
-    `node with two batches in flight / in-process (same work): throughput ${ratios.twoInFlightThroughput.toFixed(2)}, p99 ${ratios.twoInFlightP99.toFixed(2)}`,
+    `node with one batch in flight / in-process (same work): throughput ${ratios.oneInFlightThroughput.toFixed(2)}, p99 ${ratios.oneInFlightP99.toFixed(2)}`,
     `node one per request / in-process (same work): throughput ${ratios.singleThroughput.toFixed(2)}, p99 ${ratios.singleP99.toFixed(2)}`,
     `node / bare executor: throughput ${ratios.executorThroughput.toFixed(2)}, p99 ${ratios.executorP99.toFixed(2)}`,
-    `CPU ms per request: node process ${cpu.node.toFixed(2)} + load generator ${cpu.client.toFixed(2)} coalesced, ${cpu.nodeTwoInFlight.toFixed(2)} + ${cpu.clientTwoInFlight.toFixed(2)} with two batches in flight, ${cpu.nodeSingle.toFixed(2)} + ${cpu.clientSingle.toFixed(2)} one per request; in-process same work ${cpu.inProcess.toFixed(2)} (${cpu.inProcessPipelined.toFixed(2)} two batches in flight), bare executor ${cpu.executor.toFixed(2)}`,
+    `CPU ms per request: node process ${cpu.node.toFixed(2)} + load generator ${cpu.client.toFixed(2)} coalesced, ${cpu.nodeOneInFlight.toFixed(2)} + ${cpu.clientOneInFlight.toFixed(2)} with one batch in flight, ${cpu.nodeSingle.toFixed(2)} + ${cpu.clientSingle.toFixed(2)} one per request; in-process same work ${cpu.inProcess.toFixed(2)} (${cpu.inProcessPipelined.toFixed(2)} two batches in flight), bare executor ${cpu.executor.toFixed(2)}`,
     `CPU ms per request on the main threads: node ${cpu.nodeMain.toFixed(2)} of ${cpu.node.toFixed(2)} coalesced; in-process same work ${cpu.inProcessMain.toFixed(2)} of ${cpu.inProcess.toFixed(2)} (its callers' loops included)`,
     mustShow4(result).line,
   ].join('\n');

@@ -474,8 +474,27 @@ function wideMacOf(
 }
 
 /**
+ * A run of input channels [start, start + mac.shape[1]) of a group-1 Conv's accumulation: one
+ * ConvAccumulate link, or a whole chain of them fused on the hot path (conv-chain.ts).
+ */
+export interface Accumulation {
+  readonly mac: WideMac;
+  readonly chunks: [number, number][];
+  /** The input x (all its channels) and the first input channel this accumulation reads. */
+  readonly x: number;
+  readonly start: number;
+  /** The bias [O] or the previous link's limbs [N, O, Ho, Wo, 2], if any. */
+  readonly previous: number | undefined;
+  /** The weights' type whose per-channel fracs requantize (its values are `mac.weights`). */
+  readonly weightType: TensorType;
+  /** The limbs (frac 0, rank 5), or Conv's output when it requantizes. */
+  readonly out: TensorType;
+  readonly requantize: boolean;
+}
+
+/**
  * ConvAccumulate: its input channels sliced out of x, Σ x·w exact in double (lower-wide-mac.ts,
- * any weight dtype), then `accumulateLink`.
+ * any weight dtype), then `accumulateOutput`.
  */
 function lowerConvAccumulate(
   w: OnnxGraphWriter,
@@ -484,54 +503,67 @@ function lowerConvAccumulate(
   value: (node: number) => string,
 ): string {
   const { mac, chunks } = wideMacOf(graph, edge)!;
-  return accumulateLink(
-    w,
-    graph,
-    edge,
-    value,
-    lowerWideMac(w, mac, linkChannels(w, graph, edge, value), chunks),
-  );
+  const ins = [...edgeInputsOf(graph, edge)];
+  const attrs = graph.edgeAttrs[edge]!;
+  return lowerAccumulation(w, graph, value, {
+    mac,
+    chunks,
+    x: ins[0]!,
+    start: attrs.start as number,
+    previous: ins[2],
+    weightType: graph.nodeTypes[ins[1]!]!,
+    out: graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!,
+    requantize: attrs.requantize === 1,
+  });
 }
 
-/** A link's input channels [start, start + c) of x (ConvAccumulate, ConvTransposeAccumulate). */
-export function linkChannels(
+/** Lowers an `Accumulation` (see `lowerConvAccumulate`). */
+export function lowerAccumulation(
   w: OnnxGraphWriter,
   graph: Hypergraph,
-  edge: number,
   value: (node: number) => string,
+  a: Accumulation,
 ): string {
-  const ins = [...edgeInputsOf(graph, edge)];
-  const c = graph.nodeTypes[ins[1]!]!.shape[1]!;
-  const start = graph.edgeAttrs[edge]!.start as number;
+  const x = inputChannels(w, value(a.x), a.mac.x, a.start, a.mac.shape[1]!);
+  return accumulateOutput(w, graph, value, lowerWideMac(w, a.mac, x, a.chunks), { ...a, xType: a.mac.x });
+}
+
+/** Input channels [start, start + c) of x (its carrier `x`, its type `xType`). */
+export function inputChannels(
+  w: OnnxGraphWriter,
+  x: string,
+  xType: TensorType,
+  start: number,
+  c: number,
+): string {
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
-  return start === 0 && c === graph.nodeTypes[ins[0]!]!.shape[1]
-    ? value(ins[0]!)
-    : w.node('Slice', [value(ins[0]!), ints([start]), ints([start + c]), ints([1])]);
+  return start === 0 && c === xType.shape[1]
+    ? x
+    : w.node('Slice', [x, ints([start]), ints([start + c]), ints([1])]);
 }
 
 /**
- * A link's output from its sum `acc` (double, exact) over its channels: plus the bias or the
- * previous link's limbs (hi · 2^16 + lo, exact below 2^53); then the whole op's requantization,
- * or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two: exact), lo = acc − 2^16 · hi, hi
- * clipped to i32, stacked on a last axis of 2.
+ * A link's output from its sum `sum` (double, exact) over its channels (ConvAccumulate,
+ * ConvTransposeAccumulate, a fused chain): plus the bias or the previous link's limbs
+ * (hi · 2^16 + lo, exact below 2^53); then the whole op's requantization, or the limbs again:
+ * hi = ⌊acc · 2^−16⌋ (a power of two: exact), lo = acc − 2^16 · hi, hi clipped to i32, stacked
+ * on a last axis of 2.
  */
-export function accumulateLink(
+export function accumulateOutput(
   w: OnnxGraphWriter,
   graph: Hypergraph,
-  edge: number,
   value: (node: number) => string,
   sum: string,
+  a: Pick<Accumulation, 'previous' | 'weightType' | 'out' | 'requantize'> & { readonly xType: TensorType },
 ): string {
-  const ins = [...edgeInputsOf(graph, edge)];
-  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
-  const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
-  const o = wt.shape[0]!;
+  const { out } = a;
+  const o = a.weightType.shape[0]!;
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
   let acc = sum;
   const limb = (v: number) => w.constant('double', [], [v]);
-  if (ins[2] !== undefined) {
-    const p = graph.nodeTypes[ins[2]]!;
-    const previous = value(ins[2]);
+  if (a.previous !== undefined) {
+    const p = graph.nodeTypes[a.previous]!;
+    const previous = value(a.previous);
     if (p.shape.length === 1) {
       acc = w.node('Add', [acc, w.node('Reshape', [previous, ints([o, 1, 1])])]);
     } else {
@@ -543,8 +575,7 @@ export function accumulateLink(
       acc = w.node('Add', [acc, w.node('Add', [w.node('Mul', [part(0), limb(2 ** 16)]), part(1)])]);
     }
   }
-  if (graph.edgeAttrs[edge]!.requantize === 1)
-    return requantize(w, acc, channelShifts(x, wt, out), [o, 1, 1], out);
+  if (a.requantize) return requantize(w, acc, channelShifts(a.xType, a.weightType, out), [o, 1, 1], out);
   const high = w.node('Floor', [w.node('Mul', [acc, limb(2 ** -16)])]);
   const low = w.node('Sub', [acc, w.node('Mul', [high, limb(2 ** 16)])]);
   const i32 = dtypeInfo('i32');
@@ -554,7 +585,7 @@ export function accumulateLink(
 }
 
 /** Conv's attributes as onnxruntime takes them (empty for MatMul). */
-function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
+export function macGeometry(graph: Hypergraph, edge: number): Record<string, number | readonly number[]> {
   if (graph.edgeOps[edge] === 'MatMul') return {};
   const attrs = graph.edgeAttrs[edge]!;
   return {

@@ -2,7 +2,13 @@ import { dtypeInfo } from '../dtype.js';
 import { edgeInputsOf, edgeOutputsOf, type Hypergraph } from '../graph/types.js';
 import { intsAttr } from '../ops/op.js';
 import { carrierOf } from './carrier.js';
-import { accumulateLink, channelShifts, type EdgeLowering, linkChannels, requantize } from './lower-edge.js';
+import {
+  accumulateOutput,
+  channelShifts,
+  type EdgeLowering,
+  inputChannels,
+  requantize,
+} from './lower-edge.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
 /** The ops this file lowers (a DB text detector's upsampling). */
@@ -60,7 +66,7 @@ function onnxLayout(weights: Int32Array, shape: readonly number[]): number[] {
  * Resize: onnxruntime's own nearest Resize (asymmetric, floor) copies values, exact on any
  * carrier. ConvTranspose: onnxruntime's float32 ConvTranspose, exact by `upsampleFallbackReason`,
  * the bias added and the sum requantized in double; an i16 input as 256·hi + lo, two products.
- * ConvTransposeAccumulate: the same sum over the link's channels, then `accumulateLink`.
+ * ConvTransposeAccumulate: the same sum over the link's channels, then `accumulateOutput`.
  */
 export function lowerUpsample(
   w: OnnxGraphWriter,
@@ -92,7 +98,7 @@ export function lowerUpsample(
   };
   const mac = (x: string) => w.cast(w.node('ConvTranspose', [x, kernel], geometry), 'double');
   const link = graph.edgeOps[edge] === 'ConvTransposeAccumulate';
-  const input = link ? linkChannels(w, graph, edge, value) : value(ins[0]!);
+  const input = link ? inputChannels(w, value(ins[0]!), xType, attrs.start as number, c) : value(ins[0]!);
   let acc: string;
   if (xType.dtype === 'i16') {
     const byte = w.constant('float', [], [256]);
@@ -102,7 +108,10 @@ export function lowerUpsample(
   } else {
     acc = mac(input);
   }
-  if (link) return { output: accumulateLink(w, graph, edge, value, acc) };
+  if (link) {
+    const a = { previous: ins[2], weightType: wType, out, requantize: attrs.requantize === 1, xType };
+    return { output: accumulateOutput(w, graph, value, acc, a) };
+  }
   if (ins[2] !== undefined) {
     const bias =
       carrierOf(graph.nodeTypes[ins[2]]!.dtype) === 'double'

@@ -4,7 +4,8 @@ import { executeTile } from '../interpreter.js';
 import type { Model } from '../model.js';
 import { sizeOf } from '../tensor.js';
 import { carrierOf } from './carrier.js';
-import { fallbackReason, lowerEdge, materialize, type Pending } from './lower-edge.js';
+import { type ConvChain, convChains } from './conv-chain.js';
+import { fallbackReason, lowerAccumulation, lowerEdge, materialize, type Pending } from './lower-edge.js';
 import { OnnxGraphWriter } from './onnx-graph.js';
 
 /**
@@ -52,12 +53,16 @@ function groupSteps(model: Model, log: (message: string) => void): (number[] | n
   return groups;
 }
 
-/** The ONNX model of one segment: int32 feeds cast to carriers, carriers cast back for exposed nodes. */
+/**
+ * The ONNX model of one segment: int32 feeds cast to carriers, carriers cast back for exposed
+ * nodes. On the hot path (`hot`), rounding is deferred past Relu/MaxPool/Reshape/Transpose, and a
+ * chain of ConvAccumulate links lowers as one Conv (conv-chain.ts).
+ */
 function segmentGraph(
   model: Model,
   steps: readonly number[],
   isExposed: (node: number) => boolean,
-  deferRounding: boolean,
+  hot: boolean,
 ): { bytes: Uint8Array; feeds: number[]; exposed: number[] } {
   const { graph, schedule } = model;
   const w = new OnnxGraphWriter();
@@ -83,16 +88,24 @@ function segmentGraph(
     return name;
   };
   const produced: number[] = [];
+  const edges = steps.map((s) => schedule[s]!);
+  const chains = hot ? convChains(graph, edges, isExposed) : new Map<number, ConvChain>();
+  // A fused chain's earlier links are computed by its last: their limbs are read by no one else.
+  const fused = new Set([...chains.values()].flatMap((c) => c.links.slice(0, -1)));
   for (const step of steps) {
     const edge = schedule[step]!;
+    if (fused.has(edge)) continue;
+    const chain = chains.get(edge);
     // Rounding is deferred only where no one outside onnxruntime sees the unrounded node.
-    const lowered = lowerEdge(
-      w,
-      graph,
-      edge,
-      value,
-      deferRounding ? (n) => (isExposed(n) ? undefined : pending.get(n)) : undefined,
-    );
+    const lowered = chain
+      ? { output: lowerAccumulation(w, graph, value, chain.accumulation) }
+      : lowerEdge(
+          w,
+          graph,
+          edge,
+          value,
+          hot ? (n) => (isExposed(n) ? undefined : pending.get(n)) : undefined,
+        );
     if ('fallback' in lowered)
       throw new Error(`step ${step} was planned on onnxruntime: ${lowered.fallback}`);
     const out = edgeOutputsOf(graph, edge)[0]!;
