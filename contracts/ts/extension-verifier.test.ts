@@ -175,9 +175,12 @@ async function settleTiles(
   return several;
 }
 
-/** A wide Conv's graph, its Conv replaced by a chain of ConvAccumulate links of 1–3 input channels. */
-function wideConvChain(seed: number) {
-  const { model, inputs, rng } = wideConv(2 * seed - 1);
+/**
+ * A wide Conv's (ConvTranspose's) graph, its Conv replaced by a chain of ConvAccumulate
+ * (ConvTransposeAccumulate) links of 1–3 input channels.
+ */
+function wideConvChain(seed: number, transposed = false) {
+  const { model, inputs, rng } = wideConv(transposed ? 2 * seed : 2 * seed - 1);
   const g = model.graph;
   const edge = model.schedule[0]!;
   const [xNode, wNode, biasNode] = [...edgeInputsOf(g, edge)] as [number, number, number];
@@ -185,6 +188,7 @@ function wideConvChain(seed: number) {
   const x = b.input('x', g.nodeTypes[xNode]!);
   const wType = g.nodeTypes[wNode]!;
   const { strides, pads, dilations } = g.edgeAttrs[edge] as Record<string, number[]>;
+  const window = transposed ? { strides, pads } : { strides, pads, dilations };
   const out = g.nodeTypes[edgeOutputsOf(g, edge)[0]!]!;
   const channels = wType.shape[1]!;
   const perLink = rng.int(1, 3);
@@ -197,16 +201,16 @@ function wideConvChain(seed: number) {
       { ...wType, shape: [wType.shape[0]!, c, ...wType.shape.slice(2)] },
       inputChannelWeights(g.params.get(wNode)!, wType.shape, start, c),
     );
-    previous = b.op('ConvAccumulate', [x, link, previous], {
+    previous = b.op(transposed ? 'ConvTransposeAccumulate' : 'ConvAccumulate', [x, link, previous], {
       ...(last ? { dtype: out.dtype, frac: out.frac as number } : { dtype: 'i32', frac: 0 }),
-      attrs: { strides, pads, dilations, start, requantize: last ? 1 : 0 },
+      attrs: { ...window, start, requantize: last ? 1 : 0 },
     });
   }
   b.output(previous);
   return { model: createModel(b.build(), `wide-conv-chain-${seed}`), inputs, rng };
 }
 
-describe('ReexecVerifier opens a Conv, ConvTranspose or ConvAccumulate input as several ranges', () => {
+describe('ReexecVerifier opens a Conv, ConvTranspose, ConvAccumulate or ConvTransposeAccumulate input as several ranges', () => {
   it('settles tiles whose input rows are opened channel by channel, and refuses a missing range', async () => {
     let several = 0;
     for (let seed = 1; seed <= WIDE_GRAPHS; seed++) {
@@ -217,16 +221,22 @@ describe('ReexecVerifier opens a Conv, ConvTranspose or ConvAccumulate input as 
     expect(several).toBeGreaterThan(WIDE_GRAPHS * 2);
   });
 
-  it("settles ConvAccumulate tiles whose input rows are opened in the link's channels only (ConvAccumulateVerifier)", async () => {
-    let several = 0;
-    let links = 0;
-    for (let seed = 1; seed <= WIDE_GRAPHS / 2; seed++) {
-      const { model, inputs, rng } = wideConvChain(seed);
-      for (let index = 0; index < model.schedule.length; index++) {
-        several += await settleTiles(model, inputs, rng, index);
-        links++;
+  it.each([
+    ['ConvAccumulate', false],
+    ['ConvTransposeAccumulate', true],
+  ] as const)(
+    "settles %s tiles whose input rows are opened in the link's channels only (ConvAccumulateVerifier)",
+    async (_, transposed) => {
+      let several = 0;
+      let links = 0;
+      for (let seed = 1; seed <= WIDE_GRAPHS / 2; seed++) {
+        const { model, inputs, rng } = wideConvChain(seed, transposed);
+        for (let index = 0; index < model.schedule.length; index++) {
+          several += await settleTiles(model, inputs, rng, index);
+          links++;
+        }
       }
-    }
-    expect(several).toBeGreaterThan(links);
-  });
+      expect(several).toBeGreaterThan(links);
+    },
+  );
 });

@@ -5,12 +5,14 @@ import {Step, Window} from "./StepTypes.sol";
 import {TileKernels} from "./TileKernels.sol";
 import {TileOperands} from "./TileOperands.sol";
 
-/// @title ConvAccumulateKernels: tiles of ConvAccumulate (58), one link of a Conv split over
-/// input channels. docs/semantics.md §9; reference: libs/ir/src/ops/conv-accumulate.ts.
+/// @title ConvAccumulateKernels: tiles of ConvAccumulate (58) and ConvTransposeAccumulate (59),
+/// one link of a Conv or a ConvTranspose split over input channels. docs/semantics.md §9;
+/// reference: libs/ir/src/ops/conv-accumulate.ts.
 library ConvAccumulateKernels {
     using TileOperands for TileOperands.Operand;
 
     uint16 internal constant CONV_ACCUMULATE = 58;
+    uint16 internal constant CONV_TRANSPOSE_ACCUMULATE = 59;
 
     /// @notice The canonical bytes of output elements [start, end) of a ConvAccumulate step.
     function run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)
@@ -18,7 +20,7 @@ library ConvAccumulateKernels {
         pure
         returns (bytes memory out)
     {
-        if (step.op != CONV_ACCUMULATE) revert TileKernels.UnknownOp(step.op);
+        if (step.op != CONV_ACCUMULATE && step.op != CONV_TRANSPOSE_ACCUMULATE) revert TileKernels.UnknownOp(step.op);
         uint256 total = TileOperands.elementCount(step.outputType.shape);
         if (start > end || end > total) revert TileKernels.TileOutOfRange(start, end, total);
         out = new bytes((end - start) * TileOperands.widthOf(step.outputType.dtype));
@@ -30,7 +32,8 @@ library ConvAccumulateKernels {
     }
 
     /// @dev The link's geometry. Attributes in declared order: strides, pads, dilations, start,
-    /// requantize.
+    /// requantize (ConvTransposeAccumulate: no dilations). The top padding may be negative after
+    /// a crop (ConvAccumulateVerifier): it is kept as its two's complement.
     struct Geometry {
         uint256 channels;
         uint256 height;
@@ -51,6 +54,7 @@ library ConvAccumulateKernels {
         /// 0: no previous input; 1: a bias [O]; 2: the previous link's limbs [N, O, Ho, Wo, 2].
         uint256 previous;
         bool limbs;
+        bool transpose;
         int256 baseShift;
         int256 lo;
         int256 hi;
@@ -109,6 +113,7 @@ library ConvAccumulateKernels {
     /// @dev Σ over the link's input channels and in-bounds taps of output (g.n, o, g.i, g.j).
     /// Rows above the image wrap to huge values in unchecked arithmetic: out of range, skipped.
     function taps(Geometry memory g, uint256 o) private pure returns (int256 acc) {
+        if (g.transpose) return transposeTaps(g, o);
         unchecked {
             for (uint256 ci = 0; ci < g.links; ci++) {
                 for (uint256 u = 0; u < g.kernelH; u++) {
@@ -135,6 +140,29 @@ library ConvAccumulateKernels {
         }
     }
 
+    /// @dev ConvTranspose's taps: every (u, v) with i + pt − u = a·sh, j + pl − v = b·sw inside the
+    /// image. A negative i + pt − u wraps to a value whose quotient is past any row: skipped.
+    function transposeTaps(Geometry memory g, uint256 o) private pure returns (int256 acc) {
+        (TileOperands.Operand memory x, TileOperands.Operand memory w) = (g.x, g.w);
+        unchecked {
+            for (uint256 ci = 0; ci < g.links; ci++) {
+                uint256 plane = (g.n * g.channels + g.start + ci) * g.height;
+                for (uint256 u = 0; u < g.kernelH; u++) {
+                    uint256 ty = g.i + g.padTop - u;
+                    if (ty % g.strideH != 0 || ty / g.strideH >= g.height) continue;
+                    uint256 xRow = (plane + ty / g.strideH) * g.width;
+                    uint256 wRow = ((o * g.links + ci) * g.kernelH + u) * g.kernelW;
+                    for (uint256 v = 0; v < g.kernelW; v++) {
+                        uint256 tx = g.j + g.padLeft - v;
+                        if (tx % g.strideW == 0 && tx / g.strideW < g.width) {
+                            acc += x.load(xRow + tx / g.strideW) * w.load(wRow + v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     function geometry(Step memory step) private pure returns (Geometry memory g) {
         uint32[] memory xShape = step.inputTypes[0].shape;
         uint32[] memory wShape = step.inputTypes[1].shape;
@@ -151,10 +179,14 @@ library ConvAccumulateKernels {
         g.strideW = uint256(TileOperands.attrValue(step.attrs, 0, 1));
         g.padTop = uint256(TileOperands.attrValue(step.attrs, 1, 0));
         g.padLeft = uint256(TileOperands.attrValue(step.attrs, 1, 1));
-        g.dilationH = uint256(TileOperands.attrValue(step.attrs, 2, 0));
-        g.dilationW = uint256(TileOperands.attrValue(step.attrs, 2, 1));
-        g.start = uint256(TileOperands.attrValue(step.attrs, 3, 0));
-        g.limbs = TileOperands.attrValue(step.attrs, 4, 0) == 0;
+        g.transpose = step.op == CONV_TRANSPOSE_ACCUMULATE;
+        uint256 d = g.transpose ? 0 : 1; // the dilations attribute
+        if (d == 1) {
+            g.dilationH = uint256(TileOperands.attrValue(step.attrs, 2, 0));
+            g.dilationW = uint256(TileOperands.attrValue(step.attrs, 2, 1));
+        }
+        g.start = uint256(TileOperands.attrValue(step.attrs, 2 + d, 0));
+        g.limbs = TileOperands.attrValue(step.attrs, 3 + d, 0) == 0;
         if (step.inputTypes.length > 2) g.previous = step.inputTypes[2].shape.length == 1 ? 1 : 2;
         g.baseShift = TileOperands.fracOf(step.inputTypes[0], 0) - TileOperands.fracOf(step.outputType, 0);
         (g.lo, g.hi) = TileOperands.boundsOf(step.outputType.dtype);

@@ -7,17 +7,19 @@ import {TileOperands} from "./TileOperands.sol";
 import {TileRule} from "./TileRule.sol";
 import {ConvAccumulateKernels} from "./ConvAccumulateKernels.sol";
 
-/// @title ConvAccumulateVerifier: the kernel verifier of ConvAccumulate (58), one link of a Conv
-/// split over input channels (docs/semantics.md §9).
+/// @title ConvAccumulateVerifier: the kernel verifier of ConvAccumulate (58) and
+/// ConvTransposeAccumulate (59), one link of a Conv or a ConvTranspose split over input channels
+/// (docs/semantics.md §9).
 /// @notice A listed (several-range) opening of
 /// input 0 is cropped here, not by TensorOpener._cropRows: the rows the tile's output rows read,
 /// in the link's channels [start, start + c) only, become the whole input, the step rewritten in
 /// memory to read them (channels c, height = those rows, start 0, top padding moved down by the
-/// first row). Output geometry, the tile and the other inputs are unchanged, so each output reads
-/// the same values at the same taps.
+/// first row; for a ConvTranspose link, by first row · sh, which may make it negative). Output
+/// geometry, the tile and the other inputs are unchanged, so each output reads the same values at
+/// the same taps.
 contract ConvAccumulateVerifier is KernelVerifier {
     function ops() external pure returns (uint256) {
-        return 1 << ConvAccumulateKernels.CONV_ACCUMULATE;
+        return (1 << ConvAccumulateKernels.CONV_ACCUMULATE) | (1 << ConvAccumulateKernels.CONV_TRANSPOSE_ACCUMULATE);
     }
 
     function _run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)
@@ -38,7 +40,8 @@ contract ConvAccumulateVerifier is KernelVerifier {
         return _cropChannelRows(s, o, tile[0], tile[1]);
     }
 
-    /// @dev Attributes in declared order: strides (0), pads (1), dilations (2), start (3), requantize (4).
+    /// @dev Attributes in declared order: strides (0), pads (1), dilations (2, not in op 59), start
+    /// (3; 2 in op 59), requantize.
     function _cropChannelRows(Step memory s, TensorOpening memory o, uint256 start, uint256 end)
         private
         pure
@@ -46,7 +49,7 @@ contract ConvAccumulateVerifier is KernelVerifier {
     {
         uint32[] memory xs = s.inputTypes[0].shape;
         (uint256 lo, uint256 rows) = _channelRowsRead(s, start, end);
-        (uint256 first,) = TileOperands.attr(s.attrs, 3);
+        (uint256 first,) = TileOperands.attr(s.attrs, s.op == ConvAccumulateKernels.CONV_ACCUMULATE ? 3 : 2);
         // Channels [start, start + c) seen as a [1, c, H, W] input whose rows begin start · H rows later.
         xs[1] = s.inputTypes[1].shape[1];
         bytes memory image = _rowImage(
@@ -58,7 +61,8 @@ contract ConvAccumulateVerifier is KernelVerifier {
     }
 
     /// @dev The input rows lo .. lo + rows − 1 that the tile's output rows read (clipped to the
-    /// image); moves the top padding down by lo so that row lo is the first input row.
+    /// image); moves the top padding so that row lo is the first input row (by lo, or lo · sh
+    /// for a ConvTranspose link: output row y reads input row a where y = a·sh − top + u, u < kh).
     function _channelRowsRead(Step memory s, uint256 start, uint256 end) private pure returns (uint256, uint256) {
         (uint256 i0, uint256 i1) = _outputRows(s, start, end);
         (uint256 pads,) = TileOperands.attr(s.attrs, 1);
@@ -66,13 +70,21 @@ contract ConvAccumulateVerifier is KernelVerifier {
         unchecked {
             int256 top = s.attrs[pads];
             int256 sh = TileOperands.attrValue(s.attrs, 0, 0);
-            int256 lo = int256(i0) * sh - top;
+            int256 kh = int256(uint256(s.inputTypes[1].shape[2]));
+            bool transpose = s.op != ConvAccumulateKernels.CONV_ACCUMULATE;
+            int256 lo;
+            int256 hi;
+            if (transpose) {
+                lo = int256(i0) + top - kh + 1 <= 0 ? int256(0) : (int256(i0) + top - kh + sh) / sh;
+                hi = (int256(i1) + top) / sh;
+            } else {
+                lo = int256(i0) * sh - top;
+                hi = int256(i1) * sh - top + (kh - 1) * TileOperands.attrValue(s.attrs, 2, 0);
+            }
             if (lo < 0) lo = 0;
-            int256 hi = int256(i1) * sh - top
-                + int256(uint256(s.inputTypes[1].shape[2]) - 1) * TileOperands.attrValue(s.attrs, 2, 0);
             if (hi >= int256(uint256(s.inputTypes[0].shape[2]))) hi = int256(uint256(s.inputTypes[0].shape[2])) - 1;
             if (hi < lo) revert CannotCrop(0);
-            s.attrs[pads] = int64(top + lo);
+            s.attrs[pads] = int64(transpose ? top - lo * sh : top + lo);
             return (uint256(lo), uint256(hi - lo + 1));
         }
     }

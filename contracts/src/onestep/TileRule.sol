@@ -54,12 +54,15 @@ library TileRule {
             uint32[] calldata m = step.inputTypes[1].shape;
             return (s + m[m.length - 1], 1);
         }
-        if (op == 23) {
-            // ConvTranspose: C · ⌈kh / sh⌉ · ⌈kw / sw⌉ taps at most per output, + 3 per output
+        if (op == 23 || op == 59) {
+            // ConvTranspose: C · ⌈kh / sh⌉ · ⌈kw / sw⌉ taps at most per output, + 3 per output;
+            // ConvTransposeAccumulate: c · ⌈kh / sh⌉ · ⌈kw / sw⌉ + 12, a position's two limbs in one tile
             uint32[] calldata w = step.inputTypes[1].shape;
             uint256 sh = uint256(int256(step.attrs[1]));
             uint256 sw = uint256(int256(step.attrs[2]));
-            return (uint256(w[1]) * ((w[2] + sh - 1) / sh) * ((w[3] + sw - 1) / sw) + 3, 1);
+            uint256 taps = uint256(w[1]) * ((w[2] + sh - 1) / sh) * ((w[3] + sw - 1) / sw);
+            if (op == 23) return (taps + 3, 1);
+            return (taps + 12, step.outputType.shape.length == 5 ? 2 : 1);
         }
         revert UnknownOp(op);
     }

@@ -66,7 +66,7 @@ export interface CropStep {
  * planes, rows the padding alone covers): such a tile opens one contiguous range.
  */
 export function cropChunks(step: CropStep, width: number, start: number, end: number): number[] | undefined {
-  if (step.op === 58) return channelRowChunks(step, width, start, end);
+  if (step.op === 58 || step.op === 59) return channelRowChunks(step, width, start, end);
   if (step.op !== 21 && step.op !== 23) return undefined;
   const [n, channels, height, cols] = step.inputTypes[0]!.shape as [number, number, number, number];
   const [, , outH, outW] = step.outputType.shape as [number, number, number, number];
@@ -100,9 +100,10 @@ export function cropChunks(step: CropStep, width: number, start: number, end: nu
 }
 
 /**
- * The chunks of a ConvAccumulate's (58) input 0 that ConvAccumulateVerifier._cropChannelRows
- * reads for output elements [start, end) (a limb output counts each position twice): in each of
- * the link's input channels [start, start + c), the input rows the tile's output rows read.
+ * The chunks of a ConvAccumulate's (58) or ConvTransposeAccumulate's (59) input 0 that
+ * ConvAccumulateVerifier._cropChannelRows reads for output elements [start, end) (a limb output
+ * counts each position twice): in each of the link's input channels [start, start + c), the input
+ * rows the tile's output rows read.
  * Undefined where the verifier cannot crop (batch > 1, a tile across two output planes, rows the
  * padding alone covers).
  */
@@ -115,13 +116,15 @@ function channelRowChunks(step: CropStep, width: number, start: number, end: num
     return undefined;
   const top = attrValue(step.attrs, 1, 0);
   const sh = attrValue(step.attrs, 0, 0);
-  const lo = Math.max(0, Math.floor((start % plane) / row) * sh - top);
-  const hi = Math.min(
-    height - 1,
-    Math.floor(((end - 1) % plane) / row) * sh - top + (kh - 1) * attrValue(step.attrs, 2, 0),
-  );
+  const [i0, i1] = [Math.floor((start % plane) / row), Math.floor(((end - 1) % plane) / row)];
+  // ConvTransposeAccumulate: output row y reads input row a where y = a·sh − top + u, u < kh.
+  const [first0, last0] =
+    step.op === 58
+      ? [i0 * sh - top, i1 * sh - top + (kh - 1) * attrValue(step.attrs, 2, 0)]
+      : [i0 + top - kh + 1 <= 0 ? 0 : Math.floor((i0 + top - kh + sh) / sh), Math.floor((i1 + top) / sh)];
+  const [lo, hi] = [Math.max(0, first0), Math.min(height - 1, last0)];
   if (hi < lo) return undefined;
-  const first = attrValue(step.attrs, 3, 0);
+  const first = attrValue(step.attrs, step.op === 58 ? 3 : 2, 0);
   const rowBytes = cols * width;
   const chunks: number[] = [];
   for (let c = first; c < first + links; c++) {

@@ -2,7 +2,7 @@ import { Clip, HardSigmoid } from './activation.js';
 import { BatchMatMul, LayerNorm, ReduceMean } from './attention.js';
 import { CausalSoftmax } from './causal-softmax.js';
 import { Conv } from './conv.js';
-import { ConvAccumulate } from './conv-accumulate.js';
+import { ConvAccumulate, ConvTransposeAccumulate } from './conv-accumulate.js';
 import { Add, Mul, Relu, Requantize, Sub } from './elementwise.js';
 import { Gather } from './gather.js';
 import { Gelu } from './gelu.js';
@@ -53,6 +53,7 @@ const ALL: readonly OpDefinition[] = [
   SoftmaxSegmentSum,
   SoftmaxNormalize,
   ConvAccumulate,
+  ConvTransposeAccumulate,
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name, op]));

@@ -1,5 +1,5 @@
 import { requantize } from '../fixed-point.js';
-import { channelFrac, frac } from '../graph/types.js';
+import { type Attrs, channelFrac, frac } from '../graph/types.js';
 import { formatShape } from '../tensor.js';
 import { accumulatorProblems } from './accumulate.js';
 import { movesValues, passThroughProblems } from './layout.js';
@@ -53,8 +53,84 @@ function coordinates(idx: number, shape: readonly number[]): [number, number, nu
   return coords;
 }
 
+/** Output height and width of a ConvTranspose of an h × wd input, or why there is none. */
+export function convTransposeOutput(
+  h: number,
+  wd: number,
+  kh: number,
+  kw: number,
+  attrs: Attrs,
+): [number, number] | string {
+  const strides = intsAttr(attrs, 'strides');
+  const pads = intsAttr(attrs, 'pads');
+  if (strides.length !== 2 || strides.some((s) => !Number.isInteger(s) || s < 1))
+    return 'strides must be two integers >= 1';
+  if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0))
+    return 'pads must be four integers >= 0';
+  const ho = (h - 1) * strides[0]! + kh - pads[0]! - pads[2]!;
+  const wo = (wd - 1) * strides[1]! + kw - pads[1]! - pads[3]!;
+  if (ho < 1 || wo < 1) return `pads [${pads.join(', ')}] leave no output of the ${h}x${wd} input`;
+  return [ho, wo];
+}
+
+/** What a ConvTranspose tap sum needs of the shapes and attributes. */
+export interface ConvTransposeGeometry {
+  readonly h: number;
+  readonly wd: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+}
+
+export function convTransposeGeometryOf(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  attrs: Attrs,
+): ConvTransposeGeometry {
+  const [sh, sw] = intsAttr(attrs, 'strides') as [number, number];
+  const [pt, pl] = intsAttr(attrs, 'pads') as [number, number];
+  return { h: xShape[2]!, wd: xShape[3]!, kh: wShape[2]!, kw: wShape[3]!, sh, sw, pt, pl };
+}
+
+/**
+ * Σ x[plane0 + ci, a, b] · w[oc, ci, u, v] over `count` consecutive input planes from `plane0`
+ * (the batch item's offset included), weights [·, count, kh, kw], and every (u, v) with
+ * i + pt − u = a·sh, j + pl − v = b·sw, 0 ≤ a < h, 0 ≤ b < wd.
+ */
+export function convTransposeTaps(
+  x: Int32Array,
+  w: Int32Array,
+  { h, wd, kh, kw, sh, sw, pt, pl }: ConvTransposeGeometry,
+  plane0: number,
+  oc: number,
+  count: number,
+  i: number,
+  j: number,
+): number {
+  let acc = 0;
+  for (let ci = 0; ci < count; ci++) {
+    const xPlane = (plane0 + ci) * h;
+    const wBase = (oc * count + ci) * kh;
+    for (let u = 0; u < kh; u++) {
+      const ty = i + pt - u;
+      if (ty < 0 || ty % sh !== 0 || ty / sh >= h) continue;
+      const xRow = (xPlane + ty / sh) * wd;
+      const wRow = (wBase + u) * kw;
+      for (let v = 0; v < kw; v++) {
+        const tx = j + pl - v;
+        if (tx < 0 || tx % sw !== 0 || tx / sw >= wd) continue;
+        acc += x[xRow + tx / sw]! * w[wRow + v]!;
+      }
+    }
+  }
+  return acc;
+}
+
 /** Taps of ConvTranspose's kernel that reach one output row or column: at most ⌈k / s⌉. */
-const tapsPerAxis = (kernel: number, stride: number) => Math.ceil(kernel / stride);
+export const tapsPerAxis = (kernel: number, stride: number) => Math.ceil(kernel / stride);
 /**
  * Work units of one ConvTranspose output besides its taps (finding the taps, bias,
  * requantization): measured on-chain at several taps' gas, so that tiles of narrow layers
@@ -85,15 +161,9 @@ export const ConvTranspose: OpDefinition = {
     if (wc !== c) return `weights have ${wc} input channels, input has ${c}`;
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== o))
       return `bias must be [${o}], got ${formatShape(bias.shape)}`;
-    const strides = intsAttr(attrs, 'strides');
-    const pads = intsAttr(attrs, 'pads');
-    if (strides.length !== 2 || strides.some((s) => !Number.isInteger(s) || s < 1))
-      return 'strides must be two integers >= 1';
-    if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0))
-      return 'pads must be four integers >= 0';
-    const ho = (h - 1) * strides[0]! + kh - pads[0]! - pads[2]!;
-    const wo = (wd - 1) * strides[1]! + kw - pads[1]! - pads[3]!;
-    if (ho < 1 || wo < 1) return `pads [${pads.join(', ')}] leave no output of the ${h}x${wd} input`;
+    const spatial = convTransposeOutput(h, wd, kh, kw, attrs);
+    if (typeof spatial === 'string') return spatial;
+    const [ho, wo] = spatial;
     return [n, o, ho, wo];
   },
   check({ inTypes, outType, constants }) {
@@ -108,30 +178,13 @@ export const ConvTranspose: OpDefinition = {
   tileGranule: () => 1,
   kernel({ inputs, inTypes, outType, attrs }, out, start, end) {
     const [x, w, bias] = inputs as [Int32Array, Int32Array, Int32Array | undefined];
-    const [, c, h, wd] = inTypes[0]!.shape as [number, number, number, number];
-    const [, , kh, kw] = inTypes[1]!.shape as [number, number, number, number];
-    const [sh, sw] = intsAttr(attrs, 'strides') as [number, number];
-    const [pt, pl] = intsAttr(attrs, 'pads') as [number, number];
+    const c = inTypes[0]!.shape[1]!;
+    const geometry = convTransposeGeometryOf(inTypes[0]!.shape, inTypes[1]!.shape, attrs);
     const fx = frac(inTypes[0]!);
     const fo = frac(outType);
     for (let idx = start; idx < end; idx++) {
       const [n, oc, i, j] = coordinates(idx, outType.shape);
-      let acc = bias ? bias[oc]! : 0;
-      for (let ci = 0; ci < c; ci++) {
-        const xPlane = (n * c + ci) * h;
-        const wBase = (oc * c + ci) * kh;
-        for (let u = 0; u < kh; u++) {
-          const ty = i + pt - u;
-          if (ty < 0 || ty % sh !== 0 || ty / sh >= h) continue;
-          const xRow = (xPlane + ty / sh) * wd;
-          const wRow = (wBase + u) * kw;
-          for (let v = 0; v < kw; v++) {
-            const tx = j + pl - v;
-            if (tx < 0 || tx % sw !== 0 || tx / sw >= wd) continue;
-            acc += x[xRow + tx / sw]! * w[wRow + v]!;
-          }
-        }
-      }
+      const acc = (bias ? bias[oc]! : 0) + convTransposeTaps(x, w, geometry, n * c, oc, c, i, j);
       out[idx] = requantize(acc, fx + channelFrac(inTypes[1]!, oc), fo, outType.dtype);
     }
   },

@@ -55,6 +55,13 @@ const FAMILIES: readonly {
     graphs: 40,
     ops: ['ConvAccumulate'],
   },
+  {
+    // A ConvTranspose split over input channels (issue 15), i8 weights as the importer's.
+    name: 'ConvTransposeAccumulate chains',
+    generate: (seed) => randomConvAccumulateGraph(seed, true, 'i8'),
+    graphs: 30,
+    ops: ['ConvTransposeAccumulate'],
+  },
 ];
 
 describe.each(FAMILIES)('onnxruntime lowering of $name', ({ generate, graphs, ops }) => {

@@ -494,9 +494,7 @@ export interface Accumulation {
 
 /**
  * ConvAccumulate: its input channels sliced out of x, Σ x·w exact in double (lower-wide-mac.ts,
- * any weight dtype), plus the bias or the previous link's limbs (hi · 2^16 + lo, exact below
- * 2^53); then Conv's requantization, or the limbs again: hi = ⌊acc · 2^−16⌋ (a power of two:
- * exact), lo = acc − 2^16 · hi, hi clipped to i32, stacked on a last axis of 2.
+ * any weight dtype), then `accumulateOutput`.
  */
 function lowerConvAccumulate(
   w: OnnxGraphWriter,
@@ -526,14 +524,42 @@ export function lowerAccumulation(
   value: (node: number) => string,
   a: Accumulation,
 ): string {
-  const { mac, out } = a;
-  const [o, c] = mac.shape as [number, number];
+  const x = inputChannels(w, value(a.x), a.mac.x, a.start, a.mac.shape[1]!);
+  return accumulateOutput(w, graph, value, lowerWideMac(w, a.mac, x, a.chunks), { ...a, xType: a.mac.x });
+}
+
+/** Input channels [start, start + c) of x (its carrier `x`, its type `xType`). */
+export function inputChannels(
+  w: OnnxGraphWriter,
+  x: string,
+  xType: TensorType,
+  start: number,
+  c: number,
+): string {
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
-  const x =
-    a.start === 0 && c === mac.x.shape[1]
-      ? value(a.x)
-      : w.node('Slice', [value(a.x), ints([a.start]), ints([a.start + c]), ints([1])]);
-  let acc = lowerWideMac(w, mac, x, a.chunks);
+  return start === 0 && c === xType.shape[1]
+    ? x
+    : w.node('Slice', [x, ints([start]), ints([start + c]), ints([1])]);
+}
+
+/**
+ * A link's output from its sum `sum` (double, exact) over its channels (ConvAccumulate,
+ * ConvTransposeAccumulate, a fused chain): plus the bias or the previous link's limbs
+ * (hi · 2^16 + lo, exact below 2^53); then the whole op's requantization, or the limbs again:
+ * hi = ⌊acc · 2^−16⌋ (a power of two: exact), lo = acc − 2^16 · hi, hi clipped to i32, stacked
+ * on a last axis of 2.
+ */
+export function accumulateOutput(
+  w: OnnxGraphWriter,
+  graph: Hypergraph,
+  value: (node: number) => string,
+  sum: string,
+  a: Pick<Accumulation, 'previous' | 'weightType' | 'out' | 'requantize'> & { readonly xType: TensorType },
+): string {
+  const { out } = a;
+  const o = a.weightType.shape[0]!;
+  const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
+  let acc = sum;
   const limb = (v: number) => w.constant('double', [], [v]);
   if (a.previous !== undefined) {
     const p = graph.nodeTypes[a.previous]!;
@@ -549,7 +575,7 @@ export function lowerAccumulation(
       acc = w.node('Add', [acc, w.node('Add', [w.node('Mul', [part(0), limb(2 ** 16)]), part(1)])]);
     }
   }
-  if (a.requantize) return requantize(w, acc, channelShifts(mac.x, a.weightType, out), [o, 1, 1], out);
+  if (a.requantize) return requantize(w, acc, channelShifts(a.xType, a.weightType, out), [o, 1, 1], out);
   const high = w.node('Floor', [w.node('Mul', [acc, limb(2 ** -16)])]);
   const low = w.node('Sub', [acc, w.node('Mul', [high, limb(2 ** 16)])]);
   const i32 = dtypeInfo('i32');

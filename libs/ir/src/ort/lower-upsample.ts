@@ -2,11 +2,17 @@ import { dtypeInfo } from '../dtype.js';
 import { edgeInputsOf, edgeOutputsOf, type Hypergraph } from '../graph/types.js';
 import { intsAttr } from '../ops/op.js';
 import { carrierOf } from './carrier.js';
-import { channelShifts, type EdgeLowering, requantize } from './lower-edge.js';
+import {
+  accumulateOutput,
+  channelShifts,
+  type EdgeLowering,
+  inputChannels,
+  requantize,
+} from './lower-edge.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
 
 /** The ops this file lowers (a DB text detector's upsampling). */
-export const UPSAMPLE_OPS = new Set(['Resize', 'ConvTranspose']);
+export const UPSAMPLE_OPS = new Set(['Resize', 'ConvTranspose', 'ConvTransposeAccumulate']);
 
 const FLOAT32_EXACT = 2 ** 24;
 
@@ -26,22 +32,23 @@ function largestChannelBound(weights: Int32Array, channels: number, maxX: number
 }
 
 /**
- * Why a ConvTranspose has no exact onnxruntime lowering: its weights must be parameters, and
- * float32 must sum every product exactly (i8 inputs: Σ|w|·128 < 2^24; i16 inputs split in two
- * bytes, each half's sum below 2^24).
+ * Why a ConvTranspose (or a link of one, ConvTransposeAccumulate) has no exact onnxruntime
+ * lowering: its weights must be parameters, and float32 must sum every product exactly (i8
+ * inputs: Σ|w|·128 < 2^24; i16 inputs split in two bytes, each half's sum below 2^24).
  */
 export function upsampleFallbackReason(graph: Hypergraph, edge: number): string | undefined {
-  if (graph.edgeOps[edge] !== 'ConvTranspose') return undefined;
+  const op = graph.edgeOps[edge]!;
+  if (op === 'Resize') return undefined;
   const [x, wt] = [...edgeInputsOf(graph, edge)];
   const weights = graph.params.get(wt!);
-  if (!weights) return 'ConvTranspose needs parameter weights';
+  if (!weights) return `${op} needs parameter weights`;
   const xType = graph.nodeTypes[x!]!;
   const maxX = xType.dtype === 'i16' ? 256 : -dtypeInfo(xType.dtype).min;
   if (
     xType.dtype === 'i32' ||
     largestChannelBound(weights, graph.nodeTypes[wt!]!.shape[0]!, maxX) >= FLOAT32_EXACT
   )
-    return 'ConvTranspose sums would not be exact in float32';
+    return `${op} sums would not be exact in float32`;
   return undefined;
 }
 
@@ -59,6 +66,7 @@ function onnxLayout(weights: Int32Array, shape: readonly number[]): number[] {
  * Resize: onnxruntime's own nearest Resize (asymmetric, floor) copies values, exact on any
  * carrier. ConvTranspose: onnxruntime's float32 ConvTranspose, exact by `upsampleFallbackReason`,
  * the bias added and the sum requantized in double; an i16 input as 256·hi + lo, two products.
+ * ConvTransposeAccumulate: the same sum over the link's channels, then `accumulateOutput`.
  */
 export function lowerUpsample(
   w: OnnxGraphWriter,
@@ -89,7 +97,8 @@ export function lowerUpsample(
     kernel_shape: [kh, kw],
   };
   const mac = (x: string) => w.cast(w.node('ConvTranspose', [x, kernel], geometry), 'double');
-  const input = value(ins[0]!);
+  const link = graph.edgeOps[edge] === 'ConvTransposeAccumulate';
+  const input = link ? inputChannels(w, value(ins[0]!), xType, attrs.start as number, c) : value(ins[0]!);
   let acc: string;
   if (xType.dtype === 'i16') {
     const byte = w.constant('float', [], [256]);
@@ -98,6 +107,10 @@ export function lowerUpsample(
     acc = w.node('Add', [w.node('Mul', [mac(hi), w.constant('double', [], [256])]), mac(lo)]);
   } else {
     acc = mac(input);
+  }
+  if (link) {
+    const a = { previous: ins[2], weightType: wType, out, requantize: attrs.requantize === 1, xType };
+    return { output: accumulateOutput(w, graph, value, acc, a) };
   }
   if (ins[2] !== undefined) {
     const bias =

@@ -23,17 +23,21 @@ export interface ConvSplit {
   readonly tileProducts?: number;
 }
 
-/** The shape facts the split needs about one Conv. */
-export interface ConvSplitShape {
+/** How a tile of one output row reads its input: the window of a Conv (or its equivalent). */
+export interface ConvSplitWindow {
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly strideHeight: number;
+  readonly dilationHeight: number;
+}
+
+/** The shape facts the split needs about one Conv: its input and its window. */
+export interface ConvSplitShape extends ConvSplitWindow {
   /** Input channels, rows, columns and the bytes of one input value. */
   readonly channels: number;
   readonly height: number;
   readonly width: number;
   readonly valueBytes: number;
-  readonly kernelHeight: number;
-  readonly kernelWidth: number;
-  readonly strideHeight: number;
-  readonly dilationHeight: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FloatNode, FloatTensor } from '../onnx/float-graph.js';
 import { convTransposeGeometry, resizeScales } from '../onnx/float-ops-upsample.js';
+import type { ConvSplitWindow } from './conv-split.js';
 import type { TextLoweringContext } from './lower-text.js';
 
 /** What the upsampling ops' lowering needs beyond the text ops' context. */
@@ -12,6 +13,17 @@ export interface UpsampleLoweringContext extends TextLoweringContext {
     w: FloatTensor,
     bias: Float64Array | undefined,
   ): number[];
+  /** Input channels per link of a conv-like op on x (all of them when it is not split). */
+  splitPerLink(x: number, window: ConvSplitWindow): number;
+  /** Emits ConvTranspose as a chain of ConvTransposeAccumulate links; its output's id. */
+  convTransposeChain(
+    node: FloatNode,
+    x: number,
+    w: FloatTensor,
+    bias: Float64Array | undefined,
+    perLink: number,
+    geometry: { strides: readonly number[]; pads: readonly number[] },
+  ): number;
   emitWith(
     node: FloatNode,
     op: string,
@@ -55,6 +67,17 @@ export function lowerUpsampleOp(node: FloatNode, c: UpsampleLoweringContext): bo
       const geometry = convTransposeGeometry(node, W.shape);
       if (typeof geometry === 'string') return c.fail(node, geometry);
       const x = c.wire(node, first!);
+      // An output row reads ⌈kh / sh⌉ input rows; products an output: c · ⌈kh/sh⌉ · ⌈kw/sw⌉.
+      const perLink = c.splitPerLink(x, {
+        kernelHeight: Math.ceil(W.shape[2]! / geometry.strides[0]!),
+        kernelWidth: Math.ceil(W.shape[3]! / geometry.strides[1]!),
+        strideHeight: 1,
+        dilationHeight: 1,
+      });
+      if (perLink < c.b.typeOf(x).shape[1]!) {
+        c.convTransposeChain(node, x, outputChannelsFirst(W), B?.data, perLink, geometry);
+        return true;
+      }
       const params = c.weightsAndBias(node, c.b.typeOf(x).frac as number, outputChannelsFirst(W), B?.data);
       c.emitWith(
         node,

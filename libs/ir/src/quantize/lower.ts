@@ -9,14 +9,15 @@ import { batchNormAffine } from '../onnx/fold.js';
 import { LAYER_NORM_LIMIT } from '../ops/attention.js';
 import { Conv } from '../ops/conv.js';
 import { inputChannelWeights } from '../ops/conv-accumulate.js';
-import { FRAC_LIMIT, maxAbsOf } from '../ops/op.js';
+import { FRAC_LIMIT, maxAbsOf, type OpDefinition } from '../ops/op.js';
 import { SOFTMAX_SEGMENT } from '../ops/softmax-segments.js';
+import { ConvTranspose } from '../ops/upsample.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
 import { type ConvSplit, channelsPerLink } from './conv-split.js';
 import { INTEGER_INPUT, lowerTextOp } from './lower-text.js';
-import { lowerUpsampleOp } from './lower-upsample.js';
+import { lowerUpsampleOp, type UpsampleLoweringContext } from './lower-upsample.js';
 
 export interface LowerOptions {
   /** Dtype of activations (wires between ops). i8 is the default; i16 trades speed for accuracy. */
@@ -49,12 +50,13 @@ export interface LowerOptions {
    */
   readonly groupedWeightDtype?: 'i8' | 'i16';
   /**
-   * Off by default. When set, a group-1 Conv over more than `minInputBytes` of input becomes a
-   * chain of ConvAccumulate steps over groups of its input channels (`channels` each, or as many
-   * as keep a link's tile within `tileChunks` opened chunks), the last requantizing as Conv does:
+   * Off by default. When set, a group-1 Conv (a ConvTranspose) over more than `minInputBytes` of
+   * input becomes a chain of ConvAccumulate (ConvTransposeAccumulate) steps over groups of its
+   * input channels (`channels` each, or as many as keep a link's tile within `tileChunks` opened
+   * chunks and `tileProducts` products an output), the last requantizing as the whole op does:
    * the same integers, and a tile of each link reads a few channels instead of every channel, so
    * its one-step fits one call (docs/decisions.md, "The detector's wide convolutions split over
-   * input channels").
+   * input channels", "The detector's ConvTransposes split too").
    */
   readonly convSplit?: ConvSplit;
 }
@@ -181,30 +183,28 @@ export function lowerToIntegerGraph(
     (attrInt(node, 'group', 1) === 1 ? options.convWeightDtype : options.groupedWeightDtype) ?? WEIGHT_DTYPE;
 
   /**
-   * A group-1 Conv as a chain of ConvAccumulate links over `perLink` input channels each: the
-   * weights sliced per link (same per-channel fracs), the bias into the first, the last
-   * requantizing to the Conv's output. Conv's own checks run first on the whole edge, so its
-   * accumulator bound, which covers every partial sum, holds for the chain.
+   * A group-1 Conv (or ConvTranspose) as a chain of ConvAccumulate (ConvTransposeAccumulate)
+   * links over `perLink` input channels each: the weights [O, C, kh, kw] sliced per link (same
+   * per-channel fracs), the bias into the first, the last requantizing to the whole op's output.
+   * The whole op's own checks run first on the whole edge, so its accumulator bound, which
+   * covers every partial sum, holds for the chain.
    */
-  const convChain = (
+  const channelChain = (
     node: FloatNode,
     x: number,
     q: ReturnType<typeof quantizeWeightsAndBias>,
     perLink: number,
-    attrs: {
-      strides: readonly number[];
-      pads: readonly number[];
-      dilations: readonly number[];
-      group: number;
-    },
+    whole: OpDefinition,
+    attrs: Record<string, number | readonly number[]>,
+    linkAttrs: Record<string, readonly number[]>,
   ): number => {
     const xType = b.typeOf(x);
     const wType = q.weights.type;
     const inTypes = [xType, wType, ...(q.bias ? [q.bias.type] : [])];
-    const shape = Conv.inferShape(inTypes, attrs);
+    const shape = whole.inferShape(inTypes, attrs);
     if (typeof shape === 'string') return fail(node, shape);
     const out = outFrac(node);
-    const problems = Conv.check({
+    const problems = whole.check({
       inTypes,
       outType: { ...out, shape },
       attrs,
@@ -213,7 +213,7 @@ export function lowerToIntegerGraph(
     if (problems.length > 0) fail(node, problems.join('; '));
     const [o, channels, kh, kw] = wType.shape as [number, number, number, number];
     const data = q.weights.data;
-    const { strides, pads, dilations } = attrs;
+    const op = whole.name === 'Conv' ? 'ConvAccumulate' : 'ConvTransposeAccumulate';
     let previous = q.bias ? b.param(`${node.name}.bias`, q.bias.type, q.bias.data) : undefined;
     for (let start = 0; start < channels; start += perLink) {
       const c = Math.min(perLink, channels - start);
@@ -224,13 +224,41 @@ export function lowerToIntegerGraph(
         sliced,
       );
       const last = start + c === channels;
-      previous = b.op('ConvAccumulate', [x, link, ...(previous === undefined ? [] : [previous])], {
+      previous = b.op(op, [x, link, ...(previous === undefined ? [] : [previous])], {
         name: last ? node.name : `${node.name}.accumulate[${start}:${start + c}]`,
-        attrs: { strides, pads, dilations, start, requantize: last ? 1 : 0 },
+        attrs: { ...linkAttrs, start, requantize: last ? 1 : 0 },
         ...(last ? out : { dtype: 'i32' as const, frac: 0 }),
       });
     }
     return previous!;
+  };
+
+  /**
+   * Input channels per link for a conv-like op on x with a tile's `window` (the input rows under
+   * one output row): `options.convSplit`, or all of them.
+   */
+  const splitPerLink: UpsampleLoweringContext['splitPerLink'] = (x, window) => {
+    const [, channels, height, width] = b.typeOf(x).shape as [number, number, number, number];
+    const valueBytes = dtypeInfo(b.typeOf(x).dtype).bytes;
+    return channelsPerLink(options.convSplit, { channels, height, width, valueBytes, ...window });
+  };
+
+  /**
+   * ConvTranspose (weights already [O, C, kh, kw], i8 as `weightsAndBias`) as a chain of
+   * ConvTransposeAccumulate links over `perLink` input channels each.
+   */
+  const convTransposeChain: UpsampleLoweringContext['convTransposeChain'] = (
+    node,
+    x,
+    w,
+    bias,
+    perLink,
+    geometry,
+  ) => {
+    const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, w, bias, WEIGHT_DTYPE);
+    const id = channelChain(node, x, q, perLink, ConvTranspose, geometry, geometry);
+    wires.set(node.output, id);
+    return id;
   };
 
   const emit = (
@@ -339,12 +367,8 @@ export function lowerToIntegerGraph(
           dilations: attrInts(node, 'dilations', [1, 1]),
           group: attrInt(node, 'group', 1),
         };
-        const [, channels, height, width] = b.typeOf(x).shape as [number, number, number, number];
-        const perLink = channelsPerLink(options.convSplit, {
-          channels,
-          height,
-          width,
-          valueBytes: dtypeInfo(b.typeOf(x).dtype).bytes,
+        const channels = b.typeOf(x).shape[1]!;
+        const perLink = splitPerLink(x, {
           kernelHeight: kernel[0]!,
           kernelWidth: kernel[1]!,
           strideHeight: attrs.strides[0]!,
@@ -356,7 +380,8 @@ export function lowerToIntegerGraph(
           break;
         }
         const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
-        wires.set(node.output, convChain(node, x, q, perLink, attrs));
+        const { strides, pads, dilations } = attrs;
+        wires.set(node.output, channelChain(node, x, q, perLink, Conv, attrs, { strides, pads, dilations }));
         break;
       }
       case 'Add':
@@ -538,6 +563,8 @@ export function lowerToIntegerGraph(
             fail,
             weightsAndBias,
             emitWith: emit,
+            splitPerLink,
+            convTransposeChain,
             shapeOf: (name) => graph.shapes.get(name)!,
           })
         )

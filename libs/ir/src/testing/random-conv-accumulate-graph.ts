@@ -23,25 +23,27 @@ function values(rng: Random, count: number, dtype: DType): Int32Array {
  * links over groups of its input channels (output 1), whose integers the chain must reproduce:
  * i8 or i16 activations and weights, per-channel weight fracs, an i32 bias or none, any output
  * dtype, strides, pads, dilations, 1 to 24 input channels cut into 1 to all of them per link (the
- * last shorter), the links in any order, and inputs that are often all extremes.
+ * last shorter), the links in any order, and inputs that are often all extremes. With `transpose`,
+ * a ConvTranspose (strides 1–3, no dilations) and its chain of ConvTransposeAccumulate links;
+ * `weights` fixes the weight dtype (onnxruntime sums a ConvTranspose of i8 weights only).
  */
-export function randomConvAccumulateGraph(seed: number): RandomGraphCase {
+export function randomConvAccumulateGraph(seed: number, transpose = false, weights?: DType): RandomGraphCase {
   const rng = new Random(seed);
   const b = new GraphBuilder();
   const act: DType = rng.pick(['i8', 'i16'] as const);
-  const wDtype: DType = rng.pick(['i8', 'i16'] as const);
+  const wDtype: DType = weights ?? rng.pick(['i8', 'i16'] as const);
   const kh = rng.int(1, 3);
   const kw = rng.int(1, 3);
   const channels = rng.int(1, 24);
   const o = rng.int(1, 4);
-  const [dh, dw] = [rng.next() < 0.2 ? 2 : 1, rng.next() < 0.2 ? 2 : 1];
+  const [dh, dw] = transpose ? [1, 1] : [rng.next() < 0.2 ? 2 : 1, rng.next() < 0.2 ? 2 : 1];
   const shape = [rng.int(1, 2), channels, rng.int(kh * dh, kh * dh + 4), rng.int(kw * dw, kw * dw + 5)];
   const fx = rng.int(-2, 10);
   const x = b.input('x', { dtype: act, shape, frac: fx });
   const wShape = [o, channels, kh, kw];
   const fracs = Array.from({ length: o }, () => rng.int(0, 14));
   const wType: TensorType = { dtype: wDtype, shape: wShape, frac: { axis: 0, fracs } };
-  const weights = values(rng, sizeOf(wShape), wDtype);
+  const weightData = values(rng, sizeOf(wShape), wDtype);
   const biasType: TensorType = {
     dtype: 'i32',
     shape: [o],
@@ -54,15 +56,13 @@ export function randomConvAccumulateGraph(seed: number): RandomGraphCase {
     dtype: out,
     frac: outputFrac(rng, fx + fracs[0]!, channels * kh * kw, act === 'i8' ? 7 : 15, out),
   };
-  const window = {
-    strides: [rng.int(1, 2), rng.int(1, 2)],
-    pads: [rng.int(0, kh - 1), rng.int(0, kw - 1), rng.int(0, kh - 1), rng.int(0, kw - 1)],
-    dilations: [dh, dw],
-  };
+  const strides = [rng.int(1, transpose ? 3 : 2), rng.int(1, transpose ? 3 : 2)];
+  const pads = [rng.int(0, kh - 1), rng.int(0, kw - 1), rng.int(0, kh - 1), rng.int(0, kw - 1)];
+  const window = transpose ? { strides, pads } : { strides, pads, dilations: [dh, dw] };
   b.output(
-    b.op('Conv', [x, b.param('w', wType, weights), ...biasNode()], {
+    b.op(transpose ? 'ConvTranspose' : 'Conv', [x, b.param('w', wType, weightData), ...biasNode()], {
       ...outType,
-      attrs: { ...window, group: 1 },
+      attrs: transpose ? window : { ...window, group: 1 },
     }),
   );
 
@@ -75,17 +75,21 @@ export function randomConvAccumulateGraph(seed: number): RandomGraphCase {
   let previous = biasNode()[0];
   for (const [k, start] of starts.entries()) {
     const c = Math.min(perLink, channels - start);
-    const sliced = inputChannelWeights(weights, wShape, start, c);
+    const sliced = inputChannelWeights(weightData, wShape, start, c);
     const link = b.param(`w[${start}]`, { ...wType, shape: [o, c, kh, kw] }, sliced);
     const last = k === starts.length - 1;
-    previous = b.op('ConvAccumulate', [x, link, ...(previous === undefined ? [] : [previous])], {
-      ...(last ? outType : { dtype: 'i32', frac: 0 }),
-      attrs: { ...window, start, requantize: last ? 1 : 0 },
-    });
+    previous = b.op(
+      transpose ? 'ConvTransposeAccumulate' : 'ConvAccumulate',
+      [x, link, ...(previous === undefined ? [] : [previous])],
+      {
+        ...(last ? outType : { dtype: 'i32', frac: 0 }),
+        attrs: { ...window, start, requantize: last ? 1 : 0 },
+      },
+    );
   }
   b.output(previous!);
   return {
-    model: createModel(b.build(), `random-conv-accumulate-${seed}`),
+    model: createModel(b.build(), `random-conv${transpose ? '-transpose' : ''}-accumulate-${seed}`),
     inputs: [{ dtype: act, shape, data: values(rng, sizeOf(shape), act) }],
   };
 }
