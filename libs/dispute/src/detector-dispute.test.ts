@@ -17,7 +17,7 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
     try {
       const played = await playFaultyAnswer(chain, perturbValue(honest, step, 7, 3), 900n);
       console.log(
-        `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest}; ${played.reasons}`,
+        `detector dispute (fault at step ${step} of ${model.schedule.length}, Resize): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest} (${played.largestCall}); calls ${JSON.stringify(played.calls)}; ${played.reasons}`,
       );
       expect(played.slashed).toBe(DEV_PARAMETERS.slashAmount);
       expect(played.reasons).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);
@@ -46,7 +46,7 @@ describe.runIf(process.env.STOA_DETECTOR_DISPUTE === '1')('a dispute over PP-OCR
     try {
       const played = await playFaultyAnswer(chain, perturbValue(honest, step, 7, 3), 900n);
       console.log(
-        `detector dispute at 192 × 384 (fault at step ${step} of ${model.schedule.length}, a ConvAccumulate link of the 3×3 Conv over 96 channels): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest}; ${played.reasons}`,
+        `detector dispute at 192 × 384 (fault at step ${step} of ${model.schedule.length}, a ConvAccumulate link of the 3×3 Conv over 96 channels): ${played.transactions} DisputeGame transactions, ${played.gas} gas in all, largest ${played.largest} (${played.largestCall}); calls ${JSON.stringify(played.calls)}; ${played.reasons}`,
       );
       expect(played.slashed).toBe(DEV_PARAMETERS.slashAmount);
       expect(played.reasons).toEqual([expect.stringMatching(/one-step verifier disagrees/)]);

@@ -7,6 +7,8 @@ export interface GameGas {
   readonly transactions: number;
   readonly gas: bigint;
   readonly largest: bigint;
+  /** The DisputeGame function of the largest transaction. */
+  readonly largestCall: string;
   /** Transactions per DisputeGame function (the bisection moves are the game's rounds). */
   readonly calls: Readonly<Record<string, number>>;
 }
@@ -16,7 +18,7 @@ export async function disputeGameGas(net: TestNetwork, afterBlock: bigint): Prom
   const { reader } = net.client;
   const game = net.fixture.at.disputeGame.toLowerCase();
   const last = await reader.getBlockNumber();
-  let [transactions, gas, largest] = [0, 0n, 0n];
+  let [transactions, gas, largest, largestCall] = [0, 0n, 0n, ''];
   const calls: Record<string, number> = {};
   for (let n = afterBlock + 1n; n <= last; n++) {
     const block = await reader.getBlock({ blockNumber: n });
@@ -28,10 +30,10 @@ export async function disputeGameGas(net: TestNetwork, afterBlock: bigint): Prom
       const { functionName } = decodeFunctionData({ abi: disputeGameArtifact.abi, data: input });
       calls[functionName] = (calls[functionName] ?? 0) + 1;
       gas += receipt.gasUsed;
-      if (receipt.gasUsed > largest) largest = receipt.gasUsed;
+      if (receipt.gasUsed > largest) [largest, largestCall] = [receipt.gasUsed, functionName];
     }
   }
-  return { transactions, gas, largest, calls };
+  return { transactions, gas, largest, largestCall, calls };
 }
 
 /** How a played-out dispute over one faulty answer ended, and what it cost. */
