@@ -30,6 +30,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   else if (req.url === '/chunked') {
     res.write('{"a":');
     setTimeout(() => res.end('[1,2,3]}'), 5);
+  } else if (req.url === '/big') {
+    // 512 KiB in 64 writes: the answer reaches the client in many chunks.
+    res.setHeader('content-length', String(64 * 8192));
+    for (let i = 0; i < 64; i++) res.write(Buffer.alloc(8192, 97 + (i % 26)));
+    res.end();
   } else if (req.url === '/slow') setTimeout(() => res.end('{}'), 30);
   else if (req.url === '/never')
     return; // answers nothing
@@ -69,6 +74,9 @@ describe('UpstreamPool', () => {
     });
     const chunked = await pool.post('/chunked', headers, Buffer.alloc(0), 2_000);
     expect(JSON.parse(chunked.body.toString())).toEqual({ a: [1, 2, 3] });
+    const big = (await pool.post('/big', headers, Buffer.alloc(0), 5_000)).body;
+    expect(big.length).toBe(64 * 8192);
+    expect([big[0], big[8192], big[63 * 8192 + 5]]).toEqual([97, 98, 97 + (63 % 26)]);
     const missing = await pool.post('/nope', headers, Buffer.from('{}'), 2_000);
     expect([missing.statusCode, missing.body.toString()]).toEqual([404, '{"error":"no route"}']);
     expect(connections - before).toBe(1);

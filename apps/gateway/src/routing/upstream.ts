@@ -116,7 +116,13 @@ export class UpstreamPool {
   ): Promise<UpstreamReply> {
     return new Promise((resolve, reject) => {
       socket.setTimeout(0);
-      let buffered: Buffer | undefined;
+      // The answer's bytes so far, joined only when read (a large body arrives in many chunks).
+      const parts: Buffer[] = [];
+      let size = 0;
+      const joined = () => {
+        if (parts.length > 1) parts.splice(0, parts.length, Buffer.concat(parts, size));
+        return parts[0]!;
+      };
       let head: Parsed | undefined;
       let bodyAt = 0;
       let received = false;
@@ -147,8 +153,10 @@ export class UpstreamPool {
       };
       const onData = (chunk: Buffer) => {
         received = true;
-        buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+        parts.push(chunk);
+        size += chunk.length;
         if (!head) {
+          const buffered = joined();
           const end = buffered.indexOf(HEADER_END);
           if (end === -1) {
             if (buffered.length > MAX_HEAD_BYTES)
@@ -161,8 +169,9 @@ export class UpstreamPool {
           bodyAt = end + HEADER_END.length;
           if (parsed.keepAliveMs !== undefined) this.idleMs = Math.min(IDLE_MS, parsed.keepAliveMs - 1_000);
         }
+        if (head.length >= 0 && size < bodyAt + head.length) return;
         const whole =
-          head.length >= 0 ? fixedBody(buffered, bodyAt, head.length) : chunkedBody(buffered, bodyAt);
+          head.length >= 0 ? fixedBody(joined(), bodyAt, head.length) : chunkedBody(joined(), bodyAt);
         if (whole === undefined) return;
         if (typeof whole === 'string') return finish(new Error(`${this.authority}: ${whole}`));
         finish(undefined, { statusCode: head.status, body: whole }, !head.close && this.idleMs > 0);
