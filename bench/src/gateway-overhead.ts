@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { DEV_KEYS, spawnGateway, startStack, TEST_MODEL_NAME } from '@stoa/gateway';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
@@ -43,6 +44,12 @@ const PATHS =
     ? (['direct', 'gateway', 'gateway2'] as const)
     : (['direct', 'gateway'] as const);
 type Path = 'direct' | 'gateway' | 'gateway2';
+/**
+ * `STOA_BENCH_RELAY=0` leaves out the bare TCP relay (gateway-relay.ts), which otherwise runs in
+ * front of the node and joins every latency run: the added p50 any extra process and loopback hop
+ * costs on this machine, so that the gateway's own share (gateway − relay) shows in the table.
+ */
+const RELAY = process.env.STOA_BENCH_RELAY !== '0';
 /** Above this load average per core the machine's queue, not the gateway, sets the numbers. */
 const BUSY_LOAD_PER_CORE = 1.5;
 
@@ -132,6 +139,7 @@ export async function gatewayOverhead(): Promise<void> {
       const thirdArm = BASELINE_CHECKOUT
         ? `baseline gateway (${BASELINE_CHECKOUT})`
         : `${THIRD_BATCHES} batches in flight`;
+      const relay = RELAY ? await spawnRelay(stack.nodes[0]!.url) : undefined;
       try {
         const keys = await insertKeys(stack.db, stack.stoaDir, stack.projectId);
         const nodeUrl = stack.nodes[0]!.url;
@@ -179,6 +187,7 @@ export async function gatewayOverhead(): Promise<void> {
           pin(pids.node, layout === 'pinned' ? '1' : '0-1');
           pin(pids.gateway, gatewaySide);
           if (gatewayTwo) pin(gatewayTwo.process.pid!, gatewaySide);
+          if (relay) pin(relay.pid, gatewaySide);
           pin(process.pid, gatewaySide);
           // The postmaster and its backends (new backends inherit the postmaster's CPUs).
           if (postmaster !== undefined) for (const pid of processTree(postmaster)) pin(pid, gatewaySide);
@@ -210,11 +219,16 @@ export async function gatewayOverhead(): Promise<void> {
           for (const layout of round % 2 === 0 ? layouts : [...layouts].reverse()) {
             lay(layout);
             const paths = round % 2 === 0 ? PATHS : [...PATHS].reverse();
-            // Latency at one client once per layout and round, every path's requests alternated.
+            // Latency at one client once per layout and round, every path's requests alternated
+            // (the bare relay's last, with the direct path's requests: it forwards them as they are).
             const p50s = await pairedLatency(
-              paths.map((path) => target[path]),
+              [
+                ...paths.map((path) => target[path]),
+                ...(relay ? [{ origin: relay.url, requests: direct }] : []),
+              ],
               seconds,
             );
+            const relayP50 = relay ? p50s[paths.length] : undefined;
             const p50Of = (path: Path) => p50s[(paths as readonly Path[]).indexOf(path)]!;
             for (const clients of round % 2 === 0 ? concurrencies : [...concurrencies].reverse()) {
               const measured: Partial<Record<Path, PathRound>> = {};
@@ -225,13 +239,21 @@ export async function gatewayOverhead(): Promise<void> {
                   path === 'gateway2' ? { ...pids, gateway: gatewayTwo!.process.pid! } : pids,
                   { seconds, concurrency: clients },
                 );
-              const last = roundOf(measured.direct!, measured.gateway!, measured.gateway2, loadavg()[0]!);
+              const last = roundOf(
+                measured.direct!,
+                measured.gateway!,
+                measured.gateway2,
+                loadavg()[0]!,
+                relayP50,
+              );
+              const relayText =
+                last.relayAddedP50 !== undefined ? ` (bare relay ${last.relayAddedP50.toFixed(2)} ms)` : '';
               measuredRounds.get(`${layout}@${clients}`)!.push(last);
               const two = last.third
                 ? ` (${thirdArm}: ${last.third.addedP50.toFixed(2)} ms, ${last.third.ratio.toFixed(3)}×, ${last.third.gatewayCpuUs.toFixed(0)} µs CPU/req, node busy ${last.third.nodeBusy.toFixed(2)}, gateway side ${last.third.gatewaySideBusy.toFixed(2)})`
                 : '';
               console.log(
-                `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
+                `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms${relayText}, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
               );
             }
           }
@@ -254,6 +276,7 @@ export async function gatewayOverhead(): Promise<void> {
             console.error(`  gateway log: ${JSON.stringify(entry)}`);
         throw error;
       } finally {
+        relay?.kill();
         await gatewayTwo?.stop();
         await gateway.stop();
         await stack.stop();
@@ -283,6 +306,24 @@ export async function gatewayOverhead(): Promise<void> {
         `the gateway spends ${row['gateway CPU µs/req']} µs of CPU per request, the node ${row['node CPU µs/req (direct)']} µs; node busy direct / via gateway ${row['node busy (direct / via gateway)']}${busy}`,
     );
   }
+}
+
+/** Starts gateway-relay.ts in front of `nodeUrl` as its own process; resolves once it listens. */
+async function spawnRelay(nodeUrl: string): Promise<{ url: string; pid: number; kill(): void }> {
+  const script = fileURLToPath(new URL('./gateway-relay.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, new URL(nodeUrl).host], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (bytes: Buffer) => {
+      seen += bytes.toString();
+      const line = seen.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolve(String((JSON.parse(line) as { url: string }).url));
+    });
+    child.once('exit', (code) => reject(new Error(`the bare relay exited (${code}) before listening`)));
+  });
+  return { url, pid: child.pid!, kill: () => child.kill('SIGTERM') };
 }
 
 /** Sends every request once, `concurrency` at a time; throws on an answer other than 200. */

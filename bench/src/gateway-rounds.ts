@@ -35,6 +35,11 @@ export interface Round {
   readonly nodeCpuUs: number;
   /** The machine's 1-minute load average at the end of the round (other engineers' work included). */
   readonly loadAverage: number;
+  /**
+   * The bare TCP relay's added p50 (gateway-relay.ts), measured in the same latency run: what one
+   * more process and loopback hop cost on this machine, whatever the proxy does.
+   */
+  readonly relayAddedP50?: number;
   /** The same for the third arm (another coalescer setting, or another checkout's gateway), when measured. */
   readonly third?: {
     readonly addedP50: number;
@@ -156,9 +161,11 @@ export function roundOf(
   gateway: PathRound,
   third: PathRound | undefined,
   loadAverage: number,
+  relayP50?: number,
 ): Round {
   return {
     loadAverage,
+    ...(relayP50 !== undefined ? { relayAddedP50: relayP50 - direct.p50ms } : {}),
     ...(third
       ? {
           third: {
@@ -205,6 +212,13 @@ export function summaryRow(
     'direct p50 ms (1 client)': of((r) => r.direct.p50ms, 2),
     'gateway p50 ms (1 client)': of((r) => r.gateway.p50ms, 2),
     'added p50 ms': of((r) => r.addedP50, 2),
+    ...(rounds.every((r) => r.relayAddedP50 !== undefined)
+      ? {
+          // What any proxy process adds here, and the gateway's own share above it, per round.
+          'bare relay added p50 ms': of((r) => r.relayAddedP50!, 2),
+          'gateway minus relay p50 ms': of((r) => r.addedP50 - r.relayAddedP50!, 2),
+        }
+      : {}),
     'direct req/s': of((r) => r.direct.throughput, 0),
     'gateway req/s': of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),

@@ -113,16 +113,23 @@ async function sendOne(call: NodeCall): Promise<NodeReply> {
 }
 
 async function post(call: NodeCall, path: string, contentType: string, body: Buffer): Promise<NodeReply> {
-  const response = await call.replica.pool.request({
+  const response = await call.replica.upstream.post(
     path,
-    method: 'POST',
-    headers: { 'content-type': contentType, ...call.authHeaders(path, body) },
+    () => ({ 'content-type': contentType, ...call.authHeaders(path, body) }),
     body,
-    headersTimeout: call.timeoutMs,
-    bodyTimeout: call.timeoutMs,
-  });
-  const parsed = (await response.body.json().catch(() => ({}))) as Record<string, unknown>;
-  return { statusCode: response.statusCode, body: parsed };
+    call.timeoutMs,
+  );
+  return { statusCode: response.statusCode, body: parseObject(response.body) };
+}
+
+/** The node's answer as an object; {} when it is not JSON (the status then speaks for it). */
+function parseObject(bytes: Buffer): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Several inferences in one request to the batch route, the answers split back in order. */

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { UpstreamPool } from './upstream.js';
 
 /** Failures in a row that open a replica's circuit, and how long it stays open at first. */
 const TRIP_AFTER = 3;
@@ -12,7 +13,10 @@ const MAX_OPEN_MS = 30_000;
  * (half-open) and a success closes it.
  */
 export class ReplicaState {
+  /** Health probes and text generation (streamed answers). */
   readonly pool: Pool;
+  /** Inference requests, single and batched (coalesce.ts): the request path's lean client. */
+  readonly upstream: UpstreamPool;
   node: string | undefined;
   healthy = false;
   outstanding = 0;
@@ -31,6 +35,7 @@ export class ReplicaState {
     readonly batchesInFlight = 2,
   ) {
     this.pool = new Pool(url, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.upstream = new UpstreamPool(url, 64);
   }
 
   get breaker(): 'closed' | 'open' | 'half-open' {
@@ -74,6 +79,7 @@ export class ReplicaState {
   }
 
   async close(): Promise<void> {
+    this.upstream.close();
     await this.pool.close().catch(() => undefined);
   }
 }
