@@ -697,8 +697,13 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
    * One output chunk of the step's heaviest tiles (heaviestTiles), for every step: what a
    * dispute's one-step re-executes (docs/semantics.md §4).
    */
-  const largestChunks = (model: Model, label: string, random?: Random) => {
-    const values = run(model, randomInput(model, new Random(12)), { keepIntermediates: true }).values!;
+  const largestChunks = (
+    model: Model,
+    label: string,
+    random?: Random,
+    inputs = randomInput(model, new Random(12)),
+  ) => {
+    const values = run(model, inputs, { keepIntermediates: true }).values!;
     return Array.from(model.schedule).flatMap((edge, index) =>
       heaviestTiles(model.graph, edge, random).map((tile) => {
         const width = dtypeInfo(model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype).bytes;
@@ -706,6 +711,56 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
         return tileCase(model, index, values, tile.start, end, 'chunks', label);
       }),
     );
+  };
+
+  /**
+   * Settles every case whole, as a dispute's one-step call does (ReexecVerifier.outputHash:
+   * calldata, openings, kernel; eth_estimateGas), checks each output against the reference, logs
+   * the costliest 40 and the count over 500k per op, and returns [gas, op, table row], costliest
+   * first (written to `out` when given).
+   */
+  const settleWhole = async (
+    model: Model,
+    inputs: Parameters<typeof honestView>[1],
+    cases: readonly TileCase[],
+    label: string,
+    out?: string,
+  ): Promise<[number, string, string][]> => {
+    const view = await honestView(model, inputs);
+    const verifier = await deployReexecVerifier((artifact, args) =>
+      h.deploy(DEV_ACCOUNTS[0], artifact, args),
+    );
+    const client = createPublicClient({ chain: foundry, transport: http(chain.rpcUrl) });
+    const whole: [number, string, string][] = [];
+    for (const c of cases) {
+      const index = c.step.index;
+      const witness = tileWitness(view, index, c.start, c.end);
+      const args = [
+        toHex(view.trace.stateRoots[index]!),
+        c.step,
+        BigInt(c.start),
+        BigInt(c.end),
+        witness,
+      ] as const;
+      const abi = reexecVerifierAbi;
+      expect(await h.read(verifier, abi, 'outputHash', [...args]), c.label).toBe(toHex(sha256(c.expected)));
+      const data = encodeFunctionData({ abi, functionName: 'outputHash', args: [...args] as never });
+      const used = await client.estimateGas({ account: DEV_ACCOUNTS[0], to: verifier, data });
+      const [openings] = decodeAbiParameters(OPENINGS_ABI, witness);
+      const row = `| ${index} | ${c.op} | ${c.step.inputTypes.map((t) => `${t.shape.join('×')}/${t.dtype}`).join(', ')} → ${c.step.outputType.shape.join('×')} | ${c.end - c.start} | ${Math.round(windowBytes(c) / 1024)} | ${openings.map((o) => o.chunks.length).join('+')} | ${Math.round((data.length - 2) / 2 / 1024)} | ${used.toLocaleString('en-US')} |`;
+      whole.push([Number(used), c.op, row]);
+    }
+    whole.sort(([a], [b]) => b - a);
+    if (out) writeFileSync(out, whole.map(([, , r]) => r).join('\n'));
+    const overByOp = new Map<string, number>();
+    for (const [used, op] of whole) if (used >= 500_000) overByOp.set(op, (overByOp.get(op) ?? 0) + 1);
+    console.log(
+      `${label}, whole one-steps (ReexecVerifier.outputHash, eth_estimateGas) of ${whole.length} cases; over 500k per op: ${JSON.stringify(Object.fromEntries(overByOp))}; the costliest 40:\n| step | op | inputs → output | outputs | contiguous KiB | chunks listed | calldata KiB | gas |\n|---|---|---|---|---|---|---|---|\n${whole
+        .slice(0, 40)
+        .map(([, , r]) => r)
+        .join('\n')}`,
+    );
+    return whole;
   };
 
   /** Checks the cases against the reference; logs and returns the largest kernel gas per op. */
@@ -771,6 +826,26 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     1_800_000,
   );
 
+  // The recognizer's import takes minutes: settled whole on demand (STOA_WHOLE_GAS=1), not in CI.
+  it.runIf(process.env.STOA_WHOLE_GAS === '1')(
+    "settles one output chunk of the largest tiles of every step of PaddleOCR's classifier and recognizer whole, within 500k gas",
+    async () => {
+      const models: [string, Model][] = [
+        ['PP-OCR classifier', importClassifier(labeledLines(4, 1)).model],
+        ['PP-OCRv4 recognizer', importRecognizer(recognizerLines(1, 1)).model],
+      ];
+      const over: string[] = [];
+      for (const [label, model] of models) {
+        const inputs = randomInput(model, new Random(12));
+        const cases = largestChunks(model, label, new Random(14), inputs);
+        const whole = await settleWhole(model, inputs, cases, label);
+        over.push(...whole.filter(([used]) => used >= 500_000).map(([, , row]) => `${label} ${row}`));
+      }
+      expect(over).toEqual([]);
+    },
+    2_400_000,
+  );
+
   // The detector's import takes minutes: measured on demand (STOA_DETECTOR_GAS=1), not in CI.
   it.runIf(process.env.STOA_DETECTOR_GAS === '1')(
     "re-executes, for every step of PP-OCRv4's detector, one output chunk of its largest tile",
@@ -814,42 +889,12 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
       console.log(
         `PP-OCRv4 detector, kernel gas of one chunk of the largest tile, per op: ${JSON.stringify(Object.fromEntries(perOp))}`,
       );
-      const view = await honestView(model, inputs);
-      const verifier = await deployReexecVerifier((artifact, args) =>
-        h.deploy(DEV_ACCOUNTS[0], artifact, args),
-      );
-      const client = createPublicClient({ chain: foundry, transport: http(chain.rpcUrl) });
-      // Every case is settled whole (openings + kernel, as a dispute's one-step call): the
-      // budget is for the call, not the kernel alone.
-      const whole: [number, string, string][] = [];
-      for (const c of cases) {
-        const index = c.step.index;
-        const witness = tileWitness(view, index, c.start, c.end);
-        const args = [
-          toHex(view.trace.stateRoots[index]!),
-          c.step,
-          BigInt(c.start),
-          BigInt(c.end),
-          witness,
-        ] as const;
-        const abi = reexecVerifierAbi;
-        expect(await h.read(verifier, abi, 'outputHash', [...args]), c.label).toBe(toHex(sha256(c.expected)));
-        const data = encodeFunctionData({ abi, functionName: 'outputHash', args: [...args] as never });
-        const used = await client.estimateGas({ account: DEV_ACCOUNTS[0], to: verifier, data });
-        const [openings] = decodeAbiParameters(OPENINGS_ABI, witness);
-        const row = `| ${index} | ${c.op} | ${c.step.inputTypes.map((t) => `${t.shape.join('×')}/${t.dtype}`).join(', ')} → ${c.step.outputType.shape.join('×')} | ${c.end - c.start} | ${Math.round(windowBytes(c) / 1024)} | ${openings.map((o) => o.chunks.length).join('+')} | ${Math.round((data.length - 2) / 2 / 1024)} | ${used.toLocaleString('en-US')} |`;
-        whole.push([Number(used), c.op, row]);
-      }
-      whole.sort(([a], [b]) => b - a);
-      if (process.env.STOA_DETECTOR_GAS_OUT)
-        writeFileSync(process.env.STOA_DETECTOR_GAS_OUT, whole.map(([, , r]) => r).join('\n'));
-      const overByOp = new Map<string, number>();
-      for (const [used, op] of whole) if (used >= 500_000) overByOp.set(op, (overByOp.get(op) ?? 0) + 1);
-      console.log(
-        `PP-OCRv4 detector, whole one-steps (ReexecVerifier.outputHash, eth_estimateGas) of ${whole.length} cases; over 500k per op: ${JSON.stringify(Object.fromEntries(overByOp))}; the costliest 40:\n| step | op | inputs → output | outputs | contiguous KiB | chunks listed | calldata KiB | gas |\n|---|---|---|---|---|---|---|---|\n${whole
-          .slice(0, 40)
-          .map(([, , r]) => r)
-          .join('\n')}`,
+      const whole = await settleWhole(
+        model,
+        inputs,
+        cases,
+        'PP-OCRv4 detector',
+        process.env.STOA_DETECTOR_GAS_OUT,
       );
       for (const [used, , row] of whole) expect(used, row).toBeLessThan(500_000);
     },
