@@ -524,20 +524,20 @@ export function lowerAccumulation(
   value: (node: number) => string,
   a: Accumulation,
 ): string {
-  const x = inputChannels(w, value(a.x), a.mac.x, a.start, a.mac.shape[1]!);
+  const x = inputChannels(w, value(a.x), a.mac.x.shape[1]!, a.start, a.mac.shape[1]!);
   return accumulateOutput(w, graph, value, lowerWideMac(w, a.mac, x, a.chunks), { ...a, xType: a.mac.x });
 }
 
-/** Input channels [start, start + c) of x (its carrier `x`, its type `xType`). */
+/** Input channels [start, start + c) of x (its carrier `x`, `channels` channels on axis 1). */
 export function inputChannels(
   w: OnnxGraphWriter,
   x: string,
-  xType: TensorType,
+  channels: number,
   start: number,
   c: number,
 ): string {
   const ints = (v: readonly number[]) => w.constant('int64', [v.length], v);
-  return start === 0 && c === xType.shape[1]
+  return start === 0 && c === channels
     ? x
     : w.node('Slice', [x, ints([start]), ints([start + c]), ints([1])]);
 }

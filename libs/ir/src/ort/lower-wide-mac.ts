@@ -30,30 +30,28 @@ export function weightBytes(weights: Int32Array): { high: Float32Array; low: Flo
 }
 
 /** Largest magnitude of one part of the input: an i8 whole, or an i16's high (≤ 128) or low (≤ 255) byte. */
-const inputPartMax = (x: TensorType) => (x.dtype === 'i8' ? 128 : 256);
+export const inputPartMax = (x: TensorType) => (x.dtype === 'i8' ? 128 : 256);
 
 /**
- * The reduction's units (MatMul: one k; Conv: one input channel of every kernel position), cut
- * greedily into chunks [start, end) in which every output channel's Σ max(|high|, |low|) times the
- * input part's largest magnitude stays below 2^24. Undefined when the edge has no exact lowering:
- * i32 input, a grouped Conv that needs more than one chunk, or more than MAX_CHUNKS chunks.
+ * The reduction's units (`unit` consecutive values of each output channel's row of
+ * `magnitudes`, [channels, reduction]) cut greedily into chunks [start, end) in which every
+ * output channel's Σ magnitude stays below `limit`; undefined when one unit alone reaches it.
  */
-export function wideMacChunks(m: WideMac): [number, number][] | undefined {
-  if (m.x.dtype === 'i32') return undefined;
-  const channels = m.shape[0]!;
-  const reduction = sizeOf(m.shape) / channels;
-  const unit = m.op === 'Conv' ? m.shape[2]! * m.shape[3]! : 1;
+export function reductionChunks(
+  magnitudes: ArrayLike<number>,
+  channels: number,
+  unit: number,
+  limit: number,
+): [number, number][] | undefined {
+  const reduction = magnitudes.length / channels;
   const units = reduction / unit;
-  const { high, low } = weightBytes(m.weights);
-  const limit = FLOAT32_EXACT / inputPartMax(m.x);
   const sums = new Float64Array(channels);
   const chunks: [number, number][] = [];
   let start = 0;
   for (let u = 0; u < units; u++) {
     const add = Float64Array.from({ length: channels }, (_, c) => {
       let s = 0;
-      for (let k = c * reduction + u * unit; k < c * reduction + (u + 1) * unit; k++)
-        s += Math.max(Math.abs(high[k]!), Math.abs(low[k]!));
+      for (let k = c * reduction + u * unit; k < c * reduction + (u + 1) * unit; k++) s += magnitudes[k]!;
       return s;
     });
     if (add.some((s) => s >= limit)) return undefined;
@@ -65,8 +63,23 @@ export function wideMacChunks(m: WideMac): [number, number][] | undefined {
     for (let c = 0; c < channels; c++) sums[c] = sums[c]! + add[c]!;
   }
   chunks.push([start, units]);
+  return chunks;
+}
+
+/**
+ * The reduction's units (MatMul: one k; Conv: one input channel of every kernel position), cut
+ * greedily into chunks [start, end) in which every output channel's Σ max(|high|, |low|) times the
+ * input part's largest magnitude stays below 2^24. Undefined when the edge has no exact lowering:
+ * i32 input, a grouped Conv that needs more than one chunk, or more than MAX_CHUNKS chunks.
+ */
+export function wideMacChunks(m: WideMac): [number, number][] | undefined {
+  if (m.x.dtype === 'i32') return undefined;
+  const { high, low } = weightBytes(m.weights);
+  const magnitudes = high.map((h, k) => Math.max(Math.abs(h), Math.abs(low[k]!)));
+  const unit = m.op === 'Conv' ? m.shape[2]! * m.shape[3]! : 1;
+  const chunks = reductionChunks(magnitudes, m.shape[0]!, unit, FLOAT32_EXACT / inputPartMax(m.x));
   const grouped = m.op === 'Conv' && m.geometry.group !== 1;
-  return (grouped && chunks.length > 1) || chunks.length > MAX_CHUNKS ? undefined : chunks;
+  return !chunks || (grouped && chunks.length > 1) || chunks.length > MAX_CHUNKS ? undefined : chunks;
 }
 
 /** The weights of reduction units [start, end) of every output channel, in IR layout order. */

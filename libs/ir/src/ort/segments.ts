@@ -5,7 +5,7 @@ import type { Model } from '../model.js';
 import { sizeOf } from '../tensor.js';
 import { carrierOf } from './carrier.js';
 import { type ConvChain, convChains } from './conv-chain.js';
-import { fallbackReason, lowerAccumulation, lowerEdge, materialize, type Pending } from './lower-edge.js';
+import { fallbackReason, lowerEdge, materialize, type Pending } from './lower-edge.js';
 import { OnnxGraphWriter } from './onnx-graph.js';
 
 /**
@@ -56,7 +56,8 @@ function groupSteps(model: Model, log: (message: string) => void): (number[] | n
 /**
  * The ONNX model of one segment: int32 feeds cast to carriers, carriers cast back for exposed
  * nodes. On the hot path (`hot`), rounding is deferred past Relu/MaxPool/Reshape/Transpose, and a
- * chain of ConvAccumulate links lowers as one Conv (conv-chain.ts).
+ * chain of ConvAccumulate (ConvTransposeAccumulate) links lowers as one Conv (ConvTranspose),
+ * conv-chain.ts.
  */
 function segmentGraph(
   model: Model,
@@ -98,7 +99,7 @@ function segmentGraph(
     const chain = chains.get(edge);
     // Rounding is deferred only where no one outside onnxruntime sees the unrounded node.
     const lowered = chain
-      ? { output: lowerAccumulation(w, graph, value, chain.accumulation) }
+      ? { output: chain.lower(w, value) }
       : lowerEdge(
           w,
           graph,
