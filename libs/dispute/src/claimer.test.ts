@@ -191,6 +191,11 @@ describe('Claimer', () => {
       await dying.flush(); // posts a claim for the first three (their traces are stored first)
       const fourth = await net.answer(views[3]!, 4n);
       await dying.add(fourth, views[3]!);
+      // Its trace is stored behind the journal write: let that land first, or it could land after
+      // the deletion below (CI saw it under load) and leave nothing to rebuild.
+      const fourthKey = fourth.traceRoot.slice(2).toLowerCase();
+      for (let waited = 0; !dying.traces.has(fourthKey) && waited < 10_000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       // The process dies before any trace reaches the disk: every trace file is gone.
       for (const name of await readdir(join(dir, 'traces'))) await rm(join(dir, 'traces', name));
 
