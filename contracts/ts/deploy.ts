@@ -14,6 +14,7 @@ import {
   convAccumulateVerifierArtifact,
   disputeGameArtifact,
   extensionVerifierArtifact,
+  gatherVerifierArtifact,
   modelRegistryArtifact,
   reexecVerifierArtifact,
   stakeManagerArtifact,
@@ -88,6 +89,7 @@ export const KERNEL_VERIFIER_ARTIFACTS = [
   tileVerifierArtifact,
   extensionVerifierArtifact,
   convAccumulateVerifierArtifact,
+  gatherVerifierArtifact,
 ] as const;
 
 /** Deploys the kernel verifiers, then the ReexecVerifier that routes each step to one of them. */
