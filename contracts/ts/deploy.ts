@@ -14,6 +14,7 @@ import {
   convAccumulateVerifierArtifact,
   disputeGameArtifact,
   extensionVerifierArtifact,
+  gatherVerifierArtifact,
   modelRegistryArtifact,
   reexecVerifierArtifact,
   stakeManagerArtifact,
@@ -81,13 +82,14 @@ export type ContractDeployer = (
 
 /**
  * The kernel verifiers ReexecVerifier forwards to, each under EIP-170 on its own and claiming
- * its own ops (`ops()`); a new kernel goes into one with room, or a new one appended here
- * (ReexecVerifier takes up to four).
+ * its own ops (`ops()`); a new kernel goes into one with room (ConvAccumulateVerifier and
+ * GatherVerifier have ~13 KB each), as ReexecVerifier takes up to four and all four are used.
  */
 export const KERNEL_VERIFIER_ARTIFACTS = [
   tileVerifierArtifact,
   extensionVerifierArtifact,
   convAccumulateVerifierArtifact,
+  gatherVerifierArtifact,
 ] as const;
 
 /** Deploys the kernel verifiers, then the ReexecVerifier that routes each step to one of them. */

@@ -43,8 +43,8 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-describe('ReexecVerifier on the ops it forwards to its ExtensionVerifier', () => {
-  it('settles tiles of Clip and HardSigmoid (forwarded) and of Add and Mul (its own) against opened inputs', async () => {
+describe('ReexecVerifier on the ops it forwards to its ExtensionVerifier and GatherVerifier', () => {
+  it('settles tiles of Clip and HardSigmoid (ExtensionVerifier) and of Add and Mul (GatherVerifier) against opened inputs', async () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= GRAPHS; seed++) {
       const { model, inputs } = randomActivationGraph(seed);
@@ -239,4 +239,86 @@ describe('ReexecVerifier opens a Conv, ConvTranspose, ConvAccumulate or ConvTran
       expect(several).toBeGreaterThan(links);
     },
   );
+});
+
+/**
+ * A Transpose whose output blocks are not whole tiles (a tile reads the end and the start of
+ * its input), or an Add of a [1, R, P] input and a bias of P elements, P odd (a tile across two
+ * rows reads the bias's end and start): both several KiB, i16.
+ */
+function gatheredGraph(seed: number) {
+  const rng = new Random(seed);
+  const b = new GraphBuilder();
+  const transpose = seed % 2 === 1;
+  const shape = transpose
+    ? [1, rng.int(20, 40), 3, rng.int(4, 8), rng.int(9, 16)]
+    : [1, rng.int(3, 6), 2 * rng.int(400, 1500) + 1];
+  const x = b.input('x', { dtype: 'i16', shape, frac: rng.int(0, 6) });
+  if (transpose) b.output(b.op('Transpose', [x], { attrs: { perm: [2, 0, 3, 1, 4] } }));
+  else {
+    const p = shape[2]!;
+    const bias = b.param(
+      'bias',
+      { dtype: 'i16', shape: [p], frac: rng.int(0, 6) },
+      rng.ints(p, -30000, 30000),
+    );
+    b.output(b.op('Add', [x, bias], { dtype: 'i16', frac: rng.int(0, 6) }));
+  }
+  const model = createModel(b.build(), `gathered-${seed}`);
+  return { model, inputs: [{ dtype: 'i16' as const, shape, data: rng.ints(sizeOf(shape), -32768, 32767) }] };
+}
+
+describe('ReexecVerifier opens a Transpose input and a broadcast Add operand as the chunks a tile reads (GatherVerifier)', () => {
+  it('settles tiles whose reads wrap from the end of an input to its start, and refuses a missing chunk', async () => {
+    let listed = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const { model, inputs } = gatheredGraph(seed);
+      const view = await honestView(model, inputs);
+      const edge = model.schedule[0]!;
+      const dtype = model.graph.nodeTypes[edgeOutputsOf(model.graph, edge)[0]!]!.dtype;
+      const stepInputs = stepDescriptor(model, 0).inputNodes.map(
+        (n) => view.values[n] ?? model.graph.params.get(n)!,
+      );
+      const tiles = tilesOf(model.graph, edge);
+      // The tiles across an output block (row) boundary and the first tile.
+      const [, n, , , d] = inputs[0]!.shape as number[];
+      const block = model.graph.edgeOps[edge] === 'Transpose' ? n! * d! : inputs[0]!.shape[2]!;
+      const picks = tiles
+        .filter((t, k) => k === 0 || Math.floor(t.start / block) !== Math.floor((t.end - 1) / block))
+        .slice(0, 4);
+      for (const tile of picks) {
+        const label = `${model.name} ${model.graph.edgeOps[edge]} [${tile.start}, ${tile.end})`;
+        const args = (w: Hex) => [
+          toHex(view.trace.stateRoots[0]!),
+          stepDescriptor(model, 0),
+          BigInt(tile.start),
+          BigInt(tile.end),
+          w,
+        ];
+        const witness = tileWitness(view, 0, tile.start, tile.end);
+        const expected = toHex(sha256(tensorBytes(dtype, executeTile(model.graph, edge, stepInputs, tile))));
+        expect(await h.read(verifier, reexecVerifierAbi, 'outputHash', args(witness)), label).toBe(expected);
+        const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
+        const j = openings.findIndex((o) => o.chunks.length > 1);
+        if (j < 0) continue;
+        listed++;
+        // Every listed chunk is read: without the last one, an element is missing.
+        const o = openings[j]!;
+        const cut = {
+          ...o,
+          chunks: o.chunks.slice(0, -1),
+          chunkProofs: o.chunkProofs.slice(0, -1),
+          data: o.data.slice(0, 2 + 2 * 1024 * (o.chunks.length - 1)) as Hex,
+        };
+        const fewer = encodeAbiParameters(OPENINGS_ABI, [
+          openings.map((x, k) => (k === j ? cut : x)) as never,
+        ]);
+        await expect(h.read(verifier, reexecVerifierAbi, 'outputHash', args(fewer)), label).rejects.toThrow(
+          /InputNotOpened/,
+        );
+      }
+    }
+    // Each graph has tiles across a block: those open two distant ranges as listed chunks.
+    expect(listed).toBeGreaterThanOrEqual(4);
+  });
 });

@@ -31,13 +31,14 @@ contract ConvAccumulateVerifier is KernelVerifier {
         return ConvAccumulateKernels.run(step, inputs, start, end);
     }
 
-    function _crop(Step memory s, TensorOpening memory o, uint256[2] memory tile)
+    function _crop(Step memory s, TensorOpening[] memory openings, Window[] memory windows, uint256[2] memory tile)
         internal
         pure
         override
-        returns (Window memory)
     {
-        return _cropChannelRows(s, o, tile[0], tile[1]);
+        if (openings.length != 0 && openings[0].chunks.length != 0) {
+            windows[0] = _cropChannelRows(s, openings[0], tile[0], tile[1]);
+        }
     }
 
     /// @dev Attributes in declared order: strides (0), pads (1), dilations (2, not in op 59), start

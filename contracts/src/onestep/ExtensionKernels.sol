@@ -58,14 +58,9 @@ library ExtensionKernels {
     {
         uint16 op = step.op;
         if (!isExtension(op)) revert TileKernels.UnknownOp(op);
-        uint256 total = TileOperands.elementCount(step.outputType.shape);
-        if (start > end || end > total) revert TileKernels.TileOutOfRange(start, end, total);
-        out = new bytes((end - start) * TileOperands.widthOf(step.outputType.dtype));
-        if (start == end) return out;
         uint256 dst;
-        assembly ("memory-safe") {
-            dst := add(out, 32)
-        }
+        (out, dst) = TileKernels.output(step, start, end);
+        if (start == end) return out;
         if (op == CLIP) {
             ActivationKernels.clip(step, inputs, start, end, dst);
         } else if (op == HARD_SIGMOID) {

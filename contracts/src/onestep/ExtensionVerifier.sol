@@ -8,8 +8,9 @@ import {ExtensionKernels} from "./ExtensionKernels.sol";
 /// @title ExtensionVerifier: the kernel verifier of the ops added after TileVerifier filled its
 /// code (ExtensionKernels).
 contract ExtensionVerifier is KernelVerifier {
+    /// @dev Transpose is settled by GatherVerifier (its tiles may open several ranges).
     function ops() external pure returns (uint256) {
-        return ExtensionKernels.OPS;
+        return ExtensionKernels.OPS & ~(uint256(1) << ExtensionKernels.TRANSPOSE);
     }
 
     function _run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)

@@ -21,19 +21,19 @@ abstract contract KernelVerifier is IKernelVerifier, TensorOpener {
         Window[] memory windows = _openAll(stateRoot, step, openings);
         Step memory s = step;
         uint256[2] memory tile = [start, end];
-        if (openings.length != 0 && openings[0].chunks.length != 0) windows[0] = _crop(s, openings[0], tile);
+        _crop(s, openings, windows, tile);
         return sha256(_run(s, windows, tile[0], tile[1]));
     }
 
-    /// @dev Input 0 opened as several ranges, made one window (a verifier whose ops read other
-    /// ranges overrides this).
-    function _crop(Step memory s, TensorOpening memory o, uint256[2] memory tile)
+    /// @dev Inputs opened as several ranges, each made one window (the step and the tile may be
+    /// rewritten to read it). Here only input 0, by `_cropRows`; a verifier whose ops read other
+    /// ranges, or other inputs so, overrides this.
+    function _crop(Step memory s, TensorOpening[] memory openings, Window[] memory windows, uint256[2] memory tile)
         internal
         pure
         virtual
-        returns (Window memory)
     {
-        return _cropRows(s, o, tile);
+        if (openings.length != 0 && openings[0].chunks.length != 0) windows[0] = _cropRows(s, openings[0], tile);
     }
 
     /// @dev The canonical bytes of output elements [start, end) of `step` (a kernel library's `run`).

@@ -28,13 +28,75 @@ library LayoutKernels {
         internal
         pure
     {
+        copyStrided(step, inputs, permutedStrides(step), 0, start, end, dst);
+    }
+
+    /// @dev Per output axis d, the input stride of axis perm[d].
+    function permutedStrides(Step memory step) private pure returns (uint256[] memory strides) {
         uint256[] memory inStrides = TileOperands.stridesOf(step.inputTypes[0].shape);
         (uint256 at,) = TileOperands.attr(step.attrs, 0);
-        uint256[] memory strides = new uint256[](inStrides.length);
+        strides = new uint256[](inStrides.length);
         for (uint256 d = 0; d < strides.length; d++) {
             strides[d] = inStrides[uint256(int256(step.attrs[at + d]))];
         }
-        copyStrided(step, inputs, strides, 0, start, end, dst);
+    }
+
+    /// @notice `transpose` from an input opened as several ranges: `chunks`, the ascending indices
+    /// of the opened 1 KiB chunks, and `data`, their bytes concatenated (TensorOpener's listed
+    /// opening). Each run is read from the chunks holding it, which must all be listed.
+    function transposeListed(
+        Step memory step,
+        uint256[] memory chunks,
+        bytes memory data,
+        uint256 start,
+        uint256 end,
+        uint256 dst
+    ) internal pure {
+        Walk memory w = walkFrom(step.outputType.shape, permutedStrides(step), 0, start);
+        uint256 within = start % w.run;
+        uint256 width = TileOperands.widthOf(step.inputTypes[0].dtype);
+        unchecked {
+            for (uint256 left = end - start; left > 0;) {
+                uint256 n = w.run - within;
+                if (n > left) n = left;
+                copyElements(dst, listedSpan(chunks, data, 0, (w.src + within) * width, n * width, width), n * width);
+                dst += n * width;
+                left -= n;
+                within = 0;
+                advance(w);
+            }
+        }
+    }
+
+    /// @notice Memory address of tensor bytes [at, at + length) (length > 0) in a listed opening,
+    /// after checking that every chunk holding them is listed; reverts with `InputNotOpened`
+    /// naming `input` and the first element of the range otherwise.
+    function listedSpan(
+        uint256[] memory chunks,
+        bytes memory data,
+        uint256 input,
+        uint256 at,
+        uint256 length,
+        uint256 width
+    ) internal pure returns (uint256 ptr) {
+        uint256 k0 = at >> 10;
+        uint256 k1 = (at + length - 1) >> 10;
+        // Binary search for k0; the chunks are ascending without repeats, so k0..k1 are listed
+        // iff k1 sits k1 − k0 places after k0.
+        uint256 lo = 0;
+        uint256 hi = chunks.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) >> 1;
+            if (chunks[mid] < k0) lo = mid + 1;
+            else hi = mid;
+        }
+        uint256 last = lo + k1 - k0;
+        if (last >= chunks.length || chunks[lo] != k0 || chunks[last] != k1) {
+            revert TileOperands.InputNotOpened(input, at / width);
+        }
+        assembly ("memory-safe") {
+            ptr := add(add(data, 32), add(shl(10, lo), and(at, 1023)))
+        }
     }
 
     /// @dev An odometer over the output axes before the contiguous run: their coordinates and the

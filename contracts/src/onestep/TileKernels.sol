@@ -47,14 +47,9 @@ library TileKernels {
     {
         uint16 op = step.op;
         if (!known(op)) revert UnknownOp(op);
-        uint256 total = TileOperands.elementCount(step.outputType.shape);
-        if (start > end || end > total) revert TileOutOfRange(start, end, total);
-        out = new bytes((end - start) * TileOperands.widthOf(step.outputType.dtype));
-        if (start == end) return out;
         uint256 dst;
-        assembly ("memory-safe") {
-            dst := add(out, 32)
-        }
+        (out, dst) = output(step, start, end);
+        if (start == end) return out;
         if (op == ADD || op == SUB || op == MUL) ElementwiseKernels.binary(step, inputs, start, end, dst);
         else if (op == RELU) ElementwiseKernels.relu(step, inputs, start, end, dst);
         else if (op == REQUANTIZE) ElementwiseKernels.requantize(step, inputs, start, end, dst);
@@ -67,6 +62,21 @@ library TileKernels {
         uint256 length = out.length;
         assembly ("memory-safe") {
             mstore(add(dst, length), 0)
+        }
+    }
+
+    /// @notice Zeroed bytes for output elements [start, end) of `step`, after checking the range,
+    /// and the address of their first byte.
+    function output(Step memory step, uint256 start, uint256 end)
+        internal
+        pure
+        returns (bytes memory out, uint256 dst)
+    {
+        uint256 total = TileOperands.elementCount(step.outputType.shape);
+        if (start > end || end > total) revert TileOutOfRange(start, end, total);
+        out = new bytes((end - start) * TileOperands.widthOf(step.outputType.dtype));
+        assembly ("memory-safe") {
+            dst := add(out, 32)
         }
     }
 

@@ -7,8 +7,9 @@ import {TileKernels} from "./TileKernels.sol";
 
 /// @title TileVerifier: the kernel verifier of the original op set (TileKernels).
 contract TileVerifier is KernelVerifier {
+    /// @dev Add, Sub and Mul are settled by GatherVerifier (a broadcast operand may open several ranges).
     function ops() external pure returns (uint256) {
-        return TileKernels.KNOWN_OPS;
+        return TileKernels.KNOWN_OPS & ~(uint256(0x7) << TileKernels.ADD);
     }
 
     function _run(Step memory step, Window[] memory inputs, uint256 start, uint256 end)

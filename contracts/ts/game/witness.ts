@@ -1,6 +1,7 @@
 import {
   CHUNK_BYTES,
   chunksOf,
+  dtypeInfo,
   edgeInputsOf,
   edgeOutputsOf,
   findOp,
@@ -15,7 +16,7 @@ import {
 } from '@stoa/ir';
 import { encodeAbiParameters, type Hex } from 'viem';
 import { modelLayout, type StepDescriptor, stepDescriptor, stepProof } from '../one-step/descriptor.js';
-import { cropChunks, listedBytes } from '../one-step/windows.js';
+import { cropChunks, gathers, listedBytes } from '../one-step/windows.js';
 
 /**
  * One party's knowledge of an execution: every node's value and the trace built from them.
@@ -170,13 +171,14 @@ export const OPENINGS_ABI = [
  * elements a tile reads is found by running the reference kernel on recording inputs, so the
  * openings follow the semantics of every op without a second description of them. A Conv's or
  * ConvTranspose's input 0 is opened as several ranges (the input rows the tile reads, in every
- * channel: `cropChunks`) when that is fewer chunks than one contiguous range.
+ * channel: `cropChunks`), and a Transpose's input or an Add's, Sub's or Mul's broadcast operand as
+ * the chunks the tile reads (`gathers`), when that is fewer chunks than one contiguous range.
  */
 export function tileWitness(view: ExecutionView, step: number, start: number, end: number): Hex {
   const { model } = view;
   const edge = model.schedule[step]!;
   const inputs = [...edgeInputsOf(model.graph, edge)];
-  const ranges = readRanges(view, step, start, end);
+  const { ranges, chunksRead } = readRanges(view, step, start, end);
   const tree = stateTreeBefore(view, step);
   const descriptor = stepDescriptor(model, step);
   const openings = inputs.map((n, j) => {
@@ -186,7 +188,8 @@ export function tileWitness(view: ExecutionView, step: number, start: number, en
     const [lo, hi] = ranges[j]!;
     const first = Math.floor((lo * width) / CHUNK_BYTES);
     const last = hi < lo ? first - 1 : Math.floor((hi * width + width - 1) / CHUNK_BYTES);
-    const listed = j === 0 ? cropChunks(descriptor, width, start, end) : undefined;
+    const gathered = gathers(descriptor, j) ? [...chunksRead[j]!].sort((a, b) => a - b) : undefined;
+    const listed = (j === 0 ? cropChunks(descriptor, width, start, end) : undefined) ?? gathered;
     const several = listed !== undefined && listed.length < last - first + 1;
     const opened = several ? listed : Array.from({ length: last - first + 1 }, (_, k) => first + k);
     return {
@@ -206,16 +209,29 @@ export function tileWitness(view: ExecutionView, step: number, start: number, en
   return encodeAbiParameters(OPENINGS_ABI, [openings]);
 }
 
-/** For each input of the step, the lowest and highest element index the tile reads. */
-function readRanges(view: ExecutionView, step: number, start: number, end: number): [number, number][] {
+/**
+ * For each input of the step, the lowest and highest element index the tile reads, and the
+ * chunks holding the elements it reads.
+ */
+function readRanges(
+  view: ExecutionView,
+  step: number,
+  start: number,
+  end: number,
+): { ranges: [number, number][]; chunksRead: Set<number>[] } {
   const { graph, schedule } = view.model;
   const edge = schedule[step]!;
   const inputs = [...edgeInputsOf(graph, edge)];
   const ranges: [number, number][] = inputs.map(() => [Number.POSITIVE_INFINITY, -1]);
+  const chunksRead = inputs.map(() => new Set<number>());
+  const widths = inputs.map((n) => dtypeInfo(graph.nodeTypes[n]!.dtype).bytes);
   const note = (j: number, lo: number, hi: number) => {
     const r = ranges[j]!;
     r[0] = Math.min(r[0], lo);
     r[1] = Math.max(r[1], hi);
+    const w = widths[j]!;
+    for (let k = Math.floor((lo * w) / CHUNK_BYTES); k <= Math.floor((hi * w + w - 1) / CHUNK_BYTES); k++)
+      chunksRead[j]!.add(k);
   };
   const recorders = inputs.map((n, j) => {
     const target = nodeValue(view, n);
@@ -250,7 +266,7 @@ function readRanges(view: ExecutionView, step: number, start: number, end: numbe
     start,
     end,
   );
-  return ranges.map(([lo, hi]) => (hi < 0 ? [0, -1] : [lo, hi]));
+  return { ranges: ranges.map(([lo, hi]) => (hi < 0 ? [0, -1] : [lo, hi])), chunksRead };
 }
 
 export type { StepDescriptor };

@@ -134,6 +134,24 @@ function channelRowChunks(step: CropStep, width: number, start: number, end: num
   return chunks;
 }
 
+/**
+ * Whether GatherVerifier reads input `input` of the step from listed chunks (any chunks, each
+ * checked listed): Transpose's (41) input, and an input of Add, Sub or Mul (10–12) broadcast
+ * along leading axes only (its shape, less leading 1s, the output's trailing axes).
+ */
+export function gathers(step: CropStep, input: number): boolean {
+  if (step.op === 41) return input === 0;
+  if (step.op < 10 || step.op > 12) return false;
+  const xs = step.inputTypes[input]!.shape;
+  const ys = step.outputType.shape;
+  const p = xs.reduce((a, b) => a * b, 1);
+  for (let k = 1, q = 1; q < p; k++) {
+    if (k > xs.length || k > ys.length || xs[xs.length - k] !== ys[ys.length - k]) return false;
+    q *= xs[xs.length - k]!;
+  }
+  return true;
+}
+
 /** The ABI form of `TensorOpening.chunks` opened as several ranges: the listed chunks' bytes. */
 export function listedBytes(bytes: Uint8Array, chunks: readonly number[]): Uint8Array {
   const out = new Uint8Array(
