@@ -53,6 +53,60 @@ library Sha256Merkle {
         return rootFromProof(leaf, index, proof) == root;
     }
 
+    /// @notice The root that the first `n` (≥ 1) leaf hashes `leaves`, at the strictly ascending
+    /// `indices` (each below 2^depth), reach in a tree of `depth` levels through the multiproof `proof`: level by
+    /// level from the leaves, each node left to right is hashed with its sibling, which is the next
+    /// node computed when that is the right sibling, else the next word of `proof`. Zero when
+    /// `proof` is not consumed exactly. Overwrites `leaves` and `indices`. A single leaf's multiproof
+    /// is its ordinary proof (`rootFromProof`).
+    function rootFromMultiproof(
+        bytes32[] memory leaves,
+        uint256[] memory indices,
+        uint256 n,
+        uint256 depth,
+        bytes32[] memory proof
+    ) internal view returns (bytes32 root) {
+        assembly ("memory-safe") {
+            let p := add(proof, 32)
+            // H(0x01 ‖ left ‖ right) is hashed from scratch memory past the free pointer.
+            let buf := mload(0x40)
+            mstore8(buf, 1)
+            for {} depth { depth := sub(depth, 1) } {
+                let m := 0
+                for { let i := 0 } lt(i, n) {} {
+                    let x := mload(add(indices, shl(5, add(i, 1))))
+                    let h := mload(add(leaves, shl(5, add(i, 1))))
+                    i := add(i, 1)
+                    switch and(x, 1)
+                    case 0 {
+                        mstore(add(buf, 1), h)
+                        switch and(lt(i, n), eq(mload(add(indices, shl(5, add(i, 1)))), add(x, 1)))
+                        case 0 {
+                            mstore(add(buf, 33), mload(p))
+                            p := add(p, 32)
+                        }
+                        default {
+                            mstore(add(buf, 33), mload(add(leaves, shl(5, add(i, 1)))))
+                            i := add(i, 1)
+                        }
+                    }
+                    default {
+                        mstore(add(buf, 1), mload(p))
+                        mstore(add(buf, 33), h)
+                        p := add(p, 32)
+                    }
+                    if iszero(staticcall(gas(), 0x02, buf, 65, 0x00, 0x20)) { revert(0, 0) }
+                    m := add(m, 1)
+                    mstore(add(indices, shl(5, m)), shr(1, x))
+                    mstore(add(leaves, shl(5, m)), mload(0x00))
+                }
+                n := m
+            }
+            root := mload(add(leaves, 32))
+            if iszero(eq(p, add(add(proof, 32), shl(5, mload(proof))))) { root := 0 }
+        }
+    }
+
     /// @notice Root over 32-byte leaves (each leaf-hashed); the root of no leaves is zero.
     function rootOf32(bytes32[] memory leaves) internal pure returns (bytes32) {
         if (leaves.length == 0) return bytes32(0);

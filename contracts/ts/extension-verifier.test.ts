@@ -1,4 +1,5 @@
 import {
+  chunksOf,
   createModel,
   type DType,
   dtypeInfo,
@@ -7,6 +8,7 @@ import {
   executeTile,
   GraphBuilder,
   inputChannelWeights,
+  merkleMultiproof,
   Random,
   randomActivationGraph,
   sha256,
@@ -117,15 +119,24 @@ function wideConv(seed: number) {
 
 type Opening = {
   chunks: readonly bigint[];
-  chunkProofs: readonly (readonly Hex[])[];
+  chunkProof: readonly Hex[];
   data: Hex;
   firstChunk: bigint;
 };
 
+/** `hex` with bit 0 of byte `at` flipped. */
+const flipByte = (hex: Hex, at: number): Hex => {
+  const b = Buffer.from(hex.slice(2), 'hex');
+  b[at] = b[at]! ^ 1;
+  return toHex(b);
+};
+
 /**
  * Settles TILES tiles of step `index` (first, last, middle, random) through ReexecVerifier with
- * tileWitness's openings; where input 0 was listed as several ranges, checks that dropping the
- * last listed chunk is refused (CannotCrop). Resolves to the number of listed openings.
+ * tileWitness's openings, and refuses input 0's opening with a changed byte (ChunkNotInTensor) or,
+ * where it has a multiproof, a changed sibling (ChunkNotInTensor). Where input 0 was listed as
+ * several ranges, also refuses it unsorted (ChunkOutOfRange) and without its last listed chunk,
+ * with that set's own multiproof (CannotCrop). Resolves to the number of listed openings.
  */
 async function settleTiles(
   model: ReturnType<typeof wideConv>['model'],
@@ -158,19 +169,42 @@ async function settleTiles(
     expect(await h.read(verifier, reexecVerifierAbi, 'outputHash', args(witness)), label).toBe(expected);
     const [openings] = decodeAbiParameters(OPENINGS_ABI, witness) as unknown as [Opening[]];
     const x = openings[0]!;
+    const refused = (changed: Opening, error: RegExp) =>
+      expect(
+        h.read(
+          verifier,
+          reexecVerifierAbi,
+          'outputHash',
+          args(encodeAbiParameters(OPENINGS_ABI, [[changed, ...openings.slice(1)] as never])),
+        ),
+        label,
+      ).rejects.toThrow(error);
+    if (x.data.length > 2)
+      await refused({ ...x, data: flipByte(x.data, (x.data.length - 2) / 2 - 1) }, /ChunkNotInTensor/);
+    if (x.chunkProof.length > 0) {
+      await refused(
+        { ...x, chunkProof: [flipByte(x.chunkProof[0]!, 31), ...x.chunkProof.slice(1)] },
+        /ChunkNotInTensor/,
+      );
+    }
     if (x.chunks.length === 0) continue;
     several++;
+    const chunks = chunksOf(
+      tensorBytes(model.graph.nodeTypes[stepDescriptor(model, index).inputNodes[0]!]!.dtype, stepInputs[0]!),
+    );
+    const listed = x.chunks.map(Number);
+    // The last two listed chunks swapped (data and proof as they were): refused before any hashing.
+    const swapped = [...x.chunks.slice(0, -2), x.chunks.at(-1)!, x.chunks.at(-2)!];
+    if (swapped.length >= 2)
+      await refused({ ...x, chunks: swapped, firstChunk: swapped[0]! }, /ChunkOutOfRange/);
     // Without the last listed chunk, the rows of some channel are missing: refused.
     const cut = {
       ...x,
       chunks: x.chunks.slice(0, -1),
-      chunkProofs: x.chunkProofs.slice(0, -1),
+      chunkProof: merkleMultiproof(chunks, listed.slice(0, -1)).map((w) => toHex(w)),
       data: x.data.slice(0, 2 + 2 * 1024 * (x.chunks.length - 1)) as Hex,
     };
-    const fewer = encodeAbiParameters(OPENINGS_ABI, [[cut, ...openings.slice(1)] as never]);
-    await expect(h.read(verifier, reexecVerifierAbi, 'outputHash', args(fewer)), label).rejects.toThrow(
-      /CannotCrop/,
-    );
+    await refused(cut, /CannotCrop/);
   }
   return several;
 }
@@ -304,10 +338,13 @@ describe('ReexecVerifier opens a Transpose input and a broadcast Add operand as 
         listed++;
         // Every listed chunk is read: without the last one, an element is missing.
         const o = openings[j]!;
+        const inputChunks = chunksOf(
+          tensorBytes(model.graph.nodeTypes[stepDescriptor(model, 0).inputNodes[j]!]!.dtype, stepInputs[j]!),
+        );
         const cut = {
           ...o,
           chunks: o.chunks.slice(0, -1),
-          chunkProofs: o.chunkProofs.slice(0, -1),
+          chunkProof: merkleMultiproof(inputChunks, o.chunks.slice(0, -1).map(Number)).map((w) => toHex(w)),
           data: o.data.slice(0, 2 + 2 * 1024 * (o.chunks.length - 1)) as Hex,
         };
         const fewer = encodeAbiParameters(OPENINGS_ABI, [

@@ -20,7 +20,10 @@ abstract contract TensorOpener {
         uint256 firstChunk;
         /// Chunks firstChunk, firstChunk + 1, ... concatenated (only the tensor's last chunk is short).
         bytes data;
-        bytes32[][] chunkProofs;
+        /// One Merkle multiproof of every opened chunk under chunkRoot (Sha256Merkle.rootFromMultiproof):
+        /// the sibling hashes that are not computed from opened chunks, level by level from the
+        /// leaves, left to right. Empty when no chunk is opened.
+        bytes32[] chunkProof;
         /// Empty: the chunks are firstChunk, firstChunk + 1, ... Otherwise the index of each
         /// opened chunk, ascending (several ranges; firstChunk is chunks[0]): only a Conv or
         /// ConvTranspose step's first input is opened so, and `_cropRows` reads it.
@@ -54,27 +57,42 @@ abstract contract TensorOpener {
         returns (Window memory)
     {
         uint32 node = step.inputNodes[j];
-        if (!Sha256Merkle.verify(stateRoot, Sha256Merkle.leafHash32(o.digest), node, o.stateProof)) {
-            revert InputNotInState(j, node);
-        }
         uint256 byteLength =
             TileRule.elements(step.inputTypes[j].shape) * TileRule.dtypeBytes(step.inputTypes[j].dtype);
-        if (Sha256Merkle.tensorDigest(byteLength, o.chunkRoot) != o.digest) revert InputDigestMismatch(j);
         uint256 chunks = (byteLength + Sha256Merkle.CHUNK_BYTES - 1) / Sha256Merkle.CHUNK_BYTES;
-        uint256 at = 0;
         bool listed = o.chunks.length != 0;
-        if (listed && (o.chunks.length != o.chunkProofs.length || o.chunks[0] != o.firstChunk)) revert CannotCrop(j);
-        for (uint256 k = 0; k < o.chunkProofs.length; k++) {
-            uint256 chunk = listed ? o.chunks[k] : o.firstChunk + k;
-            if (chunk >= chunks || (listed && k > 0 && chunk <= o.chunks[k - 1])) revert ChunkOutOfRange(j, chunk);
-            uint256 size = chunk + 1 == chunks ? byteLength - chunk * Sha256Merkle.CHUNK_BYTES : Sha256Merkle.CHUNK_BYTES;
-            if (at + size > o.data.length) revert ChunkNotInTensor(j, chunk);
-            if (!Sha256Merkle.verify(o.chunkRoot, _leafOfSlice(o.data, at, size), chunk, o.chunkProofs[k])) {
-                revert ChunkNotInTensor(j, chunk);
+        if (listed && o.chunks[0] != o.firstChunk) revert CannotCrop(j);
+        // A contiguous opening holds as many chunks as its data spans (only the last may be short).
+        uint256 n = listed ? o.chunks.length : (o.data.length + Sha256Merkle.CHUNK_BYTES - 1) / Sha256Merkle.CHUNK_BYTES;
+        // Leaf hashes and their indices: first the digest's in the state tree (one leaf, a proof of
+        // any depth), then the opened chunks' in the tensor's chunk tree.
+        bytes32[] memory leaves = new bytes32[](n + 1);
+        uint256[] memory indices = new uint256[](n + 1);
+        indices[0] = node;
+        if (_digestHashes(o.digest, byteLength, o.chunkRoot, leaves) != o.digest) revert InputDigestMismatch(j);
+        if (
+            uint256(node) >> o.stateProof.length != 0
+                || Sha256Merkle.rootFromMultiproof(leaves, indices, 1, o.stateProof.length, o.stateProof) != stateRoot
+        ) revert InputNotInState(j, node);
+        uint256 at = 0;
+        // Offsets and indices are bounded by the calldata's length: no overflow.
+        unchecked {
+            for (uint256 k = 0; k < n; k++) {
+                uint256 chunk = listed ? o.chunks[k] : o.firstChunk + k;
+                if (chunk >= chunks || (k > 0 && chunk <= indices[k - 1])) revert ChunkOutOfRange(j, chunk);
+                uint256 size = chunk + 1 == chunks ? byteLength - chunk * Sha256Merkle.CHUNK_BYTES : Sha256Merkle.CHUNK_BYTES;
+                if (at + size > o.data.length) revert ChunkNotInTensor(j, chunk);
+                leaves[k] = _leafOfSlice(o.data, at, size);
+                indices[k] = chunk;
+                at += size;
             }
-            at += size;
         }
-        if (at != o.data.length) revert ChunkNotInTensor(j, o.firstChunk + o.chunkProofs.length);
+        if (at != o.data.length) revert ChunkNotInTensor(j, o.firstChunk + n);
+        if (
+            n != 0
+                && Sha256Merkle.rootFromMultiproof(leaves, indices, n, Sha256Merkle.depthOf(chunks), o.chunkProof)
+                    != o.chunkRoot
+        ) revert ChunkNotInTensor(j, o.firstChunk);
         // Several ranges are no window: nothing reads them but `_cropRows`.
         return listed ? Window(0, "") : Window(o.firstChunk * Sha256Merkle.CHUNK_BYTES, o.data);
     }
@@ -167,6 +185,27 @@ abstract contract TensorOpener {
                 mcopy(dst, add(add(mload(add(o, 128)), 32), add(shl(10, p), and(b, 1023))), rows)
                 dst := add(dst, rows)
             }
+        }
+    }
+
+    /// @dev Sha256Merkle.tensorDigest(byteLength, chunkRoot), and Sha256Merkle.leafHash32(digest)
+    /// written to leaves[0], the precompile called directly (the kernel verifiers have little code
+    /// room for abi.encodePacked).
+    function _digestHashes(bytes32 digest, uint256 byteLength, bytes32 chunkRoot, bytes32[] memory leaves)
+        private
+        view
+        returns (bytes32 tensorDigest)
+    {
+        assembly ("memory-safe") {
+            let b := mload(0x40)
+            mstore8(b, 0)
+            mstore(add(b, 1), digest)
+            if iszero(staticcall(gas(), 0x02, b, 33, add(leaves, 32), 0x20)) { revert(0, 0) }
+            // 0x02 ‖ u64be(byteLength) ‖ chunkRoot
+            mstore(b, or(shl(248, 2), shl(184, and(byteLength, 0xffffffffffffffff))))
+            mstore(add(b, 9), chunkRoot)
+            if iszero(staticcall(gas(), 0x02, b, 41, 0x00, 0x20)) { revert(0, 0) }
+            tensorDigest := mload(0x00)
         }
     }
 

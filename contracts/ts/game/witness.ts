@@ -7,6 +7,7 @@ import {
   findOp,
   IncrementalMerkleTree,
   type Model,
+  merkleMultiproof,
   merkleProof,
   merkleRoot,
   replayState,
@@ -159,7 +160,7 @@ export const OPENINGS_ABI = [
       { name: 'chunkRoot', type: 'bytes32' },
       { name: 'firstChunk', type: 'uint256' },
       { name: 'data', type: 'bytes' },
-      { name: 'chunkProofs', type: 'bytes32[][]' },
+      { name: 'chunkProof', type: 'bytes32[]' },
       { name: 'chunks', type: 'uint256[]' },
     ],
   },
@@ -202,7 +203,7 @@ export function tileWitness(view: ExecutionView, step: number, start: number, en
           ? listedBytes(bytes, listed)
           : bytes.subarray(first * CHUNK_BYTES, Math.min(bytes.length, (last + 1) * CHUNK_BYTES)),
       ),
-      chunkProofs: opened.map((c) => merkleProof(chunks, c).map(toHex)),
+      chunkProof: merkleMultiproof(chunks, opened).map(toHex),
       chunks: several ? listed.map(BigInt) : [],
     };
   });

@@ -3,8 +3,10 @@ export { DIGEST_BYTES, equalBytes, fromHex, sha256, toHex } from './commit/hash.
 export {
   leafHash,
   merkleLevels,
+  merkleMultiproof,
   merkleProof,
   merkleRoot,
+  merkleRootFromMultiproof,
   merkleRootFromProof,
   nodeHash,
   subtreeRoot,

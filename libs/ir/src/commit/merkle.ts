@@ -96,3 +96,71 @@ export function verifyMerkleProof(
   const computed = merkleRootFromProof(leaf, index, proof);
   return computed.length === root.length && computed.every((v, k) => v === root[k]);
 }
+
+/** Throws unless `indices` are strictly ascending leaf indices below `count`. */
+function checkIndices(indices: readonly number[], count: number): void {
+  indices.forEach((x, k) => {
+    if (!Number.isInteger(x) || x < 0 || x >= count)
+      throw new RangeError(`multiproof index ${x} out of range 0..${count - 1}`);
+    if (k > 0 && x <= indices[k - 1]!)
+      throw new RangeError(`multiproof indices not strictly ascending at ${k}: ${indices[k - 1]}, ${x}`);
+  });
+}
+
+/**
+ * One proof for several leaves (contracts/src/Sha256Merkle.sol, rootFromMultiproof): the sibling
+ * hashes not computed from the opened leaves themselves, level by level from the leaves, each
+ * level left to right. `indices` are strictly ascending; empty gives an empty proof.
+ */
+export function merkleMultiproof(leaves: readonly Uint8Array[], indices: readonly number[]): Uint8Array[] {
+  checkIndices(indices, leaves.length);
+  if (indices.length === 0) return [];
+  const proof: Uint8Array[] = [];
+  let known = [...indices];
+  for (const level of layers(leaves.map(leafHash)).slice(0, -1)) {
+    const parents: number[] = [];
+    for (let k = 0; k < known.length; k++) {
+      const x = known[k]!;
+      if ((x & 1) === 0 && known[k + 1] === x + 1) k++;
+      else proof.push(level[x ^ 1]!);
+      parents.push(x >> 1);
+    }
+    known = parents;
+  }
+  return proof;
+}
+
+/**
+ * The root that `leaves` (data, not hashes) at strictly ascending `indices` reach through a
+ * multiproof in the tree over `count` leaves, or undefined when the proof is not consumed exactly.
+ */
+export function merkleRootFromMultiproof(
+  leaves: readonly Uint8Array[],
+  indices: readonly number[],
+  count: number,
+  proof: readonly Uint8Array[],
+): Uint8Array | undefined {
+  checkIndices(indices, count);
+  if (leaves.length !== indices.length || leaves.length === 0) return undefined;
+  let depth = 0;
+  while (2 ** depth < count) depth++;
+  let nodes = leaves.map(leafHash);
+  let known = [...indices];
+  let p = 0;
+  for (let d = 0; d < depth; d++) {
+    const hashes: Uint8Array[] = [];
+    const parents: number[] = [];
+    for (let k = 0; k < known.length; k++) {
+      const x = known[k]!;
+      const node = nodes[k]!;
+      const pairedRight = (x & 1) === 0 && known[k + 1] === x + 1;
+      const sibling = pairedRight ? nodes[++k] : proof[p++];
+      if (sibling === undefined) return undefined;
+      hashes.push((x & 1) === 0 ? nodeHash(node, sibling) : nodeHash(sibling, node));
+      parents.push(x >> 1);
+    }
+    nodes = hashes;
+    known = parents;
+  }
+  return p === proof.length ? nodes[0] : undefined;
+}
