@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
 import { gatewayCredential, gatewaySigningKey, signGatewayRequest, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -7,7 +6,6 @@ import { FailureThrottle } from './auth/failures.js';
 import { KeyCache } from './auth/key-cache.js';
 import { KeyAuthenticator, type KeyInfo } from './auth/keys.js';
 import { Errors, GatewayError } from './errors.js';
-import { leanInferModel, leanServerFactory, readBody, sendJson } from './infer-server.js';
 import { chargeIfLimited } from './limits/charge.js';
 import { InstanceRegistry } from './limits/instances.js';
 import { TokenBuckets } from './limits/token-bucket.js';
@@ -107,24 +105,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   if (replayed > 0) log('info', 'replayed usage left by an earlier run', { batches: replayed });
 
   const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
-  let closing = false;
-  // POST /v1/models/:model/infer in its plain form is served beside Fastify (infer-server.ts).
-  const app = Fastify({
-    logger: false,
-    bodyLimit: maxBodyBytes,
-    genReqId: () => randomUUID(),
-    serverFactory: leanServerFactory((request, response) => {
-      if (closing) return false; // Fastify answers 503 while it closes
-      const model = leanInferModel(request, maxBodyBytes);
-      if (model === undefined) return false;
-      serveLean(request, response, model);
-      return true;
-    }),
-  });
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
+  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, genReqId: () => randomUUID() });
   app.decorateRequest('apiKey', null);
   // Bodies go to the node as they came: parsed there, not twice.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -136,31 +117,26 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, Errors.routeNotFound(request.method, request.url)),
   );
-  /** The error a client gets for `error` (any thrown value), logged when it is the gateway's fault. */
-  const clientError = (error: Error & { statusCode?: number; code?: string }): GatewayError => {
-    if (error instanceof GatewayError) return error;
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.tooLarge(maxBodyBytes);
-    if (error.statusCode && error.statusCode < 500) return Errors.badRequest(error.message);
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    if (error instanceof GatewayError) return sendError(reply, error);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, Errors.tooLarge(maxBodyBytes));
+    if (error.statusCode && error.statusCode < 500) return sendError(reply, Errors.badRequest(error.message));
     log('error', 'unhandled error', { error: String(error.stack ?? error) });
-    return new GatewayError(500, 'server_error', 'internal_error', 'internal error; see the gateway log');
-  };
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) =>
-    sendError(reply, clientError(error)),
-  );
+    return sendError(
+      reply,
+      new GatewayError(500, 'server_error', 'internal_error', 'internal error; see the gateway log'),
+    );
+  });
 
-  /** The key of a request from `ip`, rate-limited; its x-ratelimit-* headers go to `setHeaders`. */
-  const authenticateKey = async (
-    ip: string,
-    authorization: string | undefined,
-    setHeaders: (headers: Record<string, string>) => void,
-  ): Promise<KeyInfo> => {
-    const waitS = failures.blockedFor(ip);
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const waitS = failures.blockedFor(request.ip);
     if (waitS > 0) throw Errors.authThrottled(waitS);
-    const key = await keys.authenticate(authorization);
+    const key = await keys.authenticate(request.headers.authorization);
     if (key instanceof GatewayError) {
-      failures.fail(ip);
+      failures.fail(request.ip);
       throw key;
     }
+    request.apiKey = key;
     const rate = key.rateLimitPerSec ?? DEFAULT_RATE;
     const state = buckets.take(key.id, rate, key.burst ?? Math.max(1, rate), instances.count);
     const headers = {
@@ -168,14 +144,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       'x-ratelimit-remaining': String(state.remaining),
       'x-ratelimit-reset': String(state.resetS),
     };
-    setHeaders(headers);
+    reply.headers(headers);
     if (!state.allowed) throw Errors.rateLimited(state.resetS, headers);
-    return key;
-  };
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    request.apiKey = await authenticateKey(request.ip, request.headers.authorization, (headers) =>
-      reply.headers(headers),
-    );
   };
 
   const textGenerator =
@@ -221,55 +191,55 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       })),
   }));
 
-  /** One inference for `key`: the answer's body and the network that served it. */
-  const infer = async (
-    requestId: string,
-    key: KeyInfo,
-    modelName: string,
-    body: unknown,
-    replicate: boolean,
-  ): Promise<{ network: string; body: Record<string, unknown> }> => {
-    const model = catalog.find(modelName);
-    if (!model) throw Errors.modelNotFound(modelName);
-    if (!allowed(key, model)) throw Errors.modelNotAllowed(modelName);
-    if (!Buffer.isBuffer(body)) throw Errors.badRequest('the body must be application/json');
-    const charging = chargeIfLimited(options, key);
-    if (charging) await charging; // most keys have no limit: no promise to wait for
-    const started = performance.now();
-    let answer: NodeAnswer;
-    try {
-      answer = await send(model, body);
-    } catch (error) {
-      if (error instanceof GatewayError && error.status === 503) meterFailure(requestId, key, model, started);
-      throw error;
-    }
-    const verification = replicate ? await spotChecks.replicate(requestId, model, body, answer) : undefined;
-    // The fee escrow pays the node for this receipt only with the gateway's voucher.
-    const voucher = vouch && answer.body.receipt ? await vouch(answer.body.receipt) : undefined;
-    meter.record({
-      requestId,
-      keyId: key.id,
-      deploymentId: model.deploymentId,
-      modelId: model.modelId,
-      network: answer.replica.network,
-      node: answer.replica.node ?? '',
-      replicaUrl: answer.replica.url,
-      ok: true,
-      latencyMs: performance.now() - started,
-      computeOps: answer.body.receipt?.steps ?? 0,
-      costWei: String(options.pricePerRequestWei ?? 0n),
-      receipt: JSON.stringify({
-        receipt: answer.body.receipt,
-        inputsToken: answer.body.inputsToken,
-        voucher,
-      }),
-      at: Date.now(),
-    });
-    if (!replicate) spotChecks.maybe(requestId, model, body, answer);
-    return {
-      network: answer.replica.network,
-      body: {
-        id: requestId,
+  app.post<{ Params: { model: string }; Querystring: { verify?: string } }>(
+    '/v1/models/:model/infer',
+    { preHandler: authenticate },
+    async (request, reply) => {
+      const key = request.apiKey!;
+      const model = catalog.find(request.params.model);
+      if (!model) throw Errors.modelNotFound(request.params.model);
+      if (!allowed(key, model)) throw Errors.modelNotAllowed(request.params.model);
+      if (!Buffer.isBuffer(request.body)) throw Errors.badRequest('the body must be application/json');
+      const charging = chargeIfLimited(options, key);
+      if (charging) await charging; // most keys have no limit: no promise to wait for
+      const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
+      const started = performance.now();
+      let answer: NodeAnswer;
+      try {
+        answer = await send(model, request.body);
+      } catch (error) {
+        if (error instanceof GatewayError && error.status === 503)
+          meterFailure(request.id, key, model, started);
+        throw error;
+      }
+      const verification = replicate
+        ? await spotChecks.replicate(request.id, model, request.body, answer)
+        : undefined;
+      // The fee escrow pays the node for this receipt only with the gateway's voucher.
+      const voucher = vouch && answer.body.receipt ? await vouch(answer.body.receipt) : undefined;
+      meter.record({
+        requestId: request.id,
+        keyId: key.id,
+        deploymentId: model.deploymentId,
+        modelId: model.modelId,
+        network: answer.replica.network,
+        node: answer.replica.node ?? '',
+        replicaUrl: answer.replica.url,
+        ok: true,
+        latencyMs: performance.now() - started,
+        computeOps: answer.body.receipt?.steps ?? 0,
+        costWei: String(options.pricePerRequestWei ?? 0n),
+        receipt: JSON.stringify({
+          receipt: answer.body.receipt,
+          inputsToken: answer.body.inputsToken,
+          voucher,
+        }),
+        at: Date.now(),
+      });
+      if (!replicate) spotChecks.maybe(request.id, model, request.body, answer);
+      reply.header('x-stoa-network', answer.replica.network);
+      return {
+        id: request.id,
         model: model.name,
         modelId: model.modelId,
         outputs: answer.body.outputs,
@@ -277,46 +247,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         ...(voucher ? { voucher } : {}),
         network: answer.replica.network,
         ...(verification ? { verification } : {}),
-      },
-    };
-  };
-
-  // The same route on Fastify, for the forms the lean path leaves to it (a query string, a body
-  // of unknown length, …): the same key check, inference and answer.
-  app.post<{ Params: { model: string }; Querystring: { verify?: string } }>(
-    '/v1/models/:model/infer',
-    { preHandler: authenticate },
-    async (request, reply) => {
-      const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
-      const answer = await infer(request.id, request.apiKey!, request.params.model, request.body, replicate);
-      reply.header('x-stoa-network', answer.network);
-      return answer.body;
+      };
     },
   );
-
-  /** The lean path (infer-server.ts): what the Fastify route does, on node:http's own objects. */
-  const serveLean = (request: IncomingMessage, response: ServerResponse, modelName: string) => {
-    const requestId = randomUUID();
-    // Set on arrival, as the onRequest hook does: every answer, errors included, has it.
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    readBody(request, (body) => {
-      const replicate = request.headers['x-stoa-verify'] === 'replicate';
-      authenticateKey(request.socket.remoteAddress ?? '', request.headers.authorization, (limits) =>
-        Object.assign(headers, limits),
-      )
-        .then((key) => infer(requestId, key, modelName, body, replicate))
-        .then(
-          (answer) => {
-            headers['x-stoa-network'] = answer.network;
-            sendJson(response, 200, headers, answer.body);
-          },
-          (error: Error) => {
-            const refused = clientError(error);
-            sendJson(response, refused.status, { ...headers, ...refused.headers }, refused.body());
-          },
-        );
-    });
-  };
 
   const meterFailure = (requestId: string, key: KeyInfo, model: DeployedModel, started: number) =>
     meter.record({
