@@ -16,6 +16,7 @@ import {
   pairedLatency,
   type Round,
   roundOf,
+  spread,
   summaryRow,
 } from './gateway-rounds.js';
 import { type CannedRequest, cannon } from './load-generator.js';
@@ -214,6 +215,8 @@ export async function gatewayOverhead(): Promise<void> {
         console.log(`  ${database}: gateway idle CPU ${idleMsPerS.toFixed(1)} ms/s`);
         const arms = layouts.flatMap((layout) => concurrencies.map((clients) => ({ layout, clients })));
         const measuredRounds = new Map<string, Round[]>(arms.map((a) => [`${a.layout}@${a.clients}`, []]));
+        const batchSizes = new Map<string, number[]>(arms.map((a) => [`${a.layout}@${a.clients}`, []]));
+        const thirdBatchSizes = new Map<string, number[]>(arms.map((a) => [`${a.layout}@${a.clients}`, []]));
         for (let round = 0; round < rounds; round++) {
           // Layouts alternated too: each round measures every arm in each layout.
           for (const layout of round % 2 === 0 ? layouts : [...layouts].reverse()) {
@@ -232,13 +235,27 @@ export async function gatewayOverhead(): Promise<void> {
             const p50Of = (path: Path) => p50s[(paths as readonly Path[]).indexOf(path)]!;
             for (const clients of round % 2 === 0 ? concurrencies : [...concurrencies].reverse()) {
               const measured: Partial<Record<Path, PathRound>> = {};
-              for (const path of paths)
+              // Client requests per inference request the node answered: 1 direct, the mean
+              // coalesced batch through a gateway (its CPU per request and the node's follow it).
+              const perNodeRequest: Partial<Record<Path, number>> = {};
+              for (const path of paths) {
+                const nodeRequestsBefore = await nodeInferRequests(nodeUrl);
                 measured[path] = await measurePath(
                   target[path],
                   p50Of(path),
                   path === 'gateway2' ? { ...pids, gateway: gatewayTwo!.process.pid! } : pids,
                   { seconds, concurrency: clients },
                 );
+                const nodeRequests = (await nodeInferRequests(nodeUrl)) - nodeRequestsBefore;
+                perNodeRequest[path] = (measured[path].throughput * seconds) / nodeRequests;
+              }
+              const batching = `inferences per node request ${(['gateway', 'gateway2'] as const)
+                .filter((p) => perNodeRequest[p] !== undefined)
+                .map((p) => `${p} ${perNodeRequest[p]!.toFixed(2)}`)
+                .join(', ')};`;
+              batchSizes.get(`${layout}@${clients}`)!.push(perNodeRequest.gateway!);
+              if (perNodeRequest.gateway2 !== undefined)
+                thirdBatchSizes.get(`${layout}@${clients}`)!.push(perNodeRequest.gateway2);
               const last = roundOf(
                 measured.direct!,
                 measured.gateway!,
@@ -253,7 +270,7 @@ export async function gatewayOverhead(): Promise<void> {
                 ? ` (${thirdArm}: ${last.third.addedP50.toFixed(2)} ms, ${last.third.ratio.toFixed(3)}×, ${last.third.gatewayCpuUs.toFixed(0)} µs CPU/req, node busy ${last.third.nodeBusy.toFixed(2)}, gateway side ${last.third.gatewaySideBusy.toFixed(2)})`
                 : '';
               console.log(
-                `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms${relayText}, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
+                `  ${database} ${layout} ${clients} clients round ${round + 1}/${rounds}: added p50 ${last.addedP50.toFixed(2)} ms${relayText}, throughput ${last.ratio.toFixed(3)}×${two}, gateway ${last.gatewayCpuUs.toFixed(0)} µs CPU/req, node ${last.nodeCpuUs.toFixed(0)} µs CPU/req, gateway/node CPU ${(last.gatewayCpuUs / last.nodeCpuUs).toFixed(2)}; ${batching} direct ${last.direct.throughput.toFixed(0)} req/s (node busy ${last.direct.nodeBusy.toFixed(2)}), gateway ${last.gateway.throughput.toFixed(0)} req/s (node busy ${last.gateway.nodeBusy.toFixed(2)}, gateway side ${last.gateway.gatewaySideBusy.toFixed(2)}, node ${last.gateway.nodeCpuUs.toFixed(0)} µs/req); client ${last.direct.clientCpuUs.toFixed(0)} / ${last.gateway.clientCpuUs.toFixed(0)} µs/req (load avg ${last.loadAverage.toFixed(1)})`,
               );
             }
           }
@@ -268,6 +285,15 @@ export async function gatewayOverhead(): Promise<void> {
               thirdArm,
             ),
             'gateway idle CPU ms/s': idleMsPerS.toFixed(1),
+            'inferences per node request (gateway)': spread(batchSizes.get(`${layout}@${clients}`)!, 2).text,
+            ...(gatewayTwo
+              ? {
+                  [`${thirdArm}: inferences per node request`]: spread(
+                    thirdBatchSizes.get(`${layout}@${clients}`)!,
+                    2,
+                  ).text,
+                }
+              : {}),
           });
       } catch (error) {
         // A failed request through a gateway reads "internal error; see the gateway log": show it.
@@ -324,6 +350,19 @@ async function spawnRelay(nodeUrl: string): Promise<{ url: string; pid: number; 
     child.once('exit', (code) => reject(new Error(`the bare relay exited (${code}) before listening`)));
   });
   return { url, pid: child.pid!, kill: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Inference requests the node has answered so far, single and batched (its /metrics counter
+ * `stoa_requests_total` for the two inference routes, every status).
+ */
+async function nodeInferRequests(nodeUrl: string): Promise<number> {
+  const text = await (await fetch(`${nodeUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (/^stoa_requests_total\{route="\/v1\/(models\/infer|infer-batch)"/.test(line))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
 }
 
 /** Sends every request once, `concurrency` at a time; throws on an answer other than 200. */
