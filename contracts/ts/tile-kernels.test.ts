@@ -830,15 +830,23 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
   it.runIf(process.env.STOA_WHOLE_GAS === '1')(
     "settles one output chunk of the largest tiles of every step of PaddleOCR's classifier and recognizer whole, within 500k gas",
     async () => {
-      const models: [string, Model][] = [
-        ['PP-OCR classifier', importClassifier(labeledLines(4, 1)).model],
-        ['PP-OCRv4 recognizer', importRecognizer(recognizerLines(1, 1)).model],
+      // STOA_WHOLE_MODELS=classifier (or recognizer) settles one model; STOA_WHOLE_OPS=Conv,ConvAccumulate
+      // only those ops' steps; STOA_WHOLE_GAS_OUT=rows writes each model's rows to rows.<model>.md.
+      const only = process.env.STOA_WHOLE_OPS?.split(',');
+      const wanted = process.env.STOA_WHOLE_MODELS?.split(',') ?? ['classifier', 'recognizer'];
+      const models: [string, string, () => Model][] = [
+        ['classifier', 'PP-OCR classifier', () => importClassifier(labeledLines(4, 1)).model],
+        ['recognizer', 'PP-OCRv4 recognizer', () => importRecognizer(recognizerLines(1, 1)).model],
       ];
       const over: string[] = [];
-      for (const [label, model] of models) {
+      for (const [key, label, importModel] of models.filter(([key]) => wanted.includes(key))) {
+        const model = importModel();
         const inputs = randomInput(model, new Random(12));
-        const cases = largestChunks(model, label, new Random(14), inputs);
-        const whole = await settleWhole(model, inputs, cases, label);
+        const cases = largestChunks(model, label, new Random(14), inputs).filter(
+          (c) => !only || only.includes(c.op),
+        );
+        const out = process.env.STOA_WHOLE_GAS_OUT;
+        const whole = await settleWhole(model, inputs, cases, label, out && `${out}.${key}.md`);
         over.push(...whole.filter(([used]) => used >= 500_000).map(([, , row]) => `${label} ${row}`));
       }
       expect(over).toEqual([]);
