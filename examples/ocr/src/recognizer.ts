@@ -85,7 +85,7 @@ export function neckDtypes(graph: FloatGraph): Map<string, 'i16'> {
  * How the recognizer's group-1 Convs are split over their input channels (ConvAccumulate
  * chains, docs/decisions.md).
  */
-export const RECOGNIZER_CONV_SPLIT: ConvSplit = { tileChunks: 4, tileProducts: 48 };
+export const RECOGNIZER_CONV_SPLIT: ConvSplit = { tileChunks: 4, tileProducts: 48, lastTileChunks: 3 };
 
 /**
  * The recognizer quantized to the integer op set, calibrated on rendered lines. Its 24 ordinary
