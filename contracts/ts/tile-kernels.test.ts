@@ -5,6 +5,7 @@ import {
   importDetector,
   importRecognizer,
   labeledLines,
+  RECOGNIZER_CONV_SPLIT,
   recognizerLines,
   textPages,
 } from '@stoa/example-ocr';
@@ -830,23 +831,38 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
   it.runIf(process.env.STOA_WHOLE_GAS === '1')(
     "settles one output chunk of the largest tiles of every step of PaddleOCR's classifier and recognizer whole, within 500k gas",
     async () => {
-      // STOA_WHOLE_MODELS=recognizer and STOA_WHOLE_OPS=Transpose,Add settle only those models' and
-      // ops' cases; STOA_WHOLE_OPS=-Conv every op's but Conv's.
-      const onlyModels = process.env.STOA_WHOLE_MODELS?.split(',');
+      // STOA_WHOLE_MODELS=classifier (or recognizer) settles one model; STOA_WHOLE_OPS=Transpose,Add
+      // only those ops' steps, STOA_WHOLE_OPS=-Conv every op's but Conv's; STOA_WHOLE_LINKS=ends of
+      // each ConvAccumulate chain only its first and last two links (a quick look at a split);
+      // STOA_WHOLE_GAS_OUT=rows writes rows.<model>.md.
       const ops = process.env.STOA_WHOLE_OPS?.split(',');
-      const wanted = (op: string) =>
+      const wantedOp = (op: string) =>
         !ops || (ops.every((o) => o.startsWith('-')) ? !ops.includes(`-${op}`) : ops.includes(op));
-      const models: [string, () => Model][] = [
-        ['PP-OCR classifier', () => importClassifier(labeledLines(4, 1)).model],
-        ['PP-OCRv4 recognizer', () => importRecognizer(recognizerLines(1, 1)).model],
+      const wanted = process.env.STOA_WHOLE_MODELS?.split(',') ?? ['classifier', 'recognizer'];
+      const models: [string, string, () => Model][] = [
+        ['classifier', 'PP-OCR classifier', () => importClassifier(labeledLines(4, 1)).model],
+        [
+          'recognizer',
+          'PP-OCRv4 recognizer',
+          () =>
+            importRecognizer(recognizerLines(1, 1), 'i16', undefined, { convSplit: RECOGNIZER_CONV_SPLIT })
+              .model,
+        ],
       ];
       const over: string[] = [];
-      for (const [label, load] of models) {
-        if (onlyModels && !onlyModels.some((m) => label.includes(m))) continue;
-        const model = load();
+      for (const [key, label, importModel] of models.filter(([key]) => wanted.includes(key))) {
+        const model = importModel();
         const inputs = randomInput(model, new Random(12));
-        const cases = largestChunks(model, label, new Random(14), inputs).filter((c) => wanted(c.op));
-        const whole = await settleWhole(model, inputs, cases, label);
+        const chain = (index: number) =>
+          model.graph.edgeNames[model.schedule[index] ?? -1]?.replace(/\.accumulate\[.*$/, '');
+        const end = (index: number) => chain(index) !== chain(index - 1) || chain(index) !== chain(index + 2);
+        const cases = largestChunks(model, label, new Random(14), inputs).filter(
+          (c) =>
+            wantedOp(c.op) &&
+            (process.env.STOA_WHOLE_LINKS !== 'ends' || c.op !== 'ConvAccumulate' || end(c.step.index)),
+        );
+        const out = process.env.STOA_WHOLE_GAS_OUT;
+        const whole = await settleWhole(model, inputs, cases, label, out && `${out}.${key}.md`);
         over.push(...whole.filter(([used]) => used >= 500_000).map(([, , row]) => `${label} ${row}`));
       }
       expect(over).toEqual([]);

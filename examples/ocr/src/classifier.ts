@@ -1,4 +1,5 @@
 import {
+  type ConvSplit,
   createOnnxRuntimeBackend,
   dequantizeOutput,
   type ImportResult,
@@ -79,13 +80,23 @@ export function labeledLines(count: number, seed: number): LabeledLine[] {
 }
 
 /**
+ * How the classifier's group-1 Convs are split over their input channels (ConvAccumulate
+ * chains, docs/decisions.md): a tile of a link opens at most 4 input chunks and computes at most
+ * 48 products an output, the detector's budget, which keeps every whole one-step under 500k gas
+ * (BENCHMARKS.md, the classifier's and recognizer's budget split).
+ */
+export const CLASSIFIER_CONV_SPLIT: ConvSplit = { tileChunks: 4, tileProducts: 48 };
+
+/**
  * The classifier quantized to the integer op set, calibrated on rendered lines. i16
  * activations agree with the float model more often; i8 ones run all convolutions on
- * onnxruntime's integer kernels (about 10× faster on the traced backend today).
+ * onnxruntime's integer kernels (about 10× faster on the traced backend today). `convSplit`
+ * (default `CLASSIFIER_CONV_SPLIT`; false keeps every Conv whole) splits the wide Convs.
  */
 export function importClassifier(
   calibration: readonly LabeledLine[],
   activationDtype: 'i8' | 'i16' = 'i8',
+  convSplit: ConvSplit | false = CLASSIFIER_CONV_SPLIT,
 ): ImportResult {
   return importOnnx(classifierBytes(), {
     dims: CLASSIFIER_DIMS,
@@ -93,6 +104,7 @@ export function importClassifier(
     name: 'ppocr-cls-mobile-v2.0',
     activationDtype,
     calibrationMethod: 'mse',
+    convSplit: convSplit || undefined,
     label: CLASSIFIER_FILE,
   });
 }

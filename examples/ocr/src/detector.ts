@@ -127,6 +127,12 @@ export const DETECTOR_CONV_SPLIT_CHUNKS = 4;
  * one-output tile of 21 channels of a 3 × 3 kernel needed 727k gas, of 5 channels 415k.
  */
 export const DETECTOR_CONV_SPLIT_PRODUCTS = 48;
+/**
+ * Input chunks a tile of a split detector Conv's last (requantizing) link may open: its i16
+ * output chunk covers twice an accumulator chunk's outputs, so at 4 chunks the last link of the
+ * 3 × 3 Conv over 96 channels of 48 × 96 needed 511k gas (its other links ≤ 455k).
+ */
+export const DETECTOR_CONV_SPLIT_LAST_CHUNKS = 3;
 
 /** The detector quantized to the integer op set at the calibration pages' size. */
 export function importDetector(
@@ -145,7 +151,13 @@ export function importDetector(
     convWeightDtype: options.convWeightDtype ?? 'i16',
     groupedWeightDtype: options.groupedWeightDtype ?? 'i16',
     convSplit:
-      splitChunks > 0 ? { tileChunks: splitChunks, tileProducts: DETECTOR_CONV_SPLIT_PRODUCTS } : undefined,
+      splitChunks > 0
+        ? {
+            tileChunks: splitChunks,
+            tileProducts: DETECTOR_CONV_SPLIT_PRODUCTS,
+            lastTileChunks: Math.min(splitChunks, DETECTOR_CONV_SPLIT_LAST_CHUNKS),
+          }
+        : undefined,
     label: DETECTOR_FILE,
   });
 }

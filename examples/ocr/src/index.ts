@@ -1,5 +1,6 @@
 export {
   argmax,
+  CLASSIFIER_CONV_SPLIT,
   classifierInput,
   createIntegerBackend,
   floatClassifier,
@@ -45,6 +46,7 @@ export {
   editDistance,
   importRecognizer,
   neckDtypes,
+  RECOGNIZER_CONV_SPLIT,
   type RecognizerPrecision,
   type RecognizerReport,
   recognizerLines,

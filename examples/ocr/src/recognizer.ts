@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  type ConvSplit,
   createOnnxRuntimeBackend,
   dequantizeOutput,
   type FloatGraph,
@@ -81,6 +82,12 @@ export function neckDtypes(graph: FloatGraph): Map<string, 'i16'> {
 }
 
 /**
+ * How the recognizer's group-1 Convs are split over their input channels (ConvAccumulate
+ * chains, docs/decisions.md).
+ */
+export const RECOGNIZER_CONV_SPLIT: ConvSplit = { tileChunks: 4, tileProducts: 48, lastTileChunks: 3 };
+
+/**
  * The recognizer quantized to the integer op set, calibrated on rendered lines. Its 24 ordinary
  * (group-1) convolutions get i16 weights by default (`convWeightDtype`): with i8 weights they
  * cost +0.81 pp CER on 100 lines, their rounding alone (docs/decisions.md).
@@ -89,7 +96,16 @@ export function importRecognizer(
   calibration: readonly TextLine[],
   precision: RecognizerPrecision = 'i16',
   mseExtraBits?: number,
-  scales: { method?: 'max' | 'mse'; headroomBits?: number; convWeightDtype?: 'i8' | 'i16' } = {},
+  scales: {
+    method?: 'max' | 'mse';
+    headroomBits?: number;
+    convWeightDtype?: 'i8' | 'i16';
+    /**
+     * How the group-1 Convs are split over input channels (default: whole; `RECOGNIZER_CONV_SPLIT`
+     * brings 1,242 of 1,245 one-steps under 500k gas but makes a trace ~1.9 GB, docs/decisions.md).
+     */
+    convSplit?: ConvSplit | false;
+  } = {},
 ): ImportResult {
   const bytes = readFileSync(RECOGNIZER_FILE);
   const shape = { dims: RECOGNIZER_DIMS, label: RECOGNIZER_FILE };
@@ -102,6 +118,7 @@ export function importRecognizer(
     convWeightDtype: scales.convWeightDtype ?? 'i16',
     activationDtype: precision === 'i16' ? 'i16' : 'i8',
     activationDtypes: precision === 'mixed' ? neckDtypes(importOnnxFloat(bytes, shape)) : undefined,
+    convSplit: scales.convSplit || undefined,
     name: 'ppocr-rec-v4',
   });
 }

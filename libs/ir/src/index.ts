@@ -126,7 +126,7 @@ export {
   type OnnxRuntimeBackendOptions,
 } from './ort/backend.js';
 export { calibrate, calibrationFracs, fracFor } from './quantize/calibrate.js';
-export { type ConvSplit, channelsPerLink, worstTileChunks } from './quantize/conv-split.js';
+export { type ConvSplit, channelsPerLink, linkChannels, worstTileChunks } from './quantize/conv-split.js';
 export type { LowerOptions } from './quantize/lower.js';
 export { formatShape, type IntTensor, makeTensor, sizeOf, tensorBytes } from './tensor.js';
 export { Random } from './testing/random.js';

@@ -27,12 +27,15 @@ const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 console.error(
   `rendering ${CALIBRATION_LINES} calibration lines and importing the recognizer (about a minute per line)…`,
 );
+// Unsplit: a ConvAccumulate chain computes its Conv's integers, and the whole Convs' trace is
+// ~25× smaller (BENCHMARKS.md), so the CER is the split model's at a fraction of the time.
 const result = importRecognizer(recognizerLines(CALIBRATION_LINES, 1), dtype, mseBits, {
   method,
   headroomBits,
   convWeightDtype,
+  convSplit: false,
 });
-console.error(`modelId ${toHex(modelId(result.model))}; rendering ${lines} test lines…`);
+console.error(`modelId ${toHex(modelId(result.model))} (Convs unsplit); rendering ${lines} test lines…`);
 const test = recognizerLines(lines, 2);
 // Running totals every 25 lines: a long run cut short still reports what it measured.
 const report = await compareRecognizer(result, test, (soFar) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES } from '../commit/tensor-digest.js';
-import { type ConvSplitShape, channelsPerLink, worstTileChunks } from './conv-split.js';
+import { type ConvSplitShape, channelsPerLink, linkChannels, worstTileChunks } from './conv-split.js';
 
 const conv = (channels: number, height: number, width: number, kernel = 1, stride = 1): ConvSplitShape => ({
   channels,
@@ -50,6 +50,26 @@ describe('channelsPerLink', () => {
     expect(channelsPerLink({ tileChunks: 4, tileProducts: 100 }, conv(96, 6, 12, 3))).toBe(11);
     expect(channelsPerLink({ tileChunks: 4, tileProducts: 100 }, conv(384, 6, 12))).toBe(21);
     expect(channelsPerLink({ tileChunks: 4, tileProducts: 5 }, conv(96, 6, 12, 3))).toBe(1);
+  });
+
+  it('lists each link: perLink channels, the rest in the last, which lastTileChunks may halve', () => {
+    const sum = (links: number[]) => links.reduce((a, c) => a + c, 0);
+    expect(linkChannels(undefined, conv(96, 48, 96, 3))).toEqual([96]);
+    expect(linkChannels({ tileChunks: 4 }, conv(4, 4, 8))).toEqual([4]);
+    // 1 × 1 over 192 channels of 12 × 24: 5 a link, 38 links of 5 and the 2 left over.
+    const detector = linkChannels({ tileChunks: 4 }, conv(192, 12, 24));
+    expect(detector).toEqual([...new Array(38).fill(5), 2]);
+    // lastTileChunks binds only when the last link holds more channels than it allows.
+    expect(linkChannels({ tileChunks: 4, lastTileChunks: 3 }, conv(192, 12, 24))).toEqual(detector);
+    // 3 × 3 over 96 channels of 48 × 96: 2 a link; a last link within 3 chunks holds 1 channel.
+    const split = { tileChunks: 4, tileProducts: 48, lastTileChunks: 3 };
+    const links = linkChannels(split, conv(96, 48, 96, 3));
+    expect(links).toEqual([...new Array(47).fill(2), 1, 1]);
+    expect(worstTileChunks(conv(96, 48, 96, 3), 1)).toBeLessThanOrEqual(3);
+    expect(worstTileChunks(conv(96, 48, 96, 3), 2)).toBeGreaterThan(3);
+    // A fixed channel count ignores the last link's budget.
+    expect(sum(linkChannels({ channels: 3, lastTileChunks: 1 }, conv(96, 48, 96, 3)))).toBe(96);
+    expect(linkChannels({ channels: 3, lastTileChunks: 1 }, conv(96, 48, 96, 3)).at(-1)).toBe(3);
   });
 
   it('bounds the chunks a tile really opens: every window of the counted bytes touches at most that many', () => {

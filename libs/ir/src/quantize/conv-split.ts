@@ -21,6 +21,14 @@ export interface ConvSplit {
    * A link's tile is at least one output, and the kernel's gas grows with its products.
    */
   readonly tileProducts?: number;
+  /**
+   * With `tileChunks`: the most input chunks a tile of the chain's last link may open (default
+   * `tileChunks`). The last link requantizes: its output chunk holds two (i16) or four (i8) times
+   * the values of an accumulator's, so its tile reads more input rows and opens the accumulator
+   * over as many outputs; a smaller budget gives it fewer channels than the others (the channels
+   * it does not take go into a link of their own before it).
+   */
+  readonly lastTileChunks?: number;
 }
 
 /** How a tile of one output row reads its input: the window of a Conv (or its equivalent). */
@@ -49,11 +57,34 @@ export function channelsPerLink(split: ConvSplit | undefined, shape: ConvSplitSh
   if (!split || channels * height * width * valueBytes <= (split.minInputBytes ?? 0)) return channels;
   if (split.channels !== undefined) return Math.min(channels, Math.max(1, split.channels));
   if (split.tileChunks === undefined) return channels;
+  return channelsWithin(split, shape, split.tileChunks);
+}
+
+/**
+ * The input channels of each link of a Conv of `shape` under `split`, in order (`[channels]` when
+ * it stays whole): `channelsPerLink` a link, the channels left over in the last, and that last
+ * link halved into two when it holds more than `lastTileChunks` allows.
+ */
+export function linkChannels(split: ConvSplit | undefined, shape: ConvSplitShape): number[] {
+  const { channels } = shape;
+  const perLink = channelsPerLink(split, shape);
+  if (perLink >= channels) return [channels];
+  const links = new Array<number>(Math.ceil(channels / perLink)).fill(perLink);
+  links[links.length - 1] = channels - perLink * (links.length - 1);
+  const budget = split?.channels === undefined ? split?.lastTileChunks : undefined;
+  const last = budget === undefined ? channels : channelsWithin(split!, shape, budget);
+  const final = links.at(-1)!;
+  if (final > last) links.splice(-1, 1, final - last, last);
+  return links;
+}
+
+/** The most channels (at least one) whose tile opens at most `chunks` and computes at most `tileProducts`. */
+function channelsWithin(split: ConvSplit, shape: ConvSplitShape, chunks: number): number {
   const fits = (c: number) =>
-    worstTileChunks(shape, c) <= split.tileChunks! &&
+    worstTileChunks(shape, c) <= chunks &&
     c * shape.kernelHeight * shape.kernelWidth <= (split.tileProducts ?? Number.POSITIVE_INFINITY);
   let perLink = 1;
-  while (perLink < channels && fits(perLink + 1)) perLink++;
+  while (perLink < shape.channels && fits(perLink + 1)) perLink++;
   return perLink;
 }
 

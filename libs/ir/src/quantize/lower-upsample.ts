@@ -13,15 +13,15 @@ export interface UpsampleLoweringContext extends TextLoweringContext {
     w: FloatTensor,
     bias: Float64Array | undefined,
   ): number[];
-  /** Input channels per link of a conv-like op on x (all of them when it is not split). */
-  splitPerLink(x: number, window: ConvSplitWindow): number;
+  /** Input channels of each link of a conv-like op on x (one link of all of them when it is not split). */
+  splitLinks(x: number, window: ConvSplitWindow): number[];
   /** Emits ConvTranspose as a chain of ConvTransposeAccumulate links; its output's id. */
   convTransposeChain(
     node: FloatNode,
     x: number,
     w: FloatTensor,
     bias: Float64Array | undefined,
-    perLink: number,
+    links: readonly number[],
     geometry: { strides: readonly number[]; pads: readonly number[] },
   ): number;
   emitWith(
@@ -68,14 +68,14 @@ export function lowerUpsampleOp(node: FloatNode, c: UpsampleLoweringContext): bo
       if (typeof geometry === 'string') return c.fail(node, geometry);
       const x = c.wire(node, first!);
       // An output row reads ⌈kh / sh⌉ input rows; products an output: c · ⌈kh/sh⌉ · ⌈kw/sw⌉.
-      const perLink = c.splitPerLink(x, {
+      const links = c.splitLinks(x, {
         kernelHeight: Math.ceil(W.shape[2]! / geometry.strides[0]!),
         kernelWidth: Math.ceil(W.shape[3]! / geometry.strides[1]!),
         strideHeight: 1,
         dilationHeight: 1,
       });
-      if (perLink < c.b.typeOf(x).shape[1]!) {
-        c.convTransposeChain(node, x, outputChannelsFirst(W), B?.data, perLink, geometry);
+      if (links.length > 1) {
+        c.convTransposeChain(node, x, outputChannelsFirst(W), B?.data, links, geometry);
         return true;
       }
       const params = c.weightsAndBias(node, c.b.typeOf(x).frac as number, outputChannelsFirst(W), B?.data);

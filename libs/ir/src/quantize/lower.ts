@@ -15,7 +15,7 @@ import { ConvTranspose } from '../ops/upsample.js';
 import { formatShape, sizeOf } from '../tensor.js';
 import { clipAttrs, hardSigmoidAttrs } from './activation-attrs.js';
 import { fracFor, maxAbs } from './calibrate.js';
-import { type ConvSplit, channelsPerLink } from './conv-split.js';
+import { type ConvSplit, linkChannels } from './conv-split.js';
 import { INTEGER_INPUT, lowerTextOp } from './lower-text.js';
 import { lowerUpsampleOp, type UpsampleLoweringContext } from './lower-upsample.js';
 
@@ -184,7 +184,7 @@ export function lowerToIntegerGraph(
 
   /**
    * A group-1 Conv (or ConvTranspose) as a chain of ConvAccumulate (ConvTransposeAccumulate)
-   * links over `perLink` input channels each: the weights [O, C, kh, kw] sliced per link (same
+   * links over `links[k]` input channels each (`linkChannels`): the weights [O, C, kh, kw] sliced per link (same
    * per-channel fracs), the bias into the first, the last requantizing to the whole op's output.
    * The whole op's own checks run first on the whole edge, so its accumulator bound, which
    * covers every partial sum, holds for the chain.
@@ -193,7 +193,7 @@ export function lowerToIntegerGraph(
     node: FloatNode,
     x: number,
     q: ReturnType<typeof quantizeWeightsAndBias>,
-    perLink: number,
+    links: readonly number[],
     whole: OpDefinition,
     attrs: Record<string, number | readonly number[]>,
     linkAttrs: Record<string, readonly number[]>,
@@ -215,8 +215,10 @@ export function lowerToIntegerGraph(
     const data = q.weights.data;
     const op = whole.name === 'Conv' ? 'ConvAccumulate' : 'ConvTransposeAccumulate';
     let previous = q.bias ? b.param(`${node.name}.bias`, q.bias.type, q.bias.data) : undefined;
-    for (let start = 0; start < channels; start += perLink) {
-      const c = Math.min(perLink, channels - start);
+    if (links.reduce((a, c) => a + c, 0) !== channels)
+      fail(node, `links ${links} do not cover ${channels} channels`);
+    let start = 0;
+    for (const c of links) {
       const sliced = inputChannelWeights(data, wType.shape, start, c);
       const link = b.param(
         `${node.name}.weight[${start}:${start + c}]`,
@@ -229,34 +231,35 @@ export function lowerToIntegerGraph(
         attrs: { ...linkAttrs, start, requantize: last ? 1 : 0 },
         ...(last ? out : { dtype: 'i32' as const, frac: 0 }),
       });
+      start += c;
     }
     return previous!;
   };
 
   /**
-   * Input channels per link for a conv-like op on x with a tile's `window` (the input rows under
-   * one output row): `options.convSplit`, or all of them.
+   * Input channels of each link for a conv-like op on x with a tile's `window` (the input rows
+   * under one output row): `options.convSplit`, or one link of all of them.
    */
-  const splitPerLink: UpsampleLoweringContext['splitPerLink'] = (x, window) => {
+  const splitLinks: UpsampleLoweringContext['splitLinks'] = (x, window) => {
     const [, channels, height, width] = b.typeOf(x).shape as [number, number, number, number];
     const valueBytes = dtypeInfo(b.typeOf(x).dtype).bytes;
-    return channelsPerLink(options.convSplit, { channels, height, width, valueBytes, ...window });
+    return linkChannels(options.convSplit, { channels, height, width, valueBytes, ...window });
   };
 
   /**
    * ConvTranspose (weights already [O, C, kh, kw], i8 as `weightsAndBias`) as a chain of
-   * ConvTransposeAccumulate links over `perLink` input channels each.
+   * ConvTransposeAccumulate links over `links[k]` input channels each.
    */
   const convTransposeChain: UpsampleLoweringContext['convTransposeChain'] = (
     node,
     x,
     w,
     bias,
-    perLink,
+    links,
     geometry,
   ) => {
     const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, w, bias, WEIGHT_DTYPE);
-    const id = channelChain(node, x, q, perLink, ConvTranspose, geometry, geometry);
+    const id = channelChain(node, x, q, links, ConvTranspose, geometry, geometry);
     wires.set(node.output, id);
     return id;
   };
@@ -367,21 +370,20 @@ export function lowerToIntegerGraph(
           dilations: attrInts(node, 'dilations', [1, 1]),
           group: attrInt(node, 'group', 1),
         };
-        const channels = b.typeOf(x).shape[1]!;
-        const perLink = splitPerLink(x, {
+        const links = splitLinks(x, {
           kernelHeight: kernel[0]!,
           kernelWidth: kernel[1]!,
           strideHeight: attrs.strides[0]!,
           dilationHeight: attrs.dilations[0]!,
         });
-        if (attrs.group !== 1 || channels <= perLink) {
+        if (attrs.group !== 1 || links.length === 1) {
           const params = weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
           emit(node, 'Conv', [x, ...params], outFrac(node), attrs);
           break;
         }
         const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
         const { strides, pads, dilations } = attrs;
-        wires.set(node.output, channelChain(node, x, q, perLink, Conv, attrs, { strides, pads, dilations }));
+        wires.set(node.output, channelChain(node, x, q, links, Conv, attrs, { strides, pads, dilations }));
         break;
       }
       case 'Add':
@@ -563,7 +565,7 @@ export function lowerToIntegerGraph(
             fail,
             weightsAndBias,
             emitWith: emit,
-            splitPerLink,
+            splitLinks,
             convTransposeChain,
             shapeOf: (name) => graph.shapes.get(name)!,
           })
