@@ -1,7 +1,13 @@
 import { dtypeInfo } from '../dtype.js';
 import { edgeInputsOf, edgeOutputsOf, type Hypergraph, producers } from '../graph/types.js';
 import { INTERMEDIATE_LIMIT } from '../ops/op.js';
-import { type Accumulation, accumulateOutput, lowerAccumulation, macGeometry } from './lower-edge.js';
+import {
+  type Accumulation,
+  accumulateOutput,
+  lowerAccumulation,
+  lowerMac,
+  macGeometry,
+} from './lower-edge.js';
 import { transposeChunks, transposeGeometry, transposeSum } from './lower-upsample.js';
 import { wideMacChunks } from './lower-wide-mac.js';
 import type { OnnxGraphWriter } from './onnx-graph.js';
@@ -133,6 +139,25 @@ function wholeOp(graph: Hypergraph, links: readonly number[]): ConvChain['lower'
         transposeSum(w, value(x), xType, weights, shape, geometry, chunks),
         tail,
       );
+  }
+  if (lastWeights.dtype !== 'i16') {
+    // Narrow weights: the whole Conv lowers as any Conv does (scaled float32 or ConvInteger with
+    // its requantization folded in), not through the limbs' wide path.
+    const operands = {
+      op: 'Conv' as const,
+      x,
+      weightType: { ...lastWeights, shape },
+      weights,
+      bias,
+      out,
+      geometry,
+    };
+    return (w, value) => {
+      const lowered = lowerMac(w, graph, operands, value, false);
+      if (!('output' in lowered))
+        throw new Error(`${graph.edgeNames[last]}: a fused chain must lower to an output`);
+      return lowered.output;
+    };
   }
   const mac = { op: 'Conv' as const, x: xType, weights, shape, geometry };
   const chunks = wideMacChunks(mac);

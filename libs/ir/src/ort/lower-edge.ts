@@ -271,7 +271,7 @@ export function lowerEdge(
   switch (op) {
     case 'MatMul':
     case 'Conv':
-      return lowerMac(w, graph, edge, value, lazy !== undefined);
+      return lowerMac(w, graph, macOperandsOf(graph, edge), value, lazy !== undefined);
     case 'ConvAccumulate':
       return { output: lowerConvAccumulate(w, graph, edge, value) };
     case 'Add':
@@ -597,28 +597,55 @@ export function macGeometry(graph: Hypergraph, edge: number): Record<string, num
   };
 }
 
+/**
+ * A MatMul's or Conv's operands: an edge's (`macOperandsOf`), or a fused ConvAccumulate chain's
+ * whole Conv (conv-chain.ts: its weights reassembled, no graph node of their own).
+ */
+export interface MacOperands {
+  readonly op: 'MatMul' | 'Conv';
+  readonly x: number;
+  /** The weights' type, and their values when constant (else `weightNode` is read). */
+  readonly weightType: TensorType;
+  readonly weights?: Int32Array;
+  readonly weightNode?: number;
+  readonly bias?: number;
+  readonly out: TensorType;
+  readonly geometry: Record<string, number | readonly number[]>;
+}
+
+/** The operands of a MatMul or Conv edge. */
+function macOperandsOf(graph: Hypergraph, edge: number): MacOperands {
+  const ins = [...edgeInputsOf(graph, edge)];
+  return {
+    op: graph.edgeOps[edge] as 'MatMul' | 'Conv',
+    x: ins[0]!,
+    weightType: graph.nodeTypes[ins[1]!]!,
+    weights: graph.params.get(ins[1]!),
+    weightNode: ins[1]!,
+    bias: ins[2],
+    out: graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!,
+    geometry: macGeometry(graph, edge),
+  };
+}
+
 /** MatMul and Conv: float32 kernels where exact, chunked float32 where that is, else integer kernels. */
-function lowerMac(
+export function lowerMac(
   w: OnnxGraphWriter,
   graph: Hypergraph,
-  edge: number,
+  m: MacOperands,
   value: (node: number) => string,
   deferRounding: boolean,
 ): EdgeLowering {
-  const op = graph.edgeOps[edge] as 'MatMul' | 'Conv';
-  const ins = [...edgeInputsOf(graph, edge)];
-  const [x, wt] = [graph.nodeTypes[ins[0]!]!, graph.nodeTypes[ins[1]!]!];
-  const out = graph.nodeTypes[edgeOutputsOf(graph, edge)[0]!]!;
+  const { op, out, geometry } = m;
+  const ins = [m.x, m.weightNode, m.bias];
+  const [x, wt] = [graph.nodeTypes[m.x]!, m.weightType];
   const channels = wt.shape[0]!;
   const reduction = sizeOf(wt.shape) / channels;
   const shifts = channelShifts(x, wt, out);
   const biasShape = op === 'Conv' ? [channels, 1, 1] : [channels];
-  const geometry = macGeometry(graph, edge);
-  const input = value(ins[0]!);
-  const int8 = (n: number) => {
-    const data = graph.params.get(n);
-    return data ? w.constant('int8', graph.nodeTypes[n]!.shape, data) : w.cast(value(n), 'int8');
-  };
+  const input = value(m.x);
+  const int8Weights = () =>
+    m.weights ? w.constant('int8', wt.shape, m.weights) : w.cast(value(m.weightNode!), 'int8');
   // Multiply-accumulate with float32 weights `values` in IR layout ([N, K] or [O, C, kh, kw]).
   const floatMac = (values: ArrayLike<number>, bias?: readonly number[], of = input) => {
     if (op === 'Conv') {
@@ -649,9 +676,13 @@ function lowerMac(
     return { output: requantize(w, withBias, shifts, biasShape, out) };
   };
 
-  const weights = graph.params.get(ins[1]!);
-  const wide = wideMacOf(graph, edge);
-  if (wide) return finishDouble(lowerWideMac(w, wide.mac, input, wide.chunks));
+  const weights = m.weights;
+  const wide =
+    wt.dtype === 'i16' && weights ? wideMacChunks({ op, x, weights, shape: wt.shape, geometry }) : undefined;
+  if (wide)
+    return finishDouble(
+      lowerWideMac(w, { op, x, weights: weights!, shape: wt.shape, geometry }, input, wide),
+    );
   if (weights && x.dtype === 'i16') {
     // x = 256·hi + lo, both halves' products exact in float32 (bytesFit), summed in double.
     const byte = w.constant('float', [], [256]);
@@ -664,7 +695,7 @@ function lowerMac(
     return finishDouble(w.node('Add', [high, w.cast(floatMac(weights, undefined, lo), 'double')]));
   }
   if (!weights) {
-    const wKN = op === 'MatMul' ? w.node('Transpose', [int8(ins[1]!)], { perm: [1, 0] }) : int8(ins[1]!);
+    const wKN = op === 'MatMul' ? w.node('Transpose', [int8Weights()], { perm: [1, 0] }) : int8Weights();
     const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);
     return finishDouble(w.cast(acc, 'double'));
   }
@@ -715,7 +746,7 @@ function lowerMac(
   const wKN =
     op === 'MatMul'
       ? w.constant('int8', [reduction, channels], transposed(weights, channels, reduction))
-      : int8(ins[1]!);
+      : int8Weights();
   const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);
   return finishDouble(w.cast(acc, 'double'));
 }
