@@ -637,7 +637,7 @@ export function lowerMac(
   deferRounding: boolean,
 ): EdgeLowering {
   const { op, out, geometry } = m;
-  const ins = [m.x, m.weightNode, m.bias];
+  const biasNode = m.bias;
   const [x, wt] = [graph.nodeTypes[m.x]!, m.weightType];
   const channels = wt.shape[0]!;
   const reduction = sizeOf(wt.shape) / channels;
@@ -662,14 +662,14 @@ export function lowerMac(
   // Adds a bias (parameter or computed) to a double accumulator and requantizes it in double.
   const finishDouble = (acc: string) => {
     const withBias =
-      ins[2] === undefined
+      biasNode === undefined
         ? acc
         : w.node('Add', [
             acc,
             w.node('Reshape', [
-              carrierOf(graph.nodeTypes[ins[2]]!.dtype) === 'double'
-                ? value(ins[2])
-                : w.cast(value(ins[2]), 'double'),
+              carrierOf(graph.nodeTypes[biasNode]!.dtype) === 'double'
+                ? value(biasNode)
+                : w.cast(value(biasNode), 'double'),
               w.constant('int64', [biasShape.length], biasShape),
             ]),
           ]);
@@ -677,12 +677,10 @@ export function lowerMac(
   };
 
   const weights = m.weights;
-  const wide =
-    wt.dtype === 'i16' && weights ? wideMacChunks({ op, x, weights, shape: wt.shape, geometry }) : undefined;
-  if (wide)
-    return finishDouble(
-      lowerWideMac(w, { op, x, weights: weights!, shape: wt.shape, geometry }, input, wide),
-    );
+  const wideMac: WideMac | undefined =
+    wt.dtype === 'i16' && weights ? { op, x, weights, shape: wt.shape, geometry } : undefined;
+  const wideChunks = wideMac && wideMacChunks(wideMac);
+  if (wideMac && wideChunks) return finishDouble(lowerWideMac(w, wideMac, input, wideChunks));
   if (weights && x.dtype === 'i16') {
     // x = 256·hi + lo, both halves' products exact in float32 (bytesFit), summed in double.
     const byte = w.constant('float', [], [256]);
@@ -699,14 +697,14 @@ export function lowerMac(
     const acc = w.node(`${op}Integer`, [w.cast(input, 'int8'), wKN], geometry);
     return finishDouble(w.cast(acc, 'double'));
   }
-  const biasParam = ins[2] === undefined ? undefined : graph.params.get(ins[2]);
+  const biasParam = biasNode === undefined ? undefined : graph.params.get(biasNode);
   const mac: MacWeights = {
     values: weights,
     channels,
     reduction,
     shifts,
     offsets:
-      ins[2] !== undefined && !biasParam
+      biasNode !== undefined && !biasParam
         ? undefined
         : shifts.map((s, c) => (biasParam ? biasParam[c]! : 0) + half(clampShift(s))),
     bounds: channelBounds(weights, reduction, x),
