@@ -5,7 +5,6 @@ import {
   importDetector,
   importRecognizer,
   labeledLines,
-  RECOGNIZER_CONV_SPLIT,
   recognizerLines,
   textPages,
 } from '@stoa/example-ocr';
@@ -841,13 +840,7 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
       const wanted = process.env.STOA_WHOLE_MODELS?.split(',') ?? ['classifier', 'recognizer'];
       const models: [string, string, () => Model][] = [
         ['classifier', 'PP-OCR classifier', () => importClassifier(labeledLines(4, 1)).model],
-        [
-          'recognizer',
-          'PP-OCRv4 recognizer',
-          () =>
-            importRecognizer(recognizerLines(1, 1), 'i16', undefined, { convSplit: RECOGNIZER_CONV_SPLIT })
-              .model,
-        ],
+        ['recognizer', 'PP-OCRv4 recognizer', () => importRecognizer(recognizerLines(1, 1)).model],
       ];
       const over: string[] = [];
       for (const [key, label, importModel] of models.filter(([key]) => wanted.includes(key))) {

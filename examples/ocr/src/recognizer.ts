@@ -82,10 +82,18 @@ export function neckDtypes(graph: FloatGraph): Map<string, 'i16'> {
 }
 
 /**
- * How the recognizer's group-1 Convs are split over their input channels (ConvAccumulate
- * chains, docs/decisions.md).
+ * How the recognizer's group-1 Convs over budget are lowered (docs/decisions.md, "The
+ * recognizer's pointwise Convs run channels-last"): its 1 × 1 Convs as Transpose → MatMul →
+ * Transpose over channels-last input, every other one split over input channels into
+ * ConvAccumulate links (4 chunks, 48 products, the last link 3 chunks). `{ ...RECOGNIZER_CONV_SPLIT,
+ * pointwise: 'links' }` splits the 1 × 1 Convs too (session 31's split: a ~1.87 GB trace).
  */
-export const RECOGNIZER_CONV_SPLIT: ConvSplit = { tileChunks: 4, tileProducts: 48, lastTileChunks: 3 };
+export const RECOGNIZER_CONV_SPLIT: ConvSplit = {
+  tileChunks: 4,
+  tileProducts: 48,
+  lastTileChunks: 3,
+  pointwise: 'channels-last',
+};
 
 /**
  * The recognizer quantized to the integer op set, calibrated on rendered lines. Its 24 ordinary
@@ -101,8 +109,9 @@ export function importRecognizer(
     headroomBits?: number;
     convWeightDtype?: 'i8' | 'i16';
     /**
-     * How the group-1 Convs are split over input channels (default: whole; `RECOGNIZER_CONV_SPLIT`
-     * brings 1,242 of 1,245 one-steps under 500k gas but makes a trace ~1.9 GB, docs/decisions.md).
+     * How the group-1 Convs over budget are lowered (default `RECOGNIZER_CONV_SPLIT`: the 1 × 1
+     * ones channels-last as MatMuls, the others in ConvAccumulate links; false keeps every Conv
+     * whole, the same integers and the smallest trace; docs/decisions.md).
      */
     convSplit?: ConvSplit | false;
   } = {},
@@ -118,7 +127,7 @@ export function importRecognizer(
     convWeightDtype: scales.convWeightDtype ?? 'i16',
     activationDtype: precision === 'i16' ? 'i16' : 'i8',
     activationDtypes: precision === 'mixed' ? neckDtypes(importOnnxFloat(bytes, shape)) : undefined,
-    convSplit: scales.convSplit || undefined,
+    convSplit: scales.convSplit === false ? undefined : (scales.convSplit ?? RECOGNIZER_CONV_SPLIT),
     name: 'ppocr-rec-v4',
   });
 }

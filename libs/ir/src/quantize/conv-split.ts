@@ -29,6 +29,16 @@ export interface ConvSplit {
    * it does not take go into a link of their own before it).
    */
   readonly lastTileChunks?: number;
+  /**
+   * What becomes of a pointwise Conv (1 × 1, stride 1, no padding, group 1) that the split would
+   * cut into more than one link: `'links'` (the default) splits it as any other Conv;
+   * `'channels-last'` lowers it instead as Transpose to [N, H, W, C] → MatMul with its weights
+   * [O, C] → Transpose back to [N, O, H, W], the same integers (docs/decisions.md, "The
+   * recognizer's pointwise Convs run channels-last"). A MatMul tile reads one output's C input
+   * values side by side, where a Conv tile reads one value from each of C planes, so no links are
+   * needed and the trace keeps one tensor where a chain writes an accumulator a link.
+   */
+  readonly pointwise?: 'links' | 'channels-last';
 }
 
 /** How a tile of one output row reads its input: the window of a Conv (or its equivalent). */

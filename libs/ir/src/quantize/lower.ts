@@ -83,6 +83,19 @@ function biasFracCap(bias: number): number {
   return Math.floor(Math.log2((dtypeInfo('i32').max - 1) / Math.abs(bias)));
 }
 
+/** A Conv whose output at (i, j) reads only input (i, j): 1 × 1, stride 1, no padding, group 1. */
+function isPointwise(
+  kernel: readonly number[],
+  attrs: { strides: readonly number[]; pads: readonly number[]; group: number },
+): boolean {
+  return (
+    kernel.every((k) => k === 1) &&
+    attrs.strides.every((s) => s === 1) &&
+    attrs.pads.every((p) => p === 0) &&
+    attrs.group === 1
+  );
+}
+
 function transpose2d(data: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
@@ -237,6 +250,23 @@ export function lowerToIntegerGraph(
   };
 
   /**
+   * A group-1 1 × 1 Conv (stride 1, no padding) over x [N, C, H, W] as Transpose → MatMul →
+   * Transpose (`ConvSplit.pointwise: 'channels-last'`): x to [N, H, W, C], MatMul with the weights
+   * [O, C] (the Conv's, quantized alike: same integers, same per-output-channel fracs) and its
+   * bias to [N, H, W, O], back to [N, O, H, W] under the Conv's name. Σ_c x[n,c,i,j]·w[o,c] is the
+   * same sum, requantized alike, so the output is the Conv's integer for integer; a MatMul tile
+   * reads C adjacent values instead of one value from each of C planes.
+   */
+  const pointwiseMatMul = (node: FloatNode, x: number, W: FloatTensor, bias: Float64Array | undefined) => {
+    const [o, c] = W.shape as [number, number];
+    const matrix = { shape: [o, c], data: W.data };
+    const params = weightsAndBias(node, b.typeOf(x).frac as number, matrix, bias, convWeightDtype(node));
+    const nhwc = b.op('Transpose', [x], { name: `${node.name}.nhwc`, attrs: { perm: [0, 2, 3, 1] } });
+    const y = b.op('MatMul', [nhwc, ...params], { name: `${node.name}.matmul`, ...outFrac(node) });
+    return b.op('Transpose', [y], { name: node.name, attrs: { perm: [0, 3, 1, 2] } });
+  };
+
+  /**
    * Input channels of each link for a conv-like op on x with a tile's `window` (the input rows
    * under one output row): `options.convSplit`, or one link of all of them.
    */
@@ -379,6 +409,10 @@ export function lowerToIntegerGraph(
         if (attrs.group !== 1 || links.length === 1) {
           const params = weightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
           emit(node, 'Conv', [x, ...params], outFrac(node), attrs);
+          break;
+        }
+        if (options.convSplit?.pointwise === 'channels-last' && isPointwise(kernel, attrs)) {
+          wires.set(node.output, pointwiseMatMul(node, x, W, B?.data));
           break;
         }
         const q = quantizeWeightsAndBias(node, b.typeOf(x).frac as number, W, B?.data, convWeightDtype(node));
