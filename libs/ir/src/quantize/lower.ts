@@ -38,8 +38,9 @@ export interface LowerOptions {
    */
   readonly headroomBits?: number;
   /**
-   * Weight dtype of convolutions with group 1 (default i8); depthwise and grouped convolutions
-   * and MatMul keep i8. i16 gives those convs an i16 × i16 MAC with an i64 accumulator
+   * Weight dtype of convolutions with group 1 (default i8), a pointwise one lowered channels-last
+   * as a MatMul included (`ConvSplit.pointwise`); depthwise and grouped convolutions and MatMul
+   * keep i8. i16 gives those convs an i16 × i16 MAC with an i64 accumulator
    * (docs/semantics.md §3). The weights' dtype is part of the model's bytes, so it changes the modelId.
    */
   readonly convWeightDtype?: 'i8' | 'i16';
@@ -56,7 +57,8 @@ export interface LowerOptions {
    * chunks and `tileProducts` products an output), the last requantizing as the whole op does:
    * the same integers, and a tile of each link reads a few channels instead of every channel, so
    * its one-step fits one call (docs/decisions.md, "The detector's wide convolutions split over
-   * input channels", "The detector's ConvTransposes split too").
+   * input channels", "The detector's ConvTransposes split too"). With `pointwise: 'channels-last'`
+   * a 1 × 1 Conv it would split becomes Transpose → MatMul → Transpose instead, the same integers.
    */
   readonly convSplit?: ConvSplit;
 }
