@@ -305,6 +305,7 @@ function gatheredGraph(seed: number) {
 describe('ReexecVerifier opens a Transpose input and a broadcast Add operand as the chunks a tile reads (GatherVerifier)', () => {
   it('settles tiles whose reads wrap from the end of an input to its start, and refuses a missing chunk', async () => {
     let listed = 0;
+    const listedOps = new Set<string>();
     for (let seed = 1; seed <= 4; seed++) {
       const { model, inputs } = gatheredGraph(seed);
       const view = await honestView(model, inputs);
@@ -336,6 +337,7 @@ describe('ReexecVerifier opens a Transpose input and a broadcast Add operand as 
         const j = openings.findIndex((o) => o.chunks.length > 1);
         if (j < 0) continue;
         listed++;
+        listedOps.add(model.graph.edgeOps[edge]!);
         // Every listed chunk is read: without the last one, an element is missing.
         const o = openings[j]!;
         const inputChunks = chunksOf(
@@ -356,6 +358,8 @@ describe('ReexecVerifier opens a Transpose input and a broadcast Add operand as 
       }
     }
     // Each graph has tiles across a block: those open two distant ranges as listed chunks.
+    // (A Transpose tile is 4 outputs: only seed 1's 33 × 13 blocks are not whole tiles.)
     expect(listed).toBeGreaterThanOrEqual(4);
+    expect([...listedOps].sort()).toEqual(['Add', 'Transpose']);
   });
 });

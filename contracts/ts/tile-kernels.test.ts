@@ -412,6 +412,30 @@ function geometryModel(): Model {
   return createModel(b.build(), 'tile-geometry');
 }
 
+/**
+ * Pointwise (1×1) convolutions of PP-OCRv4's recognizer as its rewrite to channels-last
+ * MatMuls has them (issue 15): per map, Transpose(x, [0, 2, 3, 1]) → MatMul (i16 weights [C, C],
+ * an i32 bias, i16 output) → Transpose(y, [0, 3, 1, 2]), all i16, on maps of the shapes the rewrite
+ * targets (240 channels of 12×80, 480 of 6×80, 64 of 24×160).
+ */
+function pointwiseRewriteModel(): Model {
+  const rng = new Random(15);
+  const b = new GraphBuilder();
+  for (const [c, hh, ww] of [
+    [240, 12, 80],
+    [480, 6, 80],
+    [64, 24, 160],
+  ] as const) {
+    const x = b.input(`x${c}`, { dtype: 'i16', shape: [1, c, hh, ww], frac: 8 });
+    const last = b.op('Transpose', [x], { attrs: { perm: [0, 2, 3, 1] } });
+    const w = b.param(`w${c}`, { dtype: 'i16', shape: [c, c], frac: 14 }, rng.ints(c * c, -9000, 9000));
+    const bias = b.param(`b${c}`, { dtype: 'i32', shape: [c], frac: 22 }, rng.ints(c, -(2 ** 24), 2 ** 24));
+    const y = b.op('MatMul', [last, w, bias], { dtype: 'i16', frac: 8 });
+    b.output(b.op('Transpose', [y], { attrs: { perm: [0, 3, 1, 2] } }));
+  }
+  return createModel(b.build(), 'pointwise-rewrite');
+}
+
 describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
   const randomCases: TileCase[] = [];
   const rng = new Random(2027);
@@ -862,6 +886,19 @@ describe('TileKernels.sol vs the TypeScript reference on anvil', () => {
     },
     2_400_000,
   );
+
+  // CI settles the first and middle tile of each step (~5 s); STOA_WHOLE_GAS=1 two more drawn at
+  // random, and logs the kernel's share of each op's gas (the rest: calldata, openings, proofs).
+  it("settles whole, within 500k gas, the steps of the recognizer's pointwise convolutions rewritten as channels-last MatMuls", async () => {
+    const measure = process.env.STOA_WHOLE_GAS === '1';
+    const model = pointwiseRewriteModel();
+    const inputs = randomInput(model, new Random(16));
+    const cases = largestChunks(model, 'pointwise rewrite', measure ? new Random(17) : undefined, inputs);
+    if (measure) await gasPerOp(cases, 'pointwise rewrite');
+    const whole = await settleWhole(model, inputs, cases, 'pointwise rewrite');
+    expect(whole.length).toBeGreaterThanOrEqual(2 * model.schedule.length);
+    for (const [used, , row] of whole) expect(used, row).toBeLessThan(500_000);
+  }, 120_000);
 
   // The detector's import takes minutes: measured on demand (STOA_DETECTOR_GAS=1), not in CI.
   it.runIf(process.env.STOA_DETECTOR_GAS === '1')(

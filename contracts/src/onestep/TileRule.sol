@@ -7,7 +7,8 @@ import {Step} from "./StepTypes.sol";
 /// @notice per_tile = g · max(1, ⌊TILE_WORK / (w · g)⌋) output elements, where w is the work
 /// per output element and g the granule of the op (libs/ir/src/graph/tiles.ts).
 library TileRule {
-    /// @dev Op-set version 2: 128 units per tile (was 4096); Add, Sub and Mul weigh 4 per element.
+    /// @dev Op-set version 2: 128 units per tile (was 4096); Add, Sub and Mul weigh 4 per element,
+    /// Transpose 32.
     uint256 internal constant TILE_WORK = 128;
 
     error UnknownOp(uint16 op);
@@ -33,13 +34,14 @@ library TileRule {
             uint32[] calldata x = step.inputTypes[0].shape;
             return (uint256(x[2]) * x[3], 1); // GlobalAveragePool: H · W
         }
-        if (op == 50 || op == 54) {
+        if (op == 50 || op == 54 || op == 72) {
             uint32[] calldata x = step.inputTypes[0].shape;
-            return (3, x[x.length - 1]); // Softmax, LayerNorm: whole rows
+            return (3, x[x.length - 1]); // Softmax, LayerNorm, CausalSoftmax: whole rows
         }
         if (op >= 10 && op <= 12) return (4, 1); // Add, Sub, Mul: two broadcast operands
-        if (op == 13 || op == 14 || (op >= 40 && op <= 42) || op == 51 || op == 52) return (1, 1);
-        if (op == 15 || op == 53 || op == 43) return (1, 1); // Clip, HardSigmoid, Slice
+        if (op == 41) return (32, 1); // Transpose: 4 outputs a tile, at most 4 runs of its input
+        if (op == 13 || op == 14 || op == 40 || op == 42 || op == 51 || op == 52) return (1, 1);
+        if (op == 15 || op == 53 || op == 43 || op == 70 || op == 71) return (1, 1); // Clip, HardSigmoid, Slice, Gather, Gelu
         if (op == 22 || op == 33) {
             uint32[] calldata a = step.inputTypes[0].shape;
             return (a[a.length - 1], 1); // BatchMatMul: K; ReduceMean: the last axis

@@ -47,9 +47,17 @@ export const Reshape: OpDefinition = {
   },
 };
 
+/**
+ * Tile work of one Transpose output (docs/semantics.md §4): 32, so a tile is 4 outputs. Consecutive
+ * outputs of a Transpose that moves the last axis lie a whole plane apart in its input (NCHW ↔
+ * NHWC: 128 outputs read 128 chunks, 2–5M gas settled whole); 4 outputs read at most 4 runs.
+ */
+export const TRANSPOSE_ELEMENT_WORK = 32;
+
 /** y[i_perm[0], ..., i_perm[r-1]] = x[i_0, ..., i_{r-1}]: output axis d is input axis perm[d]. */
 export const Transpose: OpDefinition = {
   ...movesValues,
+  elementWork: () => TRANSPOSE_ELEMENT_WORK,
   name: 'Transpose',
   code: 41,
   minInputs: 1,
