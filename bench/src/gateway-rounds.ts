@@ -13,6 +13,12 @@ export interface PathRound {
    */
   readonly nodeCpuUs: number;
   readonly gatewayCpuUs: number;
+  /**
+   * Of `gatewayCpuUs`, the gateway's main thread (its event loop: HTTP, the receipt check, the
+   * request signature, the coalescer); the rest is its other threads (the SQL workers, V8's GC
+   * helpers).
+   */
+  readonly gatewayMainCpuUs: number;
   readonly clientCpuUs: number;
   /** CPU µs per request of the database server's processes (PostgreSQL; 0 for SQLite, in the gateway). */
   readonly databaseCpuUs: number;
@@ -128,6 +134,7 @@ export async function measurePath(
   const before = {
     node: cpuMs(pids.node),
     gateway: cpuMs(pids.gateway),
+    gatewayMain: threadCpuMs(pids.gateway, pids.gateway),
     database: databaseMs(),
     client: process.cpuUsage(),
     at: performance.now(),
@@ -136,6 +143,7 @@ export async function measurePath(
   const wallMs = performance.now() - before.at;
   const client = process.cpuUsage(before.client);
   const gatewayMs = cpuMs(pids.gateway) - before.gateway;
+  const gatewayMainMs = threadCpuMs(pids.gateway, pids.gateway) - before.gatewayMain;
   const dbMs = databaseMs() - before.database;
   const nodeMs = cpuMs(pids.node) - before.node;
   const count = load.requests;
@@ -144,6 +152,7 @@ export async function measurePath(
     throughput: load.throughput,
     nodeCpuUs: (nodeMs * 1000) / count,
     gatewayCpuUs: (gatewayMs * 1000) / count,
+    gatewayMainCpuUs: (gatewayMainMs * 1000) / count,
     clientCpuUs: (client.user + client.system) / count,
     databaseCpuUs: (dbMs * 1000) / count,
     nodeBusy: nodeMs / wallMs,
@@ -223,6 +232,7 @@ export function summaryRow(
     'gateway req/s': of((r) => r.gateway.throughput, 0),
     'throughput gateway/direct': of((r) => r.ratio, 3),
     'gateway CPU µs/req': of((r) => r.gatewayCpuUs, 0),
+    'of which main thread': of((r) => r.gateway.gatewayMainCpuUs, 0),
     // Both processes' CPU per request inflates with the machine's load (caches, frequency,
     // preemption); their ratio moves far less, so it compares runs made at different loads.
     'gateway CPU / node CPU': of((r) => r.gatewayCpuUs / r.nodeCpuUs, 2),
@@ -274,6 +284,15 @@ function cpuMsIfAlive(pid: number): number {
 
 /** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** The same for one thread of a process (its main thread: `tid` = `pid`). */
+function threadCpuMs(pid: number, tid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuMs(file: string): number {
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

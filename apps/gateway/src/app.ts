@@ -217,7 +217,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         : undefined;
       // The fee escrow pays the node for this receipt only with the gateway's voucher.
       const voucher = vouch && answer.body.receipt ? await vouch(answer.body.receipt) : undefined;
-      meter.record({
+      // Spooled with the other answers of this batch in one write, before this answer leaves.
+      const spooled = meter.recordInTurn({
         requestId: request.id,
         keyId: key.id,
         deploymentId: model.deploymentId,
@@ -238,6 +239,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       });
       if (!replicate) spotChecks.maybe(request.id, model, request.body, answer);
       reply.header('x-stoa-network', answer.replica.network);
+      await spooled;
       return {
         id: request.id,
         model: model.name,

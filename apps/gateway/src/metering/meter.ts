@@ -25,7 +25,9 @@ export class Meter {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.spool = new UsageSpool(dir, name);
+    this.spool = new UsageSpool(dir, name, (event) => {
+      if (event.receipt) this.recent.set(event.requestId, event);
+    });
   }
 
   /** Replays what earlier runs left, then flushes every `flushMs`. Returns the batches replayed. */
@@ -43,9 +45,18 @@ export class Meter {
     return replayed;
   }
 
+  /** Spools `event` at once (one write(2)); throws if it cannot be written. */
   record(event: UsageEvent): void {
     this.spool.append(event);
-    if (event.receipt) this.recent.set(event.requestId, event);
+  }
+
+  /**
+   * Spools `event` with the others recorded in this run of the microtask queue, in one write(2)
+   * (UsageSpool.appendInTurn): await it before the answer leaves. The inference route's way: the
+   * answers of one coalesced node batch resume together and their usage lines go out together.
+   */
+  recordInTurn(event: UsageEvent): Promise<void> {
+    return this.spool.appendInTurn(event);
   }
 
   /** A receipt returned recently, before its batch reached the database. */

@@ -42,21 +42,76 @@ export class UsageSpool {
   private readonly fd: number;
   private pending: UsageEvent[] = [];
   private seq = 0;
+  /** Events appended in this microtask run (`appendInTurn`), not yet written, with their lines. */
+  private held: UsageEvent[] = [];
+  private heldLines = '';
+  private turn: { resolve: () => void; reject: (error: Error) => void; done: Promise<void> } | undefined;
 
   constructor(
     dir: string,
     readonly name: string,
+    /** Called for each event once its line is written (the meter's recent receipts). */
+    private readonly written: (event: UsageEvent) => void = () => undefined,
   ) {
     this.fd = openSync(join(dir, `${name}.spool`), 'a');
   }
 
   append(event: UsageEvent): void {
+    this.writeHeld();
     this.write({ t: 'u', e: event });
     this.pending.push(event);
+    this.written(event);
+  }
+
+  /**
+   * Appends `event` together with every other event appended in this run of the microtask queue:
+   * their lines go out in one write(2), made in a microtask queued by the first of them, so it
+   * runs before anything the callers queue after this call (the answers of one coalesced batch
+   * resume together, docs/decisions.md, s32-gw). Resolves once the line is written, rejects if the
+   * write failed (the event is then not pending: like `append` throwing). A caller that sends its
+   * answer after awaiting this keeps "spooled before the answer leaves".
+   */
+  appendInTurn(event: UsageEvent): Promise<void> {
+    this.held.push(event);
+    this.heldLines += `${JSON.stringify({ t: 'u', e: event })}\n`;
+    if (!this.turn) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const done = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      this.turn = { resolve, reject, done };
+      queueMicrotask(() => this.writeHeld());
+    }
+    return this.turn.done;
+  }
+
+  /** Writes the held events' lines (before any other line, so the file keeps their order). */
+  private writeHeld(): void {
+    const turn = this.turn;
+    if (!turn) return;
+    const events = this.held;
+    const lines = this.heldLines;
+    this.turn = undefined;
+    this.held = [];
+    this.heldLines = '';
+    try {
+      writeSync(this.fd, lines);
+    } catch (error) {
+      turn.reject(error as Error);
+      return;
+    }
+    for (const event of events) {
+      this.pending.push(event);
+      this.written(event);
+    }
+    turn.resolve();
   }
 
   /** Cuts the pending events into a batch (marker written), or undefined when there are none. */
   cut(): SpooledBatch | undefined {
+    this.writeHeld();
     if (this.pending.length === 0) return undefined;
     const batch = { id: `${this.name}:${this.seq++}`, events: this.pending };
     this.pending = [];
@@ -65,6 +120,7 @@ export class UsageSpool {
   }
 
   committed(batch: SpooledBatch): void {
+    this.writeHeld();
     this.write({ t: 'c', id: batch.id });
   }
 
@@ -74,6 +130,7 @@ export class UsageSpool {
   }
 
   close(): void {
+    this.writeHeld();
     closeSync(this.fd);
   }
 

@@ -18,10 +18,7 @@ export async function receiptChecker(domain: ReceiptDomain, stake: StakeCheck) {
     if (!receipt || typeof receipt !== 'object') return 'no receipt';
     if (String(receipt.modelId).toLowerCase() !== model.modelId)
       return `receipt is for model ${receipt.modelId}`;
-    const recovered = recover(
-      { ...receipt, nonce: BigInt(receipt.nonce) },
-      replica.node ? known.get(replica.node) : undefined,
-    );
+    const recovered = recover(receipt, replica.node ? known.get(replica.node) : undefined);
     if (!recovered || recovered.address !== String(receipt.node).toLowerCase()) return 'bad signature';
     const signer = recovered.address;
     if (known.size < 10_000) known.set(signer, recovered);

@@ -23,5 +23,13 @@ describe("the gateway's receipt signature check", () => {
     const altered = { ...(await sign(node, 4n)), steps: 999 };
     expect(recover(altered, first)?.address).not.toBe(node.address.toLowerCase());
     expect(recover({ ...altered, signature: '0x1234' }, first)).toBeUndefined();
+    // The nonce as it travels (a decimal string) reads as the bigint; a field that is not exactly
+    // its width of hex is refused, not cut to it.
+    const signed = await sign(node, 5n);
+    expect(recover({ ...signed, nonce: '5' }, first)).toBe(first);
+    expect(recover({ ...signed, modelId: `${signed.modelId}00` }, first)).toBeUndefined();
+    expect(recover({ ...signed, node: `0x${signed.node.slice(2, -1)}g` }, first)).toBeUndefined();
+    // The same buffers serve the next receipt: a refused one leaves nothing behind.
+    expect(recover(signed, first)).toBe(first);
   });
 });

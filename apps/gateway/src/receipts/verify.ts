@@ -20,9 +20,13 @@ export interface ReceiptSigner {
 /**
  * Recovers who signed a receipt (EIP-712), or undefined when it cannot; with `publicKey` (a
  * signer recovered before), checks the signature against that key instead — about a third
- * cheaper than a recovery — and answers it as the signer when it holds.
+ * cheaper than a recovery — and answers it as the signer when it holds. The nonce may be given
+ * as it travels (a decimal string) or as a bigint.
  */
-export type ReceiptRecoverer = (receipt: SignedReceipt, known?: ReceiptSigner) => ReceiptSigner | undefined;
+export type ReceiptRecoverer = (
+  receipt: Omit<SignedReceipt, 'nonce'> & { readonly nonce: bigint | string },
+  known?: ReceiptSigner,
+) => ReceiptSigner | undefined;
 
 /**
  * The receipt's EIP-712 digest, encoded directly and hashed in WebAssembly, and the signer
@@ -39,14 +43,24 @@ export async function createReceiptRecoverer(domain: ReceiptDomain): Promise<Rec
   const envelope = Buffer.alloc(66);
   envelope.write('1901', 0, 'hex');
   envelope.write(receiptDomainSeparator(domain).slice(2), 2, 32, 'hex');
+  // Exactly `bytes` bytes of 0x-prefixed hex: Buffer's hex decoding stops at the first pair that
+  // is not hex, so a full count with the exact length means every character was hex.
   const word = (hex: string, into: Buffer, at: number, bytes = 32) => {
-    if (!/^0x[0-9a-fA-F]*$/.test(hex) || into.write(hex.slice(2), at, bytes, 'hex') !== bytes)
+    if (
+      typeof hex !== 'string' ||
+      hex.length !== 2 + 2 * bytes ||
+      hex[0] !== '0' ||
+      (hex[1] !== 'x' && hex[1] !== 'X') ||
+      into.write(hex.slice(2), at, bytes, 'hex') !== bytes
+    )
       throw new Error('malformed');
   };
+  // One buffer reused for every receipt (the check is synchronous): its zero bytes (the padding
+  // of steps, node and nonce) are never written.
+  const struct = Buffer.alloc(256);
+  struct.set(RECEIPT_TYPEHASH_BYTES, 0);
   return (receipt, known) => {
     try {
-      const struct = Buffer.alloc(256);
-      struct.set(RECEIPT_TYPEHASH_BYTES, 0);
       word(receipt.modelId, struct, 32);
       word(receipt.inputDigest, struct, 64);
       word(receipt.outputDigest, struct, 96);
