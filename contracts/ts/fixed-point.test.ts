@@ -1,35 +1,14 @@
 import { divRound, dtypeInfo, expNeg, floorDiv, Random, requantize, shiftRound } from '@stoa/ir';
-import { type Address, createWalletClient, http, publicActions } from 'viem';
-
-import { foundry } from 'viem/chains';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalChain, startAnvil } from './anvil.js';
+import { describe, expect, it } from 'vitest';
 import { fixedPointHarnessArtifact } from './artifacts.generated.js';
-import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
+import { anvilFixture } from './testing/harness.js';
 
 const CASES = 500;
 const abi = fixedPointHarnessArtifact.abi;
-let chain: LocalChain;
-let harness: Address;
-let h: ReturnType<typeof chainHarness>;
-
-beforeAll(async () => {
-  chain = await startAnvil();
-  h = chainHarness(chain);
-  const wallet = createWalletClient({
-    account: DEV_ACCOUNTS[0],
-    chain: foundry,
-    transport: http(chain.rpcUrl),
-  }).extend(publicActions);
-  const hash = await wallet.deployContract({ abi, bytecode: fixedPointHarnessArtifact.bytecode });
-  harness = (await wallet.waitForTransactionReceipt({ hash })).contractAddress!;
-});
-afterAll(async () => {
-  await chain?.stop();
-});
+const anvil = anvilFixture(fixedPointHarnessArtifact);
 
 const onChain = async (fn: string, args: number[]) =>
-  Number((await h.read(harness, abi, fn, args.map(BigInt))) as bigint);
+  Number((await anvil.h.read(anvil.address, abi, fn, args.map(BigInt))) as bigint);
 
 /** Differential tests: the Solidity library vs the TypeScript reference (docs/semantics.md §2). */
 describe(`FixedPoint.sol vs the TypeScript reference, ${CASES} random cases each`, () => {

@@ -1,23 +1,11 @@
 import { merkleMultiproof, merkleProof, merkleRoot, Random, toHex } from '@stoa/ir';
-import type { Address, Hex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalChain, startAnvil } from './anvil.js';
+import type { Hex } from 'viem';
+import { describe, expect, it } from 'vitest';
 import { merkleHarnessArtifact } from './artifacts.generated.js';
-import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
+import { anvilFixture } from './testing/harness.js';
 
 const abi = merkleHarnessArtifact.abi;
-let chain: LocalChain;
-let harness: Address;
-let h: ReturnType<typeof chainHarness>;
-
-beforeAll(async () => {
-  chain = await startAnvil();
-  h = chainHarness(chain);
-  harness = await h.deploy(DEV_ACCOUNTS[0], merkleHarnessArtifact, []);
-});
-afterAll(async () => {
-  await chain?.stop();
-});
+const anvil = anvilFixture(merkleHarnessArtifact);
 
 const depthOf = (n: number) => Math.ceil(Math.log2(Math.max(1, n)));
 const hex = (words: readonly Uint8Array[]) => words.map((w) => toHex(w) as Hex);
@@ -44,7 +32,7 @@ describe('Sha256Merkle.rootFromMultiproof vs merkleMultiproof', () => {
         const label = `${n} leaves, ${indices.join(',')}`;
         const proof = merkleMultiproof(leaves, indices);
         const call = (opened: readonly Uint8Array[], words: readonly Uint8Array[], at = indices) =>
-          h.read(harness, abi, 'rootFromMultiproof', [
+          anvil.h.read(anvil.address, abi, 'rootFromMultiproof', [
             opened.map((d) => toHex(d) as Hex),
             at.map(BigInt),
             BigInt(depthOf(n)),

@@ -11,31 +11,20 @@ import {
   randomUpsampleGraph,
   tilesOf,
 } from '@stoa/ir';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalChain, startAnvil } from './anvil.js';
+import { describe, expect, it } from 'vitest';
 import { tileRuleHarnessArtifact } from './artifacts.generated.js';
 import { type StepDescriptor, stepDescriptor } from './one-step/descriptor.js';
-import { chainHarness, DEV_ACCOUNTS } from './testing/harness.js';
+import { anvilFixture } from './testing/harness.js';
 
 /** Random graphs of each generator: together they hold every op of the registry. */
 const GRAPHS = 12;
 /** Steps per eth_call. */
 const BATCH = 100;
 
-let chain: LocalChain;
-let h: ReturnType<typeof chainHarness>;
-
-beforeAll(async () => {
-  chain = await startAnvil();
-  h = chainHarness(chain);
-});
-afterAll(async () => {
-  await chain?.stop();
-});
+const anvil = anvilFixture(tileRuleHarnessArtifact);
 
 describe("TileRule.sol (DisputeGame's tile decomposition) vs tilesOf", () => {
   it('cuts every step of random graphs of every op into the same tiles', async () => {
-    const harness = await h.deploy(DEV_ACCOUNTS[0], tileRuleHarnessArtifact, []);
     const generators: ((seed: number) => { model: Model })[] = [
       randomGraph,
       randomActivationGraph,
@@ -66,7 +55,7 @@ describe("TileRule.sol (DisputeGame's tile decomposition) vs tilesOf", () => {
     }
     for (let at = 0; at < steps.length; at += BATCH) {
       const batch = steps.slice(at, at + BATCH);
-      const perTile = (await h.read(harness, tileRuleHarnessArtifact.abi, 'elementsPerTile', [
+      const perTile = (await anvil.h.read(anvil.address, tileRuleHarnessArtifact.abi, 'elementsPerTile', [
         batch.map((s) => s.step),
       ])) as readonly bigint[];
       // tilesOf's tiles are [k · p, min(total, (k + 1) · p)): equal iff their first ends agree.
