@@ -52,7 +52,7 @@ export const Reshape: OpDefinition = {
  * outputs of a Transpose that moves the last axis lie a whole plane apart in its input (NCHW ↔
  * NHWC: 128 outputs read 128 chunks, 2–5M gas settled whole); 4 outputs read at most 4 runs.
  */
-export const TRANSPOSE_ELEMENT_WORK = 32;
+const TRANSPOSE_ELEMENT_WORK = 32;
 
 /** y[i_perm[0], ..., i_perm[r-1]] = x[i_0, ..., i_{r-1}]: output axis d is input axis perm[d]. */
 export const Transpose: OpDefinition = {
