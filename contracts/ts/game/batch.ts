@@ -118,14 +118,21 @@ export class ReceiptBatch {
   private readonly tree: HashTree;
   private readonly digests: Hex[];
 
+  /**
+   * `digestOf`, when given, computes the receipts' EIP-712 digests in this batch's domain (libs/ir
+   * `createReceiptDigester`, the node's own WebAssembly Keccak: ~10 µs a receipt against ~50 for
+   * `receiptDigest`); the batch is the same either way.
+   */
   constructor(
     readonly receipts: readonly SignedReceipt[],
     domain: ReceiptDomain,
+    digestOf?: (receipt: SignedReceipt) => Uint8Array,
   ) {
     if (receipts.length === 0) throw new Error('a batch needs at least one receipt');
-    this.digests = receipts.map((r) => receiptDigest(r, domain));
+    const digests = receipts.map((r) => (digestOf ? digestOf(r) : fromHex(receiptDigest(r, domain))));
+    this.digests = digests.map((d) => toHex(d));
     this.tree = new HashTree(
-      receipts.map((r, i) => leafHash(concatBytes(fromHex(this.digests[i]!), fromHex(r.signature)))),
+      receipts.map((r, i) => leafHash(concatBytes(digests[i]!, fromHex(r.signature)))),
     );
   }
 

@@ -8,6 +8,7 @@ import {
   type StoaAddresses,
 } from '@stoa/contracts';
 import {
+  createReceiptDigester,
   execute,
   type IntTensor,
   type Model,
@@ -147,6 +148,8 @@ export class Claimer {
     private readonly options: ClaimerOptions,
     private readonly journal: Journal<Record_>,
     readonly traces: TraceStore,
+    /** The receipts' digests in this claimer's domain, for the batches it posts. */
+    private readonly digestOf: (receipt: SignedReceipt) => Uint8Array,
   ) {
     this.domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
     for (const record of journal.all) this.apply(record);
@@ -228,7 +231,8 @@ export class Claimer {
     const traces = await TraceStore.open(join(options.dir, 'traces'), {
       maxBytes: options.maxTraceBytes ?? 2 ** 30,
     });
-    const claimer = new Claimer(options, journal, traces);
+    const domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
+    const claimer = new Claimer(options, journal, traces, await createReceiptDigester(domain));
     await claimer.recover();
     return claimer;
   }
@@ -382,7 +386,7 @@ export class Claimer {
       if (receipts.length === 0) continue;
       await this.tracesStored(receipts);
       const batch = this.batchList.length;
-      const root = new ReceiptBatch(receipts, this.domain).root;
+      const root = new ReceiptBatch(receipts, this.domain, this.digestOf).root;
       await this.record({ kind: 'posting', batch, root, receipts: receipts.map(keyOf) });
       await this.post(batch, model, root, receipts.length);
     }
@@ -436,7 +440,7 @@ export class Claimer {
     for (const b of this.batches()) {
       if (b.status !== 'pending') continue;
       // Journaled but maybe not sent, or sent and not recorded: the chain says which.
-      const root = new ReceiptBatch(b.receipts, this.domain).root;
+      const root = new ReceiptBatch(b.receipts, this.domain, this.digestOf).root;
       const claimId = await this.findPosted(root);
       if (claimId !== undefined) await this.record({ kind: 'posted', batch: b.batch, claimId });
       else await this.post(b.batch, b.receipts[0]!.modelId, root, b.receipts.length);

@@ -179,6 +179,7 @@ export {
   verifyReceipt,
 } from './trace/receipt.js';
 export {
+  createReceiptDigester,
   createReceiptSigner,
   type ReceiptSigner,
   type ReceiptSignerOptions,
