@@ -21,10 +21,16 @@ describe('node configuration from the environment', () => {
       batchSize: 64,
       backend: 'onnxruntime',
       onnxProviders: ['cpu'],
+      hotPathThread: 'auto',
     });
     expect(config.testFault).toBeUndefined();
     expect(config.nodeKeyFile).toBe('.stoa/node/node.key');
     expect(config.operatorAddress).toBe(`0x${'11'.repeat(20)}`);
+  });
+
+  it('takes where the hot path runs, and names the variable when it is none of the choices', () => {
+    expect(configFromEnv({ ...good, STOA_HOT_PATH_THREAD: 'thread' }).hotPathThread).toBe('thread');
+    expect(() => configFromEnv({ ...good, STOA_HOT_PATH_THREAD: 'gpu' })).toThrow(/STOA_HOT_PATH_THREAD/);
   });
 
   it('refuses an operator key: it never goes to a node', () => {

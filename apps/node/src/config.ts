@@ -63,6 +63,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z]+(,[a-z]+)*$/, 'must be a comma-separated list such as cuda,cpu')
     .default('cpu'),
+  /**
+   * Where the hot path runs inference: `thread`, a worker thread of its own (the event loop
+   * stays free while a large model computes); `inline`, on the event loop (no hand-off, the
+   * cheaper choice for models of tens of microseconds); `auto` (default), `thread` when the
+   * start-up probe inference takes at least 50 ms
+   * (node.ts THREAD_FROM_MS).
+   */
+  STOA_HOT_PATH_THREAD: z.enum(['auto', 'thread', 'inline']).default('auto'),
   /** Watcher role: the nodes whose claims it audits (comma-separated base URLs). */
   STOA_WATCH_NODES: z.string().default(''),
   STOA_WATCH_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
@@ -119,6 +127,7 @@ export interface NodeConfig {
   readonly backend: 'onnxruntime' | 'reference';
   readonly traces: 'on-demand' | 'eager';
   readonly onnxProviders: readonly string[];
+  readonly hotPathThread: 'auto' | 'thread' | 'inline';
   readonly watchNodes: readonly string[];
   readonly watchSampleRate: number;
   readonly watchSeed: string;
@@ -193,6 +202,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     backend: e.STOA_BACKEND,
     traces: e.STOA_TRACES,
     onnxProviders: e.STOA_ONNX_PROVIDERS.split(','),
+    hotPathThread: e.STOA_HOT_PATH_THREAD,
     watchNodes,
     watchSampleRate: e.STOA_WATCH_SAMPLE_RATE,
     watchSeed: e.STOA_WATCH_SEED,

@@ -250,9 +250,19 @@ describe('the node, as its image runs it, on a local chain', () => {
   it('loses no receipt to a kill -9 in the middle of a batch', async () => {
     const key = DEV_KEYS.nodeD;
     const address = privateKeyToAccount(key).address;
-    const env = d.env(key, { STOA_BATCH_SIZE: '1000', STOA_BATCH_MAX_AGE_MS: '1500' });
+    // The hot path on its worker thread (what `auto` picks for a model whose inference takes
+    // 50 ms or more): the kill and the restart reach that thread too.
+    const env = d.env(key, {
+      STOA_BATCH_SIZE: '1000',
+      STOA_BATCH_MAX_AGE_MS: '1500',
+      STOA_HOT_PATH_THREAD: 'thread',
+    });
     const first = await spawnNode(env);
     await first.waitForHealth('ready');
+    expect(first.logs.find((l) => l.msg === 'hot path')).toMatchObject({
+      where: 'thread',
+      setting: 'thread',
+    });
     // Many requests in flight; the node is killed while they run.
     const issued: SignedReceipt[] = [];
     const requests = digits.map((digit) =>

@@ -44,6 +44,7 @@ import { postWhenFull } from './claim-posting.js';
 import type { NodeConfig } from './config.js';
 import { gatewayAuth } from './gateway-auth.js';
 import { generationResponse, parseGenerationRequest } from './generation.js';
+import { createHotPathThread } from './hot-path-thread.js';
 import {
   type Handler,
   type HttpServer,
@@ -503,7 +504,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
       if (config.testFault)
         logger.log('warn', 'STOA_TEST_FAULT is set: this node answers dishonestly', config.testFault);
       if (config.traces === 'on-demand') {
-        hotPath = await openHotPath(model, config, backend);
+        hotPath = await openHotPath(model, config, backend, logger);
         answerOnDemand = onDemandAnswers({
           model,
           hotPath,
@@ -606,20 +607,65 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
  * intermediates; a node with a test fault answers from its faulty traced backend, so that what
  * it rebuilds in a dispute is what it signed.
  */
-async function openHotPath(model: Model, config: NodeConfig, traced: ExecutionBackend): Promise<HotPath> {
+async function openHotPath(
+  model: Model,
+  config: NodeConfig,
+  traced: ExecutionBackend,
+  logger: Logger,
+): Promise<HotPath> {
   if (config.testFault) return { run: async (inputs) => (await traced.run(inputs)).outputs };
   if (config.backend === 'reference') return { run: async (inputs) => run(model, inputs).outputs };
-  const hot = await createHotPathBackend(model, {
-    executionProviders: config.onnxProviders,
-    spinning: false,
-  });
+  const options = { executionProviders: config.onnxProviders, spinning: false };
   const probe = probeInputs(model);
-  const [fast, reference] = [await hot.run(probe), run(model, probe).outputs];
+  const reference = run(model, probe).outputs;
+  const inline = await createHotPathBackend(model, options);
+  await checkHotPath(inline, probe, reference);
+  const probeMs = await medianRunMs(inline, probe);
+  const where =
+    config.hotPathThread === 'auto'
+      ? probeMs >= THREAD_FROM_MS
+        ? 'thread'
+        : 'inline'
+      : config.hotPathThread;
+  logger.log('info', 'hot path', {
+    where,
+    probeMs: Number(probeMs.toFixed(3)),
+    setting: config.hotPathThread,
+  });
+  if (where === 'inline') return inline;
+  await inline.close();
+  const thread = await createHotPathThread(model, options);
+  await checkHotPath(thread, probe, reference);
+  return thread;
+}
+
+/**
+ * From this probe inference time up, `auto` runs the hot path on its own thread. Inline,
+ * onnxruntime-node runs every run of a micro-batch in one check phase of the event loop: 32 runs
+ * of 50 ms hold it for 1.6 s, past a liveness probe's usual 1 s timeout. Below that the thread
+ * is not worth it on a small machine: at 9 ms an inference on 2 cores it answered /health in 3–4
+ * ms (p50) instead of 24–26 but served 8–15 % fewer inferences, and an MNIST inference (~30 µs)
+ * costs less than the hand-off (~20–50 µs of CPU) (BENCHMARKS.md, "The hot path on a worker thread").
+ */
+const THREAD_FROM_MS = 50;
+
+async function checkHotPath(hot: HotPath, probe: IntTensor[], reference: IntTensor[]): Promise<void> {
+  const fast = await hot.run(probe);
   fast.forEach((t, i) => {
     if (t.data.length !== reference[i]!.data.length || t.data.some((v, k) => v !== reference[i]!.data[k]))
       throw new Error(`the hot-path backend is not bit-identical to the reference at output ${i}`);
   });
-  return hot;
+}
+
+/** The median of a few warm runs of the probe, in ms. */
+async function medianRunMs(hot: HotPath, probe: IntTensor[]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await hot.run(probe);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[2]!;
 }
 
 /**
