@@ -181,6 +181,7 @@ export {
 export {
   createReceiptDigester,
   createReceiptSigner,
+  type DigestibleReceipt,
   type ReceiptSigner,
   type ReceiptSignerOptions,
 } from './trace/receipt-signer.js';

@@ -58,9 +58,8 @@ function signWithNonce(digest: Uint8Array, secret: bigint, pool: NoncePool): str
   return `0x${word(nonce.r)}${word(s)}${yOdd ? '1c' : '1b'}`;
 }
 
-const bytes32 = (hex: string, into: Buffer, at: number) => {
-  if (into.write(hex.slice(2), at, 32, 'hex') !== 32) throw new Error(`not 32 bytes of hex: ${hex}`);
-};
+/** A receipt as the digester takes it: the nonce a bigint, or a decimal string as it travels. */
+export type DigestibleReceipt = Omit<Receipt, 'nonce'> & { readonly nonce: bigint | string };
 
 /**
  * The EIP-712 digest of receipts in one domain, as the node signs it (libs/ir receipt.ts;
@@ -68,11 +67,12 @@ const bytes32 = (hex: string, into: Buffer, at: number) => {
  * fields as words)), the separator computed once and the struct written straight into a buffer.
  * Keccak-256 in WebAssembly: 4 µs per call here against 22 µs for viem's JavaScript one, which
  * with its hex conversions made a 256-receipt claim's digests ~13 ms of a node's event loop.
- * Each call returns a fresh 32-byte array.
+ * Every word must be 0x and exactly its width in hex (a longer one is refused, not cut). Each
+ * call returns a fresh 32-byte array.
  */
 export async function createReceiptDigester(
   domain: ReceiptDomain,
-): Promise<(receipt: Receipt) => Uint8Array> {
+): Promise<(receipt: DigestibleReceipt) => Uint8Array> {
   const hasher = await (await import('hash-wasm')).createKeccak(256);
   const keccak = (data: Uint8Array): Uint8Array => {
     hasher.init();
@@ -82,29 +82,46 @@ export async function createReceiptDigester(
   // 0x1901 ‖ domain separator ‖ struct hash, and the struct: type hash ‖ seven 32-byte words.
   const envelope = Buffer.alloc(66);
   envelope.write('1901', 0, 'hex');
-  bytes32(receiptDomainSeparator(domain), envelope, 2);
+  exactHex('domain separator', receiptDomainSeparator(domain), envelope, 2);
+  // Reused for every receipt (digesting is synchronous): its zero bytes, the padding of steps,
+  // node and nonce, are never written.
   const struct = Buffer.alloc(256);
+  struct.set(RECEIPT_TYPEHASH_BYTES, 0);
   return (receipt) => {
+    exactHex('modelId', receipt.modelId, struct, 32);
+    exactHex('inputDigest', receipt.inputDigest, struct, 64);
+    exactHex('outputDigest', receipt.outputDigest, struct, 96);
+    exactHex('traceRoot', receipt.traceRoot, struct, 128);
     if (!Number.isInteger(receipt.steps) || receipt.steps < 0 || receipt.steps >= 2 ** 32)
       throw new Error(`receipt steps ${receipt.steps} is not a uint32`);
-    if (receipt.nonce < 0n || receipt.nonce >= 2n ** 64n)
-      throw new Error(`receipt nonce ${receipt.nonce} is not a uint64`);
-    struct.fill(0);
-    struct.set(RECEIPT_TYPEHASH_BYTES, 0);
-    bytes32(receipt.modelId, struct, 32);
-    bytes32(receipt.inputDigest, struct, 64);
-    bytes32(receipt.outputDigest, struct, 96);
-    bytes32(receipt.traceRoot, struct, 128);
     struct.writeUInt32BE(receipt.steps, 188);
-    if (
-      !/^0x[0-9a-fA-F]{40}$/.test(receipt.node) ||
-      struct.write(receipt.node.slice(2), 204, 20, 'hex') !== 20
-    )
-      throw new Error(`receipt node ${receipt.node} is not an address`);
-    struct.writeBigUInt64BE(receipt.nonce, 248);
+    exactHex('node', receipt.node, struct, 204, 20);
+    const nonce = typeof receipt.nonce === 'bigint' ? receipt.nonce : decimal(receipt.nonce);
+    if (nonce === undefined || nonce < 0n || nonce >= 2n ** 64n)
+      throw new Error(`receipt nonce ${receipt.nonce} is not a uint64`);
+    struct.writeBigUInt64BE(nonce, 248);
     envelope.set(keccak(struct), 34);
     return keccak(envelope);
   };
+}
+
+/**
+ * Writes `hex` (0x and exactly `bytes` bytes) at `at`. Buffer's hex decoding stops at the first
+ * pair that is not hex, so a full count from a string of the exact length means all of it was.
+ */
+function exactHex(field: string, hex: string, into: Buffer, at: number, bytes = 32): void {
+  if (
+    typeof hex !== 'string' ||
+    hex.length !== 2 + 2 * bytes ||
+    hex[0] !== '0' ||
+    (hex[1] !== 'x' && hex[1] !== 'X') ||
+    into.write(hex.slice(2), at, bytes, 'hex') !== bytes
+  )
+    throw new Error(`receipt ${field} ${String(hex).slice(0, 80)} is not ${bytes} bytes of 0x hex`);
+}
+
+function decimal(text: string): bigint | undefined {
+  return /^\d{1,20}$/.test(text) ? BigInt(text) : undefined;
 }
 
 /**
