@@ -198,9 +198,9 @@ export async function gatewayOverhead(): Promise<void> {
         // its active keys cached (KeyCache), and first sights are not what this bench measures.
         // 8 s: in 3 s the gateway's CPU per request was still falling over the first two rounds (JIT).
         await cannon(gateway.url, through, { seconds: 8, connections: 10, warmUp: true });
-        // Each autocannon connection walks the list from its start: at a few hundred requests a
-        // second the warm-up above reaches only the first few hundred keys, so every key is
-        // also sent once (else the 1-client rounds, which walk further, measure first sights).
+        // The connections walk the list together (load-generator.ts), so a slow warm-up may not
+        // reach every key: each is also sent once (else the 1-client rounds, which walk
+        // further, would measure first sights).
         await sendEach(gateway.url, through, 8);
         if (gatewayTwo) {
           await cannon(gatewayTwo.url, through, { seconds: 4, connections: 10, warmUp: true });
