@@ -1,22 +1,25 @@
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { exactProviders, type HotPathBackend, type IntTensor, type Model } from '@stoa/ir';
+import {
+  exactProviders,
+  type HotPathBackend,
+  type IntTensor,
+  type Model,
+  type OnnxRuntimeBackendOptions,
+} from '@stoa/ir';
 import type { FromWorker, ToWorker } from './hot-path-worker.js';
 
-/** The hot path's options as they cross to the worker (no functions). */
-export interface HotPathThreadOptions {
-  readonly intraOpThreads?: number;
-  readonly spinning?: boolean;
-  readonly executionProviders?: readonly string[];
-  /** Whether the backend's debug log comes back to the owner's `log`. */
-  readonly forwardLog?: boolean;
-}
+/**
+ * The hot path's options as they cross to the worker: all but `log`, a function (the worker's
+ * backend logs as the default does, to stderr under STOA_DEBUG=backend).
+ */
+export type HotPathThreadOptions = Omit<OnnxRuntimeBackendOptions, 'log'>;
 
 const WORKER_ENTRY = new URL('./hot-path-worker.ts', import.meta.url).href;
 
 /**
  * Plain CommonJS, so that it starts the same under node, tsx, vitest and the bundle `stoa dev`
- * runs: it registers tsx's loader when the thread cannot load TypeScript yet, then imports the
- * worker module, which listens for the model.
+ * runs: when the worker module is TypeScript source it registers tsx's loader on the thread (a
+ * thread does not take its parent's), then imports the module, which listens for the model.
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
@@ -41,13 +44,11 @@ interface Waiting {
  */
 export async function createHotPathThread(
   model: Model,
-  options: HotPathThreadOptions & { readonly log?: (message: string) => void } = {},
+  options: HotPathThreadOptions = {},
 ): Promise<HotPathBackend> {
-  const { log, ...crossing } = options;
   // TF32's switch is read from the process environment when CUDA loads: set it on this thread.
-  if (crossing.executionProviders) exactProviders(crossing.executionProviders);
-  const opened = await HotPathThread.start(model, { ...crossing, forwardLog: log !== undefined }, log);
-  return opened;
+  if (options.executionProviders) exactProviders(options.executionProviders);
+  return HotPathThread.start(model, options);
 }
 
 class HotPathThread implements HotPathBackend {
@@ -64,15 +65,10 @@ class HotPathThread implements HotPathBackend {
   private constructor(
     private readonly model: Model,
     private readonly options: HotPathThreadOptions,
-    private readonly log: ((message: string) => void) | undefined,
   ) {}
 
-  static async start(
-    model: Model,
-    options: HotPathThreadOptions,
-    log: ((message: string) => void) | undefined,
-  ): Promise<HotPathThread> {
-    const thread = new HotPathThread(model, options, log);
+  static async start(model: Model, options: HotPathThreadOptions): Promise<HotPathThread> {
+    const thread = new HotPathThread(model, options);
     thread.worker = await thread.open();
     return thread;
   }
@@ -150,7 +146,6 @@ class HotPathThread implements HotPathBackend {
           resolve(worker);
         } else if (message.kind === 'failed')
           reject(new Error(`the hot path did not open: ${message.message}`));
-        else if (message.kind === 'log') this.log?.(message.message);
         else
           for (const ran of message.results) {
             const waiting = this.settle(ran.id);

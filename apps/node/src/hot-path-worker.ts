@@ -12,8 +12,7 @@ export type ToWorker =
 export type FromWorker =
   | { readonly kind: 'opened'; readonly fallbackSteps: number[] }
   | { readonly kind: 'failed'; readonly message: string }
-  | { readonly kind: 'ran'; readonly results: readonly Ran[] }
-  | { readonly kind: 'log'; readonly message: string };
+  | { readonly kind: 'ran'; readonly results: readonly Ran[] };
 
 /** One run's outputs, or why it failed. */
 export interface Ran {
@@ -34,11 +33,7 @@ let backend: HotPathBackend | undefined;
 
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'open') {
-    const { model, options } = message;
-    createHotPathBackend(model, {
-      ...options,
-      ...(options.forwardLog ? { log: (text: string) => send({ kind: 'log', message: text }) } : {}),
-    }).then(
+    createHotPathBackend(message.model, message.options).then(
       (opened) => {
         backend = opened;
         send({ kind: 'opened', fallbackSteps: [...opened.fallbackSteps] });

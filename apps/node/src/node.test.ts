@@ -110,6 +110,10 @@ describe('the node, as its image runs it, on a local chain', () => {
     const address = privateKeyToAccount(DEV_KEYS.nodeC).address;
     try {
       await node.waitForHealth('ready');
+      // The default setting times the probe and keeps the MNIST CNN (well under 50 ms) inline.
+      const hotPath = node.logs.find((l) => l.msg === 'hot path');
+      expect(hotPath).toMatchObject({ where: 'inline', setting: 'auto' });
+      expect(hotPath?.probeMs).toBeGreaterThan(0);
       const post = (body: string, path = '/v1/infer') =>
         fetch(`${node.url}${path}`, {
           method: 'POST',

@@ -616,25 +616,25 @@ async function openHotPath(
   if (config.testFault) return { run: async (inputs) => (await traced.run(inputs)).outputs };
   if (config.backend === 'reference') return { run: async (inputs) => run(model, inputs).outputs };
   const options = { executionProviders: config.onnxProviders, spinning: false };
+  const open = (where: 'thread' | 'inline') =>
+    where === 'thread' ? createHotPathThread(model, options) : createHotPathBackend(model, options);
   const probe = probeInputs(model);
   const reference = run(model, probe).outputs;
-  const inline = await createHotPathBackend(model, options);
+  if (config.hotPathThread !== 'auto') {
+    const hot = await open(config.hotPathThread);
+    await checkHotPath(hot, probe, reference);
+    logger.log('info', 'hot path', { where: config.hotPathThread, setting: config.hotPathThread });
+    return hot;
+  }
+  // auto: timed inline, and moved to its thread only if a probe inference is that slow.
+  const inline = await open('inline');
   await checkHotPath(inline, probe, reference);
   const probeMs = await medianRunMs(inline, probe);
-  const where =
-    config.hotPathThread === 'auto'
-      ? probeMs >= THREAD_FROM_MS
-        ? 'thread'
-        : 'inline'
-      : config.hotPathThread;
-  logger.log('info', 'hot path', {
-    where,
-    probeMs: Number(probeMs.toFixed(3)),
-    setting: config.hotPathThread,
-  });
+  const where = probeMs >= THREAD_FROM_MS ? 'thread' : 'inline';
+  logger.log('info', 'hot path', { where, probeMs: Number(probeMs.toFixed(3)), setting: 'auto' });
   if (where === 'inline') return inline;
   await inline.close();
-  const thread = await createHotPathThread(model, options);
+  const thread = await open('thread');
   await checkHotPath(thread, probe, reference);
   return thread;
 }

@@ -113,7 +113,6 @@ export interface BatchInfo {
  * claim has closed, so that disputes on them can be defended.
  */
 export class Claimer {
-  private readonly domain: ReceiptDomain;
   private claimBond?: bigint;
   /** Indexes over the journal, kept as records are applied: every query is O(answer). */
   private readonly byKey = new Map<string, { readonly receipt: SignedReceipt; readonly at: number }>();
@@ -148,10 +147,10 @@ export class Claimer {
     private readonly options: ClaimerOptions,
     private readonly journal: Journal<Record_>,
     readonly traces: TraceStore,
+    private readonly domain: ReceiptDomain,
     /** The receipts' digests in this claimer's domain, for the batches it posts. */
     private readonly digestOf: (receipt: SignedReceipt) => Uint8Array,
   ) {
-    this.domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
     for (const record of journal.all) this.apply(record);
   }
 
@@ -232,7 +231,7 @@ export class Claimer {
       maxBytes: options.maxTraceBytes ?? 2 ** 30,
     });
     const domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
-    const claimer = new Claimer(options, journal, traces, await createReceiptDigester(domain));
+    const claimer = new Claimer(options, journal, traces, domain, await createReceiptDigester(domain));
     await claimer.recover();
     return claimer;
   }
