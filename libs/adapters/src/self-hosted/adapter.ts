@@ -15,6 +15,7 @@ import {
   statusOfReplicas,
 } from '../core/types.js';
 import { LocalHost, type ProcessHost, SshHost, type SshHostConfig, sq } from './hosts.js';
+import { aliveCheck, launchScript } from './process-scripts.js';
 
 export interface SelfHostedConfig {
   /** Where to run: this machine (default) or an SSH host. */
@@ -49,8 +50,6 @@ interface Replica {
   pid?: number;
 }
 
-const MARKER = 'STOA_DEPLOYMENT_ID';
-
 export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter {
   const name = config.name ?? 'self-hosted';
   const host: ProcessHost = config.host?.kind === 'ssh' ? new SshHost(config.host) : new LocalHost();
@@ -74,10 +73,6 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
     }
     return r.stdout;
   }
-
-  /** Is `pid` alive and the node of this deployment (guards against pid reuse)? */
-  const aliveCheck = (pid: number | string, id: string) =>
-    `kill -0 ${pid} 2>/dev/null && { [ ! -r /proc/${pid}/environ ] || tr '\\0' '\\n' < /proc/${pid}/environ | grep -qx ${sq(`${MARKER}=${id}`)}; }`;
 
   /** The host's command that prints the node's /health answer (an empty line when none). */
   const healthCommand = (port: number) =>
@@ -135,20 +130,18 @@ export function selfHostedAdapter(config: SelfHostedConfig = {}): NetworkAdapter
       listen: `127.0.0.1:${r.port}`,
       dataDir: r.dir,
       adapter: name,
-      extra: { ...config.env, [MARKER]: id },
+      ...(config.env ? { extra: config.env } : {}),
     });
-    // The environment goes in a file only its owner can read, sourced and deleted by the
-    // starting shell: it never appears in a process's arguments. (The script itself reaches
-    // the host on stdin.)
-    const envFile = sq(posix.join(r.dir, '.node.env'));
-    const envLines = Object.entries(env)
-      .map(([k, v]) => `${k}=${sq(v)}`)
-      .join('\n');
-    const log = sq(posix.join(r.dir, 'node.log'));
     const out = await sh(
-      `cd ${sq(cwd)} || exit 1; umask 077; cat > ${envFile} <<'STOA_NODE_ENV'\n${envLines}\nSTOA_NODE_ENV\n` +
-        `( set -a; . ${envFile}; set +a; rm -f ${envFile}; exec setsid ${command.map(sq).join(' ')} ) > ${log} 2>&1 < /dev/null & ` +
-        `echo $! > ${sq(posix.join(r.dir, 'pid'))}; echo $!`,
+      launchScript({
+        cwd,
+        command,
+        env,
+        deploymentId: id,
+        envFile: posix.join(r.dir, '.node.env'),
+        logFile: posix.join(r.dir, 'node.log'),
+        pidFile: posix.join(r.dir, 'pid'),
+      }),
     );
     return Number(out.trim());
   }
