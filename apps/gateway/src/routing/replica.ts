@@ -5,6 +5,13 @@ import { UpstreamPool } from './upstream.js';
 const TRIP_AFTER = 3;
 const OPEN_MS = 1_000;
 const MAX_OPEN_MS = 30_000;
+/**
+ * How fast a replica's latency estimate fades while no answer refreshes it (time constant, ms).
+ * Without it a replica that answered slowly once (a cold start, a pause) scores worse than its
+ * peers for good and never gets the request that would show it has recovered; fading, it is
+ * tried again after a few constants (as the decaying EWMA of Finagle's and Linkerd's balancers).
+ */
+const LATENCY_FADE_MS = 10_000;
 
 /**
  * One replica as the router sees it: health (from its /health, polled), requests outstanding,
@@ -20,7 +27,9 @@ export class ReplicaState {
   node: string | undefined;
   healthy = false;
   outstanding = 0;
-  latencyMs = 5;
+  /** Moving average of its answers' latency, as of `latencyAt` (read it through `latency`). */
+  private latencyMs = 5;
+  private latencyAt = performance.now();
   private failures = 0;
   private trips = 0;
   private openUntil = 0;
@@ -50,9 +59,14 @@ export class ReplicaState {
     return state === 'closed' || (state === 'half-open' && !this.probing);
   }
 
+  /** Its latency estimate now: the moving average, faded by the time since it was refreshed. */
+  latency(now = performance.now()): number {
+    return this.latencyMs * Math.exp(-Math.max(0, now - this.latencyAt) / LATENCY_FADE_MS);
+  }
+
   /** Lower is better: expected wait behind what it is already doing. */
-  score(): number {
-    return (this.outstanding + 1) * this.latencyMs;
+  score(now = performance.now()): number {
+    return (this.outstanding + 1) * this.latency(now);
   }
 
   begin(): void {
@@ -60,9 +74,10 @@ export class ReplicaState {
     if (this.breaker === 'half-open') this.probing = true;
   }
 
-  succeeded(ms: number): void {
+  succeeded(ms: number, now = performance.now()): void {
     this.outstanding--;
-    this.latencyMs = 0.8 * this.latencyMs + 0.2 * ms;
+    this.latencyMs = 0.8 * this.latency(now) + 0.2 * ms;
+    this.latencyAt = now;
     this.failures = 0;
     this.trips = 0;
     this.probing = false;
@@ -92,11 +107,12 @@ export function pickReplica(
   replicas: readonly ReplicaState[],
   exclude: ReadonlySet<ReplicaState>,
   random: () => number = Math.random,
+  now: number = performance.now(),
 ): ReplicaState | undefined {
   const open = replicas.filter((r) => !exclude.has(r) && r.available());
   if (open.length <= 1) return open[0];
   const a = open[Math.floor(random() * open.length)]!;
   let b = open[Math.floor(random() * (open.length - 1))]!;
   if (b === a) b = open[open.length - 1]!;
-  return a.score() <= b.score() ? a : b;
+  return a.score(now) <= b.score(now) ? a : b;
 }
