@@ -354,7 +354,9 @@ async function inferThroughGateway(gatewayUrl: string, apiKey: string, image: nu
 
 /**
  * Requests through the gateway, two at a time (its router spreads concurrent requests over the
- * replicas: lower expected wait wins), until each of `networks` has answered one, 6 rounds at most.
+ * replicas: lower expected wait wins), until each of `networks` has answered one. The gateway
+ * adds a replica once it has read it from the database and seen it healthy, so a network may
+ * join after the first answers: rounds go on for up to 30 s, then the step names the missing one.
  */
 async function inferOnEveryNetwork(
   gatewayUrl: string,
@@ -363,9 +365,15 @@ async function inferOnEveryNetwork(
   networks: readonly string[],
 ): Promise<string[]> {
   const answers: string[] = [];
-  for (let round = 0; round < 6; round++) {
+  const missing = () => networks.filter((n) => !answers.some((a) => a.startsWith(`${n}/`)));
+  for (const until = Date.now() + 30_000; missing().length > 0; ) {
+    if (Date.now() > until) {
+      throw new Error(
+        `no answer from ${missing().join(', ')} within 30 s (answered by ${answers.join(', ')})`,
+      );
+    }
     answers.push(...(await Promise.all([0, 1].map(() => inferThroughGateway(gatewayUrl, apiKey, image)))));
-    if (networks.every((n) => answers.some((a) => a.startsWith(`${n}/`)))) break;
+    if (missing().length > 0) await new Promise((r) => setTimeout(r, 200));
   }
   return answers;
 }
