@@ -40,15 +40,16 @@ export function launchScript(l: LaunchScript): string {
  * A shell condition that holds while `pid` is alive and is the node of deployment `id`.
  *
  * A process's environment reads empty while it is inside execve (the node's start execs
- * `setsid`, then the command): such a process counts as alive unless it is a zombie, or gone by
- * the time its state is read. A readable, non-empty environment without the marker is another
- * process that reused the pid.
+ * `setsid`, then the command), and when it is not ours to read: such a process counts as alive
+ * unless it is a zombie or gone by the time its state is read. A non-empty environment without
+ * the marker is another process that reused the pid. On a host without /proc (macOS over SSH),
+ * `kill -0` alone decides.
  */
 export function aliveCheck(pid: number | string, id: string): string {
   const proc = `/proc/${pid}`;
   const marker = sq(`${DEPLOYMENT_MARKER}=${id}`);
   return (
-    `{ kill -0 ${pid} 2>/dev/null && { [ ! -r ${proc}/environ ] || { ` +
+    `{ kill -0 ${pid} 2>/dev/null && { [ ! -d /proc/self ] || { ` +
     `stoa_env=$(tr '\\0' '\\n' < ${proc}/environ 2>/dev/null); ` +
     `if [ -n "$stoa_env" ]; then printf '%s\\n' "$stoa_env" | grep -qx ${marker}; ` +
     `else stoa_stat=$(cat ${proc}/stat 2>/dev/null) && case "$stoa_stat" in *') Z '*) false ;; esac; fi; }; }; }`
