@@ -11,6 +11,7 @@ import {
   Phase,
   ReceiptBatch,
   readGame,
+  receiptDomainOf,
   setUpGame,
   startAnvil,
 } from '@stoa/contracts';
@@ -90,7 +91,7 @@ async function timeToFirstMove(model: Model, traced: ExecutionBackend) {
       maxBatchAgeMs: 60_000,
       models,
     });
-    const domain = { chainId: f.at.chainId, verifyingContract: f.at.claimRegistry };
+    const domain = receiptDomainOf(f.at);
     const rng = new Random(2);
     const all: IntTensor[][] = [];
     for (let i = 0; i < DISPUTES; i++) {

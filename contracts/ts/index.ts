@@ -46,7 +46,14 @@ export {
   type VoucherDomain,
   voucherDigest,
 } from './fees/voucher.js';
-export { HashTree, ReceiptBatch, receiptArg, receiptDigest, receiptLeaf } from './game/batch.js';
+export {
+  HashTree,
+  ReceiptBatch,
+  receiptArg,
+  receiptDigest,
+  receiptDomainOf,
+  receiptLeaf,
+} from './game/batch.js';
 export { type ChainClient, chainClient, DEV_ACCOUNTS, emitted, type MinedEvent } from './game/client.js';
 export { type ModelCommitments, modelCommitments, registerArgs } from './game/commitments.js';
 export {

@@ -1,15 +1,17 @@
 import { createReceiptDigester, Random, RECEIPT_TYPES, toHex } from '@stoa/ir';
 import { type Hex, hashTypedData } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { ReceiptBatch, receiptDigest } from './game/batch.js';
+import { ReceiptBatch, receiptDigest, receiptDomainOf } from './game/batch.js';
 
 describe('receiptDigest', () => {
-  it('is the EIP-712 digest viem computes, for 60 random receipts on two domains (and so is the node’s WebAssembly digester)', async () => {
+  it('is the EIP-712 digest viem computes, for 60 random receipts on two chains’ ClaimRegistries (and so is the node’s WebAssembly digester)', async () => {
     const rng = new Random(14);
     const hex = (bytes: number) =>
       `0x${Array.from({ length: bytes }, () => rng.int(0, 255).toString(16).padStart(2, '0')).join('')}` as Hex;
     for (let i = 0; i < 60; i++) {
-      const domain = { chainId: i % 2 ? 31337 : 1, verifyingContract: hex(20) };
+      // A deployment's receipts are signed for its chain and its ClaimRegistry.
+      const at = { chainId: i % 2 ? 31337 : 1, claimRegistry: hex(20) };
+      const domain = receiptDomainOf(at);
       const receipt = {
         modelId: hex(32),
         inputDigest: hex(32),
@@ -22,7 +24,7 @@ describe('receiptDigest', () => {
         signature: hex(65),
       };
       const expected = hashTypedData({
-        domain: { name: 'Stoa', version: '1', ...domain },
+        domain: { name: 'Stoa', version: '1', chainId: at.chainId, verifyingContract: at.claimRegistry },
         types: RECEIPT_TYPES,
         primaryType: 'Receipt',
         message: receipt,

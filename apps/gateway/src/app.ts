@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { receiptDomainOf } from '@stoa/contracts';
 import { GATEWAY_SIGNATURE_HEADER } from '@stoa/ir';
 import { gatewayCredential, gatewaySigningKey, signGatewayRequest, usageTotals } from '@stoa/sdk';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -63,10 +64,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const meter = new Meter(store, options.spoolDir, instanceId, options.flushMs, (error) =>
     log('warn', 'writing usage failed; retrying', { error: String((error as Error).message) }),
   );
-  const domain = {
-    chainId: options.chain.addresses.chainId,
-    verifyingContract: options.chain.addresses.claimRegistry,
-  };
+  const domain = receiptDomainOf(options.chain.addresses);
   const checkReceipt = await receiptChecker(
     domain,
     new StakeCheck(options.chain.client, options.chain.addresses),

@@ -6,6 +6,7 @@ import {
   disputeGameArtifact,
   ensureRegistration,
   readAddresses,
+  receiptDomainOf,
   type StoaAddresses,
 } from '@stoa/contracts';
 import {
@@ -476,10 +477,7 @@ export async function startNode(config: NodeConfig, logger: Logger = jsonLogger(
             error: redactSecrets(error.message),
           }),
       });
-      signer = await createReceiptSigner(nodeKey.key, {
-        chainId: addresses.chainId,
-        verifyingContract: addresses.claimRegistry,
-      });
+      signer = await createReceiptSigner(nodeKey.key, receiptDomainOf(addresses));
       nonce = claimer.lastNonce;
       defender = await Defender.open({
         client,

@@ -8,7 +8,7 @@ import {
   type SignedReceipt,
   toHex,
 } from '@stoa/ir';
-import { type Hex, keccak256 } from 'viem';
+import { type Address, type Hex, keccak256 } from 'viem';
 
 const separators = new Map<string, string>();
 
@@ -17,6 +17,17 @@ const word = (hex: string) => {
   if (!/^[0-9a-f]{1,64}$/.test(digits)) throw new Error(`not a 32-byte word: ${hex}`);
   return digits.padStart(64, '0');
 };
+
+/**
+ * The EIP-712 domain of a deployment's receipts: its chain and its ClaimRegistry, the contract
+ * that checks them (contracts/src/Receipts.sol). A receipt signed for it is void on any other.
+ */
+export function receiptDomainOf(at: {
+  readonly chainId: number;
+  readonly claimRegistry: Address;
+}): ReceiptDomain {
+  return { chainId: at.chainId, verifyingContract: at.claimRegistry };
+}
 
 /**
  * The EIP-712 digest a node signs for a receipt (libs/ir receipt.ts; contracts/src/Receipts.sol):

@@ -5,6 +5,7 @@ import {
   emitted,
   ReceiptBatch,
   receiptArg,
+  receiptDomainOf,
   type StoaAddresses,
 } from '@stoa/contracts';
 import {
@@ -69,10 +70,7 @@ export async function openChallenge(options: {
   readonly view: ExecutionView;
 }): Promise<DisputePlayer> {
   const { addresses, receipts, index } = options;
-  const batch = new ReceiptBatch(receipts, {
-    chainId: addresses.chainId,
-    verifyingContract: addresses.claimRegistry,
-  });
+  const batch = new ReceiptBatch(receipts, receiptDomainOf(addresses));
   return openWithProof({ ...options, receipt: receipts[index]!, proof: batch.proof(index) });
 }
 

@@ -5,6 +5,7 @@ import {
   type ExecutionView,
   emitted,
   ReceiptBatch,
+  receiptDomainOf,
   type StoaAddresses,
 } from '@stoa/contracts';
 import {
@@ -230,7 +231,7 @@ export class Claimer {
     const traces = await TraceStore.open(join(options.dir, 'traces'), {
       maxBytes: options.maxTraceBytes ?? 2 ** 30,
     });
-    const domain = { chainId: options.addresses.chainId, verifyingContract: options.addresses.claimRegistry };
+    const domain = receiptDomainOf(options.addresses);
     const claimer = new Claimer(options, journal, traces, domain, await createReceiptDigester(domain));
     await claimer.recover();
     return claimer;

@@ -3,6 +3,7 @@ import {
   claimRegistryArtifact,
   ReceiptBatch,
   receiptArg,
+  receiptDomainOf,
   type StoaAddresses,
 } from '@stoa/contracts';
 import { type Model, type SignedReceipt, tensorBytes, toHex } from '@stoa/ir';
@@ -132,10 +133,7 @@ export class DemandAnswerer {
 
   private batchOf(receipts: readonly SignedReceipt[]): ReceiptBatch {
     const { addresses } = this.options;
-    return new ReceiptBatch(receipts, {
-      chainId: addresses.chainId,
-      verifyingContract: addresses.claimRegistry,
-    });
+    return new ReceiptBatch(receipts, receiptDomainOf(addresses));
   }
 
   /** The claim and index holding the receipt whose EIP-712 digest is `digest`, if posted. */

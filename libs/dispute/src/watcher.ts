@@ -6,6 +6,7 @@ import {
   type ExecutionView,
   emitted,
   ReceiptBatch,
+  receiptDomainOf,
   registrationMismatches,
   type StoaAddresses,
 } from '@stoa/contracts';
@@ -282,7 +283,7 @@ export class Watcher {
 
   private get domain() {
     const { addresses } = this.options;
-    return { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+    return receiptDomainOf(addresses);
   }
 
   private get timeoutMs(): number {

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_PARAMETERS } from '@stoa/contracts';
+import { DEV_PARAMETERS, receiptDomainOf } from '@stoa/contracts';
 import { argmax, importMnistModel, loadMnist } from '@stoa/example-mnist';
 import {
   GATEWAY_SIGNATURE_HEADER,
@@ -236,7 +236,7 @@ export async function dev(options: DevOptions): Promise<void> {
       (k) => `${k.slice(0, 12)}…`,
     );
 
-    const domain = { chainId: d.at.chainId, verifyingContract: d.at.claimRegistry };
+    const domain = receiptDomainOf(d.at);
     for (const [name, url] of [
       ['honest', honest],
       ['faulty', faulty],

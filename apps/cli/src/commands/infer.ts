@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { receiptDomainOf } from '@stoa/contracts';
 import { type SignedReceipt, verifyReceipt } from '@stoa/ir';
 import type { DevChain } from '@stoa/sdk';
 import { stoaCommand } from '../lib/command.js';
@@ -186,8 +187,5 @@ async function verifyAgainstChain(stoaDir: string, wire: WireReceipt): Promise<b
     throw new CliError(`--verify needs the project's chain: ${chainFile} does not exist`, EXIT.usage);
   const chain = JSON.parse(readFileSync(chainFile, 'utf8')) as DevChain;
   const receipt = { ...wire, nonce: BigInt(wire.nonce) } as SignedReceipt;
-  return verifyReceipt(receipt, {
-    chainId: chain.addresses.chainId,
-    verifyingContract: chain.addresses.claimRegistry,
-  });
+  return verifyReceipt(receipt, receiptDomainOf(chain.addresses));
 }

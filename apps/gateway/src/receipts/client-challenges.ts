@@ -9,6 +9,7 @@ import {
   openAuthorizedArgs,
   ReceiptBatch,
   receiptDigest,
+  receiptDomainOf,
 } from '@stoa/contracts';
 import { checkReceipt, DisputePlayer } from '@stoa/dispute';
 import type { IntTensor } from '@stoa/ir';
@@ -279,7 +280,7 @@ export class ClientChallenges {
     r: ClientChallengeRequest,
   ) {
     const { authorization: a } = r;
-    const digest = receiptDigest(receipt, { chainId: terms.chainId, verifyingContract: terms.claimRegistry });
+    const digest = receiptDigest(receipt, receiptDomainOf(terms));
     if (a.receiptDigest.toLowerCase() !== digest.toLowerCase())
       throw Errors.badRequest(`authorization.receiptDigest: not this receipt's digest ${digest}`);
     if (a.agent.toLowerCase() !== terms.agent.toLowerCase())
@@ -323,10 +324,7 @@ export class ClientChallenges {
     if (earlier !== undefined) return earlier;
     const receipt = toReceipt(stored.receipt);
     const { claimId, receipts, index } = await claimHolding(this.options, record.replicaUrl, receipt);
-    const proof = new ReceiptBatch(receipts, {
-      chainId: terms.chainId,
-      verifyingContract: terms.claimRegistry,
-    }).proof(index);
+    const proof = new ReceiptBatch(receipts, receiptDomainOf(terms)).proof(index);
     const args = openAuthorizedArgs(record.client, record.authorization, record.signature, {
       claimId,
       receipt: receipts[index]!,

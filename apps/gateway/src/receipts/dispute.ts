@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { claimRegistryArtifact } from '@stoa/contracts';
+import { claimRegistryArtifact, receiptDomainOf } from '@stoa/contracts';
 import { checkReceipt, type DisputePlayer, openChallenge } from '@stoa/dispute';
 import { decodeModel, type IntTensor, type Model, type SignedReceipt } from '@stoa/ir';
 import type { Hex } from 'viem';
@@ -27,7 +27,7 @@ export async function disputeLiar(
   log: Log,
 ): Promise<{ disputeId: bigint; node: string } | undefined> {
   const { client, addresses } = options.chain;
-  const domain = { chainId: addresses.chainId, verifyingContract: addresses.claimRegistry };
+  const domain = receiptDomainOf(addresses);
   const model = await modelOf(deployed);
   for (const answer of answers) {
     const receipt = toReceipt(answer.body.receipt!);

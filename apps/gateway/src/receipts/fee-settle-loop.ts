@@ -1,4 +1,5 @@
 import type { ChainClient, Settlement } from '@stoa/contracts';
+import { receiptDomainOf } from '@stoa/contracts';
 import { feeEscrowOf, type StoaDb } from '@stoa/sdk';
 import type { Address } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
@@ -54,7 +55,7 @@ export function startFeeSettling(options: FeeSettlingOptions): {
           account: options.account,
           escrow: escrow.address,
           escrowDeploymentId: escrow.deploymentId,
-          receiptDomain: { chainId: options.chainId, verifyingContract: options.claimRegistry },
+          receiptDomain: receiptDomainOf(options),
         },
       });
       all.settled.push(...settled);

@@ -9,6 +9,7 @@ import {
   modelRegistryArtifact,
   ReceiptBatch,
   receiptDigest,
+  receiptDomainOf,
   registerArgs,
   type Settler,
   settleClaim,
@@ -80,7 +81,7 @@ const setUp = async () => {
   );
   const escrowDeploymentId = emitted(opened, escrow, 'DeploymentOpened').deploymentId as bigint;
   await recordFeeEscrow(stack.db, stack.deploymentId, { address: escrow, deploymentId: escrowDeploymentId });
-  const receiptDomain = { chainId: at.chainId, verifyingContract: at.claimRegistry };
+  const receiptDomain = receiptDomainOf(at);
   settler = { client: h, account: watcher, escrow, escrowDeploymentId, receiptDomain };
   gateway = await stack.startGateway({
     voucher: { account: voucherKey, escrow: { chainId: at.chainId, verifyingContract: escrow } },

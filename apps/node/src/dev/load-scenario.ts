@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureRegistration } from '@stoa/contracts';
+import { ensureRegistration, receiptDomainOf } from '@stoa/contracts';
 import { Claimer, onDemandReceipt } from '@stoa/dispute';
 import { importMnistModel, loadMnist } from '@stoa/example-mnist';
 import { createHotPathBackend, createReceiptSigner, quantizeInput } from '@stoa/ir';
@@ -166,10 +166,7 @@ export async function nodeLoadScenario(options: {
       await oneEach(); // warm-up
       await Promise.all([overHttp(), overHttp(), overHttpOne(), overHttpOne()]);
       // The node's own signer: the baseline differs from the node only by what HTTP adds.
-      const signer = await createReceiptSigner(DEV_KEYS.nodeB, {
-        chainId: d.at.chainId,
-        verifyingContract: d.at.claimRegistry,
-      });
+      const signer = await createReceiptSigner(DEV_KEYS.nodeB, receiptDomainOf(d.at));
       const inputs = digits.map((digit) => [quantizeInput(model.graph, 0, digit)]);
       let nonce = 0n;
       let next = 0;

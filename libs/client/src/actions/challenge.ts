@@ -1,4 +1,4 @@
-import { receiptDigest, signChallengeAuthorization } from '@stoa/contracts';
+import { receiptDigest, receiptDomainOf, signChallengeAuthorization } from '@stoa/contracts';
 import type { LocalAccount } from 'viem';
 import type { StoaClient } from '../client.js';
 import { toReceipt } from '../types.js';
@@ -53,10 +53,7 @@ export async function challenge(
   const [terms, found] = await Promise.all([getChallengeTerms(client), getReceipt(client, id)]);
   const authorization = {
     // Signed over the receipt this client holds, never over a digest the gateway hands out.
-    receiptDigest: receiptDigest(toReceipt(found.receipt), {
-      chainId: terms.chainId,
-      verifyingContract: terms.claimRegistry,
-    }),
+    receiptDigest: receiptDigest(toReceipt(found.receipt), receiptDomainOf(terms)),
     maxBond: bonded.bond,
     agent: terms.agent,
     deadline: BigInt(Math.floor(Date.now() / 1000) + (bonded.validForSeconds ?? 3600)),

@@ -13,6 +13,7 @@ import {
   type LocalChain,
   modelCommitments,
   type ProtocolParameters,
+  receiptDomainOf,
   type ScriptedParty,
   setUpGame,
   signView,
@@ -124,10 +125,7 @@ export class TestNetwork {
     const receipt = await signReceipt(
       onDemandReceipt(this.model, inputs, outputs, NODE.address, nonce),
       NODE,
-      {
-        chainId: this.fixture.at.chainId,
-        verifyingContract: this.fixture.at.claimRegistry,
-      },
+      receiptDomainOf(this.fixture.at),
     );
     await this.claimer.add(receipt, { model: this.model, inputs });
     return receipt;

@@ -1,4 +1,5 @@
 import { challenge, createStoaClient, infer, StoaError, verifyReceipt, type WireReceipt } from '@stoa/client';
+import { receiptDomainOf } from '@stoa/contracts';
 import { KEY_PATTERN } from '@stoa/sdk';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
@@ -70,7 +71,7 @@ export const playgroundRouter = createTRPCRouter({
       const chain = await gatewayOf(ctx.services.stoaDir);
       return verifyReceipt({
         receipt: input.receipt as unknown as WireReceipt,
-        domain: { chainId: chain.addresses.chainId, verifyingContract: chain.addresses.claimRegistry },
+        domain: receiptDomainOf(chain.addresses),
         ...(input.modelId ? { modelId: input.modelId } : {}),
       });
     }),
