@@ -95,25 +95,37 @@ async function inferDirect(replicas: readonly ReplicaRow[], body: unknown): Prom
   throw new CliError(`no replica answered: ${refusals.join('; ') || 'none is running'}${hint}`, EXIT.failure);
 }
 
+/** The text of `--file`; a file that cannot be read is the flag's error, naming the path tried. */
+function readInputFile(path: string, given: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (error as Error).message;
+    throw new CliError(`--file ${given}: cannot read ${path} (${why})`, EXIT.usage);
+  }
+}
+
 function readInput(args: { input?: string; file?: string; cwd?: string }): unknown {
   if (args.input && args.file) throw new CliError('give --input or --file, not both', EXIT.usage);
-  const text = args.file ? readFileSync(resolve(args.cwd ?? process.cwd(), args.file), 'utf8') : args.input;
+  const text = args.file
+    ? readInputFile(resolve(args.cwd ?? process.cwd(), args.file), args.file)
+    : args.input;
   if (!text) throw new CliError('give the input as --input <json> or --file <path>', EXIT.usage);
+  const source = args.file ? `--file ${args.file}` : '--input';
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CliError(`${args.file ?? '--input'}: not JSON (${(error as Error).message})`, EXIT.usage);
+    throw new CliError(`${source}: not JSON (${(error as Error).message})`, EXIT.usage);
   }
   // A bare array of numbers is one input tensor.
   if (Array.isArray(value) && value.every((x) => typeof x === 'number')) return { inputs: [value] };
   if (typeof value === 'object' && value !== null && Array.isArray((value as { inputs?: unknown }).inputs)) {
     return { inputs: (value as { inputs: unknown[] }).inputs };
   }
-  throw new CliError(
-    `${args.file ?? '--input'}: expected {"inputs": [[...]]} or an array of numbers`,
-    EXIT.usage,
-  );
+  throw new CliError(`${source}: expected {"inputs": [[...]]} or an array of numbers`, EXIT.usage);
 }
 
 export const infer = stoaCommand({
