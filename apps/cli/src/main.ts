@@ -4,7 +4,7 @@
  * Exit codes: see src/lib/exit-codes.ts and the README.
  */
 import { stripVTControlCharacters } from 'node:util';
-import { defineCommand, runCommand, runMain, showUsage } from 'citty';
+import { type CommandDef, defineCommand, runCommand, runMain, showUsage } from 'citty';
 import { type CommandName, DESCRIPTIONS } from './commands/descriptions.js';
 
 export const main = defineCommand({
@@ -58,13 +58,45 @@ if (named !== undefined && !known) {
   try {
     await runCommand(main, { rawArgs });
   } catch (error) {
-    // citty's own errors (unknown command, none given) are usage errors: exit code 2.
+    // citty's own errors (no subcommand given, a flag's value outside its choices, a required
+    // argument missing) are usage errors: exit code 2, with the usage of the command at fault.
     const code = (error as { code?: string }).code ?? '';
-    if (!code.startsWith('E_')) throw error;
+    if (!code.startsWith('E_') && code !== 'EARG') throw error;
     process.stderr.write(`stoa: ${stripVTControlCharacters((error as Error).message)}\n`);
-    await showUsage(overview);
+    const [command, parent] = await commandNamed(rawArgs);
+    await showUsage(command ?? overview, parent);
     process.exit(2);
   }
+}
+
+/**
+ * The subcommand that `args` name, and its parent for the usage line (`stoa keys revoke`:
+ * `revoke` under `stoa keys`). None when they name no subcommand (the overview is shown then).
+ */
+async function commandNamed(
+  args: readonly string[],
+): Promise<[CommandDef | undefined, CommandDef | undefined]> {
+  const chain: CommandDef[] = [main as CommandDef];
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (arg.startsWith('-')) continue;
+    const next = (await resolveValue(chain.at(-1)!.subCommands))?.[arg];
+    if (!next) break;
+    chain.push((await resolveValue(next)) as CommandDef);
+  }
+  if (chain.length < 2) return [undefined, undefined];
+  // The parent's name is the whole path, so that the usage line reads `stoa keys revoke`.
+  const names = await Promise.all(chain.slice(0, -1).map(async (c) => (await resolveValue(c.meta))?.name));
+  return [
+    chain.at(-1),
+    { meta: { name: names.join(' '), version: (await resolveValue(main.meta))?.version } },
+  ];
+}
+
+async function resolveValue<T>(
+  value: T | (() => T | Promise<T>) | Promise<T> | undefined,
+): Promise<T | undefined> {
+  return typeof value === 'function' ? await (value as () => T | Promise<T>)() : await value;
 }
 // Background handles (database pools, sockets) must not keep a finished command alive.
 process.exit(process.exitCode ?? 0);
