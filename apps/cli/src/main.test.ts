@@ -5,10 +5,12 @@ import { stoa } from './testing/harness.js';
 
 describe('stoa usage errors', () => {
   it('exit with code 2, the reason on stderr and the usage of the command at fault', async () => {
-    const [template, revoke, keys] = await Promise.all([
+    const [template, revoke, keys, typo] = await Promise.all([
       stoa(['init', 'somewhere', '--template', 'nope'], tmpdir()),
       stoa(['keys', 'revoke'], tmpdir()),
       stoa(['keys'], tmpdir()),
+      // citty ignores an unknown flag: `stoa deploy --dryrun` would deploy.
+      stoa(['deploy', '--dryrun'], tmpdir()),
     ]);
     expect(template.code).toBe(2);
     expect(plain(template.stderr)).toContain(
@@ -22,7 +24,9 @@ describe('stoa usage errors', () => {
     expect(keys.code).toBe(2);
     expect(plain(keys.stderr)).toContain('No command specified.');
     expect(plain(keys.stdout)).toContain('USAGE stoa keys create|list|revoke');
+    expect(typo.code).toBe(2);
+    expect(plain(typo.stderr)).toBe('stoa: unknown option --dryrun (did you mean --dry-run?); see --help\n');
     // A usage error, not a crash: no stack trace.
-    for (const r of [template, revoke, keys]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const r of [template, revoke, keys, typo]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,4 +1,6 @@
 import { type ArgsDef, type CommandDef, defineCommand, type ParsedArgs } from 'citty';
+import { CliError, EXIT } from './exit-codes.js';
+import { unknownFlag } from './flags.js';
 import { Output } from './output.js';
 
 /**
@@ -13,8 +15,8 @@ export const COMMON_ARGS = {
 type WithCommon<A extends ArgsDef> = A & typeof COMMON_ARGS;
 
 /**
- * A `stoa` subcommand: the common flags (`--json`, `--cwd`), one Output, and errors turned into
- * the documented exit codes.
+ * A `stoa` subcommand: the common flags (`--json`, `--cwd`), one Output, a flag it does not
+ * declare refused (exit code 2), and errors turned into the documented exit codes.
  */
 export function stoaCommand<const A extends ArgsDef>(def: {
   name: string;
@@ -22,13 +24,16 @@ export function stoaCommand<const A extends ArgsDef>(def: {
   args?: A;
   run: (args: ParsedArgs<WithCommon<A>>, out: Output) => Promise<void>;
 }): CommandDef<WithCommon<A>> {
+  const args = { ...(def.args ?? ({} as A)), ...COMMON_ARGS } as WithCommon<A>;
   return defineCommand({
     meta: { name: def.name, description: def.description },
-    args: { ...(def.args ?? ({} as A)), ...COMMON_ARGS } as WithCommon<A>,
-    async run({ args }) {
-      const out = new Output(Boolean(args.json));
+    args,
+    async run({ args: parsed, rawArgs }) {
+      const out = new Output(Boolean(parsed.json));
       try {
-        await def.run(args, out);
+        const problem = unknownFlag(rawArgs, args);
+        if (problem) throw new CliError(problem, EXIT.usage);
+        await def.run(parsed, out);
       } catch (error) {
         out.fail(error);
       }
