@@ -218,7 +218,9 @@ export async function dev(options: DevOptions): Promise<void> {
     await deployment.addReplica('honest', honest, 'ionet');
     await deployment.addReplica('faulty', faulty, 'akash');
     const { gateway, console: consoleService } = await step(
-      'the gateway and the web console (their own processes) answer',
+      options.console
+        ? 'the gateway and the web console (their own processes) answer'
+        : 'the gateway (its own process) answers',
       () => services,
       (s) => `gateway ${s.gateway.ready}${s.console ? `, console ${s.console.ready}` : ''}`,
     );
