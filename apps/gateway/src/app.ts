@@ -198,9 +198,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       if (!model) throw Errors.modelNotFound(request.params.model);
       if (!allowed(key, model)) throw Errors.modelNotAllowed(request.params.model);
       if (!Buffer.isBuffer(request.body)) throw Errors.badRequest('the body must be application/json');
+      const replicate = replicationAsked(request.headers['x-stoa-verify'], request.query.verify);
       const charging = chargeIfLimited(options, key);
       if (charging) await charging; // most keys have no limit: no promise to wait for
-      const replicate = (request.headers['x-stoa-verify'] ?? request.query.verify) === 'replicate';
       const started = performance.now();
       let answer: NodeAnswer;
       try {
@@ -355,4 +355,18 @@ function allowed(key: KeyInfo, model: DeployedModel): boolean {
 
 function sendError(reply: FastifyReply, error: GatewayError) {
   return reply.status(error.status).headers(error.headers).send(error.body());
+}
+
+/**
+ * Whether the request asks to be verified by replication (`x-stoa-verify: replicate`, or
+ * `?verify=replicate`). Any other value is refused: a mission-critical call whose option is
+ * misspelt must not be answered unverified.
+ */
+function replicationAsked(header: string | string[] | undefined, query: string | undefined): boolean {
+  const [name, value] = header !== undefined ? ['x-stoa-verify', header] : ['verify', query];
+  if (value === undefined) return false;
+  if (value === 'replicate') return true;
+  throw Errors.badRequest(
+    `${name}: the only verification asked per request is "replicate", got ${JSON.stringify(value)}`,
+  );
 }

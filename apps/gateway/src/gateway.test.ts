@@ -126,6 +126,21 @@ describe('the gateway: keys, errors and node credentials', () => {
       400,
       'invalid_inputs',
     );
+    // A misspelt verification is refused, not answered unverified.
+    await expectError(await call(`${path}?verify=replicated`, { body, key: valid }), 400, 'invalid_request');
+    const misspelt = await fetch(`${gateway.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${valid}`,
+        'x-stoa-verify': 'yes',
+      },
+      body,
+    });
+    expect(((await misspelt.clone().json()) as { error: { message: string } }).error.message).toMatch(
+      /^x-stoa-verify: .*got "yes"/,
+    );
+    await expectError(misspelt, 400, 'invalid_request');
     const big = JSON.stringify({ inputs: [Array.from({ length: 400_000 }, () => 100)] });
     await expectError(await call(path, { body: big, key: valid }), 413, 'body_too_large');
     const limited = await stack.createKey({ rateLimitPerSec: 1, burst: 1 });

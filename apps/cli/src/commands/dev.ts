@@ -141,7 +141,8 @@ export async function dev(options: DevOptions): Promise<void> {
       await consoleStarting.catch(() => undefined);
     }
   } finally {
-    await step('stop the console, the gateway, the nodes and the chain', async () => {
+    const started = options.console ? 'the console, the gateway' : 'the gateway';
+    await step(`stop ${started}, the nodes and the chain`, async () => {
       for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     });
   }
