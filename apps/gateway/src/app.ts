@@ -13,6 +13,7 @@ import { TokenBuckets } from './limits/token-bucket.js';
 import { Meter } from './metering/meter.js';
 import { generationOnNodes } from './openai/on-nodes.js';
 import { openAiRoutes } from './openai/routes.js';
+import type { TextGenerator } from './openai/text-generator.js';
 import type { GatewayOptions } from './options.js';
 import { clientChallengeRoutes } from './receipts/challenge-routes.js';
 import { receiptChecker } from './receipts/check.js';
@@ -165,14 +166,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           log('warn', 'replica failed; trying another', { replica: replica.id, why }),
       }));
   // Text routes charge and meter like inference: the key check, then the per-request charge.
-  if (textGenerator)
-    await app.register(openAiRoutes, {
-      generator: textGenerator,
-      preHandler: async (request, reply) => {
-        await authenticate(request, reply);
-        await chargeIfLimited(options, request.apiKey!);
-      },
-    });
+  // Without a text model they still answer, in OpenAI's shape: no such model, or not a text one.
+  await app.register(openAiRoutes, {
+    generator: textGenerator ?? NO_TEXT_MODELS,
+    preHandler: async (request, reply) => {
+      await authenticate(request, reply);
+      await chargeIfLimited(options, request.apiKey!);
+    },
+    servesInference: (name) => catalog.find(name) !== undefined,
+  });
   app.get('/health', async () => ({ state: 'ready', instance: instanceId, models: catalog.models().length }));
 
   app.get('/v1/models', { preHandler: authenticate }, async (request) => ({
@@ -370,3 +372,9 @@ function replicationAsked(header: string | string[] | undefined, query: string |
     `${name}: the only verification asked per request is "replicate", got ${JSON.stringify(value)}`,
   );
 }
+
+/** The text generator of a gateway configured with no text model: it serves none. */
+const NO_TEXT_MODELS: TextGenerator = {
+  models: () => [],
+  generate: () => Promise.reject(new Error('this gateway serves no text-generation model')),
+};

@@ -126,6 +126,18 @@ describe('the gateway: keys, errors and node credentials', () => {
       400,
       'invalid_inputs',
     );
+    // OpenAI's text routes on a gateway with no text model: no such model, or not a text one.
+    const chat = (model: string) =>
+      call('/v1/chat/completions', {
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        key: valid,
+      });
+    const notText = await chat(TEST_MODEL_NAME);
+    expect(((await notText.clone().json()) as { error: { message: string } }).error.message).toContain(
+      `is not a text-generation model: send its inputs to POST /v1/models/${TEST_MODEL_NAME}/infer`,
+    );
+    await expectError(notText, 404, 'model_not_found');
+    await expectError(await chat('nope'), 404, 'model_not_found');
     // A misspelt verification is refused, not answered unverified.
     await expectError(await call(`${path}?verify=replicated`, { body, key: valid }), 400, 'invalid_request');
     const misspelt = await fetch(`${gateway.url}${path}`, {

@@ -17,6 +17,11 @@ export interface OpenAiRoutesOptions {
   readonly generator: TextGenerator;
   /** The gateway's key check, run before each route (none in a bare test server). */
   readonly preHandler?: preHandlerAsyncHookHandler;
+  /**
+   * Whether `name` is a model deployed for inference (`POST /v1/models/{name}/infer`): a text
+   * route asked for it says so instead of that it does not exist.
+   */
+  readonly servesInference?: (name: string) => boolean;
 }
 
 type Kind = 'chat' | 'completion';
@@ -120,10 +125,12 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
     const parsed = (kind === 'chat' ? chatRequest : completionRequest).safeParse(json);
     if (!parsed.success) return reply.code(400).send(invalidRequest(parsed.error));
     const body = parsed.data as ChatRequest | CompletionRequest;
-    if (!generator.models().includes(body.model))
-      return reply
-        .code(404)
-        .send(errorBody(`The model '${body.model}' does not exist`, 'model', 'model_not_found'));
+    if (!generator.models().includes(body.model)) {
+      const why = options.servesInference?.(body.model)
+        ? `The model '${body.model}' is not a text-generation model: send its inputs to POST /v1/models/${body.model}/infer`
+        : `The model '${body.model}' does not exist`;
+      return reply.code(404).send(errorBody(why, 'model', 'model_not_found'));
+    }
     if (body.seed != null && (body.seed < 0 || !Number.isSafeInteger(body.seed)))
       return reply.code(400).send(errorBody('seed must be an integer from 0 to 2^53 - 1', 'seed'));
     const prompt =
