@@ -6,12 +6,35 @@ import { CliError, EXIT } from '../lib/exit-codes.js';
 import { table } from '../lib/output.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
-const number = (value: string | undefined, flag: string) => {
+/** A flag's value, refusing one given empty: `--models` alone must not mean "every model". */
+const given = (value: string | undefined, flag: string) => {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new CliError(`--${flag} must be a positive number, got '${value}'`, EXIT.usage);
+  if (value.trim() === '') throw new CliError(`--${flag} needs a value`, EXIT.usage);
+  return value.trim();
+};
+
+const positive = (value: string | undefined, flag: string, { whole = false } = {}) => {
+  const text = given(value, flag);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n)))
+    throw new CliError(
+      `--${flag} must be a positive ${whole ? 'whole number' : 'number'}, got '${text}'`,
+      EXIT.usage,
+    );
   return n;
+};
+
+const modelList = (value: string | undefined) => {
+  const names = given(value, 'models')
+    ?.split(',')
+    .map((m) => m.trim());
+  if (names?.some((m) => m === ''))
+    throw new CliError(
+      `--models: an empty name in '${value}' (comma-separated model names or ids)`,
+      EXIT.usage,
+    );
+  return names;
 };
 
 const create = stoaCommand({
@@ -27,17 +50,26 @@ const create = stoaCommand({
     'expires-in-days': { type: 'string', description: 'expiry, in days from now' },
   },
   async run(args, out) {
+    // Checked before the project is opened: a bad flag costs nothing.
+    const limits = {
+      name: given(args.name, 'name')!,
+      models: modelList(args.models),
+      rate: positive(args.rate, 'rate'),
+      burst: positive(args.burst, 'burst', { whole: true }),
+      quota: positive(args.quota, 'quota', { whole: true }),
+      spendCap: positive(args['spend-cap'], 'spend-cap'),
+      days: positive(args['expires-in-days'], 'expires-in-days'),
+    };
     const ctx = await openProject(out, args.cwd);
     try {
       const project = await ensureProject(ctx.db, ctx.project);
-      const days = number(args['expires-in-days'], 'expires-in-days');
-      const key = await createApiKey(ctx.db, ctx.stoaDir, project.id, args.name, {
-        ...(args.models ? { allowedModels: args.models.split(',').map((m) => m.trim()) } : {}),
-        ...(args.rate ? { rateLimitPerSec: number(args.rate, 'rate')! } : {}),
-        ...(args.burst ? { burst: number(args.burst, 'burst')! } : {}),
-        ...(args.quota ? { monthlyQuota: number(args.quota, 'quota')! } : {}),
-        ...(args['spend-cap'] ? { spendCapUsd: number(args['spend-cap'], 'spend-cap')! } : {}),
-        ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000) } : {}),
+      const key = await createApiKey(ctx.db, ctx.stoaDir, project.id, limits.name, {
+        ...(limits.models ? { allowedModels: limits.models } : {}),
+        ...(limits.rate ? { rateLimitPerSec: limits.rate } : {}),
+        ...(limits.burst ? { burst: limits.burst } : {}),
+        ...(limits.quota ? { monthlyQuota: limits.quota } : {}),
+        ...(limits.spendCap ? { spendCapUsd: limits.spendCap } : {}),
+        ...(limits.days ? { expiresAt: new Date(Date.now() + limits.days * 86_400_000) } : {}),
       });
       out.result(key, () => [
         `key ${key.prefix}… (${key.name}, id ${key.id})`,
@@ -59,8 +91,17 @@ const list = stoaCommand({
       const keys = await listApiKeys(ctx.db);
       out.result({ keys }, () =>
         table([
-          ['PREFIX', 'NAME', 'CREATED', 'STATE'],
-          ...keys.map((k) => [k.prefix, k.name, k.createdAt.toISOString().slice(0, 16), k.state]),
+          ['PREFIX', 'NAME', 'MODELS', 'RATE/S', 'QUOTA', 'CAP $', 'EXPIRES', 'STATE'],
+          ...keys.map((k) => [
+            k.prefix,
+            k.name,
+            k.allowedModels.length ? k.allowedModels.join(',') : 'all',
+            k.rateLimitPerSec === null ? '-' : `${k.rateLimitPerSec} (${k.burst ?? '-'})`,
+            k.monthlyQuota === null ? '-' : String(k.monthlyQuota),
+            k.spendCapUsd === null ? '-' : String(k.spendCapUsd),
+            k.expiresAt ? k.expiresAt.toISOString().slice(0, 10) : '-',
+            k.state,
+          ]),
         ]),
       );
     } finally {

@@ -61,14 +61,20 @@ function exitCodeOf(error: unknown): number {
   return EXIT.failure;
 }
 
-/** A table that fits 80 columns: each column as wide as its widest cell, cut with … when needed. */
+/**
+ * A table that fits 80 columns: each column as wide as its widest cell; the widest columns but
+ * the first are cut with … when needed.
+ */
 export function table(rows: string[][], width = 80): string[] {
   if (rows.length === 0) return [];
   const cols = rows[0]!.length;
   const widths = Array.from({ length: cols }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   let total = widths.reduce((a, b) => a + b + 2, 0);
+  // The first column names the row (a key's prefix, a replica, a dispute): it is never cut.
   while (total > width) {
-    const widest = widths.indexOf(Math.max(...widths));
+    const rest = widths.slice(1);
+    const widest = 1 + rest.indexOf(Math.max(...rest));
+    if (widths[widest]! <= 4) break;
     widths[widest]! -= 1;
     total -= 1;
   }
