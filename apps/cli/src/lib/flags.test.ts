@@ -42,5 +42,9 @@ describe('unknownFlag', () => {
     expect(unknownFlag(['-x'], defs)).toBe('unknown option -x; see --help');
     expect(unknownFlag(['-fx'], defs)).toBe('unknown option -x; see --help');
     expect(unknownFlag(['--input', 'v', '--dir'], defs)).toMatch(/^unknown option --dir/); // a positional
+    expect(unknownFlag(['--input'], defs)).toBe('--input needs a value');
+    expect(unknownFlag(['-fn'], defs)).toBe('-n needs a value');
+    expect(unknownFlag(['--input='], defs)).toBe('--input needs a value');
+    expect(unknownFlag(['--input', '--dry-run'], defs)).toBe('--input needs a value before --dry-run');
   });
 });

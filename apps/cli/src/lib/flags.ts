@@ -5,8 +5,9 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 /**
  * Why `rawArgs` do not fit the flags `defs` declares, or undefined. citty ignores a flag it does
  * not know, so `stoa deploy --dryrun` would deploy: every `stoa` command refuses one instead,
- * naming the closest flag it has. A string flag's value is skipped, even one that starts with a
- * dash (`--input -1`), and nothing after `--` is read.
+ * naming the closest flag it has. A string flag given no value (`--models` alone) or another
+ * flag as its value is refused too. A value that starts with a dash (`--input -1`) is a value,
+ * as citty reads it, and nothing after `--` is read.
  */
 export function unknownFlag(rawArgs: readonly string[], defs: ArgsDef): string | undefined {
   const long = new Map<string, { type?: string }>();
@@ -27,15 +28,22 @@ export function unknownFlag(rawArgs: readonly string[], defs: ArgsDef): string |
       const name = kebab(written);
       const def = long.get(name) ?? (name.startsWith('no-') ? boolean(long.get(name.slice(3))) : undefined);
       if (!def) return unknown(`--${written}`, [...long.keys()]);
-      if (value === undefined && takesValue(def)) i++;
+      if (!takesValue(def)) continue;
+      const next = value ?? rawArgs[++i];
+      if (next === undefined || next.trim() === '') return `--${written} needs a value`;
+      // citty would take the next flag as this one's value: `--model --file x` is a slip.
+      if (next.startsWith('--') && long.has(kebab(splitOnce(next.slice(2))[0])))
+        return `--${written} needs a value before ${next}`;
       continue;
     }
     const letters = arg.slice(1);
     for (const [k, letter] of [...letters].entries()) {
       const def = short.get(letter);
       if (!def) return unknown(`-${letter}`, [...long.keys()]);
-      if (takesValue(def) && k === letters.length - 1) i++;
-      if (takesValue(def)) break;
+      if (!takesValue(def)) continue;
+      // The rest of the letters are its value (`-n5`), else the next argument is.
+      if (k === letters.length - 1 && (rawArgs[++i] ?? '').trim() === '') return `-${letter} needs a value`;
+      break;
     }
   }
   return undefined;
