@@ -53,9 +53,14 @@ export type GatewayConfig = ReturnType<typeof configFromEnv>;
 
 /** Reads the gateway's configuration; throws one line per bad variable, naming it. */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>) {
-  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const given: Record<string, string | undefined> = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== ''),
+  );
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${String(i.path[0])}: ${unsetOr(i.message, given[String(i.path[0])])}`,
+    );
     throw new Error(`invalid gateway configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -88,4 +93,10 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
         .map((pair) => pair.split('=', 2).map((part) => part.trim()) as [string, string]),
     ),
   };
+}
+
+/** A required variable that is not set says so, not zod's "expected string, received undefined". */
+function unsetOr(message: string, value: string | undefined): string {
+  if (value !== undefined) return message;
+  return message.startsWith('Invalid input') ? 'required, not set' : `required, not set (${message})`;
 }

@@ -33,6 +33,16 @@ describe('node configuration from the environment', () => {
     expect(() => configFromEnv({ ...good, STOA_HOT_PATH_THREAD: 'gpu' })).toThrow(/STOA_HOT_PATH_THREAD/);
   });
 
+  it('says which required variables are not set, and what a set one must be', () => {
+    const { STOA_MODEL_ID: _model, STOA_RPC_URL: _rpc, ...rest } = good;
+    expect(() => configFromEnv({ ...rest, STOA_LISTEN: 'nowhere' })).toThrow(
+      'invalid node configuration:\n' +
+        '  STOA_MODEL_ID: required, not set\n' +
+        '  STOA_RPC_URL: required, not set (must be the chain’s JSON-RPC URL)\n' +
+        '  STOA_LISTEN: must be host:port',
+    );
+  });
+
   it('refuses an operator key: it never goes to a node', () => {
     expect(() => configFromEnv({ ...good, STOA_OPERATOR_KEY: `0x${'22'.repeat(32)}` })).toThrow(
       /STOA_OPERATOR_KEY: not accepted: the operator key never goes to a node/,

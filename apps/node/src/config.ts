@@ -154,7 +154,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   }
   const parsed = EnvSchema.safeParse(picked);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${String(i.path[0])}: ${unsetOr(i.message, picked[String(i.path[0])])}`,
+    );
     throw new ConfigError(`invalid node configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -228,4 +230,10 @@ function gatewayOf(publicKey: string | undefined, deploymentId: string | undefin
 function generationFault(value: string): { index: number; seed?: string } {
   const [, index, seed] = /^stream:(\d+)(?:@seed:(\d+))?$/.exec(value)!;
   return { index: Number(index), ...(seed ? { seed } : {}) };
+}
+
+/** A required variable that is not set says so, not zod's "expected string, received undefined". */
+function unsetOr(message: string, value: string | undefined): string {
+  if (value !== undefined) return message;
+  return message.startsWith('Invalid input') ? 'required, not set' : `required, not set (${message})`;
 }
