@@ -5,12 +5,14 @@ import { stoa } from './testing/harness.js';
 
 describe('stoa usage errors', () => {
   it('exit with code 2, the reason on stderr and the usage of the command at fault', async () => {
-    const [template, revoke, keys, typo] = await Promise.all([
+    const [template, revoke, keys, typo, tail] = await Promise.all([
       stoa(['init', 'somewhere', '--template', 'nope'], tmpdir()),
       stoa(['keys', 'revoke'], tmpdir()),
       stoa(['keys'], tmpdir()),
       // citty ignores an unknown flag: `stoa deploy --dryrun` would deploy.
       stoa(['deploy', '--dryrun'], tmpdir()),
+      // A malformed value is refused before any project or deployment is looked for.
+      stoa(['logs', '--tail', 'x'], tmpdir()),
     ]);
     expect(template.code).toBe(2);
     expect(plain(template.stderr)).toContain(
@@ -26,7 +28,11 @@ describe('stoa usage errors', () => {
     expect(plain(keys.stdout)).toContain('USAGE stoa keys create|list|revoke');
     expect(typo.code).toBe(2);
     expect(plain(typo.stderr)).toBe('stoa: unknown option --dryrun (did you mean --dry-run?); see --help\n');
+    expect([tail.code, plain(tail.stderr)]).toEqual([
+      2,
+      "stoa: --tail must be a whole number of lines, got 'x'\n",
+    ]);
     // A usage error, not a crash: no stack trace.
-    for (const r of [template, revoke, keys, typo]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const r of [template, revoke, keys, typo, tail]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

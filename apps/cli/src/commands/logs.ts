@@ -13,6 +13,9 @@ export const logs = stoaCommand({
     tail: { type: 'string', description: 'last N lines per replica', default: '100' },
   },
   async run(args, out) {
+    const tail = Number(args.tail);
+    if (!/^\d+$/.test(args.tail.trim()) || !Number.isSafeInteger(tail))
+      throw new CliError(`--tail must be a whole number of lines, got '${args.tail}'`, EXIT.usage);
     const ctx = await openProject(out, args.cwd);
     try {
       const { replicas } = await activeDeployment(ctx);
@@ -34,7 +37,7 @@ export const logs = stoaCommand({
           const adapter = await ctx.engine().adapter(networkIndexOf(row));
           for await (const l of adapter.logs(record, {
             follow: args.follow,
-            tail: Number(args.tail),
+            tail,
             signal: controller.signal,
           })) {
             const entry = {
