@@ -165,15 +165,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         onFailure: (replica, why) =>
           log('warn', 'replica failed; trying another', { replica: replica.id, why }),
       }));
-  // Text routes charge and meter like inference: the key check, then the per-request charge.
-  // Without a text model they still answer, in OpenAI's shape: no such model, or not a text one.
+  // Text routes charge and meter like inference: the key check, then, once the request names a
+  // model this gateway generates with and the key may call, the per-request charge. Without a
+  // text model they still answer, in OpenAI's shape: no such model, or not a text one.
   await app.register(openAiRoutes, {
     generator: textGenerator ?? NO_TEXT_MODELS,
-    preHandler: async (request, reply) => {
-      await authenticate(request, reply);
+    preHandler: authenticate,
+    servesInference: (name) => catalog.find(name) !== undefined,
+    admit: async (request, name) => {
+      const model = catalog.find(name);
+      if (model && !allowed(request.apiKey!, model)) throw Errors.modelNotAllowed(name);
       await chargeIfLimited(options, request.apiKey!);
     },
-    servesInference: (name) => catalog.find(name) !== undefined,
   });
   app.get('/health', async () => ({ state: 'ready', instance: instanceId, models: catalog.models().length }));
 

@@ -145,6 +145,28 @@ describe('OpenAI routes generating on a node replica, driven by the official ope
       status: 404,
       code: 'model_not_found',
     });
+    // The quota is charged after the model is found and allowed, as on the inference route:
+    // refused requests leave a one-request monthly quota whole.
+    const limited = (apiKey: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey, maxRetries: 0 });
+    const narrow = limited(await stack.createKey({ allowedModels: ['another-model'], monthlyQuota: 1 }));
+    await expect(narrow.chat.completions.create({ model: MODEL, messages })).rejects.toMatchObject({
+      status: 403,
+      code: 'model_not_allowed',
+    });
+    const once = limited(await stack.createKey({ monthlyQuota: 1 }));
+    for (let i = 0; i < 2; i++)
+      await expect(once.chat.completions.create({ model: 'gpt-4o', messages })).rejects.toMatchObject({
+        status: 404,
+      });
+    expect(
+      (await once.chat.completions.create({ model: MODEL, messages, max_tokens: 1 })).choices,
+    ).toHaveLength(1);
+    await expect(
+      once.chat.completions.create({ model: MODEL, messages, max_tokens: 1 }),
+    ).rejects.toMatchObject({
+      status: 429,
+      code: 'quota_exceeded',
+    });
     const signed = receiptOf(completion);
     for (let i = 0; i < 100; i++) {
       for (const { claimId } of await stack.deployment.claimsOf(NODE)) {

@@ -22,6 +22,12 @@ export interface OpenAiRoutesOptions {
    * route asked for it says so instead of that it does not exist.
    */
   readonly servesInference?: (name: string) => boolean;
+  /**
+   * Admits a well-formed request for a model it serves, before generation: the key's model
+   * list and its rate limit and quota (the gateway's charge). A request refused earlier, for a
+   * malformed body or an unknown model, is not charged, as on the inference route.
+   */
+  readonly admit?: (request: FastifyRequest, model: string) => Promise<void>;
 }
 
 type Kind = 'chat' | 'completion';
@@ -133,6 +139,7 @@ export async function openAiRoutes(app: FastifyInstance, options: OpenAiRoutesOp
     }
     if (body.seed != null && (body.seed < 0 || !Number.isSafeInteger(body.seed)))
       return reply.code(400).send(errorBody('seed must be an integer from 0 to 2^53 - 1', 'seed'));
+    await options.admit?.(request, body.model);
     const prompt =
       kind === 'chat' ? chatPrompt((body as ChatRequest).messages) : (body as CompletionRequest).prompt;
     const generation = {
