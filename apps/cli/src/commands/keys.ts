@@ -6,29 +6,20 @@ import { CliError, EXIT } from '../lib/exit-codes.js';
 import { table } from '../lib/output.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
-/** A flag's value, refusing one given empty: `--models` alone must not mean "every model". */
-const given = (value: string | undefined, flag: string) => {
-  if (value === undefined) return undefined;
-  if (value.trim() === '') throw new CliError(`--${flag} needs a value`, EXIT.usage);
-  return value.trim();
-};
-
+/** A positive number flag (`--rate 2.5`); flags given empty are refused before (lib/flags.ts). */
 const positive = (value: string | undefined, flag: string, { whole = false } = {}) => {
-  const text = given(value, flag);
-  if (text === undefined) return undefined;
-  const n = Number(text);
+  if (value === undefined) return undefined;
+  const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n)))
     throw new CliError(
-      `--${flag} must be a positive ${whole ? 'whole number' : 'number'}, got '${text}'`,
+      `--${flag} must be a positive ${whole ? 'whole number' : 'number'}, got '${value}'`,
       EXIT.usage,
     );
   return n;
 };
 
 const modelList = (value: string | undefined) => {
-  const names = given(value, 'models')
-    ?.split(',')
-    .map((m) => m.trim());
+  const names = value?.split(',').map((m) => m.trim());
   if (names?.some((m) => m === ''))
     throw new CliError(
       `--models: an empty name in '${value}' (comma-separated model names or ids)`,
@@ -52,7 +43,7 @@ const create = stoaCommand({
   async run(args, out) {
     // Checked before the project is opened: a bad flag costs nothing.
     const limits = {
-      name: given(args.name, 'name')!,
+      name: args.name.trim(),
       models: modelList(args.models),
       rate: positive(args.rate, 'rate'),
       burst: positive(args.burst, 'burst', { whole: true }),

@@ -24,8 +24,8 @@ export interface OpenAiRoutesOptions {
   readonly servesInference?: (name: string) => boolean;
   /**
    * Admits a well-formed request for a model it serves, before generation: the key's model
-   * list and its rate limit and quota (the gateway's charge). A request refused earlier, for a
-   * malformed body or an unknown model, is not charged, as on the inference route.
+   * list, then its monthly quota and spend cap (the gateway's charge). A request refused
+   * earlier, for a malformed body or an unknown model, is not charged, as on the inference route.
    */
   readonly admit?: (request: FastifyRequest, model: string) => Promise<void>;
 }
